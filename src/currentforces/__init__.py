@@ -1,0 +1,16 @@
+"""currentforces: forces that an electric current exerts on atoms.
+
+Five current-induced forces from one density-matrix calculation (Todorov,
+Dundas, Lue, Brandbyge, Hedegaard, "Current-induced forces: a simple
+derivation"): the mean force with the electron wind, the conservative
+renormalisation, the non-conservative force, electronic friction, the
+Berry-phase force, and the force noise.
+
+Units: eV, Angstrom, amu, fs, K, V (see :mod:`currentforces.units`).
+"""
+
+from __future__ import annotations
+
+__version__ = "0.1.0"
+
+__all__ = ["__version__"]

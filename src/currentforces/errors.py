@@ -1,0 +1,29 @@
+"""Exceptions and warnings of currentforces.
+
+Bad input raises :class:`InputError` (a ``ValueError``) whose message names
+the argument and says what is wrong.  A quadrature that cannot meet its
+tolerance raises :class:`IntegrationError` or, when the caller asked for a
+warning instead, emits :class:`IntegrationWarning` with the achieved error:
+never a silent wrong number.
+"""
+
+from __future__ import annotations
+
+__all__ = ["InputError", "IntegrationError", "IntegrationWarning"]
+
+
+class InputError(ValueError):
+    """An argument has the wrong shape, type, symmetry or value."""
+
+
+class IntegrationError(RuntimeError):
+    """An energy integral did not reach its requested tolerance."""
+
+    def __init__(self, message, error=None, tolerance=None):
+        super().__init__(message)
+        self.error = error
+        self.tolerance = tolerance
+
+
+class IntegrationWarning(UserWarning):
+    """An energy integral was returned with an error above its tolerance."""
