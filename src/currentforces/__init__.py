@@ -13,4 +13,17 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
-__all__ = ["__version__"]
+from .errors import InputError, IntegrationError, IntegrationWarning
+from .junction import Junction
+from .leads import ChainLead, Lead, WideBandLead
+
+__all__ = [
+    "__version__",
+    "Junction",
+    "Lead",
+    "ChainLead",
+    "WideBandLead",
+    "InputError",
+    "IntegrationError",
+    "IntegrationWarning",
+]

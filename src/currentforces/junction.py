@@ -1,0 +1,393 @@
+r"""The junction: a tight-binding device between semi-infinite leads.
+
+The electronic model of the seed paper (section II.B): non-interacting
+electrons in the Landauer steady state, every lead a reservoir with its own
+chemical potential and a common temperature.  From the device Hamiltonian h
+and the lead self-energies Sigma_l (formulas.md §2):
+
+.. math::
+
+    G(E) = [E - h - \sum_l \Sigma_l(E)]^{-1}, \qquad
+    \Gamma_l = i(\Sigma_l - \Sigma_l^\dagger), \qquad
+    A_l = G \Gamma_l G^\dagger,
+
+    \rho_{LP} = \int dE \sum_l n_F(E - \mu_l) A_l(E) / 2\pi
+    \quad \text{(seed eq 13, device block)}.
+
+Bias convention (design.md): a bias V puts lead 0 at mu_0 = E_F + V/2 and
+lead 1 at mu_1 = E_F - V/2, so that eV = mu_0 - mu_1; any number of leads
+takes explicit ``chemical_potentials``.
+
+Units: energies eV, bias V, temperature K, current A, Green's functions 1/eV.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Sequence
+
+import numpy as np
+
+from ._checks import as_dense_matrix, check_temperature
+from .errors import InputError
+from .integrate import fermi, integrate_adaptive, matsubara_sum, window_bounds
+from .leads import broadening_from_self_energy
+from .units import CONDUCTANCE_QUANTUM_SPINLESS, KB
+
+__all__ = ["Junction"]
+
+_CHUNK_BYTES = 256 * 2**20
+"""Energies are processed in chunks holding at most this many bytes of
+N x N complex matrices."""
+
+
+def _hermitian_part(m):
+    return 0.5 * (m + np.conj(np.swapaxes(m, -1, -2)))
+
+
+class Junction:
+    r"""A device Hamiltonian coupled to semi-infinite leads.
+
+    Parameters
+    ----------
+    hamiltonian : (N, N) array_like or scipy.sparse matrix
+        Device Hamiltonian h in eV; Hermitian, finite.
+    leads : sequence of leads
+        Objects with ``self_energy(E)`` returning (..., N, N) in eV and a
+        ``size`` attribute equal to N (:class:`~currentforces.Lead`,
+        :class:`~currentforces.WideBandLead`, :class:`~currentforces.ChainLead`
+        or any object with that interface).  Lead order defines the lead
+        indices used by ``bias``, ``chemical_potentials`` and
+        :meth:`spectral_functions`.
+
+    Examples
+    --------
+    A four-site chain between two chain leads (unit transmission in the band):
+
+    >>> import numpy as np
+    >>> from currentforces import Junction, ChainLead
+    >>> h = -1.0 * (np.eye(4, k=1) + np.eye(4, k=-1))
+    >>> left = ChainLead(-1.0, [-1.0, 0, 0, 0])
+    >>> right = ChainLead(-1.0, [0, 0, 0, -1.0])
+    >>> round(float(Junction(h, [left, right]).transmission(0.3)), 12)
+    1.0
+    """
+
+    def __init__(self, hamiltonian, leads: Sequence):
+        h = as_dense_matrix("hamiltonian", hamiltonian, hermitian=True)
+        self.hamiltonian = 0.5 * (h + h.conj().T)
+        self.size = h.shape[0]
+        leads = list(leads) if leads is not None else []
+        for i, lead in enumerate(leads):
+            if not hasattr(lead, "self_energy"):
+                raise InputError(f"leads[{i}] has no self_energy(E) method: {lead!r}")
+            size = getattr(lead, "size", None)
+            if size != self.size:
+                raise InputError(
+                    f"leads[{i}] couples to {size} device orbitals but the hamiltonian has "
+                    f"{self.size}: the lead does not fit the device"
+                )
+        self.leads = leads
+        self.n_leads = len(leads)
+        edges = sorted({float(e) for lead in leads for e in getattr(lead, "band_edges", ())})
+        self.band_edges = tuple(edges)
+        scales = [1.0, float(np.abs(self.hamiltonian).sum(axis=1).max()) if self.size else 0.0]
+        scales += [abs(e) for e in edges]
+        self.energy_scale = max(scales)
+        """A typical energy scale (eV) of the spectrum: used to map the
+        imaginary-axis tail of Fermi-sea sums."""
+
+    # ------------------------------------------------------------------ helpers
+    def __repr__(self):
+        return f"Junction(size={self.size}, leads={self.leads!r})"
+
+    def _energies(self, energy):
+        e = np.asarray(energy)
+        if not np.all(np.isfinite(e)):
+            raise InputError("energy contains NaN or inf")
+        if np.iscomplexobj(e) and np.any(e.imag < 0):
+            raise InputError("energy: complex energies must lie in the upper half plane")
+        return e
+
+    def _chunk(self):
+        return max(1, int(_CHUNK_BYTES // (16 * max(1, self.size) ** 2)))
+
+    def _lead_index(self, name, index):
+        if not isinstance(index, (int, np.integer)) or not -self.n_leads <= index < self.n_leads:
+            raise InputError(f"{name} must be a lead index in [0, {self.n_leads}), got {index!r}")
+        return int(index) % self.n_leads
+
+    # ------------------------------------------------------------ Green's functions
+    def self_energies(self, energy):
+        """List over leads of Sigma_l(E), each (..., N, N) in eV."""
+        e = self._energies(energy)
+        return [np.asarray(lead.self_energy(e)) for lead in self.leads]
+
+    def self_energy(self, energy):
+        """Total self-energy sum_l Sigma_l(E), (..., N, N) in eV."""
+        e = self._energies(energy)
+        total = np.zeros(e.shape + (self.size, self.size), dtype=complex)
+        for s in self.self_energies(e):
+            total += s
+        return total
+
+    def green(self, energy):
+        r"""Retarded Green's function G(E) = [E - h - Sigma(E)]^{-1} in 1/eV.
+
+        Parameters
+        ----------
+        energy : float, complex or array_like
+            Energies in eV: real (taken as E + i0 through the retarded
+            self-energies) or complex in the upper half plane.
+
+        Returns
+        -------
+        ndarray, shape energy.shape + (N, N)
+        """
+        e = self._energies(energy)
+        flat = e.reshape(-1)
+        out = np.empty((flat.size, self.size, self.size), dtype=complex)
+        step = self._chunk()
+        eye = np.eye(self.size)
+        for i in range(0, flat.size, step):
+            z = flat[i:i + step]
+            m = z[:, None, None] * eye - self.hamiltonian - self.self_energy(z)
+            out[i:i + step] = np.linalg.inv(m)
+        return out.reshape(e.shape + (self.size, self.size))
+
+    def broadening(self, energy):
+        """List over leads of Gamma_l(E) = i(Sigma_l - Sigma_l^dagger), (..., N, N) in eV."""
+        return [broadening_from_self_energy(s) for s in self.self_energies(energy)]
+
+    def spectral_functions(self, energy):
+        r"""Partial spectral functions A_l = G Gamma_l G^dagger, one per lead, in lead order.
+
+        Parameters
+        ----------
+        energy : float or array_like
+            Real energies in eV.
+
+        Returns
+        -------
+        list of ndarray, each energy.shape + (N, N), in 1/eV
+            ``A_l / 2 pi`` is the partial density of states d_l of seed eq (12)
+            (states incident from lead l).
+        """
+        g = self.green(energy)
+        return [self._sandwich(g, gam) for gam in self.broadening(energy)]
+
+    @staticmethod
+    def _sandwich(g, gamma):
+        """G Gamma G^dagger using only the rows/columns where Gamma is non-zero."""
+        nz = np.flatnonzero(np.any(np.abs(gamma.reshape(-1, *gamma.shape[-2:])) > 0, axis=(0, 1)))
+        if nz.size == 0:
+            return np.zeros_like(g)
+        gs = g[..., :, nz]
+        return gs @ gamma[..., nz[:, None], nz[None, :]] @ np.conj(np.swapaxes(gs, -1, -2))
+
+    def spectral_function(self, energy):
+        """Total spectral function A = sum_l A_l (1/eV); equals i(G - G^dagger)
+        when the device has no bound states."""
+        return sum(self.spectral_functions(energy))
+
+    def transmission(self, energy, source=0, drain=1):
+        r"""Transmission T(E) = Tr[Gamma_source G Gamma_drain G^dagger] (dimensionless).
+
+        Parameters
+        ----------
+        energy : float or array_like
+            Real energies in eV.
+        source, drain : int
+            Lead indices.
+        """
+        if self.n_leads < 2:
+            raise InputError("transmission needs at least two leads")
+        s = self._lead_index("source", source)
+        d = self._lead_index("drain", drain)
+        e = self._energies(energy)
+        g = self.green(e)
+        gam = self.broadening(e)
+        t = np.einsum("...ij,...jk,...kl,...li->...", gam[s], g, gam[d], np.conj(np.swapaxes(g, -1, -2)))
+        return t.real
+
+    # ------------------------------------------------------------ steady state
+    def chemical_potentials(self, bias=0.0, fermi_level=0.0, chemical_potentials=None):
+        """Chemical potentials of the leads in eV.
+
+        ``bias`` V (volt) gives mu_0 = E_F + V/2 and mu_1 = E_F - V/2; explicit
+        ``chemical_potentials`` (one per lead, eV) override it.
+        """
+        if chemical_potentials is not None:
+            mus = np.asarray(chemical_potentials, dtype=float)
+            if mus.shape != (self.n_leads,):
+                raise InputError(
+                    f"chemical_potentials needs one value per lead ({self.n_leads}), got shape {mus.shape}"
+                )
+            if not np.all(np.isfinite(mus)):
+                raise InputError("chemical_potentials contains NaN or inf")
+            if bias != 0.0:
+                raise InputError("give either bias or chemical_potentials, not both")
+            return mus
+        try:
+            bias = float(bias)
+            fermi_level = float(fermi_level)
+        except (TypeError, ValueError):
+            raise InputError("bias (V) and fermi_level (eV) must be real numbers") from None
+        if not (np.isfinite(bias) and np.isfinite(fermi_level)):
+            raise InputError("bias and fermi_level must be finite")
+        if bias != 0.0:
+            if self.n_leads < 2:
+                raise InputError(f"a bias needs at least two leads; this junction has {self.n_leads}")
+            if self.n_leads > 2:
+                raise InputError(
+                    f"bias is defined between leads 0 and 1; with {self.n_leads} leads give "
+                    "chemical_potentials explicitly"
+                )
+            return np.array([fermi_level + 0.5 * bias, fermi_level - 0.5 * bias])
+        return np.full(self.n_leads, fermi_level)
+
+    def window_breakpoints(self, chemical_potentials, temperature, extra=()):
+        """Breakpoints (eV) for integrals over the occupation window: its
+        bounds, the chemical potentials (with a few k_B T around them) and the
+        lead band edges inside."""
+        lo, hi = window_bounds(chemical_potentials, temperature)
+        pts = [lo, hi, *chemical_potentials, *extra]
+        kt = KB * temperature
+        if kt > 0:
+            for mu in chemical_potentials:
+                pts += [mu - 4 * kt, mu + 4 * kt, mu - 12 * kt, mu + 12 * kt]
+        pts += [e for e in self.band_edges]
+        pts = np.unique(np.clip(pts, lo, hi))
+        return pts
+
+    def current(self, bias=0.0, temperature=300.0, fermi_level=0.0, spin=2, chemical_potentials=None,
+                lead=0, rtol=1e-8):
+        r"""Landauer current in ampere.
+
+        .. math::
+
+            I_l = \frac{g_s e}{h} \sum_m \int dE\, T_{lm}(E)\,[n_l(E) - n_m(E)]
+
+        the electric current carried by electrons leaving reservoir ``lead``
+        into the device (positive for V > 0 and lead 0 in a two-terminal
+        junction, the sign of a positive conductance).
+
+        Parameters
+        ----------
+        bias : float
+            V in volt (mu_0 - mu_1 = eV).
+        temperature : float
+            Reservoir temperature in K (0 allowed: step occupations).
+        fermi_level : float
+            E_F in eV.
+        spin : int
+            Spin degeneracy g_s (1 spinless, 2 spin-degenerate).
+        chemical_potentials : sequence of float, optional
+            One per lead, eV; replaces ``bias``/``fermi_level``.
+        lead : int
+            Lead whose current is returned.
+        rtol : float
+            Relative tolerance of the energy integral.
+        """
+        temperature = check_temperature(temperature)
+        if self.n_leads < 2:
+            raise InputError(f"a current needs at least two leads; this junction has {self.n_leads}")
+        mus = self.chemical_potentials(bias, fermi_level, chemical_potentials)
+        src = self._lead_index("lead", lead)
+        if np.ptp(mus) == 0:
+            return 0.0
+        others = [m for m in range(self.n_leads) if m != src]
+
+        def integrand(e):
+            g = self.green(e)
+            gam = self.broadening(e)
+            ns = fermi(e, mus[src], temperature)
+            out = np.zeros(e.shape)
+            for m in others:
+                t = np.einsum("eij,ejk,ekl,eli->e", gam[src], g, gam[m], np.conj(np.swapaxes(g, -1, -2))).real
+                out += t * (ns - fermi(e, mus[m], temperature))
+            return out
+
+        pts = self.window_breakpoints(mus, temperature)
+        res = integrate_adaptive(integrand, pts, rtol=rtol, atol=1e-14, what="current integral")
+        return float(spin * CONDUCTANCE_QUANTUM_SPINLESS * res.value)
+
+    def equilibrium_density_matrix(self, fermi_level=0.0, temperature=300.0, rtol=1e-9):
+        r"""Per-spin equilibrium density matrix from the Fermi-sea pole sum (formulas.md §4.1).
+
+        .. math::
+
+            \rho_{eq} = \tfrac12 + 2k_BT \sum_{n\ge0} \mathrm{ReH}\, G(\mu + i\omega_n),
+            \qquad \omega_n = \pi k_B T(2n+1)
+
+        (ReH X = (X + X^dagger)/2; at T = 0 the sum becomes
+        (1/pi) int_0^inf ReH G(mu + iy) dy).  It includes bound states below
+        mu, which the scattering-state integral of seed eq (13) does not.
+
+        Returns
+        -------
+        Integral
+            ``value`` (N, N) Hermitian, dimensionless (electrons per spin),
+            and ``error``.
+        """
+        temperature = check_temperature(temperature)
+        res = matsubara_sum(lambda z: _hermitian_part(self.green(z)), float(fermi_level), temperature,
+                            rtol=rtol, energy_scale=self.energy_scale, what="equilibrium density matrix")
+        res.value = 0.5 * np.eye(self.size) + _hermitian_part(res.value)
+        return res
+
+    def density_matrix(self, bias=0.0, temperature=300.0, fermi_level=0.0, spin=2, chemical_potentials=None,
+                       rtol=1e-8, return_error=False):
+        r"""Steady-state density matrix of the device (seed eq 13), times ``spin``.
+
+        .. math::
+
+            \rho = g_s\Big[\rho_{eq}(\mu_{ref}) + \int dE \sum_l
+                   \big(n_l(E) - n_{ref}(E)\big)\, \frac{A_l(E)}{2\pi}\Big]
+
+        with mu_ref the mean chemical potential: the Fermi sea by the pole
+        sum (:meth:`equilibrium_density_matrix`), the non-equilibrium part
+        by an adaptive integral over the bias window (formulas.md §3.4 split).
+
+        Parameters
+        ----------
+        bias : float
+            V in volt.
+        temperature : float
+            K.
+        fermi_level : float
+            eV.
+        spin : int
+            Spin degeneracy g_s.
+        chemical_potentials : sequence, optional
+            One per lead, eV.
+        rtol : float
+            Relative tolerance of both integrals.
+        return_error : bool
+            Also return the estimated absolute error.
+
+        Returns
+        -------
+        ndarray (N, N)
+            Hermitian; its trace is the number of electrons in the device.
+        """
+        temperature = check_temperature(temperature)
+        mus = self.chemical_potentials(bias, fermi_level, chemical_potentials)
+        mu_ref = float(np.mean(mus)) if len(mus) else float(fermi_level)
+        eq = self.equilibrium_density_matrix(mu_ref, temperature, rtol=rtol)
+        rho, err = eq.value, eq.error
+        if len(mus) and np.ptp(mus) > 0:
+            def integrand(e):
+                a_l = self.spectral_functions(e)
+                n_ref = fermi(e, mu_ref, temperature)
+                out = np.zeros(e.shape + (self.size, self.size), dtype=complex)
+                for a, mu in zip(a_l, mus):
+                    out += (fermi(e, mu, temperature) - n_ref)[:, None, None] * a
+                return out / (2 * math.pi)
+
+            pts = self.window_breakpoints(mus, temperature)
+            win = integrate_adaptive(integrand, pts, rtol=rtol, atol=1e-13, what="density-matrix window")
+            rho = rho + _hermitian_part(win.value)
+            err += win.error
+        rho = spin * rho
+        return (rho, spin * err) if return_error else rho

@@ -1,0 +1,97 @@
+"""Occupations and quadrature: exactness, overflow safety, error reporting."""
+
+import math
+import warnings
+
+import numpy as np
+import pytest
+
+from currentforces.errors import InputError, IntegrationError, IntegrationWarning
+from currentforces.integrate import (
+    GK_NODES,
+    GK_WEIGHTS,
+    G_WEIGHTS,
+    bose,
+    fermi,
+    fermi_derivative,
+    integrate_adaptive,
+    matsubara_sum,
+)
+from currentforces.units import KB
+
+
+def test_gauss_kronrod_exactness_degrees():
+    # A 15-point Kronrod rule integrates x^k exactly on [-1, 1] up to k = 22,
+    # the embedded 7-point Gauss rule up to k = 13; exact value 2/(k+1) for even k.
+    for k in range(23):
+        exact = 2.0 / (k + 1) if k % 2 == 0 else 0.0
+        assert abs(GK_WEIGHTS @ GK_NODES**k - exact) < 1e-14
+        if k <= 13:
+            assert abs(G_WEIGHTS @ GK_NODES**k - exact) < 1e-14
+    # degree 14 is beyond Gauss-7: the rule must be inexact there (sanity of the tables)
+    assert abs(G_WEIGHTS @ GK_NODES**14 - 2.0 / 15) > 1e-6
+
+
+def test_fermi_never_overflows_and_limits():
+    e = np.array([-1e4, -1.0, 0.0, 1.0, 1e4])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        n = fermi(e, 0.0, 1.0)
+    assert np.array_equal(n, [1.0, 1.0, 0.5, 0.0, 0.0]) or np.allclose(n, [1, 1, 0.5, 0, 0], atol=1e-300)
+    assert np.array_equal(fermi(e, 0.0, 0.0), [1.0, 1.0, 0.5, 0.0, 0.0])
+    # -dn/dE integrates to 1 (it is n(1-n)/kT; antiderivative -n).
+    kt = KB * 300
+    r = integrate_adaptive(lambda x: fermi_derivative(x, 0.1, 300.0), [0.1 - 50 * kt, 0.1, 0.1 + 50 * kt])
+    assert abs(r.value - 1.0) < 1e-10
+
+
+def test_bose_limits():
+    # n_B(E) -> kT/E - 1/2 for E << kT (Laurent expansion of 1/(e^x - 1)).
+    kt = KB * 1000
+    x = 1e-4 * kt
+    assert abs(bose(x, 1000) - (kt / x - 0.5 + x / (12 * kt))) < 1e-9
+    assert bose(0.1, 0.0) == 0.0 and bose(-0.1, 0.0) == -1.0
+
+
+def test_adaptive_handles_kinks_and_reports_error():
+    # integral_0^3 |x - 1| dx = 1/2 + 2 = 2.5 ; the kink is a breakpoint.
+    r = integrate_adaptive(lambda x: np.abs(x - 1.0), [0.0, 1.0, 3.0], rtol=1e-12)
+    assert abs(r.value - 2.5) < 1e-12
+    # sqrt singularity at an end point: integral_0^1 sqrt(x) = 2/3
+    r = integrate_adaptive(lambda x: np.sqrt(x), [0.0, 1.0], rtol=1e-10)
+    assert abs(r.value - 2 / 3) < 1e-9
+
+
+def test_adaptive_never_silent_on_failure():
+    # A step not given as a breakpoint needs many bisections; a budget of 3
+    # panels cannot reach the tolerance: must raise, or warn with the achieved
+    # error when asked to.
+    step = lambda x: (x > 0.3141).astype(float)
+    with pytest.raises(IntegrationError):
+        integrate_adaptive(step, [0.0, 1.0], rtol=1e-14, atol=0, max_panels=3)
+    with pytest.warns(IntegrationWarning):
+        integrate_adaptive(step, [0.0, 1.0], rtol=1e-14, atol=0, max_panels=3, on_fail="warn")
+    with pytest.raises(InputError):
+        integrate_adaptive(step, [1.0, 1.0])
+    # a divergent integral (1/x^2 at an interior point) exhausts any budget
+    with pytest.raises(IntegrationError, match="estimated error"):
+        integrate_adaptive(lambda x: 1.0 / (x - 0.3141) ** 2, [0.0, 1.0])
+
+
+@pytest.mark.parametrize("temperature", [0.0, 30.0, 300.0, 3000.0])
+@pytest.mark.parametrize("eps", [-0.3, -0.01, 0.05, 0.7])
+def test_matsubara_sum_reproduces_fermi_function(temperature, eps):
+    # For one level, rho = 1/2 + S[Re 1/(z - eps)] must equal n_F(eps - mu)
+    # exactly (the identity sum_n 1/(a^2 + w_n^2) = tanh(a/2kT)/(4 a kT)).
+    r = matsubara_sum(lambda z: (1.0 / (z - eps)).real, 0.0, temperature)
+    assert abs(0.5 + r.value - fermi(eps, 0.0, temperature)) < 1e-9
+    assert r.error < 1e-8
+
+
+def test_fermi_sea_integral_of_analytic_function():
+    # integral n_F(E) F(E) dE = -i pi S[F] for F = 1/(E - c)^2, c in the lower
+    # half plane; at T = 0 the left side is integral_{-inf}^0 dE/(E-c)^2 = -1/c... =
+    # [ -1/(E - c) ]_{-inf}^{0} = 1/c.
+    c = 0.2 - 0.05j
+    r = matsubara_sum(lambda z: 1.0 / (z - c) ** 2, 0.0, 0.0)
+    assert abs(-1j * math.pi * r.value - 1.0 / c) < 1e-9
