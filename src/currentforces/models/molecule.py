@@ -1,0 +1,49 @@
+"""Small molecules between wide-band leads: closed-form test beds
+(formulas.md §6.1-6.2)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..junction import Junction
+from ..leads import WideBandLead
+
+__all__ = ["single_level", "two_site_molecule"]
+
+
+def single_level(level=0.0, gamma_left=0.1, gamma_right=0.1, coupling=0.1):
+    """One level between wide-band leads, h = level - coupling * X.
+
+    Parameters
+    ----------
+    level : float
+        epsilon_0 in eV.
+    gamma_left, gamma_right : float
+        Broadenings Gamma_L, Gamma_R in eV.
+    coupling : float
+        lambda in eV/Angstrom; the force operator is f = lambda (formulas.md §6.1).
+
+    Returns
+    -------
+    junction : Junction
+    forces : list with one (1, 1) force operator in eV/Angstrom
+    """
+    j = Junction([[level]], [WideBandLead([[gamma_left]]), WideBandLead([[gamma_right]])])
+    return j, [np.array([[coupling]], dtype=float)]
+
+
+def two_site_molecule(e1=0.0, e2=0.0, hopping=0.5, gamma_left=0.2, gamma_right=0.2,
+                      coupling1=0.05, coupling2=0.05):
+    """Two sites, h = [[e1, -t], [-t, e2]], Gamma_L on site 1, Gamma_R on site 2,
+    f_1 = lambda_1 |1><1|, f_2 = lambda_2 |2><2| (formulas.md §6.2).
+
+    Energies in eV, couplings lambda in eV/Angstrom.
+
+    Returns
+    -------
+    junction : Junction
+    forces : list of two (2, 2) force operators
+    """
+    h = np.array([[e1, -hopping], [-hopping, e2]], dtype=float)
+    j = Junction(h, [WideBandLead(np.diag([gamma_left, 0.0])), WideBandLead(np.diag([0.0, gamma_right]))])
+    return j, [np.diag([coupling1, 0.0]), np.diag([0.0, coupling2])]
