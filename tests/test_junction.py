@@ -157,3 +157,12 @@ def test_bad_input_raises_named_errors():
         j2.green(np.nan)
     with pytest.raises(InputError, match="source"):
         j2.transmission(0.0, source=5)
+
+
+def test_green_submatrix_equals_block_of_full_inverse():
+    # Two routes: a linear solve for selected columns versus slicing the full inverse.
+    j = disordered_chain()
+    e = np.array([0.3, -1.2 + 0.1j, 1.95])
+    rows, cols = [1, 2, 5], [0, 6]
+    full = j.green(e)[:, rows][:, :, cols]
+    assert np.allclose(j.green_submatrix(e, rows, cols), full, atol=1e-12, rtol=0)

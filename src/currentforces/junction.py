@@ -155,6 +155,40 @@ class Junction:
             out[i:i + step] = np.linalg.inv(m)
         return out.reshape(e.shape + (self.size, self.size))
 
+    def green_submatrix(self, energy, rows, cols):
+        r"""Block G(E)[rows, cols] of the retarded Green's function (1/eV).
+
+        The one access point through which the force coefficients read the
+        Green's function: they need only the orbitals the force operators
+        touch and the lead supports.  The dense backend solves
+        (E - h - Sigma) X = 1[:, cols]; a block-tridiagonal backend can
+        compute the same block at a cost linear in the device length.
+
+        Parameters
+        ----------
+        energy : float, complex or array_like
+            Energies in eV (real: E + i0; complex: upper half plane).
+        rows, cols : array_like of int
+            Device orbital indices.
+
+        Returns
+        -------
+        ndarray, energy.shape + (len(rows), len(cols))
+        """
+        e = self._energies(energy)
+        rows = np.asarray(rows, dtype=int).reshape(-1)
+        cols = np.asarray(cols, dtype=int).reshape(-1)
+        flat = e.reshape(-1)
+        out = np.empty((flat.size, rows.size, cols.size), dtype=complex)
+        step = self._chunk()
+        eye = np.eye(self.size)
+        rhs = eye[:, cols]
+        for i in range(0, flat.size, step):
+            z = flat[i:i + step]
+            m = z[:, None, None] * eye - self.hamiltonian - self.self_energy(z)
+            out[i:i + step] = np.linalg.solve(m, np.broadcast_to(rhs, (z.size,) + rhs.shape))[:, rows, :]
+        return out.reshape(e.shape + (rows.size, cols.size))
+
     def broadening(self, energy):
         """List over leads of Gamma_l(E) = i(Sigma_l - Sigma_l^dagger), (..., N, N) in eV."""
         return [broadening_from_self_energy(s) for s in self.self_energies(energy)]
