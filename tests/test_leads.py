@@ -132,3 +132,24 @@ def test_singular_energy_is_reported_not_silent():
     with pytest.warns(SelfEnergyAccuracyWarning, match="broadening"):
         s2 = two.self_energy(0.6)
     assert np.allclose(s2, one.self_energy(0.6), atol=1e-4, rtol=0)
+
+
+def test_self_energy_block_is_the_support_block_of_self_energy():
+    # Two routes: the direct support evaluation versus slicing the N x N matrix.
+    import currentforces.leads as leads_mod
+
+    rng = np.random.default_rng(3)
+    e = np.array([-0.7, 0.1, 0.4 + 0.05j])
+    c = np.zeros((6, 2), dtype=complex)
+    c[[1, 4]] = rng.standard_normal((2, 2))
+    onsite = np.array([[0.1, 0.3], [0.3, -0.2]])
+    gamma = np.zeros((6, 6))
+    gamma[2, 2], gamma[2, 5], gamma[5, 2], gamma[5, 5] = 0.3, 0.1, 0.1, 0.2
+    cc = np.zeros(6)
+    cc[[0, 3]] = [-0.8, 0.5]
+    for lead in (leads_mod.Lead(onsite, -np.eye(2), c), leads_mod.WideBandLead(gamma),
+                 leads_mod.ChainLead(-1.0, cc)):
+        idx = lead.support
+        full = lead.self_energy(e)[:, idx[:, None], idx[None, :]]
+        assert np.allclose(lead.self_energy_block(e), full, atol=1e-13, rtol=0)
+        assert np.allclose(leads_mod.LeadBase.self_energy_block(lead, e), full, atol=1e-13, rtol=0)

@@ -8,6 +8,7 @@ else)::
     lead.self_energy_derivative(E)  # d Sigma / dE
     lead.size                       # N, number of device orbitals
     lead.support                    # device orbitals the lead couples to
+    lead.self_energy_block(E)       # Sigma(E) on support only, (..., n_s, n_s)
     lead.band_edges                 # energies where Sigma is not smooth
 
 ``E`` is a scalar or an array of energies in eV, real (the retarded
@@ -86,6 +87,18 @@ class LeadBase:
         """Broadening Gamma(E) = i (Sigma - Sigma^dagger) in eV, shape (..., N, N)."""
         return broadening_from_self_energy(self.self_energy(energy))
 
+    def self_energy_block(self, energy):
+        """Sigma(E) restricted to ``support``: shape (..., n_s, n_s) in eV,
+        with n_s = len(support); ``self_energy(E)[..., support, support]``.
+
+        Sparse solvers (:mod:`currentforces.greens`) read the lead through
+        this method, so a 10^5-orbital device never holds an N x N
+        self-energy.  The default slices :meth:`self_energy`; the leads of
+        this module override it with a direct evaluation.
+        """
+        idx = np.asarray(self.support, dtype=int)
+        return np.asarray(self.self_energy(energy))[..., idx[:, None], idx[None, :]]
+
     def broadening_derivative(self, energy):
         """dGamma/dE (dimensionless), from :meth:`self_energy_derivative`."""
         return broadening_from_self_energy(self.self_energy_derivative(energy))
@@ -132,6 +145,13 @@ class WideBandLead(LeadBase):
         """Sigma = -i Gamma / 2 (eV), broadcast to the shape of ``energy``."""
         e = _as_energies(energy)
         return np.broadcast_to(self._sigma, e.shape + self._sigma.shape).copy()
+
+    def self_energy_block(self, energy):
+        """Sigma = -i Gamma / 2 on ``support`` (eV), shape (..., n_s, n_s)."""
+        e = _as_energies(energy)
+        idx = self.support
+        block = self._sigma[idx[:, None], idx[None, :]]
+        return np.broadcast_to(block, e.shape + block.shape).copy()
 
     def self_energy_derivative(self, energy):
         """dSigma/dE = 0 for a wide-band lead."""
@@ -231,6 +251,11 @@ class ChainLead(LeadBase):
     def self_energy(self, energy):
         """Sigma(E) = |c><c| g(E), shape (..., N, N), eV."""
         return self._block(self.surface_green(energy))
+
+    def self_energy_block(self, energy):
+        """Sigma(E) = |c><c| g(E) on ``support`` (eV), shape (..., n_s, n_s)."""
+        outer = self._c[:, None] * self._c.conj()[None, :]
+        return self.surface_green(energy)[..., None, None] * outer
 
     def self_energy_derivative(self, energy):
         """dSigma/dE = |c><c| dg/dE; diverges at the band edges."""
@@ -495,6 +520,10 @@ class Lead(LeadBase):
         g = self.surface_green(energy)
         block = self._v @ g @ self._v.conj().T
         return self._embed(block)
+
+    def self_energy_block(self, energy):
+        """Sigma(E) = V g(E) V^dagger on ``support`` (eV), shape (..., n_s, n_s)."""
+        return self._v @ self.surface_green(energy) @ self._v.conj().T
 
     def surface_green_derivative(self, energy):
         r"""dg/dE (1/eV^2) from the surface Dyson equation.
