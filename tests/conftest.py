@@ -16,6 +16,9 @@ TOL = {
     "lead": 1e-10,
     # adaptive quadrature run at rtol = 1e-9 and compared with a closed form
     "quad": 1e-7,
+    # two exact solvers of the same linear algebra (dense inverse versus
+    # block-tridiagonal recursions), relative to the largest |G|
+    "solver": 1e-10,
 }
 
 

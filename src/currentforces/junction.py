@@ -27,8 +27,9 @@ import math
 from typing import Sequence
 
 import numpy as np
+import scipy.sparse as sp
 
-from ._checks import as_dense_matrix, check_temperature
+from ._checks import as_dense_matrix, as_operator, check_temperature
 from .errors import InputError
 from .integrate import fermi, integrate_adaptive, matsubara_sum, window_bounds
 from .leads import broadening_from_self_energy
@@ -59,6 +60,18 @@ class Junction:
         or any object with that interface).  Lead order defines the lead
         indices used by ``bias``, ``chemical_potentials`` and
         :meth:`spectral_functions`.
+    solver : {"dense", "rgf"} or solver object, optional
+        How Green's functions are computed.  ``"dense"`` (default) inverts
+        E - h - Sigma; ``"rgf"`` uses the block-tridiagonal recursive
+        Green's function method (:class:`~currentforces.greens.BlockTridiagonal`),
+        cost linear in the device length, with ``hamiltonian`` kept sparse.
+        An object with ``green_submatrix``, ``green``, ``spectral_functions``
+        and ``transmission`` (the interface of ``BlockTridiagonal``) is used
+        as given.
+    layers : sequence, optional
+        Principal layers for ``solver="rgf"``: layer sizes, or the orbital
+        indices of each layer; default: found from the sparsity pattern of h
+        (:func:`~currentforces.greens.layers_from_sparsity`).
 
     Examples
     --------
@@ -73,8 +86,17 @@ class Junction:
     1.0
     """
 
-    def __init__(self, hamiltonian, leads: Sequence):
-        h = as_dense_matrix("hamiltonian", hamiltonian, hermitian=True)
+    def __init__(self, hamiltonian, leads: Sequence, solver="dense", layers=None):
+        if isinstance(solver, str) and solver not in ("dense", "rgf"):
+            raise InputError(f"solver must be 'dense', 'rgf' or a solver object, got {solver!r}")
+        if solver == "dense":
+            if layers is not None:
+                raise InputError("layers is used only with solver='rgf'")
+            h = as_dense_matrix("hamiltonian", hamiltonian, hermitian=True)
+        else:
+            # sparse input stays sparse: a 10^5-orbital wire is never densified
+            h = as_operator("hamiltonian", hamiltonian if sp.issparse(hamiltonian) else
+                            sp.csr_matrix(as_dense_matrix("hamiltonian", hamiltonian)), hermitian=True)
         self.hamiltonian = 0.5 * (h + h.conj().T)
         self.size = h.shape[0]
         leads = list(leads) if leads is not None else []
@@ -89,9 +111,23 @@ class Junction:
                 )
         self.leads = leads
         self.n_leads = len(leads)
+        if solver == "dense":
+            self.solver = None
+        elif solver == "rgf":
+            from .greens import BlockTridiagonal
+
+            self.solver = BlockTridiagonal(self.hamiltonian, leads, layers=layers)
+        else:
+            missing = [m for m in ("green_submatrix", "green", "spectral_functions", "transmission")
+                       if not hasattr(solver, m)]
+            if missing:
+                raise InputError(f"solver object {solver!r} lacks {', '.join(missing)}")
+            self.solver = solver
+        """The Green's-function backend: ``None`` for the dense inverse, else
+        the solver object the Green's-function methods delegate to."""
         edges = sorted({float(e) for lead in leads for e in getattr(lead, "band_edges", ())})
         self.band_edges = tuple(edges)
-        scales = [1.0, float(np.abs(self.hamiltonian).sum(axis=1).max()) if self.size else 0.0]
+        scales = [1.0, float(abs(self.hamiltonian).sum(axis=1).max()) if self.size else 0.0]
         scales += [abs(e) for e in edges]
         self.energy_scale = max(scales)
         """A typical energy scale (eV) of the spectrum: used to map the
@@ -99,7 +135,8 @@ class Junction:
 
     # ------------------------------------------------------------------ helpers
     def __repr__(self):
-        return f"Junction(size={self.size}, leads={self.leads!r})"
+        backend = "" if self.solver is None else f", solver={self.solver!r}"
+        return f"Junction(size={self.size}, leads={self.leads!r}{backend})"
 
     def _energies(self, energy):
         e = np.asarray(energy)
@@ -145,6 +182,8 @@ class Junction:
         ndarray, shape energy.shape + (N, N)
         """
         e = self._energies(energy)
+        if self.solver is not None:
+            return self.solver.green(e)
         flat = e.reshape(-1)
         out = np.empty((flat.size, self.size, self.size), dtype=complex)
         step = self._chunk()
@@ -176,6 +215,8 @@ class Junction:
         ndarray, energy.shape + (len(rows), len(cols))
         """
         e = self._energies(energy)
+        if self.solver is not None:
+            return self.solver.green_submatrix(e, rows, cols)
         rows = np.asarray(rows, dtype=int).reshape(-1)
         cols = np.asarray(cols, dtype=int).reshape(-1)
         flat = e.reshape(-1)
@@ -207,6 +248,8 @@ class Junction:
             ``A_l / 2 pi`` is the partial density of states d_l of seed eq (12)
             (states incident from lead l).
         """
+        if self.solver is not None:
+            return self.solver.spectral_functions(self._energies(energy))
         g = self.green(energy)
         return [self._sandwich(g, gam) for gam in self.broadening(energy)]
 
@@ -239,6 +282,8 @@ class Junction:
         s = self._lead_index("source", source)
         d = self._lead_index("drain", drain)
         e = self._energies(energy)
+        if self.solver is not None:
+            return self.solver.transmission(e, s, d)
         g = self.green(e)
         gam = self.broadening(e)
         t = np.einsum("...ij,...jk,...kl,...li->...", gam[s], g, gam[d], np.conj(np.swapaxes(g, -1, -2)))
@@ -333,10 +378,14 @@ class Junction:
         others = [m for m in range(self.n_leads) if m != src]
 
         def integrand(e):
-            g = self.green(e)
-            gam = self.broadening(e)
             ns = fermi(e, mus[src], temperature)
             out = np.zeros(e.shape)
+            if self.solver is not None:
+                for m in others:
+                    out += self.solver.transmission(e, src, m) * (ns - fermi(e, mus[m], temperature))
+                return out
+            g = self.green(e)
+            gam = self.broadening(e)
             for m in others:
                 t = np.einsum("eij,ejk,ekl,eli->e", gam[src], g, gam[m], np.conj(np.swapaxes(g, -1, -2))).real
                 out += t * (ns - fermi(e, mus[m], temperature))

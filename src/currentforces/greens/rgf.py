@@ -1,0 +1,519 @@
+r"""Block-tridiagonal (recursive Green's function) solver for long devices.
+
+The device orbitals are split into principal layers 0, 1, ..., L-1 such that
+the Hamiltonian couples only neighbouring layers; the leads attach to the
+first and the last layer::
+
+    lead(s) | layer 0 | layer 1 | ... | layer L-1 | lead(s)
+              Sigma_0  <-H_01->                    Sigma_{L-1}
+
+With M = E - h - Sigma (Sigma = sum of the lead self-energies, non-zero only
+in layers 0 and L-1) the left- and right-connected Green's functions are
+(Lake, Klimeck, Bowen, Jovanovic, J. Appl. Phys. 81, 7845 (1997), sec. IV;
+Kwant's and TBtrans' RGF follow the same recursions)
+
+.. math::
+
+    g^L_0 = M_{00}^{-1}, \quad
+    g^L_k = [M_{kk} - H_{k,k-1} g^L_{k-1} H_{k-1,k}]^{-1},
+
+    g^R_{L-1} = M_{L-1,L-1}^{-1}, \quad
+    g^R_k = [M_{kk} - H_{k,k+1} g^R_{k+1} H_{k+1,k}]^{-1},
+
+the diagonal blocks of the full G are
+
+.. math::
+
+    G_{kk} = [M_{kk} - H_{k,k-1} g^L_{k-1} H_{k-1,k}
+              - H_{k,k+1} g^R_{k+1} H_{k+1,k}]^{-1},
+
+and, cutting the bond between two layers (Dyson's equation G = g + g V G),
+the off-diagonal blocks follow by products, for i < j:
+
+.. math::
+
+    G_{ij} = G_{i,j-1} H_{j-1,j} g^R_j = g^L_i H_{i,i+1} G_{i+1,j},
+    \qquad
+    G_{ji} = G_{j,i+1} H_{i+1,i} g^L_i = g^R_j H_{j,j-1} G_{j-1,i}.
+
+Only the blocks that a request touches are formed: the rows and columns of
+the lead layers by one sweep each (cost linear in L), and the blocks among
+interior layers by products over the span they cover.  The cost of a
+request is O(L n^3) per energy for layers of n orbitals, against O(N^3) for
+the dense inverse.  Energies are processed in chunks whose left/right
+connected blocks fit a memory budget, so the N x N matrices of all energies
+are never held.
+
+Units: energies eV, Hamiltonian eV, Green's functions 1/eV.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import scipy.sparse as sp
+
+from .._checks import as_operator
+from ..errors import InputError
+
+__all__ = ["BlockTridiagonal", "layers_from_sparsity", "DEFAULT_MEMORY_BYTES"]
+
+DEFAULT_MEMORY_BYTES = 256 * 2**20
+"""Default budget (bytes) for the left- and right-connected blocks of one
+chunk of energies."""
+
+
+def _as_index(name, idx, size):
+    try:
+        a = np.asarray(idx, dtype=int).reshape(-1)
+    except (TypeError, ValueError):
+        raise InputError(f"{name} must be a sequence of orbital indices") from None
+    if a.size and (a.min() < -size or a.max() >= size):
+        raise InputError(f"{name} has orbital indices outside [0, {size})")
+    return a % size if size else a
+
+
+def layers_from_sparsity(hamiltonian, first, last=None):
+    """Principal layers of a device from the sparsity pattern of h.
+
+    Breadth-first search on the graph of the non-zero off-diagonal elements
+    of h, starting from ``first``: layer 0 is ``first``, layer k+1 holds the
+    not yet visited neighbours of layer k.  If ``last`` is given, every layer
+    from the first one that contains an orbital of ``last`` to the end is
+    merged into the last layer, so that ``last`` lies inside it.  Orbitals
+    not connected to ``first`` go into the last layer (they couple to
+    nothing, so any layer would do).
+
+    Parameters
+    ----------
+    hamiltonian : (N, N) array_like or scipy.sparse matrix
+        Device Hamiltonian (only its sparsity pattern is used).
+    first : array_like of int
+        Orbitals of the first layer, usually ``leads[0].support``.
+    last : array_like of int, optional
+        Orbitals that must lie in the last layer, usually ``leads[1].support``.
+
+    Returns
+    -------
+    list of ndarray
+        Orbital indices of each layer, in order; together a partition of
+        range(N) in which h couples only neighbouring layers.
+    """
+    h = sp.csr_matrix(hamiltonian)
+    n = h.shape[0]
+    first = np.unique(_as_index("first", first, n))
+    if first.size == 0:
+        raise InputError("first: the first layer needs at least one orbital (a lead with empty support?)")
+    adj = (h != 0).astype(bool).tocsr()
+    visited = np.zeros(n, dtype=bool)
+    visited[first] = True
+    layers = [first]
+    frontier = first
+    while True:
+        nb = np.unique(adj[frontier].indices)
+        nb = nb[~visited[nb]]
+        if nb.size == 0:
+            break
+        visited[nb] = True
+        layers.append(nb)
+        frontier = nb
+    rest = np.flatnonzero(~visited)
+    if last is not None:
+        last = np.unique(_as_index("last", last, n))
+        where = np.zeros(n, dtype=int)
+        for k, idx in enumerate(layers):
+            where[idx] = k
+        reached = where[last[visited[last]]]
+        if reached.size and reached.min() == 0 and reached.max() > 0:
+            # `last` straddles the first layer and others: one single layer
+            layers = [np.concatenate(layers)]
+        elif reached.size and reached.min() > 0:
+            kmin = int(reached.min())
+            layers = layers[:kmin] + [np.concatenate(layers[kmin:])]
+    if rest.size:
+        layers[-1] = np.concatenate([layers[-1], rest])
+    return [np.sort(idx) for idx in layers]
+
+
+class BlockTridiagonal:
+    r"""Recursive Green's function solver on a block-tridiagonal device.
+
+    Parameters
+    ----------
+    hamiltonian : (N, N) scipy.sparse matrix or array_like
+        Device Hamiltonian h in eV (Hermitian, finite); kept sparse.
+    leads : sequence of leads
+        Objects with ``support`` (device orbitals) and ``self_energy_block(E)``
+        (Sigma on the support, eV) or ``self_energy(E)`` (N x N, eV).  Every
+        lead's support must lie inside the first or the last layer.
+    layers : None, sequence of int, or sequence of index arrays
+        ``None``: :func:`layers_from_sparsity` from ``leads[0].support`` to
+        ``leads[1].support``.  A sequence of ints: sizes of consecutive
+        layers of orbitals in index order.  A sequence of index arrays: the
+        orbitals of each layer.
+    memory_bytes : int
+        Budget for the left- and right-connected blocks of one chunk of
+        energies; sets how many energies are processed together.
+
+    Notes
+    -----
+    See the module docstring for the recursions.  ``green_submatrix`` is the
+    access point of the force engine; ``transmission`` uses only the block
+    G_{first,last}.
+    """
+
+    def __init__(self, hamiltonian, leads, layers=None, memory_bytes=DEFAULT_MEMORY_BYTES):
+        h = hamiltonian if sp.issparse(hamiltonian) else sp.csr_matrix(np.asarray(hamiltonian))
+        h = as_operator("hamiltonian", h, hermitian=True)
+        self.size = n = h.shape[0]
+        self.leads = list(leads)
+        for i, lead in enumerate(self.leads):
+            if getattr(lead, "size", n) != n:
+                raise InputError(f"leads[{i}] couples to {lead.size} device orbitals but the hamiltonian has {n}")
+        self.memory_bytes = int(memory_bytes)
+        self.layers = self._partition(h, layers)
+        nl = len(self.layers)
+        self.n_layers = nl
+        self.layer_of = np.empty(n, dtype=int)
+        self.local_of = np.empty(n, dtype=int)
+        for k, idx in enumerate(self.layers):
+            self.layer_of[idx] = k
+            self.local_of[idx] = np.arange(idx.size)
+        self._check_tridiagonal(h)
+        # dense blocks: H_kk and H_{k,k+1}
+        order = np.concatenate(self.layers)
+        hp = h[order][:, order].tocsr()
+        offsets = np.concatenate([[0], np.cumsum([idx.size for idx in self.layers])])
+        self._diag, self._up = [], []
+        for k in range(nl):
+            a, b = offsets[k], offsets[k + 1]
+            c = offsets[k + 2] if k + 1 < nl else b
+            block = hp[a:b, a:c].toarray()
+            self._diag.append(block[:, : b - a])
+            if k + 1 < nl:
+                self._up.append(block[:, b - a:])
+        self._attach_leads()
+        self._sizes = np.array([idx.size for idx in self.layers])
+
+    # ------------------------------------------------------------ construction
+    def _partition(self, h, layers):
+        n = self.size
+        if layers is None:
+            if not self.leads:
+                raise InputError("layers: give layer sizes, or at least one lead to start the partition from")
+            first = self.leads[0].support
+            last = self.leads[1].support if len(self.leads) > 1 else None
+            return layers_from_sparsity(h, first, last)
+        layers = list(layers)
+        if not layers:
+            raise InputError("layers must not be empty")
+        if all(np.ndim(x) == 0 for x in layers):
+            try:
+                sizes = np.array([int(x) for x in layers])
+            except (TypeError, ValueError):
+                raise InputError("layers: sizes must be integers") from None
+            if np.any(sizes <= 0) or sizes.sum() != n:
+                raise InputError(
+                    f"layers: sizes must be positive and add up to the {n} device orbitals, got sum {sizes.sum()}"
+                )
+            bounds = np.concatenate([[0], np.cumsum(sizes)])
+            return [np.arange(bounds[k], bounds[k + 1]) for k in range(sizes.size)]
+        out = [_as_index(f"layers[{k}]", idx, n) for k, idx in enumerate(layers)]
+        allidx = np.concatenate(out)
+        if allidx.size != n or np.unique(allidx).size != n or any(idx.size == 0 for idx in out):
+            raise InputError(f"layers must be non-empty and hold each of the {n} device orbitals exactly once")
+        return out
+
+    def _check_tridiagonal(self, h):
+        coo = h.tocoo()
+        gap = np.abs(self.layer_of[coo.row] - self.layer_of[coo.col])
+        bad = np.flatnonzero(gap > 1)
+        if bad.size:
+            i, j = coo.row[bad[0]], coo.col[bad[0]]
+            raise InputError(
+                f"layers: the hamiltonian couples orbital {i} (layer {self.layer_of[i]}) to orbital {j} "
+                f"(layer {self.layer_of[j]}); only neighbouring layers may be coupled "
+                "(the partition is not block tridiagonal)"
+            )
+
+    def _attach_leads(self):
+        last = self.n_layers - 1
+        self._lead_layer = []
+        for i, lead in enumerate(self.leads):
+            supp = np.asarray(lead.support, dtype=int)
+            if supp.size == 0:
+                self._lead_layer.append(0)
+                continue
+            where = np.unique(self.layer_of[supp])
+            if where.size == 1 and where[0] in (0, last):
+                self._lead_layer.append(int(where[0]))
+            else:
+                raise InputError(
+                    f"leads[{i}]: its support (device orbitals {supp.tolist()[:8]}...) lies in layers "
+                    f"{where.tolist()}, but a lead must couple to the first (0) or the last ({last}) layer "
+                    "only; choose other layers or enlarge the end layers"
+                )
+
+    # ------------------------------------------------------------ lead blocks
+    def lead_self_energy_blocks(self, energy):
+        """Sigma_l on each lead's support, list of (..., n_s, n_s) arrays in eV."""
+        out = []
+        for lead in self.leads:
+            if hasattr(lead, "self_energy_block"):
+                out.append(np.asarray(lead.self_energy_block(energy)))
+            else:
+                idx = np.asarray(lead.support, dtype=int)
+                out.append(np.asarray(lead.self_energy(energy))[..., idx[:, None], idx[None, :]])
+        return out
+
+    def _layer_sigma(self, z):
+        """Total self-energy on the first and the last layer, (nz, n_0, n_0) and (nz, n_L, n_L)."""
+        nl = self.n_layers
+        sig = {0: np.zeros((z.size, self._sizes[0], self._sizes[0]), dtype=complex)}
+        sig[nl - 1] = sig[0] if nl == 1 else np.zeros((z.size, self._sizes[-1], self._sizes[-1]), dtype=complex)
+        for lead, k, block in zip(self.leads, self._lead_layer, self.lead_self_energy_blocks(z)):
+            loc = self.local_of[np.asarray(lead.support, dtype=int)]
+            sig[k][:, loc[:, None], loc[None, :]] += block
+        return sig
+
+    # ------------------------------------------------------------ recursions
+    def _chunk(self, extra_per_energy=0):
+        per = 16 * (2 * int(np.sum(self._sizes.astype(np.int64) ** 2)) + extra_per_energy)
+        return max(1, int(self.memory_bytes // max(per, 1)))
+
+    def _connected(self, z, sigma):
+        """Left- and right-connected blocks g^L_k, g^R_k (lists over layers)."""
+        nl = self.n_layers
+
+        def mkk(k):
+            a = z[:, None, None] * np.eye(self._sizes[k]) - self._diag[k]
+            if k in sigma:
+                a = a - sigma[k]
+            return a
+
+        gl = [None] * nl
+        gl[0] = np.linalg.inv(mkk(0))
+        for k in range(1, nl):
+            u = self._up[k - 1]  # H_{k-1,k}
+            gl[k] = np.linalg.inv(mkk(k) - u.conj().T @ gl[k - 1] @ u)
+        gr = [None] * nl
+        gr[nl - 1] = np.linalg.inv(mkk(nl - 1))
+        for k in range(nl - 2, -1, -1):
+            u = self._up[k]  # H_{k,k+1}
+            gr[k] = np.linalg.inv(mkk(k) - u @ gr[k + 1] @ u.conj().T)
+        return gl, gr, mkk
+
+    def _diagonal(self, k, gl, gr, mkk):
+        nl = self.n_layers
+        if k == 0:
+            return gr[0]
+        if k == nl - 1:
+            return gl[nl - 1]
+        ul, ur = self._up[k - 1], self._up[k]
+        return np.linalg.inv(mkk(k) - ul.conj().T @ gl[k - 1] @ ul - ur @ gr[k + 1] @ ur.conj().T)
+
+    def _blocks(self, z, pairs):
+        """G_ij for the set of layer pairs (i, j) at energies z (1-d)."""
+        nl = self.n_layers
+        gl, gr, mkk = self._connected(z, self._layer_sigma(z))
+        diag = {}
+        out = {}
+
+        def d(k):
+            if k not in diag:
+                diag[k] = self._diagonal(k, gl, gr, mkk)
+            return diag[k]
+
+        ends = {0, nl - 1}
+        for i, j in pairs:
+            if i == j:
+                out[(i, j)] = d(i)
+        # sweeps along the rows and columns of the end layers
+        for e in sorted(ends):
+            row_targets = {j for i, j in pairs if i == e and j != e}
+            if row_targets:
+                self._sweep_row(e, row_targets, d(e), gl, gr, out)
+            col_targets = {i for i, j in pairs if j == e and i != e and (i, j) not in out}
+            if col_targets:
+                self._sweep_col(e, col_targets, d(e), gl, gr, out)
+        # interior pairs: products from the diagonal block of the row
+        rest = [(i, j) for i, j in pairs if (i, j) not in out]
+        rows = {}
+        for i, j in rest:
+            rows.setdefault(i, set()).add(j)
+        for i, targets in rows.items():
+            self._sweep_row(i, targets, d(i), gl, gr, out)
+        return out
+
+    def _sweep_row(self, i, targets, gii, gl, gr, out):
+        """G_{i,j} for j in targets: rightwards G_{i,j} = G_{i,j-1} H_{j-1,j} g^R_j,
+        leftwards G_{i,j} = G_{i,j+1} H_{j+1,j} g^L_j."""
+        right = [j for j in targets if j > i]
+        if right:
+            g = gii
+            for j in range(i + 1, max(right) + 1):
+                g = g @ self._up[j - 1] @ gr[j]
+                if j in targets:
+                    out[(i, j)] = g
+        left = [j for j in targets if j < i]
+        if left:
+            g = gii
+            for j in range(i - 1, min(left) - 1, -1):
+                g = g @ self._up[j].conj().T @ gl[j]
+                if j in targets:
+                    out[(i, j)] = g
+
+    def _sweep_col(self, j, targets, gjj, gl, gr, out):
+        """G_{i,j} for i in targets: downwards G_{i,j} = g^R_i H_{i,i-1} G_{i-1,j},
+        upwards G_{i,j} = g^L_i H_{i,i+1} G_{i+1,j}."""
+        down = [i for i in targets if i > j]
+        if down:
+            g = gjj
+            for i in range(j + 1, max(down) + 1):
+                g = gr[i] @ self._up[i - 1].conj().T @ g
+                if i in targets:
+                    out[(i, j)] = g
+        up = [i for i in targets if i < j]
+        if up:
+            g = gjj
+            for i in range(j - 1, min(up) - 1, -1):
+                g = gl[i] @ self._up[i] @ g
+                if i in targets:
+                    out[(i, j)] = g
+
+    # ------------------------------------------------------------ public interface
+    @staticmethod
+    def _energies(energy):
+        e = np.asarray(energy)
+        if not np.all(np.isfinite(e)):
+            raise InputError("energy contains NaN or inf")
+        if np.iscomplexobj(e) and np.any(e.imag < 0):
+            raise InputError("energy: complex energies must lie in the upper half plane")
+        return e
+
+    def green_submatrix(self, energy, rows, cols):
+        r"""Block G(E)[rows, cols] of the retarded Green's function (1/eV).
+
+        Only the layer blocks G_ij with i a layer of ``rows`` and j a layer of
+        ``cols`` are formed (module docstring).
+
+        Parameters
+        ----------
+        energy : float, complex or array_like
+            Energies in eV (real: E + i0 through the leads; complex: upper
+            half plane).
+        rows, cols : array_like of int
+            Device orbital indices.
+
+        Returns
+        -------
+        ndarray, energy.shape + (len(rows), len(cols))
+        """
+        e = self._energies(energy)
+        rows = _as_index("rows", rows, self.size)
+        cols = _as_index("cols", cols, self.size)
+        flat = e.reshape(-1)
+        out = np.empty((flat.size, rows.size, cols.size), dtype=complex)
+        rl, cl = self.layer_of[rows], self.layer_of[cols]
+        pairs = sorted({(int(i), int(j)) for i in np.unique(rl) for j in np.unique(cl)})
+        step = self._chunk(rows.size * cols.size + len(pairs) * int(self._sizes.max()) ** 2)
+        rsel = {int(k): np.flatnonzero(rl == k) for k in np.unique(rl)}
+        csel = {int(k): np.flatnonzero(cl == k) for k in np.unique(cl)}
+        for s in range(0, flat.size, step):
+            z = np.asarray(flat[s:s + step], dtype=complex)
+            blocks = self._blocks(z, pairs)
+            for (i, j), g in blocks.items():
+                ri, cj = rsel[i], csel[j]
+                out[s:s + step, ri[:, None], cj[None, :]] = g[:, self.local_of[rows[ri]][:, None],
+                                                             self.local_of[cols[cj]][None, :]]
+        return out.reshape(e.shape + (rows.size, cols.size))
+
+    def green(self, energy):
+        """The full G(E), energy.shape + (N, N) in 1/eV: every block, O(L^2)
+        products; meant for small devices and tests."""
+        idx = np.arange(self.size)
+        return self.green_submatrix(energy, idx, idx)
+
+    def green_diagonal_blocks(self, energy, layers=None):
+        """Diagonal blocks G_kk(E) of the given layers (default all).
+
+        Returns
+        -------
+        list of ndarray, each energy.shape + (n_k, n_k), in 1/eV, in the
+        order of ``layers``; the orbitals of block k are ``self.layers[k]``.
+        """
+        e = self._energies(energy)
+        ks = list(range(self.n_layers)) if layers is None else [int(k) for k in layers]
+        for k in ks:
+            if not 0 <= k < self.n_layers:
+                raise InputError(f"layers: layer index {k} outside [0, {self.n_layers})")
+        flat = e.reshape(-1)
+        out = [np.empty((flat.size, self._sizes[k], self._sizes[k]), dtype=complex) for k in ks]
+        step = self._chunk(int(np.sum(self._sizes[ks] ** 2)))
+        for s in range(0, flat.size, step):
+            z = np.asarray(flat[s:s + step], dtype=complex)
+            gl, gr, mkk = self._connected(z, self._layer_sigma(z))
+            for o, k in zip(out, ks):
+                o[s:s + step] = self._diagonal(k, gl, gr, mkk)
+        return [o.reshape(e.shape + o.shape[1:]) for o in out]
+
+    def lead_supports(self):
+        """Device orbitals of every lead's support, list of int arrays."""
+        return [np.asarray(lead.support, dtype=int) for lead in self.leads]
+
+    def spectral_functions(self, energy, rows=None, cols=None):
+        r"""Partial spectral functions A_l[rows, cols] = G[rows, s] Gamma_l G[cols, s]^dagger.
+
+        Parameters
+        ----------
+        energy : float or array_like
+            Real energies in eV.
+        rows, cols : array_like of int, optional
+            Device orbitals (default all: N x N, small devices only).
+
+        Returns
+        -------
+        list over leads of ndarray, energy.shape + (len(rows), len(cols)), 1/eV
+        """
+        e = self._energies(energy)
+        rows = np.arange(self.size) if rows is None else _as_index("rows", rows, self.size)
+        cols = rows if cols is None else _as_index("cols", cols, self.size)
+        supports = self.lead_supports()
+        allsupp = np.unique(np.concatenate(supports)) if supports else np.arange(0)
+        both = np.unique(np.concatenate([rows, cols]))
+        flat = e.reshape(-1)
+        out = [np.empty((flat.size, rows.size, cols.size), dtype=complex) for _ in self.leads]
+        ipos = np.searchsorted(both, rows), np.searchsorted(both, cols)
+        step = max(1, self._chunk(both.size * allsupp.size + rows.size * cols.size))
+        for s in range(0, flat.size, step):
+            z = flat[s:s + step]
+            g = self.green_submatrix(z, both, allsupp)
+            sig = self.lead_self_energy_blocks(z)
+            for o, sup, sg in zip(out, supports, sig):
+                gam = 1j * (sg - np.conj(np.swapaxes(sg, -1, -2)))
+                gs = g[:, :, np.searchsorted(allsupp, sup)]
+                gr_, gc_ = gs[:, ipos[0]], gs[:, ipos[1]]
+                o[s:s + step] = gr_ @ gam @ np.conj(np.swapaxes(gc_, -1, -2))
+        return [o.reshape(e.shape + o.shape[1:]) for o in out]
+
+    def transmission(self, energy, source=0, drain=1):
+        r"""T(E) = Tr[Gamma_s G_{s,d} Gamma_d G_{s,d}^dagger] from the block of G
+        between the two lead supports (dimensionless)."""
+        e = self._energies(energy)
+        ss = np.asarray(self.leads[source].support, dtype=int)
+        sd = np.asarray(self.leads[drain].support, dtype=int)
+        flat = e.reshape(-1)
+        out = np.empty(flat.size)
+        step = max(1, self._chunk(ss.size * sd.size))
+        for s in range(0, flat.size, step):
+            z = flat[s:s + step]
+            g = self.green_submatrix(z, ss, sd)
+            sig = self.lead_self_energy_blocks(z)
+            gs = 1j * (sig[source] - np.conj(np.swapaxes(sig[source], -1, -2)))
+            gd = 1j * (sig[drain] - np.conj(np.swapaxes(sig[drain], -1, -2)))
+            out[s:s + step] = np.einsum("eij,ejk,ekl,eli->e", gs, g, gd, np.conj(np.swapaxes(g, -1, -2))).real
+        return out.reshape(e.shape)
+
+    def __repr__(self):
+        sizes = self._sizes
+        return (f"BlockTridiagonal(size={self.size}, n_layers={self.n_layers}, "
+                f"layer sizes {int(sizes.min())}..{int(sizes.max())})")
