@@ -646,6 +646,51 @@ def principal_value_inverse_quadratic(b, nodes=64):
     return out
 
 
+def _bracket_51(e_prime, mu1, mu2, hw):
+    """Re-bracket of seed eq. (51), in sqrt(eV), free of cancellation for large ``E'``.
+
+    ``Re(sqrt(E'-mu1-w) - sqrt(E'-mu2-w) - sqrt(E'-mu1+w) + sqrt(E'-mu2+w))``;
+    where all four arguments are >= 0 the differences are written as
+    ``(a - b) / (sqrt a + sqrt b)``.
+    """
+    e = np.asarray(e_prime, dtype=float)
+    args = [e - mu1 - hw, e - mu2 - hw, e - mu1 + hw, e - mu2 + hw]
+    r = [np.sqrt(np.clip(a, 0.0, None)) for a in args]
+    direct = r[0] - r[1] - r[2] + r[3]
+    all_pos = np.min(args, axis=0) >= 0
+    with np.errstate(divide="ignore", invalid="ignore"):
+        stable = (mu2 - mu1) / (r[0] + r[1]) - (mu2 - mu1) / (r[2] + r[3])
+    return np.where(all_pos, stable, direct)
+
+
+def _bracket_51_linear(e_prime, ef, hw):
+    """d(bracket of eq. 51)/d(eV) at eV = 0, in 1/sqrt(eV)."""
+    e = np.asarray(e_prime, dtype=float)
+    up, dn = e - ef + hw, e - ef - hw
+    with np.errstate(divide="ignore", invalid="ignore"):
+        g_up = np.where(up > 0, 1.0 / np.sqrt(np.where(up > 0, up, 1.0)), 0.0)
+        g_dn = np.where(dn > 0, 1.0 / np.sqrt(np.where(dn > 0, dn, 1.0)), 0.0)
+        both = (up > 0) & (dn > 0)
+        stable = (dn - up) / (np.sqrt(up) * np.sqrt(dn) * (np.sqrt(up) + np.sqrt(dn)))
+    return 0.5 * np.where(both, stable, g_up - g_dn)
+
+
+def _closed_tail(gfun, u_cut, et, nodes=64):
+    """Continuum estimate of ``sum_{n'^2+m'^2 > u_cut} <chi'^2> g(E')`` times ``S^2``.
+
+    Replaces ``chi'^2`` by its average ``1/S^2`` and the lattice sum by
+    ``int du g(eps_t u) dN/du`` with ``N(u) = pi u / 4 - sqrt(u)`` the number
+    of ``(n', m') >= 1`` with ``n'^2 + m'^2 <= u`` (axes excluded).  The map
+    ``u = u_cut / t^2`` turns the ``u^(-3/2)`` tail into a smooth integrand
+    on ``(0, 1]`` (Gauss-Legendre).
+    """
+    t, w = np.polynomial.legendre.leggauss(int(nodes))
+    t, w = 0.5 * (t + 1.0), 0.5 * w
+    u = u_cut / t**2
+    jac = 2.0 * u_cut / t**3
+    return float(np.sum(w * jac * gfun(et * u) * (np.pi / 4.0 - 0.5 / np.sqrt(u))))
+
+
 def _vp_setup(side, x, y, fermi_energy, bias, hbar_omega, coupling, mass, closed_cutoff):
     s = _positive("side", side, "Angstrom")
     ef = _positive("fermi_energy", fermi_energy, "eV")
@@ -663,7 +708,8 @@ def _vp_setup(side, x, y, fermi_energy, bias, hbar_omega, coupling, mass, closed
 
 
 def vector_potential(
-    side, x, y, fermi_energy, bias, hbar_omega, coupling, mass=M_ELECTRON, closed_cutoff=64.0
+    side, x, y, fermi_energy, bias, hbar_omega, coupling, mass=M_ELECTRON, closed_cutoff=64.0,
+    tail_correction=True,
 ):
     """``A_z(R)`` of the Berry ("Lorentz") force, closed form seed eq. (51), T = 0.
 
@@ -721,21 +767,19 @@ def vector_potential(
     nmax = max(mask.shape[0], nmax_all)
     e_prime = et * _edge_indices(nmax).astype(float)
 
-    def rsqrt(v):
-        return np.sqrt(np.clip(v, 0.0, None))
-
-    g = rsqrt(e_prime - mu1 - hw) - rsqrt(e_prime - mu2 - hw) - rsqrt(e_prime - mu1 + hw) + rsqrt(
-        e_prime - mu2 + hw
-    )
-    g = np.where(_edge_indices(nmax) <= closed_cutoff * ef / et, g, 0.0)
+    u_cut = closed_cutoff * ef / et
+    g = np.where(_edge_indices(nmax) <= u_cut, _bracket_51(e_prime, mu1, mu2, hw), 0.0)
     w_open = np.zeros((nmax, nmax))
     w_open[: mask.shape[0], : mask.shape[1]] = mask
     a_open, a_g = _mode_sums(s, xb, yb, np.stack([w_open, g]))
+    if tail_correction:
+        a_g = a_g + _closed_tail(lambda e: _bracket_51(e, mu1, mu2, hw), u_cut, et) / s**2
     return pref * a_open * a_g
 
 
 def vector_potential_linear_response(
-    side, x, y, fermi_energy, hbar_omega, coupling, mass=M_ELECTRON, closed_cutoff=64.0
+    side, x, y, fermi_energy, hbar_omega, coupling, mass=M_ELECTRON, closed_cutoff=64.0,
+    tail_correction=True,
 ):
     """``dA_z/d(eV)`` at ``eV -> 0`` from seed eq. (51), T = 0, in fs/Angstrom.
 
@@ -768,14 +812,13 @@ def vector_potential_linear_response(
             [tuple(int(v) + 1 for v in b) for b in bad],
             [float(e_prime[tuple(b)]) for b in bad],
         )
-    up = e_prime - ef + hw
-    dn = e_prime - ef - hw
-    g = 0.5 * (np.where(up > 0, 1.0 / np.sqrt(np.where(up > 0, up, 1.0)), 0.0)
-               - np.where(dn > 0, 1.0 / np.sqrt(np.where(dn > 0, dn, 1.0)), 0.0))
-    g = np.where(idx <= closed_cutoff * ef / et, g, 0.0)
+    u_cut = closed_cutoff * ef / et
+    g = np.where(idx <= u_cut, _bracket_51_linear(e_prime, ef, hw), 0.0)
     w_open = np.zeros((nmax, nmax))
     w_open[: mask.shape[0], : mask.shape[1]] = mask
     a_open, a_g = _mode_sums(s, xb, yb, np.stack([w_open, g]))
+    if tail_correction:
+        a_g = a_g + _closed_tail(lambda e: _bracket_51_linear(e, ef, hw), u_cut, et) / s**2
     return pref * a_open * a_g
 
 
@@ -866,7 +909,7 @@ def vector_potential_numerical(
     return c2 / hw * np.pi / (4.0 * s**3) * total
 
 
-def vector_potential_dimensionless(side, x, y, hbar_omega, closed_cutoff=64.0):
+def vector_potential_dimensionless(side, x, y, hbar_omega, closed_cutoff=64.0, tail_correction=True):
     """Linear-response ``A_z`` in units of ``(eV/epsilon_F) p_F sigma_tr rho / k_F``.
 
     ``p_F sigma_tr rho = |L_ZZ|`` is the bulk friction of the same scatterer
@@ -893,7 +936,7 @@ def vector_potential_dimensionless(side, x, y, hbar_omega, closed_cutoff=64.0):
     xb, yb = _positions(s, x, y, "lambda_F")
     hw = _positive("hbar_omega", hbar_omega, "epsilon_F")
     da = vector_potential_linear_response(
-        s * lam, xb * lam, yb * lam, ef, hw * ef, c, M_ELECTRON, closed_cutoff
+        s * lam, xb * lam, yb * lam, ef, hw * ef, c, M_ELECTRON, closed_cutoff, tail_correction
     )
     sigma = M_ELECTRON**2 * c**2 / (np.pi * HBAR**4)
     unit = HBAR * kf * sigma * kf**3 / (6.0 * np.pi**2) / kf / ef
