@@ -27,6 +27,20 @@ def test_transport_cross_section_from_born_amplitude():
     assert np.isclose(eg.transport_cross_section(C), expected, rtol=1e-15)
 
 
+def test_born_cross_section_of_smeared_delta():
+    # A Gaussian of width a: |f|^2 = |f_0|^2 exp(-2 k^2 a^2 (1 - cos)), so with b = 2 k^2 a^2
+    # sigma_tr = 2 pi |f_0|^2 int_0^2 t exp(-b t) dt = 2 pi |f_0|^2 [1 - e^{-2b}(1 + 2b)]/b^2,
+    # which tends to 4 pi |f_0|^2 = m^2 C^2/(pi hbar^4) as a -> 0.
+    f0sq = (M * C / (2 * np.pi * HBAR**2)) ** 2
+    for a in (0.3, 1.0):
+        b = 2 * KF**2 * a**2
+        expected = 2 * np.pi * f0sq * (1 - np.exp(-2 * b) * (1 + 2 * b)) / b**2
+        assert np.isclose(eg.transport_cross_section_born(C, KF, a), expected, rtol=1e-12)
+    small = eg.transport_cross_section_born(C, KF, 1e-3 / KF)
+    assert np.isclose(small, M**2 * C**2 / (np.pi * HBAR**4), rtol=3e-6)
+    assert small != eg.transport_cross_section(C)
+
+
 def test_friction_closed_form():
     # seed eq. (48): L_ZZ = -p_F sigma rho = -C^2 m^2 k_F^4/(6 pi^3 hbar^3) (spinless)
     expected = -(C**2) * M**2 * KF**4 / (6 * np.pi**3 * HBAR**3)

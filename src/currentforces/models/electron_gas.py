@@ -67,35 +67,57 @@ def _spin(spin):
     return spin
 
 
-def born_amplitude(coupling, theta, mass=M_ELECTRON):
-    """First Born scattering amplitude of ``v = C delta(r)``, in Angstrom.
+def born_amplitude(coupling, theta, k=1.0, width=0.0, mass=M_ELECTRON):
+    r"""First Born scattering amplitude of the test scatterer, in Angstrom.
 
-    .. math:: f(\\theta) = -\\frac{m}{2\\pi\\hbar^2}\\int e^{-i\\mathbf q\\cdot
-              \\mathbf r} v(\\mathbf r)\\,d^3r = -\\frac{mC}{2\\pi\\hbar^2}
+    .. math:: f(\theta) = -\frac{m}{2\pi\hbar^2}\int e^{-i\mathbf q\cdot
+              \mathbf r} v(\mathbf r)\,d^3r = -\frac{mC}{2\pi\hbar^2}
+              e^{-q^2a^2/2}, \qquad q = 2k\sin(\theta/2)
 
-    independent of the scattering angle ``theta`` (rad) and of the energy:
-    the Fourier transform of a delta function is constant.  Returns an
-    array of the shape of ``theta``.  ``coupling`` ``C`` in eV Angstrom^3.
+    for the delta scatterer ``v = C delta(r)`` smeared into a normalised
+    Gaussian of width ``a`` (``width``); ``a = 0`` (default) is the seed's
+    delta function, whose amplitude is isotropic and energy independent.
+
+    Parameters
+    ----------
+    coupling : float
+        ``C`` in eV Angstrom^3.
+    theta : array_like
+        Scattering angle in rad.
+    k : float
+        Wavevector of the incident electron in 1/Angstrom (only used for ``a > 0``).
+    width : float
+        Gaussian width ``a`` in Angstrom, ``>= 0``.
+    mass : float
+        eV fs^2/Angstrom^2.
+
+    Returns
+    -------
+    ndarray
+        ``f(theta)`` in Angstrom, shape of ``theta``.
     """
     c = _number("coupling", coupling, "eV Angstrom^3")
     m = _number("mass", mass, "eV fs^2/Angstrom^2", positive=True)
+    kk = _number("k", k, "1/Angstrom", nonnegative=True)
+    a = _number("width", width, "Angstrom", nonnegative=True)
     theta = np.asarray(theta, dtype=float)
-    # Fourier transform of C delta(r) at momentum transfer q: C for every q.
-    v_q = c * np.ones_like(theta)
+    q = 2.0 * kk * np.sin(0.5 * theta)
+    v_q = c * np.exp(-0.5 * (q * a) ** 2)  # Fourier transform of the (smeared) delta
     return -m * v_q / (2.0 * np.pi * HBAR**2)
 
 
-def transport_cross_section_born(coupling, mass=M_ELECTRON, nodes=64):
-    """Transport cross-section from the Born amplitude by angular quadrature, Angstrom^2.
+def transport_cross_section_born(coupling, k=1.0, width=0.0, mass=M_ELECTRON, nodes=64):
+    r"""Transport cross-section from the Born amplitude by angular quadrature, Angstrom^2.
 
-    .. math:: \\sigma_{\\rm tr} = 2\\pi\\int_0^\\pi (1 - \\cos\\theta)
-              |f(\\theta)|^2 \\sin\\theta\\,d\\theta
+    .. math:: \sigma_{\rm tr} = 2\pi\int_0^\pi (1 - \cos\theta)
+              |f(\theta)|^2 \sin\theta\,d\theta
 
     (seed footnote 29: the seed's ``sigma`` is the transport cross-section),
-    Gauss-Legendre in ``cos theta``.
+    Gauss-Legendre in ``cos theta``.  Arguments as in :func:`born_amplitude`;
+    for ``width = 0`` this is ``m^2 C^2 / (pi hbar^4)``.
     """
     u, w = np.polynomial.legendre.leggauss(int(nodes))
-    f = born_amplitude(coupling, np.arccos(u), mass)
+    f = born_amplitude(coupling, np.arccos(u), k, width, mass)
     return 2.0 * np.pi * np.sum(w * (1.0 - u) * np.abs(f) ** 2)
 
 
