@@ -174,6 +174,19 @@ def test_physical_curl_in_units_of_kf_bulk_wind_force():
     assert np.isclose(jellium.bulk_wind_force(EF, bias, C), electron_gas.wind_force(C, KF, j_b), rtol=1e-14)
 
 
+def test_dimensionless_field_is_nu_j_over_bulk():
+    # formulas.md 6.5: ell = nu j/(nu_b j_b), nu_b = m k_F/(2 pi^2 hbar^2), j_b = eV k_F^2/(8 pi^2 hbar)
+    side = S_CLEAN * LAM
+    bias = 1e-3
+    ell = jellium.nonconservative_field_dimensionless(S_CLEAN, PTS_X, PTS_Y)
+    nu_b = M_ELECTRON * KF / (2 * np.pi**2 * HBAR**2)
+    j_b = bias * KF**2 / (8 * np.pi**2 * HBAR)
+    phys = jellium.nonconservative_field(side, PTS_X * LAM, PTS_Y * LAM, EF, bias)
+    assert np.allclose(ell, phys / (nu_b * j_b), rtol=1e-10, atol=0)
+    assert np.isclose(jellium.bulk_local_dos(EF), nu_b, rtol=1e-14)
+    assert np.isclose(jellium.bulk_current_density(EF, bias), j_b, rtol=1e-14)
+
+
 def test_curl_matches_finite_difference_of_nu_j():
     # Independent of the analytic mode derivatives: central differences of L = nu j.
     side = S_CLEAN * LAM

@@ -77,6 +77,7 @@ __all__ = [
     "nonconservative_field_direct",
     "curl_nonconservative_force",
     "curl_nonconservative",
+    "nonconservative_field_dimensionless",
     "bulk_wind_force",
     "principal_value_inverse_quadratic",
     "vector_potential",
@@ -562,6 +563,32 @@ def bulk_wind_force(fermi_energy, bias, coupling, mass=M_ELECTRON):
     )
 
 
+def _dimensionless_weights(s):
+    kf = 2.0 * np.pi  # lambda_F = 1
+    mask, n2m2 = _open_mask((2.0 * s) ** 2)
+    k = kf * np.sqrt(np.clip(1.0 - n2m2 / (2.0 * s) ** 2, 0.0, None))
+    inv_k = np.where(mask, 1.0 / np.where(mask, k, 1.0), 0.0)
+    return kf, np.stack([inv_k, mask.astype(float)])
+
+
+def nonconservative_field_dimensionless(side, x, y):
+    r"""``ell(R) = L_z / (nu_b j_b)``: the field of eq. (38) in units of its bulk value.
+
+    .. math:: \ell = \Big[\frac{2\pi}{k_F}\sum\frac{\chi^2_{nm}}{k_{nm}}\Big]
+              \Big[\frac{4\pi}{k_F^2}\sum\chi^2_{nm}\Big]
+
+    small-bias, small-frequency, T = 0 (formulas.md 6.5), subbands exactly at
+    ``E_F`` excluded.  ``side``, ``x``, ``y`` in units of ``lambda_F``
+    (``0 <= x, y <= S``, broadcast); dimensionless result, ``-> 1`` on
+    average deep inside a wide wire.
+    """
+    s = _positive("side", side, "lambda_F")
+    xb, yb = _positions(s, x, y, "lambda_F")
+    kf, w = _dimensionless_weights(s)
+    a, b = _mode_sums(s, xb, yb, w)
+    return (2.0 * np.pi / kf) * a * (4.0 * np.pi / kf**2) * b
+
+
 def curl_nonconservative(side, x, y):
     """Dimensionless curl of the non-conservative force (Figs 5 and 6).
 
@@ -594,11 +621,7 @@ def curl_nonconservative(side, x, y):
     """
     s = _positive("side", side, "lambda_F")
     xb, yb = _positions(s, x, y, "lambda_F")
-    kf = 2.0 * np.pi  # lambda_F = 1
-    mask, n2m2 = _open_mask((2.0 * s) ** 2)
-    k = kf * np.sqrt(np.clip(1.0 - n2m2 / (2.0 * s) ** 2, 0.0, None))
-    inv_k = np.where(mask, 1.0 / np.where(mask, k, 1.0), 0.0)
-    w = np.stack([inv_k, mask.astype(float)])
+    kf, w = _dimensionless_weights(s)
     a, b = _mode_sums(s, xb, yb, w)
     ax, bx = _mode_sums(s, xb, yb, w, deriv="x")
     ay, by = _mode_sums(s, xb, yb, w, deriv="y")
