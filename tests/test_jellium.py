@@ -80,6 +80,19 @@ def test_direct_eq38_small_bias_equals_nu_j(temperature_over_ef):
     assert np.allclose(direct, closed, rtol=1e-5, atol=0)
 
 
+def test_direct_eq38_vanishes_at_equilibrium():
+    # Seed II.D: with mu_1 = mu_2 the odd-in-(alpha, beta) electron-hole function, and so
+    # L of eq. (38), vanishes at any hbar omega_0 and T; it is odd in the bias.
+    side = S_CLEAN * LAM
+    x, y = PTS_X * LAM, PTS_Y * LAM
+    hw, temp = 2e-5 * EF, 0.5
+    ref = jellium.nonconservative_field_direct(side, x, y, EF, 1e-5 * EF, hw, temp)
+    eq = jellium.nonconservative_field_direct(side, x, y, EF, 0.0, hw, temp)
+    assert np.all(np.abs(eq) < 1e-12 * np.abs(ref))
+    rev = jellium.nonconservative_field_direct(side, x, y, EF, -1e-5 * EF, hw, temp)
+    assert np.allclose(rev, -ref, rtol=1e-10, atol=0)
+
+
 def test_direct_eq38_departs_from_nu_j_quadratically():
     # The closed form is a limit: the relative deviation grows like (eV)^2 (same
     # eV = hbar omega_0), so a factor 10 in bias gives a factor ~100.
