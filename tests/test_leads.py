@@ -153,3 +153,6 @@ def test_self_energy_block_is_the_support_block_of_self_energy():
         full = lead.self_energy(e)[:, idx[:, None], idx[None, :]]
         assert np.allclose(lead.self_energy_block(e), full, atol=1e-13, rtol=0)
         assert np.allclose(leads_mod.LeadBase.self_energy_block(lead, e), full, atol=1e-13, rtol=0)
+        dfull = lead.self_energy_derivative(e)[:, idx[:, None], idx[None, :]]
+        assert np.allclose(lead.self_energy_derivative_block(e), dfull, atol=1e-12, rtol=0)
+        assert np.allclose(leads_mod.LeadBase.self_energy_derivative_block(lead, e), dfull, atol=1e-12, rtol=0)

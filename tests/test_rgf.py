@@ -185,3 +185,66 @@ def test_bad_partitions_and_solvers_raise_named_errors():
         Junction(h, leads, layers=[3, 2, 4])  # layers only with rgf
     with pytest.raises(InputError, match="hamiltonian"):
         Junction(sp.csr_matrix(np.triu(h)), leads, solver="rgf")  # not Hermitian
+
+
+@pytest.mark.parametrize("case", [0, 1, 2])
+def test_green_derivative_submatrix_equals_dense(case, tol):
+    h, leads, layers = random_device(**CASES[case])
+    dense = Junction(h, leads)
+    rgf = Junction(sp.csr_matrix(h), leads, solver="rgf", layers=layers)
+    n = dense.size
+    e = np.array([-0.4, 0.9, 0.2 + 0.5j])
+    for orbitals in ([0], [n - 1, 1], list(range(3, n - 2)), [n // 2], list(range(n))[::-3]):
+        g_d, dg_d = dense.green_derivative_submatrix(e, orbitals)
+        g_r, dg_r = rgf.green_derivative_submatrix(e, orbitals)
+        assert close(g_r, g_d, tol) and close(dg_r, dg_d, tol)
+    # and the dense route against a central finite difference of G
+    step = 1e-5
+    fd = (dense.green_submatrix(e + step, [2, 4], [2, 4]) - dense.green_submatrix(e - step, [2, 4], [2, 4])) / (2 * step)
+    assert np.allclose(dense.green_derivative_submatrix(e, [2, 4])[1], fd, atol=1e-6 * np.abs(fd).max(), rtol=0)
+
+
+def wire_with_forces(n_cells=6, width=2, beta=0.6):
+    """A width x n_cells square-lattice strip with hopping -1 eV, periodic
+    leads of the same cross-section, and force operators for the
+    longitudinal displacement of the middle cell's atoms (sparse)."""
+    n = width * n_cells
+    h = sp.lil_matrix((n, n))
+    for x in range(n_cells):
+        for y in range(width):
+            i = x * width + y
+            if y + 1 < width:
+                h[i, i + 1] = h[i + 1, i] = -1.0
+            if x + 1 < n_cells:
+                h[i, i + width] = h[i + width, i] = -1.0
+    onsite = -np.eye(width, k=1) - np.eye(width, k=-1)
+    c0 = np.zeros((n, width))
+    c1 = np.zeros((n, width))
+    c0[:width] = -np.eye(width)
+    c1[n - width:] = -np.eye(width)
+    leads = [Lead(onsite, -np.eye(width), c0), Lead(onsite, -np.eye(width), c1)]
+    forces = []
+    mid = (n_cells // 2) * width
+    for y in range(width):
+        i = mid + y
+        f = sp.lil_matrix((n, n))
+        f[i, i - width] = f[i - width, i] = -beta  # bond to the left stretches
+        f[i, i + width] = f[i + width, i] = beta   # bond to the right shrinks
+        forces.append(f.tocsr())
+    return h.tocsr(), leads, forces
+
+
+@pytest.mark.parametrize("frequency", [0.0, 0.05])
+def test_force_coefficients_dense_equal_rgf(frequency):
+    # the same physics through two Green's-function backends
+    from currentforces import force_coefficients
+
+    h, leads, forces = wire_with_forces()
+    dense = Junction(h.toarray(), leads)
+    rgf = Junction(h, leads, solver="rgf")
+    kw = dict(bias=0.3, temperature=300.0, fermi_level=0.4, frequency=frequency, rtol=1e-7)
+    cd = force_coefficients(dense, forces, **kw)
+    cr = force_coefficients(rgf, forces, **kw)
+    for name in ("mean_force", "K", "L", "K_current", "L_current"):
+        a, b = getattr(cr, name), getattr(cd, name)
+        assert np.allclose(a, b, atol=1e-8 * max(1.0, np.abs(b).max()), rtol=0), name

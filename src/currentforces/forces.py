@@ -105,9 +105,9 @@ def _check_rtol(rtol):
 class SpectralBlocks:
     """G and A_l restricted to the support S of the force operators.
 
-    Reads the junction only through ``green_submatrix`` (and the leads'
-    ``self_energy``/``self_energy_derivative``), so a block-tridiagonal
-    backend serves it unchanged.
+    Reads the junction only through ``green_submatrix`` and
+    ``green_derivative_submatrix`` (and the leads' self-energies on their
+    supports), so a block-tridiagonal backend serves it unchanged.
     """
 
     def __init__(self, junction, operators: ForceOperators):
@@ -134,7 +134,10 @@ class SpectralBlocks:
         gss = g[:, :, self._pos_s]
         a_l = []
         for lead, sup, pos in zip(self.junction.leads, self.lead_supports, self._pos_l):
-            sigma = np.asarray(lead.self_energy(energy))[:, sup[:, None], sup[None, :]]
+            if hasattr(lead, "self_energy_block"):  # Sigma on the support, never N x N
+                sigma = np.asarray(lead.self_energy_block(energy))
+            else:
+                sigma = np.asarray(lead.self_energy(energy))[:, sup[:, None], sup[None, :]]
             gamma = 1j * (sigma - np.conj(np.swapaxes(sigma, -1, -2)))
             gs = g[:, :, pos]
             a_l.append(gs @ gamma @ np.conj(np.swapaxes(gs, -1, -2)))
@@ -142,16 +145,7 @@ class SpectralBlocks:
 
     def green_derivative(self, energy):
         r"""G[S, S] and dG/dE [S, S] = -[G (1 - dSigma/dE) G]_{SS} (1/eV^2)."""
-        j = self.junction
-        n = j.size
-        everything = np.arange(n)
-        rows = j.green_submatrix(energy, self.s, everything)      # G[S, :]
-        cols = j.green_submatrix(energy, everything, self.s)      # G[:, S]
-        dg = -(rows @ cols)
-        for lead, sup in zip(j.leads, self.lead_supports):
-            dsig = np.asarray(lead.self_energy_derivative(energy))[:, sup[:, None], sup[None, :]]
-            dg = dg + rows[:, :, sup] @ dsig @ cols[:, sup, :]
-        return rows[:, :, self.s], dg
+        return self.junction.green_derivative_submatrix(energy, self.s)
 
 
 def _hermitian_conj(m):
@@ -354,8 +348,8 @@ def force_coefficients(junction, forces, bias=0.0, temperature=300.0, fermi_leve
     scale = junction.energy_scale
 
     # ---- mean force from the density matrix on the support (seed eq 6, 13)
-    rho_eq = junction.equilibrium_density_matrix(mu0, temperature, rtol=rtol).value
-    f_eq = ops.expectation(ops.on_support(rho_eq)).real
+    rho_eq = junction.equilibrium_density_matrix(mu0, temperature, rtol=rtol, orbitals=ops.support).value
+    f_eq = ops.expectation(rho_eq).real
 
     # ---- one adaptive window integral for everything on the real axis
     m = ops.n_modes

@@ -230,6 +230,40 @@ class Junction:
             out[i:i + step] = np.linalg.solve(m, np.broadcast_to(rhs, (z.size,) + rhs.shape))[:, rows, :]
         return out.reshape(e.shape + (rows.size, cols.size))
 
+    def green_derivative_submatrix(self, energy, orbitals):
+        r"""G[S, S] and dG/dE[S, S] on a set S of orbitals (1/eV, 1/eV^2).
+
+        .. math:: \frac{dG}{dE} = -G\Big(1 - \sum_l \frac{d\Sigma_l}{dE}\Big)G
+
+        (formulas.md §2), restricted to S.  The dense backend forms G[S, :]
+        and G[:, S]; a block-tridiagonal backend accumulates the sum over
+        the device layer by layer.
+
+        Parameters
+        ----------
+        energy : array_like
+            Energies in eV (real: E + i0; complex: upper half plane).
+        orbitals : array_like of int
+            Device orbitals S.
+
+        Returns
+        -------
+        (ndarray, ndarray), each energy.shape + (len(S), len(S))
+        """
+        e = self._energies(energy)
+        if self.solver is not None:
+            return self.solver.green_derivative_submatrix(e, orbitals)
+        s = np.asarray(orbitals, dtype=int).reshape(-1)
+        everything = np.arange(self.size)
+        rows = self.green_submatrix(e, s, everything)      # G[S, :]
+        cols = self.green_submatrix(e, everything, s)      # G[:, S]
+        dg = -(rows @ cols)
+        for lead in self.leads:
+            sup = np.asarray(getattr(lead, "support", everything), dtype=int)
+            dsig = np.asarray(lead.self_energy_derivative(e))[..., sup[:, None], sup[None, :]]
+            dg = dg + rows[..., :, sup] @ dsig @ cols[..., sup, :]
+        return rows[..., :, s], dg
+
     def broadening(self, energy):
         """List over leads of Gamma_l(E) = i(Sigma_l - Sigma_l^dagger), (..., N, N) in eV."""
         return [broadening_from_self_energy(s) for s in self.self_energies(energy)]
@@ -395,7 +429,7 @@ class Junction:
         res = integrate_adaptive(integrand, pts, rtol=rtol, atol=1e-14, what="current integral")
         return float(spin * CONDUCTANCE_QUANTUM_SPINLESS * res.value)
 
-    def equilibrium_density_matrix(self, fermi_level=0.0, temperature=300.0, rtol=1e-9):
+    def equilibrium_density_matrix(self, fermi_level=0.0, temperature=300.0, rtol=1e-9, orbitals=None):
         r"""Per-spin equilibrium density matrix from the Fermi-sea pole sum (formulas.md §4.1).
 
         .. math::
@@ -407,16 +441,33 @@ class Junction:
         (1/pi) int_0^inf ReH G(mu + iy) dy).  It includes bound states below
         mu, which the scattering-state integral of seed eq (13) does not.
 
+        Parameters
+        ----------
+        orbitals : array_like of int, optional
+            Return only the block rho[orbitals, orbitals], computed from
+            G[orbitals, orbitals] alone (what a large device needs).
+
         Returns
         -------
         Integral
-            ``value`` (N, N) Hermitian, dimensionless (electrons per spin),
-            and ``error``.
+            ``value`` (N, N) (or the block on ``orbitals``) Hermitian,
+            dimensionless (electrons per spin), and ``error``.
         """
         temperature = check_temperature(temperature)
-        res = matsubara_sum(lambda z: _hermitian_part(self.green(z)), float(fermi_level), temperature,
+        if orbitals is None:
+            size = self.size
+
+            def green(z):
+                return self.green(z)
+        else:
+            orbitals = np.asarray(orbitals, dtype=int).reshape(-1)
+            size = orbitals.size
+
+            def green(z):
+                return self.green_submatrix(z, orbitals, orbitals)
+        res = matsubara_sum(lambda z: _hermitian_part(green(z)), float(fermi_level), temperature,
                             rtol=rtol, energy_scale=self.energy_scale, what="equilibrium density matrix")
-        res.value = 0.5 * np.eye(self.size) + _hermitian_part(res.value)
+        res.value = 0.5 * np.eye(size) + _hermitian_part(res.value)
         return res
 
     def density_matrix(self, bias=0.0, temperature=300.0, fermi_level=0.0, spin=2, chemical_potentials=None,

@@ -9,6 +9,7 @@ else)::
     lead.size                       # N, number of device orbitals
     lead.support                    # device orbitals the lead couples to
     lead.self_energy_block(E)       # Sigma(E) on support only, (..., n_s, n_s)
+    lead.self_energy_derivative_block(E)  # d Sigma / dE on support only
     lead.band_edges                 # energies where Sigma is not smooth
 
 ``E`` is a scalar or an array of energies in eV, real (the retarded
@@ -99,6 +100,11 @@ class LeadBase:
         idx = np.asarray(self.support, dtype=int)
         return np.asarray(self.self_energy(energy))[..., idx[:, None], idx[None, :]]
 
+    def self_energy_derivative_block(self, energy):
+        """dSigma/dE restricted to ``support`` (dimensionless), (..., n_s, n_s)."""
+        idx = np.asarray(self.support, dtype=int)
+        return np.asarray(self.self_energy_derivative(energy))[..., idx[:, None], idx[None, :]]
+
     def broadening_derivative(self, energy):
         """dGamma/dE (dimensionless), from :meth:`self_energy_derivative`."""
         return broadening_from_self_energy(self.self_energy_derivative(energy))
@@ -157,6 +163,12 @@ class WideBandLead(LeadBase):
         """dSigma/dE = 0 for a wide-band lead."""
         e = _as_energies(energy)
         return np.zeros(e.shape + self._sigma.shape, dtype=complex)
+
+    def self_energy_derivative_block(self, energy):
+        """dSigma/dE = 0 on ``support``."""
+        e = _as_energies(energy)
+        n = self.support.size
+        return np.zeros(e.shape + (n, n), dtype=complex)
 
     def __repr__(self):
         return f"WideBandLead(size={self.size}, support={self.support.tolist()})"
@@ -260,6 +272,12 @@ class ChainLead(LeadBase):
     def self_energy_derivative(self, energy):
         """dSigma/dE = |c><c| dg/dE; diverges at the band edges."""
         return self._block(_chain_surface_green_derivative(_as_energies(energy), self.hopping, self.onsite))
+
+    def self_energy_derivative_block(self, energy):
+        """dSigma/dE = |c><c| dg/dE on ``support``, (..., n_s, n_s)."""
+        outer = self._c[:, None] * self._c.conj()[None, :]
+        dg = _chain_surface_green_derivative(_as_energies(energy), self.hopping, self.onsite)
+        return dg[..., None, None] * outer
 
     def __repr__(self):
         return f"ChainLead(hopping={self.hopping}, onsite={self.onsite}, support={self.support.tolist()})"
@@ -481,8 +499,28 @@ class Lead(LeadBase):
         Newton cannot converge (a right- and a left-moving band cross) the
         last converged broadening is kept and a
         :class:`SelfEnergyAccuracyWarning` states it: never a silent error.
+
+        The last result is kept (keyed by the exact energies), so the
+        self-energy and its derivative at the same energies, asked for by
+        different parts of a calculation, cost one evaluation.
         """
         z = self._complex_energy(energy)
+        key = (z.shape, z.tobytes())
+        cached = self._cache
+        if cached is not None and cached[0] == key:
+            return cached[1].copy()
+        g = self._surface_green(z)
+        self._cache = (key, g)
+        return g.copy()
+
+    _cache = None
+
+    def __getstate__(self):
+        state = self.__dict__.copy()
+        state.pop("_cache", None)  # not worth shipping to parallel workers
+        return state
+
+    def _surface_green(self, z):
         shape = z.shape
         z = z.reshape(-1)
         eta_d = max(self.eta, self._decimation_eta)
@@ -547,6 +585,10 @@ class Lead(LeadBase):
         """dSigma/dE = V (dg/dE) V^dagger (dimensionless), shape (..., N, N)."""
         dg = self.surface_green_derivative(energy)
         return self._embed(self._v @ dg @ self._v.conj().T)
+
+    def self_energy_derivative_block(self, energy):
+        """dSigma/dE = V (dg/dE) V^dagger on ``support``, (..., n_s, n_s)."""
+        return self._v @ self.surface_green_derivative(energy) @ self._v.conj().T
 
     def __repr__(self):
         return f"Lead(cell_size={self.cell_size}, size={self.size}, support={self.support.tolist()})"

@@ -311,10 +311,9 @@ class BlockTridiagonal:
         ul, ur = self._up[k - 1], self._up[k]
         return np.linalg.inv(mkk(k) - ul.conj().T @ gl[k - 1] @ ul - ur @ gr[k + 1] @ ur.conj().T)
 
-    def _blocks(self, z, pairs):
-        """G_ij for the set of layer pairs (i, j) at energies z (1-d)."""
+    def _blocks(self, pairs, gl, gr, mkk):
+        """G_ij for the set of layer pairs (i, j), given the connected blocks."""
         nl = self.n_layers
-        gl, gr, mkk = self._connected(z, self._layer_sigma(z))
         diag = {}
         out = {}
 
@@ -420,7 +419,7 @@ class BlockTridiagonal:
         csel = {int(k): np.flatnonzero(cl == k) for k in np.unique(cl)}
         for s in range(0, flat.size, step):
             z = np.asarray(flat[s:s + step], dtype=complex)
-            blocks = self._blocks(z, pairs)
+            blocks = self._blocks(pairs, *self._connected(z, self._layer_sigma(z)))
             for (i, j), g in blocks.items():
                 ri, cj = rsel[i], csel[j]
                 out[s:s + step, ri[:, None], cj[None, :]] = g[:, self.local_of[rows[ri]][:, None],
@@ -455,6 +454,100 @@ class BlockTridiagonal:
             for o, k in zip(out, ks):
                 o[s:s + step] = self._diagonal(k, gl, gr, mkk)
         return [o.reshape(e.shape + o.shape[1:]) for o in out]
+
+    def lead_self_energy_derivative_blocks(self, energy):
+        """dSigma_l/dE on each lead's support, list of (..., n_s, n_s) arrays."""
+        out = []
+        for lead in self.leads:
+            if hasattr(lead, "self_energy_derivative_block"):
+                out.append(np.asarray(lead.self_energy_derivative_block(energy)))
+            else:
+                idx = np.asarray(lead.support, dtype=int)
+                out.append(np.asarray(lead.self_energy_derivative(energy))[..., idx[:, None], idx[None, :]])
+        return out
+
+    def green_derivative_submatrix(self, energy, orbitals):
+        r"""G[S, S] and its energy derivative dG/dE[S, S] on a set S of orbitals.
+
+        .. math::
+
+            rac{dG}{dE} = -G\Big(1 - rac{d\Sigma}{dE}\Big)G, \qquad
+            \Big[rac{dG}{dE}\Big]_{SS} = -\sum_k G_{Sk} G_{kS}
+              + \sum_l G_{S s_l} rac{d\Sigma_l}{dE} G_{s_l S}
+
+        (k runs over all layers, s_l over the lead supports).  The sum over
+        layers is accumulated while the row G_{S,k} and the column G_{k,S}
+        are propagated outwards from the layers of S (module docstring), so
+        the cost is linear in the number of layers and no N-long block is
+        stored.
+
+        Parameters
+        ----------
+        energy : array_like
+            Energies in eV (real: E + i0; complex: upper half plane).
+        orbitals : array_like of int
+            The orbitals S.
+
+        Returns
+        -------
+        (ndarray, ndarray)
+            G[S, S] in 1/eV and dG/dE[S, S] in 1/eV^2, each
+            energy.shape + (len(S), len(S)).
+        """
+        e = self._energies(energy)
+        orb = _as_index("orbitals", orbitals, self.size)
+        nl = self.n_layers
+        lay = self.layer_of[orb]
+        a, b = int(lay.min()), int(lay.max())
+        span = range(a, b + 1)
+        ks = sorted({int(k) for k in np.unique(lay)})
+        pairs = sorted({(i, k) for i in ks for k in span} | {(k, j) for k in span for j in ks})
+        sel = {k: np.flatnonzero(lay == k) for k in ks}
+        flat = e.reshape(-1)
+        ns = orb.size
+        g_out = np.empty((flat.size, ns, ns), dtype=complex)
+        d_out = np.empty((flat.size, ns, ns), dtype=complex)
+        nmax = int(self._sizes.max())
+        step = self._chunk(4 * ns * nmax * (b - a + 3) + len(pairs) * nmax**2)
+        for s in range(0, flat.size, step):
+            z = np.asarray(flat[s:s + step], dtype=complex)
+            gl, gr, mkk = self._connected(z, self._layer_sigma(z))
+            blocks = self._blocks(pairs, gl, gr, mkk)
+            nz = z.size
+            row, col = {}, {}  # G[S, layer k] (nz, ns, n_k) and G[layer k, S] (nz, n_k, ns)
+            for k in span:
+                r = np.empty((nz, ns, self._sizes[k]), dtype=complex)
+                c = np.empty((nz, self._sizes[k], ns), dtype=complex)
+                for i in ks:
+                    loc = self.local_of[orb[sel[i]]]
+                    r[:, sel[i], :] = blocks[(i, k)][:, loc, :]
+                    c[:, :, sel[i]] = blocks[(k, i)][:, :, loc]
+                row[k], col[k] = r, c
+            acc = sum(row[k] @ col[k] for k in span)
+            ends = {k: (row[k], col[k]) for k in (0, nl - 1) if k in row}
+            r, c = row[b], col[b]
+            for k in range(b + 1, nl):
+                r = r @ self._up[k - 1] @ gr[k]
+                c = gr[k] @ self._up[k - 1].conj().T @ c
+                acc = acc + r @ c
+            if b < nl - 1:
+                ends[nl - 1] = (r, c)
+            r, c = row[a], col[a]
+            for k in range(a - 1, -1, -1):
+                r = r @ self._up[k].conj().T @ gl[k]
+                c = gl[k] @ self._up[k] @ c
+                acc = acc + r @ c
+            if a > 0:
+                ends[0] = (r, c)
+            dg = -acc
+            for lead, k, dsig in zip(self.leads, self._lead_layer, self.lead_self_energy_derivative_blocks(z)):
+                loc = self.local_of[np.asarray(lead.support, dtype=int)]
+                r, c = ends[k]
+                dg = dg + r[:, :, loc] @ dsig @ c[:, loc, :]
+            d_out[s:s + step] = dg
+            for k in ks:
+                g_out[s:s + step, :, sel[k]] = row[k][:, :, self.local_of[orb[sel[k]]]]
+        return (g_out.reshape(e.shape + (ns, ns)), d_out.reshape(e.shape + (ns, ns)))
 
     def lead_supports(self):
         """Device orbitals of every lead's support, list of int arrays."""
