@@ -63,12 +63,16 @@ CASES = [
 ]
 
 
-@pytest.fixture(params=range(len(CASES)), ids=lambda i: f"case{i}")
+@pytest.fixture(params=[(i, s) for i in range(len(CASES)) for s in (True, False)],
+                ids=lambda p: f"case{p[0]}-{'streaming' if p[1] else 'general'}")
 def pair(request):
-    """(dense junction, rgf junction, layers) for each device of CASES."""
-    h, leads, layers = random_device(**CASES[request.param])
+    """(dense junction, rgf junction, layers) for each device of CASES, with
+    the streaming and the general RGF path."""
+    case, streaming = request.param
+    h, leads, layers = random_device(**CASES[case])
     dense = Junction(h, leads)
-    rgf = Junction(sp.csr_matrix(h), leads, solver="rgf", layers=layers)
+    hs = sp.csr_matrix(h)
+    rgf = Junction(hs, leads, solver=BlockTridiagonal(hs, leads, layers=layers, streaming=streaming))
     return dense, rgf, layers
 
 
@@ -78,7 +82,7 @@ def close(a, b, tol):
 
 
 def test_green_submatrix_and_full_green_equal_dense(pair, tol):
-    dense, rgf, _ = pair
+    dense, rgf, layers = pair
     g = dense.green(ENERGIES)
     assert close(rgf.green(ENERGIES), g, tol)
     rng = np.random.default_rng(7)
@@ -87,6 +91,15 @@ def test_green_submatrix_and_full_green_equal_dense(pair, tol):
         rows = rng.choice(n, size=rng.integers(1, n + 1), replace=False)
         cols = rng.choice(n, size=rng.integers(1, n + 1), replace=False)
         assert close(rgf.green_submatrix(ENERGIES, rows, cols), g[:, rows][:, :, cols], tol)
+    # rows in one interior window, columns in it and in the lead layers (the
+    # request of the force coefficients)
+    for k in range(len(layers)):
+        rows = layers[k]
+        cols = np.concatenate([layers[0], layers[k], layers[-1]])
+        assert close(rgf.green_submatrix(ENERGIES, rows, cols), g[:, rows][:, :, cols], tol)
+        if k + 1 < len(layers):
+            rows = np.concatenate([layers[k], layers[k + 1]])
+            assert close(rgf.green_submatrix(ENERGIES, rows, cols), g[:, rows][:, :, cols], tol)
     # scalar energy and repeated indices
     assert close(rgf.green_submatrix(0.3, [0, 0, n - 1], [n - 1, 1 % n]),
                  dense.green(0.3)[[0, 0, n - 1]][:, [n - 1, 1 % n]], tol)
@@ -187,14 +200,16 @@ def test_bad_partitions_and_solvers_raise_named_errors():
         Junction(sp.csr_matrix(np.triu(h)), leads, solver="rgf")  # not Hermitian
 
 
+@pytest.mark.parametrize("streaming", [True, False])
 @pytest.mark.parametrize("case", [0, 1, 2])
-def test_green_derivative_submatrix_equals_dense(case, tol):
+def test_green_derivative_submatrix_equals_dense(case, streaming, tol):
     h, leads, layers = random_device(**CASES[case])
     dense = Junction(h, leads)
-    rgf = Junction(sp.csr_matrix(h), leads, solver="rgf", layers=layers)
+    hs = sp.csr_matrix(h)
+    rgf = Junction(hs, leads, solver=BlockTridiagonal(hs, leads, layers=layers, streaming=streaming))
     n = dense.size
     e = np.array([-0.4, 0.9, 0.2 + 0.5j])
-    for orbitals in ([0], [n - 1, 1], list(range(3, n - 2)), [n // 2], list(range(n))[::-3]):
+    for orbitals in ([0], [n - 1, 1], list(range(3, n - 2)), [n // 2], list(range(n))[::-3], *layers):
         g_d, dg_d = dense.green_derivative_submatrix(e, orbitals)
         g_r, dg_r = rgf.green_derivative_submatrix(e, orbitals)
         assert close(g_r, g_d, tol) and close(dg_r, dg_d, tol)

@@ -36,9 +36,30 @@ the off-diagonal blocks follow by products, for i < j:
     \qquad
     G_{ji} = G_{j,i+1} H_{i+1,i} g^L_i = g^R_j H_{j,j-1} G_{j-1,i}.
 
-Only the blocks that a request touches are formed: the rows and columns of
-the lead layers by one sweep each (cost linear in L), and the blocks among
-interior layers by products over the span they cover.  The cost of a
+**Streaming path** (the one the force coefficients take).  When the rows
+of a request lie in a window of layers a..b (the force support) and its
+columns in that window or in the lead layers, the window is solved densely
+with the rest of the device folded into effective self-energies,
+
+.. math::
+
+    \Sigma^{\rm eff}_a = H_{a,a-1} g^L_{a-1} H_{a-1,a}, \qquad
+    \Sigma^{\rm eff}_b = H_{b,b+1} g^R_{b+1} H_{b+1,b},
+
+and the lead columns follow from the end blocks of the connected Green's
+functions, G_{c,0} = G_{c,a} H_{a,a-1} g^L_{a-1,0} (and likewise on the
+right), all carried along the forward and backward recursions
+g^L_{k,0} = g^L_k H_{k,k-1} g^L_{k-1,0}.  The energy derivative follows by
+differentiating the same recursions,
+dg^L_k/dE = -g^L_k [1 - d\Sigma_k/dE - H_{k,k-1} (dg^L_{k-1}/dE) H_{k-1,k}] g^L_k,
+so dG/dE on the window costs the same O(L) sweeps.  Only the current layer
+is held: memory does not grow with the length, and all energies of a chunk
+go through each layer together.
+
+**General path** (any rows and columns).  Only the blocks that a request
+touches are formed: the rows and columns of the lead layers by one sweep
+each (cost linear in L), and the blocks among interior layers by products
+over the span they cover.  The cost of a
 request is O(L n^3) per energy for layers of n orbitals, against O(N^3) for
 the dense inverse.  Energies are processed in chunks whose left/right
 connected blocks fit a memory budget, so the N x N matrices of all energies
@@ -60,6 +81,9 @@ __all__ = ["BlockTridiagonal", "layers_from_sparsity", "DEFAULT_MEMORY_BYTES"]
 DEFAULT_MEMORY_BYTES = 256 * 2**20
 """Default budget (bytes) for the left- and right-connected blocks of one
 chunk of energies."""
+
+CENTRAL_MAX = 1024
+"""Largest central region (orbitals) solved densely by the streaming path."""
 
 
 def _as_index(name, idx, size):
@@ -153,6 +177,10 @@ class BlockTridiagonal:
     memory_bytes : int
         Budget for the left- and right-connected blocks of one chunk of
         energies; sets how many energies are processed together.
+    streaming : bool
+        Use the streaming path (module docstring) for requests whose rows lie
+        in a window of at most ``CENTRAL_MAX`` orbitals; ``False`` forces the
+        general path (for tests: the two paths must agree).
 
     Notes
     -----
@@ -161,7 +189,7 @@ class BlockTridiagonal:
     G_{first,last}.
     """
 
-    def __init__(self, hamiltonian, leads, layers=None, memory_bytes=DEFAULT_MEMORY_BYTES):
+    def __init__(self, hamiltonian, leads, layers=None, memory_bytes=DEFAULT_MEMORY_BYTES, streaming=True):
         h = hamiltonian if sp.issparse(hamiltonian) else sp.csr_matrix(np.asarray(hamiltonian))
         h = as_operator("hamiltonian", h, hermitian=True)
         self.size = n = h.shape[0]
@@ -170,6 +198,7 @@ class BlockTridiagonal:
             if getattr(lead, "size", n) != n:
                 raise InputError(f"leads[{i}] couples to {lead.size} device orbitals but the hamiltonian has {n}")
         self.memory_bytes = int(memory_bytes)
+        self.streaming = bool(streaming)
         self.layers = self._partition(h, layers)
         nl = len(self.layers)
         self.n_layers = nl
@@ -193,6 +222,8 @@ class BlockTridiagonal:
                 self._up.append(block[:, b - a:])
         self._attach_leads()
         self._sizes = np.array([idx.size for idx in self.layers])
+        self._hp = hp
+        self._offsets = offsets
 
     # ------------------------------------------------------------ construction
     def _partition(self, h, layers):
@@ -311,6 +342,149 @@ class BlockTridiagonal:
         ul, ur = self._up[k - 1], self._up[k]
         return np.linalg.inv(mkk(k) - ul.conj().T @ gl[k - 1] @ ul - ur @ gr[k + 1] @ ur.conj().T)
 
+    def _layer_dsigma(self, z):
+        """dSigma/dE on the first and the last layer (dimensionless)."""
+        nl = self.n_layers
+        dsig = {0: np.zeros((z.size, self._sizes[0], self._sizes[0]), dtype=complex)}
+        dsig[nl - 1] = dsig[0] if nl == 1 else np.zeros((z.size, self._sizes[-1], self._sizes[-1]), dtype=complex)
+        for lead, k, block in zip(self.leads, self._lead_layer, self.lead_self_energy_derivative_blocks(z)):
+            loc = self.local_of[np.asarray(lead.support, dtype=int)]
+            dsig[k][:, loc[:, None], loc[None, :]] += block
+        return dsig
+
+    def _central(self, z, a, b, derivative=False):
+        """Streaming solve of the window of layers a..b (module docstring).
+
+        Returns a dict with ``G`` (nz, nc, nc) on the window (orbitals in
+        layer order), ``dG`` if ``derivative``, and the lead-layer blocks
+        ``G_c0``, ``G_0c`` (window x layer 0) when a > 0 and ``G_cL``,
+        ``G_Lc`` (window x last layer) when b < L-1.
+        """
+        nl = self.n_layers
+        sigma = self._layer_sigma(z)
+        dsig = self._layer_dsigma(z) if derivative else None
+        nz = z.size
+
+        def mkk(k):
+            m = z[:, None, None] * np.eye(self._sizes[k]) - self._diag[k]
+            return m - sigma[k] if k in sigma else m
+
+        def dmkk(k):
+            d = np.broadcast_to(np.eye(self._sizes[k], dtype=complex), (nz,) + (self._sizes[k],) * 2)
+            return d - dsig[k] if k in dsig else d
+
+        out = {}
+        # forward from layer 0 to a-1: g^L, dg^L/dE, g^L_{k,0}, g^L_{0,k}
+        gl = dgl = pl = plt = None
+        for k in range(a):
+            m = mkk(k)
+            if k:
+                u = self._up[k - 1]
+                uh = u.conj().T
+                m = m - uh @ gl @ u
+            g = np.linalg.inv(m)
+            if derivative:
+                dm = dmkk(k) if not k else dmkk(k) - uh @ dgl @ u
+                dgl = -g @ dm @ g
+            pl, plt = (g, g) if not k else (g @ uh @ pl, plt @ u @ g)
+            gl = g
+        # backward from layer L-1 to b+1
+        gr = dgr = pr = prt = None
+        for k in range(nl - 1, b, -1):
+            m = mkk(k)
+            if k < nl - 1:
+                u = self._up[k]
+                uh = u.conj().T
+                m = m - u @ gr @ uh
+            g = np.linalg.inv(m)
+            if derivative:
+                dm = dmkk(k) if k == nl - 1 else dmkk(k) - u @ dgr @ uh
+                dgr = -g @ dm @ g
+            pr, prt = (g, g) if k == nl - 1 else (g @ u @ pr, prt @ uh @ g)
+            gr = g
+        # the window, dense
+        o0, o1 = self._offsets[a], self._offsets[b + 1]
+        nc = o1 - o0
+        key = (a, b)
+        if getattr(self, "_central_key", None) != key:
+            self._central_h = self._hp[o0:o1, o0:o1].toarray()
+            self._central_key = key
+        m = z[:, None, None] * np.eye(nc) - self._central_h
+        dm = np.broadcast_to(np.eye(nc, dtype=complex), (nz, nc, nc)).copy() if derivative else None
+        la = slice(0, self._sizes[a])
+        lb = slice(nc - self._sizes[b], nc)
+        for k in {a, b} & set(sigma):
+            sl = la if k == a else lb
+            m[:, sl, sl] -= sigma[k]
+            if derivative:
+                dm[:, sl, sl] -= dsig[k]
+        if a > 0:
+            u = self._up[a - 1]
+            m[:, la, la] -= u.conj().T @ gl @ u
+            if derivative:
+                dm[:, la, la] -= u.conj().T @ dgl @ u
+        if b < nl - 1:
+            u = self._up[b]
+            m[:, lb, lb] -= u @ gr @ u.conj().T
+            if derivative:
+                dm[:, lb, lb] -= u @ dgr @ u.conj().T
+        g = np.linalg.inv(m)
+        out["G"] = g
+        if derivative:
+            out["dG"] = -g @ dm @ g
+        if a > 0:
+            u = self._up[a - 1]
+            out["G_c0"] = g[:, :, la] @ u.conj().T @ pl
+            out["G_0c"] = plt @ u @ g[:, la, :]
+        if b < nl - 1:
+            u = self._up[b]
+            out["G_cL"] = g[:, :, lb] @ u @ pr
+            out["G_Lc"] = prt @ u.conj().T @ g[:, lb, :]
+        return out
+
+    def _window(self, rows, cols):
+        """The layer window a..b of a request for the streaming path, or None."""
+        nl = self.n_layers
+        rl = np.unique(self.layer_of[rows])
+        cl = np.unique(self.layer_of[cols])
+        a, b = int(rl.min()), int(rl.max())
+        if self._offsets[b + 1] - self._offsets[a] > CENTRAL_MAX:
+            return None
+        outside = cl[(cl < a) | (cl > b)]
+        if np.all((outside == 0) | (outside == nl - 1)):
+            return a, b
+        return None
+
+    def _central_index(self, a, orbitals):
+        """Positions of ``orbitals`` (in layers a..b) in the window's dense basis."""
+        return self._offsets[self.layer_of[orbitals]] - self._offsets[a] + self.local_of[orbitals]
+
+    def _green_streaming(self, flat, rows, cols, a, b):
+        nl = self.n_layers
+        cl = self.layer_of[cols]
+        inside = np.flatnonzero((cl >= a) & (cl <= b))
+        first = np.flatnonzero((cl < a) & (cl == 0))
+        last = np.flatnonzero((cl > b) & (cl == nl - 1))
+        ri = self._central_index(a, rows)
+        out = np.empty((flat.size, rows.size, cols.size), dtype=complex)
+        nc = self._offsets[b + 1] - self._offsets[a]
+        step = self._chunk_streaming(nc, rows.size * cols.size)
+        for s in range(0, flat.size, step):
+            z = np.asarray(flat[s:s + step], dtype=complex)
+            c = self._central(z, a, b)
+            if inside.size:
+                out[s:s + step, :, inside] = c["G"][:, ri[:, None], self._central_index(a, cols[inside])[None, :]]
+            if first.size:
+                out[s:s + step, :, first] = c["G_c0"][:, ri[:, None], self.local_of[cols[first]][None, :]]
+            if last.size:
+                out[s:s + step, :, last] = c["G_cL"][:, ri[:, None], self.local_of[cols[last]][None, :]]
+        return out
+
+    def _chunk_streaming(self, nc, extra):
+        n0, nmax = int(self._sizes[0] + self._sizes[-1]), int(self._sizes.max())
+        per = 16 * (6 * nc * nc + 4 * nc * n0 + 12 * nmax * nmax + extra)
+        return max(1, int(self.memory_bytes // max(per, 1)))
+
     def _blocks(self, pairs, gl, gr, mkk):
         """G_ij for the set of layer pairs (i, j), given the connected blocks."""
         nl = self.n_layers
@@ -411,6 +585,11 @@ class BlockTridiagonal:
         rows = _as_index("rows", rows, self.size)
         cols = _as_index("cols", cols, self.size)
         flat = e.reshape(-1)
+        if rows.size == 0 or cols.size == 0:
+            return np.zeros(e.shape + (rows.size, cols.size), dtype=complex)
+        window = self._window(rows, cols) if self.streaming else None
+        if window is not None:
+            return self._green_streaming(flat, rows, cols, *window).reshape(e.shape + (rows.size, cols.size))
         out = np.empty((flat.size, rows.size, cols.size), dtype=complex)
         rl, cl = self.layer_of[rows], self.layer_of[cols]
         pairs = sorted({(int(i), int(j)) for i in np.unique(rl) for j in np.unique(cl)})
@@ -499,6 +678,19 @@ class BlockTridiagonal:
         nl = self.n_layers
         lay = self.layer_of[orb]
         a, b = int(lay.min()), int(lay.max())
+        if self.streaming and self._offsets[b + 1] - self._offsets[a] <= CENTRAL_MAX:
+            flat = e.reshape(-1)
+            ns = orb.size
+            g_out = np.empty((flat.size, ns, ns), dtype=complex)
+            d_out = np.empty((flat.size, ns, ns), dtype=complex)
+            idx = self._central_index(a, orb)
+            nc = self._offsets[b + 1] - self._offsets[a]
+            step = self._chunk_streaming(nc, 2 * ns * ns)
+            for s in range(0, flat.size, step):
+                c = self._central(np.asarray(flat[s:s + step], dtype=complex), a, b, derivative=True)
+                g_out[s:s + step] = c["G"][:, idx[:, None], idx[None, :]]
+                d_out[s:s + step] = c["dG"][:, idx[:, None], idx[None, :]]
+            return g_out.reshape(e.shape + (ns, ns)), d_out.reshape(e.shape + (ns, ns))
         span = range(a, b + 1)
         ks = sorted({int(k) for k in np.unique(lay)})
         pairs = sorted({(i, k) for i in ks for k in span} | {(k, j) for k in span for j in ks})
