@@ -129,10 +129,14 @@ class ForceOperators:
 
     def _traces_sparse(self, x, y):
         r, c, v = self._rows, self._cols, self._vals
-        # W[p, q] = v_p v_q X[c_p, r_q] Y[c_q, r_p]
-        xg = x[:, c[:, None], r[None, :]]
-        yg = y[:, c[:, None], r[None, :]]
-        w = (v[:, None] * v[None, :]) * xg * np.swapaxes(yg, -1, -2)
+        p, s = v.size, x.shape[-1]
+        # W[p, q] = v_p v_q X[c_p, r_q] Y[c_q, r_p]; gathered through flat
+        # indices (np.take), several times faster than 2-d fancy indexing
+        flat = (c[:, None] * s + r[None, :]).reshape(-1)
+        xg = np.take(x.reshape(x.shape[0], -1), flat, axis=1).reshape(-1, p, p)
+        yg = np.take(y.reshape(y.shape[0], -1), flat, axis=1).reshape(-1, p, p)
+        w = (v[:, None] * v[None, :]) * xg
+        w *= np.swapaxes(yg, -1, -2)
         w = np.add.reduceat(w, self._starts, axis=1)
         return np.add.reduceat(w, self._starts, axis=2)
 
