@@ -141,7 +141,9 @@ def parallel_map(func: Callable, items: Iterable, backend: Any = "serial", worke
         if not items:
             return []
         blas = int(blas_threads) if blas_threads is not None else 1
-        scattered = {k: backend.scatter(v, broadcast=True) for k, v in shared.items()}
+        # hash=False: a fresh key per call; a content-hashed key can collide with
+        # the release of the same data scattered by a previous call
+        scattered = {k: backend.scatter(v, broadcast=True, hash=False) for k, v in shared.items()}
         task = _Pinned(func, blas, {})
         futures = backend.map(task, items, pure=False, **scattered)
         return backend.gather(futures)
