@@ -9,6 +9,6 @@ answer the same questions: ``green_submatrix(E, rows, cols)``,
 
 from __future__ import annotations
 
-from .rgf import DEFAULT_MEMORY_BYTES, BlockTridiagonal, layers_from_sparsity
+from .rgf import CENTRAL_MAX, DEFAULT_MEMORY_BYTES, BlockTridiagonal, layers_from_sparsity
 
-__all__ = ["BlockTridiagonal", "layers_from_sparsity", "DEFAULT_MEMORY_BYTES"]
+__all__ = ["BlockTridiagonal", "layers_from_sparsity", "DEFAULT_MEMORY_BYTES", "CENTRAL_MAX"]

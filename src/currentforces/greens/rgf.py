@@ -9,8 +9,8 @@ first and the last layer::
 
 With M = E - h - Sigma (Sigma = sum of the lead self-energies, non-zero only
 in layers 0 and L-1) the left- and right-connected Green's functions are
-(Lake, Klimeck, Bowen, Jovanovic, J. Appl. Phys. 81, 7845 (1997), sec. IV;
-Kwant's and TBtrans' RGF follow the same recursions)
+(the recursive Green's function method, e.g. Lake, Klimeck, Bowen,
+Jovanovic, J. Appl. Phys. 81, 7845 (1997))
 
 .. math::
 
@@ -59,11 +59,17 @@ go through each layer together.
 **General path** (any rows and columns).  Only the blocks that a request
 touches are formed: the rows and columns of the lead layers by one sweep
 each (cost linear in L), and the blocks among interior layers by products
-over the span they cover.  The cost of a
-request is O(L n^3) per energy for layers of n orbitals, against O(N^3) for
-the dense inverse.  Energies are processed in chunks whose left/right
-connected blocks fit a memory budget, so the N x N matrices of all energies
-are never held.
+over the span they cover.
+
+Either way the cost of a request is O(L n^3) per energy for layers of n
+orbitals, against O(N^3) for the dense inverse, and the N x N matrices of
+all energies are never held: the general path processes energies in chunks
+whose connected blocks fit a memory budget.
+
+Methods that return N x N arrays (``green``, ``spectral_functions`` without
+``rows``; the junction's ``self_energies``/``broadening``) are for small
+devices; large ones are read through ``green_submatrix``,
+``green_derivative_submatrix`` and ``spectral_functions(E, rows, cols)``.
 
 Units: energies eV, Hamiltonian eV, Green's functions 1/eV.
 """
@@ -76,7 +82,7 @@ import scipy.sparse as sp
 from .._checks import as_operator
 from ..errors import InputError
 
-__all__ = ["BlockTridiagonal", "layers_from_sparsity", "DEFAULT_MEMORY_BYTES"]
+__all__ = ["BlockTridiagonal", "layers_from_sparsity", "DEFAULT_MEMORY_BYTES", "CENTRAL_MAX"]
 
 DEFAULT_MEMORY_BYTES = 256 * 2**20
 """Default budget (bytes) for the left- and right-connected blocks of one
@@ -224,6 +230,7 @@ class BlockTridiagonal:
         self._sizes = np.array([idx.size for idx in self.layers])
         self._hp = hp
         self._offsets = offsets
+        self._central_h = {}
 
     # ------------------------------------------------------------ construction
     def _partition(self, h, layers):
@@ -405,11 +412,10 @@ class BlockTridiagonal:
         # the window, dense
         o0, o1 = self._offsets[a], self._offsets[b + 1]
         nc = o1 - o0
-        key = (a, b)
-        if getattr(self, "_central_key", None) != key:
-            self._central_h = self._hp[o0:o1, o0:o1].toarray()
-            self._central_key = key
-        m = z[:, None, None] * np.eye(nc) - self._central_h
+        hc = self._central_h.get((a, b))
+        if hc is None:  # a dict, not one slot: safe when threads share the solver
+            hc = self._central_h[(a, b)] = self._hp[o0:o1, o0:o1].toarray()
+        m = z[:, None, None] * np.eye(nc) - hc
         dm = np.broadcast_to(np.eye(nc, dtype=complex), (nz, nc, nc)).copy() if derivative else None
         la = slice(0, self._sizes[a])
         lb = slice(nc - self._sizes[b], nc)
