@@ -28,7 +28,6 @@ from ase import units as ase_units
 from ase.md.md import MolecularDynamics
 
 from ..errors import InputError
-from ..units import AMU
 from .modes import check_matrix
 from .noise_generation import NoiseGenerator
 
@@ -105,10 +104,13 @@ class CurrentInducedLangevin(MolecularDynamics):
             if ref.shape != (natoms, 3):
                 raise InputError(f"reference_positions must have shape ({natoms}, 3) in Angstrom")
         self.reference = ref.reshape(-1)[self.dofs].copy()
+        # The step runs in ASE's own units (amu, Angstrom, eV, ASE time), so that
+        # without current it is exactly ASE's VelocityVerlet; only L (per fs) and
+        # the noise time step are converted, with ase.units.fs.
         self.dt_fs = ts / ase_units.fs
-        self._mass_dof = np.repeat(masses, 3) * AMU  # eV fs^2/A^2
-        md = self._mass_dof[self.dofs]
-        self._expL = scipy.linalg.expm(self.dt_fs * self.L / md[:, None])
+        self._mass = np.repeat(masses, 3)  # amu, per Cartesian component
+        l_ase = self.L * ase_units.fs  # eV*(ASE time)/Angstrom^2
+        self._expL = scipy.linalg.expm(ts * l_ase / self._mass[self.dofs][:, None])
         self.noise = None
         if spectrum is not None:
             self.noise = NoiseGenerator(spectrum, n, self.dt_fs, n_realizations=1, seed=seed,
@@ -133,19 +135,18 @@ class CurrentInducedLangevin(MolecularDynamics):
         atoms = self.atoms
         if forces is None:
             forces = atoms.get_forces(md=True)
-        half = 0.5 * self.dt_fs
-        minv = 1.0 / self._mass_dof
-        v = atoms.get_velocities().reshape(-1) * ase_units.fs  # Angstrom/fs
+        half = 0.5 * self.dt
+        minv = 1.0 / self._mass
+        p = atoms.get_momenta().reshape(-1)
         r = atoms.get_positions().reshape(-1)
-        v = v + half * self._total_force(forces, r, self.noise_step) * minv
-        r = r + half * v
-        v[self.dofs] = self._expL @ v[self.dofs]
-        r = r + half * v
+        p = p + half * self._total_force(forces, r, self.noise_step)
+        r = r + half * p * minv
+        p[self.dofs] = self._mass[self.dofs] * (self._expL @ (p[self.dofs] * minv[self.dofs]))
+        r = r + half * p * minv
         atoms.set_positions(r.reshape(-1, 3))
         self.noise_step += 1
         forces = atoms.get_forces(md=True)
         r = atoms.get_positions().reshape(-1)
-        v = v + half * self._total_force(forces, r, self.noise_step) * minv
-        atoms.set_momenta((self._mass_dof / AMU * v / ase_units.fs).reshape(-1, 3),
-                          apply_constraint=False)
+        p = p + half * self._total_force(forces, r, self.noise_step)
+        atoms.set_momenta(p.reshape(-1, 3), apply_constraint=False)
         return forces
