@@ -155,6 +155,33 @@ class LangevinDynamics:
         self.velocities = np.zeros((self.n_realizations, n))
         self.step = 0
 
+    @classmethod
+    def from_junction(cls, junction, forces, masses, bare_force_constants, timestep, *,
+                      bias=0.0, temperature=300.0, fermi_level=0.0, spin=2,
+                      hbar_omega_max=1.0, n_omega=201, noise=True, **kwargs):
+        """Build the integrator from the NEGF engine (imported lazily).
+
+        Calls ``currentforces.force_coefficients`` (adiabatic F0, K, L at
+        ``bias``) and, if ``noise``, tabulates ``currentforces.noise_spectrum``
+        on ``n_omega`` points of [0, ``hbar_omega_max``] (eV) with
+        :func:`~currentforces.dynamics.spectrum_from_junction` (zero above:
+        the bandwidth cutoff).  ``bias`` in V, ``temperature`` in K,
+        ``fermi_level`` in eV; other keywords go to the constructor.
+        """
+        from .. import force_coefficients  # lazy: higher layer
+        from .noise_generation import spectrum_from_junction
+
+        c = force_coefficients(junction, forces, bias=bias, temperature=temperature,
+                               fermi_level=fermi_level, frequency=0.0, spin=spin)
+        spectrum = None
+        if noise:
+            spectrum = spectrum_from_junction(junction, forces, hbar_omega_max, n_omega=n_omega,
+                                              bias=bias, temperature=temperature,
+                                              fermi_level=fermi_level, spin=spin)
+        return cls(masses, bare_force_constants, timestep, K=np.asarray(c.K, dtype=float),
+                   L=np.asarray(c.L, dtype=float), mean_force=np.asarray(c.mean_force, dtype=float),
+                   spectrum=spectrum, **kwargs)
+
     # -- state ---------------------------------------------------------------
     @property
     def time(self):
