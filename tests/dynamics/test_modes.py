@@ -172,3 +172,27 @@ def test_coefficients_from_junction_calls_engine(monkeypatch):
     assert np.array_equal(k, np.eye(2)) and np.array_equal(l, -np.eye(2))
     assert calls == [("J", "F", dict(bias=0.25, temperature=10.0, fermi_level=0.1,
                                      frequency=0.0, spin=1))]
+
+
+def test_rotating_wave_growth_rate():
+    """§5.6 (3): gamma = -(eta1+eta2)/4 + Re sqrt(d^2 - c^2),
+    d = [i Delta + (eta1-eta2)/2]/2, c = b/2 - i kappa/(2 w_bar).
+
+    Valid to leading order in eps = max(|Delta|, eta, |b|, |kappa|/w_bar)/w_bar;
+    here eps <= 0.05 and the test allows |gamma_RWA - max Re lambda| < 0.5 eps^2 w_bar
+    (the observed maximum is 1.3e-4 w_bar for eps = 0.05, 200 random cases).
+    """
+    rng = np.random.default_rng(3)
+    eps = 0.05
+    for _ in range(200):
+        delta = W0 * rng.uniform(-0.6, 0.6) * eps
+        e1, e2 = W0 * rng.uniform(0, eps, 2)
+        b = W0 * rng.uniform(-eps, eps)
+        kappa = W0**2 * rng.uniform(-eps, eps)
+        w1, w2 = W0 + delta / 2, W0 - delta / 2
+        k, l = two_mode(5.0, 9.0, w1**2, w2**2, kappa, e1, e2, b)
+        g = analyze_modes([5.0, 9.0], k, None, l).max_growth_rate
+        d = (1j * delta + (e1 - e2) / 2) / 2
+        c = b / 2 - 1j * kappa / (2 * W0)
+        g_rwa = -(e1 + e2) / 4 + np.sqrt(d * d - c * c + 0j).real
+        assert abs(g_rwa - g) < 0.5 * eps**2 * W0

@@ -61,7 +61,8 @@ class CurrentInducedLangevin(MolecularDynamics):
     reference_positions : array_like, shape (len(atoms), 3), optional
         Positions (Angstrom) at which X = 0 (default: initial positions).
     seed : int, optional
-        Non-negative seed of the noise (bit-for-bit reproducible runs).
+        Non-negative seed of the noise (bit-for-bit reproducible runs);
+        ``None`` draws one, stored in ``self.noise.seed``.
     noise_block : int
         FFT block length of the noise generator (steps).
     trajectory, logfile, loginterval, **kwargs
@@ -69,7 +70,7 @@ class CurrentInducedLangevin(MolecularDynamics):
     """
 
     def __init__(self, atoms, timestep, *, K=None, L=None, mean_force=None, spectrum=None,
-                 indices=None, reference_positions=None, seed=0, noise_block=16384,
+                 indices=None, reference_positions=None, seed=None, noise_block=16384,
                  trajectory=None, logfile=None, loginterval=1, **kwargs):
         try:
             ts = float(timestep)
@@ -113,6 +114,8 @@ class CurrentInducedLangevin(MolecularDynamics):
         self._expL = scipy.linalg.expm(ts * l_ase / self._mass[self.dofs][:, None])
         self.noise = None
         if spectrum is not None:
+            if seed is None:
+                seed = int(np.random.SeedSequence().entropy % (2**63))
             self.noise = NoiseGenerator(spectrum, n, self.dt_fs, n_realizations=1, seed=seed,
                                         block_length=noise_block)
         self.noise_step = 0

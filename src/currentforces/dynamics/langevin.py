@@ -65,7 +65,9 @@ class LangevinDynamics:
     masses : array_like, shape (M,)
         Masses in amu (> 0).
     bare_force_constants : array_like, shape (M, M)
-        Bare spring matrix K^b in eV/Angstrom^2.
+        Bare spring matrix K^b in eV/Angstrom^2.  If it is a zero-bias
+        Born-Oppenheimer dynamical matrix, pass only the bias-window part of
+        K (formulas.md §3.4, §5.4) so K_eq is not counted twice.
     timestep : float
         dt in fs; must be below the stability limit 2/omega_max
         (:func:`stability_limit`).
