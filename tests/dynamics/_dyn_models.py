@@ -47,7 +47,7 @@ def stationary_energy_run(hbar_omega0, temperature, bias, timestep, n_steps, *,
     mass, k, eta, t = single_level_mode(hbar_omega0, damping_ratio=damping_ratio)
     cutoff = cutoff_ratio * hbar_omega0
     spec = wide_band_spectrum(t, bias=bias, temperature=temperature, spin=1, cutoff=cutoff)
-    xx, vv = stationary_covariance([mass], [[k]], [[-eta]], spec, 6.0 * cutoff)
+    xx, vv, _ = stationary_covariance([mass], [[k]], [[-eta]], spec, 6.0 * cutoff)
     m = mass * AMU
     e_exact = 0.5 * k * xx[0, 0] + 0.5 * m * vv[0, 0]
     dyn = LangevinDynamics([mass], [[k]], timestep, L=[[-eta]], spectrum=spec,

@@ -350,7 +350,7 @@ class MeanForceDynamics(LangevinDynamics):
 
 def stationary_covariance(masses, force_constants, L, spectrum, hbar_omega_max, *,
                           epsrel=1e-8):
-    """Exact stationary <X X^T> and <V V^T> of the linear Langevin equation.
+    """Exact stationary <X X^T>, <V V^T> and <X V^T> of the linear Langevin equation.
 
     formulas.md §5.4 with the Markov kernel Pi(omega) = K + i omega L:
 
@@ -362,8 +362,9 @@ def stationary_covariance(masses, force_constants, L, spectrum, hbar_omega_max, 
             \\mathcal D S \\mathcal D^\\dagger,\\quad
         \\mathcal D = [K + i\\omega L - M\\omega^2]^{-1},
 
-    folded onto omega >= 0 with S(-omega) = S(omega)^* (result 2 Re of the
-    positive-frequency integrand) and integrated adaptively up to
+    and <X V^T> = int dw/2pi (i w) D S D^dagger (V(w) = -i w X(w)),
+    folded onto omega >= 0 with S(-omega) = S(omega)^* (so D S D^dagger at
+    -omega is the complex conjugate) and integrated adaptively up to
     ``hbar_omega_max`` (eV), with the mode frequencies as break points.  The
     spectrum must be negligible above ``hbar_omega_max``.
 
@@ -379,6 +380,10 @@ def stationary_covariance(masses, force_constants, L, spectrum, hbar_omega_max, 
     -------
     xx : ndarray (M, M), Angstrom^2
     vv : ndarray (M, M), (Angstrom/fs)^2
+    xv : ndarray (M, M), Angstrom^2/fs; its antisymmetric part
+        <X_a V_b - X_b V_a>/2 is the mean circulation (angular momentum per
+        mass) driven by the non-conservative and Berry forces and the
+        antisymmetric noise.
     """
     from scipy.integrate import quad_vec
 
@@ -398,9 +403,10 @@ def stationary_covariance(masses, force_constants, L, spectrum, hbar_omega_max, 
     def integrand(w):
         d = np.linalg.inv(k + 1j * w * lm - mi * w * w)
         s = evaluate_spectrum(spectrum, [HBAR * w], n)[0]
-        c = 2.0 * np.real(d @ s @ d.conj().T) / (2.0 * np.pi)
-        return np.stack([c, w * w * c])
+        c = d @ s @ d.conj().T
+        cr = np.real(c) / np.pi
+        return np.stack([cr, w * w * cr, -w * np.imag(c) / np.pi])
 
     res, _err = quad_vec(integrand, 0.0, wmax, epsrel=epsrel, epsabs=0.0, points=pts or None,
                          limit=10000)
-    return res[0], res[1]
+    return res[0], res[1], res[2]
