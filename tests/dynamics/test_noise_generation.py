@@ -120,6 +120,9 @@ def test_noise_is_reproducible_bit_for_bit():
     assert np.array_equal(a.at(300), b.block(1)[44])
     assert not np.array_equal(a.block(0), c.block(0))
     assert not np.array_equal(a.block(0), a.block(1))
+    # realisation j does not depend on how many are generated together
+    d = NoiseGenerator(spec, 2, 1.0, n_realizations=5, seed=11, block_length=256)
+    assert np.array_equal(d.block(2)[:, :3], a.block(2))
 
 
 def test_bad_spectra_are_rejected():

@@ -102,10 +102,10 @@ class NoiseGenerator:
     """Blocks of real Gaussian noise with spectrum S(omega) (formulas.md §5.4).
 
     The noise on the time grid t_n = n*dt is produced in independent blocks of
-    ``block_length`` steps.  Block ``b`` is drawn from
-    ``numpy.random.default_rng([seed, b])``, so any step can be regenerated
-    from ``(seed, block_length)`` alone: runs are reproducible bit for bit and
-    checkpoints need not store the noise.
+    ``block_length`` steps.  Realisation j of block b is drawn from
+    ``numpy.random.default_rng([seed, b, j])``, so any step can be
+    regenerated from ``(seed, block_length)`` alone: runs are reproducible bit
+    for bit and checkpoints need not store the noise.
 
     Recipe (formulas.md §5.4), with N = ``block_length`` and
     omega_k = 2 pi k/(N dt), k = 0 ... N/2:
@@ -166,18 +166,27 @@ class NoiseGenerator:
         self._cached = (None, None)
 
     def block(self, index: int) -> np.ndarray:
-        """Noise block ``index`` as a real array of shape (N, R, M) in eV/Angstrom."""
+        """Noise block ``index`` as a real array of shape (N, R, M) in eV/Angstrom.
+
+        Realisation j of block b is drawn from ``default_rng([seed, b, j])``:
+        it does not depend on how many realisations are generated together,
+        and peak memory stays at about one block.
+        """
         if self._cached[0] == index:
             return self._cached[1]
         n, r, m = self.block_length, self.n_realizations, self.n_modes
-        rng = np.random.default_rng([self.seed, int(index)])
-        z = rng.standard_normal((2, n // 2 + 1, r, m))
-        zc = (z[0] + 1j * z[1]) / np.sqrt(2.0)
-        zc[0] = z[0, 0]
-        zc[-1] = z[0, -1]
-        xt = np.sqrt(n / self.timestep) * np.einsum("kab,krb->kra", self._factors, zc)
-        # xi_n = fft(xi~)/N = irfft(conj(xi~_half)) for a Hermitian-symmetric xi~.
-        xi = np.fft.irfft(np.conj(xt), n=n, axis=0)
+        nk = n // 2 + 1
+        amp = np.sqrt(n / self.timestep)
+        xi = np.empty((n, r, m))
+        for j in range(r):
+            rng = np.random.default_rng([self.seed, int(index), j])
+            z = rng.standard_normal((2, nk, m))
+            zc = (z[0] + 1j * z[1]) / np.sqrt(2.0)
+            zc[0] = z[0, 0]
+            zc[-1] = z[0, -1]
+            xt = amp * np.einsum("kab,kb->ka", self._factors, zc)
+            # xi_n = fft(xi~)/N = irfft(conj(xi~_half)) for a Hermitian-symmetric xi~.
+            xi[:, j, :] = np.fft.irfft(np.conj(xt), n=n, axis=0)
         self._cached = (index, xi)
         return xi
 
