@@ -67,6 +67,12 @@ class CurrentInducedLangevin(MolecularDynamics):
         FFT block length of the noise generator (steps).
     trajectory, logfile, loginterval, **kwargs
         As for :class:`ase.md.md.MolecularDynamics`.
+
+    Notes
+    -----
+    Constraints are applied through ``set_positions`` and ``set_momenta`` (as
+    for fixed atoms in ``VelocityVerlet``), without the RATTLE velocity
+    correction; do not include constrained atoms in ``indices``.
     """
 
     def __init__(self, atoms, timestep, *, K=None, L=None, mean_force=None, spectrum=None,
@@ -151,5 +157,5 @@ class CurrentInducedLangevin(MolecularDynamics):
         forces = atoms.get_forces(md=True)
         r = atoms.get_positions().reshape(-1)
         p = p + half * self._total_force(forces, r, self.noise_step)
-        atoms.set_momenta(p.reshape(-1, 3), apply_constraint=False)
+        atoms.set_momenta(p.reshape(-1, 3))  # applies constraints, as VelocityVerlet does
         return forces
