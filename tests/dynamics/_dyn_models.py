@@ -91,3 +91,25 @@ def joule_occupation(hbar_omega0, bias, temperature, ratio):
     s = sum(x_nbose(hbar_omega0 + sgn * bias, kt) - hbar_omega0 * bose(hbar_omega0, kt)
             for sgn in (+1, -1))
     return bose(hbar_omega0, kt) + ratio / hbar_omega0 * s
+
+
+def two_mode_t_matrices(seed=1, scale=1e-2):
+    """T_lm[a, b] = Tr[f_a A_l f_b A_m] for random Hermitian f and PSD A_l (wide band).
+
+    T_LR is complex, so S has an antisymmetric imaginary off-diagonal part
+    under bias (formulas.md §5.1).
+    """
+    rng = np.random.default_rng(seed)
+    n = 3
+
+    def herm():
+        a = rng.normal(size=(n, n)) + 1j * rng.normal(size=(n, n))
+        return (a + a.conj().T) / 2
+
+    f = [herm(), herm()]
+    vl = rng.normal(size=(n, 1)) + 1j * rng.normal(size=(n, 1))
+    vr = rng.normal(size=(n, 2)) + 1j * rng.normal(size=(n, 2))
+    a = [vl @ vl.conj().T, vr @ vr.conj().T]
+    t = np.array([[[[np.trace(f[al] @ a[l] @ f[be] @ a[m]) for be in range(2)] for al in range(2)]
+                   for m in range(2)] for l in range(2)])
+    return scale * t

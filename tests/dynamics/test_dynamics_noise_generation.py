@@ -10,29 +10,7 @@ from currentforces.dynamics import NoiseGenerator, tabulated_spectrum, wide_band
 from currentforces.errors import InputError
 from currentforces.units import HBAR, KB
 
-from _dyn_models import N_SIGMA, joule_occupation
-
-
-def two_mode_t_matrices(seed=1, scale=1e-2):
-    """T_lm[a, b] = Tr[f_a A_l f_b A_m] for random Hermitian f and PSD A_l (wide band).
-
-    T_LR is complex, so S has an antisymmetric imaginary off-diagonal part
-    under bias (formulas.md §5.1).
-    """
-    rng = np.random.default_rng(seed)
-    n = 3
-
-    def herm():
-        a = rng.normal(size=(n, n)) + 1j * rng.normal(size=(n, n))
-        return (a + a.conj().T) / 2
-
-    f = [herm(), herm()]
-    vl = rng.normal(size=(n, 1)) + 1j * rng.normal(size=(n, 1))
-    vr = rng.normal(size=(n, 2)) + 1j * rng.normal(size=(n, 2))
-    a = [vl @ vl.conj().T, vr @ vr.conj().T]
-    t = np.array([[[[np.trace(f[al] @ a[l] @ f[be] @ a[m]) for be in range(2)] for al in range(2)]
-                   for m in range(2)] for l in range(2)])
-    return scale * t
+from _dyn_models import N_SIGMA, joule_occupation, two_mode_t_matrices
 
 
 SPEC_KW = dict(bias=0.3, temperature=30.0, spin=2, cutoff=0.2)

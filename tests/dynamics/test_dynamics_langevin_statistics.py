@@ -25,7 +25,8 @@ import pytest
 
 from currentforces.units import KB
 
-from _dyn_models import N_SIGMA, bose, joule_occupation, stationary_energy_run
+from _dyn_models import (N_SIGMA, bose, joule_occupation, stationary_energy_run,
+                         two_mode_t_matrices)
 
 
 @lru_cache(maxsize=None)
@@ -113,8 +114,6 @@ def test_coupled_modes_under_bias_match_exact_stationary_covariance():
     from currentforces.dynamics import (LangevinDynamics, analyze_modes, stationary_covariance,
                                         wide_band_spectrum)
     from currentforces.units import AMU, HBAR
-
-    from test_noise_generation import two_mode_t_matrices
 
     w0 = 0.05 / HBAR
     masses = np.array([12.0, 12.0])
