@@ -80,6 +80,9 @@ def test_energy_balance_per_cycle():
     w_fric = np.sum(0.5 * (p_fric[1:] + p_fric[:-1])) * dt
     e = tr.energy()[:, 0]
     assert e[i1] - e[i0] == pytest.approx(w_line + w_fric, rel=0.01)
+    # the same work as the time integral of the instantaneous NC power
+    p_nc = tr.nonconservative_power()[i0:i1 + 1, 0]
+    assert np.sum(0.5 * (p_nc[1:] + p_nc[:-1])) * dt == pytest.approx(w_line, rel=0.01)
     assert w_line > -w_fric > 0  # NC pumping beats friction above threshold
 
 

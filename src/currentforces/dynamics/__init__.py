@@ -15,8 +15,8 @@ from .modes import (ModeAnalysis, RunawayThreshold, analyze_modes, coefficients_
 from .noise_generation import (NoiseGenerator, spectrum_from_junction, tabulated_spectrum,
                                wide_band_spectrum)
 from .observables import (Trajectory, effective_temperature, line_integral_work, mode_energies,
-                          nonconservative_work, normal_modes, occupation, signed_area,
-                          total_energy, write_netcdf)
+                          nonconservative_power, nonconservative_work, normal_modes, occupation,
+                          signed_area, total_energy, write_netcdf)
 
 __all__ = [
     "LangevinDynamics",
@@ -36,6 +36,7 @@ __all__ = [
     "effective_temperature",
     "line_integral_work",
     "mode_energies",
+    "nonconservative_power",
     "nonconservative_work",
     "normal_modes",
     "occupation",

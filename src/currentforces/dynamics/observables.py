@@ -24,6 +24,7 @@ __all__ = [
     "effective_temperature",
     "signed_area",
     "nonconservative_work",
+    "nonconservative_power",
     "line_integral_work",
     "write_netcdf",
 ]
@@ -114,6 +115,17 @@ def nonconservative_work(K, x, alpha, beta):
     return 2.0 * kasym * signed_area(xa, xb, axis=-1)
 
 
+def nonconservative_power(K, positions, velocities):
+    """Instantaneous power of the NC force, P = -V . K^asym X (eV/fs).
+
+    Shapes (..., M); K in eV/Angstrom^2, X in Angstrom, V in Angstrom/fs.
+    Its time integral over a closed orbit is :func:`nonconservative_work`.
+    """
+    k = np.asarray(K, dtype=float)
+    kasym = 0.5 * (k - k.T)
+    return -np.einsum("...a,ab,...b->...", np.asarray(velocities), kasym, np.asarray(positions))
+
+
 def line_integral_work(force, x):
     """Trapezoid line integral sum F.dX along a sampled path (eV).
 
@@ -175,6 +187,22 @@ class Trajectory:
     def occupations(self):
         """n_k(t) = E_k/(hbar omega_k) - 1/2, shape (n_t, R, M)."""
         return occupation(self.mode_energies(), self.hbar_omega())
+
+    def effective_temperatures(self, average_realizations=True):
+        """T_eff (K) of each normal mode from its energy (formulas.md §5.5).
+
+        With ``average_realizations`` the mode energies are first averaged
+        over realisations (the ensemble definition, shape (n_t, M));
+        otherwise per realisation (n_t, R, M).
+        """
+        e = self.mode_energies()
+        if average_realizations:
+            e = e.mean(axis=1)
+        return effective_temperature(e, self.hbar_omega())
+
+    def nonconservative_power(self):
+        """Instantaneous NC power -V.K^asym X, shape (n_t, R), eV/fs."""
+        return nonconservative_power(self.force_constants, self.positions, self.velocities)
 
     def to_xarray(self):
         """The trajectory as an :class:`xarray.Dataset` (units in attributes)."""
