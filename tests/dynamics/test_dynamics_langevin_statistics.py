@@ -106,7 +106,8 @@ def test_coupled_modes_under_bias_match_exact_stationary_covariance():
     friction -L^sym = (g_s hbar/4 pi) Re sum_lm T_lm (non-diagonal), NC force
     K^asym = -(g_s eV/2 pi) Im T_LR (below the runaway threshold), noise S of
     §5.3 with its antisymmetric imaginary part and a 0.5 eV bandwidth
-    cutoff.  The simulated <X X^T>, <V V^T> and circulation
+    cutoff; plus a Berry term L^asym_12 = 0.05 M w0 (not part of the wide-band
+    model, added to exercise the non-symmetric O-step with noise).  The simulated <X X^T>, <V V^T> and circulation
     <X_1 V_2 - X_2 V_1>/2 match the exact §5.4 integrals
     (``stationary_covariance``) within 4 standard errors (512 realisations,
     after 4 relaxation times of the slowest mode).
@@ -125,12 +126,14 @@ def test_coupled_modes_under_bias_match_exact_stationary_covariance():
     t, eta = t * scale, eta * scale
     k_nc = -(spin * bias / (2 * np.pi)) * np.imag(t[0, 1])
     bare = np.diag(mm * (np.array([1.0, 1.04]) * w0) ** 2)
-    modes = analyze_modes(masses, bare, k_nc, -eta)
+    berry = 0.05 * mm[0] * w0 * np.array([[0.0, 1.0], [-1.0, 0.0]])
+    lmat = -eta + berry
+    modes = analyze_modes(masses, bare, k_nc, lmat)
     assert modes.is_stable
     spec = wide_band_spectrum(t, bias=bias, temperature=temperature, spin=spin, cutoff=0.5)
-    xx, vv, xv = stationary_covariance(masses, bare + k_nc, -eta, spec, 3.0)
+    xx, vv, xv = stationary_covariance(masses, bare + k_nc, lmat, spec, 3.0)
     r, dt = 512, 0.5
-    dyn = LangevinDynamics(masses, bare, dt, K=k_nc, L=-eta, spectrum=spec, n_realizations=r,
+    dyn = LangevinDynamics(masses, bare, dt, K=k_nc, L=lmat, spectrum=spec, n_realizations=r,
                            seed=5)
     rng = np.random.default_rng(0)
     dyn.set_state(positions=rng.multivariate_normal(np.zeros(2), xx, r),
