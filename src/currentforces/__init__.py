@@ -17,6 +17,7 @@ from .errors import InputError, IntegrationError, IntegrationWarning
 from .forces import ForceCoefficients, electron_hole_spectrum, force_coefficients
 from .junction import Junction
 from .leads import ChainLead, Lead, WideBandLead
+from .noise import JouleHeating, dissipation_spectrum, joule_heating, noise_spectrum
 
 __all__ = [
     "__version__",
@@ -24,6 +25,10 @@ __all__ = [
     "force_coefficients",
     "ForceCoefficients",
     "electron_hole_spectrum",
+    "noise_spectrum",
+    "dissipation_spectrum",
+    "joule_heating",
+    "JouleHeating",
     "Lead",
     "ChainLead",
     "WideBandLead",
