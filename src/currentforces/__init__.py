@@ -14,12 +14,21 @@ from __future__ import annotations
 __version__ = "0.1.0"
 
 from .errors import InputError, IntegrationError, IntegrationWarning
+from .forces import ForceCoefficients, electron_hole_spectrum, force_coefficients
 from .junction import Junction
 from .leads import ChainLead, Lead, WideBandLead
+from .noise import JouleHeating, dissipation_spectrum, joule_heating, noise_spectrum
 
 __all__ = [
     "__version__",
     "Junction",
+    "force_coefficients",
+    "ForceCoefficients",
+    "electron_hole_spectrum",
+    "noise_spectrum",
+    "dissipation_spectrum",
+    "joule_heating",
+    "JouleHeating",
     "Lead",
     "ChainLead",
     "WideBandLead",
