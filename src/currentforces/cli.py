@@ -22,12 +22,14 @@ import sys
 __all__ = ["main", "build_parser", "DEMO_CONFIG"]
 
 DEMO_CONFIG = {
-    "junction": {"preset": "gold_chain", "n_atoms": 4},
-    "electrons": {"temperature": 300.0, "fermi_level": 1.0},
+    "junction": {"preset": "gold_chain", "n_atoms": 4, "bond": 2.5, "lead_bond": 2.88,
+                 "movable": [1, 2, 3, 4], "axes": "z", "spring_constant": 2.0},
+    "electrons": {"temperature": 300.0, "fermi_level": 1.0, "spin": 2},
     "bias": {"values": [0.0, 0.25, 0.5, 0.75, 1.0, 1.25, 1.5, 1.75, 2.0]},
-    "modes": {"enabled": True, "runaway": True, "n_scan": 9},
+    "transmission": {"emin": -4.0, "emax": 4.0, "num": 201},
+    "modes": {"enabled": True, "runaway": True, "n_scan": 9, "tolerance": 1e-3},
     "dynamics": {"enabled": True, "bias": 0.5, "timestep": 2.0, "steps": 20000, "record_every": 20, "seed": 7},
-    "output": {"file": "demo-output/demo.nc"},
+    "output": {"file": "demo-output/demo.nc", "figures": True},
 }
 """The built-in default job run by ``currentforces demo`` (the same as
 ``examples/gold_chain.toml``).

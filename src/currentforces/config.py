@@ -119,9 +119,9 @@ _TYPE_NAMES = {"float": "a number", "int": "an integer", "str": "a string", "boo
                "float_or_auto": "a number or \"auto\""}
 
 
-def _number(key, value, spec):
+def _number(key, value, spec, what=None):
     if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise ConfigError(key, f"must be {_TYPE_NAMES[spec.kind]}, got {value!r}")
+        raise ConfigError(key, f"must be {what or _TYPE_NAMES[spec.kind]}, got {value!r}")
     v = float(value)
     if not math.isfinite(v):
         raise ConfigError(key, f"must be finite, got {value!r}")
@@ -171,7 +171,7 @@ def _check_value(key, value, spec):
                     raise ConfigError(f"{key}[{i}]", f"must be an integer, got {item!r}")
                 out.append(item)
             else:
-                out.append(_number(f"{key}[{i}]", item, spec))
+                out.append(_number(f"{key}[{i}]", item, spec, what="a number"))
         return out
     raise AssertionError(kind)  # pragma: no cover
 
