@@ -63,7 +63,8 @@ def _run_config(cfg, out, args):
         import math
 
         v = float(res.dataset["runaway_bias"])
-        print("runaway threshold:", "none found" if math.isnan(v) else f"{v:.4f} V")
+        what = str(res.dataset["runaway_character"].values) if "runaway_character" in res.dataset else ""
+        print("runaway threshold:", "none found up to the largest bias" if math.isnan(v) else f"{v:.4f} V ({what})")
     if cfg["output"]["figures"] and not getattr(args, "no_figures", False):
         stem = res.path.stem
         for p in _figures_for(res.dataset, res.path.parent, prefix=f"{stem}-"):

@@ -253,7 +253,7 @@ def _modes(dyn, preset, ef, cfg, biases, cache, progress, log):
             out["runaway_bias"] = ((), math.nan if r.bias is None else float(r.bias))
             out["runaway_bias_lower"] = ((), math.nan if r.bracket[0] is None else float(r.bracket[0]))
             out["runaway_bias_upper"] = ((), math.nan if r.bracket[1] is None else float(r.bracket[1]))
-            log(f"runaway threshold: {'none up to %.3f V' % vmax if r.bias is None else '%.4f V (%s)' % (r.bias, r.character)}")
+            out["runaway_character"] = ((), str(r.character))
     if cfg["dynamics"]["enabled"]:
         out.update(_langevin(dyn, preset, ef, cfg, masses, springs, progress))
     return out
