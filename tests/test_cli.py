@@ -146,3 +146,24 @@ def test_help_is_fast_and_lists_commands():
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                        env={"PYTHONPATH": str(ROOT / "src")})
     assert r.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_readme_demo_table_is_current(tmp_path):
+    """The summary table the README shows is what the demo job prints
+    (the Langevin run does not enter the table, so it is switched off here)."""
+    import copy
+    import math
+    import re
+
+    from currentforces.io import summary_table
+    from currentforces.job import run_job
+
+    cfg = copy.deepcopy(DEMO_CONFIG)
+    cfg["dynamics"]["enabled"] = False
+    res = run_job(validate_config(cfg), tmp_path / "demo.nc", log=None)
+    v = float(res.dataset["runaway_bias"])
+    assert not math.isnan(v)
+    printed = summary_table(res.dataset) + f"\nrunaway threshold: {v:.4f} V ({res.dataset['runaway_character'].values})\n"
+    readme = (ROOT / "README.md").read_text()
+    block = re.search(r"## Command line and demo.*?```\n(.*?)```", readme, re.S).group(1)
+    assert block == printed
