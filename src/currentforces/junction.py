@@ -28,7 +28,7 @@ from typing import Sequence
 
 import numpy as np
 
-from ._checks import as_dense_matrix, check_temperature
+from ._checks import as_dense_matrix, check_energies, check_temperature
 from .errors import InputError
 from .integrate import fermi, integrate_adaptive, matsubara_sum, window_bounds
 from .leads import broadening_from_self_energy
@@ -101,13 +101,9 @@ class Junction:
     def __repr__(self):
         return f"Junction(size={self.size}, leads={self.leads!r})"
 
-    def _energies(self, energy):
-        e = np.asarray(energy)
-        if not np.all(np.isfinite(e)):
-            raise InputError("energy contains NaN or inf")
-        if np.iscomplexobj(e) and np.any(e.imag < 0):
-            raise InputError("energy: complex energies must lie in the upper half plane")
-        return e
+    @staticmethod
+    def _energies(energy):
+        return check_energies(energy)
 
     def _chunk(self):
         return max(1, int(_CHUNK_BYTES // (16 * max(1, self.size) ** 2)))

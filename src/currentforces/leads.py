@@ -30,7 +30,7 @@ import warnings
 
 import numpy as np
 
-from ._checks import as_dense_matrix, check_finite
+from ._checks import as_dense_matrix, check_energies, check_finite
 from .errors import InputError
 
 __all__ = [
@@ -56,13 +56,7 @@ def broadening_from_self_energy(sigma):
     return 1j * (sigma - np.conj(np.swapaxes(sigma, -1, -2)))
 
 
-def _as_energies(energy):
-    e = np.asarray(energy)
-    if not np.all(np.isfinite(e)):
-        raise InputError("energy contains NaN or inf")
-    if np.iscomplexobj(e) and np.any(e.imag < 0):
-        raise InputError("energy: complex energies must lie in the upper half plane (retarded branch)")
-    return e
+_as_energies = check_energies
 
 
 class LeadBase:
