@@ -22,7 +22,6 @@ def test_traces_equal_double_loop_both_routes(density):
     n, m = 9, 5
     forces = [random_hermitian(rng, n, density) for _ in range(m)]
     ops = ForceOperators(forces, n)
-    s = ops.support
     x = rng.standard_normal((2, n, n)) + 1j * rng.standard_normal((2, n, n))
     y = rng.standard_normal((2, n, n)) + 1j * rng.standard_normal((2, n, n))
     ref = np.array([trace_loop(forces, x[k], y[k]) for k in range(2)])

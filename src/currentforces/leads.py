@@ -30,7 +30,7 @@ import warnings
 
 import numpy as np
 
-from ._checks import as_dense_matrix, check_finite
+from ._checks import as_dense_matrix, check_energies, check_finite
 from .errors import InputError
 
 __all__ = [
@@ -56,13 +56,7 @@ def broadening_from_self_energy(sigma):
     return 1j * (sigma - np.conj(np.swapaxes(sigma, -1, -2)))
 
 
-def _as_energies(energy):
-    e = np.asarray(energy)
-    if not np.all(np.isfinite(e)):
-        raise InputError("energy contains NaN or inf")
-    if np.iscomplexobj(e) and np.any(e.imag < 0):
-        raise InputError("energy: complex energies must lie in the upper half plane (retarded branch)")
-    return e
+_as_energies = check_energies
 
 
 class LeadBase:
@@ -81,6 +75,14 @@ class LeadBase:
 
     def self_energy_derivative(self, energy):  # pragma: no cover - interface
         raise NotImplementedError(f"{type(self).__name__} has no self-energy derivative")
+
+    def self_energy_block(self, energy):
+        """Sigma(E) restricted to ``support``: shape (..., n_support, n_support), eV.
+
+        The junction adds self-energies block-wise through this method, so a
+        lead never has to build an N x N array."""
+        idx = self.support
+        return self.self_energy(energy)[..., idx[:, None], idx[None, :]]
 
     def broadening(self, energy):
         """Broadening Gamma(E) = i (Sigma - Sigma^dagger) in eV, shape (..., N, N)."""
@@ -132,6 +134,12 @@ class WideBandLead(LeadBase):
         """Sigma = -i Gamma / 2 (eV), broadcast to the shape of ``energy``."""
         e = _as_energies(energy)
         return np.broadcast_to(self._sigma, e.shape + self._sigma.shape).copy()
+
+    def self_energy_block(self, energy):
+        e = _as_energies(energy)
+        idx = self.support
+        block = self._sigma[np.ix_(idx, idx)]
+        return np.broadcast_to(block, e.shape + block.shape)
 
     def self_energy_derivative(self, energy):
         """dSigma/dE = 0 for a wide-band lead."""
@@ -221,8 +229,14 @@ class ChainLead(LeadBase):
         self.band_edges = (self.onsite - 2 * t, self.onsite + 2 * t)
 
     def _block(self, scalar):
+        return self._embed(self._small(scalar))
+
+    def _small(self, scalar):
         outer = self._c[:, None] * self._c.conj()[None, :]
-        return self._embed(scalar[..., None, None] * outer)
+        return scalar[..., None, None] * outer
+
+    def self_energy_block(self, energy):
+        return self._small(self.surface_green(energy))
 
     def surface_green(self, energy):
         """Surface Green's function g(E) of the chain (1/eV)."""
@@ -492,9 +506,11 @@ class Lead(LeadBase):
 
     def self_energy(self, energy):
         """Sigma(E) = V g(E) V^dagger in eV, shape (..., N, N)."""
+        return self._embed(self.self_energy_block(energy))
+
+    def self_energy_block(self, energy):
         g = self.surface_green(energy)
-        block = self._v @ g @ self._v.conj().T
-        return self._embed(block)
+        return self._v @ g @ self._v.conj().T
 
     def surface_green_derivative(self, energy):
         r"""dg/dE (1/eV^2) from the surface Dyson equation.
