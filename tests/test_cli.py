@@ -167,3 +167,37 @@ def test_readme_demo_table_is_current(tmp_path):
     readme = (ROOT / "README.md").read_text()
     block = re.search(r"## Command line and demo.*?```\n(.*?)```", readme, re.S).group(1)
     assert block == printed
+
+
+def test_run_from_structure_files_equals_the_preset(tmp_path, capsys):
+    """preset = 'atoms' with extended-XYZ files of the gold-chain preset gives
+    the preset's coefficients."""
+    import ase.io
+
+    from currentforces.models.presets import chain_atoms
+
+    device, left, right = chain_atoms("Au", 3, 2.5, 2.88)
+    for name, atoms in (("dev", device), ("left", left), ("right", right)):
+        ase.io.write(tmp_path / f"{name}.xyz", atoms, format="extxyz")
+    cfg = tmp_path / "atoms.toml"
+    cfg.write_text(
+        "[junction]\npreset = 'atoms'\n"
+        f"device = '{tmp_path / 'dev.xyz'}'\nleft = '{tmp_path / 'left.xyz'}'\nright = '{tmp_path / 'right.xyz'}'\n"
+        "model = 'gold_s'\naxes = 'z'\n"
+        "[bias]\nvalues = [0.6]\n[modes]\nrunaway = false\n[output]\nfigures = false\n"
+    )
+    out = tmp_path / "atoms.nc"
+    assert main(["run", str(cfg), "--out", str(out)]) == 0
+    ds = read_dataset(out)
+    assert [str(x) for x in ds["mode_label"].values] == ["Au1 z", "Au2 z", "Au3 z"]
+    pre = gold_chain(n_atoms=3)
+    c = force_coefficients(pre.system.junction, pre.system.forces, bias=0.6, temperature=300.0,
+                           fermi_level=pre.fermi_level, spin=2, rtol=1e-7)
+    assert abs(float(ds.attrs["fermi_level_eV"]) - pre.fermi_level) < 1e-12
+    assert np.allclose(ds["K"].values[0], c.K, atol=1e-12)
+    assert np.allclose(ds["L"].values[0], c.L, atol=1e-12)
+    assert np.allclose(ds["spring_constants"].values, pre.spring_constants)
+    # a missing structure file names the key
+    cfg.write_text("[junction]\npreset = 'atoms'\ndevice = 'dev.xyz'\n")
+    assert main(["run", str(cfg)]) == 2
+    assert "junction.left" in capsys.readouterr().err

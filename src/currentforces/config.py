@@ -57,18 +57,26 @@ class Key:
     exclusive_minimum: bool = False
 
 
-PRESET_NAMES = ("gold_chain", "carbon_chain")
+PRESET_NAMES = ("gold_chain", "carbon_chain", "atoms")
 
 SCHEMA = {
     "junction": {
-        "preset": Key("str", "gold_chain", "built-in junction", choices=PRESET_NAMES),
+        "preset": Key("str", "gold_chain",
+                      "built-in junction, or 'atoms' for your own structure files (device, left, right)",
+                      choices=PRESET_NAMES),
+        "device": Key("str", "", "preset = 'atoms': device structure file (any format ase.io.read reads)"),
+        "left": Key("str", "", "preset = 'atoms': lead-0 cell next to the device, with its period as cell vector"),
+        "right": Key("str", "", "preset = 'atoms': lead-1 cell next to the device"),
+        "model": Key("str", "gold_s", "preset = 'atoms': tight-binding parameter set",
+                     choices=("gold_s", "carbon_sp")),
         "n_atoms": Key("int", 4, "chain atoms in the device", minimum=1),
         "bond": Key("float_or_auto", "auto", "chain bond length, Angstrom ('auto': preset value)",
                     minimum=0.0, exclusive_minimum=True),
         "lead_bond": Key("float_or_auto", "auto", "electrode atom spacing, Angstrom ('auto': preset value)",
                          minimum=0.0, exclusive_minimum=True),
         "buffer": Key("int", 1, "electrode atoms kept in the device on each side", minimum=1),
-        "movable": Key("int_list", None, "device atom indices that move (default: the chain atoms)"),
+        "movable": Key("int_list", None, "device atom indices that move (default: the chain atoms; "
+                                         "for 'atoms', every atom that does not hop to a lead)"),
         "axes": Key("str", "z", "moving Cartesian directions", choices=("x", "y", "z", "xy", "xz", "yz", "xyz")),
         "spring_constant": Key("float_or_auto", "auto",
                                "nearest-neighbour spring k, eV/Angstrom^2 ('auto': preset value)", minimum=0.0),
@@ -219,7 +227,11 @@ def validate_config(raw):
 def _cross_checks(cfg):
     j = cfg["junction"]
     n_device = j["n_atoms"] + 2 * j["buffer"]
-    if j["movable"] is not None:
+    if j["preset"] == "atoms":
+        for key in ("device", "left", "right"):
+            if not j[key]:
+                raise ConfigError(f"junction.{key}", "is required with preset = 'atoms' (a structure file)")
+    elif j["movable"] is not None:
         if len(set(j["movable"])) != len(j["movable"]):
             raise ConfigError("junction.movable", f"repeated atom index in {j['movable']}")
         lo, hi = j["buffer"], j["buffer"] + j["n_atoms"] - 1

@@ -48,9 +48,18 @@ class JobResult:
 def build_system(cfg):
     """The preset of ``cfg["junction"]`` (a :class:`~currentforces.models.presets.Preset`)
     and the Fermi level (eV) to use."""
-    from .models.presets import build_preset
+    from .models.presets import build_preset, junction_from_atoms
 
     j = cfg["junction"]
+    if j["preset"] == "atoms":
+        try:
+            preset = junction_from_atoms(j["device"], j["left"], j["right"], model=j["model"],
+                                         movable=j["movable"], axes=j["axes"],
+                                         spring_constant=None if j["spring_constant"] == "auto" else j["spring_constant"])
+        except InputError as exc:
+            raise InputError(f"junction: {exc}") from None
+        ef = cfg["electrons"]["fermi_level"]
+        return preset, (preset.fermi_level if ef == "auto" else float(ef))
     kwargs = {"n_atoms": j["n_atoms"], "buffer": j["buffer"], "axes": j["axes"]}
     for key in ("bond", "lead_bond", "spring_constant"):
         if j[key] != "auto":

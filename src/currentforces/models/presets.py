@@ -60,6 +60,8 @@ __all__ = [
     "gold_chain",
     "carbon_chain",
     "build_preset",
+    "MODELS",
+    "junction_from_atoms",
 ]
 
 HBAR2_OVER_M = 7.62
@@ -195,6 +197,73 @@ def carbon_chain(n_atoms=4, bond=1.28, lead_bond=1.28, movable=None, axes="z", b
     Preset
     """
     return _preset("C", carbon_model(), n_atoms, bond, lead_bond, movable, axes, spring_constant, 4.0, buffer)
+
+
+MODELS = {"gold_s": (gold_model, 1.0, 2.0), "carbon_sp": (carbon_model, 4.0, 50.0)}
+"""Name -> (model builder, valence electrons per atom, spring constant in
+eV/Angstrom^2), for structure files."""
+
+
+def junction_from_atoms(device, left, right, model="gold_s", movable=None, axes="xyz", spring_constant=None,
+                        bond_cutoff=None, valence=None):
+    """A :class:`Preset` from your own ``ase.Atoms`` (or files ``ase.io.read`` reads).
+
+    Parameters
+    ----------
+    device, left, right : ase.Atoms or str
+        Device and the lead cells next to it, as in
+        :func:`~currentforces.models.atomistic.atomistic_junction` (a file
+        must carry the lead cell, e.g. extended XYZ or ASE trajectory).
+    model : {"gold_s", "carbon_sp"}
+        Built-in parameter set (module docstring).
+    movable : sequence of int, optional
+        Moving device atoms (default: all that do not hop to a lead).
+    axes : str
+        Moving Cartesian directions.
+    spring_constant : float, optional
+        Central nearest-neighbour spring k, eV/Angstrom^2 (default: the
+        model's, as in the presets).
+    bond_cutoff : float, optional
+        Longest bond that gets a spring, Angstrom (default: the model cutoff).
+    valence : float, optional
+        Electrons per lead atom for the Fermi level (default: the model's).
+
+    Returns
+    -------
+    Preset
+    """
+    import ase.io
+
+    atoms = []
+    for name, a in (("device", device), ("left", left), ("right", right)):
+        if isinstance(a, str):
+            try:
+                a = ase.io.read(a)
+            except Exception as exc:  # ase raises many kinds
+                raise InputError(f"{name}: cannot read structure file {a!r}: {exc}") from None
+        atoms.append(a)
+    device, left, right = atoms
+    if model not in MODELS:
+        raise InputError(f"model must be one of {sorted(MODELS)}, got {model!r}")
+    builder, default_valence, default_spring = MODELS[model]
+    if spring_constant is None:
+        spring_constant = default_spring
+    tb = builder()
+    if movable is None:
+        lp = np.vstack([left.get_positions(), right.get_positions()])
+        pos = device.get_positions()
+        movable = [i for i in range(len(device))
+                   if np.linalg.norm(lp - pos[i], axis=1).min() >= tb.cutoff]
+    system = atomistic_junction(device, left, right, tb, movable=movable, axes=axes)
+    shift = system.lead_shifts[0]
+    ef = lead_fermi_level(tb, left.get_positions(), shift,
+                          (default_valence if valence is None else float(valence)) * len(left))
+    fixed = np.vstack([left.get_positions(), right.get_positions()])
+    k = spring_force_constants(device.get_positions(), system.coordinates, spring_constant,
+                               tb.cutoff if bond_cutoff is None else float(bond_cutoff), fixed)
+    desc = (f"{device.get_chemical_formula()} device between {left.get_chemical_formula()} and "
+            f"{right.get_chemical_formula()} lead cells, model {model}; movable {', '.join(system.labels)}")
+    return Preset(system, ef, k, desc)
 
 
 PRESETS = {"gold_chain": gold_chain, "carbon_chain": carbon_chain}
