@@ -263,6 +263,10 @@ def _modes(dyn, preset, ef, cfg, biases, cache, progress, log):
             out["runaway_bias_lower"] = ((), math.nan if r.bracket[0] is None else float(r.bracket[0]))
             out["runaway_bias_upper"] = ((), math.nan if r.bracket[1] is None else float(r.bracket[1]))
             out["runaway_character"] = ((), str(r.character))
+            vd = cfg["dynamics"]["bias"]
+            if cfg["dynamics"]["enabled"] and r.bias is not None and vd * r.bias > 0 and abs(vd) >= abs(r.bias):
+                log(f"warning: dynamics.bias = {vd} V is beyond the runaway threshold {r.bias:.4f} V; "
+                    "the trajectory grows exponentially")
     if cfg["dynamics"]["enabled"]:
         out.update(_langevin(dyn, preset, ef, cfg, masses, springs, progress))
     return out

@@ -83,7 +83,8 @@ def hamiltonian_blocks(model, pos_a, pos_b, same=False):
             if same and i == j:
                 h[i * no:(i + 1) * no, j * no:(j + 1) * no] = model.onsite_block()
             elif d[j] < 1e-8:
-                raise InputError(f"two atoms coincide at {ra.tolist()} Angstrom")
+                raise InputError(f"two atoms coincide at {ra.tolist()} Angstrom (lead cells must sit "
+                                 "outside the device, next to it)")
             else:
                 h[i * no:(i + 1) * no, j * no:(j + 1) * no] = model.hopping_block(pos_b[j] - ra)
     return h
