@@ -37,7 +37,7 @@ $(KWANT_VENV)/bin/activate:
 	$(KPY) -m pip install -q -e . pytest ase
 
 test-kwant: $(KWANT_VENV)/bin/activate
-	$(KPY) -m pytest -q tests/kwant
+	$(KPY) -m pytest -q tests/kwant_env
 
 bench: install
 	$(PY) benchmarks/bench_coefficients.py

@@ -11,9 +11,7 @@ import warnings
 import numpy as np
 import pytest
 
-# "kwant.builder", not "kwant": with tests/ on sys.path this very folder is
-# importable as a namespace package called kwant
-pytest.importorskip("kwant.builder")
+pytest.importorskip("kwant")
 import kwant  # noqa: E402
 pytest.importorskip("ase")
 warnings.filterwarnings("ignore", message="MUMPS is not available")
