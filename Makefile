@@ -1,12 +1,16 @@
 # Two commands on a fresh machine with python3 and make:
 #   make demo   - create .venv, install, run the built-in default job
 #   make test   - install the test dependencies and run the test suite
+#   make test-kwant - build the separate Kwant environment (numpy<2) and run
+#                     the Kwant adapter tests there (DEVELOPERS.md)
 PYTHON ?= python3
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
 PIP    := $(PY) -m pip
+KWANT_VENV ?= .venv-kwant
+KPY    := $(KWANT_VENV)/bin/python
 
-.PHONY: demo test install install-test bench clean
+.PHONY: demo test test-kwant install install-test bench clean
 
 $(VENV)/bin/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -24,8 +28,19 @@ demo: install
 test: install-test
 	$(PY) -m pytest -q
 
+# Kwant 1.5 needs numpy<2 and cython<3 and builds without build isolation.
+$(KWANT_VENV)/bin/activate:
+	$(PYTHON) -m venv $(KWANT_VENV)
+	$(KPY) -m pip install -q --upgrade pip
+	$(KPY) -m pip install -q "numpy<2" "cython<3" setuptools wheel
+	$(KPY) -m pip install -q --no-build-isolation kwant
+	$(KPY) -m pip install -q -e . pytest ase
+
+test-kwant: $(KWANT_VENV)/bin/activate
+	$(KPY) -m pytest -q tests/kwant_env
+
 bench: install
 	$(PY) benchmarks/bench_coefficients.py
 
 clean:
-	rm -rf $(VENV) build dist src/*.egg-info demo-output .pytest_cache
+	rm -rf $(VENV) $(KWANT_VENV) build dist src/*.egg-info demo-output .pytest_cache

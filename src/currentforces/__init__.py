@@ -17,13 +17,32 @@ from .errors import InputError, IntegrationError, IntegrationWarning
 from .forces import ForceCoefficients, electron_hole_spectrum, force_coefficients
 from .junction import Junction
 from .leads import ChainLead, Lead, WideBandLead
+from .noise import JouleHeating, dissipation_spectrum, joule_heating, noise_spectrum
+
+_SUBPACKAGES = ("dynamics", "models")
+
+
+def __getattr__(name):
+    # subpackages load on first use: `import currentforces` stays light
+    if name in _SUBPACKAGES:
+        import importlib
+
+        return importlib.import_module(f".{name}", __name__)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
     "__version__",
+    "dynamics",
+    "models",
     "Junction",
     "force_coefficients",
     "ForceCoefficients",
     "electron_hole_spectrum",
+    "noise_spectrum",
+    "dissipation_spectrum",
+    "joule_heating",
+    "JouleHeating",
     "Lead",
     "ChainLead",
     "WideBandLead",

@@ -19,6 +19,8 @@ __all__ = [
     "check_temperature",
     "check_nonnegative",
     "check_square",
+    "check_number",
+    "check_energies",
 ]
 
 HERMITIAN_RTOL = 1e-10
@@ -94,20 +96,36 @@ def as_operator(name, array, size=None, hermitian=True):
 
 def check_temperature(temperature, name="temperature"):
     """Temperature in K: finite and >= 0."""
-    try:
-        t = float(temperature)
-    except (TypeError, ValueError):
-        raise InputError(f"{name} must be a number in K, got {temperature!r}") from None
-    if not np.isfinite(t) or t < 0:
-        raise InputError(f"{name} must be finite and >= 0 K, got {temperature!r}")
-    return t
+    return check_number(name, temperature, "K", nonnegative=True)
 
 
-def check_nonnegative(name, value, unit=""):
+def check_number(name, value, unit="", positive=False, nonnegative=False):
+    """A finite real number (optionally > 0 or >= 0); the message names the
+    argument and its unit."""
+    where = f" in {unit}" if unit else ""
     try:
         v = float(value)
     except (TypeError, ValueError):
-        raise InputError(f"{name} must be a number{' in ' + unit if unit else ''}, got {value!r}") from None
-    if not np.isfinite(v) or v < 0:
-        raise InputError(f"{name} must be finite and >= 0{' ' + unit if unit else ''}, got {value!r}")
+        raise InputError(f"{name} must be a number{where}, got {value!r}") from None
+    if not np.isfinite(v):
+        raise InputError(f"{name} must be finite{where}, got {value!r}")
+    if positive and v <= 0:
+        raise InputError(f"{name} must be > 0{where}, got {value!r}")
+    if nonnegative and v < 0:
+        raise InputError(f"{name} must be >= 0{where}, got {value!r}")
     return v
+
+
+def check_nonnegative(name, value, unit=""):
+    """A finite number >= 0 (e.g. a frequency hbar*omega in eV)."""
+    return check_number(name, value, unit, nonnegative=True)
+
+
+def check_energies(energy):
+    """Energies in eV: finite, real or in the upper half plane (retarded)."""
+    e = np.asarray(energy)
+    if not np.all(np.isfinite(e)):
+        raise InputError("energy contains NaN or inf")
+    if np.iscomplexobj(e) and np.any(e.imag < 0):
+        raise InputError("energy: complex energies must lie in the upper half plane (retarded branch)")
+    return e

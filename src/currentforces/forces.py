@@ -131,21 +131,51 @@ class SpectralBlocks:
     def green_and_spectral(self, energy):
         """G[S, S] and the list A_l[S, S] = G[S, sup_l] Gamma_l G[S, sup_l]^dagger."""
         g = self.junction.green_submatrix(energy, self.s, self.cols)
-        gss = g[:, :, self._pos_s]
+        return g[:, :, self._pos_s], self._spectral_from(g, self._pos_l, energy)
+
+    def _spectral_from(self, g_rows, positions, energy):
+        """A_l[S, S] from rows G[S, :] whose columns ``positions[l]`` are lead l's support."""
         a_l = []
-        for lead, sup, pos in zip(self.junction.leads, self.lead_supports, self._pos_l):
+        for lead, sup, pos in zip(self.junction.leads, self.lead_supports, positions):
             if hasattr(lead, "self_energy_block"):  # Sigma on the support, never N x N
                 sigma = np.asarray(lead.self_energy_block(energy))
             else:
                 sigma = np.asarray(lead.self_energy(energy))[:, sup[:, None], sup[None, :]]
             gamma = 1j * (sigma - np.conj(np.swapaxes(sigma, -1, -2)))
-            gs = g[:, :, pos]
+            gs = g_rows[:, :, pos]
             a_l.append(gs @ gamma @ np.conj(np.swapaxes(gs, -1, -2)))
-        return gss, a_l
+        return a_l
 
-    def green_derivative(self, energy):
-        r"""G[S, S] and dG/dE [S, S] = -[G (1 - dSigma/dE) G]_{SS} (1/eV^2)."""
-        return self.junction.green_derivative_submatrix(energy, self.s)
+    def green_derivative(self, energy, spectral=False):
+        r"""G[S, S] and dG/dE [S, S] = -[G (1 - dSigma/dE) G]_{SS} (1/eV^2),
+        and with ``spectral=True`` also the list A_l[S, S].
+
+        The sum over all intermediate orbitals needs the full rows G[S, :]
+        and columns G[:, S]; with the dense backend they come from one call
+        for the whole G, with a sparse one (``junction.solver``) from
+        ``junction.green_derivative_submatrix``.
+        """
+        j = self.junction
+        if getattr(j, "solver", None) is not None:
+            # sparse backend (block tridiagonal): dG/dE on S from the layer
+            # recursions, never the full G
+            gss, dg = j.green_derivative_submatrix(energy, self.s)
+            if spectral:
+                g = j.green_submatrix(energy, self.s, self.cols)
+                return gss, dg, self._spectral_from(g, self._pos_l, energy)
+            return gss, dg
+        everything = np.arange(j.size)
+        full = j.green_submatrix(energy, everything, everything)
+        rows = full[:, self.s, :]       # G[S, :]
+        cols = full[:, :, self.s]       # G[:, S]
+        dg = -(rows @ cols)
+        for lead, sup in zip(j.leads, self.lead_supports):
+            dsig = np.asarray(lead.self_energy_derivative(energy))[:, sup[:, None], sup[None, :]]
+            dg = dg + rows[:, :, sup] @ dsig @ cols[:, sup, :]
+        gss = rows[:, :, self.s]
+        if spectral:
+            return gss, dg, self._spectral_from(rows, self.lead_supports, energy)
+        return gss, dg
 
 
 def _hermitian_conj(m):
@@ -295,6 +325,71 @@ def _window_points(junction, mus, temperature, w, mu0):
     return junction.window_breakpoints(base + extra, temperature)
 
 
+def window_integrand(blocks, chemical_potentials, temperature, frequency):
+    """The real-axis integrand of :func:`force_coefficients` (one energy batch
+    at a time), exposed for benchmarks and for evaluation on a user grid.
+
+    Returns
+    -------
+    pieces : list of (name, shape)
+        The quantities the integrand stacks, in order.
+    integrand : callable
+        ``integrand(E)`` for a 1-d array of energies (eV) returns
+        (len(E), sum of sizes) complex.
+    """
+    mus = np.asarray(chemical_potentials, dtype=float)
+    mu0 = float(np.mean(mus))
+    ops = blocks.ops
+    w = float(frequency)
+    biased = len(mus) > 1 and np.ptp(mus) > 0
+    kt = KB * temperature
+    m = ops.n_modes
+    pieces = []  # (name, trailing shape) in the order the integrand stacks them
+    if w > 0:
+        pieces.append(("mixed", (m, m)))
+    if biased:
+        pieces += [("K_bias" if w == 0 else "pi_bias", (m, m)), ("density", (m,))]
+        if w == 0:
+            pieces.append(("L_bias", (m, m)))
+    if w == 0 and kt > 0:
+        pieces.append(("surface", (m, m)))
+
+    def integrand(e):
+        n0 = fermi(e, mu0, temperature)
+        got = {}
+        if biased and w == 0:
+            g0, dg, a_l = blocks.green_derivative(e, spectral=True)
+        elif biased or w > 0:
+            g0, a_l = blocks.green_and_spectral(e)
+        else:
+            g0 = blocks.green(e)
+        if biased:
+            # occupation-weighted spectral function sum_l (n_l - n_0) A_l
+            aw = sum((fermi(e, mu, temperature) - n0)[:, None, None] * a for a, mu in zip(a_l, mus))
+            got["density"] = ops.expectation(aw) / (2 * math.pi)
+        if w > 0:
+            gp = blocks.green(e + w)
+            # mixed equilibrium term (i/2pi) [n0(E+w) - n0(E)] Tr[f_a G(E+w) f_b G^dagger(E)]
+            got["mixed"] = (1j / (2 * math.pi)) * (fermi(e + w, mu0, temperature) - n0)[:, None, None] \
+                * ops.traces(gp, _hermitian_conj(g0))
+            if biased:
+                gm = blocks.green(e - w)
+                got["pi_bias"] = (ops.traces(gp, aw) + np.conj(ops.traces(gm, aw))) / (2 * math.pi)
+        else:
+            if biased:
+                # K window (formulas.md §4.2): (1/pi) Re Tr[f_a G f_b A_l] (n_l - n_0)
+                got["K_bias"] = ops.traces(g0, aw).real / math.pi
+                # L window: (hbar/pi) Im Tr[f_a dG/dE f_b A_l] (n_l - n_0)
+                got["L_bias"] = HBAR * ops.traces(dg, aw).imag / math.pi
+            if kt > 0:
+                # Fermi-surface friction term (hbar/2pi) n0'(E) Re Tr[f_a G f_b G^dagger]
+                got["surface"] = -HBAR / (2 * math.pi) * fermi_derivative(e, mu0, temperature)[:, None, None] \
+                    * ops.traces(g0, _hermitian_conj(g0)).real
+        return np.concatenate([got[name].reshape(e.size, -1).astype(complex) for name, _ in pieces], axis=1)
+
+    return pieces, integrand
+
+
 def force_coefficients(junction, forces, bias=0.0, temperature=300.0, fermi_level=0.0, frequency=0.0,
                        spin=2, chemical_potentials=None, rtol=1e-8):
     r"""Mean force and the K, L coefficients of seed eq (14) at any bias,
@@ -353,47 +448,7 @@ def force_coefficients(junction, forces, bias=0.0, temperature=300.0, fermi_leve
 
     # ---- one adaptive window integral for everything on the real axis
     m = ops.n_modes
-    pieces = []  # (name, trailing shape) in the order the integrand stacks them
-    if w > 0:
-        pieces.append(("mixed", (m, m)))
-    if biased:
-        pieces += [("K_bias" if w == 0 else "pi_bias", (m, m)), ("density", (m,))]
-        if w == 0:
-            pieces.append(("L_bias", (m, m)))
-    if w == 0 and kt > 0:
-        pieces.append(("surface", (m, m)))
-
-    def integrand(e):
-        n0 = fermi(e, mu0, temperature)
-        got = {}
-        if biased or w > 0:
-            g0, a_l = blocks.green_and_spectral(e)
-        else:
-            g0 = blocks.green(e)
-        if biased:
-            # occupation-weighted spectral function sum_l (n_l - n_0) A_l
-            aw = sum((fermi(e, mu, temperature) - n0)[:, None, None] * a for a, mu in zip(a_l, mus))
-            got["density"] = np.einsum("aij,eji->ea", ops.dense, aw) / (2 * math.pi)
-        if w > 0:
-            gp = blocks.green(e + w)
-            # mixed equilibrium term (i/2pi) [n0(E+w) - n0(E)] Tr[f_a G(E+w) f_b G^dagger(E)]
-            got["mixed"] = (1j / (2 * math.pi)) * (fermi(e + w, mu0, temperature) - n0)[:, None, None] \
-                * ops.traces(gp, _hermitian_conj(g0))
-            if biased:
-                gm = blocks.green(e - w)
-                got["pi_bias"] = (ops.traces(gp, aw) + np.conj(ops.traces(gm, aw))) / (2 * math.pi)
-        else:
-            if biased:
-                # K window (formulas.md §4.2): (1/pi) Re Tr[f_a G f_b A_l] (n_l - n_0)
-                got["K_bias"] = ops.traces(g0, aw).real / math.pi
-                # L window: (hbar/pi) Im Tr[f_a dG/dE f_b A_l] (n_l - n_0)
-                _, dg = blocks.green_derivative(e)
-                got["L_bias"] = HBAR * ops.traces(dg, aw).imag / math.pi
-            if kt > 0:
-                # Fermi-surface friction term (hbar/2pi) n0'(E) Re Tr[f_a G f_b G^dagger]
-                got["surface"] = -HBAR / (2 * math.pi) * fermi_derivative(e, mu0, temperature)[:, None, None] \
-                    * ops.traces(g0, _hermitian_conj(g0)).real
-        return np.concatenate([got[name].reshape(e.size, -1).astype(complex) for name, _ in pieces], axis=1)
+    pieces, integrand = window_integrand(blocks, mus, temperature, w)
 
     got = {}
     werr = 0.0

@@ -29,7 +29,7 @@ from typing import Sequence
 import numpy as np
 import scipy.sparse as sp
 
-from ._checks import as_dense_matrix, as_operator, check_temperature
+from ._checks import as_dense_matrix, as_operator, check_energies, check_temperature
 from .errors import InputError
 from .integrate import fermi, integrate_adaptive, matsubara_sum, window_bounds
 from .leads import broadening_from_self_energy
@@ -138,13 +138,9 @@ class Junction:
         backend = "" if self.solver is None else f", solver={self.solver!r}"
         return f"Junction(size={self.size}, leads={self.leads!r}{backend})"
 
-    def _energies(self, energy):
-        e = np.asarray(energy)
-        if not np.all(np.isfinite(e)):
-            raise InputError("energy contains NaN or inf")
-        if np.iscomplexobj(e) and np.any(e.imag < 0):
-            raise InputError("energy: complex energies must lie in the upper half plane")
-        return e
+    @staticmethod
+    def _energies(energy):
+        return check_energies(energy)
 
     def _chunk(self):
         return max(1, int(_CHUNK_BYTES // (16 * max(1, self.size) ** 2)))
@@ -164,9 +160,25 @@ class Junction:
         """Total self-energy sum_l Sigma_l(E), (..., N, N) in eV."""
         e = self._energies(energy)
         total = np.zeros(e.shape + (self.size, self.size), dtype=complex)
-        for s in self.self_energies(e):
-            total += s
+        self._add_self_energy(total, e, sign=1.0)
         return total
+
+    def _add_self_energy(self, out, energy, sign):
+        """out[..., sup, sup] += sign * Sigma_l block, lead by lead (no N x N temporaries
+        for leads that offer ``self_energy_block``)."""
+        for lead in self.leads:
+            sup = getattr(lead, "support", None)
+            if sup is not None and hasattr(lead, "self_energy_block"):
+                ix = np.ix_(sup, sup)
+                out[..., ix[0], ix[1]] += sign * np.asarray(lead.self_energy_block(energy))
+            else:
+                out += sign * np.asarray(lead.self_energy(energy))
+
+    def _inverse_matrix(self, z):
+        """E - h - Sigma(E) for a 1-d batch of energies, (n, N, N)."""
+        m = z[:, None, None] * np.eye(self.size) - self.hamiltonian
+        self._add_self_energy(m, z, sign=-1.0)
+        return m
 
     def green(self, energy):
         r"""Retarded Green's function G(E) = [E - h - Sigma(E)]^{-1} in 1/eV.
@@ -187,11 +199,9 @@ class Junction:
         flat = e.reshape(-1)
         out = np.empty((flat.size, self.size, self.size), dtype=complex)
         step = self._chunk()
-        eye = np.eye(self.size)
         for i in range(0, flat.size, step):
             z = flat[i:i + step]
-            m = z[:, None, None] * eye - self.hamiltonian - self.self_energy(z)
-            out[i:i + step] = np.linalg.inv(m)
+            out[i:i + step] = np.linalg.inv(self._inverse_matrix(z))
         return out.reshape(e.shape + (self.size, self.size))
 
     def green_submatrix(self, energy, rows, cols):
@@ -226,8 +236,11 @@ class Junction:
         rhs = eye[:, cols]
         for i in range(0, flat.size, step):
             z = flat[i:i + step]
-            m = z[:, None, None] * eye - self.hamiltonian - self.self_energy(z)
-            out[i:i + step] = np.linalg.solve(m, np.broadcast_to(rhs, (z.size,) + rhs.shape))[:, rows, :]
+            m = self._inverse_matrix(z)
+            if cols.size == self.size and np.array_equal(cols, np.arange(self.size)):
+                out[i:i + step] = np.linalg.inv(m)[:, rows, :]
+            else:
+                out[i:i + step] = np.linalg.solve(m, np.broadcast_to(rhs, (z.size,) + rhs.shape))[:, rows, :]
         return out.reshape(e.shape + (rows.size, cols.size))
 
     def green_derivative_submatrix(self, energy, orbitals):

@@ -32,7 +32,7 @@ import warnings
 
 import numpy as np
 
-from ._checks import as_dense_matrix, check_finite
+from ._checks import as_dense_matrix, check_energies, check_finite
 from .errors import InputError
 
 __all__ = [
@@ -58,13 +58,7 @@ def broadening_from_self_energy(sigma):
     return 1j * (sigma - np.conj(np.swapaxes(sigma, -1, -2)))
 
 
-def _as_energies(energy):
-    e = np.asarray(energy)
-    if not np.all(np.isfinite(e)):
-        raise InputError("energy contains NaN or inf")
-    if np.iscomplexobj(e) and np.any(e.imag < 0):
-        raise InputError("energy: complex energies must lie in the upper half plane (retarded branch)")
-    return e
+_as_energies = check_energies
 
 
 class LeadBase:
@@ -84,26 +78,22 @@ class LeadBase:
     def self_energy_derivative(self, energy):  # pragma: no cover - interface
         raise NotImplementedError(f"{type(self).__name__} has no self-energy derivative")
 
+    def self_energy_block(self, energy):
+        """Sigma(E) restricted to ``support``: shape (..., n_support, n_support), eV.
+
+        The junction adds self-energies block-wise through this method, so a
+        lead never has to build an N x N array."""
+        idx = self.support
+        return self.self_energy(energy)[..., idx[:, None], idx[None, :]]
+
+    def self_energy_derivative_block(self, energy):
+        """dSigma/dE restricted to ``support`` (dimensionless), (..., n_support, n_support)."""
+        idx = np.asarray(self.support, dtype=int)
+        return np.asarray(self.self_energy_derivative(energy))[..., idx[:, None], idx[None, :]]
+
     def broadening(self, energy):
         """Broadening Gamma(E) = i (Sigma - Sigma^dagger) in eV, shape (..., N, N)."""
         return broadening_from_self_energy(self.self_energy(energy))
-
-    def self_energy_block(self, energy):
-        """Sigma(E) restricted to ``support``: shape (..., n_s, n_s) in eV,
-        with n_s = len(support); ``self_energy(E)[..., support, support]``.
-
-        Sparse solvers (:mod:`currentforces.greens`) read the lead through
-        this method, so a 10^5-orbital device never holds an N x N
-        self-energy.  The default slices :meth:`self_energy`; the leads of
-        this module override it with a direct evaluation.
-        """
-        idx = np.asarray(self.support, dtype=int)
-        return np.asarray(self.self_energy(energy))[..., idx[:, None], idx[None, :]]
-
-    def self_energy_derivative_block(self, energy):
-        """dSigma/dE restricted to ``support`` (dimensionless), (..., n_s, n_s)."""
-        idx = np.asarray(self.support, dtype=int)
-        return np.asarray(self.self_energy_derivative(energy))[..., idx[:, None], idx[None, :]]
 
     def broadening_derivative(self, energy):
         """dGamma/dE (dimensionless), from :meth:`self_energy_derivative`."""
@@ -153,11 +143,10 @@ class WideBandLead(LeadBase):
         return np.broadcast_to(self._sigma, e.shape + self._sigma.shape).copy()
 
     def self_energy_block(self, energy):
-        """Sigma = -i Gamma / 2 on ``support`` (eV), shape (..., n_s, n_s)."""
         e = _as_energies(energy)
         idx = self.support
-        block = self._sigma[idx[:, None], idx[None, :]]
-        return np.broadcast_to(block, e.shape + block.shape).copy()
+        block = self._sigma[np.ix_(idx, idx)]
+        return np.broadcast_to(block, e.shape + block.shape)
 
     def self_energy_derivative(self, energy):
         """dSigma/dE = 0 for a wide-band lead."""
@@ -253,8 +242,14 @@ class ChainLead(LeadBase):
         self.band_edges = (self.onsite - 2 * t, self.onsite + 2 * t)
 
     def _block(self, scalar):
+        return self._embed(self._small(scalar))
+
+    def _small(self, scalar):
         outer = self._c[:, None] * self._c.conj()[None, :]
-        return self._embed(scalar[..., None, None] * outer)
+        return scalar[..., None, None] * outer
+
+    def self_energy_block(self, energy):
+        return self._small(self.surface_green(energy))
 
     def surface_green(self, energy):
         """Surface Green's function g(E) of the chain (1/eV)."""
@@ -264,20 +259,13 @@ class ChainLead(LeadBase):
         """Sigma(E) = |c><c| g(E), shape (..., N, N), eV."""
         return self._block(self.surface_green(energy))
 
-    def self_energy_block(self, energy):
-        """Sigma(E) = |c><c| g(E) on ``support`` (eV), shape (..., n_s, n_s)."""
-        outer = self._c[:, None] * self._c.conj()[None, :]
-        return self.surface_green(energy)[..., None, None] * outer
-
     def self_energy_derivative(self, energy):
         """dSigma/dE = |c><c| dg/dE; diverges at the band edges."""
         return self._block(_chain_surface_green_derivative(_as_energies(energy), self.hopping, self.onsite))
 
     def self_energy_derivative_block(self, energy):
         """dSigma/dE = |c><c| dg/dE on ``support``, (..., n_s, n_s)."""
-        outer = self._c[:, None] * self._c.conj()[None, :]
-        dg = _chain_surface_green_derivative(_as_energies(energy), self.hopping, self.onsite)
-        return dg[..., None, None] * outer
+        return self._small(_chain_surface_green_derivative(_as_energies(energy), self.hopping, self.onsite))
 
     def __repr__(self):
         return f"ChainLead(hopping={self.hopping}, onsite={self.onsite}, support={self.support.tolist()})"
@@ -555,13 +543,11 @@ class Lead(LeadBase):
 
     def self_energy(self, energy):
         """Sigma(E) = V g(E) V^dagger in eV, shape (..., N, N)."""
-        g = self.surface_green(energy)
-        block = self._v @ g @ self._v.conj().T
-        return self._embed(block)
+        return self._embed(self.self_energy_block(energy))
 
     def self_energy_block(self, energy):
-        """Sigma(E) = V g(E) V^dagger on ``support`` (eV), shape (..., n_s, n_s)."""
-        return self._v @ self.surface_green(energy) @ self._v.conj().T
+        g = self.surface_green(energy)
+        return self._v @ g @ self._v.conj().T
 
     def surface_green_derivative(self, energy):
         r"""dg/dE (1/eV^2) from the surface Dyson equation.

@@ -10,10 +10,11 @@ touches: only G restricted to S is ever needed) and evaluates T for all
 (a, b) and a batch of energies without a Python loop over mode pairs:
 
 * **sparse route** (few orbitals per f_a, the usual case of atomic
-  displacements): with the P non-zeros (i_p, j_p, v_p) of all f_a,
-  T_ab = sum_{p in a, q in b} v_p v_q X[j_p, i_q] Y[j_q, i_p]; the P x P
-  products are gathered at once and summed within mode blocks, cost P^2 per
-  energy;
+  displacements): only the rows R_a where f_a is non-zero matter,
+  T_ab = sum_{i in R_a, j in R_b} (f_a X)_{ij} (f_b Y)_{ji}; stacking the
+  Q = sum_a |R_a| rows of all f_a X and f_b Y, the Q x Q products are
+  gathered at once and summed within mode blocks: cost Q s + Q^2 per
+  energy, proportional to the orbitals each f_a touches;
 * **dense route**: T = U V^T with U_a = vec(f_a X), V_b = vec((f_b Y)^T),
   cost M s^3 + M^2 s^2 per energy.
 
@@ -76,24 +77,24 @@ class ForceOperators:
         index = -np.ones(size, dtype=int)
         index[self.support] = np.arange(s)
         self.dense = np.zeros((self.n_modes, s, s), dtype=complex)
-        rows, cols, vals, owner = [], [], [], []
+        row_sets = []
         for a, m in enumerate(mats):
             coo = m.tocoo()
             keep = coo.data != 0
             r, c, v = index[coo.row[keep]], index[coo.col[keep]], coo.data[keep]
             self.dense[a, r, c] = v
-            rows.append(r)
-            cols.append(c)
-            vals.append(v)
-            owner.append(np.full(r.size, a))
-        self._rows = np.concatenate(rows)
-        self._cols = np.concatenate(cols)
-        self._vals = np.concatenate(vals)
-        self._owner = np.concatenate(owner)
+            row_sets.append(np.unique(r))
+        # stacked non-zero rows: row k of the stack is row _orb[k] of f_{_owner[k]}
+        self._orb = np.concatenate(row_sets)
+        self._owner = np.concatenate([np.full(rs.size, a) for a, rs in enumerate(row_sets)])
         self._starts = np.searchsorted(self._owner, np.arange(self.n_modes))
+        self._rows_of_f = sp.csr_matrix(self.dense[self._owner, self._orb, :])   # (Q, s), sparse
         self.real = bool(np.all(np.abs(self.dense.imag) == 0))
-        nnz = self._vals.size
-        self.route = "sparse" if nnz * nnz <= self.n_modes * s**3 + self.n_modes**2 * s**2 else "dense"
+        q = self._orb.size
+        self.route = "sparse" if q * s + q * q <= self.n_modes * s**3 + self.n_modes**2 * s**2 else "dense"
+        # energies per batch so that one Q x Q (or M x s^2) work array stays near 64 MB
+        work = max(q * q, self.n_modes * s * s)
+        self._batch = max(1, int(2**22 // max(1, work)))
 
     def on_support(self, matrix):
         """Restrict (..., N, N) to (..., s, s) on the support."""
@@ -102,7 +103,9 @@ class ForceOperators:
 
     def expectation(self, rho):
         """Tr[f_a rho] for all a, rho (..., s, s) on the support -> (..., M)."""
-        return np.einsum("aij,...ji->...a", self.dense, rho)
+        rho = np.asarray(rho)
+        flat = np.swapaxes(rho, -1, -2).reshape(rho.shape[:-2] + (-1,))
+        return flat @ self.dense.reshape(self.n_modes, -1).T
 
     def traces(self, x, y):
         r"""T_ab = Tr[f_a X f_b Y] for all a, b.
@@ -128,20 +131,31 @@ class ForceOperators:
         return out.reshape(lead + (self.n_modes, self.n_modes))
 
     def _traces_sparse(self, x, y):
-        r, c, v = self._rows, self._cols, self._vals
-        p, s = v.size, x.shape[-1]
-        # W[p, q] = v_p v_q X[c_p, r_q] Y[c_q, r_p]; gathered through flat
-        # indices (np.take), several times faster than 2-d fancy indexing
-        flat = (c[:, None] * s + r[None, :]).reshape(-1)
-        xg = np.take(x.reshape(x.shape[0], -1), flat, axis=1).reshape(-1, p, p)
-        yg = np.take(y.reshape(y.shape[0], -1), flat, axis=1).reshape(-1, p, p)
-        w = (v[:, None] * v[None, :]) * xg
-        w *= np.swapaxes(yg, -1, -2)
-        w = np.add.reduceat(w, self._starts, axis=1)
-        return np.add.reduceat(w, self._starts, axis=2)
+        out = np.empty((x.shape[0], self.n_modes, self.n_modes), dtype=complex)
+        orb = self._orb
+        for i in range(0, x.shape[0], self._batch):
+            xb, yb = x[i:i + self._batch], y[i:i + self._batch]
+            fx = self._stacked_rows(xb)   # rows (f_a X)[R_a, :], shape (e, Q, s)
+            fy = self._stacked_rows(yb)   # rows (f_b Y)[R_b, :]
+            # W[(a,i), (b,j)] = (f_a X)[i, j] (f_b Y)[j, i]
+            w = fx[:, :, orb] * np.swapaxes(fy[:, :, orb], -1, -2)
+            w = np.add.reduceat(w, self._starts, axis=1)
+            out[i:i + self._batch] = np.add.reduceat(w, self._starts, axis=2)
+        return out
+
+    def _stacked_rows(self, x):
+        """(f_a X)[R_a, :] for all a stacked: one sparse (Q x s) product with
+        the energies laid side by side, cost proportional to nnz(f) s."""
+        e, n, _ = x.shape
+        prod = self._rows_of_f @ np.moveaxis(x, 0, 1).reshape(n, e * n)    # (Q, e*s)
+        return np.moveaxis(prod.reshape(-1, e, n), 1, 0)
 
     def _traces_dense(self, x, y):
         m = self.n_modes
-        u = np.einsum("aij,ejk->eaik", self.dense, x).reshape(x.shape[0], m, -1)
-        v = np.einsum("aij,ejk->eaki", self.dense, y).reshape(y.shape[0], m, -1)
-        return u @ np.swapaxes(v, -1, -2)
+        out = np.empty((x.shape[0], m, m), dtype=complex)
+        for i in range(0, x.shape[0], self._batch):
+            xb, yb = x[i:i + self._batch], y[i:i + self._batch]
+            u = (self.dense[None] @ xb[:, None]).reshape(xb.shape[0], m, -1)
+            v = np.swapaxes(self.dense[None] @ yb[:, None], -1, -2).reshape(yb.shape[0], m, -1)
+            out[i:i + self._batch] = u @ np.swapaxes(v, -1, -2)
+        return out

@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._checks import check_number
 from ..errors import InputError
 from ..units import HBAR, KB, M_ELECTRON
 
@@ -47,18 +48,7 @@ __all__ = [
 ]
 
 
-def _number(name, value, unit, positive=False, nonnegative=False):
-    try:
-        v = float(value)
-    except (TypeError, ValueError):
-        raise InputError(f"{name} must be a number in {unit}, got {value!r}") from None
-    if not np.isfinite(v):
-        raise InputError(f"{name} must be finite ({unit}), got {value!r}")
-    if positive and v <= 0:
-        raise InputError(f"{name} must be > 0 {unit}, got {value!r}")
-    if nonnegative and v < 0:
-        raise InputError(f"{name} must be >= 0 {unit}, got {value!r}")
-    return v
+_number = check_number
 
 
 def _spin(spin):

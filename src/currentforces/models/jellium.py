@@ -59,6 +59,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._checks import check_number
 from ..errors import InputError
 from ..units import HBAR, KB, M_ELECTRON
 
@@ -114,33 +115,15 @@ class SubbandEdgeError(InputError):
 # input checks
 # --------------------------------------------------------------------------
 def _positive(name, value, unit):
-    try:
-        v = float(value)
-    except (TypeError, ValueError):
-        raise InputError(f"{name} must be a number in {unit}, got {value!r}") from None
-    if not np.isfinite(v) or v <= 0:
-        raise InputError(f"{name} must be finite and > 0 {unit}, got {value!r}")
-    return v
+    return check_number(name, value, unit, positive=True)
 
 
 def _nonnegative(name, value, unit):
-    try:
-        v = float(value)
-    except (TypeError, ValueError):
-        raise InputError(f"{name} must be a number in {unit}, got {value!r}") from None
-    if not np.isfinite(v) or v < 0:
-        raise InputError(f"{name} must be finite and >= 0 {unit}, got {value!r}")
-    return v
+    return check_number(name, value, unit, nonnegative=True)
 
 
 def _finite(name, value, unit):
-    try:
-        v = float(value)
-    except (TypeError, ValueError):
-        raise InputError(f"{name} must be a number in {unit}, got {value!r}") from None
-    if not np.isfinite(v):
-        raise InputError(f"{name} must be finite ({unit}), got {value!r}")
-    return v
+    return check_number(name, value, unit)
 
 
 def _positions(side, x, y, unit):

@@ -1,0 +1,299 @@
+"""Run configuration: TOML files validated strictly against one schema.
+
+Every key has a type, a default and, where it matters, allowed values.
+Unknown sections or keys are errors; every message names the key
+(``junction.movable``, ``bias.values``, ...) and what is allowed.
+:data:`SCHEMA` is the reference; :func:`describe_schema` prints it for
+``currentforces run --help-config``.
+
+Example (``examples/gold_chain.toml``)::
+
+    [junction]
+    preset = "gold_chain"
+    n_atoms = 4
+
+    [electrons]
+    temperature = 300.0
+
+    [bias]
+    values = [0.0, 0.5, 1.0]
+
+    [output]
+    file = "gold-chain.nc"
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import math
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+
+from .errors import InputError
+
+__all__ = ["ConfigError", "SCHEMA", "load_config", "validate_config", "default_config",
+           "describe_schema", "config_to_json", "bias_values"]
+
+
+class ConfigError(InputError):
+    """A configuration key is missing, unknown, of the wrong type or out of range."""
+
+    def __init__(self, key, message):
+        super().__init__(f"{key}: {message}")
+        self.key = key
+
+
+@dataclass(frozen=True)
+class Key:
+    """One configuration key: type, default, allowed values and its meaning."""
+
+    kind: str  # "float", "int", "str", "bool", "int_list", "float_list", "float_or_auto"
+    default: object
+    help: str
+    choices: tuple = ()
+    minimum: float | None = None
+    exclusive_minimum: bool = False
+
+
+PRESET_NAMES = ("gold_chain", "carbon_chain", "atoms")
+
+SCHEMA = {
+    "junction": {
+        "preset": Key("str", "gold_chain",
+                      "built-in junction, or 'atoms' for your own structure files (device, left, right)",
+                      choices=PRESET_NAMES),
+        "device": Key("str", "", "preset = 'atoms': device structure file (any format ase.io.read reads)"),
+        "left": Key("str", "", "preset = 'atoms': lead-0 cell next to the device, with its period as cell vector"),
+        "right": Key("str", "", "preset = 'atoms': lead-1 cell next to the device"),
+        "model": Key("str", "gold_s", "preset = 'atoms': tight-binding parameter set",
+                     choices=("gold_s", "carbon_sp")),
+        "n_atoms": Key("int", 4, "chain atoms in the device", minimum=1),
+        "bond": Key("float_or_auto", "auto", "chain bond length, Angstrom ('auto': preset value)",
+                    minimum=0.0, exclusive_minimum=True),
+        "lead_bond": Key("float_or_auto", "auto", "electrode atom spacing, Angstrom ('auto': preset value)",
+                         minimum=0.0, exclusive_minimum=True),
+        "buffer": Key("int", 1, "electrode atoms kept in the device on each side", minimum=1),
+        "movable": Key("int_list", None, "device atom indices that move (default: the chain atoms; "
+                                         "for 'atoms', every atom that does not hop to a lead)"),
+        "axes": Key("str", "z", "moving Cartesian directions", choices=("x", "y", "z", "xy", "xz", "yz", "xyz")),
+        "spring_constant": Key("float_or_auto", "auto",
+                               "nearest-neighbour spring k, eV/Angstrom^2 ('auto': preset value)", minimum=0.0),
+    },
+    "electrons": {
+        "temperature": Key("float", 300.0, "electron temperature, K", minimum=0.0),
+        "fermi_level": Key("float_or_auto", "auto", "Fermi level E_F, eV ('auto': from the electrode bands)"),
+        "spin": Key("int", 2, "spin degeneracy g_s", choices=(1, 2)),
+        "rtol": Key("float", 1e-7, "relative tolerance of the energy integrals", minimum=0.0,
+                    exclusive_minimum=True),
+    },
+    "bias": {
+        "values": Key("float_list", [0.0, 0.25, 0.5, 0.75, 1.0], "biases V, volt (non-empty list)"),
+    },
+    "transmission": {
+        "emin": Key("float", -4.0, "lowest energy relative to E_F, eV"),
+        "emax": Key("float", 4.0, "highest energy relative to E_F, eV"),
+        "num": Key("int", 201, "number of energies", minimum=2),
+    },
+    "modes": {
+        "enabled": Key("bool", True, "eigen-analysis of the current-driven dynamics at every bias"),
+        "runaway": Key("bool", True, "search the runaway threshold (bisection in bias)"),
+        "bias_max": Key("float_or_auto", "auto", "upper end of the runaway search, V ('auto': largest bias)"),
+        "n_scan": Key("int", 11, "scan points of the runaway search", minimum=2),
+        "tolerance": Key("float", 1e-3, "width of the final runaway bracket, V", minimum=0.0,
+                         exclusive_minimum=True),
+    },
+    "dynamics": {
+        "enabled": Key("bool", False, "run a Langevin trajectory (seed eq 14 plus noise)"),
+        "bias": Key("float", 0.5, "bias of the trajectory, V"),
+        "timestep": Key("float", 2.0, "time step, fs", minimum=0.0, exclusive_minimum=True),
+        "steps": Key("int", 2000, "number of steps", minimum=1),
+        "record_every": Key("int", 10, "recording stride, steps", minimum=1),
+        "seed": Key("int", 1, "random seed (same seed: same trajectory)", minimum=0),
+        "noise": Key("bool", True, "include the current-induced force noise"),
+        "hbar_omega_max": Key("float", 0.1, "noise spectrum bandwidth, eV", minimum=0.0, exclusive_minimum=True),
+        "n_omega": Key("int", 21, "frequencies at which the noise spectrum is tabulated", minimum=2),
+    },
+    "output": {
+        "file": Key("str", "currentforces-run.nc", "NetCDF output file (relative to the working directory; --out overrides)"),
+        "figures": Key("bool", True, "write PNG figures next to the output file"),
+    },
+}
+"""section -> key -> :class:`Key`."""
+
+_TYPE_NAMES = {"float": "a number", "int": "an integer", "str": "a string", "bool": "true or false",
+               "int_list": "a list of integers", "float_list": "a list of numbers",
+               "float_or_auto": "a number or \"auto\""}
+
+
+def _number(key, value, spec, what=None):
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ConfigError(key, f"must be {what or _TYPE_NAMES[spec.kind]}, got {value!r}")
+    v = float(value)
+    if not math.isfinite(v):
+        raise ConfigError(key, f"must be finite, got {value!r}")
+    if spec.minimum is not None:
+        if v < spec.minimum or (spec.exclusive_minimum and v == spec.minimum):
+            op = ">" if spec.exclusive_minimum else ">="
+            raise ConfigError(key, f"must be {op} {spec.minimum:g}, got {value!r}")
+    return v
+
+
+def _check_value(key, value, spec):
+    kind = spec.kind
+    if kind == "bool":
+        if not isinstance(value, bool):
+            raise ConfigError(key, f"must be true or false, got {value!r}")
+        return value
+    if kind == "str":
+        if not isinstance(value, str):
+            raise ConfigError(key, f"must be a string, got {value!r}")
+        if spec.choices and value not in spec.choices:
+            raise ConfigError(key, f"must be one of {', '.join(map(repr, spec.choices))}; got {value!r}")
+        return value
+    if kind == "int":
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ConfigError(key, f"must be an integer, got {value!r}")
+        if spec.choices and value not in spec.choices:
+            raise ConfigError(key, f"must be one of {', '.join(map(str, spec.choices))}; got {value!r}")
+        _number(key, value, spec)
+        return value
+    if kind == "float":
+        return _number(key, value, spec)
+    if kind == "float_or_auto":
+        if value == "auto":
+            return value
+        return _number(key, value, spec)
+    if kind in ("int_list", "float_list"):
+        if value is None and spec.default is None:
+            return None
+        if not isinstance(value, list):
+            raise ConfigError(key, f"must be {_TYPE_NAMES[kind]}, got {value!r}")
+        if not value:
+            raise ConfigError(key, "must not be empty")
+        out = []
+        for i, item in enumerate(value):
+            if kind == "int_list":
+                if isinstance(item, bool) or not isinstance(item, int):
+                    raise ConfigError(f"{key}[{i}]", f"must be an integer, got {item!r}")
+                out.append(item)
+            else:
+                out.append(_number(f"{key}[{i}]", item, spec, what="a number"))
+        return out
+    raise AssertionError(kind)  # pragma: no cover
+
+
+def default_config():
+    """The full default configuration (a nested dict)."""
+    return {sec: {k: copy.deepcopy(spec.default) for k, spec in keys.items()} for sec, keys in SCHEMA.items()}
+
+
+def validate_config(raw):
+    """Check a configuration dict and fill in defaults.
+
+    Parameters
+    ----------
+    raw : dict
+        ``{section: {key: value}}`` as read from TOML.
+
+    Returns
+    -------
+    dict
+        A complete configuration (every key present).
+
+    Raises
+    ------
+    ConfigError
+        Naming the offending key.
+    """
+    if not isinstance(raw, dict):
+        raise ConfigError("config", f"must be a table of sections, got {type(raw).__name__}")
+    cfg = default_config()
+    for sec, body in raw.items():
+        if sec not in SCHEMA:
+            raise ConfigError(sec, f"unknown section; allowed sections: {', '.join(SCHEMA)}")
+        if not isinstance(body, dict):
+            raise ConfigError(sec, f"must be a table ([{sec}]), got {body!r}")
+        for key, value in body.items():
+            full = f"{sec}.{key}"
+            if key not in SCHEMA[sec]:
+                raise ConfigError(full, f"unknown key; allowed keys in [{sec}]: {', '.join(SCHEMA[sec])}")
+            cfg[sec][key] = _check_value(full, value, SCHEMA[sec][key])
+    _cross_checks(cfg)
+    return cfg
+
+
+def _cross_checks(cfg):
+    j = cfg["junction"]
+    n_device = j["n_atoms"] + 2 * j["buffer"]
+    if j["preset"] == "atoms":
+        for key in ("device", "left", "right"):
+            if not j[key]:
+                raise ConfigError(f"junction.{key}", "is required with preset = 'atoms' (a structure file)")
+    elif j["movable"] is not None:
+        if len(set(j["movable"])) != len(j["movable"]):
+            raise ConfigError("junction.movable", f"repeated atom index in {j['movable']}")
+        lo, hi = j["buffer"], j["buffer"] + j["n_atoms"] - 1
+        for i, a in enumerate(j["movable"]):
+            if not 0 <= a < n_device:
+                raise ConfigError(f"junction.movable[{i}]",
+                                  f"atom index {a} is out of range: the device has {n_device} atoms "
+                                  f"(indices 0..{n_device - 1}; the chain atoms are {lo}..{hi})")
+            if not lo <= a <= hi:
+                raise ConfigError(f"junction.movable[{i}]",
+                                  f"atom {a} is an electrode (buffer) atom that hops to a lead and cannot "
+                                  f"move; allowed: the chain atoms {lo}..{hi}")
+    t = cfg["transmission"]
+    if not t["emax"] > t["emin"]:
+        raise ConfigError("transmission.emax", f"must be > transmission.emin = {t['emin']}, got {t['emax']}")
+    b = bias_values(cfg)
+    if len(set(b)) != len(b):
+        raise ConfigError("bias.values", f"repeated bias in {b}")
+
+
+def bias_values(cfg):
+    """The bias list (V) of a validated configuration, as floats."""
+    return [float(v) for v in cfg["bias"]["values"]]
+
+
+def load_config(path):
+    """Read and validate a TOML configuration file.
+
+    Parameters
+    ----------
+    path : str or Path
+
+    Returns
+    -------
+    dict
+        Validated configuration (:func:`validate_config`).
+    """
+    path = Path(path)
+    try:
+        with open(path, "rb") as fh:
+            raw = tomllib.load(fh)
+    except FileNotFoundError:
+        raise ConfigError("CONFIG", f"file {str(path)!r} not found") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError("CONFIG", f"{path} is not valid TOML: {exc}") from None
+    return validate_config(raw)
+
+
+def config_to_json(cfg):
+    """Canonical JSON text of a configuration (sorted keys): stored in the
+    output file and compared on resume."""
+    return json.dumps(cfg, sort_keys=True)
+
+
+def describe_schema():
+    """Human-readable list of every section, key, type, default and meaning."""
+    lines = []
+    for sec, keys in SCHEMA.items():
+        lines.append(f"[{sec}]")
+        for k, spec in keys.items():
+            allowed = f"; one of {', '.join(map(repr, spec.choices))}" if spec.choices else ""
+            lines.append(f"  {k:<16} {_TYPE_NAMES[spec.kind]}, default {spec.default!r}{allowed}")
+            lines.append(f"  {'':<16} {spec.help}")
+        lines.append("")
+    return "\n".join(lines)

@@ -1,0 +1,55 @@
+"""Atomic dynamics under current: modes, runaway, Langevin and mean-force MD.
+
+Works on given coefficient matrices (K, L in the sign convention
+F = F0 - K X + L V of seed eq. 14) and noise spectra S(omega) (formulas.md
+§5.1); thin wrappers build these from a junction through the NEGF engine.
+The ASE adaptor lives in :mod:`currentforces.dynamics.ase_md` (imported
+lazily, so the core works without ASE).
+"""
+
+from __future__ import annotations
+
+from .langevin import LangevinDynamics, MeanForceDynamics, stability_limit, stationary_covariance
+from .modes import (ModeAnalysis, RunawayThreshold, analyze_modes, coefficients_from_junction,
+                    runaway_threshold)
+from .noise_generation import (NoiseGenerator, spectrum_from_junction, tabulated_spectrum,
+                               wide_band_spectrum)
+from .observables import (Trajectory, effective_temperature, line_integral_work, mode_energies,
+                          nonconservative_power, nonconservative_work, normal_modes, occupation,
+                          signed_area, total_energy, write_netcdf)
+
+__all__ = [
+    "LangevinDynamics",
+    "MeanForceDynamics",
+    "stability_limit",
+    "stationary_covariance",
+    "ModeAnalysis",
+    "RunawayThreshold",
+    "analyze_modes",
+    "runaway_threshold",
+    "coefficients_from_junction",
+    "NoiseGenerator",
+    "spectrum_from_junction",
+    "tabulated_spectrum",
+    "wide_band_spectrum",
+    "Trajectory",
+    "effective_temperature",
+    "line_integral_work",
+    "mode_energies",
+    "nonconservative_power",
+    "nonconservative_work",
+    "normal_modes",
+    "occupation",
+    "signed_area",
+    "total_energy",
+    "write_netcdf",
+    "CurrentInducedLangevin",
+]
+
+
+def __getattr__(name):
+    if name == "CurrentInducedLangevin":
+        from .ase_md import CurrentInducedLangevin
+
+        return CurrentInducedLangevin
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

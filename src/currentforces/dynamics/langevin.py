@@ -1,0 +1,412 @@
+"""Semi-classical Langevin and mean-force dynamics on given coefficients.
+
+Equation of motion (seed eq. 14 with the noise of seed eq. 58; formulas.md
+§5.4, Markov limit):
+
+.. math::
+
+    M \\ddot X = F^{(0)} - (K^b + K) X + L \\dot X + \\xi(t),
+    \\qquad \\langle\\xi(t+s)\\xi(t)^T\\rangle
+        = \\int\\frac{d\\omega}{2\\pi} e^{-i\\omega s} S(\\omega).
+
+Integrator: a symmetric splitting B A O A B (BAOAB-like, with the noise as a
+force in the kicks because it is coloured):
+
+* B: V += (dt/2) M^-1 [F0 - (K^b + K) X + xi(t_n)]
+* A: X += (dt/2) V
+* O: V <- exp(dt M^-1 L) V, the exact flow of the full, non-symmetric
+  velocity matrix (friction and Berry force), stable for any dt
+* A, B as above at t_{n+1}.
+
+Without L and noise this is velocity Verlet; the position part is stable for
+omega_max dt < 2, which is checked.  ``spectrum=None`` gives mean-force
+("Ehrenfest-like") dynamics (:class:`MeanForceDynamics`), the limit the seed
+criticises in section V.
+
+All realisations are integrated together as arrays of shape (R, M).
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from typing import Callable
+
+import numpy as np
+import scipy.linalg
+
+from ..errors import InputError
+from ..units import AMU, HBAR
+from .modes import check_masses, check_matrix
+from .noise_generation import NoiseGenerator, evaluate_spectrum
+from .observables import Trajectory
+
+__all__ = ["LangevinDynamics", "MeanForceDynamics", "stationary_covariance", "stability_limit"]
+
+
+def stability_limit(masses, force_constants):
+    """Largest stable time step 2/omega_max (fs) of the Verlet position part.
+
+    omega_max^2 is the largest |eigenvalue| of M^-1 (K^b + K) (masses in amu,
+    force constants in eV/Angstrom^2).  Returns inf if all vanish.
+    """
+    m = check_masses(masses) * AMU
+    k = check_matrix("force_constants", force_constants, m.size, "eV/Angstrom^2")
+    ev = np.linalg.eigvals(k / m[:, None])
+    wmax = np.sqrt(np.max(np.abs(ev))) if ev.size else 0.0
+    return np.inf if wmax == 0 else 2.0 / wmax
+
+
+class LangevinDynamics:
+    """Integrate M X'' = F0 - (K^b + K) X + L X' + xi(t) for R realisations.
+
+    Parameters
+    ----------
+    masses : array_like, shape (M,)
+        Masses in amu (> 0).
+    bare_force_constants : array_like, shape (M, M)
+        Bare spring matrix K^b in eV/Angstrom^2.  If it is a zero-bias
+        Born-Oppenheimer dynamical matrix, pass only the bias-window part of
+        K (formulas.md §3.4, §5.4) so K_eq is not counted twice.
+    timestep : float
+        dt in fs; must be below the stability limit 2/omega_max
+        (:func:`stability_limit`).
+    K : array_like, shape (M, M), optional
+        Current-induced force constants in eV/Angstrom^2 (may be
+        non-symmetric: the non-conservative force is -K^asym X).
+    L : array_like, shape (M, M), optional
+        Velocity coefficients in eV*fs/Angstrom^2 (friction -L^sym, Berry
+        force L^asym).
+    mean_force : array_like, shape (M,), optional
+        F^(0) in eV/Angstrom.
+    spectrum : callable or None
+        Noise spectrum ``spectrum(hbar_omega[eV]) -> (n, M, M)`` in
+        eV^2*fs/Angstrom^2, Hermitian PSD (e.g. ``noise_spectrum`` through
+        :func:`~currentforces.dynamics.spectrum_from_junction`, or
+        :func:`~currentforces.dynamics.wide_band_spectrum`).  ``None``
+        switches the noise off (mean-force dynamics).
+    n_realizations : int
+        Number R of independent trajectories integrated together.
+    seed : int or None
+        Non-negative integer; ``None`` draws one (stored in ``self.seed``).
+        The same seed, R and ``noise_block`` reproduce a run bit for bit.
+    noise_block : int
+        FFT block length of the noise generator (steps, even); see
+        :class:`~currentforces.dynamics.NoiseGenerator`.
+
+    Attributes
+    ----------
+    positions, velocities : ndarray, shape (R, M)
+        Displacements X (Angstrom) and velocities (Angstrom/fs).
+    step : int
+        Number of steps taken; ``time = step * timestep`` (fs).
+    """
+
+    def __init__(self, masses, bare_force_constants, timestep, *, K=None, L=None,
+                 mean_force=None, spectrum: Callable | None = None, n_realizations=1,
+                 seed=None, noise_block=16384):
+        m = check_masses(masses)
+        n = m.size
+        self.n_modes = n
+        self.masses = m
+        kb = check_matrix("bare_force_constants", bare_force_constants, n, "eV/Angstrom^2")
+        k = check_matrix("K", K, n, "eV/Angstrom^2")
+        lm = check_matrix("L", L, n, "eV*fs/Angstrom^2")
+        self.force_constants = kb + k
+        self.L = lm
+        try:
+            dt = float(timestep)
+        except (TypeError, ValueError):
+            raise InputError(f"timestep must be a number in fs, got {timestep!r}") from None
+        if not np.isfinite(dt) or dt <= 0:
+            raise InputError(f"timestep must be finite and > 0 fs, got {timestep!r}")
+        limit = stability_limit(m, self.force_constants)
+        if dt >= limit:
+            raise InputError(
+                f"timestep = {dt} fs is above the stability limit 2/omega_max = {limit:.4g} fs "
+                f"of the fastest mode (hbar*omega_max = {2 * HBAR / limit:.4g} eV)"
+            )
+        self.timestep = dt
+        if mean_force is None:
+            f0 = np.zeros(n)
+        else:
+            f0 = np.atleast_1d(np.asarray(mean_force, dtype=float))
+            if f0.shape != (n,) or not np.all(np.isfinite(f0)):
+                raise InputError(f"mean_force must be a finite array of shape ({n},) in eV/Angstrom, got {f0.shape}")
+        self.mean_force = f0
+        if int(n_realizations) != n_realizations or n_realizations < 1:
+            raise InputError(f"n_realizations must be a positive integer, got {n_realizations!r}")
+        self.n_realizations = int(n_realizations)
+        if seed is None:
+            seed = int(np.random.SeedSequence().entropy % (2**63))
+        if int(seed) != seed or seed < 0:
+            raise InputError(f"seed must be a non-negative integer, got {seed!r}")
+        self.seed = int(seed)
+        self.noise_block = int(noise_block)
+        mi = m * AMU
+        self._minv = 1.0 / mi
+        self._acc_matrix = -self.force_constants * self._minv[:, None]
+        self._acc0 = f0 * self._minv
+        self._expL = scipy.linalg.expm(dt * lm * self._minv[:, None])
+        if spectrum is None:
+            self.noise = None
+        else:
+            self.noise = NoiseGenerator(spectrum, n, dt, n_realizations=self.n_realizations,
+                                        seed=self.seed, block_length=self.noise_block)
+        self.positions = np.zeros((self.n_realizations, n))
+        self.velocities = np.zeros((self.n_realizations, n))
+        self.step = 0
+
+    @classmethod
+    def from_junction(cls, junction, forces, masses, bare_force_constants, timestep, *,
+                      bias=0.0, temperature=300.0, fermi_level=0.0, spin=2,
+                      hbar_omega_max=1.0, n_omega=201, noise=True, **kwargs):
+        """Build the integrator from the NEGF engine (imported lazily).
+
+        Calls ``currentforces.force_coefficients`` (adiabatic F0, K, L at
+        ``bias``) and, if ``noise``, tabulates ``currentforces.noise_spectrum``
+        on ``n_omega`` points of [0, ``hbar_omega_max``] (eV) with
+        :func:`~currentforces.dynamics.spectrum_from_junction` (zero above:
+        the bandwidth cutoff).  ``bias`` in V, ``temperature`` in K,
+        ``fermi_level`` in eV; other keywords go to the constructor.
+        """
+        from .. import force_coefficients  # lazy: higher layer
+        from .noise_generation import spectrum_from_junction
+
+        c = force_coefficients(junction, forces, bias=bias, temperature=temperature,
+                               fermi_level=fermi_level, frequency=0.0, spin=spin)
+        spectrum = None
+        if noise:
+            spectrum = spectrum_from_junction(junction, forces, hbar_omega_max, n_omega=n_omega,
+                                              bias=bias, temperature=temperature,
+                                              fermi_level=fermi_level, spin=spin)
+        return cls(masses, bare_force_constants, timestep, K=np.asarray(c.K, dtype=float),
+                   L=np.asarray(c.L, dtype=float), mean_force=np.asarray(c.mean_force, dtype=float),
+                   spectrum=spectrum, **kwargs)
+
+    # -- state ---------------------------------------------------------------
+    @property
+    def time(self):
+        """Elapsed time in fs."""
+        return self.step * self.timestep
+
+    def set_state(self, positions=None, velocities=None, step=None):
+        """Set displacements (Angstrom), velocities (Angstrom/fs) and/or step.
+
+        Arrays of shape (M,) are broadcast to all realisations; (R, M) arrays
+        set each realisation.
+        """
+        shape = (self.n_realizations, self.n_modes)
+        for name, val in (("positions", positions), ("velocities", velocities)):
+            if val is None:
+                continue
+            a = np.asarray(val, dtype=float)
+            try:
+                a = np.broadcast_to(a, shape).copy()
+            except ValueError:
+                raise InputError(f"{name} must have shape ({self.n_modes},) or {shape}, got {a.shape}") from None
+            if not np.all(np.isfinite(a)):
+                raise InputError(f"{name} contains NaN or inf entries")
+            setattr(self, name, a)
+        if step is not None:
+            if int(step) != step or step < 0:
+                raise InputError(f"step must be a non-negative integer, got {step!r}")
+            self.step = int(step)
+
+    def _force_noise(self, step):
+        if self.noise is None:
+            return 0.0
+        return self.noise.at(step) * self._minv
+
+    def _acceleration(self, x, step):
+        return x @ self._acc_matrix.T + self._acc0 + self._force_noise(step)
+
+    # -- integration ---------------------------------------------------------
+    def run(self, n_steps, *, record_every=1, progress=False, checkpoint=None,
+            checkpoint_every=None) -> Trajectory:
+        """Advance ``n_steps`` steps and return the recorded frames.
+
+        Frames are recorded after every step whose global index is a
+        multiple of ``record_every``, so a run split into pieces (or resumed
+        from a checkpoint) records exactly the frames of the unsplit run.
+
+        Parameters
+        ----------
+        n_steps : int
+            Number of time steps.
+        record_every : int
+            Recording stride in steps.
+        progress : bool
+            Show a tqdm progress bar.
+        checkpoint : str or path, optional
+            File written (atomically) every ``checkpoint_every`` steps and at
+            the end; resume with :meth:`load_checkpoint`.
+        checkpoint_every : int, optional
+            Checkpoint stride in steps (default: only at the end).
+        """
+        if int(n_steps) != n_steps or n_steps < 0:
+            raise InputError(f"n_steps must be a non-negative integer, got {n_steps!r}")
+        if int(record_every) != record_every or record_every < 1:
+            raise InputError(f"record_every must be a positive integer, got {record_every!r}")
+        n_steps, record_every = int(n_steps), int(record_every)
+        first = (self.step // record_every + 1) * record_every
+        last = self.step + n_steps
+        n_frames = max(0, (last - first) // record_every + 1) if last >= first else 0
+        shape = (n_frames, self.n_realizations, self.n_modes)
+        xs, vs = np.empty(shape), np.empty(shape)
+        steps = np.empty(n_frames, dtype=np.int64)
+        dt, half = self.timestep, 0.5 * self.timestep
+        e_t = self._expL.T
+        x, v = self.positions, self.velocities
+        a = self._acceleration(x, self.step)
+        bar = None
+        if progress:
+            from tqdm.auto import tqdm  # lazy: optional dependency
+
+            bar = tqdm(total=n_steps, desc="langevin", unit="step")
+        j = 0
+        try:
+            for _ in range(n_steps):
+                v = v + half * a
+                x = x + half * v
+                v = v @ e_t
+                x = x + half * v
+                self.step += 1
+                a = self._acceleration(x, self.step)
+                v = v + half * a
+                if self.step % record_every == 0:
+                    xs[j], vs[j], steps[j] = x, v, self.step
+                    j += 1
+                if checkpoint is not None and checkpoint_every and self.step % int(checkpoint_every) == 0:
+                    self.positions, self.velocities = x, v
+                    self.save_checkpoint(checkpoint)
+                if bar is not None:
+                    bar.update(1)
+        finally:
+            self.positions, self.velocities = x, v
+            if bar is not None:
+                bar.close()
+        if checkpoint is not None:
+            self.save_checkpoint(checkpoint)
+        return Trajectory(time=steps * dt, positions=xs, velocities=vs, masses=self.masses,
+                          force_constants=self.force_constants, L=self.L)
+
+    # -- checkpoints ---------------------------------------------------------
+    def _fingerprint(self):
+        return np.concatenate([
+            self.masses, self.force_constants.ravel(), self.L.ravel(), self.mean_force,
+            [self.timestep, self.seed, self.n_realizations, self.noise_block,
+             0.0 if self.noise is None else 1.0],
+        ])
+
+    def save_checkpoint(self, path):
+        """Write step, state and parameter fingerprint to ``path`` (.npz), atomically."""
+        path = os.fspath(path)
+        d = os.path.dirname(os.path.abspath(path))
+        fd, tmp = tempfile.mkstemp(dir=d, prefix=".ckpt-", suffix=".npz")
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                np.savez(fh, positions=self.positions, velocities=self.velocities,
+                         step=self.step, fingerprint=self._fingerprint())
+            os.replace(tmp, path)
+        except BaseException:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
+            raise
+
+    def load_checkpoint(self, path):
+        """Restore the state written by :meth:`save_checkpoint`.
+
+        Raises :class:`InputError` if the checkpoint was written by an
+        integrator with different parameters (masses, K, L, F0, dt, seed, R,
+        noise block or noise on/off): the resumed run is then identical, bit
+        for bit, to an uninterrupted one.
+        """
+        with np.load(os.fspath(path)) as data:
+            fp = data["fingerprint"]
+            mine = self._fingerprint()
+            if fp.shape != mine.shape or not np.array_equal(fp, mine):
+                raise InputError(f"checkpoint {path!s} was written with different parameters")
+            self.positions = data["positions"].copy()
+            self.velocities = data["velocities"].copy()
+            self.step = int(data["step"])
+        return self
+
+
+class MeanForceDynamics(LangevinDynamics):
+    """Mean-force ("Ehrenfest-like") dynamics: :class:`LangevinDynamics` without noise.
+
+    M X'' = F0 - (K^b + K) X + L X'.  With hot equilibrium electrons only
+    friction remains and the oscillator can only lose energy (seed section V):
+    the missing noise is what heats it.
+    """
+
+    def __init__(self, masses, bare_force_constants, timestep, *, K=None, L=None,
+                 mean_force=None, n_realizations=1):
+        super().__init__(masses, bare_force_constants, timestep, K=K, L=L,
+                         mean_force=mean_force, spectrum=None,
+                         n_realizations=n_realizations, seed=0)
+
+
+def stationary_covariance(masses, force_constants, L, spectrum, hbar_omega_max, *,
+                          epsrel=1e-8):
+    """Exact stationary <X X^T>, <V V^T> and <X V^T> of the linear Langevin equation.
+
+    formulas.md §5.4 with the Markov kernel Pi(omega) = K + i omega L:
+
+    .. math::
+
+        \\langle XX^T\\rangle = \\int\\frac{d\\omega}{2\\pi}\\,
+            \\mathcal D S \\mathcal D^\\dagger,\\quad
+        \\langle VV^T\\rangle = \\int\\frac{d\\omega}{2\\pi}\\,\\omega^2
+            \\mathcal D S \\mathcal D^\\dagger,\\quad
+        \\mathcal D = [K + i\\omega L - M\\omega^2]^{-1},
+
+    and <X V^T> = int dw/2pi (i w) D S D^dagger (V(w) = -i w X(w)),
+    folded onto omega >= 0 with S(-omega) = S(omega)^* (so D S D^dagger at
+    -omega is the complex conjugate) and integrated adaptively up to
+    ``hbar_omega_max`` (eV), with the mode frequencies as break points.  The
+    spectrum must be negligible above ``hbar_omega_max``.
+
+    Parameters
+    ----------
+    masses : array_like (M,), amu
+    force_constants : array_like (M, M), eV/Angstrom^2 (K^b + K)
+    L : array_like (M, M), eV*fs/Angstrom^2
+    spectrum : callable, ``spectrum(hbar_omega[eV]) -> (n, M, M)`` eV^2*fs/Angstrom^2
+    hbar_omega_max : float, eV
+
+    Returns
+    -------
+    xx : ndarray (M, M), Angstrom^2
+    vv : ndarray (M, M), (Angstrom/fs)^2
+    xv : ndarray (M, M), Angstrom^2/fs; its antisymmetric part
+        <X_a V_b - X_b V_a>/2 is the mean circulation (angular momentum per
+        mass) driven by the non-conservative and Berry forces and the
+        antisymmetric noise.
+    """
+    from scipy.integrate import quad_vec
+
+    from .modes import analyze_modes
+
+    m = check_masses(masses)
+    n = m.size
+    k = check_matrix("force_constants", force_constants, n, "eV/Angstrom^2")
+    lm = check_matrix("L", L, n, "eV*fs/Angstrom^2")
+    mi = np.diag(m * AMU)
+    wmax = float(hbar_omega_max) / HBAR
+    modes = analyze_modes(m, k, None, lm)
+    if not modes.is_stable:
+        raise InputError("the linear dynamics is unstable: no stationary covariance exists")
+    pts = sorted({abs(w) for w in modes.eigenvalues.imag if 0 < abs(w) < wmax})
+
+    def integrand(w):
+        d = np.linalg.inv(k + 1j * w * lm - mi * w * w)
+        s = evaluate_spectrum(spectrum, [HBAR * w], n)[0]
+        c = d @ s @ d.conj().T
+        cr = np.real(c) / np.pi
+        return np.stack([cr, w * w * cr, -w * np.imag(c) / np.pi])
+
+    res, _err = quad_vec(integrand, 0.0, wmax, epsrel=epsrel, epsabs=0.0, points=pts or None,
+                         limit=10000)
+    return res[0], res[1], res[2]

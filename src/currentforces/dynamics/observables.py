@@ -1,0 +1,247 @@
+"""Observables of atomic trajectories: energies, occupations, temperatures, NC work.
+
+Conventions: displacements in Angstrom, velocities in Angstrom/fs, masses in
+amu, energies in eV, time in fs.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..errors import InputError
+from ..units import AMU, HBAR, KB
+
+__all__ = [
+    "Trajectory",
+    "normal_modes",
+    "mode_energies",
+    "total_energy",
+    "occupation",
+    "effective_temperature",
+    "signed_area",
+    "nonconservative_work",
+    "nonconservative_power",
+    "line_integral_work",
+    "write_netcdf",
+]
+
+
+def normal_modes(masses, force_constants):
+    """Normal modes of the symmetric part of a spring matrix.
+
+    Returns ``(hbar_omega, vectors)``: hbar*omega_k in eV (negative values
+    flag unstable, omega^2 < 0, directions) and the orthonormal eigenvectors
+    e_k of M^-1/2 K^sym M^-1/2 as columns, so Q_k = sum_a e_ka sqrt(M_a) X_a
+    (formulas.md §1, mass weighting).
+    """
+    m = np.asarray(masses, dtype=float) * AMU
+    k = np.asarray(force_constants, dtype=float)
+    ks = 0.5 * (k + k.T)
+    w2, e = np.linalg.eigh(ks / np.sqrt(np.outer(m, m)))
+    return HBAR * np.sign(w2) * np.sqrt(np.abs(w2)), e
+
+
+def mode_energies(positions, velocities, masses, force_constants):
+    """Energies of the normal modes, E_k = (Q'_k^2 + omega_k^2 Q_k^2)/2 (eV).
+
+    ``positions`` and ``velocities`` have shape (..., M); the result has shape
+    (..., M), ordered as :func:`normal_modes`.  Their sum is the mechanical
+    energy in the symmetric part of the springs.
+    """
+    m = np.asarray(masses, dtype=float) * AMU
+    hw, e = normal_modes(masses, force_constants)
+    w2 = np.sign(hw) * (hw / HBAR) ** 2
+    q = (np.asarray(positions) * np.sqrt(m)) @ e
+    p = (np.asarray(velocities) * np.sqrt(m)) @ e
+    return 0.5 * (p * p + w2 * q * q)
+
+
+def total_energy(positions, velocities, masses, force_constants):
+    """Mechanical energy M V^2/2 + X.K^sym X/2 in eV, shape (...)."""
+    m = np.asarray(masses, dtype=float) * AMU
+    x = np.asarray(positions)
+    v = np.asarray(velocities)
+    k = np.asarray(force_constants, dtype=float)
+    ks = 0.5 * (k + k.T)
+    return 0.5 * np.sum(m * v * v, axis=-1) + 0.5 * np.einsum("...a,ab,...b->...", x, ks, x)
+
+
+def occupation(energy, hbar_omega):
+    """Phonon occupation n = E/(hbar omega) - 1/2 (formulas.md §5.5); eV in, number out."""
+    return np.asarray(energy) / np.asarray(hbar_omega) - 0.5
+
+
+def effective_temperature(energy, hbar_omega):
+    """T_eff in K from (hbar w/2) coth(hbar w/(2 k_B T_eff)) = E (formulas.md §5.5).
+
+    Returns 0 for E <= hbar w/2 (no thermal excitation above zero point).
+    """
+    e = np.asarray(energy, dtype=float)
+    hw = np.asarray(hbar_omega, dtype=float)
+    r = 2.0 * e / hw
+    with np.errstate(divide="ignore", invalid="ignore"):
+        t = np.where(r > 1.0, hw / (2.0 * KB * np.arctanh(1.0 / np.where(r > 1.0, r, 2.0))), 0.0)
+    return t
+
+
+def signed_area(x1, x2, axis=-1):
+    """Signed area enclosed by the path (x1, x2) (shoelace formula), Angstrom^2.
+
+    Positive for counter-clockwise circulation in the (x1, x2) plane.  The
+    path is closed by joining its last point to its first.
+    """
+    a = np.asarray(x1)
+    b = np.asarray(x2)
+    return 0.5 * np.sum(a * np.roll(b, -1, axis=axis) - np.roll(a, -1, axis=axis) * b, axis=axis)
+
+
+def nonconservative_work(K, x, alpha, beta):
+    """Work of the NC force around a closed orbit, W = 2 K^asym_ab * area (eV).
+
+    formulas.md §5.6 (Dundas et al. waterwheel energetics): for F = -K^asym X
+    restricted to the (X_a, X_b) plane, the closed line integral is
+    2 K^asym_ab times the signed area of the orbit in that plane.  ``x`` has
+    the coordinate axis ``axis`` (default: shape (..., n_t, M) with time
+    along -2 and coordinates along -1).
+    """
+    k = np.asarray(K, dtype=float)
+    kasym = 0.5 * (k[alpha, beta] - k[beta, alpha])
+    xa = np.take(x, alpha, axis=-1)
+    xb = np.take(x, beta, axis=-1)
+    return 2.0 * kasym * signed_area(xa, xb, axis=-1)
+
+
+def nonconservative_power(K, positions, velocities):
+    """Instantaneous power of the NC force, P = -V . K^asym X (eV/fs).
+
+    Shapes (..., M); K in eV/Angstrom^2, X in Angstrom, V in Angstrom/fs.
+    Its time integral over a closed orbit is :func:`nonconservative_work`.
+    """
+    k = np.asarray(K, dtype=float)
+    kasym = 0.5 * (k - k.T)
+    return -np.einsum("...a,ab,...b->...", np.asarray(velocities), kasym, np.asarray(positions))
+
+
+def line_integral_work(force, x):
+    """Trapezoid line integral sum F.dX along a sampled path (eV).
+
+    ``force`` and ``x`` have shape (n_t, M); used to check
+    :func:`nonconservative_work` independently.
+    """
+    f = np.asarray(force)
+    dx = np.diff(np.asarray(x), axis=0)
+    return float(np.sum(0.5 * (f[1:] + f[:-1]) * dx))
+
+
+def _atomic_write(path, write):
+    path = os.fspath(path)
+    d = os.path.dirname(os.path.abspath(path))
+    fd, tmp = tempfile.mkstemp(dir=d, prefix=".tmp-", suffix=os.path.splitext(path)[1])
+    os.close(fd)
+    try:
+        write(tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+@dataclass
+class Trajectory:
+    """Recorded frames of a dynamics run.
+
+    Attributes
+    ----------
+    time : ndarray (n_t,), fs
+    positions : ndarray (n_t, R, M), displacements in Angstrom
+    velocities : ndarray (n_t, R, M), Angstrom/fs
+    masses : ndarray (M,), amu
+    force_constants : ndarray (M, M), eV/Angstrom^2 (K^b + K)
+    L : ndarray (M, M), eV*fs/Angstrom^2
+    """
+
+    time: np.ndarray
+    positions: np.ndarray
+    velocities: np.ndarray
+    masses: np.ndarray
+    force_constants: np.ndarray
+    L: np.ndarray
+
+    def energy(self):
+        """Mechanical energy per frame and realisation, (n_t, R), eV."""
+        return total_energy(self.positions, self.velocities, self.masses, self.force_constants)
+
+    def mode_energies(self):
+        """Normal-mode energies (n_t, R, M) in eV (see :func:`mode_energies`)."""
+        return mode_energies(self.positions, self.velocities, self.masses, self.force_constants)
+
+    def hbar_omega(self):
+        """Normal-mode energies hbar*omega_k (eV) of K^sym."""
+        return normal_modes(self.masses, self.force_constants)[0]
+
+    def occupations(self):
+        """n_k(t) = E_k/(hbar omega_k) - 1/2, shape (n_t, R, M)."""
+        return occupation(self.mode_energies(), self.hbar_omega())
+
+    def effective_temperatures(self, average_realizations=True):
+        """T_eff (K) of each normal mode from its energy (formulas.md §5.5).
+
+        With ``average_realizations`` the mode energies are first averaged
+        over realisations (the ensemble definition, shape (n_t, M));
+        otherwise per realisation (n_t, R, M).
+        """
+        e = self.mode_energies()
+        if average_realizations:
+            e = e.mean(axis=1)
+        return effective_temperature(e, self.hbar_omega())
+
+    def nonconservative_power(self):
+        """Instantaneous NC power -V.K^asym X, shape (n_t, R), eV/fs."""
+        return nonconservative_power(self.force_constants, self.positions, self.velocities)
+
+    def to_xarray(self):
+        """The trajectory as an :class:`xarray.Dataset` (units in attributes)."""
+        import xarray as xr  # lazy: optional dependency
+
+        r, m = self.positions.shape[1:]
+        ds = xr.Dataset(
+            {
+                "positions": (("time", "realization", "dof"), self.positions, {"units": "Angstrom"}),
+                "velocities": (("time", "realization", "dof"), self.velocities, {"units": "Angstrom/fs"}),
+                "energy": (("time", "realization"), self.energy(), {"units": "eV"}),
+                "masses": (("dof",), np.asarray(self.masses), {"units": "amu"}),
+                "force_constants": (("dof", "dof2"), np.asarray(self.force_constants), {"units": "eV/Angstrom^2"}),
+                "L": (("dof", "dof2"), np.asarray(self.L), {"units": "eV*fs/Angstrom^2"}),
+            },
+            coords={"time": ("time", self.time, {"units": "fs"}),
+                    "realization": np.arange(r), "dof": np.arange(m), "dof2": np.arange(m)},
+            attrs={"title": "currentforces Langevin trajectory"},
+        )
+        return ds
+
+    def write_netcdf(self, path):
+        """Write to NetCDF atomically (temporary file, then ``os.replace``)."""
+        write_netcdf(self.to_xarray(), path)
+
+    @classmethod
+    def read_netcdf(cls, path):
+        """Read a file written by :meth:`write_netcdf`."""
+        import xarray as xr
+
+        with xr.open_dataset(path) as ds:
+            ds = ds.load()
+        return cls(time=ds["time"].values, positions=ds["positions"].values,
+                   velocities=ds["velocities"].values, masses=ds["masses"].values,
+                   force_constants=ds["force_constants"].values, L=ds["L"].values)
+
+
+def write_netcdf(dataset, path):
+    """Write an xarray Dataset to NetCDF atomically (temp file + ``os.replace``)."""
+    if not hasattr(dataset, "to_netcdf"):
+        raise InputError("dataset must be an xarray.Dataset")
+    _atomic_write(path, dataset.to_netcdf)

@@ -1,0 +1,308 @@
+r"""One run: a configured junction, a bias sweep, mode analysis, runaway
+search and an optional Langevin trajectory, into one NetCDF file.
+
+The physics is all elsewhere; this module only strings it together:
+
+* junction and force operators: :mod:`currentforces.models.presets`;
+* coefficients at each bias: :func:`currentforces.force_coefficients`;
+* modes and the runaway threshold: :mod:`currentforces.dynamics.modes`
+  with the bare springs of the preset plus the *current-induced* parts
+  K(V) - K(0) and the full L(V) (formulas.md §3.4: the springs stand for
+  the zero-bias dynamical matrix, so K_eq must not be counted twice);
+* trajectory: :class:`currentforces.dynamics.LangevinDynamics` with the
+  same K, L, the current-induced mean force and the force noise of
+  :func:`currentforces.noise_spectrum`.
+
+Checkpoints: after every bias the output file is rewritten (atomically)
+with the biases done so far and ``status = "partial"``.  Running the same
+configuration again reuses the stored biases and continues; the finished
+file equals that of an uninterrupted run (the computation is deterministic
+and no time stamps are stored).
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+
+from . import __version__
+from .config import bias_values, config_to_json
+from .errors import InputError
+
+__all__ = ["build_system", "run_job", "coefficients_at", "JobResult"]
+
+_PER_BIAS = ("mean_force", "mean_force_current", "K", "L", "K_current", "L_current", "current", "K_error", "L_error")
+
+
+class JobResult:
+    """What :func:`run_job` returns: the ``dataset`` and the output ``path``."""
+
+    def __init__(self, dataset, path, resumed):
+        self.dataset = dataset
+        self.path = path
+        self.resumed = resumed
+
+
+def build_system(cfg):
+    """The preset of ``cfg["junction"]`` (a :class:`~currentforces.models.presets.Preset`)
+    and the Fermi level (eV) to use."""
+    from .models.presets import build_preset, junction_from_atoms
+
+    j = cfg["junction"]
+    if j["preset"] == "atoms":
+        try:
+            preset = junction_from_atoms(j["device"], j["left"], j["right"], model=j["model"],
+                                         movable=j["movable"], axes=j["axes"],
+                                         spring_constant=None if j["spring_constant"] == "auto" else j["spring_constant"])
+        except InputError as exc:
+            raise InputError(f"junction: {exc}") from None
+        ef = cfg["electrons"]["fermi_level"]
+        return preset, (preset.fermi_level if ef == "auto" else float(ef))
+    kwargs = {"n_atoms": j["n_atoms"], "buffer": j["buffer"], "axes": j["axes"]}
+    for key in ("bond", "lead_bond", "spring_constant"):
+        if j[key] != "auto":
+            kwargs[key] = j[key]
+    if j["movable"] is not None:
+        kwargs["movable"] = j["movable"]
+    try:
+        preset = build_preset(j["preset"], **kwargs)
+    except InputError as exc:
+        raise InputError(f"junction: {exc}") from None
+    ef = cfg["electrons"]["fermi_level"]
+    return preset, (preset.fermi_level if ef == "auto" else float(ef))
+
+
+def coefficients_at(preset, fermi_level, cfg, bias):
+    """Force coefficients and current at one bias: a dict of arrays."""
+    from . import force_coefficients
+
+    e = cfg["electrons"]
+    kw = dict(temperature=e["temperature"], fermi_level=fermi_level, spin=e["spin"])
+    c = force_coefficients(preset.system.junction, preset.system.forces, bias=bias, rtol=e["rtol"], **kw)
+    current = preset.system.junction.current(bias, rtol=max(e["rtol"], 1e-10), **kw) if bias != 0 else 0.0
+    return {
+        "mean_force": np.asarray(c.mean_force, dtype=float),
+        "mean_force_current": np.asarray(c.mean_force_current, dtype=float),
+        "K": np.asarray(c.K, dtype=float),
+        "L": np.asarray(c.L, dtype=float),
+        "K_current": np.asarray(c.K_current, dtype=float),
+        "L_current": np.asarray(c.L_current, dtype=float),
+        "current": float(current),
+        "K_error": float(c.error.get("K", np.nan)),
+        "L_error": float(c.error.get("L", np.nan)),
+    }
+
+
+def _records_from_file(path, cfg_json):
+    """Per-bias records stored in an earlier (partial or complete) run of
+    the same configuration; {} if none.  A file of another configuration is
+    an error (never overwritten silently)."""
+    from .io import read_dataset
+
+    if not Path(path).exists():
+        return {}
+    ds = read_dataset(path)
+    if ds.attrs.get("config_json") != cfg_json:
+        raise InputError(
+            f"output.file: {str(path)!r} exists and holds a run of a different configuration; "
+            "choose another output.file or pass --overwrite"
+        )
+    out = {}
+    for i, v in enumerate(ds["bias"].values):
+        out[float(v)] = {k: (ds[k].values[i] if ds[k].ndim > 1 else float(ds[k].values[i])) for k in _PER_BIAS}
+    return out
+
+
+def _dataset(preset, fermi_level, cfg, records, biases, status, extra=None):
+    import xarray as xr
+
+    s = preset.system
+    done = [b for b in biases if b in records]
+    m = len(s.forces)
+    data = {}
+    for k in _PER_BIAS:
+        arr = np.array([records[b][k] for b in done], dtype=float)
+        if k in ("mean_force", "mean_force_current"):
+            data[k] = (("bias", "mode"), arr.reshape(len(done), m))
+        elif k in ("K", "L", "K_current", "L_current"):
+            data[k] = (("bias", "mode", "mode2"), arr.reshape(len(done), m, m))
+        else:
+            data[k] = (("bias",), arr)
+    data["masses"] = (("mode",), np.asarray(s.masses, dtype=float))
+    data["spring_constants"] = (("mode", "mode2"), np.asarray(preset.spring_constants, dtype=float))
+    coords = {"bias": ("bias", np.array(done, dtype=float)),
+              "mode": ("mode", np.arange(m)), "mode2": ("mode2", np.arange(m)),
+              "mode_label": ("mode", np.array(s.labels, dtype=object))}
+    ds = xr.Dataset(data, coords=coords)
+    if "bias" in ds.coords:
+        k, lm = ds["K"], ds["L"]
+        kt = k.values.swapaxes(-1, -2)
+        lt = lm.values.swapaxes(-1, -2)
+        ds["renormalization"] = (("bias", "mode", "mode2"), 0.5 * (k.values + kt))
+        ds["nonconservative"] = (("bias", "mode", "mode2"), 0.5 * (k.values - kt))
+        ds["friction"] = (("bias", "mode", "mode2"), 0.5 * (lm.values + lt))
+        ds["berry"] = (("bias", "mode", "mode2"), 0.5 * (lm.values - lt))
+    if extra:
+        for k, v in extra.items():
+            ds[k] = v
+    ds.attrs.update({
+        "title": "currentforces run",
+        "currentforces_version": __version__,
+        "config_json": config_to_json(cfg),
+        "status": status,
+        "description": preset.description,
+        "fermi_level_eV": float(fermi_level),
+        "temperature_K": float(cfg["electrons"]["temperature"]),
+        "spin": int(cfg["electrons"]["spin"]),
+        "sign_convention": "F = F0 - K X + L V (seed eq 14); mu_0 = E_F + V/2, mu_1 = E_F - V/2",
+        "bare_springs": "spring_constants stand for the zero-bias dynamical matrix; modes use "
+                        "spring_constants + K_current and L",
+    })
+    return ds
+
+
+def _progress(iterable, enabled, desc, total=None):
+    if not enabled:
+        return iterable
+    from tqdm.auto import tqdm
+
+    return tqdm(iterable, desc=desc, total=total, unit="bias", leave=False)
+
+
+def _dynamics_module():
+    """The dynamics package if it is installed (hook for runs without it)."""
+    try:
+        from . import dynamics
+    except ImportError:  # pragma: no cover - dynamics is part of the package on main
+        return None
+    return dynamics
+
+
+def run_job(cfg, path=None, progress=False, overwrite=False, log=print):
+    """Run a validated configuration and write its NetCDF file.
+
+    Parameters
+    ----------
+    cfg : dict
+        From :func:`currentforces.config.load_config` or
+        :func:`~currentforces.config.validate_config`.
+    path : str or Path, optional
+        Output file (default ``cfg["output"]["file"]``).
+    progress : bool
+        Show tqdm progress bars.
+    overwrite : bool
+        Discard an existing output file instead of resuming from it.
+    log : callable
+        Where one-line status messages go (``print``; ``None`` for silence).
+
+    Returns
+    -------
+    JobResult
+    """
+    from .io import write_dataset
+
+    log = log or (lambda *a, **k: None)
+    path = Path(path if path is not None else cfg["output"]["file"])
+    cfg_json = config_to_json(cfg)
+    preset, ef = build_system(cfg)
+    biases = bias_values(cfg)
+    records = {} if overwrite else _records_from_file(path, cfg_json)
+    reused = [b for b in biases if b in records]
+    if reused:
+        log(f"resuming {path}: {len(reused)} of {len(biases)} biases already done")
+    todo = [b for b in biases if b not in records]
+    for b in _progress(todo, progress, "coefficients", total=len(todo)):
+        records[b] = coefficients_at(preset, ef, cfg, b)
+        write_dataset(_dataset(preset, ef, cfg, records, biases, "partial"), path)
+
+    extra = {}
+    # ---- transmission (bias independent in this non-self-consistent model)
+    t = cfg["transmission"]
+    energies = ef + np.linspace(t["emin"], t["emax"], t["num"])
+    extra["transmission"] = (("energy",), preset.system.junction.transmission(energies))
+    extra["energy"] = ("energy", energies)
+
+    dyn = _dynamics_module()
+    cache = {b: (records[b]["K_current"], records[b]["L"]) for b in biases}
+    if cfg["modes"]["enabled"] or cfg["modes"]["runaway"] or cfg["dynamics"]["enabled"]:
+        if dyn is None:  # pragma: no cover - HOOK: runs without currentforces.dynamics skip this part
+            log("currentforces.dynamics not available: mode analysis, runaway search and dynamics skipped")
+        else:
+            extra.update(_modes(dyn, preset, ef, cfg, biases, cache, progress, log))
+    ds = _dataset(preset, ef, cfg, records, biases, "complete", extra)
+    write_dataset(ds, path)
+    return JobResult(ds, path, bool(reused))
+
+
+def _modes(dyn, preset, ef, cfg, biases, cache, progress, log):
+    s = preset.system
+    masses = np.asarray(s.masses, dtype=float)
+    springs = preset.spring_constants
+    out = {}
+    if cfg["modes"]["enabled"]:
+        lam = np.array([dyn.analyze_modes(masses, springs, cache[b][0], cache[b][1]).eigenvalues for b in biases])
+        out["growth_rate"] = (("bias", "eigenmode"), lam.real)
+        out["mode_energy"] = (("bias", "eigenmode"), lam.imag * _hbar())
+    if cfg["modes"]["runaway"]:
+        def coefficients(v):
+            if v not in cache:
+                c = coefficients_at(preset, ef, cfg, v)
+                cache[v] = (c["K_current"], c["L"])
+            return cache[v]
+
+        vmax = cfg["modes"]["bias_max"]
+        vmax = max(biases, key=abs) if vmax == "auto" else vmax
+        if vmax == 0:
+            out["runaway_bias"] = ((), math.nan)
+        else:
+            r = dyn.runaway_threshold(coefficients, masses, springs, vmax, n_scan=cfg["modes"]["n_scan"],
+                                      tolerance=cfg["modes"]["tolerance"])
+            out["runaway_bias"] = ((), math.nan if r.bias is None else float(r.bias))
+            out["runaway_bias_lower"] = ((), math.nan if r.bracket[0] is None else float(r.bracket[0]))
+            out["runaway_bias_upper"] = ((), math.nan if r.bracket[1] is None else float(r.bracket[1]))
+            out["runaway_character"] = ((), str(r.character))
+            vd = cfg["dynamics"]["bias"]
+            if cfg["dynamics"]["enabled"] and r.bias is not None and vd * r.bias > 0 and abs(vd) >= abs(r.bias):
+                log(f"warning: dynamics.bias = {vd} V is beyond the runaway threshold {r.bias:.4f} V; "
+                    "the trajectory grows exponentially")
+    if cfg["dynamics"]["enabled"]:
+        out.update(_langevin(dyn, preset, ef, cfg, masses, springs, progress))
+    return out
+
+
+def _hbar():
+    from .units import HBAR
+
+    return HBAR
+
+
+def _langevin(dyn, preset, ef, cfg, masses, springs, progress):
+    d = cfg["dynamics"]
+    e = cfg["electrons"]
+    c = coefficients_at(preset, ef, cfg, d["bias"])
+    spectrum = None
+    if d["noise"]:
+        spectrum = dyn.spectrum_from_junction(preset.system.junction, preset.system.forces, d["hbar_omega_max"],
+                                              n_omega=d["n_omega"], bias=d["bias"], temperature=e["temperature"],
+                                              fermi_level=ef, spin=e["spin"])
+    md = dyn.LangevinDynamics(masses, springs, d["timestep"], K=c["K_current"], L=c["L"],
+                              mean_force=c["mean_force_current"],
+                              spectrum=spectrum, seed=d["seed"])
+    traj = md.run(d["steps"], record_every=d["record_every"], progress=progress)
+    x = traj.positions[:, 0, :]
+    v = traj.velocities[:, 0, :]
+    from .units import AMU
+
+    ksym = springs + 0.5 * (c["K_current"] + c["K_current"].T)
+    kinetic = 0.5 * np.einsum("m,tm->t", masses * AMU, v * v)
+    potential = 0.5 * np.einsum("ta,ab,tb->t", x, ksym, x)
+    return {
+        "time": ("time", np.asarray(traj.time, dtype=float)),
+        "positions": (("time", "mode"), x),
+        "velocities": (("time", "mode"), v),
+        "kinetic_energy": (("time",), kinetic),
+        "potential_energy": (("time",), potential),
+        "dynamics_bias": ((), float(d["bias"])),
+    }
