@@ -18,6 +18,13 @@ lives elsewhere (:func:`currentforces.force_coefficients`, the
 :class:`~currentforces.Junction` methods); this module only distributes
 calls.
 
+Dask workers started by a nanny (``LocalCluster(processes=True)``,
+``dask-worker``) get ``MALLOC_TRIM_THRESHOLD_=65536`` by default
+(``distributed.nanny.pre-spawn-environ``), which turns off glibc's adaptive
+mmap threshold and makes these many-small-array numerics about 40 % slower
+than in a plain process; ``benchmarks/bench_sweep.py`` shows the config
+that drops it.
+
 Optional dependencies: ``threadpoolctl`` (BLAS pinning; without it the
 pinning is skipped) and ``dask.distributed`` (only when a Client is passed).
 """
