@@ -50,3 +50,16 @@ def test_sparse_input_and_bad_operators():
         ForceOperators([], 2)
     with pytest.raises(InputError, match="wrap it in a list"):
         ForceOperators(np.eye(2), 2)
+
+
+def test_traces_many_equals_single_traces():
+    rng = np.random.default_rng(5)
+    n = 8
+    forces = [random_hermitian(rng, n, 0.1) for _ in range(4)]
+    ops = ForceOperators(forces, n)
+    s = ops.support.size
+    x = rng.standard_normal((3, s, s)) + 1j * rng.standard_normal((3, s, s))
+    y = rng.standard_normal((3, s, s)) + 1j * rng.standard_normal((3, s, s))
+    many = ops.traces_many([(x, y), (y, y), (x, x)])
+    for got, (a, b) in zip(many, [(x, y), (y, y), (x, x)]):
+        assert np.allclose(got, ops.traces(a, b), atol=1e-12, rtol=0)

@@ -376,15 +376,21 @@ def window_integrand(blocks, chemical_potentials, temperature, frequency):
                 gm = blocks.green(e - w)
                 got["pi_bias"] = (ops.traces(gp, aw) + np.conj(ops.traces(gm, aw))) / (2 * math.pi)
         else:
+            pairs = []
+            if biased:
+                pairs += [(g0, aw), (dg, aw)]
+            if kt > 0:
+                pairs.append((g0, _hermitian_conj(g0)))
+            tr = ops.traces_many(pairs) if pairs else []
             if biased:
                 # K window (formulas.md §4.2): (1/pi) Re Tr[f_a G f_b A_l] (n_l - n_0)
-                got["K_bias"] = ops.traces(g0, aw).real / math.pi
+                got["K_bias"] = tr[0].real / math.pi
                 # L window: (hbar/pi) Im Tr[f_a dG/dE f_b A_l] (n_l - n_0)
-                got["L_bias"] = HBAR * ops.traces(dg, aw).imag / math.pi
+                got["L_bias"] = HBAR * tr[1].imag / math.pi
             if kt > 0:
                 # Fermi-surface friction term (hbar/2pi) n0'(E) Re Tr[f_a G f_b G^dagger]
                 got["surface"] = -HBAR / (2 * math.pi) * fermi_derivative(e, mu0, temperature)[:, None, None] \
-                    * ops.traces(g0, _hermitian_conj(g0)).real
+                    * tr[-1].real
         return np.concatenate([got[name].reshape(e.size, -1).astype(complex) for name, _ in pieces], axis=1)
 
     return pieces, integrand

@@ -130,17 +130,44 @@ class ForceOperators:
             out = self._traces_dense(x, y)
         return out.reshape(lead + (self.n_modes, self.n_modes))
 
+    def traces_many(self, pairs):
+        """[T(X, Y) for (X, Y) in pairs] for batches of shape (e, s, s),
+        computing the gathered rows of each distinct X and Y once (the
+        force-coefficient integrand reuses G and A in several traces)."""
+        if self.route != "sparse":
+            return [self.traces(x, y) for x, y in pairs]
+        n = pairs[0][0].shape[0]
+        outs = [np.empty((n, self.n_modes, self.n_modes), dtype=complex) for _ in pairs]
+        for i in range(0, n, self._batch):
+            left, right = {}, {}
+            for k, (x, y) in enumerate(pairs):
+                if id(x) not in left:
+                    left[id(x)] = self._left(x[i:i + self._batch])
+                if id(y) not in right:
+                    right[id(y)] = self._right(y[i:i + self._batch])
+                outs[k][i:i + self._batch] = self._block_sum(left[id(x)] * right[id(y)])
+        return outs
+
+    def _left(self, x):
+        """(f_a X)[i, j] at (row (a, i), column (b, j)) of the stacked rows, (e, Q, Q)."""
+        return np.take(self._stacked_rows(x), self._orb, axis=2)
+
+    def _right(self, y):
+        """(f_b Y)[j, i] at (row (a, i), column (b, j)), (e, Q, Q); gathered from a
+        contiguous transposed copy (~2x faster than multiplying a transposed view)."""
+        fy = self._stacked_rows(y)
+        return np.take(np.ascontiguousarray(np.swapaxes(fy, 1, 2)), self._orb, axis=1)
+
+    def _block_sum(self, w):
+        """Sum W[(a,i), (b,j)] over the rows i of a and j of b: (e, M, M)."""
+        w = np.add.reduceat(w, self._starts, axis=2)
+        return np.add.reduceat(w, self._starts, axis=1)
+
     def _traces_sparse(self, x, y):
         out = np.empty((x.shape[0], self.n_modes, self.n_modes), dtype=complex)
-        orb = self._orb
         for i in range(0, x.shape[0], self._batch):
             xb, yb = x[i:i + self._batch], y[i:i + self._batch]
-            fx = self._stacked_rows(xb)   # rows (f_a X)[R_a, :], shape (e, Q, s)
-            fy = self._stacked_rows(yb)   # rows (f_b Y)[R_b, :]
-            # W[(a,i), (b,j)] = (f_a X)[i, j] (f_b Y)[j, i]
-            w = fx[:, :, orb] * np.swapaxes(fy[:, :, orb], -1, -2)
-            w = np.add.reduceat(w, self._starts, axis=1)
-            out[i:i + self._batch] = np.add.reduceat(w, self._starts, axis=2)
+            out[i:i + self._batch] = self._block_sum(self._left(xb) * self._right(yb))
         return out
 
     def _stacked_rows(self, x):
