@@ -39,8 +39,12 @@ $(KWANT_VENV)/bin/activate:
 test-kwant: $(KWANT_VENV)/bin/activate
 	$(KPY) -m pytest -q tests/kwant_env
 
+# Benchmarks print tables; they are not tests (timings depend on the machine).
 bench: install
 	$(PY) benchmarks/bench_coefficients.py
+	$(PY) benchmarks/bench_jellium.py
+	$(PY) benchmarks/bench_rgf.py --sizes 1000 10000
+	$(PY) benchmarks/bench_sweep.py
 
 clean:
 	rm -rf $(VENV) $(KWANT_VENV) build dist src/*.egg-info demo-output .pytest_cache

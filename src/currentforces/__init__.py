@@ -19,7 +19,7 @@ from .junction import Junction
 from .leads import ChainLead, Lead, WideBandLead
 from .noise import JouleHeating, dissipation_spectrum, joule_heating, noise_spectrum
 
-_SUBPACKAGES = ("dynamics", "models")
+_SUBPACKAGES = ("dynamics", "models", "adapters", "greens", "parallel")
 
 
 def __getattr__(name):
@@ -35,6 +35,9 @@ __all__ = [
     "__version__",
     "dynamics",
     "models",
+    "adapters",
+    "greens",
+    "parallel",
     "Junction",
     "force_coefficients",
     "ForceCoefficients",
