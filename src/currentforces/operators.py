@@ -92,8 +92,9 @@ class ForceOperators:
         self.real = bool(np.all(np.abs(self.dense.imag) == 0))
         q = self._orb.size
         self.route = "sparse" if q * s + q * q <= self.n_modes * s**3 + self.n_modes**2 * s**2 else "dense"
-        # energies per batch so that one Q x Q (or M x s^2) work array stays near 64 MB
-        work = max(q * q, self.n_modes * s * s)
+        # energies per batch so that the route's work array (Q x Q, or M x s^2)
+        # stays near 64 MB (2^22 complex numbers)
+        work = q * q if self.route == "sparse" else self.n_modes * s * s
         self._batch = max(1, int(2**22 // max(1, work)))
 
     def on_support(self, matrix):
