@@ -79,7 +79,7 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
-from .._checks import as_operator
+from .._checks import as_operator, check_energies
 from ..errors import InputError
 
 __all__ = ["BlockTridiagonal", "layers_from_sparsity", "DEFAULT_MEMORY_BYTES", "CENTRAL_MAX"]
@@ -562,12 +562,7 @@ class BlockTridiagonal:
     # ------------------------------------------------------------ public interface
     @staticmethod
     def _energies(energy):
-        e = np.asarray(energy)
-        if not np.all(np.isfinite(e)):
-            raise InputError("energy contains NaN or inf")
-        if np.iscomplexobj(e) and np.any(e.imag < 0):
-            raise InputError("energy: complex energies must lie in the upper half plane")
-        return e
+        return check_energies(energy)
 
     def green_submatrix(self, energy, rows, cols):
         r"""Block G(E)[rows, cols] of the retarded Green's function (1/eV).
