@@ -33,6 +33,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .._checks import check_number
 from ..errors import InputError
 
 __all__ = ["SBandModel", "SlaterKosterSP", "TightBindingModel"]
@@ -58,23 +59,11 @@ class TightBindingModel:
 
 
 def _positive(name, value, unit):
-    try:
-        v = float(value)
-    except (TypeError, ValueError):
-        raise InputError(f"{name} must be a number in {unit}, got {value!r}") from None
-    if not np.isfinite(v) or v <= 0:
-        raise InputError(f"{name} must be finite and > 0 {unit}, got {value!r}")
-    return v
+    return check_number(name, value, unit, positive=True)
 
 
 def _finite(name, value, unit):
-    try:
-        v = float(value)
-    except (TypeError, ValueError):
-        raise InputError(f"{name} must be a number in {unit}, got {value!r}") from None
-    if not np.isfinite(v):
-        raise InputError(f"{name} must be finite ({unit}), got {value!r}")
-    return v
+    return check_number(name, value, unit)
 
 
 @dataclass(frozen=True)
