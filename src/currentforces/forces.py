@@ -53,7 +53,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ._checks import check_nonnegative, check_temperature
+from ._checks import check_nonnegative, check_number, check_temperature
 from .errors import InputError
 from .integrate import fermi, fermi_derivative, integrate_adaptive, matsubara_sum
 from .operators import ForceOperators
@@ -80,13 +80,8 @@ def antisymmetric_part(m):
 
 
 def _check_spin(spin):
-    try:
-        s = float(spin)
-    except (TypeError, ValueError):
-        raise InputError(f"spin must be a positive number (1 or 2), got {spin!r}") from None
-    if not s > 0 or not math.isfinite(s):
-        raise InputError(f"spin must be a positive number (1 or 2), got {spin!r}")
-    return s
+    """Spin degeneracy g_s: a positive number (1 or 2)."""
+    return check_number("spin", spin, "(degeneracy, 1 or 2)", positive=True)
 
 
 def _check_rtol(rtol):

@@ -29,7 +29,7 @@ from typing import Sequence
 import numpy as np
 import scipy.sparse as sp
 
-from ._checks import as_dense_matrix, as_operator, check_energies, check_temperature
+from ._checks import as_dense_matrix, as_operator, check_energies, check_number, check_temperature
 from .errors import InputError
 from .integrate import fermi, integrate_adaptive, matsubara_sum, window_bounds
 from .leads import broadening_from_self_energy
@@ -354,13 +354,8 @@ class Junction:
             if bias != 0.0:
                 raise InputError("give either bias or chemical_potentials, not both")
             return mus
-        try:
-            bias = float(bias)
-            fermi_level = float(fermi_level)
-        except (TypeError, ValueError):
-            raise InputError("bias (V) and fermi_level (eV) must be real numbers") from None
-        if not (np.isfinite(bias) and np.isfinite(fermi_level)):
-            raise InputError("bias and fermi_level must be finite")
+        bias = check_number("bias", bias, "V")
+        fermi_level = check_number("fermi_level", fermi_level, "eV")
         if bias != 0.0:
             if self.n_leads < 2:
                 raise InputError(f"a bias needs at least two leads; this junction has {self.n_leads}")

@@ -27,6 +27,7 @@ import scipy.linalg
 from ase import units as ase_units
 from ase.md.md import MolecularDynamics
 
+from .._checks import check_number
 from ..errors import InputError
 from .modes import check_matrix
 from .noise_generation import NoiseGenerator
@@ -78,12 +79,7 @@ class CurrentInducedLangevin(MolecularDynamics):
     def __init__(self, atoms, timestep, *, K=None, L=None, mean_force=None, spectrum=None,
                  indices=None, reference_positions=None, seed=None, noise_block=16384,
                  trajectory=None, logfile=None, loginterval=1, **kwargs):
-        try:
-            ts = float(timestep)
-        except (TypeError, ValueError):
-            raise InputError(f"timestep must be a number in ASE time units, got {timestep!r}") from None
-        if not np.isfinite(ts) or ts <= 0:
-            raise InputError(f"timestep must be finite and > 0, got {timestep!r}")
+        ts = check_number("timestep", timestep, "ASE time units", positive=True)
         super().__init__(atoms, ts, trajectory=trajectory, logfile=logfile,
                          loginterval=loginterval, **kwargs)
         natoms = len(atoms)

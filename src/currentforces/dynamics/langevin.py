@@ -35,6 +35,7 @@ from typing import Callable
 import numpy as np
 import scipy.linalg
 
+from .._checks import check_number
 from ..errors import InputError
 from ..units import AMU, HBAR
 from .modes import check_masses, check_matrix
@@ -114,12 +115,7 @@ class LangevinDynamics:
         lm = check_matrix("L", L, n, "eV*fs/Angstrom^2")
         self.force_constants = kb + k
         self.L = lm
-        try:
-            dt = float(timestep)
-        except (TypeError, ValueError):
-            raise InputError(f"timestep must be a number in fs, got {timestep!r}") from None
-        if not np.isfinite(dt) or dt <= 0:
-            raise InputError(f"timestep must be finite and > 0 fs, got {timestep!r}")
+        dt = check_number("timestep", timestep, "fs", positive=True)
         limit = stability_limit(m, self.force_constants)
         if dt >= limit:
             raise InputError(
