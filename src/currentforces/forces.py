@@ -38,7 +38,7 @@ In the adiabatic limit (``frequency=0``) L = hbar dIm Pi/dw at w = 0 takes
 the derivatives of these terms: a pole sum of Tr[f_a G'(z) f_b G(z)], a
 Fermi-surface term (-dn_0/dE) Re Tr[f_a G f_b G^dagger] and the window term
 (hbar/pi) Im Tr[f_a dG/dE f_b A_l] (n_l - n_0) of formulas.md §4.2, with
-dG/dE = G (1 - dSigma/dE) G... carrying the leads' energy dependence.
+dG/dE = -G (1 - dSigma/dE) G carrying the leads' energy dependence (formulas.md §2).
 
 Spin: every electronic quantity is multiplied by ``spin`` (g_s).
 
