@@ -22,8 +22,10 @@ reference occupation n_0 = n_F(E - mu_0), mu_0 the mean chemical potential
   n_l -> n_l - n_0, an integral over the bias window only;
 * Pi_eq, the zero-bias kernel at the same temperature.  Writing
   A = i(G - G^dagger) splits it into terms analytic in the upper half
-  plane, done by the Matsubara pole sum S[.] of :mod:`currentforces.integrate`,
-  and one term in G(E + hbar w) G^dagger(E) that lives on the Fermi window
+  plane, done by the Fermi-sea pole expansion S[.] of
+  :func:`currentforces.integrate.fermi_sea_sum` (together with the
+  equilibrium density matrix of the mean force, on the same poles: one G per
+  pole, or three, G(z) and G(z +- hbar w), at finite frequency), and one term in G(E + hbar w) G^dagger(E) that lives on the Fermi window
   [mu_0 - hbar w, mu_0] (derivation in :func:`_pole_kernel`):
 
   .. math::
@@ -48,6 +50,7 @@ forces f in eV/Angstrom; F0 eV/A, K eV/A^2, L eV*fs/A^2.
 
 from __future__ import annotations
 
+import hashlib
 import math
 from dataclasses import dataclass, field
 
@@ -55,13 +58,15 @@ import numpy as np
 
 from ._checks import check_nonnegative, check_number, check_temperature
 from .errors import InputError
-from .integrate import fermi, fermi_derivative, integrate_adaptive, matsubara_sum
+from .integrate import fermi, fermi_derivative, fermi_sea_sum, integrate_adaptive
 from .operators import ForceOperators
 from .units import HBAR, KB
 
 __all__ = [
     "ForceCoefficients",
     "force_coefficients",
+    "FermiSeaPart",
+    "fermi_sea_part",
     "electron_hole_spectrum",
     "symmetric_part",
     "antisymmetric_part",
@@ -177,6 +182,10 @@ def _hermitian_conj(m):
     return np.conj(np.swapaxes(m, -1, -2))
 
 
+def _hermitian_part(m):
+    return 0.5 * (m + _hermitian_conj(m))
+
+
 # ----------------------------------------------------------------------------
 # result container
 # ----------------------------------------------------------------------------
@@ -274,41 +283,186 @@ class ForceCoefficients:
 # ----------------------------------------------------------------------------
 # the kernel pieces
 # ----------------------------------------------------------------------------
-def _pole_kernel(blocks, ops, w, mu0, temperature, rtol, scale):
-    r"""Analytic (upper-half-plane) part of Pi_eq(w) by the Matsubara sum.
+@dataclass(frozen=True)
+class FermiSeaPart:
+    r"""The bias-independent Fermi-sea part of :func:`force_coefficients`.
 
-    Derivation: in Pi_eq, A = i(G - G^dagger) gives
+    Everything :func:`force_coefficients` takes from the pole expansion at
+    the reference chemical potential mu_0, per spin: the equilibrium mean
+    force and the analytic (upper-half-plane) part of Pi_eq.  It depends on
+    the junction, the forces, mu_0, the temperature and the frequency, not
+    on the bias, so a bias sweep at fixed E_F (mu_0 = E_F for a symmetric
+    bias) computes it once (:func:`fermi_sea_part`) and passes it to every
+    call as ``fermi_sea=``.
+
+    Attributes
+    ----------
+    mean_force : ndarray (M,)
+        Tr[f_a rho_eq] in eV/Angstrom.
+    K, L : ndarray (M, M)
+        Pole parts of K (eV/Angstrom^2) and L (eV fs/Angstrom^2).
+    errors : dict
+        Estimated absolute errors of ``mean_force``, ``K`` and ``L``.
+    chemical_potential, temperature, frequency, rtol : float
+        mu_0 (eV), T (K), hbar*omega (eV) and the tolerance it was computed
+        for.
+    evaluations : int
+        Energies at which G[S, S] was evaluated.
+    fingerprint : str
+        Identifies the junction (size, energy scale, Hamiltonian) and the
+        force operators; checked when the part is reused.
+    """
+
+    mean_force: np.ndarray
+    K: np.ndarray
+    L: np.ndarray
+    errors: dict
+    chemical_potential: float
+    temperature: float
+    frequency: float
+    rtol: float
+    evaluations: int
+    fingerprint: str
+
+
+def _fingerprint(junction, ops):
+    """A digest of what the Fermi-sea part depends on (except the leads):
+    the Hamiltonian and the force operators on their support."""
+    h = junction.hamiltonian
+    digest = hashlib.sha1()
+    if hasattr(h, "tocsr"):
+        h = h.tocsr()
+        for arr in (h.data, h.indices, h.indptr):
+            digest.update(np.ascontiguousarray(arr).tobytes())
+    else:
+        digest.update(np.ascontiguousarray(h).tobytes())
+    digest.update(np.ascontiguousarray(ops.support).tobytes())
+    digest.update(np.ascontiguousarray(ops.dense).tobytes())
+    digest.update(repr((junction.size, junction.n_leads, float(junction.energy_scale))).encode())
+    return digest.hexdigest()
+
+
+def _fermi_sea(blocks, ops, w, mu0, temperature, rtol, scale):
+    r"""Equilibrium density on the support and the analytic part of Pi_eq(w),
+    all from one pole expansion (one set of G[S, S] evaluations).
+
+    Derivation of the kernel part: in Pi_eq, A = i(G - G^dagger) gives
     (i/2pi) int n_0 {Tr[f_a G(E+w) f_b G(E)] - Tr[f_a G^dagger(E) f_b G^dagger(E-w)]}
-    plus the mixed term of :func:`_mixed_window_integrand`.  With
+    plus the mixed term of :func:`window_integrand`.  With
     int n_0 F = -i pi S[F] for F analytic in the UHP and
     Tr[f_a G^dagger(E) f_b G^dagger(E-w)] = conj Tr[f_a G(E-w) f_b G(E)]
     (trace lemma), this is (1/2) S[F_1] + (1/2) conj S[F_2] with
     F_1 = Tr[f_a G(z+w) f_b G(z)], F_2 = Tr[f_a G(z-w) f_b G(z)]; i.e.
     Re = Re S[F_+]/2, Im = Im S[F_-]/2 with F_+- = F_1 +- F_2, which keeps
-    the O(w) imaginary part free of cancellation.
+    the O(w) imaginary part free of cancellation.  At w = 0 the pair is
+    K_pole = Re S[Tr f_a G f_b G] and Im S[Tr f_a G' f_b G] (formulas.md
+    §4.1 forms, L_pole = hbar times the latter).
 
-    Returns (Pi_pole, error) with Pi_pole complex (M, M) for w > 0, and for
-    w = 0 the pair (K_pole, Im S[Tr f_a G' f_b G]) stacked on a leading axis.
+    The density block is rho_eq[S, S] = 1/2 + ReH S[G_SS - 1/(z - mu_0 + iW)]
+    (:meth:`~currentforces.Junction.equilibrium_density_matrix`), on the
+    same G_SS.
+
+    Returns (mean_force, K_pole, L_pole, errors, evaluations), per spin.
     """
+    s = ops.support.size
+    m = ops.n_modes
+    eye = np.eye(s)
+
+    def density(z, g0):
+        return (g0 - eye / (z - mu0 + 1j * scale)[:, None, None]).reshape(z.size, -1)
+
     if w > 0:
         def func(z):
-            g0 = blocks.green(z)
-            gp = blocks.green(z + w)
-            gm = blocks.green(z - w)
-            return np.stack([ops.traces(gp + gm, g0), ops.traces(gp - gm, g0)], axis=1)
+            n = z.size
+            g = blocks.green(np.concatenate([z, z + w, z - w]))  # one call: G at z, z + w, z - w
+            g0, gp, gm = g[:n], g[n:2 * n], g[2 * n:]
+            return np.concatenate([density(z, g0), ops.traces(gp + gm, g0).reshape(n, -1),
+                                   ops.traces(gp - gm, g0).reshape(n, -1)], axis=1)
+        what = "equilibrium force kernel (pole sum)"
+    else:
+        def func(z):
+            g0, dg = blocks.green_derivative(z)
+            n = z.size
+            return np.concatenate([density(z, g0), ops.traces(g0, g0).reshape(n, -1),
+                                   ops.traces(dg, g0).reshape(n, -1)], axis=1)
+        what = "equilibrium force constants (pole sum)"
 
-        res = matsubara_sum(func, mu0, temperature, rtol=rtol, atol=1e-14, energy_scale=scale,
-                            what="equilibrium force kernel (pole sum)")
-        pi = 0.5 * res.value[0].real + 0.5j * res.value[1].imag
-        return pi, res.error
+    rho, plus, minus = fermi_sea_sum(func, mu0, temperature, rtol=rtol, atol=1e-14, energy_scale=scale + w,
+                                     what=what, parts=[s * s, m * m, m * m])
+    rho_eq = 0.5 * eye + _hermitian_part(rho.value.reshape(s, s))
+    f_eq = ops.expectation(rho_eq).real
+    fm = float(np.abs(ops.dense).sum(axis=(1, 2)).max())  # |Tr[f_a X]| <= sum|f_a| max|X|
+    if w > 0:
+        k = 0.5 * plus.value.reshape(m, m).real
+        l_ = HBAR * 0.5 * minus.value.reshape(m, m).imag / w
+        errors = {"mean_force": fm * rho.error, "K": 0.5 * plus.error, "L": HBAR * 0.5 * minus.error / w}
+    else:
+        k = plus.value.reshape(m, m).real
+        l_ = HBAR * minus.value.reshape(m, m).imag
+        errors = {"mean_force": fm * rho.error, "K": plus.error, "L": HBAR * minus.error}
+    return f_eq, k, l_, errors, rho.evaluations
 
-    def func0(z):
-        g0, dg = blocks.green_derivative(z)
-        return np.stack([ops.traces(g0, g0), ops.traces(dg, g0)], axis=1)
 
-    res = matsubara_sum(func0, mu0, temperature, rtol=rtol, atol=1e-14, energy_scale=scale,
-                        what="equilibrium force constants (pole sum)")
-    return np.stack([res.value[0].real, res.value[1].imag]), res.error
+def fermi_sea_part(junction, forces, fermi_level=0.0, temperature=300.0, frequency=0.0, rtol=1e-8):
+    r"""The bias-independent Fermi-sea part of :func:`force_coefficients`,
+    to compute once and reuse across a bias sweep.
+
+    Parameters
+    ----------
+    junction : Junction
+        The device and its leads.
+    forces : sequence of (N, N) arrays or scipy.sparse matrices
+        Force operators f_a in eV/Angstrom.
+    fermi_level : float
+        The reference chemical potential mu_0 in eV: E_F for a symmetric
+        bias, else the mean of the chemical potentials.
+    temperature : float
+        K (0 allowed).
+    frequency : float
+        hbar*omega in eV (>= 0).
+    rtol : float
+        Relative tolerance; the part serves calls with a tolerance at least
+        as loose.
+
+    Returns
+    -------
+    FermiSeaPart
+
+    Examples
+    --------
+    >>> part = fermi_sea_part(junction, forces, fermi_level=0.0, temperature=300.0)  # doctest: +SKIP
+    >>> [force_coefficients(junction, forces, bias=v, temperature=300.0, fermi_sea=part)
+    ...  for v in (0.1, 0.2, 0.3)]  # doctest: +SKIP
+    """
+    temperature = check_temperature(temperature)
+    w = check_nonnegative("frequency", frequency, "eV")
+    rtol = _check_rtol(rtol)
+    mu0 = check_number("fermi_level", fermi_level, "eV")
+    ops = ForceOperators(forces, junction.size)
+    return _fermi_sea_part(junction, ops, SpectralBlocks(junction, ops), mu0, temperature, w, rtol)
+
+
+def _fermi_sea_part(junction, ops, blocks, mu0, temperature, w, rtol):
+    f_eq, k, l_, errors, evaluations = _fermi_sea(blocks, ops, w, mu0, temperature, rtol, junction.energy_scale)
+    return FermiSeaPart(mean_force=f_eq, K=k, L=l_, errors=errors, chemical_potential=mu0,
+                        temperature=temperature, frequency=w, rtol=rtol, evaluations=evaluations,
+                        fingerprint=_fingerprint(junction, ops))
+
+
+def _check_fermi_sea(part, junction, ops, mu0, temperature, w, rtol):
+    """Raise InputError unless ``part`` was computed for this call."""
+    if not isinstance(part, FermiSeaPart):
+        raise InputError(f"fermi_sea must be a FermiSeaPart from fermi_sea_part(), got {type(part).__name__}")
+    wanted = {"chemical_potential": mu0, "temperature": temperature, "frequency": w}
+    for name, value in wanted.items():
+        have = getattr(part, name)
+        if abs(have - value) > 1e-12 * max(1.0, abs(value)):
+            raise InputError(f"fermi_sea was computed for {name} = {have!r}, but this call needs {value!r} "
+                             "(mu_0 is the mean chemical potential)")
+    if part.rtol > rtol:
+        raise InputError(f"fermi_sea was computed with rtol = {part.rtol!r}, looser than this call's {rtol!r}")
+    if part.fingerprint != _fingerprint(junction, ops):
+        raise InputError("fermi_sea was computed for another junction or other force operators")
 
 
 def _window_points(junction, mus, temperature, w, mu0):
@@ -392,7 +546,7 @@ def window_integrand(blocks, chemical_potentials, temperature, frequency):
 
 
 def force_coefficients(junction, forces, bias=0.0, temperature=300.0, fermi_level=0.0, frequency=0.0,
-                       spin=2, chemical_potentials=None, rtol=1e-8):
+                       spin=2, chemical_potentials=None, rtol=1e-8, fermi_sea=None):
     r"""Mean force and the K, L coefficients of seed eq (14) at any bias,
     temperature and frequency.
 
@@ -416,6 +570,12 @@ def force_coefficients(junction, forces, bias=0.0, temperature=300.0, fermi_leve
         One per lead in eV; replaces ``bias`` and ``fermi_level``.
     rtol : float
         Relative tolerance of every energy integral.
+    fermi_sea : FermiSeaPart, optional
+        The bias-independent Fermi-sea part from :func:`fermi_sea_part` for
+        the same junction, forces, mu_0, temperature and frequency (and a
+        tolerance at most ``rtol``), reused instead of recomputed: a bias
+        sweep computes it once.  A part that does not match raises
+        InputError.
 
     Returns
     -------
@@ -441,11 +601,13 @@ def force_coefficients(junction, forces, bias=0.0, temperature=300.0, fermi_leve
     blocks = SpectralBlocks(junction, ops)
     biased = len(mus) > 1 and np.ptp(mus) > 0
     kt = KB * temperature
-    scale = junction.energy_scale
 
-    # ---- mean force from the density matrix on the support (seed eq 6, 13)
-    rho_eq = junction.equilibrium_density_matrix(mu0, temperature, rtol=rtol, orbitals=ops.support).value
-    f_eq = ops.expectation(rho_eq).real
+    # ---- Fermi sea: equilibrium mean force (seed eqs 6, 13) and the pole part of Pi_eq
+    if fermi_sea is None:
+        fermi_sea = _fermi_sea_part(junction, ops, blocks, mu0, temperature, w, rtol)
+    else:
+        _check_fermi_sea(fermi_sea, junction, ops, mu0, temperature, w, rtol)
+    f_eq = fermi_sea.mean_force
 
     # ---- one adaptive window integral for everything on the real axis
     m = ops.n_modes
@@ -463,25 +625,25 @@ def force_coefficients(junction, forces, bias=0.0, temperature=300.0, fermi_leve
             got[name] = win.value[offset:offset + size].reshape(shape)
             offset += size
 
-    pole, perr = _pole_kernel(blocks, ops, w, mu0, temperature, rtol, scale)
+    k_pole, l_pole, perr = fermi_sea.K, fermi_sea.L, fermi_sea.errors
 
     zero = np.zeros((m, m))
     f_cur = got["density"].real if biased else np.zeros(m)
     if w > 0:
         pi_bias = got.get("pi_bias", np.zeros((m, m), complex))
-        pi = pole + got["mixed"] + pi_bias
-        k, l_ = pi.real, HBAR * pi.imag / w
+        pi = got["mixed"] + pi_bias
+        k, l_ = k_pole + pi.real, l_pole + HBAR * pi.imag / w
         k_cur, l_cur = pi_bias.real, HBAR * pi_bias.imag / w
-        lerr = HBAR * (werr + perr) / w
+        lerr = HBAR * werr / w + perr["L"]
     else:
         k_cur = got["K_bias"].real if biased else zero
         l_cur = got["L_bias"].real if biased else zero
         l_surf = got["surface"].real if kt > 0 else -HBAR / (2 * math.pi) * _surface_t0(blocks, ops, mu0)
-        k = pole[0] + k_cur
-        l_ = HBAR * pole[1] + l_surf + l_cur
-        lerr = HBAR * perr + werr
+        k = k_pole + k_cur
+        l_ = l_pole + l_surf + l_cur
+        lerr = perr["L"] + werr
     f0 = f_eq + f_cur
-    err = {"K": spin * (werr + perr), "L": spin * lerr, "K_current": spin * werr,
+    err = {"K": spin * (werr + perr["K"]), "L": spin * lerr, "K_current": spin * werr,
            "L_current": spin * (HBAR * werr / w if w > 0 else werr)}
     return ForceCoefficients(
         mean_force=spin * f0, K=spin * k, L=spin * l_,

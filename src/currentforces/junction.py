@@ -31,7 +31,7 @@ import scipy.sparse as sp
 
 from ._checks import as_dense_matrix, as_operator, check_energies, check_number, check_temperature
 from .errors import InputError
-from .integrate import fermi, integrate_adaptive, matsubara_sum, window_bounds
+from .integrate import fermi, fermi_sea_sum, integrate_adaptive, window_bounds
 from .leads import broadening_from_self_energy
 from .units import CONDUCTANCE_QUANTUM_SPINLESS, KB
 
@@ -438,19 +438,33 @@ class Junction:
         return float(spin * CONDUCTANCE_QUANTUM_SPINLESS * res.value)
 
     def equilibrium_density_matrix(self, fermi_level=0.0, temperature=300.0, rtol=1e-9, orbitals=None):
-        r"""Per-spin equilibrium density matrix from the Fermi-sea pole sum (formulas.md §4.1).
+        r"""Per-spin equilibrium density matrix from the Fermi-sea pole expansion.
 
         .. math::
 
-            \rho_{eq} = \tfrac12 + 2k_BT \sum_{n\ge0} \mathrm{ReH}\, G(\mu + i\omega_n),
-            \qquad \omega_n = \pi k_B T(2n+1)
+            \rho_{eq} = \tfrac12 + \mathrm{ReH}\, S[G - (z - \mu + iW)^{-1}],
+            \qquad S[F] = 2k_BT \sum_{n\ge0} F(\mu + i\omega_n),
+            \quad \omega_n = \pi k_B T(2n+1)
 
         (ReH X = (X + X^dagger)/2; at T = 0 the sum becomes
-        (1/pi) int_0^inf ReH G(mu + iy) dy).  It includes bound states below
-        mu, which the scattering-state integral of seed eq (13) does not.
+        (1/pi) int_0^inf F(mu + iy) dy).  The subtracted 1/(z - mu + iW),
+        W = :attr:`energy_scale`, removes the 1/z tail of G so that the sum
+        converges; its own sum is purely anti-Hermitian (every term
+        1/(i(omega_n + W)) is imaginary), so ReH is unchanged.  The 1/2 is
+        the arc at infinity.  S is computed by
+        :func:`~currentforces.integrate.fermi_sea_sum` (about a hundred
+        Green's functions at any temperature).  It includes bound states
+        below mu, which the scattering-state integral of seed eq (13) does
+        not.
 
         Parameters
         ----------
+        fermi_level : float
+            Chemical potential mu in eV.
+        temperature : float
+            K (0 allowed).
+        rtol : float
+            Relative tolerance of the pole expansion.
         orbitals : array_like of int, optional
             Return only the block rho[orbitals, orbitals], computed from
             G[orbitals, orbitals] alone (what a large device needs).
@@ -462,6 +476,7 @@ class Junction:
             dimensionless (electrons per spin), and ``error``.
         """
         temperature = check_temperature(temperature)
+        mu = float(fermi_level)
         if orbitals is None:
             size = self.size
 
@@ -473,9 +488,15 @@ class Junction:
 
             def green(z):
                 return self.green_submatrix(z, orbitals, orbitals)
-        res = matsubara_sum(lambda z: _hermitian_part(green(z)), float(fermi_level), temperature,
-                            rtol=rtol, energy_scale=self.energy_scale, what="equilibrium density matrix")
-        res.value = 0.5 * np.eye(size) + _hermitian_part(res.value)
+        eye = np.eye(size)
+        scale = self.energy_scale
+
+        def analytic(z):
+            return green(z) - eye / (z - mu + 1j * scale)[:, None, None]
+
+        res = fermi_sea_sum(analytic, mu, temperature, rtol=rtol, energy_scale=scale,
+                            what="equilibrium density matrix")
+        res.value = 0.5 * eye + _hermitian_part(res.value)
         return res
 
     def density_matrix(self, bias=0.0, temperature=300.0, fermi_level=0.0, spin=2, chemical_potentials=None,
