@@ -14,7 +14,7 @@ from __future__ import annotations
 __version__ = "0.1.0"
 
 from .errors import InputError, IntegrationError, IntegrationWarning
-from .forces import ForceCoefficients, electron_hole_spectrum, force_coefficients
+from .forces import FermiSeaPart, ForceCoefficients, electron_hole_spectrum, fermi_sea_part, force_coefficients
 from .junction import Junction
 from .leads import ChainLead, Lead, WideBandLead
 from .noise import JouleHeating, dissipation_spectrum, joule_heating, noise_spectrum
@@ -41,6 +41,8 @@ __all__ = [
     "Junction",
     "force_coefficients",
     "ForceCoefficients",
+    "fermi_sea_part",
+    "FermiSeaPart",
     "electron_hole_spectrum",
     "noise_spectrum",
     "dissipation_spectrum",

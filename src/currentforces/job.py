@@ -74,13 +74,26 @@ def build_system(cfg):
     return preset, (preset.fermi_level if ef == "auto" else float(ef))
 
 
-def coefficients_at(preset, fermi_level, cfg, bias):
-    """Force coefficients and current at one bias: a dict of arrays."""
+def fermi_sea_of(preset, fermi_level, cfg):
+    """The bias-independent Fermi-sea part of every bias of the job (computed once)."""
+    from .forces import fermi_sea_part
+
+    e = cfg["electrons"]
+    return fermi_sea_part(preset.system.junction, preset.system.forces, fermi_level=fermi_level,
+                          temperature=e["temperature"], rtol=e["rtol"])
+
+
+def coefficients_at(preset, fermi_level, cfg, bias, fermi_sea=None):
+    """Force coefficients and current at one bias: a dict of arrays.
+
+    ``fermi_sea``: the part from :func:`fermi_sea_of`, reused across biases.
+    """
     from . import force_coefficients
 
     e = cfg["electrons"]
     kw = dict(temperature=e["temperature"], fermi_level=fermi_level, spin=e["spin"])
-    c = force_coefficients(preset.system.junction, preset.system.forces, bias=bias, rtol=e["rtol"], **kw)
+    c = force_coefficients(preset.system.junction, preset.system.forces, bias=bias, rtol=e["rtol"],
+                           fermi_sea=fermi_sea, **kw)
     current = preset.system.junction.current(bias, rtol=max(e["rtol"], 1e-10), **kw) if bias != 0 else 0.0
     return {
         "mean_force": np.asarray(c.mean_force, dtype=float),
@@ -213,8 +226,9 @@ def run_job(cfg, path=None, progress=False, overwrite=False, log=print):
     if reused:
         log(f"resuming {path}: {len(reused)} of {len(biases)} biases already done")
     todo = [b for b in biases if b not in records]
+    sea = _LazyFermiSea(preset, ef, cfg)
     for b in _progress(todo, progress, "coefficients", total=len(todo)):
-        records[b] = coefficients_at(preset, ef, cfg, b)
+        records[b] = coefficients_at(preset, ef, cfg, b, fermi_sea=sea())
         write_dataset(_dataset(preset, ef, cfg, records, biases, "partial"), path)
 
     extra = {}
@@ -230,13 +244,27 @@ def run_job(cfg, path=None, progress=False, overwrite=False, log=print):
         if dyn is None:  # pragma: no cover - HOOK: runs without currentforces.dynamics skip this part
             log("currentforces.dynamics not available: mode analysis, runaway search and dynamics skipped")
         else:
-            extra.update(_modes(dyn, preset, ef, cfg, biases, cache, progress, log))
+            extra.update(_modes(dyn, preset, ef, cfg, biases, cache, progress, log, sea))
     ds = _dataset(preset, ef, cfg, records, biases, "complete", extra)
     write_dataset(ds, path)
     return JobResult(ds, path, bool(reused))
 
 
-def _modes(dyn, preset, ef, cfg, biases, cache, progress, log):
+class _LazyFermiSea:
+    """The job's Fermi-sea part, computed on first use (a resumed job whose
+    biases are all on file needs none)."""
+
+    def __init__(self, preset, fermi_level, cfg):
+        self._args = (preset, fermi_level, cfg)
+        self._part = None
+
+    def __call__(self):
+        if self._part is None:
+            self._part = fermi_sea_of(*self._args)
+        return self._part
+
+
+def _modes(dyn, preset, ef, cfg, biases, cache, progress, log, sea=None):
     s = preset.system
     masses = np.asarray(s.masses, dtype=float)
     springs = preset.spring_constants
@@ -248,7 +276,7 @@ def _modes(dyn, preset, ef, cfg, biases, cache, progress, log):
     if cfg["modes"]["runaway"]:
         def coefficients(v):
             if v not in cache:
-                c = coefficients_at(preset, ef, cfg, v)
+                c = coefficients_at(preset, ef, cfg, v, fermi_sea=sea() if sea is not None else None)
                 cache[v] = (c["K_current"], c["L"])
             return cache[v]
 

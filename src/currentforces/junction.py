@@ -23,6 +23,8 @@ Units: energies eV, bias V, temperature K, current A, Green's functions 1/eV.
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import math
 from typing import Sequence
 
@@ -35,7 +37,7 @@ from .integrate import fermi, fermi_sea_sum, integrate_adaptive, window_bounds
 from .leads import broadening_from_self_energy
 from .units import CONDUCTANCE_QUANTUM_SPINLESS, KB
 
-__all__ = ["Junction"]
+__all__ = ["Junction", "GreenCounter"]
 
 _CHUNK_BYTES = 256 * 2**20
 """Energies are processed in chunks holding at most this many bytes of
@@ -44,6 +46,52 @@ N x N complex matrices."""
 
 def _hermitian_part(m):
     return 0.5 * (m + np.conj(np.swapaxes(m, -1, -2)))
+
+
+class GreenCounter:
+    """Tally of the energies at which a junction evaluated its Green's function.
+
+    Filled inside :meth:`Junction.count_energies`.  Every call of
+    ``green``, ``green_submatrix``, ``green_derivative_submatrix``,
+    ``spectral_functions`` or ``transmission`` adds the number of its
+    energies once (a call made inside another one is not counted again).
+
+    Attributes
+    ----------
+    energies : int
+        Energies (real or complex) at which G was evaluated.
+    calls : int
+        Outermost Green's-function calls.
+    """
+
+    def __init__(self):
+        self.energies = 0
+        self.calls = 0
+        self._depth = 0
+
+    def __repr__(self):
+        return f"GreenCounter(energies={self.energies}, calls={self.calls})"
+
+
+def _counted(method):
+    """Count the energies of an outermost Green's-function call while a
+    :class:`GreenCounter` is attached (one attribute test otherwise)."""
+
+    @functools.wraps(method)
+    def wrapper(self, energy, *args, **kwargs):
+        counter = self._green_counter
+        if counter is None:
+            return method(self, energy, *args, **kwargs)
+        if counter._depth == 0:
+            counter.energies += int(np.size(energy))
+            counter.calls += 1
+        counter._depth += 1
+        try:
+            return method(self, energy, *args, **kwargs)
+        finally:
+            counter._depth -= 1
+
+    return wrapper
 
 
 class Junction:
@@ -85,6 +133,8 @@ class Junction:
     >>> round(float(Junction(h, [left, right]).transmission(0.3)), 12)
     1.0
     """
+
+    _green_counter = None
 
     def __init__(self, hamiltonian, leads: Sequence, solver="dense", layers=None):
         if isinstance(solver, str) and solver not in ("dense", "rgf"):
@@ -150,6 +200,37 @@ class Junction:
             raise InputError(f"{name} must be a lead index in [0, {self.n_leads}), got {index!r}")
         return int(index) % self.n_leads
 
+    @contextlib.contextmanager
+    def count_energies(self):
+        """Count the energies at which this junction evaluates its Green's function.
+
+        Yields a :class:`GreenCounter`; costs one attribute test per
+        Green's-function call when not in use.  Calls made in other
+        processes (parallel backends) are not seen.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from currentforces import Junction, WideBandLead
+        >>> j = Junction(np.zeros((1, 1)), [WideBandLead(np.eye(1))])
+        >>> with j.count_energies() as c:
+        ...     _ = j.green(np.linspace(-1, 1, 5))
+        >>> c.energies
+        5
+        """
+        outer = self._green_counter
+        counter = GreenCounter()
+        self._green_counter = counter
+        try:
+            yield counter
+        finally:
+            if outer is None:
+                del self._green_counter
+            else:
+                outer.energies += counter.energies
+                outer.calls += counter.calls
+                self._green_counter = outer
+
     # ------------------------------------------------------------ Green's functions
     def self_energies(self, energy):
         """List over leads of Sigma_l(E), each (..., N, N) in eV."""
@@ -180,6 +261,7 @@ class Junction:
         self._add_self_energy(m, z, sign=-1.0)
         return m
 
+    @_counted
     def green(self, energy):
         r"""Retarded Green's function G(E) = [E - h - Sigma(E)]^{-1} in 1/eV.
 
@@ -204,6 +286,7 @@ class Junction:
             out[i:i + step] = np.linalg.inv(self._inverse_matrix(z))
         return out.reshape(e.shape + (self.size, self.size))
 
+    @_counted
     def green_submatrix(self, energy, rows, cols):
         r"""Block G(E)[rows, cols] of the retarded Green's function (1/eV).
 
@@ -243,6 +326,7 @@ class Junction:
                 out[i:i + step] = np.linalg.solve(m, np.broadcast_to(rhs, (z.size,) + rhs.shape))[:, rows, :]
         return out.reshape(e.shape + (rows.size, cols.size))
 
+    @_counted
     def green_derivative_submatrix(self, energy, orbitals):
         r"""G[S, S] and dG/dE[S, S] on a set S of orbitals (1/eV, 1/eV^2).
 
@@ -281,6 +365,7 @@ class Junction:
         """List over leads of Gamma_l(E) = i(Sigma_l - Sigma_l^dagger), (..., N, N) in eV."""
         return [broadening_from_self_energy(s) for s in self.self_energies(energy)]
 
+    @_counted
     def spectral_functions(self, energy):
         r"""Partial spectral functions A_l = G Gamma_l G^dagger, one per lead, in lead order.
 
@@ -314,6 +399,7 @@ class Junction:
         when the device has no bound states."""
         return sum(self.spectral_functions(energy))
 
+    @_counted
     def transmission(self, energy, source=0, drain=1):
         r"""Transmission T(E) = Tr[Gamma_source G Gamma_drain G^dagger] (dimensionless).
 

@@ -206,6 +206,9 @@ def bias_sweep(junction, forces, biases, backend: Any = "serial", workers: int |
 
     Calls :func:`currentforces.force_coefficients` once per bias (the same
     code as a single call, so the results do not depend on the backend).
+    The bias-independent Fermi-sea part (equilibrium mean force and pole
+    part of K, L at mu_0 = E_F) is computed once, here, by
+    :func:`currentforces.forces.fermi_sea_part` and shipped to every call.
 
     Parameters
     ----------
@@ -232,5 +235,11 @@ def bias_sweep(junction, forces, biases, backend: Any = "serial", workers: int |
     b = np.asarray(biases, dtype=float).reshape(-1)
     if not np.all(np.isfinite(b)):
         raise InputError("biases contains NaN or inf")
+    if b.size and options.get("fermi_sea") is None:
+        from .forces import fermi_sea_part
+
+        # mu_0 = E_F at every bias of a two-lead sweep (mu = E_F +- V/2)
+        shared = {k: options[k] for k in ("temperature", "fermi_level", "frequency", "rtol") if k in options}
+        options = dict(options, fermi_sea=fermi_sea_part(junction, forces, **shared))
     return parallel_map(_coefficients_at, b.tolist(), backend=backend, workers=workers,
                         blas_threads=blas_threads, junction=junction, forces=forces, options=options)

@@ -308,13 +308,20 @@ def coefficients_from_junction(junction, forces, *, temperature=300.0, fermi_lev
 
     Thin wrapper for :func:`runaway_threshold` and the integrators; the NEGF
     engine is imported lazily.  ``temperature`` in K, ``fermi_level`` in eV,
-    ``frequency`` hbar*omega in eV.
+    ``frequency`` hbar*omega in eV.  The bias-independent Fermi-sea part is
+    computed at the first call and reused at every later bias.
     """
+    sea = []
+
     def coefficients(bias):
         from .. import force_coefficients  # lazy: higher layer
+        from ..forces import fermi_sea_part
 
+        if not sea:
+            sea.append(fermi_sea_part(junction, forces, fermi_level=fermi_level, temperature=temperature,
+                                      frequency=frequency))
         c = force_coefficients(junction, forces, bias=bias, temperature=temperature,
-                               fermi_level=fermi_level, frequency=frequency, spin=spin)
+                               fermi_level=fermi_level, frequency=frequency, spin=spin, fermi_sea=sea[0])
         return np.asarray(c.K, dtype=float), np.asarray(c.L, dtype=float)
 
     return coefficients
