@@ -24,17 +24,21 @@ reference occupation n_0 = n_F(E - mu_0), mu_0 the mean chemical potential
   A = i(G - G^dagger) splits it into terms analytic in the upper half
   plane, done by the Fermi-sea pole expansion S[.] of
   :func:`currentforces.integrate.fermi_sea_sum` (together with the
-  equilibrium density matrix of the mean force, on the same poles: one G per
-  pole, or three, G(z) and G(z +- hbar w), at finite frequency), and one term in G(E + hbar w) G^dagger(E) that lives on the Fermi window
-  [mu_0 - hbar w, mu_0] (derivation in :func:`_pole_kernel`):
+  equilibrium density matrix of the mean force, on the same poles: G(z) at
+  each pole, and G(z - hbar w) at finite frequency), and one term that
+  lives on the Fermi window [mu_0 - hbar w, mu_0] (derivation in
+  :func:`_fermi_sea`):
 
   .. math::
 
-     \Pi_{eq}(w) = \tfrac12 Re\, S[F_+] + \tfrac{i}{2} Im\, S[F_-]
-       + \frac{i}{2\pi}\int d\epsilon\,[n_0(\epsilon+w) - n_0(\epsilon)]
-         Tr[f_a G(\epsilon+w) f_b G^\dagger(\epsilon)],
+     \Pi_{eq}(w) = \tfrac12 (X^T + \bar X)
+       + \frac{1}{2\pi}\int d\epsilon\,[n_0(\epsilon) - n_0(\epsilon+w)]
+         Tr[f_a G(\epsilon+w) f_b A(\epsilon)],
 
-     F_\pm(z) = Tr[f_a (G(z+w) \pm G(z-w)) f_b G(z)] .
+     X_{ab} = S[Tr[f_a G(z-w) f_b G(z)]] .
+
+  The window term uses G at E and E + hbar w only, the energies the
+  bias-window term needs anyway.
 
 In the adiabatic limit (``frequency=0``) L = hbar dIm Pi/dw at w = 0 takes
 the derivatives of these terms: a pole sum of Tr[f_a G'(z) f_b G(z)], a
@@ -348,13 +352,23 @@ def _fermi_sea(blocks, ops, w, mu0, temperature, rtol, scale):
 
     Derivation of the kernel part: in Pi_eq, A = i(G - G^dagger) gives
     (i/2pi) int n_0 {Tr[f_a G(E+w) f_b G(E)] - Tr[f_a G^dagger(E) f_b G^dagger(E-w)]}
-    plus the mixed term of :func:`window_integrand`.  With
-    int n_0 F = -i pi S[F] for F analytic in the UHP and
-    Tr[f_a G^dagger(E) f_b G^dagger(E-w)] = conj Tr[f_a G(E-w) f_b G(E)]
-    (trace lemma), this is (1/2) S[F_1] + (1/2) conj S[F_2] with
-    F_1 = Tr[f_a G(z+w) f_b G(z)], F_2 = Tr[f_a G(z-w) f_b G(z)]; i.e.
-    Re = Re S[F_+]/2, Im = Im S[F_-]/2 with F_+- = F_1 +- F_2, which keeps
-    the O(w) imaginary part free of cancellation.  At w = 0 the pair is
+    plus (i/2pi) int [n_0(E+w) - n_0(E)] Tr[f_a G(E+w) f_b G^dagger(E)] (the
+    mixed products, shifted E -> E + w in one of them).  With
+    int n_0(E - mu) F(E) dE = -i pi S_mu[F] for F analytic in the UHP and
+    Tr[f_a G^dagger(E) f_b G^dagger(E-w)] = conj F_2(E),
+    F_2(z) = Tr[f_a G(z-w) f_b G(z)] (trace lemma), the analytic terms are
+    (1/2) S_mu[F_1] + (1/2) conj S_mu[F_2] with F_1(z) = Tr[f_a G(z+w) f_b G(z)]
+    = F_2^T(z + w), i.e. S_mu[F_1] = S_(mu+w)[F_2^T]
+    = X^T + (i/pi) int [n_0(E) - n_0(E+w)] F_1(E) dE (the Fermi function
+    moved back from mu + w to mu), X = S_mu[F_2].  The last integral joins
+    the mixed term: G^dagger - G = iA, so
+
+    Pi_eq = (X^T + conj X)/2 + (1/2pi) int [n_0(E) - n_0(E+w)] Tr[f_a G(E+w) f_b A(E)] dE,
+
+    one analytic function (G at z and z - w per pole) and a window term on
+    [mu_0 - w, mu_0] in G(E), G(E + w) (:func:`window_integrand`).  Its
+    imaginary part Im(X^T - X)/2 is O(w) (X^T = X at w = 0 by cyclicity;
+    exactly, for all w, with time-reversal symmetry).  At w = 0 the pair is
     K_pole = Re S[Tr f_a G f_b G] and Im S[Tr f_a G' f_b G] (formulas.md
     §4.1 forms, L_pole = hbar times the latter).
 
@@ -371,35 +385,35 @@ def _fermi_sea(blocks, ops, w, mu0, temperature, rtol, scale):
     def density(z, g0):
         return (g0 - eye / (z - mu0 + 1j * scale)[:, None, None]).reshape(z.size, -1)
 
+    fm = float(np.abs(ops.dense).sum(axis=(1, 2)).max())  # |Tr[f_a X]| <= sum|f_a| max|X|
     if w > 0:
         def func(z):
             n = z.size
-            g = blocks.green(np.concatenate([z, z + w, z - w]))  # one call: G at z, z + w, z - w
-            g0, gp, gm = g[:n], g[n:2 * n], g[2 * n:]
-            return np.concatenate([density(z, g0), ops.traces(gp + gm, g0).reshape(n, -1),
-                                   ops.traces(gp - gm, g0).reshape(n, -1)], axis=1)
-        what = "equilibrium force kernel (pole sum)"
+            g = blocks.green(np.concatenate([z, z - w]))  # one call: G at z and z - w
+            g0, gm = g[:n], g[n:]
+            return np.concatenate([density(z, g0), ops.traces(gm, g0).reshape(n, -1)], axis=1)
+
+        rho, xs = fermi_sea_sum(func, mu0, temperature, rtol=rtol, atol=1e-14, energy_scale=scale + w,
+                                what="equilibrium force kernel (pole sum)", parts=[s * s, m * m])
+        x = xs.value.reshape(m, m)
+        k = 0.5 * (x.T + x).real
+        l_ = HBAR * 0.5 * (x.T - x).imag / w
+        errors = {"mean_force": fm * rho.error, "K": xs.error, "L": HBAR * xs.error / w}
     else:
         def func(z):
             g0, dg = blocks.green_derivative(z)
             n = z.size
             return np.concatenate([density(z, g0), ops.traces(g0, g0).reshape(n, -1),
                                    ops.traces(dg, g0).reshape(n, -1)], axis=1)
-        what = "equilibrium force constants (pole sum)"
 
-    rho, plus, minus = fermi_sea_sum(func, mu0, temperature, rtol=rtol, atol=1e-14, energy_scale=scale + w,
-                                     what=what, parts=[s * s, m * m, m * m])
-    rho_eq = 0.5 * eye + _hermitian_part(rho.value.reshape(s, s))
-    f_eq = ops.expectation(rho_eq).real
-    fm = float(np.abs(ops.dense).sum(axis=(1, 2)).max())  # |Tr[f_a X]| <= sum|f_a| max|X|
-    if w > 0:
-        k = 0.5 * plus.value.reshape(m, m).real
-        l_ = HBAR * 0.5 * minus.value.reshape(m, m).imag / w
-        errors = {"mean_force": fm * rho.error, "K": 0.5 * plus.error, "L": HBAR * 0.5 * minus.error / w}
-    else:
+        rho, plus, minus = fermi_sea_sum(func, mu0, temperature, rtol=rtol, atol=1e-14, energy_scale=scale,
+                                         what="equilibrium force constants (pole sum)",
+                                         parts=[s * s, m * m, m * m])
         k = plus.value.reshape(m, m).real
         l_ = HBAR * minus.value.reshape(m, m).imag
         errors = {"mean_force": fm * rho.error, "K": plus.error, "L": HBAR * minus.error}
+    rho_eq = 0.5 * eye + _hermitian_part(rho.value.reshape(s, s))
+    f_eq = ops.expectation(rho_eq).real
     return f_eq, k, l_, errors, rho.evaluations
 
 
@@ -518,9 +532,10 @@ def window_integrand(blocks, chemical_potentials, temperature, frequency):
             got["density"] = ops.expectation(aw) / (2 * math.pi)
         if w > 0:
             gp = blocks.green(e + w)
-            # mixed equilibrium term (i/2pi) [n0(E+w) - n0(E)] Tr[f_a G(E+w) f_b G^dagger(E)]
-            got["mixed"] = (1j / (2 * math.pi)) * (fermi(e + w, mu0, temperature) - n0)[:, None, None] \
-                * ops.traces(gp, _hermitian_conj(g0))
+            # equilibrium window term (1/2pi) [n0(E) - n0(E+w)] Tr[f_a G(E+w) f_b A(E)],
+            # A = i(G - G^dagger) (see _fermi_sea)
+            got["mixed"] = (1.0 / (2 * math.pi)) * (n0 - fermi(e + w, mu0, temperature))[:, None, None] \
+                * ops.traces(gp, 1j * (g0 - _hermitian_conj(g0)))
             if biased:
                 gm = blocks.green(e - w)
                 got["pi_bias"] = (ops.traces(gp, aw) + np.conj(ops.traces(gm, aw))) / (2 * math.pi)

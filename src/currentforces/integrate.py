@@ -410,6 +410,10 @@ _TAU_HIGH = 3.7
 :func:`fermi_sea_sum`): beyond them the mapped integrand is below ~1e-17 of
 its scale (double-exponential decay at both ends)."""
 
+_LOWEST_SCALE = 1e-8
+"""The line integral of :func:`fermi_sea_sum` spaces its nodes evenly in
+ln y down to s_min = 1e-8 W above the real axis (W the energy scale)."""
+
 _FINEST_STEP = 1.0 / 32
 """Smallest trapezoidal step before :func:`fermi_sea_sum` gives up."""
 
@@ -528,9 +532,11 @@ def fermi_sea_sum(func, mu, temperature, rtol=1e-9, atol=1e-13, energy_scale=1.0
       385 (2014)).  Halving h reuses every earlier node (nested pole sets);
       with differences d_k between successive steps the error of the last
       is estimated as 10 d_k^3/d_(k-1)^2 (the error squares when h halves),
-      never more than d_k.  s_min = W min(1e-8, rtol/100) bounds the cost at
-      T -> 0 by that at T = 0: features of F below s_min contribute at most
-      ~ s_min |F| to S.
+      never more than d_k.  s_min = 1e-8 W bounds the cost at T -> 0 by
+      that at T = 0; a feature of F closer than s_min to the real axis (a
+      resonance within 1e-8 W of mu) lies in the double-exponential end,
+      where it is still integrated, at smaller steps: the nested estimate
+      sees it, and the cost grows instead of the error.
 
     The number of evaluations of F is about N + 20 + 4 (Lambda + 7.5) at
     the usual step h = 1/4: a few tens at room temperature, ~100 at T = 0,
@@ -598,7 +604,7 @@ def fermi_sea_sum(func, mu, temperature, rtol=1e-9, atol=1e-13, energy_scale=1.0
         fixed = fixed + corrections[-1]
         fixed_err = np.abs(corrections[-1] - corrections[0])
 
-    s_min = energy_scale * min(1e-8, 1e-2 * rtol)
+    s_min = energy_scale * _LOWEST_SCALE
     s = max(y0, s_min)
     lam = max(math.log(energy_scale / s), 0.0) + 1.0
     tau_high = lam + _TAU_HIGH

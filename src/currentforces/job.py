@@ -228,7 +228,7 @@ def run_job(cfg, path=None, progress=False, overwrite=False, log=print):
     todo = [b for b in biases if b not in records]
     sea = _LazyFermiSea(preset, ef, cfg)
     for b in _progress(todo, progress, "coefficients", total=len(todo)):
-        records[b] = coefficients_at(preset, ef, cfg, b, fermi_sea=sea())
+        records[b] = coefficients_at(preset, ef, cfg, b, sea())
         write_dataset(_dataset(preset, ef, cfg, records, biases, "partial"), path)
 
     extra = {}
@@ -276,7 +276,7 @@ def _modes(dyn, preset, ef, cfg, biases, cache, progress, log, sea=None):
     if cfg["modes"]["runaway"]:
         def coefficients(v):
             if v not in cache:
-                c = coefficients_at(preset, ef, cfg, v, fermi_sea=sea() if sea is not None else None)
+                c = coefficients_at(preset, ef, cfg, v, sea() if sea is not None else None)
                 cache[v] = (c["K_current"], c["L"])
             return cache[v]
 
