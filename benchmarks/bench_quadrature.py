@@ -13,7 +13,8 @@ frequency, ``frequency=0.01`` eV) it calls the public
   time of one G(E) at one energy (``green_submatrix`` on the force support at
   E_F, best of several calls);
 * ``err``: the true error, max over F0, K and L of max|X - X_ref| / max|X_ref|
-  (each quantity relative to its own scale), with the worst one named.
+  (each quantity relative to its own scale), with the worst one named;
+  ``warn``: warnings the call emitted (e.g. IntegrationWarning).
 
 Cases:
 
@@ -33,7 +34,8 @@ References (``--make-reference FILE``): case iii by brute-force real-axis
 integrals of the single-level closed-form integrands (``scipy.integrate.
 quad_vec`` with breakpoints that resolve the Lorentzian, the Fermi steps and
 the shifted poles of G(E +- hbar omega)); the other cases by the library
-itself at ``rtol = 1e-11`` (state which version made the file).
+itself at a tight tolerance (``--reference-rtol``; the file records it and
+the library version per entry, and a second run adds to the same file).
 
 Usage::
 
@@ -100,7 +102,7 @@ def build(case):
         from currentforces.models.chain import chain_force_operators, chain_junction
 
         j = chain_junction(5, 1.0)
-        h = np.array(j.hamiltonian, dtype=float)
+        h = np.array(j.hamiltonian).real
         h[2, 2] = 3.0
         j = Junction(h, j.leads)
         return j, chain_force_operators(5, 1.0), 3.5, "chain+impurity, bound state 3.6055"
@@ -297,16 +299,24 @@ def make_reference(path, cases, temps, kinds, rtol):
         for kind in kinds:
             for t in temps:
                 t0 = time.perf_counter()
-                if case == "iii":
-                    refs[key(case, kind, t)] = single_level_reference(t, KINDS[kind])
-                else:
-                    v, *_ = run_one(junction, forces, ef, t, KINDS[kind], rtol)
-                    refs[key(case, kind, t)] = v
+                try:
+                    if case == "iii":
+                        refs[key(case, kind, t)] = single_level_reference(t, KINDS[kind])
+                    else:
+                        v, *_ = run_one(junction, forces, ef, t, KINDS[kind], rtol)
+                        refs[key(case, kind, t)] = v
+                except Exception as exc:  # no reference: the row prints nan
+                    print(f"reference {key(case, kind, t)} failed: {type(exc).__name__}: {str(exc)[:80]}")
+                    continue
                 print(f"reference {key(case, kind, t)}: {time.perf_counter() - t0:.1f} s", flush=True)
     import currentforces
 
-    out = {"meta": {"rtol": rtol, "version": getattr(currentforces, "__version__", "?")}, "values": refs}
-    pathlib.Path(path).write_text(json.dumps(out))
+    path = pathlib.Path(path)
+    out = json.loads(path.read_text()) if path.exists() else {"meta": {}, "values": {}}
+    out["values"].update(refs)   # several runs (cases at their own rtol) can fill one file
+    for k in refs:
+        out["meta"][k] = {"rtol": rtol, "version": getattr(currentforces, "__version__", "?")}
+    path.write_text(json.dumps(out))
 
 
 def main(argv=None):
@@ -318,7 +328,7 @@ def main(argv=None):
     p.add_argument("--reference", help="JSON file of reference values (from --make-reference)")
     p.add_argument("--save", help="write the computed values and counts to this JSON file")
     p.add_argument("--make-reference", metavar="FILE", help="compute references and exit")
-    p.add_argument("--reference-rtol", type=float, default=1e-11)
+    p.add_argument("--reference-rtol", type=float, default=1e-9)
     p.add_argument("--compare", metavar="FILE", help="print the table of a --save file against --reference")
     args = p.parse_args(argv)
     if args.make_reference:
