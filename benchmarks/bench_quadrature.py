@@ -13,7 +13,9 @@ frequency, ``frequency=0.01`` eV) it calls the public
   time of one G(E) at one energy (``green_submatrix`` on the force support at
   E_F, best of several calls);
 * ``err``: the true error, max over F0, K and L of max|X - X_ref| / max|X_ref|
-  (each quantity relative to its own scale), with the worst one named;
+  (each quantity relative to its own scale; where a quantity vanishes by
+  symmetry, relative to 1 % of its natural size, see ``natural_scales``),
+  with the worst one named;
   ``warn``: warnings the call emitted (e.g. IntegrationWarning).
 
 Cases:
@@ -280,13 +282,26 @@ def run_one(junction, forces, ef, temperature, frequency, rtol):
     return values, c.energies, wall, len(caught)
 
 
-def true_error(values, ref):
+def natural_scales(junction, forces):
+    """Sizes a quantity has when no symmetry makes it vanish: F0 ~ |f| (|f| =
+    max_a sum_ij |f_a,ij|, rho elements ~ 1), K ~ |f|^2/W, L ~ hbar |f|^2/W^2
+    (W = junction.energy_scale)."""
+    f1 = max(float(abs(f).sum()) if hasattr(f, "tocsr") else float(np.abs(f).sum()) for f in forces)
+    w = float(junction.energy_scale)
+    return {"mean_force": f1, "K": f1**2 / w, "L": HBAR * f1**2 / w**2}
+
+
+def true_error(values, ref, natural):
+    """max over F0, K, L of max|X - X_ref| / max(max|X_ref|, natural_X / 100): each
+    quantity relative to its own scale, or to 1 % of its natural scale where
+    it vanishes by symmetry (no friction outside the band, F0 = 0 of a
+    symmetric chain)."""
     worst, name = 0.0, "-"
     for q in ("mean_force", "K", "L"):
         x = np.asarray(values[q])
         y = np.asarray(ref[q])
-        scale = float(np.max(np.abs(y)))
-        e = float(np.max(np.abs(x - y))) / scale if scale > 0 else float(np.max(np.abs(x)))
+        scale = max(float(np.max(np.abs(y))), 0.01 * natural[q])
+        e = float(np.max(np.abs(x - y))) / scale
         if e >= worst:
             worst, name = e, q
     return worst, name
@@ -342,15 +357,20 @@ def main(argv=None):
     print("-" * len(header))
     if args.compare:
         saved = json.loads(pathlib.Path(args.compare).read_text())
+        natural = {}
         for k, r in saved.items():
             case, kind, t = k.split("/")
-            err = true_error(r["values"], refs[k]) if k in refs else (math.nan, "-")
+            if case not in natural:
+                junction, forces, *_ = build(case)
+                natural[case] = natural_scales(junction, forces)
+            err = true_error(r["values"], refs[k], natural[case]) if k in refs else (math.nan, "-")
             print(f"{r['desc']:<38} {kind:<9} {float(t):>6g} {r['nE']:>7d} {r['wall']:>8.2f} "
                   f"{r['wall'] / r['tG']:>8.0f} {err[0]:>9.1e} {err[1]:<10} {r['warnings']:>4d}")
         return
     out = {}
     for case in args.cases:
         junction, forces, ef, desc = build(case)
+        natural = natural_scales(junction, forces)
         t_g = time_one_green(junction, forces, ef)
         for kind in args.kinds:
             for t in args.temperatures:
@@ -361,7 +381,7 @@ def main(argv=None):
                     print(f"{desc:<38} {kind:<9} {t:>6g} failed: {type(exc).__name__}: {str(exc)[:80]}",
                           flush=True)
                     continue
-                err = true_error(values, refs[k]) if k in refs else (math.nan, "-")
+                err = true_error(values, refs[k], natural) if k in refs else (math.nan, "-")
                 print(f"{desc:<38} {kind:<9} {t:>6g} {n_e:>7d} {wall:>8.2f} {wall / t_g:>8.0f} "
                       f"{err[0]:>9.1e} {err[1]:<10} {nwarn:>4d}", flush=True)
                 out[k] = {"values": values, "nE": n_e, "wall": wall, "tG": t_g, "desc": desc,
