@@ -379,3 +379,35 @@ def test_job_computes_the_fermi_sea_once(tmp_path, monkeypatch):
                            "modes": {"n_scan": 3, "tolerance": 0.1}, "dynamics": {"enabled": False}})
     run_job(cfg, tmp_path / "out.nc", log=None)
     assert len(calls) == 1
+
+
+# ----------------------------------------------------------------------------
+# the dense rows and columns behind dG/dE on the force support
+# ----------------------------------------------------------------------------
+@pytest.mark.parametrize("symmetric", [True, False])
+def test_rows_and_columns_equal_the_inverse(symmetric):
+    # G[S, :] and G[:, S] from one factorisation (or from G^T = G when
+    # E - h - Sigma is complex symmetric) against the explicit inverse; a
+    # complex Hermitian h (a magnetic flux) breaks the symmetry.
+    junction, _ = wide_band_device(12)
+    h = np.array(junction.hamiltonian, dtype=complex)
+    if not symmetric:
+        h[3, 4] *= np.exp(0.3j)
+        h[4, 3] = np.conj(h[3, 4])
+    j = Junction(h, junction.leads)
+    z = np.array([0.2 + 1e-3j, -1.1 + 0.4j, 0.7 + 2.0j])
+    s = [2, 5, 6]
+    full = np.linalg.inv(j._inverse_matrix(z))
+    rows, cols = j.green_rows_and_columns(z, s)
+    assert np.allclose(rows, full[:, s, :], atol=1e-13, rtol=0)
+    assert np.allclose(cols, full[:, :, s], atol=1e-13, rtol=0)
+    # green_submatrix with fewer rows than columns solves the transposed system
+    assert np.allclose(j.green_submatrix(z, s, np.arange(12)), full[:, s, :], atol=1e-13, rtol=0)
+    assert np.allclose(j.green_submatrix(z, s, [1, 2, 3, 4, 9]), full[:, s][:, :, [1, 2, 3, 4, 9]], atol=1e-13,
+                       rtol=0)
+    gss, dg = j.green_derivative_submatrix(z, s)
+    # wide-band leads: dG/dE = -G^2
+    assert np.allclose(dg, -(full @ full)[:, s][:, :, s], atol=1e-12, rtol=0)
+    rgf = Junction(h, junction.leads, solver="rgf")
+    with pytest.raises(InputError, match="dense backend"):
+        rgf.green_rows_and_columns(z, s)

@@ -155,9 +155,10 @@ class SpectralBlocks:
         and with ``spectral=True`` also the list A_l[S, S].
 
         The sum over all intermediate orbitals needs the full rows G[S, :]
-        and columns G[:, S]; with the dense backend they come from one call
-        for the whole G, with a sparse one (``junction.solver``) from
-        ``junction.green_derivative_submatrix``.
+        and columns G[:, S]; with the dense backend they come from one LU
+        factorisation per energy (``junction.green_rows_and_columns``, never
+        the whole G), with a sparse
+        one (``junction.solver``) from ``junction.green_derivative_submatrix``.
         """
         j = self.junction
         if getattr(j, "solver", None) is not None:
@@ -168,10 +169,7 @@ class SpectralBlocks:
                 g = j.green_submatrix(energy, self.s, self.cols)
                 return gss, dg, self._spectral_from(g, self._pos_l, energy)
             return gss, dg
-        everything = np.arange(j.size)
-        full = j.green_submatrix(energy, everything, everything)
-        rows = full[:, self.s, :]       # G[S, :]
-        cols = full[:, :, self.s]       # G[:, S]
+        rows, cols = j.green_rows_and_columns(energy, self.s)   # G[S, :], G[:, S]
         dg = -(rows @ cols)
         for lead, sup in zip(j.leads, self.lead_supports):
             dsig = np.asarray(lead.self_energy_derivative(energy))[:, sup[:, None], sup[None, :]]

@@ -293,8 +293,9 @@ class Junction:
         The one access point through which the force coefficients read the
         Green's function: they need only the orbitals the force operators
         touch and the lead supports.  The dense backend solves
-        (E - h - Sigma) X = 1[:, cols]; a block-tridiagonal backend can
-        compute the same block at a cost linear in the device length.
+        (E - h - Sigma) X = 1[:, cols], or (E - h - Sigma)^T X = 1[:, rows]
+        when there are fewer rows; a block-tridiagonal backend can compute
+        the same block at a cost linear in the device length.
 
         Parameters
         ----------
@@ -320,11 +321,79 @@ class Junction:
         for i in range(0, flat.size, step):
             z = flat[i:i + step]
             m = self._inverse_matrix(z)
-            if cols.size == self.size and np.array_equal(cols, np.arange(self.size)):
-                out[i:i + step] = np.linalg.inv(m)[:, rows, :]
+            if min(rows.size, cols.size) == self.size:
+                out[i:i + step] = np.linalg.inv(m)[:, rows[:, None], cols[None, :]]
+            elif rows.size < cols.size:
+                # fewer rows: G[rows, :] = ((M^T)^-1 [:, rows])^T, one solve with |rows| right-hand sides
+                left = eye[:, rows]
+                x = np.linalg.solve(np.swapaxes(m, -1, -2), np.broadcast_to(left, (z.size,) + left.shape))
+                out[i:i + step] = np.swapaxes(x, -1, -2)[:, :, cols]
             else:
                 out[i:i + step] = np.linalg.solve(m, np.broadcast_to(rhs, (z.size,) + rhs.shape))[:, rows, :]
         return out.reshape(e.shape + (rows.size, cols.size))
+
+    @_counted
+    def green_rows_and_columns(self, energy, orbitals):
+        r"""Full rows G[S, :] and columns G[:, S] through a set S of orbitals (1/eV).
+
+        What dG/dE on S needs (the sum over every intermediate orbital).  The
+        dense backend factorises E - h - Sigma once per energy and solves
+        with the |S| unit vectors for the columns and, transposed, for the
+        rows; when E - h - Sigma is complex symmetric (real h, reciprocal
+        leads) the rows are the transposed columns.  About the cost of one
+        G[:, S], never the whole inverse.  Only
+        for the dense backend (a block-tridiagonal one gives dG/dE on S
+        directly, :meth:`green_derivative_submatrix`).
+
+        Parameters
+        ----------
+        energy : array_like
+            Energies in eV (real: E + i0; complex: upper half plane).
+        orbitals : array_like of int
+            Device orbitals S.
+
+        Returns
+        -------
+        (ndarray, ndarray)
+            energy.shape + (|S|, N) and energy.shape + (N, |S|).
+        """
+        from scipy.linalg import lu_factor, lu_solve
+
+        if self.solver is not None:
+            raise InputError("green_rows_and_columns is for the dense backend; use green_derivative_submatrix")
+        e = self._energies(energy)
+        s = np.asarray(orbitals, dtype=int).reshape(-1)
+        flat = e.reshape(-1)
+        rows = np.empty((flat.size, s.size, self.size), dtype=complex)
+        cols = np.empty((flat.size, self.size, s.size), dtype=complex)
+        unit = np.eye(self.size)[:, s]
+        step = self._chunk()
+        h_symmetric = getattr(self, "_h_symmetric", None)
+        if h_symmetric is None:
+            h_symmetric = self._h_symmetric = bool(np.array_equal(self.hamiltonian, self.hamiltonian.T))
+        for i in range(0, flat.size, step):
+            m = self._inverse_matrix(flat[i:i + step])
+            if h_symmetric and self._sigma_symmetric(m):
+                # complex-symmetric E - h - Sigma (real h, reciprocal leads): G^T = G
+                c = np.linalg.solve(m, np.broadcast_to(unit, (m.shape[0],) + unit.shape))
+                cols[i:i + m.shape[0]] = c
+                rows[i:i + m.shape[0]] = np.swapaxes(c, -1, -2)
+                continue
+            for k in range(m.shape[0]):
+                lu = lu_factor(m[k], check_finite=False)
+                cols[i + k] = lu_solve(lu, unit, check_finite=False)
+                rows[i + k] = lu_solve(lu, unit, trans=1, check_finite=False).T
+        return rows.reshape(e.shape + rows.shape[1:]), cols.reshape(e.shape + cols.shape[1:])
+
+    def _sigma_symmetric(self, m):
+        """Whether E - h - Sigma (batch m, h symmetric) is symmetric: checked on
+        the lead supports, where Sigma lives, to 1e-14 of its largest entry."""
+        for lead in self.leads:
+            sup = getattr(lead, "support", None)
+            block = m if sup is None else m[:, sup[:, None], sup[None, :]]
+            if block.size and np.max(np.abs(block - np.swapaxes(block, -1, -2))) > 1e-14 * np.max(np.abs(block)):
+                return False
+        return True
 
     @_counted
     def green_derivative_submatrix(self, energy, orbitals):
@@ -352,8 +421,7 @@ class Junction:
             return self.solver.green_derivative_submatrix(e, orbitals)
         s = np.asarray(orbitals, dtype=int).reshape(-1)
         everything = np.arange(self.size)
-        rows = self.green_submatrix(e, s, everything)      # G[S, :]
-        cols = self.green_submatrix(e, everything, s)      # G[:, S]
+        rows, cols = self.green_rows_and_columns(e, s)     # G[S, :], G[:, S]
         dg = -(rows @ cols)
         for lead in self.leads:
             sup = np.asarray(getattr(lead, "support", everything), dtype=int)
