@@ -95,3 +95,50 @@ def test_fermi_sea_integral_of_analytic_function():
     c = 0.2 - 0.05j
     r = matsubara_sum(lambda z: 1.0 / (z - c) ** 2, 0.0, 0.0)
     assert abs(-1j * math.pi * r.value - 1.0 / c) < 1e-9
+
+
+@pytest.mark.parametrize("center", [0.0123, 1.0, 3.6])
+@pytest.mark.parametrize("width", [1e-6, 1e-10])
+def test_graded_breakpoints_resolve_a_narrow_peak(center, width):
+    # integral of the unit Lorentzian (w/pi)/((x-c)^2 + w^2) over [c - 1, c + 1.3]
+    # = (atan(1.3/w) + atan(1/w))/pi.
+    from currentforces.integrate import graded_breakpoints
+
+    lor = lambda x: width / math.pi / ((x - center) ** 2 + width**2)
+    a, b = center - 1.0, center + 1.3
+    exact = (math.atan(1.3 / width) + math.atan(1.0 / width)) / math.pi
+    pts = [a, b, *graded_breakpoints(a, b, [center], [width])]
+    r = integrate_adaptive(lor, pts, rtol=1e-10, atol=0)
+    # the nodes of panels a few ulps wide are rounded (eps |x| ~ 1e-16 against
+    # w = 1e-10 at x = 3.6): the weights of the rounded nodes keep it exact
+    assert abs(r.value - exact) <= r.error <= 1e-10 * exact
+
+
+def test_groups_have_their_own_tolerance():
+    # two quantities of very different size in one integral: with one shared
+    # scale the small one would be judged against the large one
+    # (exact: int_0^1 1e6 dx = 1e6; int_0^1 1e-6 exp(30 x) dx = 1e-6 (e^30 - 1)/30 / e^30)
+    f = lambda x: np.stack([np.full(x.shape, 1e6), 1e-6 * np.exp(30 * (x - 1))], axis=1)
+    small = 1e-6 * (1 - math.exp(-30)) / 30
+    shared = integrate_adaptive(f, [0.0, 1.0], rtol=1e-10, atol=0)
+    per = integrate_adaptive(f, [0.0, 1.0], rtol=1e-10, atol=0, groups=[1, 1])
+    assert abs(per.value[1] - small) <= per.errors[1] <= 1e-10 * small
+    assert per.errors[0] <= 1e-10 * 1e6
+    assert shared.errors.shape == (1,) and shared.error > 1e-10 * small
+
+
+def test_error_estimates_bound_true_errors_of_narrow_peaks():
+    # 200 random Lorentzians (widths 1e-11 ... 1e-5 eV, centres 0.01 ... 5 eV):
+    # the estimate is never below the true error
+    from currentforces.integrate import graded_breakpoints
+
+    rng = np.random.default_rng(1)
+    for _ in range(200):
+        c = 10 ** rng.uniform(-2, 0.7) * rng.choice([-1, 1])
+        w = 10 ** rng.uniform(-11, -5)
+        a, b = c - 1 - rng.uniform(), c + 1 + rng.uniform()
+        lor = lambda x: w / math.pi / ((x - c) ** 2 + w * w)
+        r = integrate_adaptive(lor, [a, b, *graded_breakpoints(a, b, [c], [w])], rtol=1e-12, atol=0,
+                               on_fail="warn")
+        exact = (math.atan((b - c) / w) + math.atan((c - a) / w)) / math.pi
+        assert abs(r.value - exact) <= r.error
