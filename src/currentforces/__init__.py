@@ -13,7 +13,7 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
-from .errors import InputError, IntegrationError, IntegrationWarning
+from .errors import BoundStateError, InputError, IntegrationError, IntegrationWarning
 from .forces import ForceCoefficients, electron_hole_spectrum, force_coefficients
 from .junction import Junction
 from .leads import ChainLead, Lead, WideBandLead
@@ -50,6 +50,7 @@ __all__ = [
     "ChainLead",
     "WideBandLead",
     "InputError",
+    "BoundStateError",
     "IntegrationError",
     "IntegrationWarning",
 ]

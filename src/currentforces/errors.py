@@ -9,11 +9,17 @@ never a silent wrong number.
 
 from __future__ import annotations
 
-__all__ = ["InputError", "IntegrationError", "IntegrationWarning"]
+__all__ = ["InputError", "BoundStateError", "IntegrationError", "IntegrationWarning"]
 
 
 class InputError(ValueError):
     """An argument has the wrong shape, type, symmetry or value."""
+
+
+class BoundStateError(InputError):
+    """A bound state of the device makes the request undefined: it sits
+    exactly on a chemical potential at T = 0 (occupation 0 or 1 undecided),
+    or on the real-axis path of a window integral that cannot take its pole."""
 
 
 class IntegrationError(RuntimeError):

@@ -30,9 +30,11 @@ import numpy as np
 import scipy.sparse as sp
 
 from ._checks import as_dense_matrix, as_operator, check_energies, check_number, check_temperature
-from .errors import InputError
-from .integrate import fermi, integrate_adaptive, matsubara_sum, window_bounds
+from .boundstates import BOUND_STATE_COINCIDENCE, RESOLUTION, find_bound_states
+from .errors import BoundStateError, InputError
+from .integrate import fermi, graded_breakpoints, integrate_adaptive, matsubara_sum, window_bounds
 from .leads import broadening_from_self_energy
+from .resonances import NARROW, device_poles
 from .units import CONDUCTANCE_QUANTUM_SPINLESS, KB
 
 __all__ = ["Junction"]
@@ -40,6 +42,9 @@ __all__ = ["Junction"]
 _CHUNK_BYTES = 256 * 2**20
 """Energies are processed in chunks holding at most this many bytes of
 N x N complex matrices."""
+
+GRADING = 4.0
+"""Growth factor of the panels graded around a narrow resonance."""
 
 
 def _hermitian_part(m):
@@ -132,6 +137,8 @@ class Junction:
         self.energy_scale = max(scales)
         """A typical energy scale (eV) of the spectrum: used to map the
         imaginary-axis tail of Fermi-sea sums."""
+        self._bound_states = None
+        self._poles = {}
 
     # ------------------------------------------------------------------ helpers
     def __repr__(self):
@@ -367,10 +374,76 @@ class Junction:
             return np.array([fermi_level + 0.5 * bias, fermi_level - 0.5 * bias])
         return np.full(self.n_leads, fermi_level)
 
-    def window_breakpoints(self, chemical_potentials, temperature, extra=()):
-        """Breakpoints (eV) for integrals over the occupation window: its
-        bounds, the chemical potentials (with a few k_B T around them) and the
-        lead band edges inside."""
+    def bound_states(self):
+        """The bound states of the device (computed once).
+
+        Returns
+        -------
+        :class:`~currentforces.boundstates.BoundStates`
+            Energies (eV), device amplitudes (residues of G) and whether each
+            state is decoupled from every lead; see
+            :func:`~currentforces.boundstates.find_bound_states` for the
+            method and for the occupation they get under bias.
+        """
+        if self._bound_states is None:
+            self._bound_states = find_bound_states(self)
+        return self._bound_states
+
+    def resonances(self, lo, hi):
+        """Poles eps - i w of G(E) with eps near [lo, hi] (eV), computed once per window.
+
+        Returns
+        -------
+        centers, halfwidths : ndarray
+            See :func:`~currentforces.resonances.device_poles`.
+        """
+        key = (float(lo), float(hi))
+        if key not in self._poles:
+            if len(self._poles) > 64:
+                self._poles.clear()
+            self._poles[key] = device_poles(self, lo, hi)
+        return self._poles[key]
+
+    def check_bound_state_occupation(self, mu, temperature, name="fermi_level"):
+        """Raise :class:`~currentforces.errors.BoundStateError` when a bound
+        state sits exactly on the chemical potential ``mu`` (eV) at T = 0,
+        where its occupation (0 or 1) is undefined."""
+        if temperature > 0:
+            return
+        bs = self.bound_states()
+        tol = BOUND_STATE_COINCIDENCE * max(1.0, self.energy_scale)
+        hit = bs.near(mu, tol)
+        if hit.size:
+            raise BoundStateError(
+                f"{name}: the chemical potential {float(mu)!r} eV coincides with the bound state at "
+                f"E_b = {float(bs.energies[hit[0]])!r} eV at temperature 0, where its occupation (0 or 1) is "
+                "undefined; move the chemical potential off E_b or give a temperature > 0"
+            )
+
+    def window_breakpoints(self, chemical_potentials, temperature, extra=(), shifts=()):
+        """Breakpoints (eV) for integrals over the occupation window.
+
+        Its bounds, the chemical potentials (with a few k_B T around them),
+        the lead band edges inside, and points graded around every narrow
+        resonance of G (:meth:`resonances`, :func:`~currentforces.integrate.graded_breakpoints`),
+        so that a peak of any width down to
+        :data:`~currentforces.boundstates.RESOLUTION` of the energy scale is
+        resolved (narrower levels are bound states, :meth:`bound_states`).
+
+        Parameters
+        ----------
+        chemical_potentials : sequence of float
+            Energies (eV) whose thermal windows make up the interval.
+        temperature : float
+            K.
+        extra : sequence of float
+            Further breakpoints (eV).
+        shifts : sequence of float
+            Energies s (eV) at which the integrand also evaluates G(E + s):
+            every resonance eps is graded at eps - s too (the omega-window
+            terms).
+        """
+        temperature = check_temperature(temperature)
         lo, hi = window_bounds(chemical_potentials, temperature)
         pts = [lo, hi, *chemical_potentials, *extra]
         kt = KB * temperature
@@ -378,11 +451,18 @@ class Junction:
             for mu in chemical_potentials:
                 pts += [mu - 4 * kt, mu + 4 * kt, mu - 12 * kt, mu + 12 * kt]
         pts += [e for e in self.band_edges]
-        pts = np.unique(np.clip(pts, lo, hi))
-        return pts
+        pts = list(np.unique(np.clip(pts, lo, hi)))
+        if hi > lo:
+            shifts = [0.0, *[float(x) for x in shifts]]
+            span = max(abs(x) for x in shifts)
+            centers, widths = self.resonances(lo - span, hi + span)
+            narrow = (widths < NARROW * (hi - lo)) & (widths > 0.5 * RESOLUTION * max(1.0, self.energy_scale))
+            for x in shifts:
+                pts += list(graded_breakpoints(lo, hi, centers[narrow] - x, widths[narrow], GRADING))
+        return np.unique(pts)
 
     def current(self, bias=0.0, temperature=300.0, fermi_level=0.0, spin=2, chemical_potentials=None,
-                lead=0, rtol=1e-8):
+                lead=0, rtol=1e-8, on_fail="raise"):
         r"""Landauer current in ampere.
 
         .. math::
@@ -409,6 +489,16 @@ class Junction:
             Lead whose current is returned.
         rtol : float
             Relative tolerance of the energy integral.
+        on_fail : {"raise", "warn"}
+            When the integral misses ``rtol``: raise
+            :class:`~currentforces.errors.IntegrationError`, or warn with the
+            achieved error.
+
+        Notes
+        -----
+        The window integral has breakpoints graded around every narrow
+        resonance of G (:meth:`window_breakpoints`): a level of width
+        1e-10 eV is integrated to the requested tolerance.
         """
         temperature = check_temperature(temperature)
         if self.n_leads < 2:
@@ -434,34 +524,59 @@ class Junction:
             return out
 
         pts = self.window_breakpoints(mus, temperature)
-        res = integrate_adaptive(integrand, pts, rtol=rtol, atol=1e-14, what="current integral")
+        res = integrate_adaptive(integrand, pts, rtol=rtol, atol=1e-14, what="current integral", on_fail=on_fail)
         return float(spin * CONDUCTANCE_QUANTUM_SPINLESS * res.value)
 
-    def equilibrium_density_matrix(self, fermi_level=0.0, temperature=300.0, rtol=1e-9, orbitals=None):
+    def equilibrium_density_matrix(self, fermi_level=0.0, temperature=300.0, rtol=1e-9, orbitals=None,
+                                   observable=None, on_fail="raise"):
         r"""Per-spin equilibrium density matrix from the Fermi-sea pole sum (formulas.md §4.1).
 
         .. math::
 
-            \rho_{eq} = \tfrac12 + 2k_BT \sum_{n\ge0} \mathrm{ReH}\, G(\mu + i\omega_n),
+            \rho_{eq} = \tfrac12 \Big(1 - \sum_b R_b\Big)
+                + 2k_BT \sum_{n\ge0} \mathrm{ReH}\, G_c(\mu + i\omega_n)
+                + \sum_b n_F(E_b - \mu) R_b ,
             \qquad \omega_n = \pi k_B T(2n+1)
 
         (ReH X = (X + X^dagger)/2; at T = 0 the sum becomes
-        (1/pi) int_0^inf ReH G(mu + iy) dy).  It includes bound states below
-        mu, which the scattering-state integral of seed eq (13) does not.
+        (1/pi) int_0^inf ReH G_c(mu + iy) dy).  G_c = G - sum_b R_b/(z - E_b)
+        is the Green's function without the poles of its bound states
+        (:meth:`bound_states`), whose occupations n_F(E_b - mu) are added
+        exactly: the identity 1/2 + ReH S[1/(z - E_b)] = n_F(E_b - mu) makes
+        this equal to 1/2 + ReH S[G], but free of the sharp structure a
+        bound state near mu puts on the imaginary axis.  It includes the
+        bound states below mu, which the scattering-state integral of seed
+        eq (13) does not.
 
         Parameters
         ----------
         orbitals : array_like of int, optional
             Return only the block rho[orbitals, orbitals], computed from
             G[orbitals, orbitals] alone (what a large device needs).
+        observable : callable, optional
+            A linear map from (n, s, s) Hermitian blocks to (n, k) real
+            arrays, e.g. the expectation values Tr[f_a rho] of a set of
+            operators: then the sum is done on it directly and ``value`` and
+            ``error`` are those of observable(rho), to ``rtol`` of its own
+            size.
+        on_fail : {"raise", "warn"}
+            When the sum misses ``rtol``: raise IntegrationError or warn.
 
         Returns
         -------
         Integral
             ``value`` (N, N) (or the block on ``orbitals``) Hermitian,
             dimensionless (electrons per spin), and ``error``.
+
+        Raises
+        ------
+        BoundStateError
+            At T = 0 with a bound state exactly at ``fermi_level``.
         """
         temperature = check_temperature(temperature)
+        mu = check_number("fermi_level", fermi_level, "eV")
+        self.check_bound_state_occupation(mu, temperature)
+        bs = self.bound_states()
         if orbitals is None:
             size = self.size
 
@@ -473,9 +588,25 @@ class Junction:
 
             def green(z):
                 return self.green_submatrix(z, orbitals, orbitals)
-        res = matsubara_sum(lambda z: _hermitian_part(green(z)), float(fermi_level), temperature,
-                            rtol=rtol, energy_scale=self.energy_scale, what="equilibrium density matrix")
-        res.value = 0.5 * np.eye(size) + _hermitian_part(res.value)
+        if len(bs):
+            plain = green
+
+            def green(z):
+                return plain(z) - bs.pole_part(z, orbitals)
+        project = (lambda x: x) if observable is None else observable
+        res = matsubara_sum(lambda z: project(_hermitian_part(green(z))), mu, temperature,
+                            rtol=rtol, energy_scale=self.energy_scale, what="equilibrium density matrix",
+                            on_fail=on_fail)
+        if len(bs):
+            r = bs.residues(orbitals)
+            occ = fermi(bs.energies, mu, temperature) - 0.5
+            extra = 0.5 * np.eye(size) + np.einsum("b,bij->ij", occ, r)
+        else:
+            extra = 0.5 * np.eye(size)
+        if observable is None:
+            res.value = extra + _hermitian_part(res.value)
+        else:
+            res.value = project(extra[None])[0] + res.value
         return res
 
     def density_matrix(self, bias=0.0, temperature=300.0, fermi_level=0.0, spin=2, chemical_potentials=None,
