@@ -49,13 +49,15 @@ forces f in eV/Angstrom; F0 eV/A, K eV/A^2, L eV*fs/A^2.
 from __future__ import annotations
 
 import math
+import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from ._checks import check_nonnegative, check_number, check_temperature
-from .errors import InputError
-from .integrate import fermi, fermi_derivative, integrate_adaptive, matsubara_sum
+from .errors import BoundStateError, InputError, IntegrationError, IntegrationWarning
+from .integrate import THERMAL_CUTOFF, fermi, fermi_derivative, integrate_adaptive, matsubara_sum
+from . import contour
 from .operators import ForceOperators
 from .units import HBAR, KB
 
@@ -274,55 +276,178 @@ class ForceCoefficients:
 # ----------------------------------------------------------------------------
 # the kernel pieces
 # ----------------------------------------------------------------------------
-def _pole_kernel(blocks, ops, w, mu0, temperature, rtol, scale):
+def _time_reversal_symmetric(junction, ops):
+    """True when h and every f are real and every Sigma_l is symmetric
+    (Sigma^T = Sigma): then the equilibrium L is symmetric (formulas.md §1)."""
+    h = junction.hamiltonian
+    data = h.data if hasattr(h, "data") and not isinstance(h, np.ndarray) else np.asarray(h)
+    if not ops.real or np.any(np.imag(data) != 0):
+        return False
+    z = np.array([0.1 * junction.energy_scale + 0.37j * junction.energy_scale])
+    for lead in junction.leads:
+        sig = np.asarray(lead.self_energy_block(z)) if hasattr(lead, "self_energy_block") \
+            else np.asarray(lead.self_energy(z))
+        if not np.allclose(sig, np.swapaxes(sig, -1, -2), rtol=0, atol=1e-13 * max(1.0, np.abs(sig).max())):
+            return False
+    return True
+
+
+def _pole_sum_pair(func, mu0, temperature, rtol, scale, what):
+    """S[a] and S[b] for ``func(z) -> (a, b)`` (real arrays), each to ``rtol``
+    of its own size, by one Matsubara sum of (a, s b).
+
+    The pole sum's error estimate is one number for all components, so b is
+    scaled by s = |a| / |b| (from a probe on the imaginary axis, then, if b
+    still misses its tolerance, from the sums themselves) to weigh both
+    alike.  Returns (S[a], S[b], error of S[a], error of S[b]).
+    """
+    kt = KB * temperature
+    ys = np.array([max(math.pi * kt, 1e-3 * scale), 0.1 * scale, scale])
+    pa, pb = func(mu0 + 1j * ys)
+    na, nb = float(np.abs(pa).max()), float(np.abs(pb).max())
+    s = na / nb if nb > 0 and na > 0 else 1.0
+    for attempt in range(2):
+        def joint(z, s=s):
+            a, b = func(z)
+            return np.concatenate([a.reshape(a.shape[0], -1), s * b.reshape(b.shape[0], -1)], axis=1)
+
+        res = matsubara_sum(joint, mu0, temperature, rtol=rtol, atol=1e-14, energy_scale=scale, what=what,
+                            on_fail="warn")
+        size = pa[0].size
+        va = res.value[:size].reshape(pa.shape[1:])
+        vb = res.value[size:].reshape(pb.shape[1:]) / s
+        ea, eb = res.error, res.error / s
+        big_a, big_b = float(np.abs(va).max()), float(np.abs(vb).max())
+        if eb <= max(1e-14 / s, rtol * big_b) or attempt == 1 or big_b == 0:
+            return va, vb, ea, eb
+        s = big_a / big_b if big_a > 0 else 1.0
+
+
+def _pole_kernel(blocks, ops, w, mu0, temperature, rtol, scale, berry=True, bound=None):
     r"""Analytic (upper-half-plane) part of Pi_eq(w) by the Matsubara sum.
 
     Derivation: in Pi_eq, A = i(G - G^dagger) gives
     (i/2pi) int n_0 {Tr[f_a G(E+w) f_b G(E)] - Tr[f_a G^dagger(E) f_b G^dagger(E-w)]}
-    plus the mixed term of :func:`_mixed_window_integrand`.  With
+    plus the mixed term of :func:`window_integrand`.  With
     int n_0 F = -i pi S[F] for F analytic in the UHP and
     Tr[f_a G^dagger(E) f_b G^dagger(E-w)] = conj Tr[f_a G(E-w) f_b G(E)]
     (trace lemma), this is (1/2) S[F_1] + (1/2) conj S[F_2] with
     F_1 = Tr[f_a G(z+w) f_b G(z)], F_2 = Tr[f_a G(z-w) f_b G(z)]; i.e.
     Re = Re S[F_+]/2, Im = Im S[F_-]/2 with F_+- = F_1 +- F_2, which keeps
-    the O(w) imaginary part free of cancellation.
+    the O(w) imaginary part free of cancellation.  S has real weights, so
+    Re S[F] = S[Re F]: only the parts used are summed.
 
-    Returns (Pi_pole, error) with Pi_pole complex (M, M) for w > 0, and for
-    w = 0 the pair (K_pole, Im S[Tr f_a G' f_b G]) stacked on a leading axis.
+    At w = 0 the force constants are Re S[Tr f_a G f_b G]; the symmetric part
+    of L comes from the Fermi surface (:func:`window_integrand`), and only
+    the antisymmetric (Berry) part of hbar Im S[Tr f_a G' f_b G] is summed,
+    when ``berry`` (without time-reversal symmetry; zero with it).  At T = 0
+    the double pole R f R / (z - E_b)^2 of every bound state (``bound``:
+    energies and residues on the force support) is summed exactly,
+    S[1/(z - E_b)^2] = -i / (pi (mu - E_b)), not on the imaginary axis, where
+    a bound state just off mu puts a peak of height 1/(mu - E_b)^2.
+
+    Returns
+    -------
+    w > 0: (Pi_pole complex (M, M), error of its real part, error of its
+    imaginary part); w = 0: (K_pole, Im S[Tr f_a G' f_b G] antisymmetrised or
+    zeros, error of K_pole, error of the Berry part).
     """
+    m = ops.n_modes
     if w > 0:
         def func(z):
             g0 = blocks.green(z)
             gp = blocks.green(z + w)
             gm = blocks.green(z - w)
-            return np.stack([ops.traces(gp + gm, g0), ops.traces(gp - gm, g0)], axis=1)
+            return ops.traces(gp + gm, g0).real, ops.traces(gp - gm, g0).imag
 
-        res = matsubara_sum(func, mu0, temperature, rtol=rtol, atol=1e-14, energy_scale=scale,
-                            what="equilibrium force kernel (pole sum)")
-        pi = 0.5 * res.value[0].real + 0.5j * res.value[1].imag
-        return pi, res.error
+        sp_, sm_, ep, em = _pole_sum_pair(func, mu0, temperature, rtol, scale,
+                                          "equilibrium force kernel (pole sum)")
+        return 0.5 * sp_ + 0.5j * sm_, 0.5 * ep, 0.5 * em
 
-    def func0(z):
-        g0, dg = blocks.green_derivative(z)
-        return np.stack([ops.traces(g0, g0), ops.traces(dg, g0)], axis=1)
+    poles = []
+    lam = max(1.0, scale)
+    if bound is not None and temperature == 0:
+        energies = list(bound[0])
+        for e, r in zip(*bound):
+            c2 = ops.traces(r[None], r[None])[0]
+            gc = _regular_part(blocks, e, r, [x for x in energies if x != e], scale)
+            c1 = ops.traces(r[None], gc[None])[0] + ops.traces(gc[None], r[None])[0]
+            poles.append((e, c1, c2))
 
-    res = matsubara_sum(func0, mu0, temperature, rtol=rtol, atol=1e-14, energy_scale=scale,
-                        what="equilibrium force constants (pole sum)")
-    return np.stack([res.value[0].real, res.value[1].imag]), res.error
+    def k_part(z, g0):
+        tr = ops.traces(g0, g0)
+        for e, c1, c2 in poles:
+            u = z - e
+            tr = tr - c2[None] / (u ** 2)[:, None, None] - c1[None] * (1.0 / u - 1.0 / (u + 1j * lam))[:, None, None]
+        return tr.real
+
+    if berry:
+        def func0(z):
+            g0, dg = blocks.green_derivative(z)
+            return k_part(z, g0), ops.traces(dg, g0).imag
+
+        # the whole Im S[Tr f G' f G] is summed (its tolerance is set by its
+        # symmetric part, of the size of the friction), then antisymmetrised
+        k, b, ek, eb = _pole_sum_pair(func0, mu0, temperature, rtol, scale,
+                                      "equilibrium force constants (pole sum)")
+        b = antisymmetric_part(b)
+    else:
+        res = matsubara_sum(lambda z: k_part(z, blocks.green(z)), mu0, temperature, rtol=rtol, atol=1e-14,
+                            energy_scale=scale, what="equilibrium force constants (pole sum)", on_fail="warn")
+        k, b, ek, eb = res.value, np.zeros((m, m)), res.error, 0.0
+    for e, c1, c2 in poles:
+        # the subtracted pole terms, summed exactly at T = 0 (a = mu - E_b):
+        # S[1/(z - E_b)^2] = -i/(pi a), S[1/(z - E_b) - 1/(z - E_b + i Lambda)]
+        # = ln((a + i Lambda)/a) / (i pi) on the branch continuous from a + i0
+        a = mu0 - e
+        s2 = -1j / (math.pi * a)
+        s1 = (np.log(complex(a, lam)) - np.log(complex(a, 0.0))) / (1j * math.pi)
+        k = k + (c2 * s2).real + (c1 * s1).real
+    return k, b, ek, eb
+
+
+def _continuum_spectral(blocks, energy, amplitudes, others, scale):
+    """sum_l A_l(E_b) on the force support at a bound state's own energy,
+    where G itself is singular: A_l = G_c Gamma_l G_c^dagger with the regular
+    part G_c of G (a decoupled state has Gamma_l u = 0, so its pole drops out
+    of A_l)."""
+    u = amplitudes
+    gc = _regular_part(blocks, energy, u[blocks.s] @ np.conj(u[blocks.cols]).T, others, scale, cols=blocks.cols)
+    return sum(blocks._spectral_from(gc[None], blocks._pos_l, np.array([energy])))[0]
+
+
+def _regular_part(blocks, energy, residue, others, scale, cols=None):
+    """G_c(E_b) = lim_{z -> E_b} [G(z) - R_b/(z - E_b)] on the force support
+    (rows and columns, or the given columns),
+    by extrapolating G(E_b + i d) - R_b/(i d) to d = 0 from d, d/2, d/4 (error
+    O(d^3)); d is 1e-3 of the distance to the nearest band edge, other bound
+    state or the energy scale."""
+    edges = list(getattr(blocks.junction, "band_edges", ())) + list(others)
+    dist = min([scale] + [abs(energy - x) for x in edges if x != energy])
+    d = max(1e-3 * dist, 1e-9 * max(1.0, scale))
+    ds = np.array([d, 0.5 * d, 0.25 * d])
+    g = blocks.green(energy + 1j * ds) if cols is None else \
+        blocks.junction.green_submatrix(energy + 1j * ds, blocks.s, cols)
+    gc = g - residue[None] / (1j * ds)[:, None, None]
+    return (8 * gc[2] - 6 * gc[1] + gc[0]) / 3
 
 
 def _window_points(junction, mus, temperature, w, mu0):
     """Breakpoints (eV) of the window integrals at frequency w (eV): every
-    chemical potential, mu_0, and both shifted by -w (the mixed term lives on
-    [mu_0 - w, mu_0])."""
+    chemical potential, mu_0, both shifted by -w (the mixed term lives on
+    [mu_0 - w, mu_0]), and the narrow resonances of G graded at their
+    energies and shifted by -+w (G(E +- w) in the omega-window terms)."""
     base = list(mus) + [mu0]
     extra = [m - w for m in base] if w > 0 else []
-    return junction.window_breakpoints(base + extra, temperature)
+    return junction.window_breakpoints(base + extra, temperature, shifts=(w, -w) if w > 0 else ())
 
 
-def window_integrand(blocks, chemical_potentials, temperature, frequency):
+def window_integrand(blocks, chemical_potentials, temperature, frequency, bias_terms=True):
     """The real-axis integrand of :func:`force_coefficients` (one energy batch
     at a time), exposed for benchmarks and for evaluation on a user grid.
+
+    With ``bias_terms=False`` the adiabatic K and L bias-window pieces are
+    left out (computed off the real axis by :mod:`currentforces.contour`).
 
     Returns
     -------
@@ -342,9 +467,12 @@ def window_integrand(blocks, chemical_potentials, temperature, frequency):
     pieces = []  # (name, trailing shape) in the order the integrand stacks them
     if w > 0:
         pieces.append(("mixed", (m, m)))
+    bias_terms = biased and (bias_terms or w > 0)
     if biased:
-        pieces += [("K_bias" if w == 0 else "pi_bias", (m, m)), ("density", (m,))]
-        if w == 0:
+        if bias_terms:
+            pieces.append(("K_bias" if w == 0 else "pi_bias", (m, m)))
+        pieces.append(("density", (m,)))
+        if w == 0 and bias_terms:
             pieces.append(("L_bias", (m, m)))
     if w == 0 and kt > 0:
         pieces.append(("surface", (m, m)))
@@ -352,9 +480,9 @@ def window_integrand(blocks, chemical_potentials, temperature, frequency):
     def integrand(e):
         n0 = fermi(e, mu0, temperature)
         got = {}
-        if biased and w == 0:
+        if bias_terms and w == 0:
             g0, dg, a_l = blocks.green_derivative(e, spectral=True)
-        elif biased or w > 0:
+        elif biased or w > 0 or kt > 0:
             g0, a_l = blocks.green_and_spectral(e)
         else:
             g0 = blocks.green(e)
@@ -372,27 +500,94 @@ def window_integrand(blocks, chemical_potentials, temperature, frequency):
                 got["pi_bias"] = (ops.traces(gp, aw) + np.conj(ops.traces(gm, aw))) / (2 * math.pi)
         else:
             pairs = []
-            if biased:
+            if bias_terms:
                 pairs += [(g0, aw), (dg, aw)]
             if kt > 0:
-                pairs.append((g0, _hermitian_conj(g0)))
+                a_tot = sum(a_l)
+                pairs.append((a_tot, a_tot))
             tr = ops.traces_many(pairs) if pairs else []
-            if biased:
+            if bias_terms:
                 # K window (formulas.md §4.2): (1/pi) Re Tr[f_a G f_b A_l] (n_l - n_0)
                 got["K_bias"] = tr[0].real / math.pi
                 # L window: (hbar/pi) Im Tr[f_a dG/dE f_b A_l] (n_l - n_0)
                 got["L_bias"] = HBAR * tr[1].imag / math.pi
             if kt > 0:
-                # Fermi-surface friction term (hbar/2pi) n0'(E) Re Tr[f_a G f_b G^dagger]
-                got["surface"] = -HBAR / (2 * math.pi) * fermi_derivative(e, mu0, temperature)[:, None, None] \
+                # Fermi-surface friction -(hbar/4pi) (-n0'(E)) Re Tr[f_a A f_b A], A = sum_l A_l
+                # (formulas.md §4.2): electron-hole pairs of the lead continua only,
+                # so a bound state, which has none, gives no friction
+                got["surface"] = -HBAR / (4 * math.pi) * fermi_derivative(e, mu0, temperature)[:, None, None] \
                     * tr[-1].real
         return np.concatenate([got[name].reshape(e.size, -1).astype(complex) for name, _ in pieces], axis=1)
 
     return pieces, integrand
 
 
+def _bound_state_data(junction, ops, mus, mu0, temperature, w):
+    """The junction's bound states that the force operators see, as
+    (energies, residues on the support) per level, after checking that none
+    sits on a real-axis path of the window integrals.
+
+    Window integrands with G (not only A_l) cross the real pole of a bound
+    state: the mixed term of Pi_eq(w) on [mu_0 - w, mu_0], and the bias
+    window where a decoupled state lies inside a lead continuum (A_l != 0
+    there).  Such a pole would need a principal-value treatment, which is
+    not implemented: :class:`BoundStateError` says so.
+    """
+    bs = junction.bound_states()
+    if not len(bs):
+        return None
+    kt = KB * temperature
+    width = THERMAL_CUTOFF * kt + 1e-12 * max(1.0, junction.energy_scale)
+    u = bs.amplitudes[ops.support]
+    seen = np.linalg.norm(u, axis=0) > 1e-12 * max(1.0, float(np.abs(bs.amplitudes).max()))
+    mus = np.asarray(mus, dtype=float)
+    biased = len(mus) > 1 and np.ptp(mus) > 0
+    for e, ok, dec in zip(bs.energies, seen, bs.decoupled):
+        if not ok:
+            continue
+        where = None
+        if w > 0 and abs(e - mu0) < w + width:
+            where = f"the frequency window [mu_0 - hbar w, mu_0 + hbar w] (mu_0 = {mu0!r} eV, hbar w = {w!r} eV)"
+        elif biased:
+            lo, hi = mus.min() - width, mus.max() + width
+            shifts = (0.0,) if w == 0 else (w, -w)
+            for x in shifts:
+                if lo < e - x < hi and _in_continuum(junction, e - x):
+                    where = f"the bias window [{mus.min()!r}, {mus.max()!r}] eV inside a lead's band"
+        if where is not None:
+            raise BoundStateError(
+                f"the bound state at E_b = {e!r} eV ({'decoupled from the leads' if dec else 'in a gap of the leads'}) "
+                f"lies in {where}, where the window integrals would cross its real pole; this case is "
+                "not supported (the adiabatic coefficients at zero bias are)"
+            )
+    levels = []
+    energies = bs.energies[seen]
+    amps = bs.amplitudes[:, seen]
+    i = 0
+    while i < energies.size:
+        j = i + 1
+        while j < energies.size and energies[j] == energies[i]:
+            j += 1
+        uu = amps[ops.support, i:j]
+        levels.append((float(energies[i]), uu @ np.conj(uu.T), bool(np.all(bs.decoupled[seen][i:j])),
+                       amps[:, i:j]))
+        i = j
+    return levels
+
+
+def _in_continuum(junction, energy):
+    """Whether any lead has a non-zero broadening at ``energy`` (eV)."""
+    for lead in junction.leads:
+        sig = np.asarray(lead.self_energy_block(np.array([energy]))) if hasattr(lead, "self_energy_block") \
+            else np.asarray(lead.self_energy(np.array([energy])))
+        gam = 1j * (sig - np.conj(np.swapaxes(sig, -1, -2)))
+        if np.abs(gam).max() > 1e-10 * max(1.0, np.abs(sig).max()):
+            return True
+    return False
+
+
 def force_coefficients(junction, forces, bias=0.0, temperature=300.0, fermi_level=0.0, frequency=0.0,
-                       spin=2, chemical_potentials=None, rtol=1e-8):
+                       spin=2, chemical_potentials=None, rtol=1e-8, on_fail="raise"):
     r"""Mean force and the K, L coefficients of seed eq (14) at any bias,
     temperature and frequency.
 
@@ -415,26 +610,61 @@ def force_coefficients(junction, forces, bias=0.0, temperature=300.0, fermi_leve
     chemical_potentials : sequence of float, optional
         One per lead in eV; replaces ``bias`` and ``fermi_level``.
     rtol : float
-        Relative tolerance of every energy integral.
+        Relative tolerance of every returned quantity, each against its own
+        size (max over its elements).
+    on_fail : {"raise", "warn"}
+        When a quantity's error estimate misses ``rtol``: raise
+        :class:`~currentforces.errors.IntegrationError`, or warn
+        (:class:`~currentforces.errors.IntegrationWarning`) and return it with
+        its estimate in ``error``.
 
     Returns
     -------
     ForceCoefficients
         ``mean_force`` (M,), ``K``, ``L`` (M, M) with their parts
         ``renormalization``, ``nonconservative``, ``friction``, ``berry`` and
-        the current-induced parts ``K_current``, ``L_current``.
+        the current-induced parts ``K_current``, ``L_current``; ``error``
+        holds the estimated absolute error of each.
+
+    Raises
+    ------
+    BoundStateError
+        At T = 0 with a bound state exactly at the reference chemical
+        potential; with a bound state on the real-axis path of a window
+        integral (finite frequency within hbar*omega of it, or a decoupled
+        state in the bias window inside a band).
 
     Notes
     -----
     The zero-bias reference is mu_0 = mean of the chemical potentials (E_F
-    for a symmetric bias).  The Fermi-sea pole sum includes bound states of
-    the device; the scattering-state density matrix of seed eq (13) does not.
-    Where the device has none (check the sum rule), the two agree.
+    for a symmetric bias).  The equilibrium parts (Fermi sea) include the
+    bound states of the device (:meth:`Junction.bound_states`), occupied
+    with n_F(E_b - mu_0) (see :mod:`currentforces.boundstates` for this
+    choice); the scattering-state density matrix of seed eq (13) does not.
+    The adiabatic friction is the Fermi-surface form
+    -(hbar/4pi) int (-dn_0/dE) Re Tr[f_a A f_b A] with A = sum_l A_l plus
+    the bias window: electron-hole pairs of the lead continua, so a bound
+    state outside them contributes nothing.  A bound state inside a
+    continuum (decoupled from the leads) adds the pairs it forms with the
+    continuum, hbar (-dn_0/dE)(E_b) Re Tr[f_a R_b f_b A(E_b)] to -L at
+    T > 0.  K is minus the derivative of the mean force as computed, i.e.
+    with bound-state occupations n_F(E_b(X) - mu_0) that follow the
+    displacement; at T = 0 (E_b != mu_0) this is the same as a frozen
+    occupation.
+
+    Window integrals (bias window, Fermi surface, omega window) have
+    breakpoints graded around every narrow resonance of G
+    (:meth:`Junction.window_breakpoints`), so a level of width 1e-10 eV is
+    integrated to the tolerance.  Each quantity's ``error`` is the sum of
+    the estimates of the integrals it is made of (pole sums, window
+    integrals), each computed for that quantity alone.
     """
     temperature = check_temperature(temperature)
     w = check_nonnegative("frequency", frequency, "eV")
     spin = _check_spin(spin)
     rtol = _check_rtol(rtol)
+    if on_fail not in ("raise", "warn"):
+        raise InputError(f"on_fail must be 'raise' or 'warn', got {on_fail!r}")
     ops = ForceOperators(forces, junction.size)
     mus = junction.chemical_potentials(bias, fermi_level, chemical_potentials)
     mu0 = float(np.mean(mus)) if len(mus) else float(fermi_level)
@@ -442,58 +672,155 @@ def force_coefficients(junction, forces, bias=0.0, temperature=300.0, fermi_leve
     biased = len(mus) > 1 and np.ptp(mus) > 0
     kt = KB * temperature
     scale = junction.energy_scale
-
-    # ---- mean force from the density matrix on the support (seed eq 6, 13)
-    rho_eq = junction.equilibrium_density_matrix(mu0, temperature, rtol=rtol, orbitals=ops.support).value
-    f_eq = ops.expectation(rho_eq).real
-
-    # ---- one adaptive window integral for everything on the real axis
     m = ops.n_modes
-    pieces, integrand = window_integrand(blocks, mus, temperature, w)
 
-    got = {}
-    werr = 0.0
-    if pieces:
-        pts = _window_points(junction, mus, temperature, w, mu0)
-        win = integrate_adaptive(integrand, pts, rtol=rtol, atol=1e-14, what="force-coefficient window integral")
-        werr = win.error
-        offset = 0
-        for name, shape in pieces:
-            size = int(np.prod(shape))
-            got[name] = win.value[offset:offset + size].reshape(shape)
-            offset += size
+    levels = _bound_state_data(junction, ops, mus, mu0, temperature, w)
+    trs = _time_reversal_symmetric(junction, ops)
 
-    pole, perr = _pole_kernel(blocks, ops, w, mu0, temperature, rtol, scale)
+    def compute(rtol):
+        # ---- mean force from the density matrix on the support (seed eq 6, 13);
+        # bound states: occupations n_F(E_b - mu_0), named error if E_b = mu_0 at T = 0
+        feq = junction.equilibrium_density_matrix(mu0, temperature, rtol=rtol, orbitals=ops.support,
+                                                  observable=lambda rho: ops.expectation(rho).real,
+                                                  on_fail="warn")
+        f_eq, err_f_eq = feq.value, feq.error
 
-    zero = np.zeros((m, m))
-    f_cur = got["density"].real if biased else np.zeros(m)
-    if w > 0:
-        pi_bias = got.get("pi_bias", np.zeros((m, m), complex))
-        pi = pole + got["mixed"] + pi_bias
-        k, l_ = pi.real, HBAR * pi.imag / w
-        k_cur, l_cur = pi_bias.real, HBAR * pi_bias.imag / w
-        lerr = HBAR * (werr + perr) / w
-    else:
-        k_cur = got["K_bias"].real if biased else zero
-        l_cur = got["L_bias"].real if biased else zero
-        l_surf = got["surface"].real if kt > 0 else -HBAR / (2 * math.pi) * _surface_t0(blocks, ops, mu0)
-        k = pole[0] + k_cur
-        l_ = HBAR * pole[1] + l_surf + l_cur
-        lerr = HBAR * perr + werr
-    f0 = f_eq + f_cur
-    err = {"K": spin * (werr + perr), "L": spin * lerr, "K_current": spin * werr,
-           "L_current": spin * (HBAR * werr / w if w > 0 else werr)}
-    return ForceCoefficients(
-        mean_force=spin * f0, K=spin * k, L=spin * l_,
-        mean_force_current=spin * f_cur, K_current=spin * k_cur, L_current=spin * l_cur,
-        frequency=w, chemical_potentials=mus, temperature=temperature, spin=spin, error=err,
-    )
+        # ---- one adaptive window integral for everything on the real axis,
+        # each piece to rtol of its own size
+        off_axis = biased and w == 0 and contour.applies(junction)
+        pieces, integrand = window_integrand(blocks, mus, temperature, w, bias_terms=not off_axis)
+        got, gerr = {}, {}
+        if pieces:
+            pts = _window_points(junction, mus, temperature, w, mu0)
+            sizes = [int(np.prod(shape)) for _, shape in pieces]
+            win = integrate_adaptive(integrand, pts, rtol=rtol, atol=1e-14, what="force-coefficient window integral",
+                                     groups=sizes, on_fail="warn")
+            offset = 0
+            for (name, shape), size, e in zip(pieces, sizes, win.errors):
+                got[name] = win.value[offset:offset + size].reshape(shape)
+                gerr[name] = float(e)
+                offset += size
+        if off_axis:
+            # narrow resonances in the bias window: off the real axis (module contour)
+            p_k, p_l, e_k, e_l = contour.adiabatic_bias_window(junction, ops, mus, temperature, rtol)
+            got["K_bias"], gerr["K_bias"] = p_k / math.pi, e_k / math.pi
+            got["L_bias"], gerr["L_bias"] = HBAR * p_l / math.pi, HBAR * e_l / math.pi
+
+        bound = None if levels is None else ([lv[0] for lv in levels], [lv[1] for lv in levels])
+        zero = np.zeros((m, m))
+        f_cur = got["density"].real if biased else np.zeros(m)
+        err = {"mean_force_current": spin * gerr.get("density", 0.0)}
+        if w > 0:
+            pole, ep_re, ep_im = _pole_kernel(blocks, ops, w, mu0, temperature, rtol, scale)
+            pi_bias = got.get("pi_bias", np.zeros((m, m), complex))
+            pi = pole + got["mixed"] + pi_bias
+            k, l_ = pi.real, HBAR * pi.imag / w
+            k_cur, l_cur = pi_bias.real, HBAR * pi_bias.imag / w
+            e_mix, e_bias = gerr["mixed"], gerr.get("pi_bias", 0.0)
+            err.update(K=spin * (ep_re + e_mix + e_bias), L=spin * HBAR * (ep_im + e_mix + e_bias) / w,
+                       K_current=spin * e_bias, L_current=spin * HBAR * e_bias / w)
+        else:
+            k_pole, b_pole, ek, eb = _pole_kernel(blocks, ops, 0.0, mu0, temperature, rtol, scale,
+                                                  berry=not trs, bound=bound)
+            k_cur = got["K_bias"].real if biased else zero
+            l_cur = got["L_bias"].real if biased else zero
+            if kt > 0:
+                l_surf = got["surface"].real
+                e_surf = gerr["surface"]
+                for e, r, dec, u in levels or ():
+                    if dec:  # pairs of a state inside a continuum with that continuum
+                        a_c = _continuum_spectral(blocks, e, u, [lv[0] for lv in levels if lv[0] != e], scale)
+                        tr = ops.traces(r[None], a_c[None]).real[0]
+                        l_surf = l_surf - HBAR * fermi_derivative(e, mu0, temperature) * tr
+            else:
+                l_surf, e_surf = _surface_t0(blocks, ops, mu0), 0.0
+            k = k_pole + k_cur
+            l_ = HBAR * b_pole + l_surf + l_cur
+            e_kb, e_lb = gerr.get("K_bias", 0.0), gerr.get("L_bias", 0.0)
+            err.update(K=spin * (ek + e_kb), L=spin * (HBAR * eb + e_surf + e_lb), K_current=spin * e_kb,
+                       L_current=spin * e_lb)
+        f0 = f_eq + f_cur
+        err["mean_force"] = spin * (err_f_eq + gerr.get("density", 0.0))
+        out = ForceCoefficients(
+            mean_force=spin * f0, K=spin * k, L=spin * l_,
+            mean_force_current=spin * f_cur, K_current=spin * k_cur, L_current=spin * l_cur,
+            frequency=w, chemical_potentials=mus, temperature=temperature, spin=spin, error=err,
+        )
+        return out
+
+    # every quantity is a sum of two or three integrals, each computed to its
+    # own tolerance: ask each for half, and once more, tighter, where a
+    # cancellation between them leaves a quantity short of rtol
+    natural = _natural_scales(ops, junction, spin)
+    inner = 0.5 * rtol
+    out, ratio = None, np.inf
+    for attempt in range(2):
+        with warnings.catch_warnings():
+            # an integral that misses its own (inner) tolerance warns; whether
+            # the quantities meet rtol is decided below from their estimates
+            warnings.simplefilter("ignore", IntegrationWarning)
+            trial = compute(inner)
+        factor = _error_ratio(trial, rtol, natural)
+        if factor < ratio:
+            out, ratio = trial, factor
+        if factor <= 1 or inner <= 1e-13:
+            break
+        inner = max(1e-13, 0.5 * inner / factor)
+    _check_errors(out, rtol, on_fail, natural)
+    return out
+
+
+FLOOR = 0.1
+"""A quantity is judged against rtol times its own size, but not below rtol
+times this fraction of its natural scale (:func:`_natural_scales`): a
+quantity that vanishes, or nearly, by symmetry has no relative error."""
+
+
+def _natural_scales(ops, junction, spin):
+    """Natural sizes of F0 (eV/A), K (eV/A^2) and L (eV fs/A^2): g_s |f|,
+    g_s |f|^2 / E and hbar g_s |f|^2 / E^2 with |f| = max_a sum_ij |f_a,ij|
+    and E the junction's energy scale."""
+    f = float(np.abs(ops.dense).sum(axis=(1, 2)).max()) if ops.n_modes else 0.0
+    e = max(1.0, float(junction.energy_scale))
+    k = spin * f * f / e
+    return {"mean_force": spin * f, "K": k, "L": HBAR * k / e,
+            "mean_force_current": spin * f, "K_current": k, "L_current": HBAR * k / e}
+
+
+def _quantities(c):
+    return {"mean_force": c.mean_force, "K": c.K, "L": c.L, "mean_force_current": c.mean_force_current,
+            "K_current": c.K_current, "L_current": c.L_current}
+
+
+def _tolerance(name, value, rtol, natural):
+    size = float(np.abs(value).max()) if np.size(value) else 0.0
+    return max(rtol * FLOOR * natural[name], rtol * size, 1e-300), size
+
+
+def _error_ratio(c, rtol, natural):
+    """max over quantities of error / tolerance."""
+    return max(c.error.get(name, 0.0) / _tolerance(name, v, rtol, natural)[0] for name, v in _quantities(c).items())
+
+
+def _check_errors(c, rtol, on_fail, natural):
+    """Each quantity's error estimate against rtol times its own size."""
+    for name, v in _quantities(c).items():
+        e = c.error.get(name, 0.0)
+        tol, size = _tolerance(name, v, rtol, natural)
+        if not e <= tol:
+            msg = (f"force_coefficients: {name} has estimated error {e:.3g} above its tolerance {tol:.3g} "
+                   f"(rtol {rtol:g} of max|{name}| = {size:.3g})")
+            if on_fail == "raise":
+                raise IntegrationError(msg, error=e, tolerance=tol)
+            warnings.warn(msg, IntegrationWarning, stacklevel=3)
 
 
 def _surface_t0(blocks, ops, mu0):
-    """Re Tr[f_a G(mu0) f_b G^dagger(mu0)]: the T = 0 Fermi-surface term."""
-    g0 = blocks.green(np.array([mu0]))
-    return ops.traces(g0, _hermitian_conj(g0)).real[0]
+    """-(hbar/4pi) Re Tr[f_a A f_b A] at mu_0 with A = sum_l A_l: the T = 0
+    equilibrium friction (formulas.md §4.2), lead continua only."""
+    _, a_l = blocks.green_and_spectral(np.array([mu0]))
+    a = sum(a_l)
+    return -HBAR / (4 * math.pi) * ops.traces(a, a).real[0]
 
 
 # ----------------------------------------------------------------------------
@@ -548,7 +875,8 @@ def electron_hole_spectrum(junction, forces, omega, bias=0.0, temperature=300.0,
             occ_m = sum(fermi(e - wv, mu, temperature)[:, None, None] * a for a, mu in zip(a_lm, mus))
             return ops.traces(am_tot, occ) - ops.traces(occ_m, a_tot)
 
-        pts = junction.window_breakpoints(list(mus) + [m + wv for m in mus], temperature)
+        # resonances graded at eps and at eps + w (A(E - w))
+        pts = junction.window_breakpoints(list(mus) + [m + wv for m in mus], temperature, shifts=(-float(wv),))
         if pts[-1] - pts[0] <= 0:
             out[idx] = 0.0
             continue

@@ -86,7 +86,8 @@ def _lead_pair_spectra(junction, forces, omega, bias, temperature, fermi_level, 
             # sum_lm [n_m + n_l' - 2 n_m n_l'] T(A_l', A_m)
             return ops.traces(a_p, occ_0) + ops.traces(occ_p, a_0) - 2 * ops.traces(occ_p, occ_0)
 
-        pts = junction.window_breakpoints(list(mus) + [m - w for m in mus], temperature)
+        # resonances graded at eps and at eps - w (A_l(E + w))
+        pts = junction.window_breakpoints(list(mus) + [m - w for m in mus], temperature, shifts=(float(w),))
         if pts[-1] <= pts[0]:
             out[idx] = 0.0
             continue
