@@ -53,10 +53,21 @@ MAX_DENSE = 3000
 """Largest device (orbitals) treated: every evaluation inverts N x N matrices."""
 
 
-def applies(junction):
-    """Whether the junction's self-energies are energy independent (wide-band
-    leads) and its Green's function dense: then :func:`adiabatic_bias_window`
-    can be used."""
+NEEDED = 1e-5
+"""The contour is used when a pole in the window is narrower than this
+fraction of the energy scale: the real-axis integrand of a level of width w
+cancels to ~eps E / w of its size, far from rtol only below ~1e-8 E / rtol."""
+
+
+def applies(junction, chemical_potentials=(), temperature=0.0, rtol=1e-8):
+    """Whether the bias window needs the contour and allows it.
+
+    Needs: a pole in the window of half-width w with eps (E/w)^2 > rtol/10
+    (E the energy scale): the real-axis integrand of the L window, of order
+    E/w^3 near such a pole, cancels to its result only to ~eps (E/w)^2.
+    Allows: energy-independent self-energies (wide-band leads) and a dense
+    Green's function.
+    """
     if junction.solver is not None or junction.size > MAX_DENSE or not junction.leads:
         return False
     e = np.array([-0.37 * junction.energy_scale, 0.61 * junction.energy_scale])
@@ -67,6 +78,11 @@ def applies(junction):
             np.asarray(lead.self_energy(e))
         if not np.array_equal(s[0], s[1]):
             return False
+    if len(chemical_potentials):
+        lo, hi = window_bounds(chemical_potentials, temperature)
+        _, widths = junction.resonances(lo, hi)
+        limit = max(1.0, junction.energy_scale) * math.sqrt(10 * np.finfo(float).eps / rtol)
+        return bool(np.any(widths < limit))
     return True
 
 
@@ -170,7 +186,7 @@ def adiabatic_bias_window(junction, ops, chemical_potentials, temperature, rtol,
         if not leads:
             return total[0], total[1], 0.0, 0.0
         width = min(abs(mus[i] - mu0) for i in leads)
-        y_top = min(0.5 * width, 0.25 * scale)
+        y_top = _clear_height(min(0.5 * width, 0.25 * scale), w, min(mus), max(mus))
         for i in leads:
             a, b = sorted((mu0, float(mus[i])))
             sign = 1.0 if mus[i] > mu0 else -1.0
@@ -180,7 +196,7 @@ def adiabatic_bias_window(junction, ops, chemical_potentials, temperature, rtol,
                             rtol, on_fail, vertical=True))
     else:
         lo, hi = window_bounds(mus, temperature)
-        y_top = min(0.5 * math.pi * kt, 0.5 * (hi - lo), 0.25 * scale)
+        y_top = _clear_height(min(0.8 * math.pi * kt, 0.5 * (hi - lo), 0.25 * scale), w, lo, hi)
 
         def weights(z):
             n0 = _fermi(z, mu0, temperature)
@@ -189,6 +205,19 @@ def adiabatic_bias_window(junction, ops, chemical_potentials, temperature, rtol,
         add(*_rectangle(dev, w, vl, vr, gam, lo, hi, y_top, weights, rtol, on_fail, vertical=False,
                         marks=[*mus, mu0]))
     return total[0], total[1], errors[0], errors[1]
+
+
+def _clear_height(y_max, poles, lo, hi):
+    """A height in [y_max/8, y_max] far, in ratio, from the imaginary parts of
+    the poles near [lo, hi]: the top side then stays clear of all of them."""
+    near = (poles.real > lo - y_max) & (poles.real < hi + y_max)
+    gam = np.abs(poles.imag[near])
+    gam = gam[gam > 0]
+    if gam.size == 0:
+        return y_max
+    ys = np.geomspace(y_max / 8, y_max, 25)
+    clearance = np.abs(np.log(gam[None, :] / ys[:, None])).min(axis=1)
+    return float(ys[np.argmax(clearance)])
 
 
 def _rectangle(dev, w, vl, vr, gam, a, b, y_top, weights, rtol, on_fail, vertical, marks=()):

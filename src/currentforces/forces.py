@@ -677,41 +677,58 @@ def force_coefficients(junction, forces, bias=0.0, temperature=300.0, fermi_leve
     levels = _bound_state_data(junction, ops, mus, mu0, temperature, w)
     trs = _time_reversal_symmetric(junction, ops)
 
-    def compute(rtol):
-        # ---- mean force from the density matrix on the support (seed eq 6, 13);
-        # bound states: occupations n_F(E_b - mu_0), named error if E_b = mu_0 at T = 0
-        feq = junction.equilibrium_density_matrix(mu0, temperature, rtol=rtol, orbitals=ops.support,
-                                                  observable=lambda rho: ops.expectation(rho).real,
-                                                  on_fail="warn")
-        f_eq, err_f_eq = feq.value, feq.error
+    user_rtol = rtol
+    off_axis = biased and w == 0 and contour.applies(junction, mus, temperature, rtol)
+    bound = None if levels is None else ([lv[0] for lv in levels], [lv[1] for lv in levels])
+    memo = {}
 
-        # ---- one adaptive window integral for everything on the real axis,
-        # each piece to rtol of its own size
-        off_axis = biased and w == 0 and contour.applies(junction)
-        pieces, integrand = window_integrand(blocks, mus, temperature, w, bias_terms=not off_axis)
-        got, gerr = {}, {}
-        if pieces:
-            pts = _window_points(junction, mus, temperature, w, mu0)
-            sizes = [int(np.prod(shape)) for _, shape in pieces]
-            win = integrate_adaptive(integrand, pts, rtol=rtol, atol=1e-14, what="force-coefficient window integral",
-                                     groups=sizes, on_fail="warn")
-            offset = 0
-            for (name, shape), size, e in zip(pieces, sizes, win.errors):
-                got[name] = win.value[offset:offset + size].reshape(shape)
-                gerr[name] = float(e)
-                offset += size
-        if off_axis:
-            # narrow resonances in the bias window: off the real axis (module contour)
-            p_k, p_l, e_k, e_l = contour.adiabatic_bias_window(junction, ops, mus, temperature, rtol)
-            got["K_bias"], gerr["K_bias"] = p_k / math.pi, e_k / math.pi
-            got["L_bias"], gerr["L_bias"] = HBAR * p_l / math.pi, HBAR * e_l / math.pi
+    def part(name, rtol):
+        """One of the three computations, memoised by its tolerance."""
+        key = (name, rtol)
+        if key in memo:
+            return memo[key]
+        if name == "feq":
+            # mean force from the density matrix on the support (seed eq 6, 13);
+            # bound states: occupations n_F(E_b - mu_0), named error if E_b = mu_0 at T = 0
+            res = junction.equilibrium_density_matrix(mu0, temperature, rtol=rtol, orbitals=ops.support,
+                                                      observable=lambda rho: ops.expectation(rho).real,
+                                                      on_fail="warn")
+            out = (res.value, res.error)
+        elif name == "window":
+            # one adaptive window integral for everything on the real axis,
+            # each piece to rtol of its own size
+            pieces, integrand = window_integrand(blocks, mus, temperature, w, bias_terms=not off_axis)
+            got, gerr = {}, {}
+            if pieces:
+                pts = _window_points(junction, mus, temperature, w, mu0)
+                sizes = [int(np.prod(shape)) for _, shape in pieces]
+                win = integrate_adaptive(integrand, pts, rtol=rtol, atol=1e-14,
+                                         what="force-coefficient window integral", groups=sizes, on_fail="warn")
+                offset = 0
+                for (piece, shape), size, e in zip(pieces, sizes, win.errors):
+                    got[piece] = win.value[offset:offset + size].reshape(shape)
+                    gerr[piece] = float(e)
+                    offset += size
+            if off_axis:
+                # narrow resonances in the bias window: off the real axis (module contour)
+                p_k, p_l, e_k, e_l = contour.adiabatic_bias_window(junction, ops, mus, temperature, rtol)
+                got["K_bias"], gerr["K_bias"] = p_k / math.pi, e_k / math.pi
+                got["L_bias"], gerr["L_bias"] = HBAR * p_l / math.pi, HBAR * e_l / math.pi
+            out = (got, gerr)
+        else:
+            out = _pole_kernel(blocks, ops, w, mu0, temperature, rtol, scale, berry=not trs and w == 0,
+                               bound=bound)
+        memo[key] = out
+        return out
 
-        bound = None if levels is None else ([lv[0] for lv in levels], [lv[1] for lv in levels])
+    def compute(tols):
+        f_eq, err_f_eq = part("feq", tols["feq"])
+        got, gerr = part("window", tols["window"])
         zero = np.zeros((m, m))
         f_cur = got["density"].real if biased else np.zeros(m)
         err = {"mean_force_current": spin * gerr.get("density", 0.0)}
         if w > 0:
-            pole, ep_re, ep_im = _pole_kernel(blocks, ops, w, mu0, temperature, rtol, scale)
+            pole, ep_re, ep_im = part("pole", tols["pole"])
             pi_bias = got.get("pi_bias", np.zeros((m, m), complex))
             pi = pole + got["mixed"] + pi_bias
             k, l_ = pi.real, HBAR * pi.imag / w
@@ -720,8 +737,7 @@ def force_coefficients(junction, forces, bias=0.0, temperature=300.0, fermi_leve
             err.update(K=spin * (ep_re + e_mix + e_bias), L=spin * HBAR * (ep_im + e_mix + e_bias) / w,
                        K_current=spin * e_bias, L_current=spin * HBAR * e_bias / w)
         else:
-            k_pole, b_pole, ek, eb = _pole_kernel(blocks, ops, 0.0, mu0, temperature, rtol, scale,
-                                                  berry=not trs, bound=bound)
+            k_pole, b_pole, ek, eb = part("pole", tols["pole"])
             k_cur = got["K_bias"].real if biased else zero
             l_cur = got["L_bias"].real if biased else zero
             if kt > 0:
@@ -741,31 +757,35 @@ def force_coefficients(junction, forces, bias=0.0, temperature=300.0, fermi_leve
                        L_current=spin * e_lb)
         f0 = f_eq + f_cur
         err["mean_force"] = spin * (err_f_eq + gerr.get("density", 0.0))
-        out = ForceCoefficients(
+        return ForceCoefficients(
             mean_force=spin * f0, K=spin * k, L=spin * l_,
             mean_force_current=spin * f_cur, K_current=spin * k_cur, L_current=spin * l_cur,
             frequency=w, chemical_potentials=mus, temperature=temperature, spin=spin, error=err,
         )
-        return out
 
     # every quantity is a sum of two or three integrals, each computed to its
-    # own tolerance: ask each for half, and once more, tighter, where a
-    # cancellation between them leaves a quantity short of rtol
+    # own tolerance: ask each for half, and once more, tighter, for the parts
+    # of a quantity where a cancellation between them leaves it short of rtol
     natural = _natural_scales(ops, junction, spin)
-    inner = 0.5 * rtol
+    tols = dict.fromkeys(("feq", "window", "pole"), 0.5 * user_rtol)
     out, ratio = None, np.inf
     for attempt in range(2):
         with warnings.catch_warnings():
             # an integral that misses its own (inner) tolerance warns; whether
             # the quantities meet rtol is decided below from their estimates
             warnings.simplefilter("ignore", IntegrationWarning)
-            trial = compute(inner)
-        factor = _error_ratio(trial, rtol, natural)
-        if factor < ratio:
-            out, ratio = trial, factor
-        if factor <= 1 or inner <= 1e-13:
+            trial = compute(tols)
+        factors = _error_ratios(trial, user_rtol, natural)
+        worst = max(factors.values())
+        if worst < ratio:
+            out, ratio = trial, worst
+        if worst <= 1:
             break
-        inner = max(1e-13, 0.5 * inner / factor)
+        for q, factor in factors.items():
+            if factor > 1:
+                for name in _PARTS[q]:
+                    tols[name] = max(1e-13, min(tols[name], 0.5 * tols[name] / factor))
+    rtol = user_rtol
     _check_errors(out, rtol, on_fail, natural)
     return out
 
@@ -797,9 +817,14 @@ def _tolerance(name, value, rtol, natural):
     return max(rtol * FLOOR * natural[name], rtol * size, 1e-300), size
 
 
-def _error_ratio(c, rtol, natural):
-    """max over quantities of error / tolerance."""
-    return max(c.error.get(name, 0.0) / _tolerance(name, v, rtol, natural)[0] for name, v in _quantities(c).items())
+_PARTS = {"mean_force": ("feq", "window"), "mean_force_current": ("window",), "K": ("window", "pole"),
+          "L": ("window", "pole"), "K_current": ("window",), "L_current": ("window",)}
+"""The computations each quantity is made of (force_coefficients)."""
+
+
+def _error_ratios(c, rtol, natural):
+    """error / tolerance of every quantity."""
+    return {name: c.error.get(name, 0.0) / _tolerance(name, v, rtol, natural)[0] for name, v in _quantities(c).items()}
 
 
 def _check_errors(c, rtol, on_fail, natural):

@@ -43,7 +43,7 @@ _CHUNK_BYTES = 256 * 2**20
 """Energies are processed in chunks holding at most this many bytes of
 N x N complex matrices."""
 
-GRADING = 4.0
+GRADING = 8.0
 """Growth factor of the panels graded around a narrow resonance."""
 
 

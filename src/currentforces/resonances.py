@@ -33,7 +33,7 @@ MAX_DENSE = 3000
 """Largest device (orbitals) handled with dense eigensolvers; larger ones
 use sparse shift-invert eigensolvers around a few reference energies."""
 
-NARROW = 0.02
+NARROW = 0.005
 """A pole is narrow, and is refined and graded, when its half-width is below
 this fraction of the window."""
 
