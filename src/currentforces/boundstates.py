@@ -58,6 +58,10 @@ MAX_DENSE = 3000
 """Largest device (orbitals) searched with dense eigensolvers; larger
 devices are not searched (:func:`find_bound_states`)."""
 
+MAX_SPARSE_DENSE = 200
+"""Largest device on a sparse (block-tridiagonal) backend that is searched:
+the dense search costs more than its whole force calculation beyond."""
+
 RESOLUTION = 1e-13
 """Width (relative to the energy scale, eV) below which a level counts as
 bound: its coupling to the leads is treated as zero.  Broader levels are
@@ -139,27 +143,41 @@ def _null_space(matrix, tol):
 
 
 def _decoupled_subspace(junction, h, scale):
-    """Largest h-invariant subspace on which every lead's self-energy vanishes."""
-    n = h.shape[0]
-    # -Im Sigma(z) is positive definite on every coupled direction for Im z > 0
+    """Largest h-invariant subspace on which every lead's self-energy vanishes.
+
+    An h-invariant subspace is spanned by eigenvectors of h, so it is the sum
+    over the eigenspaces E_lambda of h of their parts annihilated by
+    Gamma(z) = i(Sigma(z) - Sigma(z)^dagger) at one z in the upper half plane
+    (positive definite on every direction a lead couples to): one
+    diagonalisation of h and one small eigenproblem per eigenspace.
+    """
     z = 0.1 * scale + 1j * scale
     sigma = _total_self_energy(junction, z)
     gamma = 1j * (sigma - sigma.conj().T)
     gamma = 0.5 * (gamma + gamma.conj().T)
-    w, v = np.linalg.eigh(gamma)
     # the same resolution as the resonance grading of the windows
     # (junction.window_breakpoints): a level narrower than this is a bound state
-    u = v[:, np.abs(w) <= RESOLUTION * max(1.0, scale)]
-    hscale = max(float(np.abs(h).max()), 1e-300)
-    # shrink to the largest subspace U with h U inside U
-    while u.shape[1]:
-        hu = h @ u
-        outside = hu - u @ (u.conj().T @ hu)
-        y = _null_space(outside, 1e-10 * hscale * np.sqrt(n))
-        if y.shape[1] == u.shape[1]:
-            break
-        u = u @ y
-    return u
+    tol = RESOLUTION * max(1.0, scale)
+    w, v = np.linalg.eigh(h)
+    weights = np.einsum("ik,ij,jk->k", np.conj(v), gamma, v).real
+    out = []
+    i, n = 0, w.size
+    degenerate = 1e-10 * max(1.0, float(np.abs(w).max()) if n else 1.0)
+    while i < n:
+        j = i + 1
+        while j < n and w[j] - w[j - 1] <= degenerate:
+            j += 1
+        if j - i == 1:
+            if weights[i] <= tol:
+                out.append(v[:, i:i + 1])
+        else:
+            block = v[:, i:j]
+            c, y = np.linalg.eigh(np.conj(block.T) @ gamma @ block)
+            keep = c <= tol
+            if np.any(keep):
+                out.append(block @ y[:, keep])
+        i = j
+    return np.concatenate(out, axis=1) if out else np.zeros((h.shape[0], 0), dtype=complex)
 
 
 def _gap_intervals(junction, scale):
@@ -253,7 +271,11 @@ def find_bound_states(junction, max_dense=MAX_DENSE):
         band edges where every Gamma_l vanishes (a lead without band edges,
         e.g. a wide-band lead, has a continuum everywhere).
     max_dense : int
-        Devices with more orbitals are not searched (``searched=False``).
+        Devices with more orbitals are not searched (``searched=False``);
+        on a sparse backend the limit is :data:`MAX_SPARSE_DENSE`.  The
+        Fermi-sea sums still contain such a device's bound states (they are
+        poles of G like any other); what is lost is their exact treatment
+        near a chemical potential at T = 0.
 
     Returns
     -------
@@ -261,20 +283,23 @@ def find_bound_states(junction, max_dense=MAX_DENSE):
 
     Notes
     -----
-    Decoupled states: the null space of Gamma(z) = i(Sigma(z) - Sigma(z)^dagger)
-    at one z in the upper half plane (positive definite on every direction a
-    lead couples to), shrunk to its largest h-invariant subspace, then
-    diagonalised.  Gap states: on the complement, each branch of
+    Decoupled states: in every eigenspace of h, the vectors that
+    Gamma(z) = i(Sigma(z) - Sigma(z)^dagger) at one z in the upper half plane
+    annihilates (it is positive definite on every direction a lead couples
+    to).  Gap states: on the complement, each branch of
     lambda_k(E) - E changes sign at most once per gap (see
     :func:`_gap_states`); roots are found to ~1e-15 relative accuracy.  A
     state exactly at a band edge (a threshold resonance) is not counted.
     """
     n = junction.size
+    if getattr(junction, "solver", None) is not None:
+        max_dense = min(max_dense, MAX_SPARSE_DENSE)
     if n > max_dense:
         return _empty(n, searched=False)
     if n == 0 or not junction.leads:
         return _empty(n)
     h = _dense_hamiltonian(junction)
+    h = 0.5 * (h + h.conj().T)
     scale = float(junction.energy_scale)
     u = _decoupled_subspace(junction, h, scale)
     energies, amps, dec = [], [], []

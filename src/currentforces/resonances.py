@@ -13,10 +13,9 @@ here so that the windows can put graded breakpoints around them
 With energy-independent self-energies (wide-band leads) one eigenvalue
 problem gives the poles exactly.  Otherwise eigenvalues of h + Sigma(E_j)
 at a few reference energies E_j across the window locate them, and each
-narrow one is refined by Rayleigh-quotient steps on h + Sigma(Re z)
-(z <- l^dagger [h + Sigma(Re z)] r / l^dagger r with inverse-iteration
-updates of the right and left vectors r, l), which converge to the pole to
-first order in its width.
+narrow one is refined by first-order updates with the change of the
+self-energy, z <- z_0 + l^dagger [Sigma(Re z) - Sigma(E_j)] r / l^dagger r
+(r, l the right and left eigenvectors at E_j), all at once.
 
 Units: eV.
 """
@@ -29,9 +28,13 @@ import scipy.sparse as sp
 
 __all__ = ["device_poles", "MAX_DENSE"]
 
-MAX_DENSE = 3000
-"""Largest device (orbitals) handled with dense eigensolvers; larger ones
+MAX_DENSE = 1500
+"""Largest device (orbitals) handled with dense eigensolvers; larger ones,
+and those on a sparse (block-tridiagonal) backend beyond :data:`MAX_SPARSE_DENSE`,
 use sparse shift-invert eigensolvers around a few reference energies."""
+
+MAX_SPARSE_DENSE = 200
+"""A junction on a sparse backend is diagonalised densely only up to this size."""
 
 NARROW = 0.005
 """A pole is narrow, and is refined and graded, when its half-width is below
@@ -72,28 +75,23 @@ def _energy_independent(junction, lo, hi):
     return True
 
 
-def _refine(h, junction, z, r, l, steps=3):
-    """Rayleigh-quotient refinement of one pole on h + Sigma(Re z) (dense)."""
-    n = h.shape[0]
+def _refine(junction, pending, steps=3):
+    """Poles of G from eigenvalues z_0 of h + Sigma(E_ref): first-order
+    updates z = z_0 + l^dagger [Sigma(Re z) - Sigma(E_ref)] r / l^dagger r with
+    the eigenvectors r, l at E_ref, all poles at once (one batch of
+    self-energies per step); the error is second order in the change of Sigma.
+    """
+    z0 = np.array([p[0] for p in pending])
+    r = np.stack([p[1] for p in pending], axis=1)
+    l = np.stack([p[2] for p in pending], axis=1)
+    norm = np.einsum("ik,ik->k", np.conj(l), r)
+    ok = np.abs(norm) > 1e-12 * np.linalg.norm(l, axis=0) * np.linalg.norm(r, axis=0)
+    z = z0.copy()
     for _ in range(steps):
-        m = h + _self_energy_matrix(junction, z.real, False)
-        shift = m - z * np.eye(n)
-        try:
-            lu = la.lu_factor(shift, check_finite=False)
-            r = la.lu_solve(lu, r, check_finite=False)
-            l = la.lu_solve(lu, l, trans=2, check_finite=False)
-        except (la.LinAlgError, ValueError):  # z is an eigenvalue to machine precision
-            pass
-        r = r / np.linalg.norm(r)
-        l = l / np.linalg.norm(l)
-        denom = np.vdot(l, r)
-        if abs(denom) < 1e-14:
-            break
-        z_new = np.vdot(l, m @ r) / denom
-        if abs(z_new - z) <= 1e-14 * max(1.0, abs(z)):
-            z = z_new
-            break
-        z = z_new
+        sig = junction.self_energy(z.real)           # (k, N, N)
+        ref = np.stack([p[3] for p in pending])
+        delta = np.einsum("ik,kij,jk->k", np.conj(l), sig - ref, r)
+        z = np.where(ok, z0 + delta / np.where(ok, norm, 1.0), z0)
     return z
 
 
@@ -133,17 +131,17 @@ def device_poles(junction, lo, hi, max_dense=MAX_DENSE, references=5, sparse_k=2
         close = np.abs(refs[:, None] - edges[None, :]).min(axis=1) < 1e-9 * max(1.0, width)
         refs = np.where(close, refs + 1e-6 * width, refs)
     h = junction.hamiltonian
-    dense = n <= max_dense
+    dense = n <= (max_dense if getattr(junction, "solver", None) is None else min(max_dense, MAX_SPARSE_DENSE))
     if dense:
         hd = np.asarray(h.toarray() if sp.issparse(h) else h, dtype=complex)
-    poles = []
+    poles, pending = [], []
     for i, e in enumerate(refs):
         # the poles this reference energy is responsible for (nearest reference)
         a = -np.inf if i == 0 else 0.5 * (refs[i - 1] + e)
         b = np.inf if i == refs.size - 1 else 0.5 * (refs[i + 1] + e)
         if dense:
-            m = hd + _self_energy_matrix(junction, e, False)
-            w, vl, vr = la.eig(m, left=True, right=True, check_finite=False)
+            sig = _self_energy_matrix(junction, e, False)
+            w, vl, vr = la.eig(hd + sig, left=True, right=True, check_finite=False)
         else:
             from scipy.sparse.linalg import eigs
 
@@ -153,11 +151,13 @@ def device_poles(junction, lo, hi, max_dense=MAX_DENSE, references=5, sparse_k=2
             vl = None
         sel = np.flatnonzero((w.real >= max(a, lo - margin)) & (w.real < min(b, hi + margin)))
         for j in sel:
-            z = w[j]
-            narrow = -z.imag < NARROW * width
-            if dense and not constant and narrow and vl is not None:
-                z = _refine(hd, junction, z, vr[:, j].copy(), vl[:, j].copy())
-            poles.append(z)
+            narrow = -w[j].imag < NARROW * width
+            if dense and not constant and narrow:
+                pending.append((w[j], vr[:, j], vl[:, j], sig))
+            else:
+                poles.append(w[j])
+    if pending:
+        poles += list(_refine(junction, pending))
     if not poles:
         return np.zeros(0), np.zeros(0)
     z = np.asarray(poles)
