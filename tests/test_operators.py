@@ -74,6 +74,7 @@ def test_traces_many_equals_single_traces():
 # restricting X, Y to the support S is exact because every index of the trace
 # is summed against a row or column of some f, which vanishes outside S.  A
 # zero operator must give an exactly zero row and column (the empty sum).
+# database=None: no .hypothesis/ example store in the working tree.
 
 from hypothesis import given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
@@ -160,7 +161,7 @@ def _close(got, ref):
     return np.allclose(got, ref, rtol=0, atol=1e-12 * scale)
 
 
-@settings(max_examples=80, deadline=None)
+@settings(max_examples=80, deadline=None, database=None)
 @given(operator_sets(), st.integers(1, 3), st.integers(1, 3))
 def test_every_trace_route_equals_dense_reference(case, n_energies, batch):
     forces, dense, n, rng = case
@@ -197,7 +198,7 @@ def test_every_trace_route_equals_dense_reference(case, n_energies, batch):
             assert np.all(got[:, zero, :] == 0) and np.all(got[:, :, zero] == 0), route
 
 
-@settings(max_examples=50, deadline=None)
+@settings(max_examples=50, deadline=None, database=None)
 @given(operator_sets(min_modes=2), st.randoms(use_true_random=False))
 def test_permuting_the_modes_permutes_every_trace(case, random):
     forces, dense, n, rng = case
