@@ -38,6 +38,7 @@ import scipy.linalg
 from .._checks import check_number
 from ..errors import InputError
 from ..units import AMU, HBAR
+from ._moved import call_moved
 from .modes import check_masses, check_matrix
 from .noise_generation import NoiseGenerator, evaluate_spectrum
 from .observables import Trajectory
@@ -83,7 +84,7 @@ class LangevinDynamics:
     spectrum : callable or None
         Noise spectrum ``spectrum(hbar_omega[eV]) -> (n, M, M)`` in
         eV^2*fs/Angstrom^2, Hermitian PSD (e.g. ``noise_spectrum`` through
-        :func:`~currentforces.dynamics.spectrum_from_junction`, or
+        :func:`currentforces.coupling.spectrum_from_junction`, or
         :func:`~currentforces.dynamics.wide_band_spectrum`).  ``None``
         switches the noise off (mean-force dynamics).
     n_realizations : int
@@ -154,31 +155,15 @@ class LangevinDynamics:
         self.step = 0
 
     @classmethod
-    def from_junction(cls, junction, forces, masses, bare_force_constants, timestep, *,
-                      bias=0.0, temperature=300.0, fermi_level=0.0, spin=2,
-                      hbar_omega_max=1.0, n_omega=201, noise=True, **kwargs):
-        """Build the integrator from the NEGF engine (imported lazily).
+    def from_junction(cls, *args, **kwargs):
+        """Deprecated: use :func:`currentforces.coupling.from_junction`.
 
-        Calls ``currentforces.force_coefficients`` (adiabatic F0, K, L at
-        ``bias``) and, if ``noise``, tabulates ``currentforces.noise_spectrum``
-        on ``n_omega`` points of [0, ``hbar_omega_max``] (eV) with
-        :func:`~currentforces.dynamics.spectrum_from_junction` (zero above:
-        the bandwidth cutoff).  ``bias`` in V, ``temperature`` in K,
-        ``fermi_level`` in eV; other keywords go to the constructor.
+        ``LangevinDynamics.from_junction(junction, forces, ...)`` is
+        ``currentforces.coupling.from_junction(junction, forces, ...,
+        dynamics=LangevinDynamics)``; warns with :class:`DeprecationWarning`.
         """
-        from .. import force_coefficients  # lazy: higher layer
-        from .noise_generation import spectrum_from_junction
-
-        c = force_coefficients(junction, forces, bias=bias, temperature=temperature,
-                               fermi_level=fermi_level, frequency=0.0, spin=spin)
-        spectrum = None
-        if noise:
-            spectrum = spectrum_from_junction(junction, forces, hbar_omega_max, n_omega=n_omega,
-                                              bias=bias, temperature=temperature,
-                                              fermi_level=fermi_level, spin=spin)
-        return cls(masses, bare_force_constants, timestep, K=np.asarray(c.K, dtype=float),
-                   L=np.asarray(c.L, dtype=float), mean_force=np.asarray(c.mean_force, dtype=float),
-                   spectrum=spectrum, **kwargs)
+        return call_moved(f"{cls.__name__}.from_junction", "from_junction", args,
+                          dict(kwargs, dynamics=cls))
 
     # -- state ---------------------------------------------------------------
     @property
