@@ -6,8 +6,10 @@ F = F0 - K X + L V of seed eq. 14) and noise spectra S(omega) (formulas.md
 :mod:`currentforces.coupling`, the layer above both, builds them from a
 junction (``coefficients_from_junction``, ``spectrum_from_junction``,
 ``from_junction``); the names of those functions here are deprecated
-aliases.  The ASE adaptor lives in :mod:`currentforces.dynamics.ase_md`
-(imported lazily, so the core works without ASE).
+aliases.  Both integrators (:class:`LangevinDynamics` and the ASE adaptor
+in :mod:`currentforces.dynamics.ase_md`, imported lazily so that the core
+works without ASE) step with the one splitting of
+:mod:`currentforces.dynamics.splitting`.
 """
 
 from __future__ import annotations
