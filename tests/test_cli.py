@@ -201,3 +201,13 @@ def test_run_from_structure_files_equals_the_preset(tmp_path, capsys):
     cfg.write_text("[junction]\npreset = 'atoms'\ndevice = 'dev.xyz'\n")
     assert main(["run", str(cfg)]) == 2
     assert "junction.left" in capsys.readouterr().err
+
+
+def test_version_option(capsys):
+    """`currentforces --version` prints the package version (argparse exits 0)."""
+    from currentforces import __version__
+
+    with pytest.raises(SystemExit) as exc:
+        main(["--version"])
+    assert exc.value.code == 0
+    assert capsys.readouterr().out.strip() == f"currentforces {__version__}"

@@ -140,6 +140,9 @@ def build_parser():
             "`currentforces COMMAND --help` explains each command."
         ),
     )
+    from . import __version__
+
+    parser.add_argument("--version", action="version", version=f"currentforces {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     p = sub.add_parser(
