@@ -211,3 +211,19 @@ def test_version_option(capsys):
         main(["--version"])
     assert exc.value.code == 0
     assert capsys.readouterr().out.strip() == f"currentforces {__version__}"
+
+
+def test_every_variable_of_a_run_has_units(cli_run):
+    """Every variable and coordinate of a run's file (coefficients, modes,
+    runaway search and dynamics all on) carries a non-empty ``units``
+    attribute (the io module's promise) and a ``long_name``."""
+    import netCDF4
+
+    _, out = cli_run
+    with netCDF4.Dataset(out) as nc:
+        names = list(nc.variables)
+        missing = [n for n in names if not str(getattr(nc.variables[n], "units", "")).strip()]
+        unnamed = [n for n in names if not str(getattr(nc.variables[n], "long_name", "")).strip()]
+    for expected in ("runaway_bias_lower", "runaway_bias_upper", "dynamics_bias", "positions", "mode"):
+        assert expected in names
+    assert missing == [] and unnamed == []
