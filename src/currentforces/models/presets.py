@@ -249,11 +249,6 @@ def junction_from_atoms(device, left, right, model="gold_s", movable=None, axes=
     if spring_constant is None:
         spring_constant = default_spring
     tb = builder()
-    if movable is None:
-        lp = np.vstack([left.get_positions(), right.get_positions()])
-        pos = device.get_positions()
-        movable = [i for i in range(len(device))
-                   if np.linalg.norm(lp - pos[i], axis=1).min() >= tb.cutoff]
     system = atomistic_junction(device, left, right, tb, movable=movable, axes=axes)
     shift = system.lead_shifts[0]
     ef = lead_fermi_level(tb, left.get_positions(), shift,
