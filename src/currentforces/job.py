@@ -51,16 +51,19 @@ def build_system(cfg):
     from .models.presets import build_preset, junction_from_atoms
 
     j = cfg["junction"]
+    # "auto" keys are left out: the builder's own default applies, the same
+    # as from Python
+    axes = {} if j["axes"] == "auto" else {"axes": j["axes"]}
     if j["preset"] == "atoms":
         try:
             preset = junction_from_atoms(j["device"], j["left"], j["right"], model=j["model"],
-                                         movable=j["movable"], axes=j["axes"],
+                                         movable=j["movable"], **axes,
                                          spring_constant=None if j["spring_constant"] == "auto" else j["spring_constant"])
         except InputError as exc:
             raise InputError(f"junction: {exc}") from None
         ef = cfg["electrons"]["fermi_level"]
         return preset, (preset.fermi_level if ef == "auto" else float(ef))
-    kwargs = {"n_atoms": j["n_atoms"], "buffer": j["buffer"], "axes": j["axes"]}
+    kwargs = {"n_atoms": j["n_atoms"], "buffer": j["buffer"], **axes}
     for key in ("bond", "lead_bond", "spring_constant"):
         if j[key] != "auto":
             kwargs[key] = j[key]

@@ -61,6 +61,7 @@ __all__ = [
     "carbon_chain",
     "build_preset",
     "MODELS",
+    "PRESET_MODELS",
     "junction_from_atoms",
 ]
 
@@ -167,13 +168,16 @@ def gold_chain(n_atoms=4, bond=2.5, lead_bond=2.88, movable=None, axes="z", buff
     lead_bond : float
         Electrode spacing, Angstrom (bulk Au nearest-neighbour distance).
     movable : sequence of int, optional
-        Movable device atoms, indices into the device (default: the chain
+        Movable device atoms, indices into the device of ``n_atoms + 2 *
+        buffer`` atoms (negative ones count from its end; default: the chain
         atoms ``buffer .. buffer + n_atoms - 1``; the buffer atoms hop to
         the electrodes and cannot move).
     axes : str
-        Moving Cartesian directions (default ``"z"``: along the chain; the
-        s-band force operators of transverse motion vanish in a straight
-        chain).
+        Moving Cartesian directions (default ``"z"``: along the chain.  The
+        central springs of the preset give transverse motion of a straight
+        chain no restoring force, so ``"x"``/``"y"`` coordinates are free
+        zero-frequency modes, and the s-band force operators of transverse
+        motion vanish).
     buffer : int
         Electrode atoms kept in the device on each side.
     spring_constant : float
@@ -203,8 +207,25 @@ MODELS = {"gold_s": (gold_model, 1.0, 2.0), "carbon_sp": (carbon_model, 4.0, 50.
 """Name -> (model builder, valence electrons per atom, spring constant in
 eV/Angstrom^2), for structure files."""
 
+PRESET_MODELS = {"gold_chain": "gold_s", "carbon_chain": "carbon_sp"}
+"""Preset name -> the name (a key of :data:`MODELS`) of its parameter set."""
 
-def junction_from_atoms(device, left, right, model="gold_s", movable=None, axes="xyz", spring_constant=None,
+ELEMENT_MODELS = {"Au": "gold_s", "C": "carbon_sp"}
+"""Chemical symbol -> the parameter set ``model="auto"`` picks for it."""
+
+
+def _model_for_elements(atoms):
+    elements = sorted({s for a in atoms for s in a.get_chemical_symbols()})
+    found = {ELEMENT_MODELS.get(e) for e in elements}
+    if len(found) != 1 or None in found:
+        raise InputError(
+            f"model: 'auto' picks a parameter set only for a structure of one element among "
+            f"{sorted(ELEMENT_MODELS)}, got elements {elements}; give model = one of {sorted(MODELS)}"
+        )
+    return found.pop()
+
+
+def junction_from_atoms(device, left, right, model="auto", movable=None, axes="xyz", spring_constant=None,
                         bond_cutoff=None, valence=None):
     """A :class:`Preset` from your own ``ase.Atoms`` (or files ``ase.io.read`` reads).
 
@@ -214,12 +235,16 @@ def junction_from_atoms(device, left, right, model="gold_s", movable=None, axes=
         Device and the lead cells next to it, as in
         :func:`~currentforces.models.atomistic.atomistic_junction` (a file
         must carry the lead cell, e.g. extended XYZ or ASE trajectory).
-    model : {"gold_s", "carbon_sp"}
-        Built-in parameter set (module docstring).
+    model : {"auto", "gold_s", "carbon_sp"}
+        Built-in parameter set (module docstring); ``"auto"``: the one of the
+        element when every atom is gold (``"gold_s"``) or every atom is
+        carbon (``"carbon_sp"``), otherwise an error.
     movable : sequence of int, optional
-        Moving device atoms (default: all that do not hop to a lead).
+        Moving device atoms (default: all that do not hop to a lead; negative
+        indices count from the end).
     axes : str
-        Moving Cartesian directions.
+        Moving Cartesian directions (default ``"xyz"``: your structure moves
+        in 3D; the chain presets default to ``"z"``).
     spring_constant : float, optional
         Central nearest-neighbour spring k, eV/Angstrom^2 (default: the
         model's, as in the presets).
@@ -243,6 +268,8 @@ def junction_from_atoms(device, left, right, model="gold_s", movable=None, axes=
                 raise InputError(f"{name}: cannot read structure file {a!r}: {exc}") from None
         atoms.append(a)
     device, left, right = atoms
+    if model == "auto":
+        model = _model_for_elements(atoms)
     if model not in MODELS:
         raise InputError(f"model must be one of {sorted(MODELS)}, got {model!r}")
     builder, default_valence, default_spring = MODELS[model]
