@@ -14,6 +14,7 @@ pytest.importorskip("xarray")
 pytest.importorskip("ase")
 
 from currentforces import InputError, force_coefficients  # noqa: E402
+import currentforces.cli  # noqa: E402
 from currentforces.cli import DEMO_CONFIG, main  # noqa: E402
 from currentforces.config import load_config, validate_config  # noqa: E402
 from currentforces.io import read_dataset  # noqa: E402
@@ -149,25 +150,32 @@ def test_help_is_fast_and_lists_commands():
     assert r.stdout.strip().splitlines()[-1] == "[]"
 
 
-def test_readme_demo_table_is_current(tmp_path):
-    """The summary table the README shows is what the demo job prints
-    (the Langevin run does not enter the table, so it is switched off here)."""
+def test_readme_demo_table_is_current(tmp_path, capsys, monkeypatch):
+    """The summary the README shows (table, runaway threshold and notes) is
+    what the demo job prints: the demo itself, with its Langevin run, which
+    the notes describe."""
     import copy
-    import math
     import re
 
-    from currentforces.io import summary_table
     from currentforces.job import run_job
+    from currentforces.report import run_report
 
-    cfg = copy.deepcopy(DEMO_CONFIG)
-    cfg["dynamics"]["enabled"] = False
-    res = run_job(validate_config(cfg), tmp_path / "demo.nc", log=None)
-    v = float(res.dataset["runaway_bias"])
-    assert not math.isnan(v)
-    printed = summary_table(res.dataset) + f"\nrunaway threshold: {v:.4f} V ({res.dataset['runaway_character'].values})\n"
+    cfg = validate_config(copy.deepcopy(DEMO_CONFIG))
+    res = run_job(cfg, tmp_path / "demo.nc", log=None)
+    printed = run_report(res.dataset)
     readme = (ROOT / "README.md").read_text()
     block = re.search(r"## Command line and demo.*?```\n(.*?)```", readme, re.S).group(1)
     assert block == printed
+    assert "runaway threshold: 0.5835 V (waterwheel)" in block
+    # `currentforces demo` prints exactly this after the description line
+    # (the finished job is handed to it instead of being computed again)
+    import currentforces.job
+
+    capsys.readouterr()
+    monkeypatch.setattr(currentforces.job, "run_job", lambda *a, **k: res)
+    monkeypatch.setattr(currentforces.cli, "_figures_for", lambda *a, **k: [])
+    assert main(["demo", "--out", str(tmp_path)]) == 0
+    assert f"{res.dataset.attrs['description']}\n{printed}" in capsys.readouterr().out
 
 
 def test_run_from_structure_files_equals_the_preset(tmp_path, capsys):

@@ -293,6 +293,9 @@ def _langevin(dyn, preset, ef, cfg, masses, springs, progress):
     md = dyn.LangevinDynamics(masses, springs, d["timestep"], K=c["K_current"], L=c["L"],
                               mean_force=c["mean_force_current"],
                               spectrum=spectrum, seed=d["seed"])
+    # the slowest relaxation at this bias: with electronic friction as the
+    # only damping it can take far longer than the trajectory (run summary)
+    growth = dyn.analyze_modes(masses, springs, c["K_current"], c["L"]).max_growth_rate
     traj = md.run(d["steps"], record_every=d["record_every"], progress=progress)
     x = traj.positions[:, 0, :]
     v = traj.velocities[:, 0, :]
@@ -308,4 +311,5 @@ def _langevin(dyn, preset, ef, cfg, masses, springs, progress):
         "kinetic_energy": (("time",), kinetic),
         "potential_energy": (("time",), potential),
         "dynamics_bias": ((), float(d["bias"])),
+        "dynamics_max_growth_rate": ((), float(growth)),
     }
