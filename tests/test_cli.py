@@ -78,6 +78,7 @@ def test_info_reads_back(cli_run, capsys):
     assert "status: complete" in text and "bias=2" in text
     assert "runaway threshold" in text and "K [eV/Angstrom^2]" in text
     assert '"fermi_level": 1.0' in text
+    assert "note: the structure is taken as the mechanical equilibrium" in text  # the run summary's notes
 
 
 def test_numbers_equal_the_library(cli_run):

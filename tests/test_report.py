@@ -188,3 +188,17 @@ def test_summary_explains_vanishing_asymmetric_parts():
 def test_no_symmetry_note_when_asymmetric_parts_exist(small_run):
     assert asymmetry_vanishes(small_run) is None
     assert not any("vanish to round-off" in n for n in run_notes(small_run))
+
+
+def test_summary_names_directions_the_springs_do_not_hold(small_run):
+    """Central springs along a straight chain give transverse motion no
+    restoring force: a spring matrix with a zero eigenvalue gets the note,
+    the chain's longitudinal springs (all eigenvalues > 0) do not."""
+    assert np.linalg.eigvalsh(small_run["spring_constants"].values).min() > 0
+    assert not any("hold" in n for n in run_notes(small_run))
+    free = small_run.copy()
+    k = small_run["spring_constants"].values.copy()
+    k[0, :] = k[:, 0] = 0.0  # coordinate 0 free
+    free["spring_constants"] = (("mode", "mode2"), k)
+    (note,) = [n for n in run_notes(free) if "hold" in n]
+    assert "the bare springs hold 1 of the 3 displacement directions with no force" in " ".join(note.split())

@@ -32,6 +32,21 @@ eta = -1.40 (ss sigma), 1.84 (sp sigma), 3.24 (pp sigma), -0.81 (pp pi);
 d0 = 1.28 Angstrom (cumulene bond length).  Four valence electrons per
 atom; E_F from the electrode bands (:func:`lead_fermi_level`).
 
+Electron-hole symmetry at the band centre.  For motion along a straight
+chain (``axes="z"``) the Hamiltonian and the force operators do not mix
+sigma (s, pz) and pi (px, py) orbitals.  The pi block has one on-site
+energy e_p and nearest-neighbour hoppings only, so the sublattice sign S
+(+1 on even, -1 on odd atoms) gives S (H - e_p) S = -(H - e_p) and
+S f S = -f, hence S G^r(E) S = -G^a(2 e_p - E).  Four electrons per atom
+fill the sigma bonding band and half of the pi bands: E_F = e_p exactly,
+inside the sigma gap (-30.1 to -3.3 eV at d = 1.28 Angstrom).  With the
+symmetric bias split mu = E_F +- V/2 the mirror E - e_p -> e_p - E maps the
+non-equilibrium problem onto itself with K -> K^T and L -> L^T, so the
+non-conservative force K_asym and the Berry force L_asym vanish at every
+bias (to round-off, ~1e-15), as they do for the half-filled s band of the
+gold chain.  An E_F off e_p or any term that breaks the sublattice symmetry
+(a shifted on-site level, a bent chain) makes them non-zero.
+
 Springs (the dynamical matrix, an input of the mode analysis): central
 nearest-neighbour springs, k = 2.0 eV/Angstrom^2 for gold (a zone-boundary
 chain phonon of 2 sqrt(k/M) = 13 meV, within the 10-20 meV range of the
