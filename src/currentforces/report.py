@@ -104,7 +104,7 @@ def _free_directions_note(ds):
     free = int(np.sum(eig <= ROUNDOFF * max(np.abs(eig).max(), 1e-300)))
     if free == 0:
         return None
-    return (f"the bare springs hold {free} of the {eig.size} displacement directions with no force "
+    return (f"the bare springs exert no force along {free} of the {eig.size} displacement directions "
             "(zero eigenvalues of spring_constants), e.g. transverse motion of a straight chain held "
             "by central springs: those modes have zero frequency, and a current-induced K can make "
             "them run away. Restrict junction.axes to the directions the springs hold.")
