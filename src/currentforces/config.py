@@ -34,7 +34,7 @@ from pathlib import Path
 from .errors import InputError
 
 __all__ = ["ConfigError", "SCHEMA", "load_config", "validate_config", "default_config",
-           "describe_schema", "config_to_json", "bias_values"]
+           "describe_schema", "config_to_json", "bias_values", "input_files"]
 
 
 class ConfigError(InputError):
@@ -255,6 +255,21 @@ def _cross_checks(cfg):
 def bias_values(cfg):
     """The bias list (V) of a validated configuration, as floats."""
     return [float(v) for v in cfg["bias"]["values"]]
+
+
+def input_files(cfg):
+    """The files a validated configuration reads, ``{key: path}``.
+
+    These are the structure files of ``preset = "atoms"``
+    (``junction.device``, ``junction.left``, ``junction.right``), as
+    :func:`currentforces.job.build_system` opens them; the built-in
+    presets and tight-binding models read no file.  Their contents enter the
+    digest that decides whether an output file may be resumed.
+    """
+    j = cfg["junction"]
+    if j["preset"] != "atoms":
+        return {}
+    return {f"junction.{k}": j[k] for k in ("device", "left", "right")}
 
 
 def load_config(path):
