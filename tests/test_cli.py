@@ -306,3 +306,12 @@ def test_second_run_on_a_locked_output_exits_2(tmp_path, capsys):
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and f"process {sleeper.pid}" in err and "x.nc.lock" in err
     assert not (tmp_path / "x.nc").exists()
+
+
+def test_closed_pipe_is_no_traceback():
+    # `currentforces config | head -0`: the reader is gone before the first write
+    p = subprocess.Popen([sys.executable, "-m", "currentforces.cli", "config"], stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, env={"PYTHONPATH": str(ROOT / "src")})
+    p.stdout.close()
+    err = p.stderr.read().decode()
+    assert p.wait() == 141 and "Traceback" not in err and "Exception ignored" not in err, err

@@ -212,13 +212,20 @@ def _report_errors(func, args):
         return code
 
     try:
-        return func(args)
+        code = func(args)
+        sys.stdout.flush()  # a closed pipe shows here, not at interpreter exit
+        return code
     except InputError as exc:
         return fail(exc, 2)
     except IntegrationError as exc:
         hint = ("check electrons.temperature, electrons.fermi_level and bias.values, or loosen electrons.rtol"
                 if getattr(args, "command", None) in ("run", "demo") else "please report it")
         return fail(f"{exc}; an energy integral did not converge: {hint}", 1)
+    except BrokenPipeError:  # the reader went away (`currentforces info x.nc | head`)
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141  # 128 + SIGPIPE, what the shell reports for a command stopped by a closed pipe
     except OSError as exc:
         where = f"{exc.filename}: " if exc.filename else ""
         return fail(f"{where}{exc.strerror or exc}; check that the path exists and that you may write there", 1)
