@@ -58,10 +58,9 @@ def test_clean_exit_of_the_other_process_releases(tmp_path):
 @pytest.mark.parametrize("exc", [RuntimeError, KeyboardInterrupt])
 def test_released_on_exception_and_interrupt(tmp_path, exc):
     path = tmp_path / "run.nc"
-    with pytest.raises(exc):
-        with OutputLock(path):
-            assert lock_path(path).exists()
-            raise exc
+    with pytest.raises(exc), OutputLock(path):
+        assert lock_path(path).exists()
+        raise exc
     assert not lock_path(path).exists()
 
 

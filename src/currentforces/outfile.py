@@ -26,7 +26,7 @@ from pathlib import Path
 
 from .errors import InputError, OutputLockedError
 
-__all__ = ["atomic_write", "OutputLock", "check_output_path", "lock_path", "temporary_files"]
+__all__ = ["OutputLock", "atomic_write", "check_output_path", "lock_path", "temporary_files"]
 
 _TMP_HEX = 12
 
