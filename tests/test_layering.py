@@ -11,9 +11,9 @@ import pytest
 SRC = Path(__file__).resolve().parents[1] / "src" / "currentforces"
 
 # Modules of the package root that the dynamics may use: validation, errors,
-# units and the generic quadrature/occupation helpers (none of them imports
-# anything else of the package).
-DYNAMICS_MAY_IMPORT = {"_checks", "errors", "units", "integrate"}
+# units, the generic quadrature/occupation helpers and the atomic file write
+# (none of them imports anything of the package but these).
+DYNAMICS_MAY_IMPORT = {"_checks", "errors", "units", "integrate", "outfile"}
 
 
 def _imports(tree, package_parts):
@@ -65,6 +65,15 @@ def test_dynamics_does_not_import_the_electronic_engine(path):
         if path.name == "_moved.py" and target == "coupling" and in_function:
             continue
         pytest.fail(f"{path.name}:{line} imports currentforces.{target or '(root)'}")
+
+
+@pytest.mark.parametrize("name", sorted(DYNAMICS_MAY_IMPORT))
+def test_what_the_dynamics_may_import_stays_at_the_bottom(name):
+    """The modules the dynamics may use import nothing of the package beyond each
+    other, so through them the dynamics reaches nothing above it either."""
+    tree = ast.parse((SRC / f"{name}.py").read_text(encoding="utf-8"))
+    for target, line, _ in _imports(tree, ["currentforces"]):
+        assert target in DYNAMICS_MAY_IMPORT, f"{name}.py:{line} imports currentforces.{target}"
 
 
 def test_the_layering_check_sees_root_imports():
