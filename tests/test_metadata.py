@@ -1,6 +1,7 @@
-"""The version is written in one place, ``currentforces.__version__``; the
-package metadata (pyproject.toml reads it from there) and
-``currentforces --version`` agree with it."""
+"""Project metadata: the version is written in one place,
+``currentforces.__version__`` (pyproject.toml reads it from there, and
+``currentforces --version`` and the installed metadata agree with it); the
+citation file cites the software and the founding paper."""
 
 import ast
 import importlib.metadata
@@ -65,3 +66,24 @@ def test_installed_metadata_and_command_line_agree():
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=dict(os.environ))
     assert r.returncode == 0, r.stderr
     assert r.stdout.strip() == f"currentforces {dist.version}"
+
+
+def test_citation_file_cites_the_software_and_the_founding_paper():
+    """CITATION.cff (schema 1.2.0; checked with ``cffconvert --validate``):
+    the software's licence is the package's, it carries no version of its own
+    (that would be a second copy), and it references the founding paper as
+    published (Eur. J. Phys. 35, 065004 (2014), doi 10.1088/0143-0807/35/6/065004)."""
+    import pytest
+
+    yaml = pytest.importorskip("yaml")
+    cff = yaml.safe_load((ROOT / "CITATION.cff").read_text(encoding="utf-8"))
+    meta = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    assert cff["cff-version"] == "1.2.0" and cff["type"] == "software"
+    assert cff["license"] == meta["project"]["license"]
+    assert "version" not in cff
+    (paper,) = cff["references"]
+    assert paper["title"] == "Current-induced forces: a simple derivation"
+    assert [a["family-names"] for a in paper["authors"]] == ["Todorov", "Dundas", "Lü", "Brandbyge", "Hedegård"]
+    assert (paper["journal"], paper["volume"], paper["start"], paper["year"]) == (
+        "European Journal of Physics", 35, "065004", 2014)
+    assert paper["doi"] == "10.1088/0143-0807/35/6/065004"
