@@ -45,6 +45,7 @@ bench: install
 	$(PY) benchmarks/bench_jellium.py
 	$(PY) benchmarks/bench_rgf.py --sizes 1000 10000
 	$(PY) benchmarks/bench_sweep.py
+	$(PY) benchmarks/bench_low_bias.py
 
 clean:
 	rm -rf $(VENV) $(KWANT_VENV) build dist src/*.egg-info demo-output .pytest_cache

@@ -70,7 +70,8 @@ and Hedegaard, Nano Lett. 10, 1657 (2010) and Lu, Brandbyge, Hedegaard,
 Todorov and Jauho, Phys. Rev. B 85, 245444 (2012), which sclmd's
 ``wbLambda`` evaluates at one energy, T = 0, g_s = 2, hbar = 1 and
 mass-weighted couplings M^k = dH/dQ_k; with f_k -> M^k (the sign drops out of
-the bilinear traces) and ``bias`` = mu_0 - mu_1:
+the bilinear traces; for Cartesian f_a divide each coefficient by
+sqrt(M_a M_b)) and ``bias`` = mu_0 - mu_1:
 
 =========  ======================================================
 sclmd      here
@@ -410,6 +411,18 @@ def low_bias_coefficients(junction, forces, fermi_level=0.0, temperature=0.0, sp
         bound state (the Fermi-surface quantities diverge there).
     IntegrationError
         At T > 0, when the thermal average misses ``rtol``.
+
+    Notes
+    -----
+    At T > 0 the Gauss rules for -dn_F/dE converge fast when the spectral
+    functions vary slowly on the scale k_B T; resonances a few k_B T wide
+    or band edges within 40 k_B T of E_F send the average to the adaptive
+    route (hundreds of energies), and resonances narrower than k_B T get
+    breakpoints from the eigenvalues of h + Sigma(E_F) (dense junctions;
+    a block-tridiagonal junction gets no such breakpoints, so a level much
+    narrower than k_B T there can be missed).  A slope that is the small
+    difference of two large lobes (dK/dV of a level narrower than ~1e-6 k_B T)
+    cannot reach a tight rtol in double precision and is reported.
 
     Examples
     --------
