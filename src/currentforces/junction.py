@@ -29,7 +29,8 @@ from typing import Sequence
 import numpy as np
 import scipy.sparse as sp
 
-from ._checks import as_dense_matrix, as_operator, check_energies, check_number, check_temperature
+from ._checks import (as_dense_matrix, as_operator, check_energies, check_leads, check_number, check_rtol,
+                      check_spin, check_temperature)
 from .errors import InputError
 from .integrate import fermi, integrate_adaptive, matsubara_sum, window_bounds
 from .leads import broadening_from_self_energy
@@ -72,6 +73,13 @@ class Junction:
         Principal layers for ``solver="rgf"``: layer sizes, or the orbital
         indices of each layer; default: found from the sparsity pattern of h
         (:func:`~currentforces.greens.layers_from_sparsity`).
+
+    Notes
+    -----
+    ``leads`` may be empty: a closed device.  Its Green's function (away
+    from its eigenvalues) and its equilibrium density matrix are defined;
+    anything carried by lead states (a bias, a current, a transmission,
+    force coefficients, noise) raises ``InputError`` saying so.
 
     Examples
     --------
@@ -324,8 +332,7 @@ class Junction:
         source, drain : int
             Lead indices.
         """
-        if self.n_leads < 2:
-            raise InputError("transmission needs at least two leads")
+        check_leads(self, "transmission", 2)
         s = self._lead_index("source", source)
         d = self._lead_index("drain", drain)
         e = self._energies(energy)
@@ -411,8 +418,9 @@ class Junction:
             Relative tolerance of the energy integral.
         """
         temperature = check_temperature(temperature)
-        if self.n_leads < 2:
-            raise InputError(f"a current needs at least two leads; this junction has {self.n_leads}")
+        spin = check_spin(spin)
+        rtol = check_rtol(rtol)
+        check_leads(self, "current", 2)
         mus = self.chemical_potentials(bias, fermi_level, chemical_potentials)
         src = self._lead_index("lead", lead)
         if np.ptp(mus) == 0:
@@ -462,6 +470,8 @@ class Junction:
             dimensionless (electrons per spin), and ``error``.
         """
         temperature = check_temperature(temperature)
+        fermi_level = check_number("fermi_level", fermi_level, "eV")
+        rtol = check_rtol(rtol)
         if orbitals is None:
             size = self.size
 
@@ -514,6 +524,8 @@ class Junction:
             Hermitian; its trace is the number of electrons in the device.
         """
         temperature = check_temperature(temperature)
+        spin = check_spin(spin)
+        rtol = check_rtol(rtol)
         mus = self.chemical_potentials(bias, fermi_level, chemical_potentials)
         mu_ref = float(np.mean(mus)) if len(mus) else float(fermi_level)
         eq = self.equilibrium_density_matrix(mu_ref, temperature, rtol=rtol)

@@ -35,7 +35,7 @@ from typing import Callable
 import numpy as np
 import scipy.linalg
 
-from .._checks import check_number
+from .._checks import check_number, check_positive, check_rtol
 from ..errors import InputError
 from ..units import AMU, HBAR
 from .modes import check_masses, check_matrix
@@ -169,6 +169,10 @@ class LangevinDynamics:
         from .. import force_coefficients  # lazy: higher layer
         from .noise_generation import spectrum_from_junction
 
+        # checked before the NEGF integrals, not after them
+        check_positive("timestep", timestep, "fs")
+        if noise:
+            check_positive("hbar_omega_max", hbar_omega_max, "eV")
         c = force_coefficients(junction, forces, bias=bias, temperature=temperature,
                                fermi_level=fermi_level, frequency=0.0, spin=spin)
         spectrum = None
@@ -390,7 +394,8 @@ def stationary_covariance(masses, force_constants, L, spectrum, hbar_omega_max, 
     k = check_matrix("force_constants", force_constants, n, "eV/Angstrom^2")
     lm = check_matrix("L", L, n, "eV*fs/Angstrom^2")
     mi = np.diag(m * AMU)
-    wmax = float(hbar_omega_max) / HBAR
+    wmax = check_positive("hbar_omega_max", hbar_omega_max, "eV") / HBAR
+    epsrel = check_rtol(epsrel, "epsrel")
     modes = analyze_modes(m, k, None, lm)
     if not modes.is_stable:
         raise InputError("the linear dynamics is unstable: no stationary covariance exists")

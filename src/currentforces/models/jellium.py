@@ -59,7 +59,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._checks import check_number
+from .._checks import check_nonnegative, check_number, check_positive
 from ..errors import InputError
 from ..units import HBAR, KB, M_ELECTRON
 
@@ -114,16 +114,13 @@ class SubbandEdgeError(InputError):
 # --------------------------------------------------------------------------
 # input checks
 # --------------------------------------------------------------------------
-def _positive(name, value, unit):
-    return check_number(name, value, unit, positive=True)
+_positive = check_positive
 
 
-def _nonnegative(name, value, unit):
-    return check_number(name, value, unit, nonnegative=True)
+_nonnegative = check_nonnegative
 
 
-def _finite(name, value, unit):
-    return check_number(name, value, unit)
+_finite = check_number
 
 
 def _positions(side, x, y, unit):

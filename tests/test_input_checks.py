@@ -1,0 +1,152 @@
+"""Bad arguments raise InputError naming the argument (one validator per kind
+of argument, in currentforces._checks); the limits where an argument is
+legitimate but singular (band edges, dispersionless leads, closed devices)
+give the physical answer or a named warning."""
+
+import math
+
+import numpy as np
+import pytest
+
+import currentforces as cf
+from currentforces import InputError, Junction
+from currentforces._checks import check_rtol, check_spin
+from currentforces.dynamics.langevin import LangevinDynamics, stationary_covariance
+from currentforces.dynamics.modes import coefficients_from_junction, runaway_threshold
+from currentforces.dynamics.noise_generation import NoiseGenerator, spectrum_from_junction, wide_band_spectrum
+from currentforces.models import electron_gas
+from currentforces.models.chain import chain_force_operators, chain_junction
+from currentforces.parallel import bias_sweep
+from currentforces.units import KB
+
+J = chain_junction(4)
+F = chain_force_operators(4, 0.2, atoms=[1, 2])
+T_MATRICES = np.ones((2, 2, 1, 1))
+
+
+def flat_spectrum(hw):
+    return np.ones((np.size(hw), 1, 1))
+
+
+# (call taking the bad value, the argument name the message must contain)
+CALLS = {
+    "spin": [
+        lambda v: J.current(0.1, spin=v),
+        lambda v: J.density_matrix(0.1, spin=v),
+        lambda v: cf.force_coefficients(J, F, spin=v),
+        lambda v: cf.electron_hole_spectrum(J, F, 0.01, spin=v),
+        lambda v: cf.noise_spectrum(J, F, 0.01, spin=v),
+        lambda v: cf.dissipation_spectrum(J, F, 0.01, spin=v),
+        lambda v: cf.joule_heating(J, F[0], 0.01, spin=v),
+        lambda v: wide_band_spectrum(T_MATRICES, spin=v),
+        lambda v: coefficients_from_junction(J, F, spin=v),
+        lambda v: bias_sweep(J, F, [0.1], spin=v),
+        lambda v: electron_gas.electron_density(1.0, spin=v),
+    ],
+    "rtol": [
+        lambda v: J.current(0.1, rtol=v),
+        lambda v: J.density_matrix(0.1, rtol=v),
+        lambda v: J.equilibrium_density_matrix(0.0, rtol=v),
+        lambda v: cf.force_coefficients(J, F, rtol=v),
+        lambda v: cf.noise_spectrum(J, F, 0.01, rtol=v),
+        lambda v: bias_sweep(J, F, [0.1], rtol=v),
+    ],
+    "temperature": [
+        lambda v: J.current(0.1, temperature=v),
+        lambda v: wide_band_spectrum(T_MATRICES, temperature=v),
+        lambda v: coefficients_from_junction(J, F, temperature=v),
+        lambda v: bias_sweep(J, F, [0.1], temperature=v),
+    ],
+    "timestep": [
+        lambda v: NoiseGenerator(flat_spectrum, 1, v, block_length=8),
+        lambda v: LangevinDynamics([1.0], [[1.0]], v),
+        lambda v: LangevinDynamics.from_junction(J, F, [1.0, 1.0], np.eye(2), v),
+    ],
+    "hbar_omega_max": [
+        lambda v: stationary_covariance([1.0], [[1.0]], [[-0.01]], flat_spectrum, v),
+        lambda v: spectrum_from_junction(J, F, v),
+        lambda v: LangevinDynamics.from_junction(J, F, [1.0, 1.0], np.eye(2), 0.1, hbar_omega_max=v),
+    ],
+    "epsrel": [lambda v: stationary_covariance([1.0], [[1.0]], [[-0.01]], flat_spectrum, 0.1, epsrel=v)],
+    "cutoff": [lambda v: wide_band_spectrum(T_MATRICES, cutoff=v)],
+    "frequency": [lambda v: cf.joule_heating(J, F[0], v), lambda v: coefficients_from_junction(J, F, frequency=v)],
+    "tolerance": [lambda v: runaway_threshold(lambda b: (np.eye(1), np.zeros((1, 1))), [1.0], [[1.0]], 1.0,
+                                              tolerance=v)],
+}
+
+BAD = {
+    # spin degeneracy: 1 or 2 only (see check_spin)
+    "spin": [math.nan, 0, -2, 3.5, True, "two"],
+    "rtol": [-1.0, 0.0, math.nan, 1.0, 1e-16],
+    "temperature": [math.nan, -300.0, math.inf],
+    "timestep": [0.0, -1.0, math.nan],
+    "hbar_omega_max": [-0.1, 0.0, math.nan],
+    "epsrel": [0.0, -1e-8, math.nan],
+    "cutoff": [0.0, -1.0, math.nan],
+    "frequency": [-0.1, math.nan],
+    "tolerance": [0.0, math.nan],
+}
+
+CASES = [(name, i, bad) for name, calls in CALLS.items() for i in range(len(calls)) for bad in BAD[name]]
+
+
+@pytest.mark.parametrize("name,i,bad", CASES, ids=[f"{n}-{i}-{b!r}" for n, i, b in CASES])
+def test_bad_argument_raises_input_error_naming_it(name, i, bad):
+    with pytest.raises(InputError, match=name):
+        CALLS[name][i](bad)
+
+
+def test_spin_and_rtol_accept_their_physical_values():
+    # g_s = 1 or 2 as int, float or numpy integer; returned as an int
+    assert [check_spin(s) for s in (1, 2, 2.0, np.int64(1))] == [1, 2, 2, 1]
+    assert check_rtol(1e-8) == 1e-8 and check_rtol(0.5) == 0.5
+    # spin multiplies every electronic quantity (formulas: g_s times the
+    # per-spin Landauer current and density matrix)
+    i1, i2 = J.current(0.2, spin=1), J.current(0.2, spin=2)
+    assert i1 > 0 and abs(i2 - 2 * i1) <= 1e-12 * abs(i2)
+    r1, r2 = J.density_matrix(0.2, spin=1), J.density_matrix(0.2, spin=2)
+    assert np.allclose(r2, 2 * r1, atol=1e-14, rtol=0)
+
+
+def test_noise_generator_counts():
+    for kw, name in (({"n_modes": 0}, "n_modes"), ({"n_realizations": 0}, "n_realizations")):
+        args = {"n_modes": 1, "n_realizations": 1} | kw
+        with pytest.raises(InputError, match=name):
+            NoiseGenerator(flat_spectrum, args["n_modes"], 0.5, n_realizations=args["n_realizations"],
+                           block_length=8)
+
+
+# ----------------------------------------------------------------------------
+# a device without leads
+# ----------------------------------------------------------------------------
+CLOSED = Junction(-1.0 * (np.eye(4, k=1) + np.eye(4, k=-1)), [])
+CLOSED_F = chain_force_operators(4, 0.2, atoms=[1, 2])
+
+
+@pytest.mark.parametrize("call", [
+    lambda: CLOSED.current(0.1),
+    lambda: CLOSED.transmission(0.3),
+    lambda: CLOSED.density_matrix(bias=0.1),
+    lambda: cf.force_coefficients(CLOSED, CLOSED_F),
+    lambda: cf.force_coefficients(CLOSED, CLOSED_F, temperature=0.0),
+    lambda: cf.electron_hole_spectrum(CLOSED, CLOSED_F, 0.01),
+    lambda: cf.noise_spectrum(CLOSED, CLOSED_F, 0.01),
+])
+def test_closed_device_refuses_what_needs_leads(call):
+    with pytest.raises(InputError, match="lead"):
+        call()
+
+
+@pytest.mark.parametrize("temperature", [0.0, 300.0])
+def test_closed_device_equilibrium_density_matrix(temperature):
+    # A closed system in equilibrium at mu: rho = g_s sum_k n_F(eps_k - mu) |k><k|
+    # (eigenvalues of the 4-site chain: 2 cos(k pi/5), none at mu = 0.1).
+    mu = 0.1
+    w, v = np.linalg.eigh(CLOSED.hamiltonian)
+    if temperature == 0.0:
+        occ = (w < mu).astype(float)
+    else:
+        occ = 1.0 / (np.exp((w - mu) / (KB * temperature)) + 1.0)
+    ref = 2 * (v * occ) @ v.conj().T
+    rho = CLOSED.density_matrix(temperature=temperature, fermi_level=mu)
+    assert np.allclose(rho, ref, atol=1e-8, rtol=0)
