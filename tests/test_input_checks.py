@@ -4,16 +4,18 @@ legitimate but singular (band edges, dispersionless leads, closed devices)
 give the physical answer or a named warning."""
 
 import math
+import warnings
 
 import numpy as np
 import pytest
 
 import currentforces as cf
-from currentforces import InputError, Junction
+from currentforces import ChainLead, InputError, Junction, Lead
 from currentforces._checks import check_rtol, check_spin
 from currentforces.dynamics.langevin import LangevinDynamics, stationary_covariance
 from currentforces.dynamics.modes import coefficients_from_junction, runaway_threshold
 from currentforces.dynamics.noise_generation import NoiseGenerator, spectrum_from_junction, wide_band_spectrum
+from currentforces.errors import BandEdgeWarning
 from currentforces.models import electron_gas
 from currentforces.models.chain import chain_force_operators, chain_junction
 from currentforces.parallel import bias_sweep
@@ -68,6 +70,10 @@ CALLS = {
         lambda v: LangevinDynamics.from_junction(J, F, [1.0, 1.0], np.eye(2), 0.1, hbar_omega_max=v),
     ],
     "epsrel": [lambda v: stationary_covariance([1.0], [[1.0]], [[-0.01]], flat_spectrum, 0.1, epsrel=v)],
+    "tol": [lambda v: Lead([[0.0]], [[1.0]], [[1.0]], tol=v)],
+    "eta": [lambda v: Lead([[0.0]], [[1.0]], [[1.0]], eta=v)],
+    "onsite": [lambda v: ChainLead(1.0, [1.0], onsite=v)],
+    "hopping": [lambda v: ChainLead(v, [1.0])],
     "cutoff": [lambda v: wide_band_spectrum(T_MATRICES, cutoff=v)],
     "frequency": [lambda v: cf.joule_heating(J, F[0], v), lambda v: coefficients_from_junction(J, F, frequency=v)],
     "tolerance": [lambda v: runaway_threshold(lambda b: (np.eye(1), np.zeros((1, 1))), [1.0], [[1.0]], 1.0,
@@ -82,6 +88,11 @@ BAD = {
     "timestep": [0.0, -1.0, math.nan],
     "hbar_omega_max": [-0.1, 0.0, math.nan],
     "epsrel": [0.0, -1e-8, math.nan],
+    "tol": [-1.0, 0.0, math.nan, 1.0],
+    "eta": [-1e-3, 0.0, math.inf],
+    "onsite": [math.inf, math.nan],
+    # 1e-300 eV: a band 1e-300 eV wide next to a 1 eV coupling (no propagating states)
+    "hopping": [0.0, math.nan, 1e-300, 1e-9],
     "cutoff": [0.0, -1.0, math.nan],
     "frequency": [-0.1, math.nan],
     "tolerance": [0.0, math.nan],
@@ -114,6 +125,49 @@ def test_noise_generator_counts():
         with pytest.raises(InputError, match=name):
             NoiseGenerator(flat_spectrum, args["n_modes"], 0.5, n_realizations=args["n_realizations"],
                            block_length=8)
+
+
+# ----------------------------------------------------------------------------
+# leads
+# ----------------------------------------------------------------------------
+def test_chain_lead_blames_the_right_argument():
+    with pytest.raises(InputError, match="onsite") as err:
+        ChainLead(1.0, [1.0], onsite=math.inf)
+    assert "hopping" not in str(err.value)
+    # a narrow but resolvable band is accepted, and its self-energy is the
+    # closed form: inside the band |E| < 2|t|, Sigma = c^2 (E - i sqrt(4t^2 - E^2))/2t^2
+    t, c, e = 1e-6, 1.0, 0.5e-6
+    sigma = ChainLead(t, [c]).self_energy(e)[0, 0]
+    ref = c**2 * (e - 1j * math.sqrt(4 * t * t - e * e)) / (2 * t * t)
+    assert abs(sigma - ref) <= 1e-12 * abs(ref)
+
+
+def test_lead_without_propagating_states_is_refused():
+    # cells of two orbitals whose only inter-cell bond joins b of one cell to a
+    # of the next: isolated dimers, bands +-1 at every k (dispersionless)
+    with pytest.raises(InputError, match="no propagating states"):
+        Lead(np.zeros((2, 2)), [[0.0, 0.0], [1.0, 0.0]], [[1.0, 0.0]])
+    # a hopping far below the coupling: a band 4e-12 eV wide
+    with pytest.raises(InputError, match="no propagating states"):
+        Lead([[0.0]], [[1e-12]], [[1.0]])
+
+
+def test_dispersionless_band_is_a_pole_of_sigma_with_a_named_warning():
+    # orbital a forms a chain (t = -1 eV), orbital b (0.5 eV) is isolated:
+    # Sigma = |v_a|^2 g_chain(E) + |v_b|^2 / (E - 0.5), a pole at the flat band.
+    lead = Lead([[0.0, 0.0], [0.0, 0.5]], [[-1.0, 0.0], [0.0, 0.0]], [[1.0, 0.7]])
+    assert lead.flat_bands == (0.5,)
+    e = np.array([-2.5, 0.3, 0.5 + 1e-3, 1.1, 2.4])
+    from currentforces.leads import chain_surface_green
+
+    # the device orbital couples to a and b with 1.0 and 0.7 eV
+    ref = chain_surface_green(e, -1.0) + 0.49 / (e - 0.5)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", BandEdgeWarning)
+        sigma = lead.self_energy(e)[:, 0, 0]
+    assert np.allclose(sigma, ref, atol=1e-9, rtol=1e-9)
+    with pytest.warns(BandEdgeWarning, match="dispersionless"):
+        lead.self_energy(0.5)
 
 
 # ----------------------------------------------------------------------------
