@@ -142,6 +142,13 @@ def test_chain_lead_blames_the_right_argument():
     assert abs(sigma - ref) <= 1e-12 * abs(ref)
 
 
+def test_transmission_between_a_lead_and_itself_is_refused():
+    with pytest.raises(InputError, match="source and drain"):
+        J.transmission(0.3, source=0, drain=0)
+    with pytest.raises(InputError, match="source and drain"):
+        J.transmission(0.3, source=1, drain=-1)  # the same lead, counted from the end
+
+
 def test_lead_without_propagating_states_is_refused():
     # cells of two orbitals whose only inter-cell bond joins b of one cell to a
     # of the next: isolated dimers, bands +-1 at every k (dispersionless)
@@ -168,6 +175,55 @@ def test_dispersionless_band_is_a_pole_of_sigma_with_a_named_warning():
     assert np.allclose(sigma, ref, atol=1e-9, rtol=1e-9)
     with pytest.warns(BandEdgeWarning, match="dispersionless"):
         lead.self_energy(0.5)
+
+
+# ----------------------------------------------------------------------------
+# band edges
+# ----------------------------------------------------------------------------
+def _lead_junction(n, coupling=1.0):
+    """chain_junction(n, coupling=...) with general Leads instead of ChainLeads."""
+    h = chain_junction(n, coupling=coupling).hamiltonian
+    cl, cr = np.zeros((n, 1)), np.zeros((n, 1))
+    cl[0, 0] = cr[-1, 0] = -coupling
+    return Junction(h, [Lead([[0.0]], [[-1.0]], cl), Lead([[0.0]], [[-1.0]], cr)])
+
+
+@pytest.mark.parametrize("n", [1, 6])
+def test_band_edge_of_a_perfect_chain(n):
+    # A perfect chain has T = 1 for |E| < 2 eV and 0 outside; at E = +-2 eV the
+    # device has a zero-velocity state, G diverges and T jumps.  The retarded
+    # limit taken vertically, T(E_b + i eta) as eta -> 0, is 1/2: for one site,
+    # G = 1/s and Gamma = Im s - eta with s = sqrt(z^2 - 4) ~ 2 sqrt(eta) e^{i pi/4},
+    # so T = (Im s)^2/|s|^2 -> 1/2.  Both lead kinds and both backends give it,
+    # with the same warning.
+    chain = chain_junction(n)
+    for j in (chain, _lead_junction(n), Junction(chain.hamiltonian, chain.leads, solver="rgf")):
+        with pytest.warns(BandEdgeWarning, match="band edge"):
+            t = j.transmission(np.array([2.0, -2.0]))
+        assert np.all(np.abs(t - 0.5) < 1e-3)
+        # the one-sided limits, away from the edge by far more than the round-off
+        assert abs(j.transmission(2.0 - 1e-9) - 1.0) < 1e-6 and abs(j.transmission(2.0 + 1e-9)) < 1e-6
+
+
+def test_band_edge_of_a_device_without_edge_state_is_the_common_limit():
+    # weak device-lead bonds: no state at the edge, G finite, Gamma_l = 0 at the
+    # edge exactly (the chain's velocity vanishes), so T(E_b) = 0 from both sides.
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", BandEdgeWarning)
+        t_chain = chain_junction(6, coupling=0.5).transmission(2.0)
+        t_lead = _lead_junction(6, coupling=0.5).transmission(2.0)
+    assert t_chain == 0.0
+    assert abs(t_lead) < 1e-6  # the decimation's eta bias, O(sqrt(eta)) at an edge
+
+
+def test_chain_lead_sigma_at_the_edge_is_the_limit():
+    # g(E) = (x -+ sqrt(x^2 - 4t^2))/2t^2 -> x/2t^2 = +-1/|t| at x = +-2|t|,
+    # continuous from both sides; Gamma = 0 there.
+    lead = ChainLead(-1.5, [0.8], onsite=0.2)
+    sigma = lead.self_energy(np.array([0.2 + 3.0, 0.2 - 3.0]))[:, 0, 0]
+    assert np.allclose(sigma, [0.64 / 1.5, -0.64 / 1.5], atol=1e-15, rtol=0)
+    near = lead.self_energy(np.array([3.2 - 1e-12, 3.2 + 1e-12]))[:, 0, 0]
+    assert np.allclose(near, 0.64 / 1.5, atol=1e-6, rtol=0)
 
 
 # ----------------------------------------------------------------------------
