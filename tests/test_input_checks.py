@@ -13,8 +13,9 @@ import currentforces as cf
 from currentforces import ChainLead, InputError, Junction, Lead
 from currentforces._checks import check_rtol, check_spin
 from currentforces.dynamics.langevin import LangevinDynamics, stationary_covariance
-from currentforces.dynamics.modes import coefficients_from_junction, runaway_threshold
-from currentforces.dynamics.noise_generation import NoiseGenerator, spectrum_from_junction, wide_band_spectrum
+from currentforces.coupling import coefficients_from_junction, from_junction, spectrum_from_junction
+from currentforces.dynamics.modes import runaway_threshold
+from currentforces.dynamics.noise_generation import NoiseGenerator, wide_band_spectrum
 from currentforces.errors import BandEdgeWarning
 from currentforces.models import electron_gas
 from currentforces.models.chain import chain_force_operators, chain_junction
@@ -62,12 +63,12 @@ CALLS = {
     "timestep": [
         lambda v: NoiseGenerator(flat_spectrum, 1, v, block_length=8),
         lambda v: LangevinDynamics([1.0], [[1.0]], v),
-        lambda v: LangevinDynamics.from_junction(J, F, [1.0, 1.0], np.eye(2), v),
+        lambda v: from_junction(J, F, [1.0, 1.0], np.eye(2), v),
     ],
     "hbar_omega_max": [
         lambda v: stationary_covariance([1.0], [[1.0]], [[-0.01]], flat_spectrum, v),
         lambda v: spectrum_from_junction(J, F, v),
-        lambda v: LangevinDynamics.from_junction(J, F, [1.0, 1.0], np.eye(2), 0.1, hbar_omega_max=v),
+        lambda v: from_junction(J, F, [1.0, 1.0], np.eye(2), 0.1, hbar_omega_max=v),
     ],
     "epsrel": [lambda v: stationary_covariance([1.0], [[1.0]], [[-0.01]], flat_spectrum, 0.1, epsrel=v)],
     "tol": [lambda v: Lead([[0.0]], [[1.0]], [[1.0]], tol=v)],
