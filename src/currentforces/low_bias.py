@@ -101,16 +101,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ._checks import check_number, check_temperature
+from ._checks import check_leads, check_number, check_rtol, check_spin, check_temperature
 from .errors import InputError, IntegrationError, IntegrationWarning
-from .forces import (
-    ForceCoefficients,
-    SpectralBlocks,
-    _check_rtol,
-    _check_spin,
-    antisymmetric_part,
-    symmetric_part,
-)
+from .forces import ForceCoefficients, SpectralBlocks, antisymmetric_part, symmetric_part
 from .integrate import GK_NODES, GK_WEIGHTS, THERMAL_CUTOFF, fermi_derivative, fermi_derivative_rule, integrate_adaptive
 from .operators import ForceOperators
 from .units import HBAR, KB
@@ -438,10 +431,11 @@ def low_bias_coefficients(junction, forces, fermi_level=0.0, temperature=0.0, sp
     """
     temperature = check_temperature(temperature)
     fermi_level = check_number("fermi_level", fermi_level, "eV")
-    spin = _check_spin(spin)
-    rtol = _check_rtol(rtol)
+    spin = check_spin(spin)
+    rtol = check_rtol(rtol)
     if on_fail not in ("raise", "warn"):
         raise InputError(f"on_fail must be 'raise' or 'warn', got {on_fail!r}")
+    check_leads(junction, "a bias", minimum=2)
     if junction.n_leads != 2:
         raise InputError(f"junction: low_bias_coefficients needs exactly two leads (V = mu_0 - mu_1), "
                          f"this one has {junction.n_leads}")
