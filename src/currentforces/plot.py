@@ -44,7 +44,7 @@ def _save(fig, out, name):
 
 def plot_coefficients(ds, out, prefix=""):
     """Coefficients versus bias: diagonal friction -L_sym (eV fs/A^2),
-    largest |K_asym| (eV/A^2), largest |L_asym| (eV fs/A^2), mean force F0 (eV/A)."""
+    largest ``|K_asym|`` (eV/A^2), largest ``|L_asym|`` (eV fs/A^2), mean force F0 (eV/A)."""
     plt = _pyplot()
     v = ds["bias"].values
     fig, ax = plt.subplots(2, 2, figsize=(9, 6.5), sharex=True)
