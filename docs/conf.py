@@ -33,9 +33,25 @@ exclude_patterns = ["_build", "citations.md"]
 
 # Every equation of the theory page is numbered and can be cited as
 # :eq:`label`; sections carry :ref: labels.
+# Equation numbers are per page; a reference renders as "eq. (n)" so that it
+# is not mistaken for a "seed eq. (n)" of the paper.
 math_number_all = False
-math_eqref_format = "({number})"
+math_eqref_format = "eq. ({number})"
 numfig = False
+
+# Short-hands for the theory page (rendered by MathJax in the browser).
+mathjax3_config = {
+    "tex": {
+        "macros": {
+            "Tr": r"\operatorname{Tr}",
+            "Re": r"\operatorname{Re}",
+            "Im": r"\operatorname{Im}",
+            "sym": r"\mathrm{sym}",
+            "asym": r"\mathrm{asym}",
+            "d": r"\mathrm{d}",
+        }
+    }
+}
 
 # autodoc: document what a module's __all__ lists, in source order.
 autodoc_member_order = "bysource"
