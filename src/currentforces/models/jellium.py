@@ -23,7 +23,7 @@ What is computed
 * the field ``L(R)`` of seed eq. (38), directly at finite ``(hbar omega_0,
   eV, T)`` (:func:`nonconservative_field_direct`) and in its small-bias,
   small-frequency, T = 0 closed form ``L = nu(R, E_F) j(R) e_z``
-  (:func:`nonconservative_field`, formulas.md sec. 6.5);
+  (:func:`nonconservative_field`, :eq:`eq-nu-j`);
 * the curl of the non-conservative force, seed eq. (37),
   ``curl F = (2 pi m C^2 / hbar) curl L`` (:func:`curl_nonconservative_force`)
   and its dimensionless form in units of ``k_F F_w^bulk``
@@ -274,7 +274,7 @@ def local_dos(side, x, y, fermi_energy, mass=M_ELECTRON):
     .. math:: \\nu(\\mathbf R) = \\frac{m}{\\pi\\hbar^2}\\sum_{\\rm open}
               \\frac{\\chi_{nm}^2(\\mathbf R)}{k_{nm}}
 
-    (formulas.md sec. 6.5; subbands exactly at ``E_F`` excluded).
+    (:eq:`eq-nu-j`; subbands exactly at ``E_F`` excluded).
 
     Parameters
     ----------
@@ -322,7 +322,7 @@ def bulk_current_density(fermi_energy, bias, mass=M_ELECTRON):
     """Bulk (Sharvin) particle current density per spin, ``eV k_F^2 / (8 pi^2 hbar)``.
 
     The current per area of a wide ballistic wire, in 1/(Angstrom^2 fs)
-    (formulas.md sec. 6.5).  ``bias`` in V.
+    (:eq:`eq-nu-j`).  ``bias`` in V.
     """
     kf = fermi_wavevector(fermi_energy, mass)
     ev = _finite("bias", bias, "V")
@@ -535,7 +535,7 @@ def curl_nonconservative_force(side, x, y, fermi_energy, bias, coupling, mass=M_
 def bulk_wind_force(fermi_energy, bias, coupling, mass=M_ELECTRON):
     """Bulk wind force ``F_w = sigma_tr p_F j_b`` per spin, in eV/Angstrom (seed eq. 1).
 
-    ``sigma_tr = m^2 C^2 / (pi hbar^4)`` (Born, formulas.md 6.4), ``p_F =
+    ``sigma_tr = m^2 C^2 / (pi hbar^4)`` (Born, :eq:`eq-born`), ``p_F =
     hbar k_F`` and ``j_b`` the Sharvin current density
     (:func:`bulk_current_density`).  ``coupling`` ``C`` in eV Angstrom^3.
     """
@@ -560,7 +560,7 @@ def nonconservative_field_dimensionless(side, x, y):
     .. math:: \ell = \Big[\frac{2\pi}{k_F}\sum\frac{\chi^2_{nm}}{k_{nm}}\Big]
               \Big[\frac{4\pi}{k_F^2}\sum\chi^2_{nm}\Big]
 
-    small-bias, small-frequency, T = 0 (formulas.md 6.5), subbands exactly at
+    small-bias, small-frequency, T = 0 (:eq:`eq-curl-dimensionless`), subbands exactly at
     ``E_F`` excluded.  ``side``, ``x``, ``y`` in units of ``lambda_F``
     (``0 <= x, y <= S``, broadcast); dimensionless result, ``-> 1`` on
     average deep inside a wide wire.
@@ -576,7 +576,7 @@ def curl_nonconservative(side, x, y):
     """Dimensionless curl of the non-conservative force (Figs 5 and 6).
 
     Small-bias, small-frequency, T = 0 limit, in units of ``k_F`` times the
-    bulk wind force ``F_w^bulk = sigma_tr p_F j_b`` (formulas.md 6.5):
+    bulk wind force ``F_w^bulk = sigma_tr p_F j_b`` (:eq:`eq-curl-dimensionless`):
 
     .. math::
 
@@ -624,7 +624,7 @@ def principal_value_inverse_quadratic(b, nodes=64):
     1/(s + k)``, and the tail ``[2s, inf)`` by the map ``k = 2s/t``; for
     ``b < 0`` the map ``k = sqrt(|b|) t / (1 - t)``.  Gauss-Legendre with
     ``nodes`` points on each piece.  Analytically the result is ``0`` for
-    ``b > 0`` and ``-pi / (2 sqrt(|b|))`` for ``b < 0`` (formulas.md 6.6);
+    ``b > 0`` and ``-pi / (2 sqrt(|b|))`` for ``b < 0`` (:eq:`eq-pv-quadratic`);
     the tests compare the two.  Dimensionless if ``b`` is (here ``b`` is in
     units of ``epsilon_t`` and ``kappa = k S / pi``).
     """
@@ -730,7 +730,7 @@ def vector_potential(
 
     with ``E' = epsilon_t (n'^2 + m'^2)``; ``(n, m)`` runs over subbands open
     in the whole bias window and ``(n', m')`` over all subbands (open and
-    closed, formulas.md 6.6), summed explicitly up to ``E' <= closed_cutoff
+    closed, :eq:`eq-vector-potential`), summed explicitly up to ``E' <= closed_cutoff
     * E_F``.  The terms decay like ``E'^(-3/2)``, so a bare truncation errs
     by ``O(closed_cutoff^(-1/2))``; with ``tail_correction`` (default) the
     rest of the sum is added in the continuum approximation
