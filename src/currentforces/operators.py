@@ -38,7 +38,11 @@ class ForceOperators:
     Parameters
     ----------
     forces : sequence of (N, N) arrays or scipy.sparse matrices
-        Hermitian force operators in eV/Angstrom, one per mode.
+        Hermitian force operators in eV/Angstrom, one per mode.  An operator
+        may be identically zero (e.g. the transverse force on an s orbital
+        of a straight chain): its row and column of every trace and its
+        expectation value are then exactly zero.  At least one must be
+        non-zero.
     size : int
         Number of device orbitals N.
 
@@ -65,29 +69,36 @@ class ForceOperators:
             mats.append(sp.csr_matrix(m))
         self.size = size
         self.n_modes = len(mats)
-        support = set()
+        # support and row sets from the stored non-zero values only: a sparse
+        # input may hold explicit zeros, and a zero operator (e.g. the x force
+        # on an s orbital of a straight chain) touches no orbital at all
+        entries = []
         for m in mats:
             coo = m.tocoo()
-            support.update(coo.row.tolist())
-            support.update(coo.col.tolist())
-        self.support = np.array(sorted(support), dtype=int)
+            keep = coo.data != 0
+            entries.append((coo.row[keep], coo.col[keep], coo.data[keep]))
+        self.support = np.unique(np.concatenate([np.concatenate([r, c]) for r, c, _ in entries]).astype(int))
         if self.support.size == 0:
-            raise InputError("forces: every force operator is zero")
+            raise InputError(f"forces: all {self.n_modes} force operators are identically zero, so every "
+                             "force coefficient would vanish; give at least one displacement that couples "
+                             "to the electrons (e.g. check the movable atoms and axes)")
         s = self.support.size
         index = -np.ones(size, dtype=int)
         index[self.support] = np.arange(s)
         self.dense = np.zeros((self.n_modes, s, s), dtype=complex)
         row_sets = []
-        for a, m in enumerate(mats):
-            coo = m.tocoo()
-            keep = coo.data != 0
-            r, c, v = index[coo.row[keep]], index[coo.col[keep]], coo.data[keep]
+        for a, (r, c, v) in enumerate(entries):
+            r, c = index[r], index[c]
             self.dense[a, r, c] = v
             row_sets.append(np.unique(r))
         # stacked non-zero rows: row k of the stack is row _orb[k] of f_{_owner[k]}
         self._orb = np.concatenate(row_sets)
         self._owner = np.concatenate([np.full(rs.size, a) for a, rs in enumerate(row_sets)])
-        self._starts = np.searchsorted(self._owner, np.arange(self.n_modes))
+        # modes with at least one non-zero row and where their block starts in
+        # the stack (strictly increasing: np.add.reduceat would copy a
+        # neighbour's block for a repeated start, not give the empty sum 0)
+        self._active = np.flatnonzero([rs.size for rs in row_sets])
+        self._starts = np.searchsorted(self._owner, self._active)
         self._rows_of_f = sp.csr_matrix(self.dense[self._owner, self._orb, :])   # (Q, s), sparse
         self.real = bool(np.all(np.abs(self.dense.imag) == 0))
         q = self._orb.size
@@ -162,9 +173,17 @@ class ForceOperators:
         return np.take(np.ascontiguousarray(np.swapaxes(fy, 1, 2)), self._orb, axis=1)
 
     def _block_sum(self, w):
-        """Sum W[(a,i), (b,j)] over the rows i of a and j of b: (e, M, M)."""
+        """Sum W[(a,i), (b,j)] over the rows i of a and j of b: (e, M, M).
+
+        A mode whose operator is zero has no rows, so its row and column
+        of the result are exactly zero (the empty sum)."""
         w = np.add.reduceat(w, self._starts, axis=2)
-        return np.add.reduceat(w, self._starts, axis=1)
+        w = np.add.reduceat(w, self._starts, axis=1)
+        if self._active.size == self.n_modes:
+            return w
+        out = np.zeros(w.shape[:1] + (self.n_modes, self.n_modes), dtype=w.dtype)
+        out[:, self._active[:, None], self._active[None, :]] = w
+        return out
 
     def _traces_sparse(self, x, y):
         out = np.empty((x.shape[0], self.n_modes, self.n_modes), dtype=complex)
