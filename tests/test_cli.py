@@ -201,3 +201,117 @@ def test_run_from_structure_files_equals_the_preset(tmp_path, capsys):
     cfg.write_text("[junction]\npreset = 'atoms'\ndevice = 'dev.xyz'\n")
     assert main(["run", str(cfg)]) == 2
     assert "junction.left" in capsys.readouterr().err
+
+
+# ---- failures are one line and a non-zero exit (issue 10, item 6) -----------
+
+SMALL_RUN = "[junction]\nn_atoms = 2\n[bias]\nvalues = [0.0, 0.5]\n[modes]\nrunaway = false\n" \
+            "[output]\nfigures = false\n"
+
+
+def _unwritable_folder(tmp_path):
+    """A folder no one may create files in: chmod 555 unless we are root
+    (root ignores permissions), then /sys (sysfs refuses new files)."""
+    import os
+
+    if os.geteuid() != 0:
+        d = tmp_path / "ro"
+        d.mkdir()
+        d.chmod(0o555)
+        return d
+    d = pathlib.Path("/sys")
+    try:
+        (d / "currentforces-probe").touch()
+    except OSError:
+        return d
+    (d / "currentforces-probe").unlink()  # pragma: no cover
+    pytest.skip("no unwritable folder available")  # pragma: no cover
+
+
+def _cases(tmp_path):
+    (tmp_path / "afile").write_text("x")
+    (tmp_path / "latin1.toml").write_bytes('[output]\nfile = "résultat.nc"\n'.encode("latin-1"))
+    (tmp_path / "folder.toml").mkdir()
+    # case -> (argv, exit status, words the one line must hold)
+    return {
+        "not UTF-8": lambda: (["run", str(tmp_path / "latin1.toml")], 2, ["latin1.toml", "not UTF-8", "line 2"]),
+        "config is a folder": lambda: (["run", str(tmp_path / "folder.toml")], 2,
+                                       ["folder.toml", "is a directory"]),
+        "empty output.file": lambda: (["run", "job.toml"], 2, ["output.file", "must not be empty"]),
+        "empty --out": lambda: (["run", "ok.toml", "--out", ""], 2, ["output file", "empty"]),
+        "--out is a folder": lambda: (["run", "ok.toml", "--out", str(tmp_path)], 2,
+                                      [str(tmp_path), "is a directory"]),
+        "folder is a file": lambda: (["run", "ok.toml", "--out", str(tmp_path / "afile" / "x.nc")], 2,
+                                     ["afile", "not a folder"]),
+        "read-only folder": lambda: (["run", "ok.toml", "--out", str(_unwritable_folder(tmp_path) / "x.nc")], 2,
+                                     ["cannot write in its folder", "choose a writable folder"]),
+    }
+
+
+CASES = ["not UTF-8", "config is a folder", "empty output.file", "empty --out", "--out is a folder",
+         "folder is a file", "read-only folder"]
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_failures_are_one_line_before_any_work(tmp_path, monkeypatch, capsys, case):
+    from currentforces import job
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "ok.toml").write_text(SMALL_RUN)
+    (tmp_path / "job.toml").write_text(SMALL_RUN.replace("figures = false", "figures = false\nfile = ''"))
+    argv, code, words = _cases(tmp_path)[case]()
+    computed = []
+    monkeypatch.setattr(job, "coefficients_at", lambda *a: computed.append(a) or 1 / 0)
+    assert main(argv) == code
+    err = capsys.readouterr().err
+    assert err.startswith("currentforces: error: ") and err.count("\n") == 1, err
+    for w in words:
+        assert w in err, err
+    assert computed == []  # found before the first bias was computed
+
+
+def test_integration_error_is_one_line_naming_the_bias(tmp_path, monkeypatch, capsys):
+    """What a run at electrons.temperature = 1e6 K raised on main: the
+    window integral misses its tolerance (the error is made here so that
+    the test does not depend on where the quadrature gives up)."""
+    import currentforces
+    from currentforces.errors import IntegrationError
+
+    def fails(*a, bias, **k):
+        if bias > 0:
+            raise IntegrationError("force-coefficient window integral: adaptive quadrature stopped after "
+                                   "2796 panels with estimated error 6.73e+07 above tolerance 6.5", 6.73e7, 6.5)
+        return real(*a, bias=bias, **k)
+
+    real = currentforces.force_coefficients
+    monkeypatch.setattr(currentforces, "force_coefficients", fails)
+    (tmp_path / "ok.toml").write_text(SMALL_RUN)
+    assert main(["run", str(tmp_path / "ok.toml"), "--out", str(tmp_path / "x.nc")]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "at bias 0.5 V" in err and "electrons.temperature" in err
+    assert read_dataset(tmp_path / "x.nc")["bias"].values.tolist() == [0.0]  # the work done is kept
+
+
+def test_second_run_on_a_locked_output_exits_2(tmp_path, capsys):
+    import socket
+
+    sleeper = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        (tmp_path / "x.nc.lock").write_text(json.dumps({"pid": sleeper.pid, "host": socket.gethostname()}))
+        (tmp_path / "ok.toml").write_text(SMALL_RUN)
+        assert main(["run", str(tmp_path / "ok.toml"), "--out", str(tmp_path / "x.nc")]) == 2
+    finally:
+        sleeper.kill()
+        sleeper.wait()
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and f"process {sleeper.pid}" in err and "x.nc.lock" in err
+    assert not (tmp_path / "x.nc").exists()
+
+
+def test_closed_pipe_is_no_traceback():
+    # `currentforces config | head -0`: the reader is gone before the first write
+    p = subprocess.Popen([sys.executable, "-m", "currentforces.cli", "config"], stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, env={"PYTHONPATH": str(ROOT / "src")})
+    p.stdout.close()
+    err = p.stderr.read().decode()
+    assert p.wait() == 141 and "Traceback" not in err and "Exception ignored" not in err, err

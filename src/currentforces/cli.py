@@ -11,7 +11,9 @@ Subcommands::
     currentforces demo                 the built-in gold-chain job into demo-output/
     currentforces config               every configuration key with its type and default
 
-Bad input exits with status 2 and a message naming the key or argument.
+Bad input exits with status 2 and one line naming the key, argument or
+path and what to do; a failed computation (an energy integral that misses
+its tolerance) or file-system error exits with status 1 and one line.
 """
 
 from __future__ import annotations
@@ -192,13 +194,41 @@ def main(argv=None):
     if not getattr(args, "func", None):
         parser.print_help()
         return 0
-    from .errors import InputError
+    return _report_errors(args.func, args)
+
+
+def _one_line(text):
+    return " ".join(str(text).split())
+
+
+def _report_errors(func, args):
+    """Run a subcommand; turn the package's named errors into one line on
+    stderr and a non-zero exit status (2: bad input, 1: a computation or
+    the file system failed), never a traceback."""
+    from .errors import InputError, IntegrationError
+
+    def fail(message, code):
+        print(f"currentforces: error: {_one_line(message)}", file=sys.stderr)
+        return code
 
     try:
-        return args.func(args)
+        code = func(args)
+        sys.stdout.flush()  # a closed pipe shows here, not at interpreter exit
+        return code
     except InputError as exc:
-        print(f"currentforces: error: {exc}", file=sys.stderr)
-        return 2
+        return fail(exc, 2)
+    except IntegrationError as exc:
+        hint = ("check electrons.temperature, electrons.fermi_level and bias.values, or loosen electrons.rtol"
+                if getattr(args, "command", None) in ("run", "demo") else "please report it")
+        return fail(f"{exc}; an energy integral did not converge: {hint}", 1)
+    except BrokenPipeError:  # the reader went away (`currentforces info x.nc | head`)
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141  # 128 + SIGPIPE, what the shell reports for a command stopped by a closed pipe
+    except OSError as exc:
+        where = f"{exc.filename}: " if exc.filename else ""
+        return fail(f"{where}{exc.strerror or exc}; check that the path exists and that you may write there", 1)
     except KeyboardInterrupt:
         print("currentforces: interrupted; run the same command again to resume", file=sys.stderr)
         return 130

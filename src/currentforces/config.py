@@ -34,7 +34,7 @@ from pathlib import Path
 from .errors import InputError
 
 __all__ = ["ConfigError", "SCHEMA", "load_config", "validate_config", "default_config",
-           "describe_schema", "config_to_json", "bias_values"]
+           "describe_schema", "config_to_json", "bias_values", "input_files"]
 
 
 class ConfigError(InputError):
@@ -247,6 +247,8 @@ def _cross_checks(cfg):
     t = cfg["transmission"]
     if not t["emax"] > t["emin"]:
         raise ConfigError("transmission.emax", f"must be > transmission.emin = {t['emin']}, got {t['emax']}")
+    if not cfg["output"]["file"].strip():
+        raise ConfigError("output.file", "must not be empty; give a file name such as 'run.nc'")
     b = bias_values(cfg)
     if len(set(b)) != len(b):
         raise ConfigError("bias.values", f"repeated bias in {b}")
@@ -255,6 +257,21 @@ def _cross_checks(cfg):
 def bias_values(cfg):
     """The bias list (V) of a validated configuration, as floats."""
     return [float(v) for v in cfg["bias"]["values"]]
+
+
+def input_files(cfg):
+    """The files a validated configuration reads, ``{key: path}``.
+
+    These are the structure files of ``preset = "atoms"``
+    (``junction.device``, ``junction.left``, ``junction.right``), as
+    :func:`currentforces.job.build_system` opens them; the built-in
+    presets and tight-binding models read no file.  Their contents enter the
+    digest that decides whether an output file may be resumed.
+    """
+    j = cfg["junction"]
+    if j["preset"] != "atoms":
+        return {}
+    return {f"junction.{k}": j[k] for k in ("device", "left", "right")}
 
 
 def load_config(path):
@@ -271,10 +288,21 @@ def load_config(path):
     """
     path = Path(path)
     try:
-        with open(path, "rb") as fh:
-            raw = tomllib.load(fh)
+        data = path.read_bytes()
     except FileNotFoundError:
         raise ConfigError("CONFIG", f"file {str(path)!r} not found") from None
+    except IsADirectoryError:
+        raise ConfigError("CONFIG", f"{str(path)!r} is a directory; give the path of a TOML file") from None
+    except OSError as exc:
+        raise ConfigError("CONFIG", f"cannot read {str(path)!r} ({exc.strerror})") from None
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise ConfigError("CONFIG", f"{str(path)!r} is not UTF-8 text (byte 0x{data[exc.start]:02x} on line "
+                                    f"{line}); TOML files must be UTF-8: save it as UTF-8") from None
+    try:
+        raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError("CONFIG", f"{path} is not valid TOML: {exc}") from None
     return validate_config(raw)

@@ -9,11 +9,20 @@ never a silent wrong number.
 
 from __future__ import annotations
 
-__all__ = ["InputError", "IntegrationError", "IntegrationWarning"]
+__all__ = ["InputError", "IntegrationError", "IntegrationWarning", "OutputLockedError", "ResumeError"]
 
 
 class InputError(ValueError):
     """An argument has the wrong shape, type, symmetry or value."""
+
+
+class OutputLockedError(InputError):
+    """The output file is being written by another running process."""
+
+
+class ResumeError(InputError):
+    """An existing output file cannot be resumed: it was computed from other
+    inputs, or its stored values do not match their checksums."""
 
 
 class IntegrationError(RuntimeError):

@@ -18,20 +18,31 @@ with the biases done so far and ``status = "partial"``.  Running the same
 configuration again reuses the stored biases and continues; the finished
 file equals that of an uninterrupted run (the computation is deterministic
 and no time stamps are stored).
+
+Resuming is keyed on contents, not names: the file stores a digest of
+every input that changes the numbers (:func:`input_digests`: the canonical
+configuration, the bytes of every structure file it reads, the package
+version) and a SHA-256 checksum of the stored values of every bias
+(:func:`record_checksum`).  A run whose inputs differ, or whose stored
+values fail their checksum, is refused (:class:`~currentforces.errors.ResumeError`)
+unless ``overwrite``.  One run at a time writes a file: :func:`run_job`
+holds a :class:`~currentforces.outfile.OutputLock` on it from start to end.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import math
 from pathlib import Path
 
 import numpy as np
 
 from . import __version__
-from .config import bias_values, config_to_json
-from .errors import InputError
+from .config import bias_values, config_to_json, input_files
+from .errors import InputError, IntegrationError, ResumeError
 
-__all__ = ["build_system", "run_job", "coefficients_at", "JobResult"]
+__all__ = ["build_system", "run_job", "coefficients_at", "JobResult", "input_digests", "record_checksum"]
 
 _PER_BIAS = ("mean_force", "mean_force_current", "K", "L", "K_current", "L_current", "current", "K_error", "L_error")
 
@@ -80,8 +91,11 @@ def coefficients_at(preset, fermi_level, cfg, bias):
 
     e = cfg["electrons"]
     kw = dict(temperature=e["temperature"], fermi_level=fermi_level, spin=e["spin"])
-    c = force_coefficients(preset.system.junction, preset.system.forces, bias=bias, rtol=e["rtol"], **kw)
-    current = preset.system.junction.current(bias, rtol=max(e["rtol"], 1e-10), **kw) if bias != 0 else 0.0
+    try:
+        c = force_coefficients(preset.system.junction, preset.system.forces, bias=bias, rtol=e["rtol"], **kw)
+        current = preset.system.junction.current(bias, rtol=max(e["rtol"], 1e-10), **kw) if bias != 0 else 0.0
+    except IntegrationError as exc:  # say at which bias
+        raise IntegrationError(f"at bias {bias:g} V: {exc}", exc.error, exc.tolerance) from None
     return {
         "mean_force": np.asarray(c.mean_force, dtype=float),
         "mean_force_current": np.asarray(c.mean_force_current, dtype=float),
@@ -95,24 +109,132 @@ def coefficients_at(preset, fermi_level, cfg, bias):
     }
 
 
-def _records_from_file(path, cfg_json):
+def _sha256(data):
+    return hashlib.sha256(data).hexdigest()
+
+
+def input_digests(cfg):
+    """Digests of every input that changes the numbers of a run.
+
+    Parameters
+    ----------
+    cfg : dict
+        A validated configuration.
+
+    Returns
+    -------
+    dict
+        ``"currentforces_version"``: the package version (kept as text, so
+        that a mismatch can be named); ``"config"``: SHA-256 of the canonical
+        configuration (:func:`~currentforces.config.config_to_json`); one
+        entry per file the configuration reads
+        (:func:`~currentforces.config.input_files`, e.g.
+        ``"junction.device"``): SHA-256 of its bytes; ``"input_sha256"``:
+        SHA-256 of the canonical JSON of all the others.
+
+    Raises
+    ------
+    InputError
+        A referenced file cannot be read (the message names its key).
+    """
+    parts = {"currentforces_version": __version__,
+             "config": _sha256(config_to_json(cfg).encode())}
+    for key, name in input_files(cfg).items():
+        try:
+            parts[key] = _sha256(Path(name).read_bytes())
+        except OSError as exc:
+            raise InputError(f"{key}: cannot read {name!r} ({exc.strerror})") from None
+    parts["input_sha256"] = _sha256(json.dumps(parts, sort_keys=True).encode())
+    return parts
+
+
+def record_checksum(bias, record):
+    """SHA-256 (hex) of the stored values of one bias: the bias (V) and the
+    arrays of every per-bias variable, as little-endian float64 in a fixed
+    order.  Stored in the output file and verified before a resume reuses
+    the values."""
+    h = hashlib.sha256(np.float64(bias).astype("<f8").tobytes())
+    for k in _PER_BIAS:
+        h.update(np.ascontiguousarray(record[k], dtype="<f8").tobytes())
+    return h.hexdigest()
+
+
+def _flat(cfg):
+    return {f"{sec}.{key}": v for sec, body in cfg.items() for key, v in body.items()}
+
+
+def _what_changed(stored, digests, stored_config_json, cfg):
+    """Human-readable list of the inputs whose digests differ."""
+    out = []
+    for key in sorted(set(stored) | set(digests)):
+        if key == "input_sha256" or stored.get(key) == digests.get(key):
+            continue
+        if key == "currentforces_version":
+            out.append(f"currentforces version {stored.get(key)} -> {digests.get(key)}")
+        elif key == "config":
+            try:
+                old = _flat(json.loads(stored_config_json))
+            except (TypeError, ValueError):
+                old = {}
+            new = _flat(json.loads(config_to_json(cfg)))
+            keys = [k for k in sorted(set(old) | set(new)) if old.get(k) != new.get(k)]
+            out.append("configuration (" + ", ".join(
+                f"{k}: {old.get(k, '-')!r} -> {new.get(k, '-')!r}" for k in keys[:5])
+                + (", ..." if len(keys) > 5 else "") + ")")
+        elif key in digests and key in stored:
+            out.append(f"contents of {key} file {input_files(cfg)[key]!r}")
+        else:
+            out.append(f"{key} file " + ("added" if key in digests else "removed"))
+    return out
+
+
+def _records_from_file(path, cfg, digests):
     """Per-bias records stored in an earlier (partial or complete) run of
-    the same configuration; {} if none.  A file of another configuration is
-    an error (never overwritten silently)."""
+    the same inputs; {} if none.  A file of other inputs (configuration,
+    structure-file contents, package version), a file written without
+    digests, or stored values that fail their checksum is an error (never
+    resumed nor overwritten silently)."""
     from .io import read_dataset
 
     if not Path(path).exists():
         return {}
-    ds = read_dataset(path)
-    if ds.attrs.get("config_json") != cfg_json:
-        raise InputError(
-            f"output.file: {str(path)!r} exists and holds a run of a different configuration; "
-            "choose another output.file or pass --overwrite"
-        )
+    again = "; pass --overwrite to start afresh, or choose another output file"
+    try:
+        ds = read_dataset(path)
+    except InputError as exc:
+        raise ResumeError(f"output.file: {exc}{again}") from None
+    a = ds.attrs
+    try:
+        stored = json.loads(a["input_sha256_parts"])
+        sums = json.loads(a["record_sha256"])
+    except (KeyError, TypeError, ValueError):
+        raise ResumeError(f"output.file: {str(path)!r} exists but carries no input digests or checksums "
+                          f"(not written by this version of currentforces run){again}") from None
+    if stored.get("input_sha256") != digests["input_sha256"]:
+        changed = _what_changed(stored, digests, a.get("config_json"), cfg)
+        raise ResumeError(f"output.file: {str(path)!r} holds a run computed from other inputs; changed: "
+                          f"{'; '.join(changed) or 'input digest'}{again}")
+    bias = ds["bias"].values if "bias" in ds.coords else []
+    if len(sums) != len(bias):
+        raise ResumeError(f"output.file: {str(path)!r} has {len(bias)} biases but {len(sums)} checksums: "
+                          f"the file is damaged{again}")
     out = {}
-    for i, v in enumerate(ds["bias"].values):
-        out[float(v)] = {k: (ds[k].values[i] if ds[k].ndim > 1 else float(ds[k].values[i])) for k in _PER_BIAS}
+    for i, v in enumerate(bias):
+        rec = {k: (ds[k].values[i] if ds[k].ndim > 1 else float(ds[k].values[i])) for k in _PER_BIAS}
+        if record_checksum(float(v), rec) != sums[i]:
+            raise ResumeError(f"output.file: {str(path)!r}: the stored values at bias {float(v):g} V do not "
+                              f"match their checksum: the file is corrupted{again}")
+        out[float(v)] = rec
     return out
+
+
+def _stamp(ds, records, digests):
+    """Store the input digests and the per-bias checksums in ``ds.attrs``."""
+    bias = ds["bias"].values if "bias" in ds.coords else []
+    ds.attrs["input_sha256"] = digests["input_sha256"]
+    ds.attrs["input_sha256_parts"] = json.dumps(digests, sort_keys=True)
+    ds.attrs["record_sha256"] = json.dumps([record_checksum(float(b), records[float(b)]) for b in bias])
+    return ds
 
 
 def _dataset(preset, fermi_level, cfg, records, biases, status, extra=None):
@@ -201,21 +323,29 @@ def run_job(cfg, path=None, progress=False, overwrite=False, log=print):
     -------
     JobResult
     """
+    from .outfile import OutputLock
+
+    if path is None:
+        path = cfg["output"]["file"]
+    with OutputLock(path) as lock:  # checks the folder before any work; one writer per file
+        return _run_locked(cfg, lock.path, progress, overwrite, log)
+
+
+def _run_locked(cfg, path, progress, overwrite, log):
     from .io import write_dataset
 
     log = log or (lambda *a, **k: None)
-    path = Path(path if path is not None else cfg["output"]["file"])
-    cfg_json = config_to_json(cfg)
     preset, ef = build_system(cfg)
+    digests = input_digests(cfg)
     biases = bias_values(cfg)
-    records = {} if overwrite else _records_from_file(path, cfg_json)
+    records = {} if overwrite else _records_from_file(path, cfg, digests)
     reused = [b for b in biases if b in records]
     if reused:
         log(f"resuming {path}: {len(reused)} of {len(biases)} biases already done")
     todo = [b for b in biases if b not in records]
     for b in _progress(todo, progress, "coefficients", total=len(todo)):
         records[b] = coefficients_at(preset, ef, cfg, b)
-        write_dataset(_dataset(preset, ef, cfg, records, biases, "partial"), path)
+        write_dataset(_stamp(_dataset(preset, ef, cfg, records, biases, "partial"), records, digests), path)
 
     extra = {}
     # ---- transmission (bias independent in this non-self-consistent model)
@@ -231,7 +361,7 @@ def run_job(cfg, path=None, progress=False, overwrite=False, log=print):
             log("currentforces.dynamics not available: mode analysis, runaway search and dynamics skipped")
         else:
             extra.update(_modes(dyn, preset, ef, cfg, biases, cache, progress, log))
-    ds = _dataset(preset, ef, cfg, records, biases, "complete", extra)
+    ds = _stamp(_dataset(preset, ef, cfg, records, biases, "complete", extra), records, digests)
     write_dataset(ds, path)
     return JobResult(ds, path, bool(reused))
 

@@ -114,7 +114,7 @@ def test_netcdf_round_trip(tmp_path):
     assert np.array_equal(back.positions, tr.positions)
     assert np.array_equal(back.time, tr.time)
     assert np.array_equal(back.L, tr.L)
-    assert not list(tmp_path.glob(".tmp-*"))  # atomic write left no temp file
+    assert [p.name for p in tmp_path.iterdir()] == ["traj.nc"]  # atomic write left no temp file
 
 
 def test_bad_input():

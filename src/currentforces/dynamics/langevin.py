@@ -29,7 +29,6 @@ All realisations are integrated together as arrays of shape (R, M).
 from __future__ import annotations
 
 import os
-import tempfile
 from typing import Callable
 
 import numpy as np
@@ -37,6 +36,7 @@ import scipy.linalg
 
 from .._checks import check_number
 from ..errors import InputError
+from ..outfile import atomic_write
 from ..units import AMU, HBAR
 from .modes import check_masses, check_matrix
 from .noise_generation import NoiseGenerator, evaluate_spectrum
@@ -297,18 +297,12 @@ class LangevinDynamics:
 
     def save_checkpoint(self, path):
         """Write step, state and parameter fingerprint to ``path`` (.npz), atomically."""
-        path = os.fspath(path)
-        d = os.path.dirname(os.path.abspath(path))
-        fd, tmp = tempfile.mkstemp(dir=d, prefix=".ckpt-", suffix=".npz")
-        try:
-            with os.fdopen(fd, "wb") as fh:
+        def write(tmp):
+            with open(tmp, "wb") as fh:
                 np.savez(fh, positions=self.positions, velocities=self.velocities,
                          step=self.step, fingerprint=self._fingerprint())
-            os.replace(tmp, path)
-        except BaseException:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
-            raise
+
+        atomic_write(path, write)
 
     def load_checkpoint(self, path):
         """Restore the state written by :meth:`save_checkpoint`.
