@@ -53,20 +53,14 @@ def _figures_for(ds, out, prefix=""):
 
 
 def _run_config(cfg, out, args):
-    from .io import summary_table
     from .job import run_job
+    from .report import run_report
 
     res = run_job(cfg, out, progress=_progress_wanted(args), overwrite=getattr(args, "overwrite", False))
     print(f"wrote {res.path}")
     print()
     print(res.dataset.attrs["description"])
-    print(summary_table(res.dataset))
-    if "runaway_bias" in res.dataset:
-        import math
-
-        v = float(res.dataset["runaway_bias"])
-        what = str(res.dataset["runaway_character"].values) if "runaway_character" in res.dataset else ""
-        print("runaway threshold:", "none found up to the largest bias" if math.isnan(v) else f"{v:.4f} V ({what})")
+    print(run_report(res.dataset), end="")
     if cfg["output"]["figures"] and not getattr(args, "no_figures", False):
         stem = res.path.stem
         for p in _figures_for(res.dataset, res.path.parent, prefix=f"{stem}-"):
@@ -84,8 +78,12 @@ def _cmd_run(args):
 def _cmd_info(args):
     from .io import describe_dataset, read_dataset
 
+    from .report import run_notes
+
     ds = read_dataset(args.file)
     print(describe_dataset(ds))
+    for note in run_notes(ds):
+        print(note)
     if args.config:
         import json
 
@@ -142,6 +140,9 @@ def build_parser():
             "`currentforces COMMAND --help` explains each command."
         ),
     )
+    from . import __version__
+
+    parser.add_argument("--version", action="version", version=f"currentforces {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     p = sub.add_parser(

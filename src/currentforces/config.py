@@ -27,6 +27,7 @@ from __future__ import annotations
 import copy
 import json
 import math
+import os
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
@@ -64,20 +65,26 @@ SCHEMA = {
         "preset": Key("str", "gold_chain",
                       "built-in junction, or 'atoms' for your own structure files (device, left, right)",
                       choices=PRESET_NAMES),
-        "device": Key("str", "", "preset = 'atoms': device structure file (any format ase.io.read reads)"),
+        "device": Key("str", "", "preset = 'atoms': device structure file (any format ase.io.read reads; "
+                                 "a relative path is relative to the folder of the TOML file)"),
         "left": Key("str", "", "preset = 'atoms': lead-0 cell next to the device, with its period as cell vector"),
         "right": Key("str", "", "preset = 'atoms': lead-1 cell next to the device"),
-        "model": Key("str", "gold_s", "preset = 'atoms': tight-binding parameter set",
-                     choices=("gold_s", "carbon_sp")),
+        "model": Key("str", "auto", "tight-binding parameter set ('auto': the preset's own, gold_s for "
+                                    "gold_chain and carbon_sp for carbon_chain; for 'atoms', the one of "
+                                    "the element of an all-Au or all-C structure)",
+                     choices=("auto", "gold_s", "carbon_sp")),
         "n_atoms": Key("int", 4, "chain atoms in the device", minimum=1),
         "bond": Key("float_or_auto", "auto", "chain bond length, Angstrom ('auto': preset value)",
                     minimum=0.0, exclusive_minimum=True),
         "lead_bond": Key("float_or_auto", "auto", "electrode atom spacing, Angstrom ('auto': preset value)",
                          minimum=0.0, exclusive_minimum=True),
         "buffer": Key("int", 1, "electrode atoms kept in the device on each side", minimum=1),
-        "movable": Key("int_list", None, "device atom indices that move (default: the chain atoms; "
-                                         "for 'atoms', every atom that does not hop to a lead)"),
-        "axes": Key("str", "z", "moving Cartesian directions", choices=("x", "y", "z", "xy", "xz", "yz", "xyz")),
+        "movable": Key("int_list", None, "device atom indices that move, negative ones counted from the "
+                                         "end (default: the chain atoms; for 'atoms', every atom that "
+                                         "does not hop to a lead)"),
+        "axes": Key("str", "auto", "moving Cartesian directions ('auto': 'xyz' for 'atoms', 'z' for the "
+                                   "chain presets, whose central springs give no transverse stiffness)",
+                    choices=("auto", "x", "y", "z", "xy", "xz", "yz", "xyz")),
         "spring_constant": Key("float_or_auto", "auto",
                                "nearest-neighbour spring k, eV/Angstrom^2 ('auto': preset value)", minimum=0.0),
     },
@@ -189,13 +196,17 @@ def default_config():
     return {sec: {k: copy.deepcopy(spec.default) for k, spec in keys.items()} for sec, keys in SCHEMA.items()}
 
 
-def validate_config(raw):
+def validate_config(raw, base_dir=None):
     """Check a configuration dict and fill in defaults.
 
     Parameters
     ----------
     raw : dict
         ``{section: {key: value}}`` as read from TOML.
+    base_dir : str or Path, optional
+        Folder that relative structure-file paths (``junction.device``,
+        ``left``, ``right``) are relative to: the folder of the TOML file
+        (:func:`load_config` passes it).  Default: the working directory.
 
     Returns
     -------
@@ -220,30 +231,29 @@ def validate_config(raw):
             if key not in SCHEMA[sec]:
                 raise ConfigError(full, f"unknown key; allowed keys in [{sec}]: {', '.join(SCHEMA[sec])}")
             cfg[sec][key] = _check_value(full, value, SCHEMA[sec][key])
-    _cross_checks(cfg)
+    _cross_checks(cfg, base_dir)
     return cfg
 
 
-def _cross_checks(cfg):
+def _cross_checks(cfg, base_dir=None):
     j = cfg["junction"]
-    n_device = j["n_atoms"] + 2 * j["buffer"]
     if j["preset"] == "atoms":
         for key in ("device", "left", "right"):
             if not j[key]:
                 raise ConfigError(f"junction.{key}", "is required with preset = 'atoms' (a structure file)")
-    elif j["movable"] is not None:
-        if len(set(j["movable"])) != len(j["movable"]):
-            raise ConfigError("junction.movable", f"repeated atom index in {j['movable']}")
-        lo, hi = j["buffer"], j["buffer"] + j["n_atoms"] - 1
-        for i, a in enumerate(j["movable"]):
-            if not 0 <= a < n_device:
-                raise ConfigError(f"junction.movable[{i}]",
-                                  f"atom index {a} is out of range: the device has {n_device} atoms "
-                                  f"(indices 0..{n_device - 1}; the chain atoms are {lo}..{hi})")
-            if not lo <= a <= hi:
-                raise ConfigError(f"junction.movable[{i}]",
-                                  f"atom {a} is an electrode (buffer) atom that hops to a lead and cannot "
-                                  f"move; allowed: the chain atoms {lo}..{hi}")
+            if base_dir is not None and not Path(j[key]).is_absolute():
+                j[key] = os.path.abspath(Path(base_dir) / j[key])
+    else:
+        from .models.presets import PRESET_MODELS
+
+        own = PRESET_MODELS[j["preset"]]
+        if j["model"] == "auto":
+            j["model"] = own
+        elif j["model"] != own:
+            raise ConfigError("junction.model", f"preset {j['preset']!r} has its own parameter set {own!r}; "
+                                                f"model chooses one only for preset = 'atoms' (got {j['model']!r})")
+        if j["movable"] is not None:
+            j["movable"] = _chain_movable(j["movable"], j["n_atoms"], j["buffer"])
     t = cfg["transmission"]
     if not t["emax"] > t["emin"]:
         raise ConfigError("transmission.emax", f"must be > transmission.emin = {t['emin']}, got {t['emax']}")
@@ -252,6 +262,29 @@ def _cross_checks(cfg):
     b = bias_values(cfg)
     if len(set(b)) != len(b):
         raise ConfigError("bias.values", f"repeated bias in {b}")
+
+
+def _chain_movable(movable, n_atoms, buffer):
+    """Movable atoms of a chain preset as non-negative device indices
+    (negative ones count from the end of the device, as in Python)."""
+    n_device = n_atoms + 2 * buffer
+    lo, hi = buffer, buffer + n_atoms - 1
+    out = []
+    for i, a in enumerate(movable):
+        if not -n_device <= a < n_device:
+            raise ConfigError(f"junction.movable[{i}]",
+                              f"atom index {a} is out of range: the device has {n_device} atoms "
+                              f"(indices 0..{n_device - 1} or -{n_device}..-1; the chain atoms are {lo}..{hi})")
+        b = a % n_device
+        if not lo <= b <= hi:
+            which = f"atom {a}" if a == b else f"atom {a} (device atom {b})"
+            raise ConfigError(f"junction.movable[{i}]",
+                              f"{which} is an electrode (buffer) atom that hops to a lead and cannot "
+                              f"move; allowed: the chain atoms {lo}..{hi} (or {lo - n_device}..{hi - n_device})")
+        out.append(b)
+    if len(set(out)) != len(out):
+        raise ConfigError("junction.movable", f"repeated atom index in {movable}")
+    return out
 
 
 def bias_values(cfg):
@@ -305,7 +338,7 @@ def load_config(path):
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError("CONFIG", f"{path} is not valid TOML: {exc}") from None
-    return validate_config(raw)
+    return validate_config(raw, base_dir=path.parent)
 
 
 def config_to_json(cfg):

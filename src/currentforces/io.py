@@ -48,6 +48,16 @@ UNITS = {
     "growth_rate": ("1/fs", "Re lambda of the mode analysis (amplitude growth rate)"),
     "mode_energy": ("eV", "hbar Im lambda of the mode analysis"),
     "runaway_bias": ("V", "smallest bias at which a mode grows (NaN: none found)"),
+    "runaway_bias_lower": ("V", "largest scanned bias known stable: lower end of the runaway bracket"),
+    "runaway_bias_upper": ("V", "smallest bias known unstable: upper end of the runaway bracket (NaN: none)"),
+    "runaway_character": ("1", "character of the mode that goes unstable first: waterwheel, negative friction, "
+                          "static softening, or stable (none found)"),
+    "dynamics_bias": ("V", "bias of the Langevin trajectory"),
+    "dynamics_max_growth_rate": ("1/fs", "largest Re lambda of the mode analysis at the dynamics bias "
+                                         "(negative: minus the slowest relaxation rate)"),
+    "mode": ("1", "index of a movable coordinate (atom, Cartesian axis)"),
+    "mode2": ("1", "second index of a coefficient matrix (same coordinates as mode)"),
+    "mode_label": ("1", "name of the coordinate: element, device atom index and axis"),
     "time": ("fs", "time"),
     "positions": ("Angstrom", "displacements X"),
     "velocities": ("Angstrom/fs", "velocities"),

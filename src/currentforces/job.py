@@ -62,16 +62,19 @@ def build_system(cfg):
     from .models.presets import build_preset, junction_from_atoms
 
     j = cfg["junction"]
+    # "auto" keys are left out: the builder's own default applies, the same
+    # as from Python
+    axes = {} if j["axes"] == "auto" else {"axes": j["axes"]}
     if j["preset"] == "atoms":
         try:
             preset = junction_from_atoms(j["device"], j["left"], j["right"], model=j["model"],
-                                         movable=j["movable"], axes=j["axes"],
+                                         movable=j["movable"], **axes,
                                          spring_constant=None if j["spring_constant"] == "auto" else j["spring_constant"])
         except InputError as exc:
             raise InputError(f"junction: {exc}") from None
         ef = cfg["electrons"]["fermi_level"]
         return preset, (preset.fermi_level if ef == "auto" else float(ef))
-    kwargs = {"n_atoms": j["n_atoms"], "buffer": j["buffer"], "axes": j["axes"]}
+    kwargs = {"n_atoms": j["n_atoms"], "buffer": j["buffer"], **axes}
     for key in ("bond", "lead_bond", "spring_constant"):
         if j[key] != "auto":
             kwargs[key] = j[key]
@@ -420,6 +423,9 @@ def _langevin(dyn, preset, ef, cfg, masses, springs, progress):
     md = dyn.LangevinDynamics(masses, springs, d["timestep"], K=c["K_current"], L=c["L"],
                               mean_force=c["mean_force_current"],
                               spectrum=spectrum, seed=d["seed"])
+    # the slowest relaxation at this bias: with electronic friction as the
+    # only damping it can take far longer than the trajectory (run summary)
+    growth = dyn.analyze_modes(masses, springs, c["K_current"], c["L"]).max_growth_rate
     traj = md.run(d["steps"], record_every=d["record_every"], progress=progress)
     x = traj.positions[:, 0, :]
     v = traj.velocities[:, 0, :]
@@ -435,4 +441,5 @@ def _langevin(dyn, preset, ef, cfg, masses, springs, progress):
         "kinetic_energy": (("time",), kinetic),
         "potential_energy": (("time",), potential),
         "dynamics_bias": ((), float(d["bias"])),
+        "dynamics_max_growth_rate": ((), float(growth)),
     }
