@@ -12,8 +12,8 @@ import numpy as np
 import pytest
 
 from currentforces import force_coefficients, noise_spectrum
+from currentforces.coupling import spectrum_from_junction
 from currentforces.dynamics.modes import analyze_modes
-from currentforces.dynamics.noise_generation import spectrum_from_junction
 from currentforces.models.chain import chain_force_operators, chain_junction
 from currentforces.models.presets import gold_chain
 

@@ -417,9 +417,11 @@ def _langevin(dyn, preset, ef, cfg, masses, springs, progress):
     c = coefficients_at(preset, ef, cfg, d["bias"])
     spectrum = None
     if d["noise"]:
-        spectrum = dyn.spectrum_from_junction(preset.system.junction, preset.system.forces, d["hbar_omega_max"],
-                                              n_omega=d["n_omega"], bias=d["bias"], temperature=e["temperature"],
-                                              fermi_level=ef, spin=e["spin"])
+        from .coupling import spectrum_from_junction
+
+        spectrum = spectrum_from_junction(preset.system.junction, preset.system.forces, d["hbar_omega_max"],
+                                          n_omega=d["n_omega"], bias=d["bias"], temperature=e["temperature"],
+                                          fermi_level=ef, spin=e["spin"])
     md = dyn.LangevinDynamics(masses, springs, d["timestep"], K=c["K_current"], L=c["L"],
                               mean_force=c["mean_force_current"],
                               spectrum=spectrum, seed=d["seed"])

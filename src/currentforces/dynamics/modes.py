@@ -28,6 +28,7 @@ import numpy as np
 
 from ..errors import InputError
 from ..units import AMU, HBAR
+from ._moved import call_moved
 
 __all__ = [
     "ModeAnalysis",
@@ -244,7 +245,7 @@ def runaway_threshold(coefficients: Callable, masses, bare_force_constants, bias
     coefficients : callable
         ``coefficients(bias) -> (K, L)``: current-induced K (eV/Angstrom^2)
         and L (eV*fs/Angstrom^2) at ``bias`` in V.  Build one from a junction
-        with :func:`coefficients_from_junction`.
+        with :func:`currentforces.coupling.coefficients_from_junction`.
     masses : array_like, shape (M,)
         Masses in amu.
     bare_force_constants : array_like, shape (M, M)
@@ -302,19 +303,10 @@ def runaway_threshold(coefficients: Callable, masses, bare_force_constants, bias
                             hi_res.leading_character, scan)
 
 
-def coefficients_from_junction(junction, forces, *, temperature=300.0, fermi_level=0.0,
-                               frequency=0.0, spin=2):
-    """``coefficients(bias) -> (K, L)`` calling ``currentforces.force_coefficients``.
+def coefficients_from_junction(*args, **kwargs):
+    """Deprecated: use :func:`currentforces.coupling.coefficients_from_junction`.
 
-    Thin wrapper for :func:`runaway_threshold` and the integrators; the NEGF
-    engine is imported lazily.  ``temperature`` in K, ``fermi_level`` in eV,
-    ``frequency`` hbar*omega in eV.
+    Same arguments and result; warns with :class:`DeprecationWarning`.
     """
-    def coefficients(bias):
-        from .. import force_coefficients  # lazy: higher layer
-
-        c = force_coefficients(junction, forces, bias=bias, temperature=temperature,
-                               fermi_level=fermi_level, frequency=frequency, spin=spin)
-        return np.asarray(c.K, dtype=float), np.asarray(c.L, dtype=float)
-
-    return coefficients
+    return call_moved("currentforces.dynamics.coefficients_from_junction",
+                      "coefficients_from_junction", args, kwargs)

@@ -26,6 +26,7 @@ import numpy as np
 
 from ..errors import InputError
 from ..units import HBAR, KB
+from ._moved import call_moved
 
 __all__ = [
     "NoiseGenerator",
@@ -318,20 +319,10 @@ def wide_band_spectrum(t_matrices, *, bias=0.0, temperature=300.0, spin=2, cutof
     return spectrum
 
 
-def spectrum_from_junction(junction, forces, hbar_omega_max, *, n_omega=201, bias=0.0,
-                           temperature=300.0, fermi_level=0.0, spin=2):
-    """Tabulate ``currentforces.noise_spectrum`` on [0, hbar_omega_max] (eV).
+def spectrum_from_junction(*args, **kwargs):
+    """Deprecated: use :func:`currentforces.coupling.spectrum_from_junction`.
 
-    Thin wrapper: calls the NEGF engine at ``n_omega`` frequencies and returns
-    :func:`tabulated_spectrum` (linear interpolation, zero above
-    ``hbar_omega_max``, which therefore acts as the bandwidth cutoff).
+    Same arguments and result; warns with :class:`DeprecationWarning`.
     """
-    from .. import noise_spectrum  # lazy: the engine is a higher-level dependency
-
-    grid = np.linspace(0.0, float(hbar_omega_max), int(n_omega))
-    values = np.array([
-        noise_spectrum(junction, forces, w, bias=bias, temperature=temperature,
-                       fermi_level=fermi_level, spin=spin)
-        for w in grid
-    ])
-    return tabulated_spectrum(grid, values)
+    return call_moved("currentforces.dynamics.spectrum_from_junction",
+                      "spectrum_from_junction", args, kwargs)

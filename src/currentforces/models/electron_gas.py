@@ -32,7 +32,8 @@ import numpy as np
 
 from .._checks import check_number
 from ..errors import InputError
-from ..units import HBAR, KB, M_ELECTRON
+from ..integrate import fermi, gauss_legendre, window_bounds
+from ..units import HBAR, M_ELECTRON
 
 __all__ = [
     "born_amplitude",
@@ -106,7 +107,7 @@ def transport_cross_section_born(coupling, k=1.0, width=0.0, mass=M_ELECTRON, no
     Gauss-Legendre in ``cos theta``.  Arguments as in :func:`born_amplitude`;
     for ``width = 0`` this is ``m^2 C^2 / (pi hbar^4)``.
     """
-    u, w = np.polynomial.legendre.leggauss(int(nodes))
+    u, w = gauss_legendre(nodes)
     f = born_amplitude(coupling, np.arccos(u), k, width, mass)
     return 2.0 * np.pi * np.sum(w * (1.0 - u) * np.abs(f) ** 2)
 
@@ -195,10 +196,8 @@ def wind_force_golden_rule(coupling, k_fermi, drift_velocity, mass=M_ELECTRON, s
     v = _number("drift_velocity", drift_velocity, "Angstrom/fs")
     g = _spin(spin)
     q = mass * v / HBAR
-    t, w = np.polynomial.legendre.leggauss(int(nodes))
-    u = 0.5 * k * (t + 1.0)
-    wu = 0.5 * k * w
-    cth, wc = t, w
+    u, wu = gauss_legendre(nodes, (0.0, k))
+    cth, wc = gauss_legendre(nodes)
     uu, cc = np.meshgrid(u, cth, indexing="ij")
     kz = q + uu * cc
     kmag = np.sqrt(q**2 + uu**2 + 2.0 * q * uu * cc)
@@ -280,33 +279,20 @@ def friction_electron_hole(
     temp = _number("temperature", temperature, "K", nonnegative=True)
     g = _spin(spin)
     mu = fermi_energy(k, mass)
-    kt = KB * temp
-    lo = max(mu - hw - 40.0 * kt, 0.0)
-    hi = mu + 40.0 * kt
-    t, w = np.polynomial.legendre.leggauss(int(nodes))
-    breaks = sorted({lo, hi, max(mu - hw, lo), min(mu, hi)})
-    eps, we = [], []
-    for a, b in zip(breaks[:-1], breaks[1:]):
-        if b > a:
-            eps.append(0.5 * (b - a) * t + 0.5 * (a + b))
-            we.append(0.5 * (b - a) * w)
-    eps, we = np.concatenate(eps), np.concatenate(we)
-
-    def occ(e):
-        if kt == 0.0:
-            return (e < mu).astype(float)
-        return 0.5 * (1.0 - np.tanh((e - mu) / (2.0 * kt)))
-
+    lo, hi = window_bounds((mu - hw, mu), temp)
+    lo = max(lo, 0.0)  # the band bottom
+    eps, we = gauss_legendre(nodes, sorted({lo, hi, max(mu - hw, lo), min(mu, hi)}))
     k_p = np.sqrt(2.0 * mass * eps) / HBAR
     k_q = np.sqrt(2.0 * mass * (eps + hw)) / HBAR
     dos = lambda kk: mass * kk / (2.0 * np.pi**2 * HBAR**2)  # noqa: E731
     # direction average of (k_z - k'_z)^2 over two independent unit vectors
-    cz, cw = t, 0.5 * w  # <.> = (1/2) int d cos
+    cz, cw = gauss_legendre(nodes)
+    cw = 0.5 * cw  # <.> = (1/2) int d cos
     avg = np.einsum(
         "a,b,eab->e", cw, cw,
         (k_q[:, None, None] * cz[None, :, None] - k_p[:, None, None] * cz[None, None, :]) ** 2,
     )
-    dn = occ(eps + hw) - occ(eps)
+    dn = fermi(eps + hw, mu, temp) - fermi(eps, mu, temp)
     integral = np.sum(we * dos(k_p) * dos(k_q) * avg * dn)
     omega = hw / HBAR
     return g * np.pi * c**2 / omega * integral
