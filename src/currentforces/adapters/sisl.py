@@ -29,6 +29,7 @@ import warnings
 
 import numpy as np
 
+from .._checks import check_positive
 from ..errors import InputError
 from ..junction import Junction
 from ..leads import Lead
@@ -125,6 +126,8 @@ def from_sisl(hamiltonian, electrodes, self_energy="decimation", eta=None, check
     Junction
     """
     _check_hamiltonian("hamiltonian", hamiltonian)
+    if eta is not None:
+        eta = check_positive("eta", eta, "eV")
     if self_energy not in ("decimation", "sisl"):
         raise InputError(f"self_energy must be 'decimation' or 'sisl', got {self_energy!r}")
     geom = hamiltonian.geometry

@@ -30,8 +30,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._checks import check_number
-from ..errors import InputError
+from .._checks import check_number, check_spin
 from ..integrate import fermi, gauss_legendre, window_bounds
 from ..units import HBAR, M_ELECTRON
 
@@ -52,10 +51,7 @@ __all__ = [
 _number = check_number
 
 
-def _spin(spin):
-    if spin not in (1, 2):
-        raise InputError(f"spin must be 1 (spinless, as in the seed) or 2, got {spin!r}")
-    return spin
+_spin = check_spin
 
 
 def born_amplitude(coupling, theta, k=1.0, width=0.0, mass=M_ELECTRON):
