@@ -264,7 +264,7 @@ def integrate_adaptive(func, breakpoints, rtol=1e-8, atol=1e-12, max_panels=4000
 
     Notes
     -----
-    Panels whose error estimate |K15 - G7| is below their length's share of
+    Panels whose error estimate ``|K15 - G7|`` is below their length's share of
     the tolerance are retired into a running sum, so memory stays bounded by
     the unconverged panels.
     """
@@ -359,7 +359,7 @@ def matsubara_sum(func, mu, temperature, rtol=1e-9, atol=1e-13, energy_scale=1.0
     which at T = 0 becomes :math:`(1/\pi)\int_0^\infty F(\mu + iy)\,dy`.
 
     Closing the real-axis contour in the upper half plane gives, for F that
-    decays faster than 1/|z|,
+    decays faster than ``1/|z|``,
 
     .. math::  \int_{-\infty}^{\infty} n_F(E-\mu) F(E)\, dE = -i\pi\, S[F],
 

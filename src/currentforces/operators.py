@@ -12,7 +12,7 @@ touches: only G restricted to S is ever needed) and evaluates T for all
 * **sparse route** (few orbitals per f_a, the usual case of atomic
   displacements): only the rows R_a where f_a is non-zero matter,
   T_ab = sum_{i in R_a, j in R_b} (f_a X)_{ij} (f_b Y)_{ji}; stacking the
-  Q = sum_a |R_a| rows of all f_a X and f_b Y, the Q x Q products are
+  Q = ``sum_a |R_a|`` rows of all f_a X and f_b Y, the Q x Q products are
   gathered at once and summed within mode blocks: cost Q s + Q^2 per
   energy, proportional to the orbitals each f_a touches;
 * **dense route**: T = U V^T with U_a = vec(f_a X), V_b = vec((f_b Y)^T),
