@@ -54,8 +54,8 @@ noise at low bias and frequency through the channel fluctuation-dissipation
 relation, S(w) = sum_lm C_lm x_lm coth(x_lm / 2 k_B T) with
 x_lm = hbar w - mu_l + mu_m (exact when the A_l do not vary over the window);
 their cross terms are the emission coefficient: at T = 0 and hbar w << eV
-the bias adds |eV| (C_01 + C_10) to the noise.  Every quantity is multiplied
-by the spin degeneracy g_s.
+the bias adds ``|eV|`` (C_01 + C_10) to the noise.  Every quantity is
+multiplied by the spin degeneracy g_s.
 
 **Cost.**  At T = 0 everything comes from G, dG/dE and A_l at the single
 energy E_F (one Green's function).  At T > 0 the average is a Gauss rule for
@@ -65,9 +65,11 @@ window integral where they do not (a lead band edge within the thermal
 window, or features narrower than k_B T).
 
 **Correspondence with sclmd.**  These are the wide-band, low-bias
-coefficients used in the semi-classical Langevin dynamics of Lu, Brandbyge
-and Hedegaard, Nano Lett. 10, 1657 (2010) and Lu, Brandbyge, Hedegaard,
-Todorov and Jauho, Phys. Rev. B 85, 245444 (2012), which sclmd's
+coefficients (:ref:`theory-small-bias`, whose T = 0 table these slopes
+reproduce; the friction slope is new) used in the semi-classical Langevin
+dynamics of J.-T. Lu, M. Brandbyge and P. Hedegaard, Nano Lett. 10, 1657
+(2010) and J.-T. Lu, M. Brandbyge, P. Hedegaard, T. N. Todorov and
+D. Dundas, Phys. Rev. B 85, 245444 (2012), which sclmd's
 ``wbLambda`` evaluates at one energy, T = 0, g_s = 2, hbar = 1 and
 mass-weighted couplings M^k = dH/dQ_k; with f_k -> M^k (the sign drops out of
 the bilinear traces; for Cartesian f_a divide each coefficient by
@@ -251,7 +253,7 @@ class LowBiasCoefficients:
     @property
     def noise_emission(self):
         """Re(C_01 + C_10) in eV*fs/Angstrom^2 (per volt): at T = 0 and
-        hbar w << eV the bias adds |V| times this to the noise S(w); hbar
+        hbar w << eV the bias adds ``|V|`` times this to the noise S(w); hbar
         times sclmd's xip."""
         return (self.noise_channels[0, 1] + self.noise_channels[1, 0]).real
 
@@ -318,7 +320,7 @@ class LowBiasCoefficients:
             S(\omega) = \sum_{lm} C_{lm}\, x_{lm} \coth\frac{x_{lm}}{2k_BT},
             \qquad x_{lm} = \hbar\omega - (\alpha_l - \alpha_m)\,eV
 
-        (x coth(x/2k_BT) -> |x| at T = 0): the channel
+        (x coth(x/2k_BT) -> ``|x|`` at T = 0): the channel
         fluctuation-dissipation relation with the spectral functions frozen
         at the Fermi surface, as in the wide-band noise of Lu et al. (2012);
         first order in hbar w and eV.
