@@ -27,7 +27,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._checks import check_nonnegative, check_number, check_temperature
+from ._checks import check_nonnegative, check_number, check_positive, check_spin, check_temperature
+from .errors import InputError
 from .dynamics.langevin import LangevinDynamics
 from .dynamics.noise_generation import tabulated_spectrum
 from .forces import force_coefficients
@@ -62,6 +63,7 @@ def coefficients_from_junction(junction, forces, *, temperature=300.0, fermi_lev
     check_temperature(temperature)
     check_number("fermi_level", fermi_level, "eV")
     check_nonnegative("frequency", frequency, "eV")
+    check_spin(spin)
 
     def coefficients(bias):
         c = force_coefficients(junction, forces, bias=bias, temperature=temperature,
@@ -99,7 +101,10 @@ def spectrum_from_junction(junction, forces, hbar_omega_max, *, n_omega=201, bia
         input of :class:`currentforces.dynamics.LangevinDynamics` and
         :class:`currentforces.dynamics.NoiseGenerator`.
     """
-    grid = np.linspace(0.0, float(hbar_omega_max), int(n_omega))
+    hbar_omega_max = check_positive("hbar_omega_max", hbar_omega_max, "eV")
+    if int(n_omega) != n_omega or n_omega < 2:
+        raise InputError(f"n_omega must be an integer >= 2, got {n_omega!r}")
+    grid = np.linspace(0.0, hbar_omega_max, int(n_omega))
     values = np.array([
         noise_spectrum(junction, forces, w, bias=bias, temperature=temperature,
                        fermi_level=fermi_level, spin=spin)
@@ -144,9 +149,9 @@ def from_junction(junction, forces, masses, bare_force_constants, timestep, *, b
     **kwargs
         Further constructor arguments (``n_realizations``, ``seed``, ...).
     """
-    check_number("timestep", timestep, "fs", positive=True)
+    check_positive("timestep", timestep, "fs")
     if noise:
-        check_number("hbar_omega_max", hbar_omega_max, "eV", positive=True)
+        check_positive("hbar_omega_max", hbar_omega_max, "eV")
     c = force_coefficients(junction, forces, bias=bias, temperature=temperature,
                            fermi_level=fermi_level, frequency=0.0, spin=spin)
     if noise:

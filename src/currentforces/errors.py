@@ -9,7 +9,8 @@ never a silent wrong number.
 
 from __future__ import annotations
 
-__all__ = ["InputError", "IntegrationError", "IntegrationWarning", "OutputLockedError", "ResumeError"]
+__all__ = ["InputError", "IntegrationError", "IntegrationWarning", "BandEdgeWarning", "OutputLockedError",
+           "ResumeError"]
 
 
 class InputError(ValueError):
@@ -36,3 +37,11 @@ class IntegrationError(RuntimeError):
 
 class IntegrationWarning(UserWarning):
     """An energy integral was returned with an error above its tolerance."""
+
+
+class BandEdgeWarning(UserWarning):
+    """A real energy lies on a lead band edge (or on a dispersionless lead
+    band), where a channel has zero velocity: the broadening vanishes or the
+    self-energy has a pole, the device Green's function can diverge and the
+    transmission can jump, so the value there depends on how the edge is
+    approached."""

@@ -53,7 +53,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ._checks import check_nonnegative, check_number, check_temperature
+from ._checks import check_leads, check_nonnegative, check_rtol, check_spin, check_temperature
 from .errors import InputError
 from .integrate import fermi, fermi_derivative, integrate_adaptive, matsubara_sum
 from .operators import ForceOperators
@@ -77,21 +77,6 @@ def symmetric_part(m):
 def antisymmetric_part(m):
     """(M - M^T)/2 over the last two axes."""
     return 0.5 * (m - np.swapaxes(m, -1, -2))
-
-
-def _check_spin(spin):
-    """Spin degeneracy g_s: a positive number (1 or 2)."""
-    return check_number("spin", spin, "(degeneracy, 1 or 2)", positive=True)
-
-
-def _check_rtol(rtol):
-    try:
-        r = float(rtol)
-    except (TypeError, ValueError):
-        raise InputError(f"rtol must be a number, got {rtol!r}") from None
-    if not 1e-14 <= r < 1:
-        raise InputError(f"rtol must lie in [1e-14, 1): the energy integrals cannot be asked for {rtol!r}")
-    return r
 
 
 # ----------------------------------------------------------------------------
@@ -433,8 +418,9 @@ def force_coefficients(junction, forces, bias=0.0, temperature=300.0, fermi_leve
     """
     temperature = check_temperature(temperature)
     w = check_nonnegative("frequency", frequency, "eV")
-    spin = _check_spin(spin)
-    rtol = _check_rtol(rtol)
+    spin = check_spin(spin)
+    rtol = check_rtol(rtol)
+    check_leads(junction, "force_coefficients")
     ops = ForceOperators(forces, junction.size)
     mus = junction.chemical_potentials(bias, fermi_level, chemical_potentials)
     mu0 = float(np.mean(mus)) if len(mus) else float(fermi_level)
@@ -530,8 +516,9 @@ def electron_hole_spectrum(junction, forces, omega, bias=0.0, temperature=300.0,
         hbar*omega).
     """
     temperature = check_temperature(temperature)
-    spin = _check_spin(spin)
-    rtol = _check_rtol(rtol)
+    spin = check_spin(spin)
+    rtol = check_rtol(rtol)
+    check_leads(junction, "electron_hole_spectrum")
     ops = ForceOperators(forces, junction.size)
     mus = junction.chemical_potentials(bias, fermi_level, chemical_potentials)
     blocks = SpectralBlocks(junction, ops)

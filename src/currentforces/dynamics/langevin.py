@@ -36,7 +36,7 @@ from typing import Callable
 
 import numpy as np
 
-from .._checks import check_number
+from .._checks import check_number, check_positive, check_rtol
 from ..errors import InputError
 from ..outfile import atomic_write
 from ..units import AMU, HBAR
@@ -52,7 +52,7 @@ __all__ = ["LangevinDynamics", "MeanForceDynamics", "stationary_covariance", "st
 def stability_limit(masses, force_constants):
     """Largest stable time step 2/omega_max (fs) of the Verlet position part.
 
-    omega_max^2 is the largest |eigenvalue| of M^-1 (K^b + K) (masses in amu,
+    omega_max^2 is the largest ``|eigenvalue|`` of M^-1 (K^b + K) (masses in amu,
     force constants in eV/Angstrom^2).  Returns inf if all vanish.
     """
     m = check_masses(masses) * AMU
@@ -459,7 +459,8 @@ def stationary_covariance(masses, force_constants, L, spectrum, hbar_omega_max, 
     k = check_matrix("force_constants", force_constants, n, "eV/Angstrom^2")
     lm = check_matrix("L", L, n, "eV*fs/Angstrom^2")
     mi = np.diag(m * AMU)
-    wmax = float(hbar_omega_max) / HBAR
+    wmax = check_positive("hbar_omega_max", hbar_omega_max, "eV") / HBAR
+    epsrel = check_rtol(epsrel, "epsrel")
     modes = analyze_modes(m, k, None, lm)
     if not modes.is_stable:
         raise InputError("the linear dynamics is unstable: no stationary covariance exists")
