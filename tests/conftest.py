@@ -8,7 +8,6 @@ its size.
 """
 
 import pytest
-
 from junctionhelpers import chain_junction
 
 TOL = {
