@@ -7,8 +7,9 @@ The physics is all elsewhere; this module only strings it together:
 * coefficients at each bias: :func:`currentforces.force_coefficients`;
 * modes and the runaway threshold: :mod:`currentforces.dynamics.modes`
   with the bare springs of the preset plus the *current-induced* parts
-  K(V) - K(0) and the full L(V) (formulas.md §3.4: the springs stand for
-  the zero-bias dynamical matrix, so K_eq must not be counted twice);
+  K(V) - K(0) and the full L(V) (:ref:`theory-kernel-split`: the springs
+  stand for the zero-bias dynamical matrix, so K_eq must not be counted
+  twice);
 * trajectory: :class:`currentforces.dynamics.LangevinDynamics` with the
   same K, L, the current-induced mean force and the force noise of
   :func:`currentforces.noise_spectrum`.
