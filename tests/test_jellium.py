@@ -327,3 +327,31 @@ def test_vector_potential_reports_subband_edges():
     with pytest.raises(jellium.SubbandEdgeError) as err:
         jellium.vector_potential_dimensionless(10.0, 3.0, 3.0, 1.0 / 400.0)
     assert (20, 1) in err.value.subbands
+
+
+def test_principal_value_refuses_an_odd_rule():
+    # Regression: an odd Gauss-Legendre rule has its middle node on the pole
+    # k = sqrt(b), where the subtracted integrand is 0/0; the function returned NaN.
+    with pytest.raises(InputError, match="nodes"):
+        jellium.principal_value_inverse_quadratic(np.array([0.37, -0.37]), nodes=5)
+    # an even rule still gives the identity of formulas.md 6.6 (P int = 0 for b > 0)
+    assert abs(jellium.principal_value_inverse_quadratic(np.array([0.37]), nodes=6)[0]) < 1e-3
+
+
+def test_split_package_keeps_every_public_name():
+    # The flat module jellium.py was split by idea into subbands, nonconservative
+    # and berry; these are the names its __all__ listed, all still importable here.
+    names = {
+        "EDGE_RTOL", "FERMI_TAIL_KT", "SubbandEdgeError", "fermi_wavevector", "transverse_energy",
+        "open_subbands", "local_dos", "current_density", "bulk_local_dos", "bulk_current_density",
+        "nonconservative_field", "nonconservative_field_direct", "curl_nonconservative_force",
+        "curl_nonconservative", "nonconservative_field_dimensionless", "bulk_wind_force",
+        "principal_value_inverse_quadratic", "vector_potential", "vector_potential_numerical",
+        "vector_potential_linear_response", "vector_potential_dimensionless",
+    }
+    assert set(jellium.__all__) == names
+    from currentforces.models.jellium import berry, nonconservative, subbands
+
+    for name in names:
+        home = next(m for m in (subbands, nonconservative, berry) if name in m.__all__)
+        assert getattr(jellium, name) is getattr(home, name)

@@ -17,6 +17,7 @@ from .errors import BoundStateError, InputError, IntegrationError, IntegrationWa
 from .forces import ForceCoefficients, electron_hole_spectrum, force_coefficients
 from .junction import Junction
 from .leads import ChainLead, Lead, WideBandLead
+from .low_bias import LinearCoefficients, LowBiasCoefficients, low_bias_coefficients
 from .noise import JouleHeating, dissipation_spectrum, joule_heating, noise_spectrum
 
 _SUBPACKAGES = ("dynamics", "models", "adapters", "greens", "parallel")
@@ -42,6 +43,9 @@ __all__ = [
     "force_coefficients",
     "ForceCoefficients",
     "electron_hole_spectrum",
+    "low_bias_coefficients",
+    "LowBiasCoefficients",
+    "LinearCoefficients",
     "noise_spectrum",
     "dissipation_spectrum",
     "joule_heating",

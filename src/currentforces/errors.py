@@ -9,7 +9,8 @@ never a silent wrong number.
 
 from __future__ import annotations
 
-__all__ = ["InputError", "BoundStateError", "IntegrationError", "IntegrationWarning"]
+__all__ = ["InputError", "BoundStateError", "IntegrationError", "IntegrationWarning", "BandEdgeWarning",
+           "OutputLockedError", "ResumeError"]
 
 
 class InputError(ValueError):
@@ -20,6 +21,15 @@ class BoundStateError(InputError):
     """A bound state of the device makes the request undefined: it sits
     exactly on a chemical potential at T = 0 (occupation 0 or 1 undecided),
     or on the real-axis path of a window integral that cannot take its pole."""
+
+
+class OutputLockedError(InputError):
+    """The output file is being written by another running process."""
+
+
+class ResumeError(InputError):
+    """An existing output file cannot be resumed: it was computed from other
+    inputs, or its stored values do not match their checksums."""
 
 
 class IntegrationError(RuntimeError):
@@ -33,3 +43,11 @@ class IntegrationError(RuntimeError):
 
 class IntegrationWarning(UserWarning):
     """An energy integral was returned with an error above its tolerance."""
+
+
+class BandEdgeWarning(UserWarning):
+    """A real energy lies on a lead band edge (or on a dispersionless lead
+    band), where a channel has zero velocity: the broadening vanishes or the
+    self-energy has a pole, the device Green's function can diverge and the
+    transmission can jump, so the value there depends on how the edge is
+    approached."""

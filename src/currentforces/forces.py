@@ -54,10 +54,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ._checks import check_nonnegative, check_number, check_temperature
+from . import contour
+from ._checks import check_leads, check_nonnegative, check_rtol, check_spin, check_temperature
 from .errors import BoundStateError, InputError, IntegrationError, IntegrationWarning
 from .integrate import THERMAL_CUTOFF, fermi, fermi_derivative, integrate_adaptive, matsubara_sum
-from . import contour
 from .operators import ForceOperators
 from .units import HBAR, KB
 
@@ -79,21 +79,6 @@ def symmetric_part(m):
 def antisymmetric_part(m):
     """(M - M^T)/2 over the last two axes."""
     return 0.5 * (m - np.swapaxes(m, -1, -2))
-
-
-def _check_spin(spin):
-    """Spin degeneracy g_s: a positive number (1 or 2)."""
-    return check_number("spin", spin, "(degeneracy, 1 or 2)", positive=True)
-
-
-def _check_rtol(rtol):
-    try:
-        r = float(rtol)
-    except (TypeError, ValueError):
-        raise InputError(f"rtol must be a number, got {rtol!r}") from None
-    if not 1e-14 <= r < 1:
-        raise InputError(f"rtol must lie in [1e-14, 1): the energy integrals cannot be asked for {rtol!r}")
-    return r
 
 
 # ----------------------------------------------------------------------------
@@ -661,8 +646,9 @@ def force_coefficients(junction, forces, bias=0.0, temperature=300.0, fermi_leve
     """
     temperature = check_temperature(temperature)
     w = check_nonnegative("frequency", frequency, "eV")
-    spin = _check_spin(spin)
-    rtol = _check_rtol(rtol)
+    spin = check_spin(spin)
+    rtol = check_rtol(rtol)
+    check_leads(junction, "force_coefficients")
     if on_fail not in ("raise", "warn"):
         raise InputError(f"on_fail must be 'raise' or 'warn', got {on_fail!r}")
     ops = ForceOperators(forces, junction.size)
@@ -882,8 +868,9 @@ def electron_hole_spectrum(junction, forces, omega, bias=0.0, temperature=300.0,
         hbar*omega).
     """
     temperature = check_temperature(temperature)
-    spin = _check_spin(spin)
-    rtol = _check_rtol(rtol)
+    spin = check_spin(spin)
+    rtol = check_rtol(rtol)
+    check_leads(junction, "electron_hole_spectrum")
     ops = ForceOperators(forces, junction.size)
     mus = junction.chemical_potentials(bias, fermi_level, chemical_potentials)
     blocks = SpectralBlocks(junction, ops)

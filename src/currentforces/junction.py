@@ -24,16 +24,18 @@ Units: energies eV, bias V, temperature K, current A, Green's functions 1/eV.
 from __future__ import annotations
 
 import math
+import warnings
 from typing import Sequence
 
 import numpy as np
 import scipy.sparse as sp
 
-from ._checks import as_dense_matrix, as_operator, check_energies, check_number, check_temperature
+from ._checks import (as_dense_matrix, as_operator, check_energies, check_leads, check_number, check_rtol,
+                      check_spin, check_temperature)
 from .boundstates import BOUND_STATE_COINCIDENCE, RESOLUTION, find_bound_states
-from .errors import BoundStateError, InputError
+from .errors import BandEdgeWarning, BoundStateError, InputError
 from .integrate import fermi, graded_breakpoints, integrate_adaptive, matsubara_sum, window_bounds
-from .leads import broadening_from_self_energy
+from .leads import EDGE_RTOL, broadening_from_self_energy
 from .resonances import NARROW, device_poles
 from .units import CONDUCTANCE_QUANTUM_SPINLESS, KB
 
@@ -77,6 +79,13 @@ class Junction:
         Principal layers for ``solver="rgf"``: layer sizes, or the orbital
         indices of each layer; default: found from the sparsity pattern of h
         (:func:`~currentforces.greens.layers_from_sparsity`).
+
+    Notes
+    -----
+    ``leads`` may be empty: a closed device.  Its Green's function (away
+    from its eigenvalues) and its equilibrium density matrix are defined;
+    anything carried by lead states (a bias, a current, a transmission,
+    force coefficients, noise) raises ``InputError`` saying so.
 
     Examples
     --------
@@ -145,9 +154,74 @@ class Junction:
         backend = "" if self.solver is None else f", solver={self.solver!r}"
         return f"Junction(size={self.size}, leads={self.leads!r}{backend})"
 
-    @staticmethod
-    def _energies(energy):
-        return check_energies(energy)
+    EDGE_RTOL = EDGE_RTOL
+    """A real energy within ``EDGE_RTOL * energy_scale`` of a lead band edge
+    counts as lying on it (round-off of the edge and of an energy grid)."""
+
+    EDGE_SINGULAR_RTOL = 1e-6
+    """At a band edge, E - h - Sigma(E) counts as singular when its smallest
+    singular value is below ``EDGE_SINGULAR_RTOL * energy_scale`` (G above
+    1e6 / energy_scale)."""
+
+    EDGE_ETA = 1e-13
+    """Imaginary part, times ``energy_scale``, given to a real energy where G
+    diverges at a band edge."""
+
+    def _energies(self, energy):
+        r"""Checked energies (eV); a real energy where G diverges at a lead band edge becomes E + i eta.
+
+        At a band edge E_b a lead channel opens with zero velocity: Gamma_l
+        vanishes like sqrt|E - E_b| while Sigma_l stays finite (its
+        derivative diverges).  If the device has no state at E_b, G(E_b) is
+        finite and T(E_b) = 0 is the limit from both sides: nothing is done.
+        If it has one (a perfect chain has one at each edge),
+        E - h - Sigma(E_b) is singular and T jumps (from 1 inside the band to
+        0 outside for a perfect chain): there the retarded prescription
+        E + i0 is taken literally, E + i eta with eta = ``EDGE_ETA *
+        energy_scale``, for every kind of lead alike, and a
+        :class:`~currentforces.errors.BandEdgeWarning` says so.  For a
+        perfect chain this gives T = 1/2 (between the one-sided limits) up to
+        O(sqrt(eta / energy_scale)).
+        """
+        e = check_energies(energy)
+        if not self.band_edges:
+            return e
+        real = np.real(e)
+        on = (np.abs(real[..., None] - np.asarray(self.band_edges)).min(axis=-1)
+              <= self.EDGE_RTOL * self.energy_scale) & (np.imag(e) == 0)
+        if not np.any(on):
+            return e
+        idx = np.flatnonzero(on)
+        singular = self._singular_at(real.reshape(-1)[idx].astype(complex))
+        if not np.any(singular):
+            return e
+        hit = real.reshape(-1)[idx[singular]]
+        warnings.warn(
+            f"energy {hit[0]:.12g} eV{f' (and {hit.size - 1} more)' if hit.size > 1 else ''} lies on a "
+            "lead band edge where the device has a state: G diverges and T(E) is discontinuous there; "
+            f"evaluated at E + i*{self.EDGE_ETA * self.energy_scale:.1e} eV, between the one-sided "
+            "limits (1/2 for a perfect chain); use E -+ a small offset for the limit from one side",
+            BandEdgeWarning, stacklevel=3,
+        )
+        out = np.array(e, dtype=complex).reshape(-1)
+        out[idx[singular]] += 1j * self.EDGE_ETA * self.energy_scale
+        return out.reshape(e.shape)
+
+    def _singular_at(self, z):
+        """Mask over real energies z (1-d, complex dtype): is E - h - Sigma(E) singular there?"""
+        tol = self.EDGE_SINGULAR_RTOL * self.energy_scale
+        with np.errstate(all="ignore"):
+            try:
+                if self.solver is None:
+                    smallest = np.linalg.svd(self._inverse_matrix(z), compute_uv=False).min(axis=-1)
+                    return ~(smallest > tol)
+                # ||G|| >= 1/smallest singular value; the lead supports see the divergence
+                sup = np.unique(np.concatenate([np.asarray(getattr(lead, "support", ()), dtype=int)
+                                                for lead in self.leads]))
+                g = self.solver.green_submatrix(z, sup, sup)
+                return ~(np.abs(g).max(axis=(-2, -1)) * tol < 1)
+            except np.linalg.LinAlgError:
+                return np.ones(z.shape, dtype=bool)
 
     def _chunk(self):
         return max(1, int(_CHUNK_BYTES // (16 * max(1, self.size) ** 2)))
@@ -331,10 +405,12 @@ class Junction:
         source, drain : int
             Lead indices.
         """
-        if self.n_leads < 2:
-            raise InputError("transmission needs at least two leads")
+        check_leads(self, "transmission", 2)
         s = self._lead_index("source", source)
         d = self._lead_index("drain", drain)
+        if s == d:
+            raise InputError(f"source and drain are the same lead ({s}): a transmission is between two "
+                             "different leads")
         e = self._energies(energy)
         if self.solver is not None:
             return self.solver.transmission(e, s, d)
@@ -501,8 +577,9 @@ class Junction:
         1e-10 eV is integrated to the requested tolerance.
         """
         temperature = check_temperature(temperature)
-        if self.n_leads < 2:
-            raise InputError(f"a current needs at least two leads; this junction has {self.n_leads}")
+        spin = check_spin(spin)
+        rtol = check_rtol(rtol)
+        check_leads(self, "current", 2)
         mus = self.chemical_potentials(bias, fermi_level, chemical_potentials)
         src = self._lead_index("lead", lead)
         if np.ptp(mus) == 0:
@@ -575,6 +652,7 @@ class Junction:
         """
         temperature = check_temperature(temperature)
         mu = check_number("fermi_level", fermi_level, "eV")
+        rtol = check_rtol(rtol)
         self.check_bound_state_occupation(mu, temperature)
         bs = self.bound_states()
         if orbitals is None:
@@ -645,6 +723,8 @@ class Junction:
             Hermitian; its trace is the number of electrons in the device.
         """
         temperature = check_temperature(temperature)
+        spin = check_spin(spin)
+        rtol = check_rtol(rtol)
         mus = self.chemical_potentials(bias, fermi_level, chemical_potentials)
         mu_ref = float(np.mean(mus)) if len(mus) else float(fermi_level)
         eq = self.equilibrium_density_matrix(mu_ref, temperature, rtol=rtol)

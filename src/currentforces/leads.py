@@ -32,8 +32,8 @@ import warnings
 
 import numpy as np
 
-from ._checks import as_dense_matrix, check_energies, check_finite
-from .errors import InputError
+from ._checks import as_dense_matrix, check_energies, check_finite, check_number, check_positive, check_rtol
+from .errors import BandEdgeWarning, InputError
 
 __all__ = [
     "LeadBase",
@@ -43,7 +43,22 @@ __all__ = [
     "broadening_from_self_energy",
     "chain_surface_green",
     "SelfEnergyAccuracyWarning",
+    "EDGE_RTOL",
+    "FLAT_BAND_RTOL",
 ]
+
+EDGE_RTOL = 1e-12
+"""A real energy within ``EDGE_RTOL`` times the energy scale of a band edge
+(or of a dispersionless band) counts as lying on it: round-off of the edge
+and of an energy grid."""
+
+FLAT_BAND_RTOL = 1e-8
+"""A lead band narrower than ``FLAT_BAND_RTOL`` times the lead's energy scale
+(largest of its on-site, hopping and coupling entries) counts as
+dispersionless.  Its states have a group velocity of order the band width,
+and the self-energy it gives, of order coupling^2 / width, exceeds the
+energy scale by the inverse ratio: beyond 1e8 the closed forms and the
+decimation lose the band to round-off."""
 
 
 class SelfEnergyAccuracyWarning(UserWarning):
@@ -174,8 +189,9 @@ def chain_surface_green(z, hopping, onsite=0.0):
         g(z) = \frac{(z - \epsilon_0) - \sqrt{z - \epsilon_0 - 2|t|}\,
                      \sqrt{z - \epsilon_0 + 2|t|}}{2 t^2}
 
-    with principal square roots (formulas.md §2).  For real E this is
-    (E - i sqrt(4t^2 - E^2))/2t^2 inside the band |E| < 2|t| and
+    with principal square roots (the surface element of the semi-infinite
+    chain's resolvent, g = 1/(z - t^2 g)).  For real E this is
+    (E - i sqrt(4t^2 - E^2))/2t^2 inside the band ``|E| < 2|t|`` and
     (E - sgn(E) sqrt(E^2 - 4t^2))/2t^2 outside: the retarded branch
     everywhere.  Real energies are taken as E + i0.
     """
@@ -184,12 +200,14 @@ def chain_surface_green(z, hopping, onsite=0.0):
         raise InputError("hopping of a chain lead must be non-zero")
     z = np.asarray(z, dtype=complex)
     x = np.empty(z.shape, dtype=complex)
-    x.real = z.real - onsite
-    x.imag = np.where(z.imag > 0, z.imag, 0.0)  # +0.0 exactly: the upper lip of the cut
+    # in units of |t|, so that t^2 can neither underflow nor overflow
+    x.real = (z.real - onsite) / t
+    x.imag = np.where(z.imag > 0, z.imag / t, 0.0)  # +0.0 exactly: the upper lip of the cut
     # numpy's complex sqrt follows C99: sqrt(-a + 0.0j) = +i sqrt(a), the limit from above.
-    a = np.sqrt(x - 2 * t)
-    b = np.sqrt(x + 2 * t)
-    return (x - a * b) / (2 * t * t)
+    # At a band edge, x = +-2: g = x/2t, the limit from both sides (Gamma -> 0).
+    a = np.sqrt(x - 2)
+    b = np.sqrt(x + 2)
+    return (x - a * b) / (2 * t)
 
 
 def _chain_surface_green_derivative(z, hopping, onsite=0.0):
@@ -217,23 +235,32 @@ class ChainLead(LeadBase):
     Notes
     -----
     Sigma(E) = coupling g(E) coupling^dagger with g of
-    :func:`chain_surface_green` (formulas.md §2).
+    :func:`chain_surface_green`.  Exactly at a band edge,
+    E = onsite +- 2|t|, the closed form gives the limit from both sides,
+    ``g = +-1/|t|`` and Gamma = 0 (the channel opening there has zero velocity);
+    only dSigma/dE diverges.  A band narrower than ``FLAT_BAND_RTOL`` times
+    the energy scale is refused (:data:`FLAT_BAND_RTOL`).
     """
 
     def __init__(self, hopping, coupling, onsite=0.0):
+        self.hopping = check_number("hopping", hopping, "eV")
+        self.onsite = check_number("onsite", onsite, "eV")
         try:
-            self.hopping = float(hopping)
-            self.onsite = float(onsite)
+            c = np.asarray(coupling, dtype=complex)
         except (TypeError, ValueError):
-            raise InputError("hopping and onsite of ChainLead must be real numbers in eV") from None
-        if not np.isfinite(self.hopping) or not np.isfinite(self.onsite) or self.hopping == 0:
-            raise InputError(f"hopping must be finite and non-zero, got {hopping!r}")
-        c = np.asarray(coupling, dtype=complex)
+            raise InputError(f"coupling must be numbers in eV, got {coupling!r}") from None
         if c.ndim == 2 and c.shape[1] == 1:
             c = c[:, 0]
         if c.ndim != 1:
             raise InputError(f"coupling must have shape (N,) or (N, 1), got {np.shape(coupling)}")
         check_finite("coupling", c)
+        scale = max(abs(self.hopping), abs(self.onsite), np.abs(c).max(initial=0.0))
+        if not 4 * abs(self.hopping) > FLAT_BAND_RTOL * scale:
+            raise InputError(
+                f"hopping = {hopping!r} eV is negligible against the lead's energy scale {scale:.3g} eV "
+                f"(|onsite|, |coupling|): its band, of width 4|hopping|, is below {FLAT_BAND_RTOL:g} of "
+                "it, a lead with no propagating states to speak of (FLAT_BAND_RTOL)"
+            )
         self.coupling = c
         self.size = c.size
         self.support = np.flatnonzero(c)
@@ -256,15 +283,15 @@ class ChainLead(LeadBase):
         return chain_surface_green(_as_energies(energy), self.hopping, self.onsite)
 
     def self_energy(self, energy):
-        """Sigma(E) = |c><c| g(E), shape (..., N, N), eV."""
+        """Sigma(E) = ``|c><c|`` g(E), shape (..., N, N), eV."""
         return self._block(self.surface_green(energy))
 
     def self_energy_derivative(self, energy):
-        """dSigma/dE = |c><c| dg/dE; diverges at the band edges."""
+        """dSigma/dE = ``|c><c|`` dg/dE; diverges at the band edges."""
         return self._block(_chain_surface_green_derivative(_as_energies(energy), self.hopping, self.onsite))
 
     def self_energy_derivative_block(self, energy):
-        """dSigma/dE = |c><c| dg/dE on ``support``, (..., n_s, n_s)."""
+        """dSigma/dE = ``|c><c|`` dg/dE on ``support``, (..., n_s, n_s)."""
         return self._small(_chain_surface_green_derivative(_as_energies(energy), self.hopping, self.onsite))
 
     def __repr__(self):
@@ -291,7 +318,8 @@ class Lead(LeadBase):
         biases Sigma by O(eta) inside the band and O(sqrt(eta)) exactly at a
         band edge.
     tol : float, optional
-        Convergence threshold of the decimation, relative to the energy scale.
+        Convergence threshold of the decimation, relative to the energy
+        scale; 0 < tol < 1.
 
     Notes
     -----
@@ -301,7 +329,12 @@ class Lead(LeadBase):
     converges in about log2(bandwidth/eta) steps even at real energies
     inside the band and is exact for multi-orbital cells and singular
     hopping matrices.  Convergence is checked: a decimation that does not
-    converge raises ``RuntimeError``.  Then
+    converge raises ``RuntimeError``.  A lead whose bands are all
+    dispersionless (narrower than :data:`FLAT_BAND_RTOL` times its energy
+    scale) has no propagating states and raises ``InputError``; a single
+    dispersionless band is a pole of Sigma, listed in ``flat_bands``, and a
+    real energy on it emits :class:`~currentforces.errors.BandEdgeWarning`.
+    Then
 
     .. math:: \Sigma(E) = V\, g(E)\, V^\dagger, \qquad
               g = [E - H_{00} - H_{01}\, g_{\rm bulk}\dots]^{-1}.
@@ -332,6 +365,9 @@ class Lead(LeadBase):
         check_finite("coupling", c)
         if not np.any(h01):
             raise InputError("hopping is zero: the lead cells are not connected")
+        self.tol = check_rtol(tol, "tol", minimum=0.0)
+        if eta is not None:
+            eta = check_positive("eta", eta, "eV")
         self.onsite, self.hopping, self.coupling = h00, h01, c
         self.size = c.shape[0]
         self.cell_size = n
@@ -339,22 +375,53 @@ class Lead(LeadBase):
         self._v = c[self.support]
         scale = max(np.abs(h00).max(), np.abs(h01).max(), 1e-300)
         self._scale = scale
-        self.eta = 1e-13 * scale if eta is None else float(eta)
-        if not self.eta > 0:
-            raise InputError(f"eta must be positive (eV), got {eta!r}")
-        self.tol = tol
+        self.eta = 1e-13 * scale if eta is None else eta
         self._decimation_eta = 1e-2 * scale
         self.band_edges = self._band_edges()
 
     # -- bulk band structure, for quadrature breakpoints --------------------
     def _band_edges(self, nk=257):
         """Band minima/maxima of the lead's bulk bands (eV), by sampling k
-        and refining the extrema of each band at k = 0 and pi and in between."""
+        and refining the extrema of each band at k = 0 and pi and in between.
+
+        Also finds the dispersionless bands (an energy that is an eigenvalue
+        at every k, to ``FLAT_BAND_RTOL``), stored in ``flat_bands``: the
+        self-energy has a pole there.  A lead whose bands are all
+        dispersionless has no propagating states and is refused."""
         k = np.linspace(0, np.pi, nk)
         hk = (self.onsite[None] + self.hopping[None] * np.exp(1j * k)[:, None, None]
               + self.hopping.conj().T[None] * np.exp(-1j * k)[:, None, None])
         bands = np.linalg.eigvalsh(hk)
-        return tuple(np.unique(np.round(np.concatenate([bands.min(axis=0), bands.max(axis=0)]), 12)))
+        edges = np.unique(np.round(np.concatenate([bands.min(axis=0), bands.max(axis=0)]), 12))
+        scale = max(self._scale, np.abs(self.coupling).max(initial=0.0))
+        flat_tol = FLAT_BAND_RTOL * scale
+        if np.all(np.ptp(bands, axis=0) <= flat_tol):
+            raise InputError(
+                f"the lead has no propagating states: every band is dispersionless (narrower than "
+                f"{flat_tol:.1e} eV) at {np.round(bands.mean(axis=0), 6).tolist()} eV, so the cells do "
+                "not conduct (check hopping; a finite cluster belongs in the device, not in a lead)"
+            )
+        self.flat_bands = tuple(float(e) for e in edges
+                                if np.abs(bands - e).min(axis=1).max() <= flat_tol)
+        return tuple(edges)
+
+    flat_bands: tuple = ()
+
+    def _warn_flat_bands(self, energy):
+        """BandEdgeWarning for real energies on a dispersionless band (a pole of Sigma)."""
+        e = np.asarray(energy)
+        real = np.real(e)[np.imag(e) == 0]
+        if not self.flat_bands or real.size == 0:
+            return
+        flat = np.asarray(self.flat_bands)
+        hit = real[np.abs(real[:, None] - flat).min(axis=1) <= EDGE_RTOL * max(self._scale, 1.0)]
+        if hit.size:
+            warnings.warn(
+                f"energy {hit[0]:.12g} eV lies on a dispersionless band of the lead (localised states, "
+                "no velocity): Sigma has a pole there and its value, of order coupling^2/eta with "
+                f"eta = {self.eta:.1e} eV, is set by the broadening alone",
+                BandEdgeWarning, stacklevel=4,
+            )
 
     # -- surface Green's function ------------------------------------------
     def _complex_energy(self, energy):
@@ -492,6 +559,7 @@ class Lead(LeadBase):
         self-energy and its derivative at the same energies, asked for by
         different parts of a calculation, cost one evaluation.
         """
+        self._warn_flat_bands(energy)
         z = self._complex_energy(energy)
         key = (z.shape, z.tobytes())
         cached = self._cache

@@ -40,6 +40,7 @@ from typing import Any, Callable, Iterable
 
 import numpy as np
 
+from ._checks import check_rtol, check_spin, check_temperature
 from .errors import InputError
 
 __all__ = ["parallel_map", "energy_map", "bias_sweep", "BACKENDS"]
@@ -232,5 +233,9 @@ def bias_sweep(junction, forces, biases, backend: Any = "serial", workers: int |
     b = np.asarray(biases, dtype=float).reshape(-1)
     if not np.all(np.isfinite(b)):
         raise InputError("biases contains NaN or inf")
+    # checked here, not once per bias in the workers
+    for key, check in (("spin", check_spin), ("rtol", check_rtol), ("temperature", check_temperature)):
+        if key in options:
+            options[key] = check(options[key])
     return parallel_map(_coefficients_at, b.tolist(), backend=backend, workers=workers,
                         blas_threads=blas_threads, junction=junction, forces=forces, options=options)

@@ -5,8 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-import currentforces
-from currentforces.dynamics import analyze_modes, coefficients_from_junction, runaway_threshold
+import currentforces.coupling
+from currentforces.coupling import coefficients_from_junction
+from currentforces.dynamics import analyze_modes, runaway_threshold
 from currentforces.errors import InputError
 from currentforces.units import AMU, HBAR
 
@@ -166,7 +167,7 @@ def test_coefficients_from_junction_calls_engine(monkeypatch):
         calls.append((junction, forces, kw))
         return Result()
 
-    monkeypatch.setattr(currentforces, "force_coefficients", fake, raising=False)
+    monkeypatch.setattr(currentforces.coupling, "force_coefficients", fake)
     coef = coefficients_from_junction("J", "F", temperature=10.0, fermi_level=0.1, spin=1)
     k, l = coef(0.25)
     assert np.array_equal(k, np.eye(2)) and np.array_equal(l, -np.eye(2))

@@ -6,7 +6,8 @@ import math
 import numpy as np
 
 from currentforces import force_coefficients, noise_spectrum
-from currentforces.dynamics import coefficients_from_junction, runaway_threshold, spectrum_from_junction
+from currentforces.coupling import coefficients_from_junction, spectrum_from_junction
+from currentforces.dynamics import runaway_threshold
 from currentforces.models.chain import chain_force_operators, chain_junction
 from currentforces.units import AMU, HBAR
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._checks import check_positive
 from ..errors import InputError
 from ..leads import LeadBase, _as_energies
 
@@ -35,7 +36,7 @@ class SelfEnergyLead(LeadBase):
     -----
     dSigma/dE is taken by central differences,
     (Sigma(E + s) - Sigma(E - s)) / 2s, with s = ``step``: an error of order
-    s^2 Sigma''' plus rounding eps |Sigma| / s, about 1e-10 relative for
+    s^2 Sigma''' plus rounding ``eps |Sigma| / s``, about 1e-10 relative for
     the default s = 1e-5 eV away from band edges.
     """
 
@@ -49,7 +50,7 @@ class SelfEnergyLead(LeadBase):
         self.band_edges = tuple(band_edges)
         self.fallback = fallback
         self.real_only = bool(real_only)
-        self.step = float(step)
+        self.step = check_positive("step", step, "eV")
 
     def _one(self, e):
         if self.real_only and complex(e).imag != 0:

@@ -10,7 +10,7 @@ The device geometry contains one copy of each electrode's unit cell at
 ``elec-pos``; the electrode Hamiltonian is periodic along its
 semi-infinite direction (``nsc = 3`` there) and its self-energy acts on the
 device orbitals of that copy.  In the Lead geometry of this package
-(design.md) the copy is the device's edge and the lead's cell 1 is the
+(:ref:`theory-periodic-lead`) the copy is the device's edge and the lead's cell 1 is the
 first cell outside the device:
 
 * ``onsite`` = H_00 of the electrode,
@@ -29,6 +29,7 @@ import warnings
 
 import numpy as np
 
+from .._checks import check_positive
 from ..errors import InputError
 from ..junction import Junction
 from ..leads import Lead
@@ -125,6 +126,8 @@ def from_sisl(hamiltonian, electrodes, self_energy="decimation", eta=None, check
     Junction
     """
     _check_hamiltonian("hamiltonian", hamiltonian)
+    if eta is not None:
+        eta = check_positive("eta", eta, "eV")
     if self_energy not in ("decimation", "sisl"):
         raise InputError(f"self_energy must be 'decimation' or 'sisl', got {self_energy!r}")
     geom = hamiltonian.geometry

@@ -2,9 +2,14 @@
 
 Works on given coefficient matrices (K, L in the sign convention
 F = F0 - K X + L V of seed eq. 14) and noise spectra S(omega) (formulas.md
-§5.1); thin wrappers build these from a junction through the NEGF engine.
-The ASE adaptor lives in :mod:`currentforces.dynamics.ase_md` (imported
-lazily, so the core works without ASE).
+§5.1) only: this package never imports the electronic engine.
+:mod:`currentforces.coupling`, the layer above both, builds them from a
+junction (``coefficients_from_junction``, ``spectrum_from_junction``,
+``from_junction``); the names of those functions here are deprecated
+aliases.  Both integrators (:class:`LangevinDynamics` and the ASE adaptor
+in :mod:`currentforces.dynamics.ase_md`, imported lazily so that the core
+works without ASE) step with the one splitting of
+:mod:`currentforces.dynamics.splitting`.
 """
 
 from __future__ import annotations

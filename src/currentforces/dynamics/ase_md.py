@@ -13,8 +13,9 @@ forces of seed eq. 14 and the coloured force noise of seed eq. 58
 ASE's own ``Langevin`` accepts only a scalar friction; here L may be any
 real matrix (friction and Berry force) and K may be non-symmetric (the
 non-conservative force).  The step is the B A O A B splitting of
-:mod:`currentforces.dynamics.langevin` (exact exponential of M^-1 L in the
-O-step); with K = L = 0 and no noise it is ASE's ``VelocityVerlet``.
+:mod:`currentforces.dynamics.splitting` (exact exponential of M^-1 L in the
+O-step), the same function that :class:`~currentforces.dynamics.LangevinDynamics`
+steps with; with K = L = 0 and no noise it is ASE's ``VelocityVerlet``.
 
 ASE is imported only here, so the rest of :mod:`currentforces.dynamics`
 works without it.
@@ -23,7 +24,6 @@ works without it.
 from __future__ import annotations
 
 import numpy as np
-import scipy.linalg
 from ase import units as ase_units
 from ase.md.md import MolecularDynamics
 
@@ -31,6 +31,7 @@ from .._checks import check_number
 from ..errors import InputError
 from .modes import check_matrix
 from .noise_generation import NoiseGenerator
+from .splitting import baoab_step, velocity_propagator
 
 __all__ = ["CurrentInducedLangevin"]
 
@@ -113,7 +114,7 @@ class CurrentInducedLangevin(MolecularDynamics):
         self.dt_fs = ts / ase_units.fs
         self._mass = np.repeat(masses, 3)  # amu, per Cartesian component
         l_ase = self.L * ase_units.fs  # eV*(ASE time)/Angstrom^2
-        self._expL = scipy.linalg.expm(ts * l_ase / self._mass[self.dofs][:, None])
+        self._expL = velocity_propagator(self._mass[self.dofs], l_ase, ts)
         self.noise = None
         if spectrum is not None:
             if seed is None:
@@ -140,18 +141,18 @@ class CurrentInducedLangevin(MolecularDynamics):
         atoms = self.atoms
         if forces is None:
             forces = atoms.get_forces(md=True)
-        half = 0.5 * self.dt
         minv = 1.0 / self._mass
-        p = atoms.get_momenta().reshape(-1)
         r = atoms.get_positions().reshape(-1)
-        p = p + half * self._total_force(forces, r, self.noise_step)
-        r = r + half * p * minv
-        p[self.dofs] = self._mass[self.dofs] * (self._expL @ (p[self.dofs] * minv[self.dofs]))
-        r = r + half * p * minv
-        atoms.set_positions(r.reshape(-1, 3))
+        v = atoms.get_momenta().reshape(-1) * minv
+        a = self._total_force(forces, r, self.noise_step) * minv
+        new_forces = []
+
+        def acceleration(r_new):
+            atoms.set_positions(r_new.reshape(-1, 3))  # applies constraints
+            new_forces.append(atoms.get_forces(md=True))
+            return self._total_force(new_forces[0], atoms.get_positions(), self.noise_step + 1) * minv
+
+        _, v, _ = baoab_step(r, v, a, acceleration, self.dt, self._expL, self.dofs)
         self.noise_step += 1
-        forces = atoms.get_forces(md=True)
-        r = atoms.get_positions().reshape(-1)
-        p = p + half * self._total_force(forces, r, self.noise_step)
-        atoms.set_momenta(p.reshape(-1, 3))  # applies constraints, as VelocityVerlet does
-        return forces
+        atoms.set_momenta((v * self._mass).reshape(-1, 3))  # applies constraints, as VelocityVerlet does
+        return new_forces[0]

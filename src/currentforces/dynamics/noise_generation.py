@@ -24,8 +24,10 @@ from typing import Callable
 
 import numpy as np
 
+from .._checks import check_number, check_positive, check_spin, check_temperature
 from ..errors import InputError
 from ..units import HBAR, KB
+from ._moved import call_moved
 
 __all__ = [
     "NoiseGenerator",
@@ -149,8 +151,12 @@ class NoiseGenerator:
             raise InputError(f"block_length must be an even integer >= 4, got {block_length!r}")
         if int(seed) != seed or seed < 0:
             raise InputError(f"seed must be a non-negative integer, got {seed!r}")
+        if int(n_modes) != n_modes or n_modes < 1:
+            raise InputError(f"n_modes must be an integer >= 1, got {n_modes!r}")
+        if int(n_realizations) != n_realizations or n_realizations < 1:
+            raise InputError(f"n_realizations must be an integer >= 1, got {n_realizations!r}")
         self.n_modes = int(n_modes)
-        self.timestep = float(timestep)
+        self.timestep = check_positive("timestep", timestep, "fs")
         self.n_realizations = int(n_realizations)
         self.seed = int(seed)
         self.block_length = int(block_length)
@@ -300,8 +306,11 @@ def wide_band_spectrum(t_matrices, *, bias=0.0, temperature=300.0, spin=2, cutof
     t = np.asarray(t_matrices, dtype=complex)
     if t.ndim != 4 or t.shape[:2] != (2, 2) or t.shape[2] != t.shape[3]:
         raise InputError(f"t_matrices must have shape (2, 2, M, M), got {t.shape}")
-    kt = KB * float(temperature)
-    ev = float(bias)
+    kt = KB * check_temperature(temperature)
+    ev = check_number("bias", bias, "V")
+    spin = check_spin(spin)
+    if cutoff is not None:
+        cutoff = check_positive("cutoff", cutoff, "eV")
     shifts = np.array([[0.0, ev], [-ev, 0.0]])  # mu_l - mu_m
 
     def spectrum(hbar_omega):
@@ -318,20 +327,10 @@ def wide_band_spectrum(t_matrices, *, bias=0.0, temperature=300.0, spin=2, cutof
     return spectrum
 
 
-def spectrum_from_junction(junction, forces, hbar_omega_max, *, n_omega=201, bias=0.0,
-                           temperature=300.0, fermi_level=0.0, spin=2):
-    """Tabulate ``currentforces.noise_spectrum`` on [0, hbar_omega_max] (eV).
+def spectrum_from_junction(*args, **kwargs):
+    """Deprecated: use :func:`currentforces.coupling.spectrum_from_junction`.
 
-    Thin wrapper: calls the NEGF engine at ``n_omega`` frequencies and returns
-    :func:`tabulated_spectrum` (linear interpolation, zero above
-    ``hbar_omega_max``, which therefore acts as the bandwidth cutoff).
+    Same arguments and result; warns with :class:`DeprecationWarning`.
     """
-    from .. import noise_spectrum  # lazy: the engine is a higher-level dependency
-
-    grid = np.linspace(0.0, float(hbar_omega_max), int(n_omega))
-    values = np.array([
-        noise_spectrum(junction, forces, w, bias=bias, temperature=temperature,
-                       fermi_level=fermi_level, spin=spin)
-        for w in grid
-    ])
-    return tabulated_spectrum(grid, values)
+    return call_moved("currentforces.dynamics.spectrum_from_junction",
+                      "spectrum_from_junction", args, kwargs)

@@ -6,13 +6,12 @@ amu, energies in eV, time in fs.
 
 from __future__ import annotations
 
-import os
-import tempfile
 from dataclasses import dataclass
 
 import numpy as np
 
 from ..errors import InputError
+from ..outfile import atomic_write
 from ..units import AMU, HBAR, KB
 
 __all__ = [
@@ -137,20 +136,6 @@ def line_integral_work(force, x):
     return float(np.sum(0.5 * (f[1:] + f[:-1]) * dx))
 
 
-def _atomic_write(path, write):
-    path = os.fspath(path)
-    d = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(dir=d, prefix=".tmp-", suffix=os.path.splitext(path)[1])
-    os.close(fd)
-    try:
-        write(tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-
-
 @dataclass
 class Trajectory:
     """Recorded frames of a dynamics run.
@@ -244,4 +229,4 @@ def write_netcdf(dataset, path):
     """Write an xarray Dataset to NetCDF atomically (temp file + ``os.replace``)."""
     if not hasattr(dataset, "to_netcdf"):
         raise InputError("dataset must be an xarray.Dataset")
-    _atomic_write(path, dataset.to_netcdf)
+    atomic_write(path, dataset.to_netcdf)

@@ -651,9 +651,9 @@ class BlockTridiagonal:
 
         .. math::
 
-            rac{dG}{dE} = -G\Big(1 - rac{d\Sigma}{dE}\Big)G, \qquad
-            \Big[rac{dG}{dE}\Big]_{SS} = -\sum_k G_{Sk} G_{kS}
-              + \sum_l G_{S s_l} rac{d\Sigma_l}{dE} G_{s_l S}
+            \frac{dG}{dE} = -G\Big(1 - \frac{d\Sigma}{dE}\Big)G, \qquad
+            \Big[\frac{dG}{dE}\Big]_{SS} = -\sum_k G_{Sk} G_{kS}
+              + \sum_l G_{S s_l} \frac{d\Sigma_l}{dE} G_{s_l S}
 
         (k runs over all layers, s_l over the lead supports).  The sum over
         layers is accumulated while the row G_{S,k} and the column G_{k,S}

@@ -202,15 +202,29 @@ class AtomisticJunction:
         return device_hamiltonian(self.model, positions)
 
 
-def _movable(movable, n_atoms, axes):
+def _lead_free_atoms(pos, leads_pos, cutoff):
+    """Device atoms with no lead atom closer than the hopping cutoff: the
+    atoms whose force operators lie inside the device."""
+    lp = np.vstack(leads_pos)
+    return [i for i in range(len(pos)) if np.linalg.norm(lp - pos[i], axis=1).min() >= cutoff]
+
+
+def _movable(movable, n_atoms, axes, default):
     if movable is None:
-        movable = list(range(n_atoms))
+        movable = default
+        if not movable:
+            raise InputError(
+                f"movable: every one of the {n_atoms} device atoms hops to a lead, so none can move "
+                "(its force operator would reach outside the device); put more lead atoms into "
+                "the device on each side"
+            )
     out = []
     for a in movable:
         if isinstance(a, bool) or not isinstance(a, (int, np.integer)):
             raise InputError(f"movable: atom indices must be integers, got {a!r}")
         if not -n_atoms <= a < n_atoms:
-            raise InputError(f"movable: atom index {a} is out of range for a device of {n_atoms} atoms")
+            raise InputError(f"movable: atom index {a} is out of range for a device of {n_atoms} atoms "
+                             f"(indices 0..{n_atoms - 1}, or -{n_atoms}..-1 counted from the end)")
         out.append(int(a) % n_atoms)
     if len(set(out)) != len(out):
         raise InputError(f"movable: repeated atom index in {list(movable)}")
@@ -238,9 +252,12 @@ def atomistic_junction(device, left, right, model, movable=None, axes="xyz", axi
     model : TightBindingModel
         e.g. :class:`~currentforces.models.tight_binding.SBandModel`.
     movable : sequence of int, optional
-        Device atoms that move (default: all).
+        Device atoms that move, indices into ``device`` (negative ones count
+        from the end, as in Python).  Default: every atom that does not hop
+        to a lead atom (its force operator then lies inside the device).
     axes : str
-        Cartesian directions that move, a subset of ``"xyz"``.
+        Cartesian directions that move, a subset of ``"xyz"`` (default all
+        three: a structure moves in 3D).
     axis : int
         Transport axis (0, 1, 2).
     check_range : bool
@@ -282,7 +299,7 @@ def atomistic_junction(device, left, right, model, movable=None, axes="xyz", axi
         shifts.append(shift)
     if check_range and np.any(hamiltonian_blocks(model, leads_pos[0], leads_pos[1])):
         raise InputError("left and right leads hop to each other directly; lengthen the device")
-    atoms_idx, ax = _movable(movable, len(pos), axes)
+    atoms_idx, ax = _movable(movable, len(pos), axes, _lead_free_atoms(pos, leads_pos, model.cutoff))
     symbols = device.get_chemical_symbols()
     masses_all = device.get_masses()
     forces, coords, masses, labels = [], [], [], []
