@@ -68,3 +68,21 @@ def principal_value(func, c, a, b, breakpoints=(), rtol=1e-9):
 
     pts = np.unique([a, b, c, *[p for p in breakpoints if a < p < b]])
     return integrate_adaptive(smooth, pts, rtol=rtol, atol=1e-13).value + fc * math.log((b - c) / (c - a))
+
+
+def polygamma(n, z):
+    """psi^(n)(z), n = 0, 1, 2, for complex z with Re z > 0: recurrence up to
+    Re z >= 20, then the asymptotic (Stirling) series, error < 1e-15."""
+    z = complex(z)
+    acc = 0.0
+    while z.real < 20:
+        # psi(z) = psi(z+1) - 1/z ; psi'(z) = psi'(z+1) + 1/z^2 ; psi''(z) = psi''(z+1) - 2/z^3
+        acc += (-1.0 / z, 1.0 / z**2, -2.0 / z**3)[n]
+        z += 1
+    if n == 0:
+        s = np.log(z) - 1 / (2 * z) - 1 / (12 * z**2) + 1 / (120 * z**4) - 1 / (252 * z**6) + 1 / (240 * z**8)
+    elif n == 1:
+        s = 1 / z + 1 / (2 * z**2) + 1 / (6 * z**3) - 1 / (30 * z**5) + 1 / (42 * z**7) - 1 / (30 * z**9)
+    else:
+        s = -1 / z**2 - 1 / z**3 - 1 / (2 * z**4) + 1 / (6 * z**6) - 1 / (6 * z**8) + 3 / (10 * z**10)
+    return s + acc

@@ -1,7 +1,7 @@
 r"""Bias-window integrals of the adiabatic K and L off the real axis.
 
 The current-induced parts of the adiabatic coefficients are window integrals
-(formulas.md §3.4, §4.2)
+(:ref:`theory-kernel-split`, :ref:`theory-adiabatic`)
 
 .. math::
 
@@ -31,7 +31,7 @@ poles z_k^* inside it,
 narrow resonances exactly, while the path stays a distance ~Y from every
 pole.  At T = 0 the weights n_l - n_0 = +-1 are constant on [mu_0, mu_l]
 (one rectangle per lead); at T > 0 they are analytic for
-|Im z| < pi k_B T, the path runs at height Y < pi k_B T over the whole
+``|Im z| < pi k_B T``, the path runs at height Y < pi k_B T over the whole
 thermal window and its vertical sides, where n_l - n_0 < e^-40, are dropped.
 
 Units: energies eV; P in the units of f^2 (eV^2/Angstrom^2) per eV.
@@ -87,7 +87,7 @@ def applies(junction, chemical_potentials=(), temperature=0.0, rtol=1e-8):
 
 
 def _fermi(z, mu, temperature):
-    """n_F(z - mu) for complex z with |Im z| < pi k_B T (no overflow)."""
+    """n_F(z - mu) for complex z with ``|Im z| < pi k_B T`` (no overflow)."""
     x = (np.asarray(z) - mu) / (KB * temperature)
     pos = x.real > 0
     e = np.exp(np.where(pos, -x, x))

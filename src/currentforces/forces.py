@@ -263,7 +263,8 @@ class ForceCoefficients:
 # ----------------------------------------------------------------------------
 def _time_reversal_symmetric(junction, ops):
     """True when h and every f are real and every Sigma_l is symmetric
-    (Sigma^T = Sigma): then the equilibrium L is symmetric (formulas.md §1)."""
+    (Sigma^T = Sigma): then the equilibrium L is symmetric (time-reversal
+    symmetry, :ref:`theory-conventions`)."""
     h = junction.hamiltonian
     data = h.data if hasattr(h, "data") and not isinstance(h, np.ndarray) else np.asarray(h)
     if not ops.real or np.any(np.imag(data) != 0):
@@ -498,7 +499,7 @@ def window_integrand(blocks, chemical_potentials, temperature, frequency, bias_t
                 got["L_bias"] = HBAR * tr[1].imag / math.pi
             if kt > 0:
                 # Fermi-surface friction -(hbar/4pi) (-n0'(E)) Re Tr[f_a A f_b A], A = sum_l A_l
-                # (formulas.md §4.2): electron-hole pairs of the lead continua only,
+                # (theory-adiabatic): electron-hole pairs of the lead continua only,
                 # so a bound state, which has none, gives no friction
                 got["surface"] = -HBAR / (4 * math.pi) * fermi_derivative(e, mu0, temperature)[:, None, None] \
                     * tr[-1].real
@@ -828,7 +829,7 @@ def _check_errors(c, rtol, on_fail, natural):
 
 def _surface_t0(blocks, ops, mu0):
     """-(hbar/4pi) Re Tr[f_a A f_b A] at mu_0 with A = sum_l A_l: the T = 0
-    equilibrium friction (formulas.md §4.2), lead continua only."""
+    equilibrium friction (:ref:`theory-adiabatic`), lead continua only."""
     _, a_l = blocks.green_and_spectral(np.array([mu0]))
     a = sum(a_l)
     return -HBAR / (4 * math.pi) * ops.traces(a, a).real[0]

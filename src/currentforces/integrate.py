@@ -451,7 +451,7 @@ def graded_breakpoints(lo, hi, centers, widths, ratio=4.0):
     Lorentzian of half-width w centred at c) the points
     :math:`c,\ c \pm w\,r^j` (j = 0, 1, ...) are laid down until they
     leave the interval, and each point is kept only where its own peak is
-    the nearest one in the scaled distance w + |E - c|.  A Gauss-Kronrod
+    the nearest one in the scaled distance ``w + |E - c|``.  A Gauss-Kronrod
     panel then never holds a peak much narrower than itself: the panel that
     contains c has width ~w and a panel at distance d from c has width ~d,
     on which a Lorentzian is a smooth, low-degree function.  This is the
