@@ -744,6 +744,7 @@ def force_coefficients(junction, forces, bias=0.0, temperature=300.0, fermi_leve
                        L_current=spin * e_lb)
         f0 = f_eq + f_cur
         err["mean_force"] = spin * (err_f_eq + gerr.get("density", 0.0))
+        err = {key: float(v) for key, v in err.items()}
         return ForceCoefficients(
             mean_force=spin * f0, K=spin * k, L=spin * l_,
             mean_force_current=spin * f_cur, K_current=spin * k_cur, L_current=spin * l_cur,
@@ -751,10 +752,12 @@ def force_coefficients(junction, forces, bias=0.0, temperature=300.0, fermi_leve
         )
 
     # every quantity is a sum of two or three integrals, each computed to its
-    # own tolerance: ask each for half, and once more, tighter, for the parts
-    # of a quantity where a cancellation between them leaves it short of rtol
+    # own tolerance: ask each for a quarter (a sum of three, with some
+    # cancellation, still meets rtol; a marginal miss would cost a second
+    # pass), and once more, tighter, for the parts of a quantity where a
+    # cancellation between them leaves it short of rtol
     natural = _natural_scales(ops, junction, spin)
-    tols = dict.fromkeys(("feq", "window", "pole"), 0.5 * user_rtol)
+    tols = dict.fromkeys(("feq", "window", "pole"), 0.25 * user_rtol)
     out, ratio = None, np.inf
     for attempt in range(2):
         with warnings.catch_warnings():
