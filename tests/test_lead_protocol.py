@@ -10,6 +10,7 @@ import pytest
 
 import currentforces
 from currentforces import ChainLead, InputError, Junction, Lead, WideBandLead, errors
+from currentforces.greens import BlockTridiagonal
 from currentforces.leads import LeadBase, as_lead, chain_surface_green
 
 SRC = Path(currentforces.__file__).resolve().parent
@@ -101,6 +102,40 @@ def test_as_lead_refuses_a_non_lead_and_names_the_protocol():
         as_lead(WideBandLead(np.eye(3)), "leads[1]", size=2)
     lead = ChainLead(-1.0, [0.5, 0])
     assert as_lead(lead, size=2) is lead
+
+
+class _DuckChain:
+    """The informal interface solvers used to accept: size, support and a
+    dense self_energy (no base class)."""
+
+    def __init__(self, n, k, t=-1.0, c=0.7):
+        self.size, self.support, self._chain = n, np.array([k]), ChainLead(t, np.eye(n)[k] * c)
+
+    def self_energy(self, energy):
+        return self._chain.self_energy(energy)
+
+    def self_energy_derivative(self, energy):
+        return self._chain.self_energy_derivative(energy)
+
+
+def test_duck_typed_lead_still_works_with_a_deprecation_warning(tol):
+    # Regression: leads that do not subclass LeadBase were used silently through
+    # hasattr fallbacks; they now get a DeprecationWarning and the same numbers.
+    n = 5
+    h = -1.0 * (np.eye(n, k=1) + np.eye(n, k=-1))
+    with pytest.warns(DeprecationWarning, match="LeadBase"):
+        duck = BlockTridiagonal(h, [_DuckChain(n, 0), _DuckChain(n, n - 1)])
+    ref = BlockTridiagonal(h, [_OneOrbitalChain(n, 0), _OneOrbitalChain(n, n - 1)])
+    e = np.array([-1.1, 0.2, 1.5])
+    # the same leads through two routes (dense slice versus closed form): equal to round-off
+    assert np.allclose(duck.transmission(e), ref.transmission(e), atol=tol["exact"], rtol=0)
+    g_d, dg_d = duck.green_derivative_submatrix(e, [2])
+    g_r, dg_r = ref.green_derivative_submatrix(e, [2])
+    assert np.allclose(dg_d, dg_r, atol=tol["exact"], rtol=0)
+    # the wrapper passes the duck's own attributes through
+    with pytest.warns(DeprecationWarning):
+        wrapped = as_lead(_DuckChain(n, 0))
+    assert isinstance(wrapped, LeadBase) and wrapped.support.tolist() == [0] and wrapped._chain is not None
 
 
 def test_subclass_of_the_earlier_interface_still_works():

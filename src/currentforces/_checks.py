@@ -27,6 +27,7 @@ __all__ = [
     "check_rtol",
     "check_masses",
     "check_leads",
+    "as_orbital_indices",
 ]
 
 HERMITIAN_RTOL = 1e-10
@@ -246,3 +247,17 @@ def check_energies(energy):
     if np.iscomplexobj(e) and np.any(e.imag < 0):
         raise InputError("energy: complex energies must lie in the upper half plane (retarded branch)")
     return e
+
+
+def as_orbital_indices(name, indices, size):
+    """Device orbital indices as a 1-D int array in [0, size).
+
+    Negative indices count from the end, as in Python; repeats are kept
+    (a request may name an orbital twice)."""
+    try:
+        a = np.asarray(indices, dtype=int).reshape(-1)
+    except (TypeError, ValueError):
+        raise InputError(f"{name} must be a sequence of orbital indices") from None
+    if a.size and (a.min() < -size or a.max() >= size):
+        raise InputError(f"{name} has orbital indices outside [0, {size})")
+    return a % size if size else a
