@@ -355,38 +355,32 @@ class BlockTridiagonal:
     def _sweep_row(self, i, targets, gii, gl, gr, out):
         """G_{i,j} for j in targets: rightwards G_{i,j} = G_{i,j-1} H_{j-1,j} g^R_j,
         leftwards G_{i,j} = G_{i,j+1} H_{j+1,j} g^L_j."""
-        right = [j for j in targets if j > i]
-        if right:
-            g = gii
-            for j in range(i + 1, max(right) + 1):
-                g = g @ self._up[j - 1] @ gr[j]
-                if j in targets:
-                    out[(i, j)] = g
-        left = [j for j in targets if j < i]
-        if left:
-            g = gii
-            for j in range(i - 1, min(left) - 1, -1):
-                g = g @ self._up[j].conj().T @ gl[j]
-                if j in targets:
-                    out[(i, j)] = g
+        up = self._up
+        self._sweep(i, targets, gii, lambda g, j: g @ up[j - 1] @ gr[j],
+                    lambda g, j: g @ up[j].conj().T @ gl[j], lambda j: (i, j), out)
 
     def _sweep_col(self, j, targets, gjj, gl, gr, out):
         """G_{i,j} for i in targets: downwards G_{i,j} = g^R_i H_{i,i-1} G_{i-1,j},
         upwards G_{i,j} = g^L_i H_{i,i+1} G_{i+1,j}."""
-        down = [i for i in targets if i > j]
-        if down:
-            g = gjj
-            for i in range(j + 1, max(down) + 1):
-                g = gr[i] @ self._up[i - 1].conj().T @ g
-                if i in targets:
-                    out[(i, j)] = g
-        up = [i for i in targets if i < j]
-        if up:
-            g = gjj
-            for i in range(j - 1, min(up) - 1, -1):
-                g = gl[i] @ self._up[i] @ g
-                if i in targets:
-                    out[(i, j)] = g
+        up = self._up
+        self._sweep(j, targets, gjj, lambda g, i: gr[i] @ up[i - 1].conj().T @ g,
+                    lambda g, i: gl[i] @ up[i] @ g, lambda i: (i, j), out)
+
+    @staticmethod
+    def _sweep(start, targets, g0, forward, backward, key, out):
+        """From the block g0 at layer ``start``, step to higher layers with
+        ``forward(g, k)`` and to lower ones with ``backward(g, k)``, storing the
+        block reached at each target k as ``out[key(k)]``."""
+        for step, direction in ((forward, 1), (backward, -1)):
+            ahead = [k for k in targets if (k - start) * direction > 0]
+            if not ahead:
+                continue
+            g = g0
+            stop = max(ahead) if direction > 0 else min(ahead)
+            for k in range(start + direction, stop + direction, direction):
+                g = step(g, k)
+                if k in targets:
+                    out[key(k)] = g
 
     # ------------------------------------------------------------ public interface
     @staticmethod
