@@ -44,7 +44,7 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import ClassVar, Literal
 
-from .errors import InputError
+from .errors import ConfigError  # re-exported: its old home
 
 __all__ = [
     "SCHEMA",
@@ -66,14 +66,6 @@ __all__ = [
     "load_config",
     "validate_config",
 ]
-
-
-class ConfigError(InputError):
-    """A configuration key is missing, unknown, of the wrong type or out of range."""
-
-    def __init__(self, key, message):
-        super().__init__(f"{key}: {message}")
-        self.key = key
 
 
 @dataclass(frozen=True)

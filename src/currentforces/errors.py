@@ -12,7 +12,7 @@ never a silent wrong number.
 from __future__ import annotations
 
 __all__ = ["InputError", "IntegrationError", "IntegrationWarning", "BandEdgeWarning", "OutputLockedError",
-           "ResumeError", "SubbandEdgeError", "LeadConvergenceError", "SelfEnergyAccuracyWarning"]
+           "ResumeError", "ConfigError", "SubbandEdgeError", "LeadConvergenceError", "SelfEnergyAccuracyWarning"]
 
 
 class InputError(ValueError):
@@ -26,6 +26,14 @@ class OutputLockedError(InputError):
 class ResumeError(InputError):
     """An existing output file cannot be resumed: it was computed from other
     inputs, or its stored values do not match their checksums."""
+
+
+class ConfigError(InputError):
+    """A configuration key is missing, unknown, of the wrong type or out of range."""
+
+    def __init__(self, key, message):
+        super().__init__(f"{key}: {message}")
+        self.key = key
 
 
 class IntegrationError(RuntimeError):
