@@ -13,7 +13,8 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
-from .errors import InputError, IntegrationError, IntegrationWarning
+from .couplings import FiniteDifferenceCouplings, couplings_from_displacements, finite_difference_couplings
+from .errors import InputError, IntegrationError, IntegrationWarning, StepSizeWarning
 from .forces import ForceCoefficients, electron_hole_spectrum, force_coefficients
 from .junction import Junction
 from .leads import ChainLead, Lead, WideBandLead
@@ -49,7 +50,11 @@ __all__ = [
     "Lead",
     "ChainLead",
     "WideBandLead",
+    "finite_difference_couplings",
+    "couplings_from_displacements",
+    "FiniteDifferenceCouplings",
     "InputError",
     "IntegrationError",
     "IntegrationWarning",
+    "StepSizeWarning",
 ]

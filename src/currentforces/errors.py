@@ -10,7 +10,7 @@ never a silent wrong number.
 from __future__ import annotations
 
 __all__ = ["InputError", "IntegrationError", "IntegrationWarning", "BandEdgeWarning", "OutputLockedError",
-           "ResumeError"]
+           "ResumeError", "StepSizeWarning"]
 
 
 class InputError(ValueError):
@@ -45,3 +45,12 @@ class BandEdgeWarning(UserWarning):
     self-energy has a pole, the device Green's function can diverge and the
     transmission can jump, so the value there depends on how the edge is
     approached."""
+
+
+class StepSizeWarning(UserWarning):
+    """Finite differences at two steps, h and h/2, disagree by more than
+    their tolerance: the step is too large for the curvature of the source
+    (or crosses a cutoff or a discontinuity), or too small for its noise
+    (e.g. a self-consistent calculation converged loosely).  The result is
+    returned with its estimated error."""
+
