@@ -186,7 +186,7 @@ def test_step_check_fires_when_a_step_crosses_the_hopping_cutoff():
     the derivative does not exist there and the two steps disagree."""
     model = SBandModel(t0=1.0, beta=1.0, d0=2.5, cutoff=3.0)
     pos = np.array([[0.0, 0.0, 0.0], [0.0, 0.0, 2.996]])
-    with pytest.warns(StepSizeWarning, match="atom 1 z"):
+    with pytest.warns(StepSizeWarning, match="atom 1 z"):  # the message names the coordinate
         finite_difference_couplings(lambda p: device_hamiltonian(model, p), pos, [1], STEP, axes="z")
 
 

@@ -14,11 +14,12 @@ from __future__ import annotations
 __version__ = "0.1.0"
 
 from .couplings import FiniteDifferenceCouplings, couplings_from_displacements, finite_difference_couplings
-from .errors import InputError, IntegrationError, IntegrationWarning, StepSizeWarning
+from .errors import InputError, IntegrationError, IntegrationWarning, NotRelaxedWarning, StepSizeWarning
 from .forces import ForceCoefficients, electron_hole_spectrum, force_coefficients
 from .junction import Junction
 from .leads import ChainLead, Lead, WideBandLead
 from .noise import JouleHeating, dissipation_spectrum, joule_heating, noise_spectrum
+from .vibrations import ForceConstants, NormalModes, bare_force_constants
 
 _SUBPACKAGES = ("dynamics", "models", "adapters", "greens", "parallel")
 
@@ -53,8 +54,12 @@ __all__ = [
     "finite_difference_couplings",
     "couplings_from_displacements",
     "FiniteDifferenceCouplings",
+    "bare_force_constants",
+    "ForceConstants",
+    "NormalModes",
     "InputError",
     "IntegrationError",
     "IntegrationWarning",
     "StepSizeWarning",
+    "NotRelaxedWarning",
 ]

@@ -21,15 +21,20 @@ differences disagree and epsilon says so.
 
 Used by :mod:`currentforces.couplings` (dH/dX, dS/dX) and
 :mod:`currentforces.vibrations` (force constants); a bottom-layer helper,
-it imports nothing of the package.
+it imports only the package's errors and validators.
 """
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import scipy.sparse as sp
 
-__all__ = ["central_difference", "max_abs"]
+from ._checks import AXES
+from .errors import StepSizeWarning
+
+__all__ = ["central_difference", "max_abs", "warn_if_steps_disagree"]
 
 
 def max_abs(a):
@@ -81,3 +86,23 @@ def _tidy(d):
         d.eliminate_zeros()
         return d
     return np.asarray(d)
+
+
+def warn_if_steps_disagree(what, errors, derivatives, coordinates, step, rtol, unit, stacklevel=4):
+    """Warn (:class:`~currentforces.errors.StepSizeWarning`) when the largest
+    error estimate exceeds ``rtol`` times the largest entry of all
+    ``derivatives`` (one per coordinate (atom, axis) of ``coordinates``)."""
+    scale = max((max_abs(d) for d in derivatives), default=0.0)
+    errors = np.asarray(errors, dtype=float)
+    if not errors.size or not np.any(np.isfinite(errors)):
+        return
+    worst = int(np.nanargmax(errors))
+    if errors[worst] > rtol * scale:
+        a, c = coordinates[worst]
+        warnings.warn(
+            f"finite differences of {what} at steps {step:g} and {step / 2:g} Angstrom disagree: estimated "
+            f"error {errors[worst]:.3g} {unit} at atom {a} {AXES[c]} (largest entry of all coordinates "
+            f"{scale:.3g} {unit}, tolerance rtol = {rtol:g} of it). A larger step helps against noise "
+            "in the source, a smaller one against curvature; a step that crosses a cutoff or another "
+            "discontinuity of the source gives no derivative at all.",
+            StepSizeWarning, stacklevel=stacklevel)

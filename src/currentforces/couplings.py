@@ -39,7 +39,6 @@ arrays otherwise.
 
 from __future__ import annotations
 
-import warnings
 from dataclasses import dataclass
 from typing import Callable
 
@@ -47,8 +46,8 @@ import numpy as np
 import scipy.sparse as sp
 
 from ._checks import AXES, check_atom_indices, check_axes, check_finite, check_hermitian, check_positive, check_rtol
-from ._finite_differences import central_difference, max_abs
-from .errors import InputError, StepSizeWarning
+from ._finite_differences import central_difference, warn_if_steps_disagree
+from .errors import InputError
 
 __all__ = ["finite_difference_couplings", "couplings_from_displacements", "FiniteDifferenceCouplings",
            "STEP_RTOL"]
@@ -185,23 +184,6 @@ def _positions(positions):
     return pos
 
 
-def _warn_step(what, errors, derivatives, coordinates, step, rtol, unit):
-    scale = max((max_abs(d) for d in derivatives), default=0.0)
-    errors = np.asarray(errors, dtype=float)
-    if not errors.size or not np.any(np.isfinite(errors)):
-        return
-    worst = int(np.nanargmax(errors))
-    if errors[worst] > rtol * scale:
-        a, c = coordinates[worst]
-        warnings.warn(
-            f"finite differences of {what} at steps {step:g} and {step / 2:g} Angstrom disagree: estimated "
-            f"error {errors[worst]:.3g} {unit} at atom {a} {AXES[c]} (largest entry of all coordinates "
-            f"{scale:.3g} {unit}, tolerance rtol = {rtol:g} of it). A larger step helps against noise "
-            "in the source, a smaller one against curvature; a step that crosses a hopping cutoff "
-            "or another discontinuity gives no derivative at all.",
-            StepSizeWarning, stacklevel=3)
-
-
 def _assemble(evaluate_at, coordinates, step, check, rtol, reference):
     forces, overlaps, err_h, err_s = [], [], [], []
     for a, c in coordinates:
@@ -214,9 +196,9 @@ def _assemble(evaluate_at, coordinates, step, check, rtol, reference):
             err_s.append(errors[1])
     has_s = bool(overlaps)
     if check:
-        _warn_step("H", err_h, forces, coordinates, step, rtol, "eV/Angstrom")
+        warn_if_steps_disagree("H", err_h, forces, coordinates, step, rtol, "eV/Angstrom")
         if has_s:
-            _warn_step("S", err_s, overlaps, coordinates, step, rtol, "1/Angstrom")
+            warn_if_steps_disagree("S", err_s, overlaps, coordinates, step, rtol, "1/Angstrom")
     ref = reference or (None, None)
     return FiniteDifferenceCouplings(forces, overlaps if has_s else None, list(coordinates), step,
                                      np.asarray(err_h), np.asarray(err_s) if has_s else None,

@@ -10,7 +10,7 @@ never a silent wrong number.
 from __future__ import annotations
 
 __all__ = ["InputError", "IntegrationError", "IntegrationWarning", "BandEdgeWarning", "OutputLockedError",
-           "ResumeError", "StepSizeWarning"]
+           "ResumeError", "StepSizeWarning", "NotRelaxedWarning"]
 
 
 class InputError(ValueError):
@@ -54,3 +54,9 @@ class StepSizeWarning(UserWarning):
     (e.g. a self-consistent calculation converged loosely).  The result is
     returned with its estimated error."""
 
+
+class NotRelaxedWarning(UserWarning):
+    """Force constants were taken at a geometry that is not a mechanical
+    equilibrium: the residual force on a moving atom exceeds the threshold,
+    so the harmonic expansion about it has a linear term that the force
+    constants do not describe."""
