@@ -121,6 +121,17 @@ SCHEMA = {
         "noise": Key("bool", True, "include the current-induced force noise"),
         "hbar_omega_max": Key("float", 0.1, "noise spectrum bandwidth, eV", minimum=0.0, exclusive_minimum=True),
         "n_omega": Key("int", 21, "frequencies at which the noise spectrum is tabulated", minimum=2),
+        "phonon_bath": Key("bool", False, "couple the boundary atoms to the electrode phonons: Ohmic friction "
+                                          "bath_friction with its quantum noise at bath_temperature, cut off at "
+                                          "hbar_omega_max"),
+        "bath_friction": Key("float", 0.01, "phonon-bath friction rate gamma, 1/fs (friction coefficient M gamma; "
+                                            "0.01/fs is about sqrt(k/M), the acoustic impedance of a chain of gold "
+                                            "atoms with k = 2 eV/A^2)", minimum=0.0, exclusive_minimum=True),
+        "bath_temperature": Key("float_or_auto", "auto", "phonon-bath (electrode) temperature, K ('auto': "
+                                                         "electrons.temperature)", minimum=0.0),
+        "bath_atoms": Key("int_list", None, "device atoms coupled to the phonon bath, negative ones counted from "
+                                            "the end (default: the movable atoms within hopping range of an atom "
+                                            "that does not move)"),
     },
     "output": {
         "file": Key("str", "currentforces-run.nc", "NetCDF output file (relative to the working directory; --out overrides)"),
@@ -341,9 +352,20 @@ def load_config(path):
     return validate_config(raw, base_dir=path.parent)
 
 
+BATH_KEYS = ("phonon_bath", "bath_friction", "bath_temperature", "bath_atoms")
+"""The [dynamics] keys of the phonon bath."""
+
+
 def config_to_json(cfg):
     """Canonical JSON text of a configuration (sorted keys): stored in the
-    output file and compared on resume."""
+    output file and compared on resume.
+
+    With ``dynamics.phonon_bath`` off the bath keys change no number and are
+    left out, so that the text (and the resume digest) of a configuration
+    without a bath is that of the versions before the bath existed."""
+    d = cfg.get("dynamics", {}) if isinstance(cfg, dict) else {}
+    if not d.get("phonon_bath", False):
+        cfg = dict(cfg, dynamics={k: v for k, v in d.items() if k not in BATH_KEYS})
     return json.dumps(cfg, sort_keys=True)
 
 

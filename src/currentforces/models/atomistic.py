@@ -200,6 +200,17 @@ class AtomisticJunction:
         (Angstrom): for finite-difference checks and dynamics."""
         return device_hamiltonian(self.model, positions)
 
+    def boundary_atoms(self):
+        """The movable device atoms within the hopping cutoff of a device
+        atom that does not move: the atoms bonded to the electrodes, which
+        couple to their phonons (sorted device indices; empty if none)."""
+        pos = _positions("device", self.device)
+        moving = sorted({a for a, _ in self.coordinates})
+        fixed = [i for i in range(len(pos)) if i not in set(moving)]
+        if not fixed:
+            return []
+        return [a for a in moving if np.linalg.norm(pos[fixed] - pos[a], axis=1).min() < self.model.cutoff]
+
 
 def _lead_free_atoms(pos, leads_pos, cutoff):
     """Device atoms with no lead atom closer than the hopping cutoff: the
