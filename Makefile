@@ -1,6 +1,8 @@
 # Two commands on a fresh machine with python3 and make:
 #   make demo   - create .venv, install, run the built-in default job
 #   make test   - install the test dependencies and run the test suite
+#   make docs   - build the documentation site (warnings are errors)
+#                 into docs/_build/html
 #   make test-kwant - build the separate Kwant environment (numpy<2) and run
 #                     the Kwant adapter tests there (DEVELOPERS.md)
 PYTHON ?= python3
@@ -10,7 +12,7 @@ PIP    := $(PY) -m pip
 KWANT_VENV ?= .venv-kwant
 KPY    := $(KWANT_VENV)/bin/python
 
-.PHONY: demo test test-kwant install install-test bench clean
+.PHONY: demo test test-kwant install install-test install-docs docs bench clean
 
 $(VENV)/bin/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -27,6 +29,14 @@ demo: install
 
 test: install-test
 	$(PY) -m pytest -q
+
+install-docs: $(VENV)/bin/activate
+	$(PIP) install -q -e ".[all,docs]"
+
+# The Sphinx site: API reference, theory, units and tutorials; -W makes every
+# warning (a broken docstring, a dangling reference) an error.
+docs: install-docs
+	$(PY) -m sphinx -W --keep-going -b html docs docs/_build/html
 
 # Kwant 1.5 needs numpy<2 and cython<3 and builds without build isolation.
 $(KWANT_VENV)/bin/activate:
@@ -45,6 +55,7 @@ bench: install
 	$(PY) benchmarks/bench_jellium.py
 	$(PY) benchmarks/bench_rgf.py --sizes 1000 10000
 	$(PY) benchmarks/bench_sweep.py
+	$(PY) benchmarks/bench_low_bias.py
 
 clean:
-	rm -rf $(VENV) $(KWANT_VENV) build dist src/*.egg-info demo-output .pytest_cache
+	rm -rf $(VENV) $(KWANT_VENV) build dist src/*.egg-info demo-output .pytest_cache docs/_build

@@ -37,6 +37,7 @@ CALLS = {
         lambda v: J.current(0.1, spin=v),
         lambda v: J.density_matrix(0.1, spin=v),
         lambda v: cf.force_coefficients(J, F, spin=v),
+        lambda v: cf.low_bias_coefficients(J, F, spin=v),
         lambda v: cf.electron_hole_spectrum(J, F, 0.01, spin=v),
         lambda v: cf.noise_spectrum(J, F, 0.01, spin=v),
         lambda v: cf.dissipation_spectrum(J, F, 0.01, spin=v),
@@ -51,11 +52,13 @@ CALLS = {
         lambda v: J.density_matrix(0.1, rtol=v),
         lambda v: J.equilibrium_density_matrix(0.0, rtol=v),
         lambda v: cf.force_coefficients(J, F, rtol=v),
+        lambda v: cf.low_bias_coefficients(J, F, temperature=300.0, rtol=v),
         lambda v: cf.noise_spectrum(J, F, 0.01, rtol=v),
         lambda v: bias_sweep(J, F, [0.1], rtol=v),
     ],
     "temperature": [
         lambda v: J.current(0.1, temperature=v),
+        lambda v: cf.low_bias_coefficients(J, F, temperature=v),
         lambda v: wide_band_spectrum(T_MATRICES, temperature=v),
         lambda v: coefficients_from_junction(J, F, temperature=v),
         lambda v: bias_sweep(J, F, [0.1], temperature=v),
@@ -242,6 +245,7 @@ CLOSED_F = chain_force_operators(4, 0.2, atoms=[1, 2])
     lambda: cf.force_coefficients(CLOSED, CLOSED_F, temperature=0.0),
     lambda: cf.electron_hole_spectrum(CLOSED, CLOSED_F, 0.01),
     lambda: cf.noise_spectrum(CLOSED, CLOSED_F, 0.01),
+    lambda: cf.low_bias_coefficients(CLOSED, CLOSED_F),
 ])
 def test_closed_device_refuses_what_needs_leads(call):
     with pytest.raises(InputError, match="lead"):

@@ -95,3 +95,32 @@ def test_fermi_sea_integral_of_analytic_function():
     c = 0.2 - 0.05j
     r = matsubara_sum(lambda z: 1.0 / (z - c) ** 2, 0.0, 0.0)
     assert abs(-1j * math.pi * r.value - 1.0 / c) < 1e-9
+
+
+def test_fermi_derivative_rule_exactness_and_convergence():
+    # The n-point rule for -dn_F/dx = 1/(4 cosh^2(x/2)) is exact for x^k,
+    # k <= 2n - 1: even moments of the logistic density are
+    # (2^{2j} - 2) pi^{2j} |B_{2j}| (1, pi^2/3, 7 pi^4/15, 31 pi^6/21, ...).
+    from currentforces.integrate import fermi_derivative_rule
+
+    # |B_0|, |B_2|, ..., |B_16| (exact fractions)
+    b = {2 * j: v for j, v in enumerate([1, 1 / 6, 1 / 30, 1 / 42, 1 / 30, 5 / 66, 691 / 2730, 7 / 6, 3617 / 510])}
+    for n in (1, 2, 4, 8):
+        x, w = fermi_derivative_rule(n)
+        assert np.all(np.diff(x) > 0) and abs(w.sum() - 1) < 1e-14
+        for j in range(n):   # degree 2j <= 2n - 2; odd moments vanish by symmetry
+            exact = 1.0 if j == 0 else (2 ** (2 * j) - 2) * math.pi ** (2 * j) * abs(b[2 * j])
+            assert abs(w @ x ** (2 * j) - exact) < 1e-12 * exact
+            assert abs(w @ x ** (2 * j + 1)) < 1e-12 * max(1.0, exact) * 10
+        if n < 8:   # degree 2n is beyond the rule
+            exact = (2 ** (2 * n) - 2) * math.pi ** (2 * n) * abs(b[2 * n])
+            assert abs(w @ x ** (2 * n) - exact) > 1e-6 * exact
+    # a smooth non-polynomial: int (-n') cos(a x) dx = pi a / sinh(pi a)
+    # (Fourier transform of the logistic density), converging with n
+    a = 0.7
+    errors = [abs(fermi_derivative_rule(n)[1] @ np.cos(a * fermi_derivative_rule(n)[0])
+                  - math.pi * a / math.sinh(math.pi * a)) for n in (4, 8, 16, 32)]
+    assert errors[-1] < 1e-14 and all(e2 < 0.1 * e1 for e1, e2 in zip(errors[:2], errors[1:3]))
+    for bad in (0, 257, 2.5, True, "4"):
+        with pytest.raises(InputError, match="n must be"):
+            fermi_derivative_rule(bad)

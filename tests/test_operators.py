@@ -65,6 +65,45 @@ def test_traces_many_equals_single_traces():
         assert np.allclose(got, ops.traces(a, b), atol=1e-12, rtol=0)
 
 
+def test_dense_and_sparse_inputs_give_the_same_operators():
+    # the dense fast path (validation on the non-zero entries only) and the
+    # scipy.sparse path must agree entry by entry, explicit zeros included
+    rng = np.random.default_rng(7)
+    n = 12
+    forces = [random_hermitian(rng, n, 0.1) for _ in range(4)]
+    forces.append(np.zeros((n, n)))
+    dense = ForceOperators(forces, n)
+    sparse = ForceOperators([sp.csr_matrix(f) for f in forces], n)
+    assert dense.support.tolist() == sparse.support.tolist()
+    assert np.array_equal(dense.dense, sparse.dense)
+    # Hermiticity is judged against the largest entry, as check_hermitian does
+    f = forces[0].copy()
+    i, j = np.argwhere(f != 0)[0]
+    f[i, j] += 1e-8 * np.abs(f).max() if i != j else 1e-8j * np.abs(f).max()
+    with pytest.raises(InputError, match=r"forces\[0\] is not Hermitian"):
+        ForceOperators([f], n)
+    with pytest.raises(InputError, match=r"forces\[0\] contains NaN"):
+        ForceOperators([np.diag([np.inf, 0.0])], 2)
+
+
+def test_traces_many_with_large_gathers():
+    # more than _SHARED_GATHER_MAX gathered entries: the pairs are traced
+    # one by one; same numbers as single traces
+    from currentforces.operators import _SHARED_GATHER_MAX
+
+    rng = np.random.default_rng(8)
+    n = 40
+    forces = [random_hermitian(rng, n, 0.5) for _ in range(4)]
+    ops = ForceOperators(forces, n)
+    ops.route = "sparse"
+    assert ops._orb.size ** 2 > _SHARED_GATHER_MAX
+    s = ops.support.size
+    x = rng.standard_normal((2, s, s)) + 1j * rng.standard_normal((2, s, s))
+    y = rng.standard_normal((2, s, s)) + 1j * rng.standard_normal((2, s, s))
+    for got, (a, b) in zip(ops.traces_many([(x, y), (y, x)]), [(x, y), (y, x)]):
+        assert np.allclose(got, ops._traces_sparse(a, b), atol=1e-12, rtol=0)
+
+
 # --- property-based: every trace route against a plain dense reference ------
 #
 # Random operator sets built from hypothesis-drawn structure (which modes are

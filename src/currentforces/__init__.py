@@ -18,6 +18,7 @@ from .errors import InputError, IntegrationError, IntegrationWarning, NotRelaxed
 from .forces import ForceCoefficients, electron_hole_spectrum, force_coefficients
 from .junction import Junction
 from .leads import ChainLead, Lead, WideBandLead
+from .low_bias import LinearCoefficients, LowBiasCoefficients, low_bias_coefficients
 from .noise import JouleHeating, dissipation_spectrum, joule_heating, noise_spectrum
 from .vibrations import ForceConstants, NormalModes, bare_force_constants
 
@@ -44,6 +45,9 @@ __all__ = [
     "force_coefficients",
     "ForceCoefficients",
     "electron_hole_spectrum",
+    "low_bias_coefficients",
+    "LowBiasCoefficients",
+    "LinearCoefficients",
     "noise_spectrum",
     "dissipation_spectrum",
     "joule_heating",

@@ -38,7 +38,7 @@ __all__ = ["central_difference", "max_abs", "warn_if_steps_disagree"]
 
 
 def max_abs(a):
-    """Largest |entry| of a dense array or scipy.sparse matrix (0 if empty)."""
+    """Largest ``|entry|`` of a dense array or scipy.sparse matrix (0 if empty)."""
     if sp.issparse(a):
         return float(abs(a).max()) if a.nnz else 0.0
     a = np.asarray(a)
@@ -67,7 +67,7 @@ def central_difference(evaluate, step, check=True):
         One derivative per quantity (sparse stays sparse, explicit zeros
         removed).
     errors : list of float
-        max|D(h) - D(h/2)|/3 per quantity, or ``nan`` without ``check``.
+        ``max|D(h) - D(h/2)|/3`` per quantity, or ``nan`` without ``check``.
     """
     plus, minus = evaluate(step), evaluate(-step)
     d_h = [(p - m) / (2.0 * step) for p, m in zip(plus, minus)]

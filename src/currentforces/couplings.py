@@ -12,9 +12,9 @@ differences of the matrices of a source evaluated at displaced geometries:
 
 the Richardson extrapolation of central differences at steps h and h/2
 (the five-point stencil; see :mod:`currentforces._finite_differences`).
-The two steps also give the error estimate max|D(h) - D(h/2)|/3 of each
+The two steps also give the error estimate ``max|D(h) - D(h/2)|/3`` of each
 coordinate, and a :class:`~currentforces.errors.StepSizeWarning` when it
-exceeds ``rtol`` times the largest |dH/dX| entry of all coordinates.
+exceeds ``rtol`` times the largest ``|dH/dX|`` entry of all coordinates.
 
 Sources plug in as a function ``build(positions) -> H`` or ``(H, S)`` in a
 fixed device basis (the same orbitals, in the same order, at every
@@ -53,13 +53,13 @@ __all__ = ["finite_difference_couplings", "couplings_from_displacements", "Finit
            "STEP_RTOL"]
 
 STEP_RTOL = 1e-3
-r"""Default tolerance of the step check, relative to the largest |dH/dX|
-(or |dS/dX|) entry of all coordinates.
+r"""Default tolerance of the step check, relative to the largest ``|dH/dX|``
+(or ``|dS/dX|``) entry of all coordinates.
 
 Why 1e-3: a resolved smooth source stays far below it, a noisy or
 under-resolved one does not.  At h = 0.01 Angstrom the disagreement of the
-two central differences is (3/4) |H'''| h^2 / 6: for a hopping
-t0 exp(-beta d) that is beta^2 h^2/8 ~ 1e-5 of |f| (beta ~ 1/Angstrom), for
+two central differences is ``(3/4) |H'''| h^2/6``: for a hopping
+t0 exp(-beta d) that is beta^2 h^2/8 ~ 1e-5 of ``|f|`` (beta ~ 1/Angstrom), for
 Harrison's d^-2 law 3 h^2/(2 d^2) ~ 1e-4 at d = 1.3 Angstrom.  Noise of
 amplitude delta in the matrix elements (a self-consistent cycle converged
 to delta) gives an error estimate of about 0.5 delta/h, so the check fires
@@ -87,7 +87,7 @@ class FiniteDifferenceCouplings:
     step : float
         h in Angstrom (the differences use +-h and, with the check, +-h/2).
     error : ndarray, shape (M,)
-        Estimated error of each f_a, max|D(h) - D(h/2)|/3 in eV/Angstrom
+        Estimated error of each f_a, ``max|D(h) - D(h/2)|/3`` in eV/Angstrom
         (an upper estimate for the extrapolated value; ``nan`` without the
         check or for displaced files at one step).
     overlap_error : ndarray or None
@@ -232,8 +232,8 @@ def finite_difference_couplings(build: Callable, positions, movable, step=0.01, 
         per coordinate.  ``False``: one central difference at h (error
         O(h^2)), 2 builds per coordinate, no estimate.
     rtol : float
-        Tolerance of the step check relative to the largest |dH/dX| (and
-        |dS/dX|) entry, default :data:`STEP_RTOL` (its docstring says why).
+        Tolerance of the step check relative to the largest ``|dH/dX|`` (and
+        ``|dS/dX|``) entry, default :data:`STEP_RTOL` (its docstring says why).
 
     Returns
     -------

@@ -22,11 +22,13 @@ All energies are in eV and temperatures in K.
 
 from __future__ import annotations
 
+import functools
 import math
 import warnings
 from dataclasses import dataclass
 
 import numpy as np
+from scipy.linalg import eigh_tridiagonal
 from scipy.special import expit
 
 from ._checks import check_temperature
@@ -36,6 +38,7 @@ from .units import KB
 __all__ = [
     "fermi",
     "fermi_derivative",
+    "fermi_derivative_rule",
     "bose",
     "window_bounds",
     "Integral",
@@ -87,6 +90,54 @@ def fermi_derivative(energy, mu=0.0, temperature=0.0):
     kt = KB * temperature
     n = expit(-(np.asarray(energy, dtype=float) - mu) / kt)
     return n * (1.0 - n) / kt
+
+
+@functools.lru_cache(maxsize=16)
+def _fermi_derivative_rule(n):
+    k = np.arange(1, n)
+    off = math.pi * k**2 / np.sqrt(4.0 * k**2 - 1.0)
+    x, vec = eigh_tridiagonal(np.zeros(n), off)
+    w = vec[0] ** 2
+    return x, w / w.sum()
+
+
+def fermi_derivative_rule(n):
+    r"""Gauss rule of ``n`` points for the Fermi-derivative weight.
+
+    Nodes x_k and weights w_k with
+
+    .. math::
+
+        \int_{-\infty}^{\infty} \Big(-\frac{dn_F}{dx}\Big) g(x)\,dx
+          = \sum_k w_k\, g(x_k), \qquad -\frac{dn_F}{dx} = \frac{1}{4\cosh^2(x/2)},
+
+    exact for polynomials g of degree 2n - 1; x = (E - mu)/k_B T, so
+    int (-dn_F/dE) g(E) dE = sum_k w_k g(mu + k_B T x_k).
+
+    The weight is the logistic density, whose monic orthogonal polynomials
+    obey p_{k+1} = x p_k - beta_k p_{k-1} with
+    beta_k = pi^2 k^4 / (4 k^2 - 1) (beta_1 = pi^2/3 is the variance of the
+    logistic density, beta_1 (beta_1 + beta_2) = 7 pi^4/15 its fourth
+    moment; the formula was checked against a discretised Stieltjes
+    procedure to 1e-15 for k <= 20); nodes and weights by Golub-Welsch.
+    The largest node grows like pi n: the rule samples the thermal tails
+    far out, so it converges fast when g varies slowly on the scale k_B T
+    and slowly when g has features narrower than k_B T.
+
+    Parameters
+    ----------
+    n : int
+        Number of nodes, 1 <= n <= 256.
+
+    Returns
+    -------
+    x, w : ndarray (n,)
+        Nodes (ascending, in units of k_B T) and weights (summing to 1).
+    """
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or not 1 <= n <= 256:
+        raise InputError(f"n must be an integer number of nodes in [1, 256], got {n!r}")
+    x, w = _fermi_derivative_rule(int(n))
+    return x.copy(), w.copy()
 
 
 def bose(energy, temperature):
@@ -213,7 +264,7 @@ def integrate_adaptive(func, breakpoints, rtol=1e-8, atol=1e-12, max_panels=4000
 
     Notes
     -----
-    Panels whose error estimate |K15 - G7| is below their length's share of
+    Panels whose error estimate ``|K15 - G7|`` is below their length's share of
     the tolerance are retired into a running sum, so memory stays bounded by
     the unconverged panels.
     """
@@ -308,7 +359,7 @@ def matsubara_sum(func, mu, temperature, rtol=1e-9, atol=1e-13, energy_scale=1.0
     which at T = 0 becomes :math:`(1/\pi)\int_0^\infty F(\mu + iy)\,dy`.
 
     Closing the real-axis contour in the upper half plane gives, for F that
-    decays faster than 1/|z|,
+    decays faster than ``1/|z|``,
 
     .. math::  \int_{-\infty}^{\infty} n_F(E-\mu) F(E)\, dE = -i\pi\, S[F],
 

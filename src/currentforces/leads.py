@@ -191,7 +191,7 @@ def chain_surface_green(z, hopping, onsite=0.0):
 
     with principal square roots (the surface element of the semi-infinite
     chain's resolvent, g = 1/(z - t^2 g)).  For real E this is
-    (E - i sqrt(4t^2 - E^2))/2t^2 inside the band |E| < 2|t| and
+    (E - i sqrt(4t^2 - E^2))/2t^2 inside the band ``|E| < 2|t|`` and
     (E - sgn(E) sqrt(E^2 - 4t^2))/2t^2 outside: the retarded branch
     everywhere.  Real energies are taken as E + i0.
     """
@@ -237,7 +237,7 @@ class ChainLead(LeadBase):
     Sigma(E) = coupling g(E) coupling^dagger with g of
     :func:`chain_surface_green`.  Exactly at a band edge,
     E = onsite +- 2|t|, the closed form gives the limit from both sides,
-    g = +-1/|t| and Gamma = 0 (the channel opening there has zero velocity);
+    ``g = +-1/|t|`` and Gamma = 0 (the channel opening there has zero velocity);
     only dSigma/dE diverges.  A band narrower than ``FLAT_BAND_RTOL`` times
     the energy scale is refused (:data:`FLAT_BAND_RTOL`).
     """
@@ -283,15 +283,15 @@ class ChainLead(LeadBase):
         return chain_surface_green(_as_energies(energy), self.hopping, self.onsite)
 
     def self_energy(self, energy):
-        """Sigma(E) = |c><c| g(E), shape (..., N, N), eV."""
+        """Sigma(E) = ``|c><c|`` g(E), shape (..., N, N), eV."""
         return self._block(self.surface_green(energy))
 
     def self_energy_derivative(self, energy):
-        """dSigma/dE = |c><c| dg/dE; diverges at the band edges."""
+        """dSigma/dE = ``|c><c|`` dg/dE; diverges at the band edges."""
         return self._block(_chain_surface_green_derivative(_as_energies(energy), self.hopping, self.onsite))
 
     def self_energy_derivative_block(self, energy):
-        """dSigma/dE = |c><c| dg/dE on ``support``, (..., n_s, n_s)."""
+        """dSigma/dE = ``|c><c|`` dg/dE on ``support``, (..., n_s, n_s)."""
         return self._small(_chain_surface_green_derivative(_as_energies(energy), self.hopping, self.onsite))
 
     def __repr__(self):

@@ -80,7 +80,7 @@ def _coefficients_figure(ds):
 
 def plot_coefficients(ds, out, prefix=""):
     """Coefficients versus bias: diagonal friction -L_sym (eV fs/A^2),
-    largest |K_asym| (eV/A^2), largest |L_asym| (eV fs/A^2), mean force F0 (eV/A)."""
+    largest ``|K_asym|`` (eV/A^2), largest ``|L_asym|`` (eV fs/A^2), mean force F0 (eV/A)."""
     return _save(_coefficients_figure(ds), out, f"{prefix}coefficients.png")
 
 

@@ -59,7 +59,7 @@ class NormalModes:
     ----------
     hbar_omega : ndarray, shape (M,)
         hbar*omega_k in eV, ascending.  A negative value flags an unstable
-        direction (omega_k^2 < 0) and is -hbar*|omega_k|.
+        direction (omega_k^2 < 0) and is ``-hbar |omega_k|``.
     vectors : ndarray, shape (M, M)
         Orthonormal eigenvectors e_k of M^-1/2 K M^-1/2 as columns.
     displacements : ndarray, shape (M, M)
@@ -93,14 +93,14 @@ class ForceConstants:
         A copy of the structure at the reference geometry (relaxed when
         asked), with the calculator attached.
     residual_force : float
-        Largest |F| on a moving atom at the reference geometry, eV/Angstrom.
+        Largest ``|F|`` on a moving atom at the reference geometry, eV/Angstrom.
     relaxed : bool or None
         Whether the relaxation converged (``None``: none was asked for).
     error : float
-        Estimated finite-difference error, max|D(h) - D(h/2)|/3 over all
+        Estimated finite-difference error, ``max|D(h) - D(h/2)|/3`` over all
         entries, eV/Angstrom^2 (``nan`` without the step check).
     asymmetry : float
-        max|K - K^T|/2 of the raw finite differences, eV/Angstrom^2.
+        ``max|K - K^T|/2`` of the raw finite differences, eV/Angstrom^2.
     step : float
         h in Angstrom.
     """
@@ -200,7 +200,7 @@ def bare_force_constants(atoms, indices=None, step=0.01, *, relax=False, fmax=0.
     check : bool
         Richardson extrapolation of the steps h and h/2 with an error
         estimate and a :class:`~currentforces.errors.StepSizeWarning` when
-        they disagree by more than ``rtol`` of the largest |K^b| entry
+        they disagree by more than ``rtol`` of the largest ``|K^b|`` entry
         (4 force calls per coordinate); ``False``: the central difference
         at h (2 calls, the ASE ``Vibrations`` default).
     rtol : float

@@ -36,7 +36,7 @@ class SelfEnergyLead(LeadBase):
     -----
     dSigma/dE is taken by central differences,
     (Sigma(E + s) - Sigma(E - s)) / 2s, with s = ``step``: an error of order
-    s^2 Sigma''' plus rounding eps |Sigma| / s, about 1e-10 relative for
+    s^2 Sigma''' plus rounding ``eps |Sigma| / s``, about 1e-10 relative for
     the default s = 1e-5 eV away from band edges.
     """
 

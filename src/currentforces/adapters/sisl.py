@@ -10,7 +10,7 @@ The device geometry contains one copy of each electrode's unit cell at
 ``elec-pos``; the electrode Hamiltonian is periodic along its
 semi-infinite direction (``nsc = 3`` there) and its self-energy acts on the
 device orbitals of that copy.  In the Lead geometry of this package
-(design.md) the copy is the device's edge and the lead's cell 1 is the
+(:ref:`theory-periodic-lead`) the copy is the device's edge and the lead's cell 1 is the
 first cell outside the device:
 
 * ``onsite`` = H_00 of the electrode,

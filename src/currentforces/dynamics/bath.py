@@ -20,13 +20,13 @@ of :mod:`currentforces.dynamics.noise_generation`:
     \quad\text{(quantum)}, \qquad
     S_{ii}(\omega) = 2 k_B T\, \eta_i \quad\text{(classical)},
 
-for hbar|omega| below the cutoff hbar omega_c, zero above.  This is the
+for ``hbar |omega|`` below the cutoff hbar omega_c, zero above.  This is the
 structure of the phonon bath of the semi-classical Langevin dynamics of
 J.-S. Wang, Phys. Rev. Lett. 99, 160601 (2007) and J.-T. Lü, M. Brandbyge,
 P. Hedegård, T. N. Todorov and D. Dundas, Phys. Rev. B 85, 245444 (2012):
 friction on the boundary atoms, coloured quantum noise at the electrode
 temperature, a cutoff of the order of the electrode's Debye energy.
-Without a cutoff the zero-point part hbar|omega| eta/2 of the quantum
+Without a cutoff the zero-point part ``hbar |omega| eta/2`` of the quantum
 noise makes <V^2> grow logarithmically with the bandwidth that the time
 step resolves; the classical noise is white and needs none.
 

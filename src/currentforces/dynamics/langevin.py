@@ -58,7 +58,7 @@ __all__ = ["LangevinDynamics", "MeanForceDynamics", "stationary_covariance", "st
 def stability_limit(masses, force_constants):
     """Largest stable time step 2/omega_max (fs) of the Verlet position part.
 
-    omega_max^2 is the largest |eigenvalue| of M^-1 (K^b + K) (masses in amu,
+    omega_max^2 is the largest ``|eigenvalue|`` of M^-1 (K^b + K) (masses in amu,
     force constants in eV/Angstrom^2).  Returns inf if all vanish.
     """
     m = check_masses(masses) * AMU

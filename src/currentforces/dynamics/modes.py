@@ -59,7 +59,7 @@ class ModeAnalysis:
         lambda in 1/fs (X ~ exp(lambda t)), sorted by decreasing Re lambda.
     eigenvectors : ndarray, shape (M, 2M)
         Displacement patterns x (columns), normalised to unit mass-weighted
-        norm sum_a M_a |x_a|^2 = 1 (masses in amu).
+        norm ``sum_a M_a |x_a|^2 = 1`` (masses in amu).
     growth_rates : ndarray
         Re lambda in 1/fs (amplitude growth; energy grows at twice this).
     frequencies : ndarray

@@ -1,7 +1,7 @@
 """Homogeneous electron gas with a weak delta scatterer (seed eqs 1 and 48).
 
 A test scatterer ``v(r) = C delta(r - R)`` sits in a free-electron gas of
-Fermi wavevector ``k_F`` (seed sec. III.B and IV.B, formulas.md sec. 6.4).
+Fermi wavevector ``k_F`` (seed sec. III.B and IV.B, :ref:`theory-electron-gas`).
 To lowest (second) order in ``C``:
 
 * Born amplitude ``f(theta) = -(m / 2 pi hbar^2) int e^{-i q.r} v d^3r =
@@ -112,7 +112,7 @@ def transport_cross_section(coupling, mass=M_ELECTRON):
     """Closed-form Born transport cross-section ``m^2 C^2 / (pi hbar^4)`` in Angstrom^2.
 
     ``dsigma/dOmega = m^2 C^2 / (4 pi^2 hbar^4)`` is isotropic and
-    ``int (1 - cos theta) dOmega = 4 pi`` (formulas.md 6.4).
+    ``int (1 - cos theta) dOmega = 4 pi`` (:eq:`eq-born`).
     """
     c = _number("coupling", coupling, "eV Angstrom^3")
     m = _number("mass", mass, "eV fs^2/Angstrom^2", positive=True)
@@ -207,7 +207,7 @@ def friction(coupling, k_fermi, mass=M_ELECTRON, spin=1):
     """Friction coefficient ``L_ZZ = -p_F sigma_tr rho``, seed eq. (48), eV fs/Angstrom^2.
 
     Small-frequency limit at equilibrium; isotropic, ``L = L_ZZ * identity``.
-    Equals ``-spin C^2 m^2 k_F^4 / (6 pi^3 hbar^3)`` (formulas.md 6.4).
+    Equals ``-spin C^2 m^2 k_F^4 / (6 pi^3 hbar^3)`` (:eq:`eq-wind-friction`).
     """
     k = _number("k_fermi", k_fermi, "1/Angstrom", positive=True)
     return -HBAR * k * transport_cross_section(coupling, mass) * electron_density(k, spin)

@@ -15,7 +15,7 @@ writes, for each figure, a PNG and its data beside it:
   Berry ("Lorentz") force, seed eq. (51) to first order in the bias, for
   ``S = 10 lambda_F`` and ``hbar omega_0 = 0.004 epsilon_F``.
 
-The curl is in units of ``k_F F_w^bulk`` (formulas.md 6.5), ``A_z`` in units
+The curl is in units of ``k_F F_w^bulk`` (:eq:`eq-curl-dimensionless`), ``A_z`` in units
 of ``(eV / epsilon_F) p_F sigma_tr rho / k_F`` (bulk friction of seed eq. 48
 per ``k_F``, per unit bias); positions in units of ``lambda_F``.  Subbands
 exactly at ``E_F`` (present for ``S = 10, 20 lambda_F``) are excluded, see

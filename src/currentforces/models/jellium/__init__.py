@@ -23,7 +23,7 @@ What is computed
 * the field ``L(R)`` of seed eq. (38), directly at finite ``(hbar omega_0,
   eV, T)`` (:func:`nonconservative_field_direct`) and in its small-bias,
   small-frequency, T = 0 closed form ``L = nu(R, E_F) j(R) e_z``
-  (:func:`nonconservative_field`, formulas.md sec. 6.5);
+  (:func:`nonconservative_field`, :eq:`eq-nu-j`);
 * the curl of the non-conservative force, seed eq. (37),
   ``curl F = (2 pi m C^2 / hbar) curl L`` (:func:`curl_nonconservative_force`)
   and its dimensionless form in units of ``k_F F_w^bulk``

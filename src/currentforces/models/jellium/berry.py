@@ -45,7 +45,7 @@ def principal_value_inverse_quadratic(b, nodes=64):
     1/(s + k)``, and the tail ``[2s, inf)`` by the map ``k = 2s/t``; for
     ``b < 0`` the map ``k = sqrt(|b|) t / (1 - t)``.  Gauss-Legendre with
     ``nodes`` points on each piece.  Analytically the result is ``0`` for
-    ``b > 0`` and ``-pi / (2 sqrt(|b|))`` for ``b < 0`` (formulas.md 6.6);
+    ``b > 0`` and ``-pi / (2 sqrt(|b|))`` for ``b < 0`` (:eq:`eq-pv-quadratic`);
     the tests compare the two.  Dimensionless if ``b`` is (here ``b`` is in
     units of ``epsilon_t`` and ``kappa = k S / pi``).  ``nodes`` must be
     even: an odd rule has a node on the pole ``k = s`` itself.
@@ -148,7 +148,7 @@ def vector_potential(
 
     with ``E' = epsilon_t (n'^2 + m'^2)``; ``(n, m)`` runs over subbands open
     in the whole bias window and ``(n', m')`` over all subbands (open and
-    closed, formulas.md 6.6), summed explicitly up to ``E' <= closed_cutoff
+    closed, :eq:`eq-vector-potential`), summed explicitly up to ``E' <= closed_cutoff
     * E_F``.  The terms decay like ``E'^(-3/2)``, so a bare truncation errs
     by ``O(closed_cutoff^(-1/2))``; with ``tail_correction`` (default) the
     rest of the sum is added in the continuum approximation

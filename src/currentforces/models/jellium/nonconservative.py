@@ -203,7 +203,7 @@ def curl_nonconservative_force(side, x, y, fermi_energy, bias, coupling, mass=M_
 def bulk_wind_force(fermi_energy, bias, coupling, mass=M_ELECTRON):
     """Bulk wind force ``F_w = sigma_tr p_F j_b`` per spin, in eV/Angstrom (seed eq. 1).
 
-    ``sigma_tr = m^2 C^2 / (pi hbar^4)`` (Born, formulas.md 6.4), ``p_F =
+    ``sigma_tr = m^2 C^2 / (pi hbar^4)`` (Born, :eq:`eq-born`), ``p_F =
     hbar k_F`` and ``j_b`` the Sharvin current density
     (:func:`bulk_current_density`): the wind force of the homogeneous gas,
     :func:`currentforces.models.electron_gas.wind_force`, driven by the
@@ -227,7 +227,7 @@ def nonconservative_field_dimensionless(side, x, y):
     .. math:: \ell = \Big[\frac{2\pi}{k_F}\sum\frac{\chi^2_{nm}}{k_{nm}}\Big]
               \Big[\frac{4\pi}{k_F^2}\sum\chi^2_{nm}\Big]
 
-    small-bias, small-frequency, T = 0 (formulas.md 6.5), subbands exactly at
+    small-bias, small-frequency, T = 0 (:eq:`eq-curl-dimensionless`), subbands exactly at
     ``E_F`` excluded.  ``side``, ``x``, ``y`` in units of ``lambda_F``
     (``0 <= x, y <= S``, broadcast); dimensionless result, ``-> 1`` on
     average deep inside a wide wire.
@@ -243,7 +243,7 @@ def curl_nonconservative(side, x, y):
     """Dimensionless curl of the non-conservative force (Figs 5 and 6).
 
     Small-bias, small-frequency, T = 0 limit, in units of ``k_F`` times the
-    bulk wind force ``F_w^bulk = sigma_tr p_F j_b`` (formulas.md 6.5):
+    bulk wind force ``F_w^bulk = sigma_tr p_F j_b`` (:eq:`eq-curl-dimensionless`):
 
     .. math::
 

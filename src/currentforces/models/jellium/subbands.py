@@ -242,7 +242,7 @@ def local_dos(side, x, y, fermi_energy, mass=M_ELECTRON):
     .. math:: \\nu(\\mathbf R) = \\frac{m}{\\pi\\hbar^2}\\sum_{\\rm open}
               \\frac{\\chi_{nm}^2(\\mathbf R)}{k_{nm}}
 
-    (formulas.md sec. 6.5; subbands exactly at ``E_F`` excluded).
+    (:eq:`eq-nu-j`; subbands exactly at ``E_F`` excluded).
 
     Parameters
     ----------
@@ -290,7 +290,7 @@ def bulk_current_density(fermi_energy, bias, mass=M_ELECTRON):
     """Bulk (Sharvin) particle current density per spin, ``eV k_F^2 / (8 pi^2 hbar)``.
 
     The current per area of a wide ballistic wire, in 1/(Angstrom^2 fs)
-    (formulas.md sec. 6.5).  ``bias`` in V.
+    (:eq:`eq-nu-j`).  ``bias`` in V.
     """
     kf = fermi_wavevector(fermi_energy, mass)
     ev = check_number("bias", bias, "V")
