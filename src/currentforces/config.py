@@ -363,10 +363,12 @@ def config_to_json(cfg):
     With ``dynamics.phonon_bath`` off the bath keys change no number and are
     left out, so that the text (and the resume digest) of a configuration
     without a bath is that of the versions before the bath existed."""
-    d = cfg.get("dynamics", {}) if isinstance(cfg, dict) else {}
-    if not d.get("phonon_bath", False):
-        cfg = dict(cfg, dynamics={k: v for k, v in d.items() if k not in BATH_KEYS})
-    return json.dumps(cfg, sort_keys=True)
+    data = {sec: dict(body) for sec, body in cfg.items()}
+    dynamics = data.get("dynamics", {})
+    if not dynamics.get("phonon_bath", False):
+        for key in BATH_KEYS:
+            dynamics.pop(key, None)
+    return json.dumps(data, sort_keys=True)
 
 
 def describe_schema():

@@ -186,3 +186,18 @@ def test_bad_input():
     for call, message in cases:
         with pytest.raises(InputError, match=message):
             call()
+
+
+def test_from_junction_passes_the_bath():
+    """currentforces.coupling.from_junction builds the integrator with the
+    bath: its L is the junction's L plus the bath friction."""
+    from currentforces import Junction, WideBandLead, force_coefficients
+    from currentforces.coupling import from_junction
+
+    junction = Junction([[0.2]], [WideBandLead([[0.1]]), WideBandLead([[0.05]])])
+    forces = [np.array([[0.5]])]
+    bath = PhononBath([0], 0.01, 300.0, cutoff=0.1)
+    md = from_junction(junction, forces, [12.0], [[5.0]], 1.0, bias=0.1, noise=False, bath=bath, seed=1)
+    c = force_coefficients(junction, forces, bias=0.1, temperature=300.0)
+    assert np.allclose(md.L, np.asarray(c.L) - 12.0 * AMU * 0.01, rtol=1e-12, atol=0)
+    assert md.noise is not None  # the bath's noise, although the electrons' is off
