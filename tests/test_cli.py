@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 pytest.importorskip("xarray")
+pytest.importorskip("netCDF4")  # results files
 pytest.importorskip("ase")
 
 from currentforces import InputError, force_coefficients  # noqa: E402
@@ -55,6 +56,7 @@ file = "out.nc"
 
 @pytest.fixture(scope="module")
 def cli_run(tmp_path_factory):
+    pytest.importorskip("matplotlib")  # the run writes its figures
     d = tmp_path_factory.mktemp("cli")
     cfg = d / "job.toml"
     cfg.write_text(CONFIG)

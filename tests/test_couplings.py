@@ -1,6 +1,7 @@
 """Couplings by finite differences (currentforces.couplings) against the
-analytic derivatives of the tight-binding models, from sisl builders and
-from displaced-geometry files; the step check; bad input."""
+analytic derivatives of the tight-binding models, from precomputed
+displaced geometries; the step check; bad input (sisl sources:
+test_couplings_sisl.py)."""
 
 import warnings
 
@@ -14,23 +15,8 @@ from currentforces.models.atomistic import device_hamiltonian, device_hamiltonia
 from currentforces.models.presets import carbon_model, gold_chain, gold_model
 from currentforces.models.tight_binding import SBandModel, SlaterKosterSP
 
-STEP = 0.01
-ANALYTIC_TOL = 1e-7
-"""eV/Angstrom.  The Richardson value of steps h and h/2 is the five-point
-stencil of spacing h/2 = 0.005 A, error (h/2)^4 |H^(5)|/30: for Harrison's
-d^-2 law at d = 1.3 A that is 6e-10 * 360/d^4 / 30 * |f| ~ 3e-9 |f| with
-|f| < 25 eV/A here, and less for the exponential laws."""
-
-
-def crooked_chain(d, n=5, seed=3):
-    """A crooked 3D chain: bonds near d, random directions."""
-    rng = np.random.default_rng(seed)
-    pos = [np.zeros(3)]
-    for _ in range(n - 1):
-        v = rng.standard_normal(3) + np.array([0, 0, 2.0])
-        pos.append(pos[-1] + d * (1 + 0.05 * rng.standard_normal()) * v / np.linalg.norm(v))
-    return np.array(pos)
-
+from couplinghelpers import (ANALYTIC_TOL, STEP, analytic_ds, analytic_forces, crooked_chain, cutoff_margin,
+                             overlap_model)
 
 MODELS = {
     "gold s band": (gold_model(), 2.6),
@@ -39,15 +25,6 @@ MODELS = {
     "sp exponential": (SlaterKosterSP(e_s=-5, e_p=1, v_sss=-2, v_sps=2.5, v_pps=3, v_ppp=-1,
                                       d0=1.4, cutoff=2.2, scaling="exponential", beta=1.3), 1.4),
 }
-
-
-def analytic_forces(model, pos, movable, axes=(0, 1, 2)):
-    return [-device_hamiltonian_derivative(model, pos, a)[c] for a in movable for c in axes]
-
-
-def cutoff_margin(model, pos):
-    d = np.linalg.norm(pos[:, None] - pos[None], axis=-1)[np.triu_indices(len(pos), 1)]
-    return np.min(np.abs(d - model.cutoff))
 
 
 @pytest.mark.parametrize("name", sorted(MODELS))
@@ -100,6 +77,7 @@ def test_sparse_source_gives_sparse_couplings_ready_for_force_coefficients():
     """A scipy.sparse H gives CSR couplings holding only the entries that move,
     and force_coefficients of them equals that of the analytic operators of
     the gold-chain preset (the same junction, analytic dh/dR)."""
+    pytest.importorskip("ase")  # the preset builds ase.Atoms
     pre = gold_chain(n_atoms=3, axes="z")
     s = pre.system
     pos = s.device.get_positions()
@@ -119,31 +97,6 @@ def test_sparse_source_gives_sparse_couplings_ready_for_force_coefficients():
     for name in ("mean_force", "K", "L"):
         x, y = np.asarray(getattr(a, name)), np.asarray(getattr(b, name))
         assert np.allclose(x, y, rtol=0, atol=1e-6 * np.abs(x).max()), name
-
-
-def overlap_model(p, s0=0.2, gamma=1.1, cutoff=3.6):
-    """H and S of an s band with a distance-dependent overlap
-    S_ij = s0 exp(-gamma d_ij), and its analytic dS/dR_a (1/Angstrom)."""
-    model = SBandModel(t0=1.7, beta=0.8, d0=2.5, cutoff=cutoff)
-    p = np.asarray(p, dtype=float)
-    r = p[None] - p[:, None]  # r_ij = R_j - R_i
-    d = np.linalg.norm(r, axis=-1)
-    near = (d < cutoff) & (d > 0)
-    s = np.where(near, s0 * np.exp(-gamma * np.where(d > 0, d, 1.0)), 0.0) + np.eye(len(p))
-    return device_hamiltonian(model, p), s, model
-
-
-def analytic_ds(p, a, gamma=1.1):
-    _, s, _ = overlap_model(p)
-    p = np.asarray(p, dtype=float)
-    out = np.zeros((3,) + s.shape)
-    for j in range(len(p)):
-        if j == a or s[a, j] == 0:
-            continue
-        r = p[j] - p[a]
-        g = -gamma * s[a, j] * (-r / np.linalg.norm(r))  # dS_aj/dR_a
-        out[:, a, j] = out[:, j, a] = g
-    return out
 
 
 def test_overlap_derivatives_of_a_non_orthogonal_source():
@@ -224,101 +177,6 @@ def test_bad_input_is_named():
         kw.update(change)
         with pytest.raises(InputError, match=message):
             finite_difference_couplings(kw.pop("build"), **kw)
-
-
-# ---------------------------------------------------------------- sisl ----
-
-sisl = pytest.importorskip("sisl")
-
-from currentforces.adapters.sisl import sisl_builder, sisl_matrices  # noqa: E402
-
-
-def sisl_tb(positions, model, orthogonal=True, s0=0.2, gamma=1.1):
-    """An s-band sisl Hamiltonian built by sisl's own neighbour search,
-    hopping t(d) of ``model``; non-orthogonal: overlap s0 exp(-gamma d)."""
-    geom = sisl.Geometry(np.asarray(positions), atoms=sisl.Atom("Au", R=model.cutoff),
-                         lattice=sisl.Lattice([40, 40, 60], nsc=[1, 1, 1]))
-    h = sisl.Hamiltonian(geom, orthogonal=orthogonal)
-    for ia in geom:
-        idx, xyz = geom.close(ia, R=model.cutoff, ret_xyz=True)
-        for ja, r in zip(idx, xyz):
-            d = np.linalg.norm(r - geom.xyz[ia])
-            if orthogonal:
-                h[ia, ja] = model.onsite if d < 1e-8 else float(model.hopping(d))
-            else:
-                h[ia, ja] = (model.onsite, 1.0) if d < 1e-8 else (float(model.hopping(d)),
-                                                                  s0 * np.exp(-gamma * d))
-    return h
-
-
-def test_sisl_builder_equals_the_analytic_derivative():
-    """A sisl-built orthogonal tight-binding model with distance-dependent
-    hoppings (the s band of models/tight_binding.py, built by sisl) through
-    sisl_builder: sparse couplings equal to the analytic -dh/dR to 1e-7."""
-    model = SBandModel(t0=1.7, beta=0.8, d0=2.5, cutoff=3.6)
-    pos = crooked_chain(2.5)
-    assert cutoff_margin(model, pos) > STEP
-    with warnings.catch_warnings():
-        warnings.simplefilter("error", StepSizeWarning)
-        c = finite_difference_couplings(sisl_builder(lambda p: sisl_tb(p, model)), pos, [1, 3], STEP)
-    assert all(sp.issparse(f) for f in c.forces) and c.overlap_derivatives is None
-    for f, fe in zip(c.forces, analytic_forces(model, pos, [1, 3])):
-        assert np.max(np.abs(f.toarray() - fe)) < ANALYTIC_TOL
-
-
-def test_sisl_non_orthogonal_source_gives_overlap_derivatives():
-    """The same with an overlap: dS/dX equals the analytic derivative."""
-    model = SBandModel(t0=1.7, beta=0.8, d0=2.5, cutoff=3.6)
-    pos = crooked_chain(2.5)
-    c = finite_difference_couplings(sisl_builder(lambda p: sisl_tb(p, model, orthogonal=False)), pos, [2],
-                                    STEP)
-    for i, (a, x) in enumerate(c.coordinates):
-        assert np.max(np.abs(c.overlap_derivatives[i].toarray() - analytic_ds(pos, a)[x])) < ANALYTIC_TOL
-
-
-def test_sisl_input_checks():
-    model = gold_model()
-    with pytest.raises(InputError, match="wrap a sisl source with"):
-        finite_difference_couplings(lambda p: sisl_tb(p, model), crooked_chain(2.6), [1])
-    periodic = sisl_tb(crooked_chain(2.6), model)
-    periodic.set_nsc([1, 1, 3])
-    with pytest.raises(InputError, match="periodic"):
-        sisl_matrices(periodic)
-    assert sisl_matrices(periodic, k=(0, 0, 0)).shape == (5, 5)
-    with pytest.raises(InputError, match="make must be a callable"):
-        sisl_builder(None)
-    with pytest.raises(InputError, match="must be a sisl.Hamiltonian"):
-        sisl_matrices(np.eye(3))
-
-
-def test_displaced_tshs_files_in_the_inelastica_layout(tmp_path):
-    """One TSHS file per displaced geometry (written by sisl, read back
-    through sisl_matrices): couplings_from_displacements equals the central
-    difference of the same source at the same step to round-off, and the
-    analytic derivative to O(h^2) (|H'''| h^2/6 < 1e-4 eV/A at h = 0.01 A,
-    beta = 0.8/A)."""
-    model = SBandModel(t0=1.7, beta=0.8, d0=2.5, cutoff=3.6)
-    pos = crooked_chain(2.5)
-    for a in (1, 3):
-        for c in range(3):
-            for s in (1, -1):
-                p = pos.copy()
-                p[a, c] += s * STEP
-                sisl_tb(p, model, orthogonal=False).write(tmp_path / f"disp_{a}{'xyz'[c]}{'+-'[s < 0]}.TSHS")
-
-    def displaced(atom, axis, sign):
-        path = tmp_path / f"disp_{atom}{'xyz'[axis]}{'+' if sign > 0 else '-'}.TSHS"
-        return sisl_matrices(sisl.get_sile(str(path)).read_hamiltonian())
-
-    c = couplings_from_displacements(displaced, [1, 3], STEP)
-    direct = finite_difference_couplings(sisl_builder(lambda p: sisl_tb(p, model, orthogonal=False)), pos,
-                                         [1, 3], STEP, check=False)
-    assert np.all(np.isnan(c.error)) and c.hamiltonian is None
-    for f, g, ds, dg, fe in zip(c.forces, direct.forces, c.overlap_derivatives, direct.overlap_derivatives,
-                                analytic_forces(model, pos, [1, 3])):
-        assert np.max(np.abs((f - g).toarray())) < 1e-10
-        assert np.max(np.abs((ds - dg).toarray())) < 1e-10
-        assert np.max(np.abs(f.toarray() - fe)) < 1e-4
 
 
 def test_displaced_mapping_and_its_errors():

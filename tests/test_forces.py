@@ -63,6 +63,7 @@ def test_finite_frequency_against_real_axis_fermi_sea_integral(bias, temperature
 # --------------------------------------------------------------------------
 # route 3: electron-hole spectrum (seed eqs 29-36, 40-44)
 # --------------------------------------------------------------------------
+@pytest.mark.slow  # nested integrals: every point of the omega principal values is an energy integral
 def test_electron_hole_route_all_four_forces():
     j, f = disordered_chain_model()
     w0, bias, temp = 0.08, 0.4, 300.0

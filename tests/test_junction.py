@@ -5,10 +5,10 @@ import math
 import numpy as np
 import pytest
 
-from conftest import chain_junction, single_level
 from currentforces import ChainLead, InputError, Junction, Lead, WideBandLead
 from currentforces.integrate import fermi, integrate_adaptive
 from currentforces.units import CONDUCTANCE_QUANTUM_SPINLESS
+from junctionhelpers import chain_junction, single_level
 
 
 def breit_wigner(e, eps0, gl, gr):

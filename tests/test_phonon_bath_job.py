@@ -10,6 +10,7 @@ import pytest
 
 pytest.importorskip("xarray")
 pytest.importorskip("ase")
+pytest.importorskip("netCDF4")  # run_job writes its results file
 
 from currentforces import InputError  # noqa: E402
 from currentforces.config import ConfigError, config_to_json, validate_config  # noqa: E402

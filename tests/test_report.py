@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 xr = pytest.importorskip("xarray")
+pytest.importorskip("netCDF4")  # run_job writes its results file
 pytest.importorskip("matplotlib")
 pytest.importorskip("ase")
 
@@ -134,6 +135,7 @@ def _asym(junction, forces, fermi_level, bias=1.0):
     return k_asym, l_asym
 
 
+@pytest.mark.slow
 def test_carbon_chain_asymmetric_parts_vanish_by_electron_hole_symmetry():
     """Why the carbon example has K_asym ~ 4e-15 and L_asym ~ 4e-16 at every
     bias.  For z motion of the straight chain H and the force operators are

@@ -5,9 +5,9 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
-from conftest import chain_junction
 from currentforces import ChainLead, InputError, Junction, Lead, WideBandLead
 from currentforces.greens import BlockTridiagonal, layers_from_sparsity
+from junctionhelpers import chain_junction
 
 ENERGIES = np.array([-1.3, -0.2, 0.35, 1.1, 0.4 + 0.3j, -2.0 + 1e-3j])
 
@@ -254,7 +254,7 @@ def wire_with_forces(n_cells=6, width=2, beta=0.6):
     return h.tocsr(), leads, forces
 
 
-@pytest.mark.parametrize("frequency", [0.0, 0.05])
+@pytest.mark.parametrize("frequency", [pytest.param(0.0, marks=pytest.mark.slow), 0.05])
 def test_force_coefficients_dense_equal_rgf(frequency):
     # the same physics through two Green's-function backends
     from currentforces import force_coefficients

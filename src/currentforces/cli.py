@@ -66,7 +66,7 @@ def _run_config(cfg, out, args):
     print()
     print(res.dataset.attrs["description"])
     print(run_report(res.dataset), end="")
-    if cfg["output"]["figures"] and not getattr(args, "no_figures", False):
+    if cfg.output.figures and not getattr(args, "no_figures", False):
         stem = res.path.stem
         for p in _figures_for(res.dataset, res.path.parent, prefix=f"{stem}-"):
             print(f"wrote {p}")
@@ -113,12 +113,11 @@ def _cmd_figures(args):
 
 def _cmd_demo(args):
     """Built-in default job: a gold atomic chain between gold electrodes."""
-    import copy
     from pathlib import Path
 
     from .config import validate_config
 
-    cfg = validate_config(copy.deepcopy(DEMO_CONFIG))
+    cfg = validate_config(DEMO_CONFIG)
     out = Path(args.out) / "demo.nc"
     print("currentforces demo: gold atomic chain (s-band tight binding) between gold chain electrodes")
     return _run_config(cfg, out, args)

@@ -7,8 +7,9 @@ The physics is all elsewhere; this module only strings it together:
 * coefficients at each bias: :func:`currentforces.force_coefficients`;
 * modes and the runaway threshold: :mod:`currentforces.dynamics.modes`
   with the bare springs of the preset plus the *current-induced* parts
-  K(V) - K(0) and the full L(V) (formulas.md §3.4: the springs stand for
-  the zero-bias dynamical matrix, so K_eq must not be counted twice);
+  K(V) - K(0) and the full L(V) (:ref:`theory-kernel-split`: the springs
+  stand for the zero-bias dynamical matrix, so K_eq must not be counted
+  twice);
 * trajectory: :class:`currentforces.dynamics.LangevinDynamics` with the
   same K, L, the current-induced mean force and the force noise of
   :func:`currentforces.noise_spectrum`, and optionally a phonon bath on
@@ -40,10 +41,11 @@ from pathlib import Path
 import numpy as np
 
 from . import __version__
-from .config import bias_values, config_to_json, input_files
+from .config import as_run_config, config_to_json
 from .errors import InputError, IntegrationError, ResumeError
 
-__all__ = ["build_system", "run_job", "coefficients_at", "JobResult", "input_digests", "record_checksum"]
+__all__ = ["JobResult", "build_junction", "build_system", "coefficients_at", "input_digests", "record_checksum",
+           "run_job"]
 
 _PER_BIAS = ("mean_force", "mean_force_current", "K", "L", "K_current", "L_current", "current", "K_error", "L_error")
 
@@ -58,46 +60,81 @@ class JobResult:
 
 
 def build_system(cfg):
-    """The preset of ``cfg["junction"]`` (a :class:`~currentforces.models.presets.Preset`)
-    and the Fermi level (eV) to use."""
-    from .models.presets import build_preset, junction_from_atoms
+    """The junction of a run configuration and the Fermi level to use.
 
-    j = cfg["junction"]
-    # "auto" keys are left out: the builder's own default applies, the same
-    # as from Python
-    axes = {} if j["axes"] == "auto" else {"axes": j["axes"]}
-    if j["preset"] == "atoms":
-        try:
-            preset = junction_from_atoms(j["device"], j["left"], j["right"], model=j["model"],
-                                         movable=j["movable"], **axes,
-                                         spring_constant=None if j["spring_constant"] == "auto" else j["spring_constant"])
-        except InputError as exc:
-            raise InputError(f"junction: {exc}") from None
-        ef = cfg["electrons"]["fermi_level"]
-        return preset, (preset.fermi_level if ef == "auto" else float(ef))
-    kwargs = {"n_atoms": j["n_atoms"], "buffer": j["buffer"], **axes}
-    for key in ("bond", "lead_bond", "spring_constant"):
-        if j[key] != "auto":
-            kwargs[key] = j[key]
-    if j["movable"] is not None:
-        kwargs["movable"] = j["movable"]
-    try:
-        preset = build_preset(j["preset"], **kwargs)
-    except InputError as exc:
-        raise InputError(f"junction: {exc}") from None
-    ef = cfg["electrons"]["fermi_level"]
+    Parameters
+    ----------
+    cfg : RunConfig
+        From :func:`~currentforces.config.load_config` (a nested dict is
+        checked first); only ``cfg.junction`` and
+        ``cfg.electrons.fermi_level`` are read.
+
+    Returns
+    -------
+    preset : Preset
+        :class:`~currentforces.models.presets.Preset`.
+    fermi_level : float
+        eV: ``electrons.fermi_level``, or the preset's own for ``"auto"``.
+    """
+    cfg = as_run_config(cfg)
+    preset = build_junction(cfg.junction)
+    ef = cfg.electrons.fermi_level
     return preset, (preset.fermi_level if ef == "auto" else float(ef))
 
 
-def coefficients_at(preset, fermi_level, cfg, bias):
-    """Force coefficients and current at one bias: a dict of arrays."""
-    from . import force_coefficients
+def build_junction(junction):
+    """The :class:`~currentforces.models.presets.Preset` of a ``[junction]``
+    section (:class:`~currentforces.config.JunctionConfig`).
 
-    e = cfg["electrons"]
-    kw = dict(temperature=e["temperature"], fermi_level=fermi_level, spin=e["spin"])
+    A key left at ``"auto"`` is not passed on, so that the builder's own
+    default applies, the same as from Python.
+    """
+    from .models.presets import build_preset, junction_from_atoms
+
+    j = junction
+    movable = None if j.movable is None else list(j.movable)
+    axes = {} if j.axes == "auto" else {"axes": j.axes}
     try:
-        c = force_coefficients(preset.system.junction, preset.system.forces, bias=bias, rtol=e["rtol"], **kw)
-        current = preset.system.junction.current(bias, rtol=max(e["rtol"], 1e-10), **kw) if bias != 0 else 0.0
+        if j.preset == "atoms":
+            return junction_from_atoms(j.device, j.left, j.right, model=j.model, movable=movable, **axes,
+                                       spring_constant=None if j.spring_constant == "auto" else j.spring_constant)
+        kwargs = {k: getattr(j, k) for k in ("bond", "lead_bond", "spring_constant") if getattr(j, k) != "auto"}
+        if movable is not None:
+            kwargs["movable"] = movable
+        return build_preset(j.preset, n_atoms=j.n_atoms, buffer=j.buffer, **axes, **kwargs)
+    except InputError as exc:
+        raise InputError(f"junction: {exc}") from None
+
+
+def coefficients_at(preset, fermi_level, electrons, bias):
+    """Force coefficients and current at one bias.
+
+    Parameters
+    ----------
+    preset : Preset
+        The junction (:func:`build_system`).
+    fermi_level : float
+        eV.
+    electrons : ElectronsConfig
+        The ``[electrons]`` section (temperature, spin, rtol); a whole
+        run configuration is accepted too.
+    bias : float
+        V.
+
+    Returns
+    -------
+    dict
+        The arrays of one bias (``mean_force``, ``K``, ``L``, their
+        current-induced parts, ``current`` and the integration errors).
+    """
+    from . import force_coefficients
+    from .config import ElectronsConfig
+
+    e = electrons if isinstance(electrons, ElectronsConfig) else as_run_config(electrons).electrons
+    kw = dict(temperature=e.temperature, fermi_level=fermi_level, spin=e.spin)
+    try:
+        c = force_coefficients(preset.system.junction, preset.system.forces, bias=bias, rtol=e.rtol, **kw)
+        current = preset.system.junction.current(bias, rtol=max(e.rtol, 1e-10), **kw) if bias != 0 else 0.0
     except IntegrationError as exc:  # say at which bias
         raise IntegrationError(f"at bias {bias:g} V: {exc}", exc.error, exc.tolerance) from None
     return {
@@ -122,8 +159,8 @@ def input_digests(cfg):
 
     Parameters
     ----------
-    cfg : dict
-        A validated configuration.
+    cfg : RunConfig
+        A validated configuration (a nested dict is checked first).
 
     Returns
     -------
@@ -141,9 +178,10 @@ def input_digests(cfg):
     InputError
         A referenced file cannot be read (the message names its key).
     """
+    cfg = as_run_config(cfg)
     parts = {"currentforces_version": __version__,
              "config": _sha256(config_to_json(cfg).encode())}
-    for key, name in input_files(cfg).items():
+    for key, name in cfg.junction.input_files.items():
         try:
             parts[key] = _sha256(Path(name).read_bytes())
         except OSError as exc:
@@ -186,7 +224,7 @@ def _what_changed(stored, digests, stored_config_json, cfg):
                 f"{k}: {old.get(k, '-')!r} -> {new.get(k, '-')!r}" for k in keys[:5])
                 + (", ..." if len(keys) > 5 else "") + ")")
         elif key in digests and key in stored:
-            out.append(f"contents of {key} file {input_files(cfg)[key]!r}")
+            out.append(f"contents of {key} file {cfg.junction.input_files[key]!r}")
         else:
             out.append(f"{key} file " + ("added" if key in digests else "removed"))
     return out
@@ -242,6 +280,8 @@ def _stamp(ds, records, digests):
 
 
 def _dataset(preset, fermi_level, cfg, records, biases, status, extra=None):
+    """The results of the biases done so far as an ``xarray.Dataset``; the
+    attributes record ``cfg`` (its canonical JSON) and its electrons."""
     import xarray as xr
 
     s = preset.system
@@ -280,8 +320,8 @@ def _dataset(preset, fermi_level, cfg, records, biases, status, extra=None):
         "status": status,
         "description": preset.description,
         "fermi_level_eV": float(fermi_level),
-        "temperature_K": float(cfg["electrons"]["temperature"]),
-        "spin": int(cfg["electrons"]["spin"]),
+        "temperature_K": float(cfg.electrons.temperature),
+        "spin": int(cfg.electrons.spin),
         "sign_convention": "F = F0 - K X + L V (seed eq 14); mu_0 = E_F + V/2, mu_1 = E_F - V/2",
         "bare_springs": "spring_constants stand for the zero-bias dynamical matrix; modes use "
                         "spring_constants + K_current and L",
@@ -311,11 +351,12 @@ def run_job(cfg, path=None, progress=False, overwrite=False, log=print):
 
     Parameters
     ----------
-    cfg : dict
+    cfg : RunConfig
         From :func:`currentforces.config.load_config` or
-        :func:`~currentforces.config.validate_config`.
+        :func:`~currentforces.config.validate_config` (a nested dict is
+        checked by the latter first).
     path : str or Path, optional
-        Output file (default ``cfg["output"]["file"]``).
+        Output file (default ``cfg.output.file``).
     progress : bool
         Show tqdm progress bars.
     overwrite : bool
@@ -329,8 +370,9 @@ def run_job(cfg, path=None, progress=False, overwrite=False, log=print):
     """
     from .outfile import OutputLock
 
+    cfg = as_run_config(cfg)
     if path is None:
-        path = cfg["output"]["file"]
+        path = cfg.output.file
     with OutputLock(path) as lock:  # checks the folder before any work; one writer per file
         return _run_locked(cfg, lock.path, progress, overwrite, log)
 
@@ -341,69 +383,79 @@ def _run_locked(cfg, path, progress, overwrite, log):
     log = log or (lambda *a, **k: None)
     preset, ef = build_system(cfg)
     digests = input_digests(cfg)
-    biases = bias_values(cfg)
+    biases = [float(v) for v in cfg.bias.values]
     records = {} if overwrite else _records_from_file(path, cfg, digests)
     reused = [b for b in biases if b in records]
     if reused:
         log(f"resuming {path}: {len(reused)} of {len(biases)} biases already done")
     todo = [b for b in biases if b not in records]
     for b in _progress(todo, progress, "coefficients", total=len(todo)):
-        records[b] = coefficients_at(preset, ef, cfg, b)
+        records[b] = coefficients_at(preset, ef, cfg.electrons, b)
         write_dataset(_stamp(_dataset(preset, ef, cfg, records, biases, "partial"), records, digests), path)
 
-    extra = {}
-    # ---- transmission (bias independent in this non-self-consistent model)
-    t = cfg["transmission"]
-    energies = ef + np.linspace(t["emin"], t["emax"], t["num"])
-    extra["transmission"] = (("energy",), preset.system.junction.transmission(energies))
-    extra["energy"] = ("energy", energies)
-
+    extra = _transmission(preset.system.junction, ef, cfg.transmission)
     dyn = _dynamics_module()
-    cache = {b: (records[b]["K_current"], records[b]["L"]) for b in biases}
-    if cfg["modes"]["enabled"] or cfg["modes"]["runaway"] or cfg["dynamics"]["enabled"]:
+    if cfg.modes.enabled or cfg.modes.runaway or cfg.dynamics.enabled:
         if dyn is None:  # pragma: no cover - HOOK: runs without currentforces.dynamics skip this part
             log("currentforces.dynamics not available: mode analysis, runaway search and dynamics skipped")
         else:
-            extra.update(_modes(dyn, preset, ef, cfg, biases, cache, progress, log))
+            cache = {b: (records[b]["K_current"], records[b]["L"]) for b in biases}
+            extra.update(_modes(dyn, preset, cfg.modes, biases, cache,
+                                lambda v: coefficients_at(preset, ef, cfg.electrons, v)))
+            if cfg.dynamics.enabled:
+                _warn_beyond_runaway(cfg.dynamics.bias, extra.get("runaway_bias", ((), math.nan))[1], log)
+                extra.update(_langevin(dyn, preset, ef, cfg.electrons, cfg.dynamics, progress))
     ds = _stamp(_dataset(preset, ef, cfg, records, biases, "complete", extra), records, digests)
     write_dataset(ds, path)
     return JobResult(ds, path, bool(reused))
 
 
-def _modes(dyn, preset, ef, cfg, biases, cache, progress, log):
+def _transmission(junction, fermi_level, transmission):
+    """T(E) on the grid of the ``[transmission]`` section (bias independent
+    in this non-self-consistent model)."""
+    t = transmission
+    energies = fermi_level + np.linspace(t.emin, t.emax, t.num)
+    return {"transmission": (("energy",), junction.transmission(energies)), "energy": ("energy", energies)}
+
+
+def _modes(dyn, preset, modes, biases, cache, coefficients_at_bias):
+    """Mode analysis at every bias and the runaway search of the ``[modes]``
+    section; ``cache`` maps bias -> (K_current, L) and gains the biases the
+    search computes through ``coefficients_at_bias``."""
     s = preset.system
     masses = np.asarray(s.masses, dtype=float)
     springs = preset.spring_constants
     out = {}
-    if cfg["modes"]["enabled"]:
+    if modes.enabled:
         lam = np.array([dyn.analyze_modes(masses, springs, cache[b][0], cache[b][1]).eigenvalues for b in biases])
         out["growth_rate"] = (("bias", "eigenmode"), lam.real)
         out["mode_energy"] = (("bias", "eigenmode"), lam.imag * _hbar())
-    if cfg["modes"]["runaway"]:
+    if modes.runaway:
         def coefficients(v):
             if v not in cache:
-                c = coefficients_at(preset, ef, cfg, v)
+                c = coefficients_at_bias(v)
                 cache[v] = (c["K_current"], c["L"])
             return cache[v]
 
-        vmax = cfg["modes"]["bias_max"]
-        vmax = max(biases, key=abs) if vmax == "auto" else vmax
+        vmax = max(biases, key=abs) if modes.bias_max == "auto" else modes.bias_max
         if vmax == 0:
             out["runaway_bias"] = ((), math.nan)
         else:
-            r = dyn.runaway_threshold(coefficients, masses, springs, vmax, n_scan=cfg["modes"]["n_scan"],
-                                      tolerance=cfg["modes"]["tolerance"])
+            r = dyn.runaway_threshold(coefficients, masses, springs, vmax, n_scan=modes.n_scan,
+                                      tolerance=modes.tolerance)
             out["runaway_bias"] = ((), math.nan if r.bias is None else float(r.bias))
             out["runaway_bias_lower"] = ((), math.nan if r.bracket[0] is None else float(r.bracket[0]))
             out["runaway_bias_upper"] = ((), math.nan if r.bracket[1] is None else float(r.bracket[1]))
             out["runaway_character"] = ((), str(r.character))
-            vd = cfg["dynamics"]["bias"]
-            if cfg["dynamics"]["enabled"] and r.bias is not None and vd * r.bias > 0 and abs(vd) >= abs(r.bias):
-                log(f"warning: dynamics.bias = {vd} V is beyond the runaway threshold {r.bias:.4f} V; "
-                    "the trajectory grows exponentially")
-    if cfg["dynamics"]["enabled"]:
-        out.update(_langevin(dyn, preset, ef, cfg, masses, springs, progress))
     return out
+
+
+def _warn_beyond_runaway(bias, threshold, log):
+    """Log a warning when the trajectory's bias (V) is at or beyond the
+    runaway threshold (V; NaN: none found) on the same side of zero."""
+    if not math.isnan(threshold) and bias * threshold > 0 and abs(bias) >= abs(threshold):
+        log(f"warning: dynamics.bias = {bias} V is beyond the runaway threshold {threshold:.4f} V; "
+            "the trajectory grows exponentially")
 
 
 def _hbar():
@@ -412,26 +464,28 @@ def _hbar():
     return HBAR
 
 
-def _langevin(dyn, preset, ef, cfg, masses, springs, progress):
-    d = cfg["dynamics"]
-    e = cfg["electrons"]
-    c = coefficients_at(preset, ef, cfg, d["bias"])
+def _langevin(dyn, preset, ef, electrons, dynamics, progress):
+    """The Langevin trajectory of the ``[dynamics]`` section."""
+    d, e = dynamics, electrons
+    masses = np.asarray(preset.system.masses, dtype=float)
+    springs = preset.spring_constants
+    c = coefficients_at(preset, ef, e, d.bias)
     spectrum = None
-    if d["noise"]:
+    if d.noise:
         from .coupling import spectrum_from_junction
 
-        spectrum = spectrum_from_junction(preset.system.junction, preset.system.forces, d["hbar_omega_max"],
-                                          n_omega=d["n_omega"], bias=d["bias"], temperature=e["temperature"],
-                                          fermi_level=ef, spin=e["spin"])
-    bath = _phonon_bath(dyn, preset, e, d) if d["phonon_bath"] else None
-    md = dyn.LangevinDynamics(masses, springs, d["timestep"], K=c["K_current"], L=c["L"],
+        spectrum = spectrum_from_junction(preset.system.junction, preset.system.forces, d.hbar_omega_max,
+                                          n_omega=d.n_omega, bias=d.bias, temperature=e.temperature,
+                                          fermi_level=ef, spin=e.spin)
+    bath = _phonon_bath(dyn, preset, e, d) if d.phonon_bath else None
+    md = dyn.LangevinDynamics(masses, springs, d.timestep, K=c["K_current"], L=c["L"],
                               mean_force=c["mean_force_current"],
-                              spectrum=spectrum, seed=d["seed"], bath=bath)
+                              spectrum=spectrum, seed=d.seed, bath=bath)
     # the slowest relaxation at this bias (with the bath's friction when it
     # is on, md.L): with electronic friction as the only damping it can take
     # far longer than the trajectory (run summary)
     growth = dyn.analyze_modes(masses, springs, c["K_current"], md.L).max_growth_rate
-    traj = md.run(d["steps"], record_every=d["record_every"], progress=progress)
+    traj = md.run(d.steps, record_every=d.record_every, progress=progress)
     x = traj.positions[:, 0, :]
     v = traj.velocities[:, 0, :]
     from .units import AMU
@@ -445,7 +499,7 @@ def _langevin(dyn, preset, ef, cfg, masses, springs, progress):
         "velocities": (("time", "mode"), v),
         "kinetic_energy": (("time",), kinetic),
         "potential_energy": (("time",), potential),
-        "dynamics_bias": ((), float(d["bias"])),
+        "dynamics_bias": ((), float(d.bias)),
         "dynamics_max_growth_rate": ((), float(growth)),
         **({} if bath is None else _bath_variables(bath, masses.size)),
     }
@@ -459,26 +513,27 @@ def _bath_variables(bath, n):
 
 
 def _phonon_bath(dyn, preset, electrons, dynamics):
-    """The phonon bath of the ``[dynamics]`` section on the coordinates of
-    its ``bath_atoms`` (default: the preset's boundary atoms), quantum noise
-    cut off at ``hbar_omega_max``."""
+    """The phonon bath of the ``[dynamics]`` section (a :class:`~currentforces.config.DynamicsConfig`)
+    on the coordinates of its ``bath_atoms`` (default: the preset's boundary
+    atoms), quantum noise cut off at ``hbar_omega_max``; ``electrons`` (an
+    :class:`~currentforces.config.ElectronsConfig`) gives the ``"auto"`` temperature."""
     from ._checks import check_atom_indices
 
     s = preset.system
     moving = sorted({a for a, _ in s.coordinates})
-    if dynamics["bath_atoms"] is None:
+    if dynamics.bath_atoms is None:
         atoms = s.boundary_atoms()
         if not atoms:
             raise InputError("dynamics.bath_atoms: no movable atom is within hopping range of an atom that does "
                              "not move; name the atoms coupled to the phonon bath")
     else:
-        atoms = check_atom_indices("dynamics.bath_atoms", dynamics["bath_atoms"], len(s.device),
+        atoms = check_atom_indices("dynamics.bath_atoms", dynamics.bath_atoms, len(s.device),
                                    what="the device")
         still = [a for a in atoms if a not in moving]
         if still:
             raise InputError(f"dynamics.bath_atoms: atom(s) {still} do not move; the bath acts on moving atoms "
                              f"({', '.join(map(str, moving))})")
     dofs = [i for i, (a, _) in enumerate(s.coordinates) if a in atoms]
-    t = dynamics["bath_temperature"]
-    return dyn.PhononBath(dofs, dynamics["bath_friction"], electrons["temperature"] if t == "auto" else t,
-                          cutoff=dynamics["hbar_omega_max"])
+    t = dynamics.bath_temperature
+    return dyn.PhononBath(dofs, dynamics.bath_friction, electrons.temperature if t == "auto" else t,
+                          cutoff=dynamics.hbar_omega_max)

@@ -78,6 +78,7 @@ def bath_run(quantum, temperature=150.0, gamma=0.002, n_realizations=64, timeste
             "exact": mode_energy(masses, k, xx, vv), "kt": KB * temperature}
 
 
+@pytest.mark.slow
 def test_quantum_bath_alone_gives_bose_einstein_per_mode():
     """<E_k> = hbar w_k (n_B(hbar w_k) + 1/2) at the bath temperature (150 K,
     k_B T = 12.9 meV against hbar w_k = 16-39 meV, where Bose-Einstein and
@@ -96,6 +97,7 @@ def test_quantum_bath_alone_gives_bose_einstein_per_mode():
     assert r["mean"][2] - r["kt"] > 20 * r["se"][2]
 
 
+@pytest.mark.slow
 def test_classical_bath_alone_gives_equipartition():
     """Classical noise 2 k_B T eta: <E_k> = k_B T for every mode (Boltzmann),
     exactly for the continuous dynamics; the exact (truncated) integral

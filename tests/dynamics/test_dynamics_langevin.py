@@ -101,12 +101,14 @@ def test_checkpoint_resume_is_identical(tmp_path):
 
 
 def test_progress_bar_runs(capsys):
+    pytest.importorskip("tqdm")  # optional (the cli extra)
     dyn = small_noisy_system()
     tr = dyn.run(50, progress=True)
     assert tr.positions.shape == (50, 3, 2)
 
 
 def test_netcdf_round_trip(tmp_path):
+    pytest.importorskip("xarray")  # optional (the io extra)
     tr = small_noisy_system().run(100, record_every=5)
     path = tmp_path / "traj.nc"
     tr.write_netcdf(path)

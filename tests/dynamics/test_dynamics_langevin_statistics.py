@@ -83,6 +83,7 @@ def test_joule_heating_occupation():
     assert r["mean"] > 3.0 * 0.5 * hw0
 
 
+@pytest.mark.slow
 def test_halving_time_step_changes_variance_less_than_error():
     """dt -> dt/2 changes <X^2> and <V^2> by less than 4 combined standard errors.
 
@@ -99,6 +100,7 @@ def test_halving_time_step_changes_variance_less_than_error():
         assert abs(a[key] - b[key]) < N_SIGMA * se
 
 
+@pytest.mark.slow
 def test_coupled_modes_under_bias_match_exact_stationary_covariance():
     """Two coupled modes, consistent wide-band model under bias (formulas.md §5.3).
 

@@ -11,6 +11,8 @@ import warnings
 import numpy as np
 import pytest
 
+pytestmark = pytest.mark.kwant  # `pytest -m kwant` selects these
+
 pytest.importorskip("kwant")
 import kwant  # noqa: E402
 pytest.importorskip("ase")
