@@ -12,7 +12,8 @@ never a silent wrong number.
 from __future__ import annotations
 
 __all__ = ["InputError", "IntegrationError", "IntegrationWarning", "BandEdgeWarning", "OutputLockedError",
-           "ResumeError", "ConfigError", "SubbandEdgeError", "LeadConvergenceError", "SelfEnergyAccuracyWarning"]
+           "ResumeError", "ConfigError", "SubbandEdgeError", "LeadConvergenceError", "SelfEnergyAccuracyWarning",
+           "StepSizeWarning", "NotRelaxedWarning"]
 
 
 class InputError(ValueError):
@@ -93,3 +94,16 @@ class LeadConvergenceError(RuntimeError):
 
 class SelfEnergyAccuracyWarning(UserWarning):
     """A lead self-energy could not be converged to the requested broadening."""
+class StepSizeWarning(UserWarning):
+    """Finite differences at two steps, h and h/2, disagree by more than
+    their tolerance: the step is too large for the curvature of the source
+    (or crosses a cutoff or a discontinuity), or too small for its noise
+    (e.g. a self-consistent calculation converged loosely).  The result is
+    returned with its estimated error."""
+
+
+class NotRelaxedWarning(UserWarning):
+    """Force constants were taken at a geometry that is not a mechanical
+    equilibrium: the residual force on a moving atom exceeds the threshold,
+    so the harmonic expansion about it has a linear term that the force
+    constants do not describe."""
