@@ -263,6 +263,8 @@ def as_orbital_indices(name, indices, size):
     if a.size and (a.min() < -size or a.max() >= size):
         raise InputError(f"{name} has orbital indices outside [0, {size})")
     return a % size if size else a
+
+
 AXES = "xyz"
 """The Cartesian axes, in the order of every coordinate list (atom-major,
 then x, y, z)."""
