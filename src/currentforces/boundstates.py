@@ -51,6 +51,7 @@ import numpy as np
 from scipy.optimize import brentq
 
 from .errors import InputError
+from .leads import broadening_from_self_energy
 
 __all__ = ["BoundStates", "find_bound_states", "BOUND_STATE_COINCIDENCE", "RESOLUTION"]
 
@@ -153,7 +154,7 @@ def _decoupled_subspace(junction, h, scale):
     """
     z = 0.1 * scale + 1j * scale
     sigma = _total_self_energy(junction, z)
-    gamma = 1j * (sigma - sigma.conj().T)
+    gamma = broadening_from_self_energy(sigma)
     gamma = 0.5 * (gamma + gamma.conj().T)
     # the same resolution as the resonance grading of the windows
     # (junction.window_breakpoints): a level narrower than this is a bound state
@@ -195,7 +196,7 @@ def _gap_intervals(junction, scale):
         else:
             test = 0.5 * (a + b)
         sigma = _total_self_energy(junction, test)
-        gamma = 1j * (sigma - sigma.conj().T)
+        gamma = broadening_from_self_energy(sigma)
         if np.abs(gamma).max() <= 1e-8 * max(np.abs(sigma).max(), 1e-8 * scale):
             out.append((a, b))
     return out

@@ -72,10 +72,9 @@ def applies(junction, chemical_potentials=(), temperature=0.0, rtol=1e-8):
         return False
     e = np.array([-0.37 * junction.energy_scale, 0.61 * junction.energy_scale])
     for lead in junction.leads:
-        if getattr(lead, "band_edges", ()):
+        if lead.band_edges:
             return False
-        s = np.asarray(lead.self_energy_block(e)) if hasattr(lead, "self_energy_block") else \
-            np.asarray(lead.self_energy(e))
+        s = np.asarray(lead.self_energy_block(e))
         if not np.array_equal(s[0], s[1]):
             return False
     if len(chemical_potentials):
@@ -105,12 +104,9 @@ class _Device:
         self.gammas, self.sups = [], []
         sigma = np.zeros((n, n), dtype=complex)
         for lead in junction.leads:
-            s = np.asarray(lead.self_energy(z0))[0]
-            sigma += s
-            sup = np.asarray(getattr(lead, "support", np.arange(n)), dtype=int)
-            self.sups.append(sup)
-            blk = s[np.ix_(sup, sup)]
-            self.gammas.append(1j * (blk - blk.conj().T))
+            sigma += np.asarray(lead.self_energy(z0))[0]
+            self.sups.append(np.asarray(lead.support, dtype=int))
+            self.gammas.append(np.asarray(lead.broadening_block(z0))[0])
         self.heff = h + sigma
         self.eye = np.eye(n)
         self.s = ops.support

@@ -58,6 +58,7 @@ from . import contour
 from ._checks import check_leads, check_nonnegative, check_rtol, check_spin, check_temperature
 from .errors import BoundStateError, InputError, IntegrationError, IntegrationWarning
 from .integrate import THERMAL_CUTOFF, fermi, fermi_derivative, integrate_adaptive, matsubara_sum
+from .leads import broadening_from_self_energy
 from .operators import ForceOperators
 from .units import HBAR, KB
 
@@ -96,10 +97,7 @@ class SpectralBlocks:
         self.junction = junction
         self.ops = operators
         self.s = operators.support
-        sups = []
-        for i, lead in enumerate(junction.leads):
-            sup = getattr(lead, "support", None)
-            sups.append(np.arange(junction.size) if sup is None else np.asarray(sup, dtype=int))
+        sups = [np.asarray(lead.support, dtype=int) for lead in junction.leads]
         self.lead_supports = sups
         cols = np.unique(np.concatenate([self.s, *sups])) if sups else self.s
         self.cols = cols
@@ -119,11 +117,7 @@ class SpectralBlocks:
         """A_l[S, S] from rows G[S, :] whose columns ``positions[l]`` are lead l's support."""
         a_l = []
         for lead, sup, pos in zip(self.junction.leads, self.lead_supports, positions):
-            if hasattr(lead, "self_energy_block"):  # Sigma on the support, never N x N
-                sigma = np.asarray(lead.self_energy_block(energy))
-            else:
-                sigma = np.asarray(lead.self_energy(energy))[:, sup[:, None], sup[None, :]]
-            gamma = 1j * (sigma - np.conj(np.swapaxes(sigma, -1, -2)))
+            gamma = lead.broadening_block(energy)  # on the support, never N x N
             gs = g_rows[:, :, pos]
             a_l.append(gs @ gamma @ np.conj(np.swapaxes(gs, -1, -2)))
         return a_l
@@ -152,7 +146,7 @@ class SpectralBlocks:
         cols = full[:, :, self.s]       # G[:, S]
         dg = -(rows @ cols)
         for lead, sup in zip(j.leads, self.lead_supports):
-            dsig = np.asarray(lead.self_energy_derivative(energy))[:, sup[:, None], sup[None, :]]
+            dsig = np.asarray(lead.self_energy_derivative_block(energy))
             dg = dg + rows[:, :, sup] @ dsig @ cols[:, sup, :]
         gss = rows[:, :, self.s]
         if spectral:
@@ -271,8 +265,7 @@ def _time_reversal_symmetric(junction, ops):
         return False
     z = np.array([0.1 * junction.energy_scale + 0.37j * junction.energy_scale])
     for lead in junction.leads:
-        sig = np.asarray(lead.self_energy_block(z)) if hasattr(lead, "self_energy_block") \
-            else np.asarray(lead.self_energy(z))
+        sig = np.asarray(lead.self_energy_block(z))
         if not np.allclose(sig, np.swapaxes(sig, -1, -2), rtol=0, atol=1e-13 * max(1.0, np.abs(sig).max())):
             return False
     return True
@@ -564,9 +557,8 @@ def _bound_state_data(junction, ops, mus, mu0, temperature, w):
 def _in_continuum(junction, energy):
     """Whether any lead has a non-zero broadening at ``energy`` (eV)."""
     for lead in junction.leads:
-        sig = np.asarray(lead.self_energy_block(np.array([energy]))) if hasattr(lead, "self_energy_block") \
-            else np.asarray(lead.self_energy(np.array([energy])))
-        gam = 1j * (sig - np.conj(np.swapaxes(sig, -1, -2)))
+        sig = np.asarray(lead.self_energy_block(np.array([energy])))
+        gam = broadening_from_self_energy(sig)
         if np.abs(gam).max() > 1e-10 * max(1.0, np.abs(sig).max()):
             return True
     return False

@@ -35,7 +35,7 @@ from ._checks import (as_dense_matrix, as_operator, check_energies, check_leads,
 from .boundstates import BOUND_STATE_COINCIDENCE, RESOLUTION, find_bound_states
 from .errors import BandEdgeWarning, BoundStateError, InputError
 from .integrate import fermi, graded_breakpoints, integrate_adaptive, matsubara_sum, window_bounds
-from .leads import EDGE_RTOL, broadening_from_self_energy
+from .leads import EDGE_RTOL, as_lead, broadening_from_self_energy
 from .resonances import NARROW, device_poles
 from .units import CONDUCTANCE_QUANTUM_SPINLESS, KB
 
@@ -61,10 +61,10 @@ class Junction:
     hamiltonian : (N, N) array_like or scipy.sparse matrix
         Device Hamiltonian h in eV; Hermitian, finite.
     leads : sequence of leads
-        Objects with ``self_energy(E)`` returning (..., N, N) in eV and a
-        ``size`` attribute equal to N (:class:`~currentforces.Lead`,
-        :class:`~currentforces.WideBandLead`, :class:`~currentforces.ChainLead`
-        or any object with that interface).  Lead order defines the lead
+        Leads of ``size`` N, instances of :class:`~currentforces.leads.LeadBase`
+        (:class:`~currentforces.Lead`, :class:`~currentforces.WideBandLead`,
+        :class:`~currentforces.ChainLead`, the adapters' leads, or a subclass of
+        your own; checked by :func:`~currentforces.leads.as_lead`).  Lead order defines the lead
         indices used by ``bias``, ``chemical_potentials`` and
         :meth:`spectral_functions`.
     solver : {"dense", "rgf"} or solver object, optional
@@ -113,16 +113,7 @@ class Junction:
                             sp.csr_matrix(as_dense_matrix("hamiltonian", hamiltonian)), hermitian=True)
         self.hamiltonian = 0.5 * (h + h.conj().T)
         self.size = h.shape[0]
-        leads = list(leads) if leads is not None else []
-        for i, lead in enumerate(leads):
-            if not hasattr(lead, "self_energy"):
-                raise InputError(f"leads[{i}] has no self_energy(E) method: {lead!r}")
-            size = getattr(lead, "size", None)
-            if size != self.size:
-                raise InputError(
-                    f"leads[{i}] couples to {size} device orbitals but the hamiltonian has "
-                    f"{self.size}: the lead does not fit the device"
-                )
+        leads = [as_lead(lead, f"leads[{i}]", self.size) for i, lead in enumerate(leads or ())]
         self.leads = leads
         self.n_leads = len(leads)
         if solver == "dense":
@@ -139,7 +130,7 @@ class Junction:
             self.solver = solver
         """The Green's-function backend: ``None`` for the dense inverse, else
         the solver object the Green's-function methods delegate to."""
-        edges = sorted({float(e) for lead in leads for e in getattr(lead, "band_edges", ())})
+        edges = sorted({float(e) for lead in leads for e in lead.band_edges})
         self.band_edges = tuple(edges)
         scales = [1.0, float(abs(self.hamiltonian).sum(axis=1).max()) if self.size else 0.0]
         scales += [abs(e) for e in edges]
@@ -216,7 +207,7 @@ class Junction:
                     smallest = np.linalg.svd(self._inverse_matrix(z), compute_uv=False).min(axis=-1)
                     return ~(smallest > tol)
                 # ||G|| >= 1/smallest singular value; the lead supports see the divergence
-                sup = np.unique(np.concatenate([np.asarray(getattr(lead, "support", ()), dtype=int)
+                sup = np.unique(np.concatenate([lead.support
                                                 for lead in self.leads]))
                 g = self.solver.green_submatrix(z, sup, sup)
                 return ~(np.abs(g).max(axis=(-2, -1)) * tol < 1)
@@ -245,15 +236,10 @@ class Junction:
         return total
 
     def _add_self_energy(self, out, energy, sign):
-        """out[..., sup, sup] += sign * Sigma_l block, lead by lead (no N x N temporaries
-        for leads that offer ``self_energy_block``)."""
+        """out[..., sup, sup] += sign * Sigma_l block, lead by lead (no N x N temporaries)."""
         for lead in self.leads:
-            sup = getattr(lead, "support", None)
-            if sup is not None and hasattr(lead, "self_energy_block"):
-                ix = np.ix_(sup, sup)
-                out[..., ix[0], ix[1]] += sign * np.asarray(lead.self_energy_block(energy))
-            else:
-                out += sign * np.asarray(lead.self_energy(energy))
+            ix = np.ix_(lead.support, lead.support)
+            out[..., ix[0], ix[1]] += sign * np.asarray(lead.self_energy_block(energy))
 
     def _inverse_matrix(self, z):
         """E - h - Sigma(E) for a 1-d batch of energies, (n, N, N)."""
@@ -353,8 +339,8 @@ class Junction:
         cols = self.green_submatrix(e, everything, s)      # G[:, S]
         dg = -(rows @ cols)
         for lead in self.leads:
-            sup = np.asarray(getattr(lead, "support", everything), dtype=int)
-            dsig = np.asarray(lead.self_energy_derivative(e))[..., sup[:, None], sup[None, :]]
+            sup = lead.support
+            dsig = np.asarray(lead.self_energy_derivative_block(e))
             dg = dg + rows[..., :, sup] @ dsig @ cols[..., sup, :]
         return rows[..., :, s], dg
 

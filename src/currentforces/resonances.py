@@ -49,9 +49,8 @@ def _self_energy_matrix(junction, energy, sparse):
         return junction.self_energy(e)[0]
     rows, cols, vals = [], [], []
     for lead in junction.leads:
-        sup = np.asarray(getattr(lead, "support", np.arange(n)), dtype=int)
-        block = np.asarray(lead.self_energy_block(e))[0] if hasattr(lead, "self_energy_block") else \
-            np.asarray(lead.self_energy(e))[0][np.ix_(sup, sup)]
+        sup = np.asarray(lead.support, dtype=int)
+        block = np.asarray(lead.self_energy_block(e))[0]
         r, c = np.meshgrid(sup, sup, indexing="ij")
         rows.append(r.ravel())
         cols.append(c.ravel())
@@ -63,13 +62,9 @@ def _self_energy_matrix(junction, energy, sparse):
 
 def _energy_independent(junction, lo, hi):
     for lead in junction.leads:
-        if getattr(lead, "band_edges", ()):
+        if lead.band_edges:
             return False
-        try:
-            s = np.asarray(lead.self_energy_block(np.array([lo, hi]))) if hasattr(lead, "self_energy_block") \
-                else np.asarray(lead.self_energy(np.array([lo, hi])))
-        except Exception:  # pragma: no cover - exotic leads: assume dependence
-            return False
+        s = np.asarray(lead.self_energy_block(np.array([lo, hi])))
         if not np.allclose(s[0], s[1], rtol=1e-14, atol=0):
             return False
     return True
