@@ -515,7 +515,7 @@ def _narrow_resonances(junction, mu, temperature):
     self-energy at the Fermi level locates weakly coupled levels well).
     Dense junctions only; a block-tridiagonal device gets no such guard
     (documented in :func:`low_bias_coefficients`)."""
-    if junction.solver is not None:
+    if not junction.solver.dense:
         return []
     reach = THERMAL_CUTOFF * KB * temperature
     poles = np.linalg.eigvals(junction.hamiltonian + junction.self_energy(np.array([mu]))[0])
