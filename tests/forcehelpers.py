@@ -33,8 +33,8 @@ def disordered_chain_model(n=8, seed=0, fermi_level=0.3):
 
 
 def pi_real_axis(junction, forces, w, mus, temperature, band=(-2.0, 2.0), rtol=1e-10):
-    """Seed eqs (20)-(21) in the form of formulas.md §3.1, integrated on the
-    real axis over the whole occupied band (chain leads: A_l = 0 outside the
+    """Seed eqs (20)-(21) in the form of docs/theory.rst eq-kernel, integrated on
+    the real axis over the whole occupied band (chain leads: A_l = 0 outside the
     band, no bound states):
 
     Pi = int sum_l n_l/2pi {Tr[f G(E+w) f A_l(E)] + Tr[f A_l(E) f G^dagger(E-w)]}.

@@ -18,5 +18,5 @@ def chain_junction(n_sites=6, hopping=-1.0, onsite=0.0):
 
 
 def single_level(eps0=0.2, gamma_l=0.1, gamma_r=0.05):
-    """One level between wide-band leads (formulas.md §6.1)."""
+    """One level between wide-band leads (docs/theory.rst, theory-single-level)."""
     return Junction([[eps0]], [WideBandLead([[gamma_l]]), WideBandLead([[gamma_r]])])
