@@ -17,7 +17,7 @@ n_l - n_0)
     F^{(0)}_{cur} = \frac{1}{2\pi}\int d\epsilon \sum_l (n_l - n_0)\, Tr[f_a A_l],
 
 with n_0 = n_F(E - E_F).  Since dn_l/dV = alpha_l (-dn_F/dE)(E - E_F) at
-V = 0, the slopes are Fermi-surface averages
+V = 0, the slopes are Fermi-surface averages (:eq:`eq-low-bias-average`)
 
 .. math::
 
