@@ -38,8 +38,8 @@ def test_perfect_chain_transmission_is_one_in_band_zero_outside(solver, tol):
     j = chain_junction(n_sites=6, hopping=-1.0, solver=solver)
     inside = np.linspace(-1.99, 1.99, 41)
     outside = np.array([-3.0, -2.2, 2.2, 3.0])
-    # closed-form chain self-energy, but |G| ~ 1/sqrt(4 - E^2) grows to ~ 2.5
-    # at E = 1.99 and T is a product of four such factors: round-off x 100
+    # closed-form chain self-energy, no quadrature; near the band edges
+    # (|G| ~ (4 - E^2)^(-1/2) = 5 at E = 1.99) round-off grows: exact x 100
     assert np.allclose(j.transmission(inside), 1.0, atol=tol["exact"] * 100, rtol=0)
     assert np.allclose(j.transmission(outside), 0.0, atol=tol["exact"], rtol=0)
     # the same with decimation leads of one orbital per cell
