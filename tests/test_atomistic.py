@@ -136,3 +136,11 @@ def test_springs_of_a_chain():
     pos = np.array([[0, 0, 0], [0, 0, 2.0], [0, 0, 4.0]])
     k = spring_force_constants(pos, [(1, 2), (1, 0)], 3.0, 2.5)
     assert np.allclose(k, [[6.0, 0.0], [0.0, 0.0]])
+
+
+def test_repeated_axis_is_rejected():
+    """axes = "zz" used to give every movable atom two identical z
+    coordinates (a singular mass-weighted K); now it names the repeat."""
+    device, left, right = chain_atoms("Au", 3, 2.5, 2.88)
+    with pytest.raises(InputError, match="axis 'z' is repeated"):
+        atomistic_junction(device, left, right, gold_model(), movable=[1], axes="zz")

@@ -153,18 +153,26 @@ def test_help_is_fast_and_lists_commands():
     assert r.stdout.strip().splitlines()[-1] == "[]"
 
 
-def test_readme_demo_table_is_current(tmp_path, capsys, monkeypatch):
+@pytest.fixture(scope="module")
+def demo_result(tmp_path_factory):
+    """The demo job itself (with its Langevin run), computed once."""
+    import copy
+
+    from currentforces.job import run_job
+
+    cfg = validate_config(copy.deepcopy(DEMO_CONFIG))
+    return run_job(cfg, tmp_path_factory.mktemp("demo") / "demo.nc", log=None)
+
+
+def test_readme_demo_table_is_current(demo_result, tmp_path, capsys, monkeypatch):
     """The summary the README shows (table, runaway threshold and notes) is
     what the demo job prints: the demo itself, with its Langevin run, which
     the notes describe."""
-    import copy
     import re
 
-    from currentforces.job import run_job
     from currentforces.report import run_report
 
-    cfg = validate_config(copy.deepcopy(DEMO_CONFIG))
-    res = run_job(cfg, tmp_path / "demo.nc", log=None)
+    res = demo_result
     printed = run_report(res.dataset)
     readme = (ROOT / "README.md").read_text()
     block = re.search(r"## Command line and demo.*?```\n(.*?)```", readme, re.S).group(1)
@@ -179,6 +187,66 @@ def test_readme_demo_table_is_current(tmp_path, capsys, monkeypatch):
     monkeypatch.setattr(currentforces.cli, "_figures_for", lambda *a, **k: [])
     assert main(["demo", "--out", str(tmp_path)]) == 0
     assert f"{res.dataset.attrs['description']}\n{printed}" in capsys.readouterr().out
+
+
+def test_demo_trajectory_reaches_its_steady_state(demo_result):
+    """With the phonon bath (on in the demo) the late-time mean energy of the
+    demo's trajectory is stationary, and it is the model's steady state.
+
+    Late: after 5 relaxation times tau of the slowest mode (the stored
+    dynamics_max_growth_rate, bath included; tau = 1.25 ps, the run 40 ps).
+    Statistical error: each half of the late window in 8 batches of ~2 ps,
+    several energy correlation times (tau/2) long; the standard error of a
+    half's mean is the spread of its batch means / sqrt(8).  Stationary:
+    the halves agree within 4 combined standard errors.  Steady state: the
+    pooled late mean equals the exact stationary <E> (formulas.md §5.4,
+    stationary_covariance) of the same springs + K(V) - K(0) and L(V) with
+    the bath's friction, under the electron plus bath noise, within 4
+    standard errors.  Control: without the bath the same model's slowest
+    mode needs nanoseconds and its stationary energy is ~16x larger, so a
+    40 ps run without the bath cannot be in its steady state."""
+    from currentforces import dynamics as dyn
+    from currentforces.coupling import spectrum_from_junction
+    from currentforces.job import _phonon_bath, build_system
+    from currentforces.units import AMU
+
+    ds = demo_result.dataset
+    cfg = validate_config(json.loads(json.dumps(DEMO_CONFIG)))
+    d, e = cfg["dynamics"], cfg["electrons"]
+    assert d["phonon_bath"]
+    tau = -1.0 / float(ds["dynamics_max_growth_rate"])
+    t = ds["time"].values
+    energy = ds["kinetic_energy"].values + ds["potential_energy"].values
+    late = energy[t >= t[0] + 5 * tau]
+    assert late.size > 0.8 * energy.size
+    halves = []
+    for half in np.array_split(late, 2):
+        batches = np.array([b.mean() for b in np.array_split(half, 8)])
+        halves.append((batches.mean(), batches.std(ddof=1) / np.sqrt(8)))
+    (m1, s1), (m2, s2) = halves
+    assert abs(m1 - m2) < 4 * np.hypot(s1, s2)
+    mean, se = 0.5 * (m1 + m2), 0.5 * np.hypot(s1, s2)
+    # the exact steady state of the simulated model
+    pre, ef = build_system(cfg)
+    sel = ds.sel(bias=d["bias"])
+    masses, springs = ds["masses"].values, ds["spring_constants"].values
+    kc, lm = sel["K_current"].values, sel["L"].values
+    spec = spectrum_from_junction(pre.system.junction, pre.system.forces, d["hbar_omega_max"], n_omega=d["n_omega"],
+                                  bias=d["bias"], temperature=e["temperature"], fermi_level=ef, spin=e["spin"])
+    bath = _phonon_bath(dyn, pre, e, d)
+    ksym = springs + 0.5 * (kc + kc.T)
+
+    def stationary_energy(l, spectrum):
+        xx, vv, _ = dyn.stationary_covariance(masses, springs + kc, l, spectrum, d["hbar_omega_max"],
+                                              epsrel=1e-6)
+        return 0.5 * np.sum(masses * AMU * np.diag(vv)) + 0.5 * np.sum(ksym * xx)
+
+    exact = stationary_energy(lm + bath.velocity_matrix(masses), dyn.combined_spectrum(spec, bath.spectrum(masses)))
+    assert abs(mean - exact) < 4 * se
+    assert se < 0.1 * exact  # resolved to better than 10 %
+    # control: electrons and springs alone
+    assert -1.0 / dyn.analyze_modes(masses, springs, kc, lm).max_growth_rate > 20 * t[-1]  # 2.2 ns
+    assert stationary_energy(lm, spec) > 10 * exact
 
 
 def test_run_from_structure_files_equals_the_preset(tmp_path, capsys):

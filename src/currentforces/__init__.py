@@ -13,12 +13,14 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
-from .errors import InputError, IntegrationError, IntegrationWarning
+from .couplings import FiniteDifferenceCouplings, couplings_from_displacements, finite_difference_couplings
+from .errors import InputError, IntegrationError, IntegrationWarning, NotRelaxedWarning, StepSizeWarning
 from .forces import ForceCoefficients, electron_hole_spectrum, force_coefficients
 from .junction import Junction
 from .leads import ChainLead, Lead, WideBandLead
 from .low_bias import LinearCoefficients, LowBiasCoefficients, low_bias_coefficients
 from .noise import JouleHeating, dissipation_spectrum, joule_heating, noise_spectrum
+from .vibrations import ForceConstants, NormalModes, bare_force_constants
 
 _SUBPACKAGES = ("dynamics", "models", "adapters", "greens", "parallel")
 
@@ -53,7 +55,15 @@ __all__ = [
     "Lead",
     "ChainLead",
     "WideBandLead",
+    "finite_difference_couplings",
+    "couplings_from_displacements",
+    "FiniteDifferenceCouplings",
+    "bare_force_constants",
+    "ForceConstants",
+    "NormalModes",
     "InputError",
     "IntegrationError",
     "IntegrationWarning",
+    "StepSizeWarning",
+    "NotRelaxedWarning",
 ]

@@ -27,6 +27,9 @@ __all__ = [
     "check_rtol",
     "check_masses",
     "check_leads",
+    "as_orbital_indices",
+    "check_atom_indices",
+    "check_axes",
 ]
 
 HERMITIAN_RTOL = 1e-10
@@ -246,3 +249,63 @@ def check_energies(energy):
     if np.iscomplexobj(e) and np.any(e.imag < 0):
         raise InputError("energy: complex energies must lie in the upper half plane (retarded branch)")
     return e
+
+
+def as_orbital_indices(name, indices, size):
+    """Device orbital indices as a 1-D int array in [0, size).
+
+    Negative indices count from the end, as in Python; repeats are kept
+    (a request may name an orbital twice)."""
+    try:
+        a = np.asarray(indices, dtype=int).reshape(-1)
+    except (TypeError, ValueError):
+        raise InputError(f"{name} must be a sequence of orbital indices") from None
+    if a.size and (a.min() < -size or a.max() >= size):
+        raise InputError(f"{name} has orbital indices outside [0, {size})")
+    return a % size if size else a
+
+
+AXES = "xyz"
+"""The Cartesian axes, in the order of every coordinate list (atom-major,
+then x, y, z)."""
+
+
+def check_atom_indices(name, indices, n_atoms, what="atoms"):
+    """Atom indices as distinct non-negative ints (a list, in the given order).
+
+    Negative indices count from the end, as in Python.  ``what`` names the
+    collection in the message (``"a device of 6 atoms"`` reads better than
+    ``"6 atoms"`` where it applies)."""
+    try:
+        items = list(np.atleast_1d(np.asarray(indices, dtype=object)).ravel()) if indices is not None else None
+    except TypeError:
+        items = None
+    if not items:
+        raise InputError(f"{name}: give at least one atom index, got {indices!r}")
+    out = []
+    for a in items:
+        if isinstance(a, (bool, np.bool_)) or not isinstance(a, (int, np.integer)):
+            raise InputError(f"{name}: atom indices must be integers, got {a!r}")
+        if not -n_atoms <= a < n_atoms:
+            raise InputError(f"{name}: atom index {a} is out of range for {what} ({n_atoms} atoms: "
+                             f"indices 0..{n_atoms - 1}, or -{n_atoms}..-1 counted from the end)")
+        out.append(int(a) % n_atoms)
+    if len(set(out)) != len(out):
+        raise InputError(f"{name}: repeated atom index in {list(items)}")
+    return out
+
+
+def check_axes(axes, name="axes"):
+    """Cartesian directions as a string such as ``"xyz"`` or ``"z"`` -> list of
+    axis numbers 0, 1, 2 (in the given order, no repeats)."""
+    if not isinstance(axes, str) or not axes:
+        raise InputError(f"{name} must name at least one of 'x', 'y', 'z' (a string such as \"xyz\"), "
+                         f"got {axes!r}")
+    out = []
+    for c in axes:
+        if c not in AXES:
+            raise InputError(f"{name}: each axis must be one of 'x', 'y', 'z', got {c!r}")
+        if AXES.index(c) in out:
+            raise InputError(f"{name}: axis {c!r} is repeated in {axes!r}")
+        out.append(AXES.index(c))
+    return out

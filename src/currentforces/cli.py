@@ -30,7 +30,8 @@ DEMO_CONFIG = {
     "bias": {"values": [0.0, 0.25, 0.5, 0.75, 1.0, 1.25, 1.5, 1.75, 2.0]},
     "transmission": {"emin": -4.0, "emax": 4.0, "num": 201},
     "modes": {"enabled": True, "runaway": True, "n_scan": 9, "tolerance": 1e-3},
-    "dynamics": {"enabled": True, "bias": 0.5, "timestep": 2.0, "steps": 20000, "record_every": 20, "seed": 7},
+    "dynamics": {"enabled": True, "bias": 0.5, "timestep": 2.0, "steps": 20000, "record_every": 20, "seed": 7,
+                 "phonon_bath": True, "bath_friction": 0.01},
     "output": {"file": "demo-output/demo.nc", "figures": True},
 }
 """The built-in default job run by ``currentforces demo`` (the same as
@@ -39,7 +40,11 @@ DEMO_CONFIG = {
 The Fermi level sits 1 eV above the centre of the half-filled s band (a
 doped chain): at exact half filling the bipartite s-band chain is
 particle-hole symmetric and its non-conservative and Berry forces vanish
-identically (run with ``fermi_level = "auto"`` to see it)."""
+identically (run with ``fermi_level = "auto"`` to see it).  The chain atoms
+next to the electrodes couple to the electrode phonons (a phonon bath of
+0.01/fs, about the acoustic impedance sqrt(k/M) of a gold chain), so that
+the trajectory reaches its steady state: electronic friction alone barely
+damps two of the modes (nanoseconds)."""
 
 
 def _progress_wanted(args):

@@ -44,7 +44,7 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import ClassVar, Literal
 
-from .errors import InputError
+from .errors import ConfigError  # re-exported: its old home
 
 __all__ = [
     "SCHEMA",
@@ -58,6 +58,7 @@ __all__ = [
     "RunConfig",
     "TransmissionConfig",
     "as_run_config",
+    "BATH_KEYS",
     "bias_values",
     "config_to_json",
     "default_config",
@@ -66,14 +67,6 @@ __all__ = [
     "load_config",
     "validate_config",
 ]
-
-
-class ConfigError(InputError):
-    """A configuration key is missing, unknown, of the wrong type or out of range."""
-
-    def __init__(self, key, message):
-        super().__init__(f"{key}: {message}")
-        self.key = key
 
 
 @dataclass(frozen=True)
@@ -388,6 +381,24 @@ class DynamicsConfig(_Section):
     hbar_omega_max: float = _key("float", 0.1, "noise spectrum bandwidth, eV", minimum=0.0,
                                  exclusive_minimum=True)
     n_omega: int = _key("int", 21, "frequencies at which the noise spectrum is tabulated", minimum=2)
+    phonon_bath: bool = _key("bool", False, "couple the boundary atoms to the electrode phonons: Ohmic friction "
+                                            "bath_friction with its quantum noise at bath_temperature, cut off at "
+                                            "hbar_omega_max")
+    bath_friction: float = _key("float", 0.01, "phonon-bath friction rate gamma, 1/fs (friction coefficient "
+                                               "M gamma; 0.01/fs is about sqrt(k/M), the acoustic impedance of "
+                                               "a chain of gold atoms with k = 2 eV/A^2)",
+                                minimum=0.0, exclusive_minimum=True)
+    bath_temperature: float | Literal["auto"] = _key("float_or_auto", "auto",
+                                                     "phonon-bath (electrode) temperature, K ('auto': "
+                                                     "electrons.temperature)", minimum=0.0)
+    bath_atoms: tuple[int, ...] | None = _key("int_list", None,
+                                              "device atoms coupled to the phonon bath, negative ones counted "
+                                              "from the end (default: the movable atoms within hopping range "
+                                              "of an atom that does not move)")
+
+
+BATH_KEYS = ("phonon_bath", "bath_friction", "bath_temperature", "bath_atoms")
+"""The [dynamics] keys of the phonon bath."""
 
 
 @dataclass(frozen=True, eq=False)
@@ -568,8 +579,15 @@ def load_config(path):
 def config_to_json(cfg):
     """Canonical JSON text of a configuration (sorted keys): stored in the
     output file and compared on resume.  The same TOML gives the same text
-    (and so the same resume digest) as the nested dict of earlier versions."""
-    return json.dumps(_plain(cfg), sort_keys=True)
+    (and so the same resume digest) as the nested dict of earlier versions:
+    with ``dynamics.phonon_bath`` off the bath keys change no number and are
+    left out, as before the bath existed."""
+    data = _plain(cfg)
+    dynamics = data.get("dynamics", {})
+    if not dynamics.get("phonon_bath", False):
+        for key in BATH_KEYS:
+            dynamics.pop(key, None)
+    return json.dumps(data, sort_keys=True)
 
 
 def describe_schema():

@@ -147,7 +147,9 @@ def from_junction(junction, forces, masses, bare_force_constants, timestep, *, b
         or a subclass; called as ``dynamics(masses, bare_force_constants,
         timestep, K=, L=, mean_force=, [spectrum=,] **kwargs)``.
     **kwargs
-        Further constructor arguments (``n_realizations``, ``seed``, ...).
+        Further constructor arguments (``n_realizations``, ``seed``, ``bath``:
+        a :class:`~currentforces.dynamics.PhononBath` on the atoms at the
+        device boundary, ...).
     """
     check_positive("timestep", timestep, "fs")
     if noise:

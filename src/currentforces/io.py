@@ -53,8 +53,11 @@ UNITS = {
     "runaway_character": ("1", "character of the mode that goes unstable first: waterwheel, negative friction, "
                           "static softening, or stable (none found)"),
     "dynamics_bias": ("V", "bias of the Langevin trajectory"),
-    "dynamics_max_growth_rate": ("1/fs", "largest Re lambda of the mode analysis at the dynamics bias "
-                                         "(negative: minus the slowest relaxation rate)"),
+    "dynamics_max_growth_rate": ("1/fs", "largest Re lambda of the mode analysis at the dynamics bias, with "
+                                         "the phonon bath's friction when it is on (negative: minus the "
+                                         "slowest relaxation rate)"),
+    "bath_friction": ("1/fs", "phonon-bath friction rate gamma of each coordinate (0: not coupled to the bath)"),
+    "bath_temperature": ("K", "phonon-bath (electrode) temperature"),
     "mode": ("1", "index of a movable coordinate (atom, Cartesian axis)"),
     "mode2": ("1", "second index of a coefficient matrix (same coordinates as mode)"),
     "mode_label": ("1", "name of the coordinate: element, device atom index and axis"),

@@ -12,7 +12,8 @@ The physics is all elsewhere; this module only strings it together:
   twice);
 * trajectory: :class:`currentforces.dynamics.LangevinDynamics` with the
   same K, L, the current-induced mean force and the force noise of
-  :func:`currentforces.noise_spectrum`.
+  :func:`currentforces.noise_spectrum`, and optionally a phonon bath on
+  the boundary atoms (:class:`currentforces.dynamics.PhononBath`).
 
 Checkpoints: after every bias the output file is rewritten (atomically)
 with the biases done so far and ``status = "partial"``.  Running the same
@@ -476,12 +477,14 @@ def _langevin(dyn, preset, ef, electrons, dynamics, progress):
         spectrum = spectrum_from_junction(preset.system.junction, preset.system.forces, d.hbar_omega_max,
                                           n_omega=d.n_omega, bias=d.bias, temperature=e.temperature,
                                           fermi_level=ef, spin=e.spin)
+    bath = _phonon_bath(dyn, preset, e, d) if d.phonon_bath else None
     md = dyn.LangevinDynamics(masses, springs, d.timestep, K=c["K_current"], L=c["L"],
                               mean_force=c["mean_force_current"],
-                              spectrum=spectrum, seed=d.seed)
-    # the slowest relaxation at this bias: with electronic friction as the
-    # only damping it can take far longer than the trajectory (run summary)
-    growth = dyn.analyze_modes(masses, springs, c["K_current"], c["L"]).max_growth_rate
+                              spectrum=spectrum, seed=d.seed, bath=bath)
+    # the slowest relaxation at this bias (with the bath's friction when it
+    # is on, md.L): with electronic friction as the only damping it can take
+    # far longer than the trajectory (run summary)
+    growth = dyn.analyze_modes(masses, springs, c["K_current"], md.L).max_growth_rate
     traj = md.run(d.steps, record_every=d.record_every, progress=progress)
     x = traj.positions[:, 0, :]
     v = traj.velocities[:, 0, :]
@@ -498,4 +501,39 @@ def _langevin(dyn, preset, ef, electrons, dynamics, progress):
         "potential_energy": (("time",), potential),
         "dynamics_bias": ((), float(d.bias)),
         "dynamics_max_growth_rate": ((), float(growth)),
+        **({} if bath is None else _bath_variables(bath, masses.size)),
     }
+
+
+def _bath_variables(bath, n):
+    """The phonon bath in the results: gamma per coordinate (1/fs, 0 off the bath) and its temperature (K)."""
+    gamma = np.zeros(n)
+    gamma[bath.dofs] = bath.friction
+    return {"bath_friction": (("mode",), gamma), "bath_temperature": ((), float(bath.temperature))}
+
+
+def _phonon_bath(dyn, preset, electrons, dynamics):
+    """The phonon bath of the ``[dynamics]`` section (a :class:`~currentforces.config.DynamicsConfig`)
+    on the coordinates of its ``bath_atoms`` (default: the preset's boundary
+    atoms), quantum noise cut off at ``hbar_omega_max``; ``electrons`` (an
+    :class:`~currentforces.config.ElectronsConfig`) gives the ``"auto"`` temperature."""
+    from ._checks import check_atom_indices
+
+    s = preset.system
+    moving = sorted({a for a, _ in s.coordinates})
+    if dynamics.bath_atoms is None:
+        atoms = s.boundary_atoms()
+        if not atoms:
+            raise InputError("dynamics.bath_atoms: no movable atom is within hopping range of an atom that does "
+                             "not move; name the atoms coupled to the phonon bath")
+    else:
+        atoms = check_atom_indices("dynamics.bath_atoms", dynamics.bath_atoms, len(s.device),
+                                   what="the device")
+        still = [a for a in atoms if a not in moving]
+        if still:
+            raise InputError(f"dynamics.bath_atoms: atom(s) {still} do not move; the bath acts on moving atoms "
+                             f"({', '.join(map(str, moving))})")
+    dofs = [i for i, (a, _) in enumerate(s.coordinates) if a in atoms]
+    t = dynamics.bath_temperature
+    return dyn.PhononBath(dofs, dynamics.bath_friction, electrons.temperature if t == "auto" else t,
+                          cutoff=dynamics.hbar_omega_max)

@@ -12,9 +12,10 @@ and says
 * which directions the bare springs do not hold (zero-frequency modes);
 * that the non-conservative and Berry forces vanish by symmetry, when they
   are zero to round-off at every bias;
-* that the Langevin trajectory is not in a steady state, when its slowest
-  mode relaxes more slowly than the run lasts (electronic friction is the
-  only damping; there is no phonon bath).
+* whether the Langevin trajectory reaches a steady state: when a phonon
+  bath damps the boundary atoms, which atoms, how strongly and at which
+  temperature; and, when the slowest mode relaxes more slowly than the run
+  lasts, that its averages are not steady-state averages.
 
 :func:`run_report` is what ``currentforces run`` and ``currentforces demo``
 print after the description line.
@@ -27,7 +28,7 @@ import textwrap
 
 import numpy as np
 
-__all__ = ["run_report", "run_notes", "steady_state_caveat", "asymmetry_vanishes"]
+__all__ = ["run_report", "run_notes", "steady_state_caveat", "asymmetry_vanishes", "phonon_bath"]
 
 ROUNDOFF = 1e-10
 """K_asym and L_asym count as zero when below ROUNDOFF times the largest
@@ -156,6 +157,27 @@ def _steady_state(ds):
     return rate, tau, float(t[-1] - t[0])
 
 
+def phonon_bath(ds):
+    """(labels of the coordinates in the bath, friction rates in 1/fs,
+    temperature in K) of a run whose Langevin trajectory had a phonon bath;
+    ``None`` otherwise."""
+    if "bath_friction" not in ds or "bath_temperature" not in ds:
+        return None
+    gamma = np.asarray(ds["bath_friction"].values, dtype=float)
+    on = gamma > 0
+    if not np.any(on):
+        return None
+    labels = [str(x) for x in np.asarray(ds["mode_label"].values)[on]]
+    return labels, gamma[on], float(ds["bath_temperature"])
+
+
+def _bath_words(bath):
+    labels, gamma, temperature = bath
+    rate = f"{gamma[0]:g} /fs" if np.all(gamma == gamma[0]) else f"{gamma.min():g} to {gamma.max():g} /fs"
+    return (f"a phonon bath on {', '.join(labels)} (the electrode phonons: Ohmic friction {rate} with its "
+            f"quantum noise at {temperature:g} K)")
+
+
 def steady_state_caveat(ds):
     """Two short lines for the trajectory figure when the Langevin run is not
     in a steady state (``None`` otherwise)."""
@@ -165,20 +187,36 @@ def steady_state_caveat(ds):
     rate, tau, length = s
     if rate >= 0:
         return "not a steady state: a mode does not decay at this bias"
+    damping = ("electronic friction and a phonon bath" if phonon_bath(ds)
+               else "electronic friction is the only damping; no phonon bath")
     return (f"not a steady state: the slowest mode relaxes in {_duration(tau)}, the run lasts "
-            f"{_duration(length)}\n(electronic friction is the only damping; no phonon bath)")
+            f"{_duration(length)}\n({damping})")
 
 
 def _steady_state_note(ds):
     s = _steady_state(ds)
-    if s is None or s[2] >= STEADY_RELAXATIONS * s[1]:
+    if s is None:
         return None
     rate, tau, length = s
     v = float(ds["dynamics_bias"])
+    bath = phonon_bath(ds)
+    if s[2] >= STEADY_RELAXATIONS * s[1]:
+        if bath is None:
+            return None
+        return (f"the Langevin run at {v:.2f} V has {_bath_words(bath)}. Its slowest mode relaxes in "
+                f"{_duration(tau)} and the run lasts {_duration(length)}: after the first "
+                f"{_duration(STEADY_RELAXATIONS * tau)} the trajectory samples the steady state. (The "
+                "table's growth rates are those of the electrons and springs alone.)")
     if rate >= 0:
         return (f"the Langevin run at {v:.2f} V is not in a steady state: a mode does not decay "
                 f"(largest Re lambda {rate * 1e3:.2e} /ps), so no steady state exists at this bias.")
+    if bath is not None:
+        return (f"the Langevin run at {v:.2f} V is not in a steady state: with {_bath_words(bath)} its "
+                f"slowest mode relaxes in {_duration(tau)} (Re lambda = {rate * 1e3:.2e} /ps) and the run "
+                f"lasts {_duration(length)}, so averages over this trajectory are not steady-state averages. "
+                "Run longer or strengthen dynamics.bath_friction.")
     return (f"the Langevin run at {v:.2f} V is not in a steady state: its slowest mode relaxes in "
             f"{_duration(tau)} (Re lambda = {rate * 1e3:.2e} /ps) and the run lasts {_duration(length)}. "
             "Electronic friction is the only damping in this model (no phonon bath) and it barely damps "
-            "that mode, so averages over this trajectory are not steady-state averages.")
+            "that mode, so averages over this trajectory are not steady-state averages; "
+            "dynamics.phonon_bath = true couples the boundary atoms to the electrode phonons.")

@@ -6,14 +6,17 @@ F = F0 - K X + L V of seed eq. 14) and noise spectra S(omega) (formulas.md
 :mod:`currentforces.coupling`, the layer above both, builds them from a
 junction (``coefficients_from_junction``, ``spectrum_from_junction``,
 ``from_junction``); the names of those functions here are deprecated
-aliases.  Both integrators (:class:`LangevinDynamics` and the ASE adaptor
-in :mod:`currentforces.dynamics.ase_md`, imported lazily so that the core
+aliases.  :class:`PhononBath` adds the electrode phonons (Ohmic friction
+with its quantum noise on the boundary atoms).  Both integrators
+(:class:`LangevinDynamics` and the ASE adaptor in
+:mod:`currentforces.dynamics.ase_md`, imported lazily so that the core
 works without ASE) step with the one splitting of
 :mod:`currentforces.dynamics.splitting`.
 """
 
 from __future__ import annotations
 
+from .bath import PhononBath, combined_spectrum
 from .langevin import LangevinDynamics, MeanForceDynamics, stability_limit, stationary_covariance
 from .modes import (ModeAnalysis, RunawayThreshold, analyze_modes, coefficients_from_junction,
                     runaway_threshold)
@@ -28,6 +31,8 @@ __all__ = [
     "MeanForceDynamics",
     "stability_limit",
     "stationary_covariance",
+    "PhononBath",
+    "combined_spectrum",
     "ModeAnalysis",
     "RunawayThreshold",
     "analyze_modes",

@@ -29,6 +29,7 @@ from ase.md.md import MolecularDynamics
 
 from .._checks import check_number
 from ..errors import InputError
+from .bath import PhononBath, combined_spectrum
 from .modes import check_matrix
 from .noise_generation import NoiseGenerator
 from .splitting import baoab_step, velocity_propagator
@@ -67,6 +68,13 @@ class CurrentInducedLangevin(MolecularDynamics):
         ``None`` draws one, stored in ``self.noise.seed``.
     noise_block : int
         FFT block length of the noise generator (steps).
+    bath : PhononBath, optional
+        A phonon bath (:class:`~currentforces.dynamics.bath.PhononBath`) on
+        some of the 3n degrees of freedom of ``indices`` (dof 3 i + axis is
+        Cartesian ``axis`` of ``indices[i]``): its friction is added to L,
+        its noise to that of ``spectrum`` (or is the only noise).  Put the
+        boundary atoms that the electrode phonons damp into ``indices``
+        (with zero K and L where no current acts on them).
     trajectory, logfile, loginterval, **kwargs
         As for :class:`ase.md.md.MolecularDynamics`.
 
@@ -78,7 +86,7 @@ class CurrentInducedLangevin(MolecularDynamics):
     """
 
     def __init__(self, atoms, timestep, *, K=None, L=None, mean_force=None, spectrum=None,
-                 indices=None, reference_positions=None, seed=None, noise_block=16384,
+                 indices=None, reference_positions=None, seed=None, noise_block=16384, bath=None,
                  trajectory=None, logfile=None, loginterval=1, **kwargs):
         ts = check_number("timestep", timestep, "ASE time units", positive=True)
         super().__init__(atoms, ts, trajectory=trajectory, logfile=logfile,
@@ -113,6 +121,12 @@ class CurrentInducedLangevin(MolecularDynamics):
         # the noise time step are converted, with ase.units.fs.
         self.dt_fs = ts / ase_units.fs
         self._mass = np.repeat(masses, 3)  # amu, per Cartesian component
+        if bath is not None:
+            if not isinstance(bath, PhononBath):
+                raise InputError(f"bath must be a currentforces.dynamics.PhononBath, got {type(bath).__name__}")
+            self.L = self.L + bath.velocity_matrix(self._mass[self.dofs], n)
+            spectrum = combined_spectrum(spectrum, bath.spectrum(self._mass[self.dofs], n))
+        self.bath = bath
         l_ase = self.L * ase_units.fs  # eV*(ASE time)/Angstrom^2
         self._expL = velocity_propagator(self._mass[self.dofs], l_ase, ts)
         self.noise = None

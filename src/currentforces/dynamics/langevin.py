@@ -15,6 +15,11 @@ B: V += (dt/2) M^-1 [F0 - (K^b + K) X + xi(t_n)] and the O-step
 V <- exp(dt M^-1 L) V, the exact flow of the full, non-symmetric velocity
 matrix (friction and Berry force), stable for any dt.
 
+A phonon bath (:class:`~currentforces.dynamics.bath.PhononBath`, the
+electrode phonons on the boundary atoms) adds its Ohmic friction to L and
+its fluctuation-dissipation noise to xi, so that a trajectory reaches a
+steady state even where the electronic friction of a mode vanishes.
+
 Without L and noise this is velocity Verlet; the position part is stable for
 omega_max dt < 2, which is checked.  ``spectrum=None`` gives mean-force
 ("Ehrenfest-like") dynamics (:class:`MeanForceDynamics`), the limit the seed
@@ -41,6 +46,7 @@ from ..errors import InputError
 from ..outfile import atomic_write
 from ..units import AMU, HBAR
 from ._moved import call_moved
+from .bath import PhononBath, combined_spectrum
 from .modes import check_masses, check_matrix
 from .noise_generation import NoiseGenerator, evaluate_spectrum
 from .observables import Trajectory
@@ -98,9 +104,17 @@ class LangevinDynamics:
     noise_block : int
         FFT block length of the noise generator (steps, even); see
         :class:`~currentforces.dynamics.NoiseGenerator`.
+    bath : PhononBath, optional
+        A phonon bath (:class:`~currentforces.dynamics.bath.PhononBath`)
+        on some of the M coordinates: its friction -eta is added to L and
+        its noise, independent of the electrons', to the spectrum (with
+        ``spectrum=None``, the bath is the only noise).
 
     Attributes
     ----------
+    L : ndarray, shape (M, M)
+        The velocity matrix of the equation of motion: the given L plus
+        the bath's friction.
     positions, velocities : ndarray, shape (R, M)
         Displacements X (Angstrom) and velocities (Angstrom/fs).
     step : int
@@ -111,7 +125,7 @@ class LangevinDynamics:
 
     def __init__(self, masses, bare_force_constants, timestep, *, K=None, L=None,
                  mean_force=None, spectrum: Callable | None = None, n_realizations=1,
-                 seed=None, noise_block=16384):
+                 seed=None, noise_block=16384, bath: PhononBath | None = None):
         m = check_masses(masses)
         n = m.size
         self.n_modes = n
@@ -119,6 +133,12 @@ class LangevinDynamics:
         kb = check_matrix("bare_force_constants", bare_force_constants, n, "eV/Angstrom^2")
         k = check_matrix("K", K, n, "eV/Angstrom^2")
         lm = check_matrix("L", L, n, "eV*fs/Angstrom^2")
+        if bath is not None:
+            if not isinstance(bath, PhononBath):
+                raise InputError(f"bath must be a currentforces.dynamics.PhononBath, got {type(bath).__name__}")
+            lm = lm + bath.velocity_matrix(m, n)
+            spectrum = combined_spectrum(spectrum, bath.spectrum(m, n))
+        self.bath = bath
         self.force_constants = kb + k
         self.L = lm
         dt = check_number("timestep", timestep, "fs", positive=True)
@@ -327,11 +347,14 @@ class LangevinDynamics:
 
     # -- checkpoints ---------------------------------------------------------
     def _fingerprint(self):
-        return np.concatenate([
+        parts = [
             self.masses, self.force_constants.ravel(), self.L.ravel(), self.mean_force,
             [self.timestep, self.seed, self.n_realizations, self.noise_block,
              0.0 if self.noise is None else 1.0],
-        ])
+        ]
+        if self.bath is not None:  # (without a bath: the fingerprint of earlier versions)
+            parts.append(self.bath.fingerprint())
+        return np.concatenate(parts)
 
     def save_checkpoint(self, path):
         """Write step, state and parameter fingerprint to ``path`` (.npz), atomically."""

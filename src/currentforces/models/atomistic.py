@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .._checks import AXES, check_atom_indices, check_axes
 from ..errors import InputError
 from ..junction import Junction
 from ..leads import Lead
@@ -46,8 +47,6 @@ __all__ = [
     "spring_force_constants",
     "lead_fermi_level",
 ]
-
-_AXES = "xyz"
 
 
 def _positions(name, atoms):
@@ -201,6 +200,17 @@ class AtomisticJunction:
         (Angstrom): for finite-difference checks and dynamics."""
         return device_hamiltonian(self.model, positions)
 
+    def boundary_atoms(self):
+        """The movable device atoms within the hopping cutoff of a device
+        atom that does not move: the atoms bonded to the electrodes, which
+        couple to their phonons (sorted device indices; empty if none)."""
+        pos = _positions("device", self.device)
+        moving = sorted({a for a, _ in self.coordinates})
+        fixed = [i for i in range(len(pos)) if i not in set(moving)]
+        if not fixed:
+            return []
+        return [a for a in moving if np.linalg.norm(pos[fixed] - pos[a], axis=1).min() < self.model.cutoff]
+
 
 def _lead_free_atoms(pos, leads_pos, cutoff):
     """Device atoms with no lead atom closer than the hopping cutoff: the
@@ -218,24 +228,7 @@ def _movable(movable, n_atoms, axes, default):
                 "(its force operator would reach outside the device); put more lead atoms into "
                 "the device on each side"
             )
-    out = []
-    for a in movable:
-        if isinstance(a, bool) or not isinstance(a, (int, np.integer)):
-            raise InputError(f"movable: atom indices must be integers, got {a!r}")
-        if not -n_atoms <= a < n_atoms:
-            raise InputError(f"movable: atom index {a} is out of range for a device of {n_atoms} atoms "
-                             f"(indices 0..{n_atoms - 1}, or -{n_atoms}..-1 counted from the end)")
-        out.append(int(a) % n_atoms)
-    if len(set(out)) != len(out):
-        raise InputError(f"movable: repeated atom index in {list(movable)}")
-    ax = []
-    for c in axes:
-        if c not in _AXES:
-            raise InputError(f"axes: each axis must be one of 'x', 'y', 'z', got {c!r}")
-        ax.append(_AXES.index(c))
-    if not ax:
-        raise InputError("axes must name at least one of 'x', 'y', 'z'")
-    return out, ax
+    return check_atom_indices("movable", movable, n_atoms, what="the device"), check_axes(axes)
 
 
 def atomistic_junction(device, left, right, model, movable=None, axes="xyz", axis=2, check_range=True):
@@ -315,7 +308,7 @@ def atomistic_junction(device, left, right, model, movable=None, axes="xyz", axi
             forces.append(-dh[c])
             coords.append((a, c))
             masses.append(masses_all[a])
-            labels.append(f"{symbols[a]}{a} {_AXES[c]}")
+            labels.append(f"{symbols[a]}{a} {AXES[c]}")
     return AtomisticJunction(Junction(h, leads), forces, coords, np.asarray(masses, dtype=float), labels,
                              model, device, left, right, shifts)
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..._checks import check_number
-from ...errors import InputError
+from ...errors import InputError, SubbandEdgeError  # re-exported: its old home
 from ...integrate import THERMAL_CUTOFF
 from ...units import HBAR, M_ELECTRON
 
@@ -42,22 +42,6 @@ the cut of every energy window in the package
 (:data:`currentforces.integrate.THERMAL_CUTOFF`)."""
 
 _CHUNK = 8192
-
-
-class SubbandEdgeError(InputError):
-    """A subband edge lies inside the energy window a formula integrates over.
-
-    The 1D density of states of that subband diverges at its edge, so the
-    window-limited closed forms (seed eq. 51 assumes "no subband edges
-    within the bias window") do not apply.  Attributes ``subbands`` (list of
-    ``(n, m)``) and ``energies`` (eV) name the offending edges.
-    """
-
-    def __init__(self, message, subbands=(), energies=()):
-        super().__init__(message)
-        self.subbands = list(subbands)
-        self.energies = list(energies)
-
 
 
 # --------------------------------------------------------------------------
