@@ -209,7 +209,6 @@ def test_transmission_and_current_read_g_only_on_the_lead_supports(monkeypatch, 
     assert rec.calls and set(rec.calls) == {(1, 4)}  # lead 1's support x the other two supports
 
 
-@pytest.mark.parametrize("solver", ["dense", "rgf"])
 def test_spectral_blocks_take_g_and_dg_from_one_backend_call(solver, monkeypatch, tol):
     # SpectralBlocks.green_derivative(spectral=True) needs G[S, S], dG/dE and
     # A_l[S, S]: one backend call (the RGF path used to make two: the
