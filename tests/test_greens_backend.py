@@ -277,12 +277,36 @@ def test_junction_always_delegates_to_its_backend():
     # like any other, and the contour and low-bias guards ask it whether it
     # holds h densely.
     h, leads = wide_band_device()
-    assert isinstance(Junction(h, leads).solver, DenseInverse)
-    assert Junction(h, leads).solver.dense
+    j = Junction(h, leads)
+    assert isinstance(j.solver, DenseInverse) and j.solver.dense
+    assert j.solver.hamiltonian is j.hamiltonian  # one h, as when the junction inverted it itself
     assert not Junction(sp.csr_matrix(h), leads[:2], solver="rgf").solver.dense
     assert not Junction(h, leads, solver=EigenBackend(h, leads)).solver.dense
     text = (SRC / "junction.py").read_text(encoding="utf-8")
     assert "solver is None" not in text and "solver is not None" not in text
+
+
+def test_dense_backend_keeps_the_dense_searches_beyond_the_sparse_limit():
+    # The dense eigen-searches stop at 200 orbitals on a sparse backend only
+    # (boundstates/resonances.MAX_SPARSE_DENSE); the junction's dense backend
+    # is an object now, no longer None, and must still count as dense.
+    # Expected: with wide-band leads Sigma is constant, and the poles of G are
+    # the eigenvalues of h + Sigma, all of them (not the 24 nearest a
+    # reference energy that the sparse path returns).
+    n = 201
+    rng = np.random.default_rng(3)
+    h = np.diag(0.3 * rng.standard_normal(n)) - (np.eye(n, k=1) + np.eye(n, k=-1))
+    g0, g1 = np.zeros((n, n)), np.zeros((n, n))
+    g0[0, 0] = g1[-1, -1] = 0.5
+    j = Junction(h, [WideBandLead(g0), WideBandLead(g1)])
+    assert j.bound_states().searched
+    lo, hi = -0.5, 0.5
+    centers, _ = j.resonances(lo, hi)
+    ev = np.linalg.eigvals(h + j.self_energy(0.0)).real
+    margin = 0.05 * (hi - lo)
+    expected = np.sort(ev[(ev > lo - margin) & (ev < hi + margin)])
+    assert expected.size > 24
+    assert centers.size == expected.size and np.allclose(np.sort(centers), expected, atol=1e-9)
 
 
 ALLOWED = {"_checks", "errors", "leads", "greens"}

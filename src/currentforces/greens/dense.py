@@ -56,7 +56,9 @@ class DenseInverse(GreensBackend):
 
     def __init__(self, hamiltonian, leads):
         h = as_dense_matrix("hamiltonian", hamiltonian, hermitian=True)
-        self.hamiltonian = 0.5 * (h + h.conj().T)
+        # an exactly Hermitian array (the junction's, symmetrised already) is
+        # shared, not copied: one h in memory, and the junction's is the one used
+        self.hamiltonian = h if np.array_equal(h, h.conj().T) else 0.5 * (h + h.conj().T)
         """The device Hamiltonian h (eV), dense, Hermitian."""
         super().__init__(h.shape[0], leads)
 
