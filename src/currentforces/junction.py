@@ -73,7 +73,7 @@ class Junction:
         device length, with ``hamiltonian`` kept sparse.  An instance of a
         :class:`~currentforces.greens.GreensBackend` subclass for the same
         device (``size`` N, one lead per lead) is used as given, with
-        ``hamiltonian`` kept sparse.
+        ``hamiltonian`` kept sparse unless the backend is ``dense``.
     layers : sequence, optional
         Principal layers for ``solver="rgf"``: layer sizes, or the orbital
         indices of each layer; default: found from the sparsity pattern of h
@@ -108,7 +108,7 @@ class Junction:
                              f"green_derivative_submatrix), got {type(solver).__name__}")
         if layers is not None and not (isinstance(solver, str) and solver == "rgf"):
             raise InputError("layers is used only with solver='rgf'")
-        if isinstance(solver, str) and solver == "dense":
+        if solver.dense if isinstance(solver, GreensBackend) else solver == "dense":
             h = as_dense_matrix("hamiltonian", hamiltonian, hermitian=True)
         else:
             # sparse input stays sparse: a 10^5-orbital wire is never densified
