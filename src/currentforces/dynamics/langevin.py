@@ -37,7 +37,7 @@ generator that yields after every step, and
 from __future__ import annotations
 
 import os
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 

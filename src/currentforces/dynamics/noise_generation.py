@@ -22,7 +22,7 @@ the generator only ever asks for omega >= 0 and uses S(-omega) = S(omega)^T.
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 
