@@ -1,6 +1,9 @@
 # Two commands on a fresh machine with python3 and make:
 #   make demo   - create .venv, install, run the built-in default job
 #   make test   - install the test dependencies and run the test suite
+#   make lint   - ruff (lint and format) and mypy (types)
+#   make docs   - build the documentation site (warnings are errors)
+#                 into docs/_build/html
 #   make test-kwant - build the separate Kwant environment (numpy<2) and run
 #                     the Kwant adapter tests there (DEVELOPERS.md)
 PYTHON ?= python3
@@ -10,7 +13,7 @@ PIP    := $(PY) -m pip
 KWANT_VENV ?= .venv-kwant
 KPY    := $(KWANT_VENV)/bin/python
 
-.PHONY: demo test test-kwant install install-test bench clean
+.PHONY: demo test test-kwant install install-test install-docs docs lint bench clean
 
 $(VENV)/bin/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -27,6 +30,21 @@ demo: install
 
 test: install-test
 	$(PY) -m pytest -q
+
+install-docs: $(VENV)/bin/activate
+	$(PIP) install -q -e ".[all,docs]"
+
+# The Sphinx site: API reference, theory, units and tutorials; -W makes every
+# warning (a broken docstring, a dangling reference) an error.
+docs: install-docs
+	$(PY) -m sphinx -W --keep-going -b html docs docs/_build/html
+
+# ruff (lint, format) and mypy (types) as configured in pyproject.toml
+lint: install-test
+	$(PIP) install -q -e ".[lint]"
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
 
 # Kwant 1.5 needs numpy<2 and cython<3 and builds without build isolation.
 $(KWANT_VENV)/bin/activate:
@@ -45,6 +63,8 @@ bench: install
 	$(PY) benchmarks/bench_jellium.py
 	$(PY) benchmarks/bench_rgf.py --sizes 1000 10000
 	$(PY) benchmarks/bench_sweep.py
+	$(PY) benchmarks/bench_low_bias.py
+	$(PY) benchmarks/bench_transmission.py
 
 clean:
-	rm -rf $(VENV) $(KWANT_VENV) build dist src/*.egg-info demo-output .pytest_cache
+	rm -rf $(VENV) $(KWANT_VENV) build dist src/*.egg-info demo-output .pytest_cache docs/_build

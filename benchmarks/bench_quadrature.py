@@ -66,7 +66,7 @@ import numpy as np
 HERE = pathlib.Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from currentforces import ChainLead, Junction, WideBandLead, force_coefficients  # noqa: E402
+from currentforces import Junction, WideBandLead, force_coefficients  # noqa: E402
 from currentforces.units import HBAR, KB  # noqa: E402
 
 FREQUENCY = 0.01
@@ -388,7 +388,7 @@ def main(argv=None):
                           "warnings": nwarn}
                 if args.save:
                     pathlib.Path(args.save).write_text(json.dumps(out))
-    print(f"\nG-eq = wall time / time of one G(E) on the force support at one energy.")
+    print("\nG-eq = wall time / time of one G(E) on the force support at one energy.")
 
 
 if __name__ == "__main__":

@@ -104,6 +104,28 @@ def test_movable_atom_touching_a_lead_is_rejected():
         atomistic_junction(device, left, right, gold_model(), movable=[7])
 
 
+def test_default_movable_is_the_atoms_free_of_the_leads():
+    """atomistic_junction without ``movable`` works for a normal device (chain
+    plus one electrode atom per side): the buffer atoms hop to the leads and
+    stay fixed, the chain atoms move (the preset's own choice); a device in
+    which every atom hops to a lead is a named error."""
+    device, left, right = chain_atoms("Au", 3, 2.5, 2.88, buffer=1)
+    sysm = atomistic_junction(device, left, right, gold_model(), axes="z")
+    assert sysm.labels == ["Au1 z", "Au2 z", "Au3 z"]
+    assert sysm.labels == gold_chain(n_atoms=3).system.labels
+    # gold cutoff 3.3 A > 2.88 A: both atoms of a 2-atom device touch a lead
+    device, left, right = chain_atoms("Au", 2, 2.88, 2.88, buffer=0)
+    with pytest.raises(InputError, match="movable: every one of the 2 device atoms hops to a lead"):
+        atomistic_junction(device, left, right, gold_model())
+
+
+def test_negative_movable_index_counts_from_the_end():
+    """movable = [-2] is device atom n - 2 (Python convention)."""
+    device, left, right = chain_atoms("Au", 3, 2.5, 2.88, buffer=1)
+    sysm = atomistic_junction(device, left, right, gold_model(), movable=[-2], axes="z")
+    assert sysm.labels == ["Au3 z"]
+
+
 def test_hopping_beyond_next_cell_is_rejected():
     device, left, right = chain_atoms("Au", 3, 2.5, 2.5, buffer=1)
     with pytest.raises(InputError, match="left: hoppings reach beyond the next lead cell"):
@@ -114,3 +136,11 @@ def test_springs_of_a_chain():
     pos = np.array([[0, 0, 0], [0, 0, 2.0], [0, 0, 4.0]])
     k = spring_force_constants(pos, [(1, 2), (1, 0)], 3.0, 2.5)
     assert np.allclose(k, [[6.0, 0.0], [0.0, 0.0]])
+
+
+def test_repeated_axis_is_rejected():
+    """axes = "zz" used to give every movable atom two identical z
+    coordinates (a singular mass-weighted K); now it names the repeat."""
+    device, left, right = chain_atoms("Au", 3, 2.5, 2.88)
+    with pytest.raises(InputError, match="axis 'z' is repeated"):
+        atomistic_junction(device, left, right, gold_model(), movable=[1], axes="zz")

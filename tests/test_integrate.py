@@ -8,9 +8,9 @@ import pytest
 
 from currentforces.errors import InputError, IntegrationError, IntegrationWarning
 from currentforces.integrate import (
+    G_WEIGHTS,
     GK_NODES,
     GK_WEIGHTS,
-    G_WEIGHTS,
     bose,
     fermi,
     fermi_derivative,
@@ -95,3 +95,79 @@ def test_fermi_sea_integral_of_analytic_function():
     c = 0.2 - 0.05j
     r = matsubara_sum(lambda z: 1.0 / (z - c) ** 2, 0.0, 0.0)
     assert abs(-1j * math.pi * r.value - 1.0 / c) < 1e-9
+
+
+@pytest.mark.parametrize("center", [0.0123, 1.0, 3.6])
+@pytest.mark.parametrize("width", [1e-6, 1e-10])
+def test_graded_breakpoints_resolve_a_narrow_peak(center, width):
+    # integral of the unit Lorentzian (w/pi)/((x-c)^2 + w^2) over [c - 1, c + 1.3]
+    # = (atan(1.3/w) + atan(1/w))/pi.
+    from currentforces.integrate import graded_breakpoints
+
+    lor = lambda x: width / math.pi / ((x - center) ** 2 + width**2)
+    a, b = center - 1.0, center + 1.3
+    exact = (math.atan(1.3 / width) + math.atan(1.0 / width)) / math.pi
+    pts = [a, b, *graded_breakpoints(a, b, [center], [width])]
+    r = integrate_adaptive(lor, pts, rtol=1e-10, atol=0)
+    # the nodes of panels a few ulps wide are rounded (eps |x| ~ 1e-16 against
+    # w = 1e-10 at x = 3.6): the weights of the rounded nodes keep it exact
+    assert abs(r.value - exact) <= r.error <= 1e-10 * exact
+
+
+def test_groups_have_their_own_tolerance():
+    # two quantities of very different size in one integral: with one shared
+    # scale the small one would be judged against the large one
+    # (exact: int_0^1 1e6 dx = 1e6; int_0^1 1e-6 exp(30 x) dx = 1e-6 (e^30 - 1)/30 / e^30)
+    f = lambda x: np.stack([np.full(x.shape, 1e6), 1e-6 * np.exp(30 * (x - 1))], axis=1)
+    small = 1e-6 * (1 - math.exp(-30)) / 30
+    shared = integrate_adaptive(f, [0.0, 1.0], rtol=1e-10, atol=0)
+    per = integrate_adaptive(f, [0.0, 1.0], rtol=1e-10, atol=0, groups=[1, 1])
+    assert abs(per.value[1] - small) <= per.errors[1] <= 1e-10 * small
+    assert per.errors[0] <= 1e-10 * 1e6
+    assert shared.errors.shape == (1,) and shared.error > 1e-10 * small
+
+
+def test_error_estimates_bound_true_errors_of_narrow_peaks():
+    # 200 random Lorentzians (widths 1e-11 ... 1e-5 eV, centres 0.01 ... 5 eV):
+    # the estimate is never below the true error
+    from currentforces.integrate import graded_breakpoints
+
+    rng = np.random.default_rng(1)
+    for _ in range(200):
+        c = 10 ** rng.uniform(-2, 0.7) * rng.choice([-1, 1])
+        w = 10 ** rng.uniform(-11, -5)
+        a, b = c - 1 - rng.uniform(), c + 1 + rng.uniform()
+        lor = lambda x: w / math.pi / ((x - c) ** 2 + w * w)
+        r = integrate_adaptive(lor, [a, b, *graded_breakpoints(a, b, [c], [w])], rtol=1e-12, atol=0,
+                               on_fail="warn")
+        exact = (math.atan((b - c) / w) + math.atan((c - a) / w)) / math.pi
+        assert abs(r.value - exact) <= r.error
+
+
+def test_fermi_derivative_rule_exactness_and_convergence():
+    # The n-point rule for -dn_F/dx = 1/(4 cosh^2(x/2)) is exact for x^k,
+    # k <= 2n - 1: even moments of the logistic density are
+    # (2^{2j} - 2) pi^{2j} |B_{2j}| (1, pi^2/3, 7 pi^4/15, 31 pi^6/21, ...).
+    from currentforces.integrate import fermi_derivative_rule
+
+    # |B_0|, |B_2|, ..., |B_16| (exact fractions)
+    b = {2 * j: v for j, v in enumerate([1, 1 / 6, 1 / 30, 1 / 42, 1 / 30, 5 / 66, 691 / 2730, 7 / 6, 3617 / 510])}
+    for n in (1, 2, 4, 8):
+        x, w = fermi_derivative_rule(n)
+        assert np.all(np.diff(x) > 0) and abs(w.sum() - 1) < 1e-14
+        for j in range(n):   # degree 2j <= 2n - 2; odd moments vanish by symmetry
+            exact = 1.0 if j == 0 else (2 ** (2 * j) - 2) * math.pi ** (2 * j) * abs(b[2 * j])
+            assert abs(w @ x ** (2 * j) - exact) < 1e-12 * exact
+            assert abs(w @ x ** (2 * j + 1)) < 1e-12 * max(1.0, exact) * 10
+        if n < 8:   # degree 2n is beyond the rule
+            exact = (2 ** (2 * n) - 2) * math.pi ** (2 * n) * abs(b[2 * n])
+            assert abs(w @ x ** (2 * n) - exact) > 1e-6 * exact
+    # a smooth non-polynomial: int (-n') cos(a x) dx = pi a / sinh(pi a)
+    # (Fourier transform of the logistic density), converging with n
+    a = 0.7
+    errors = [abs(fermi_derivative_rule(n)[1] @ np.cos(a * fermi_derivative_rule(n)[0])
+                  - math.pi * a / math.sinh(math.pi * a)) for n in (4, 8, 16, 32)]
+    assert errors[-1] < 1e-14 and all(e2 < 0.1 * e1 for e1, e2 in zip(errors[:2], errors[1:3]))
+    for bad in (0, 257, 2.5, True, "4"):
+        with pytest.raises(InputError, match="n must be"):
+            fermi_derivative_rule(bad)

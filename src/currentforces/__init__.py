@@ -13,11 +13,15 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
-from .errors import InputError, IntegrationError, IntegrationWarning
+from .couplings import FiniteDifferenceCouplings, couplings_from_displacements, finite_difference_couplings
+from .errors import (BoundStateError, InputError, IntegrationError, IntegrationWarning, NotRelaxedWarning,
+                     StepSizeWarning)
 from .forces import FermiSeaPart, ForceCoefficients, electron_hole_spectrum, fermi_sea_part, force_coefficients
 from .junction import Junction
 from .leads import ChainLead, Lead, WideBandLead
+from .low_bias import LinearCoefficients, LowBiasCoefficients, low_bias_coefficients
 from .noise import JouleHeating, dissipation_spectrum, joule_heating, noise_spectrum
+from .vibrations import ForceConstants, NormalModes, bare_force_constants
 
 _SUBPACKAGES = ("dynamics", "models", "adapters", "greens", "parallel")
 
@@ -44,6 +48,9 @@ __all__ = [
     "fermi_sea_part",
     "FermiSeaPart",
     "electron_hole_spectrum",
+    "low_bias_coefficients",
+    "LowBiasCoefficients",
+    "LinearCoefficients",
     "noise_spectrum",
     "dissipation_spectrum",
     "joule_heating",
@@ -51,7 +58,16 @@ __all__ = [
     "Lead",
     "ChainLead",
     "WideBandLead",
+    "finite_difference_couplings",
+    "couplings_from_displacements",
+    "FiniteDifferenceCouplings",
+    "bare_force_constants",
+    "ForceConstants",
+    "NormalModes",
     "InputError",
+    "BoundStateError",
     "IntegrationError",
     "IntegrationWarning",
+    "StepSizeWarning",
+    "NotRelaxedWarning",
 ]

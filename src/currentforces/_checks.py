@@ -14,13 +14,22 @@ from .errors import InputError
 __all__ = [
     "as_dense_matrix",
     "as_operator",
+    "as_real_matrix",
     "check_finite",
     "check_hermitian",
     "check_temperature",
     "check_nonnegative",
+    "check_positive",
     "check_square",
     "check_number",
     "check_energies",
+    "check_spin",
+    "check_rtol",
+    "check_masses",
+    "check_leads",
+    "as_orbital_indices",
+    "check_atom_indices",
+    "check_axes",
 ]
 
 HERMITIAN_RTOL = 1e-10
@@ -121,6 +130,117 @@ def check_nonnegative(name, value, unit=""):
     return check_number(name, value, unit, nonnegative=True)
 
 
+def check_positive(name, value, unit=""):
+    """A finite number > 0 (a time step in fs, a cutoff energy in eV)."""
+    return check_number(name, value, unit, positive=True)
+
+
+SPIN_DEGENERACIES = (1, 2)
+"""The spin degeneracies g_s a physical electron system can have."""
+
+
+def check_spin(spin, name="spin"):
+    """Spin degeneracy g_s: 1 or 2, returned as an int.
+
+    Every electronic quantity (density, current, forces, noise) is a sum
+    over the degenerate spin states of each orbital state, so g_s counts
+    how many electrons one orbital state holds.  For spin-1/2 electrons and
+    a spin-independent Hamiltonian that is 2; it is 1 for a spinless model
+    (the convention of Todorov et al.'s derivation), for one channel of a
+    spin-polarised calculation, or when the Hamiltonian already carries spin
+    in its orbital basis (spin-orbit coupling).  No other value describes
+    electrons: 0 removes them, a negative or fractional g_s gives negative
+    or fractional occupations.
+    """
+    if isinstance(spin, (bool, np.bool_)):
+        raise InputError(f"{name} (spin degeneracy g_s) must be 1 or 2, got {spin!r}")
+    try:
+        v = float(spin)
+    except (TypeError, ValueError):
+        raise InputError(f"{name} (spin degeneracy g_s) must be 1 or 2, got {spin!r}") from None
+    if v not in SPIN_DEGENERACIES:
+        raise InputError(
+            f"{name} (spin degeneracy g_s) must be 1 (spinless, or spin already in the orbital basis) "
+            f"or 2 (spin-degenerate), got {spin!r}"
+        )
+    return int(v)
+
+
+RTOL_MIN = 1e-14
+"""Smallest relative tolerance an energy integral can be asked for: about
+50 times the double-precision epsilon, below which the error estimates of
+the quadratures are themselves round-off."""
+
+
+def check_rtol(rtol, name="rtol", minimum=RTOL_MIN):
+    """A relative tolerance: finite, ``minimum <= rtol < 1`` and > 0.
+
+    ``minimum=0`` accepts any positive tolerance (a convergence threshold
+    whose loop stops on its own, like the lead decimation's ``tol``).
+    """
+    try:
+        r = float(rtol)
+    except (TypeError, ValueError):
+        raise InputError(f"{name} (relative tolerance) must be a number, got {rtol!r}") from None
+    if not (np.isfinite(r) and r > 0 and minimum <= r < 1):
+        lower = f"[{minimum:g}, 1)" if minimum > 0 else "(0, 1)"
+        raise InputError(f"{name} (relative tolerance) must lie in {lower}, got {rtol!r}")
+    return r
+
+
+def check_masses(masses, n=None):
+    """Masses in amu as a positive finite 1-D float array (``n`` entries if given)."""
+    try:
+        m = np.atleast_1d(np.asarray(masses, dtype=float))
+    except (TypeError, ValueError):
+        raise InputError(f"masses must be numbers in amu, got {masses!r}") from None
+    if m.ndim != 1:
+        raise InputError(f"masses must be a 1-D array, got shape {m.shape}")
+    if n is not None and m.size != n:
+        raise InputError(f"masses has {m.size} entries but the system has {n} degrees of freedom")
+    if not np.all(np.isfinite(m)) or np.any(m <= 0):
+        raise InputError(f"masses must be finite and > 0 amu, got {m}")
+    return m
+
+
+def as_real_matrix(name, a, n, unit):
+    """A real finite (n, n) float matrix (K, L, spring constants); ``None`` gives zeros.
+
+    A complex input is accepted when its imaginary part is round-off."""
+    if a is None:
+        return np.zeros((n, n))
+    try:
+        arr = np.asarray(a, dtype=complex)
+    except (TypeError, ValueError):
+        raise InputError(f"{name} must be a numeric ({n}, {n}) matrix in {unit}") from None
+    if n == 1 and arr.ndim == 0:
+        arr = arr.reshape(1, 1)
+    if arr.shape != (n, n):
+        raise InputError(f"{name} must have shape ({n}, {n}) in {unit}, got {arr.shape}")
+    if not np.all(np.isfinite(arr)):
+        raise InputError(f"{name} contains NaN or inf entries")
+    if np.max(np.abs(arr.imag), initial=0.0) > 1e-12 * max(np.max(np.abs(arr)), 1e-300):
+        raise InputError(f"{name} must be a real matrix in {unit} (it couples real displacements "
+                         "to real forces)")
+    return np.ascontiguousarray(arr.real)
+
+
+def check_leads(junction, what, minimum=1):
+    """Raise unless ``junction`` (anything with ``n_leads``) has >= ``minimum`` leads.
+
+    A device without leads is a closed system: its Green's function and its
+    equilibrium density matrix exist, but anything carried by lead states
+    (a current, a transmission, friction, noise, a bias) does not."""
+    n = int(junction.n_leads)
+    if n < minimum:
+        need = {1: "a lead (an electron bath)", 2: "at least two leads"}.get(minimum, f"at least {minimum} leads")
+        raise InputError(
+            f"junction has {n} lead{'s' if n != 1 else ''}: {what} needs {need}; a closed device "
+            "has only its Green's function and equilibrium density matrix"
+        )
+    return junction
+
+
 def check_energies(energy):
     """Energies in eV: finite, real or in the upper half plane (retarded)."""
     e = np.asarray(energy)
@@ -129,3 +249,63 @@ def check_energies(energy):
     if np.iscomplexobj(e) and np.any(e.imag < 0):
         raise InputError("energy: complex energies must lie in the upper half plane (retarded branch)")
     return e
+
+
+def as_orbital_indices(name, indices, size):
+    """Device orbital indices as a 1-D int array in [0, size).
+
+    Negative indices count from the end, as in Python; repeats are kept
+    (a request may name an orbital twice)."""
+    try:
+        a = np.asarray(indices, dtype=int).reshape(-1)
+    except (TypeError, ValueError):
+        raise InputError(f"{name} must be a sequence of orbital indices") from None
+    if a.size and (a.min() < -size or a.max() >= size):
+        raise InputError(f"{name} has orbital indices outside [0, {size})")
+    return a % size if size else a
+
+
+AXES = "xyz"
+"""The Cartesian axes, in the order of every coordinate list (atom-major,
+then x, y, z)."""
+
+
+def check_atom_indices(name, indices, n_atoms, what="atoms"):
+    """Atom indices as distinct non-negative ints (a list, in the given order).
+
+    Negative indices count from the end, as in Python.  ``what`` names the
+    collection in the message (``"a device of 6 atoms"`` reads better than
+    ``"6 atoms"`` where it applies)."""
+    try:
+        items = list(np.atleast_1d(np.asarray(indices, dtype=object)).ravel()) if indices is not None else None
+    except TypeError:
+        items = None
+    if not items:
+        raise InputError(f"{name}: give at least one atom index, got {indices!r}")
+    out = []
+    for a in items:
+        if isinstance(a, (bool, np.bool_)) or not isinstance(a, (int, np.integer)):
+            raise InputError(f"{name}: atom indices must be integers, got {a!r}")
+        if not -n_atoms <= a < n_atoms:
+            raise InputError(f"{name}: atom index {a} is out of range for {what} ({n_atoms} atoms: "
+                             f"indices 0..{n_atoms - 1}, or -{n_atoms}..-1 counted from the end)")
+        out.append(int(a) % n_atoms)
+    if len(set(out)) != len(out):
+        raise InputError(f"{name}: repeated atom index in {list(items)}")
+    return out
+
+
+def check_axes(axes, name="axes"):
+    """Cartesian directions as a string such as ``"xyz"`` or ``"z"`` -> list of
+    axis numbers 0, 1, 2 (in the given order, no repeats)."""
+    if not isinstance(axes, str) or not axes:
+        raise InputError(f"{name} must name at least one of 'x', 'y', 'z' (a string such as \"xyz\"), "
+                         f"got {axes!r}")
+    out = []
+    for c in axes:
+        if c not in AXES:
+            raise InputError(f"{name}: each axis must be one of 'x', 'y', 'z', got {c!r}")
+        if AXES.index(c) in out:
+            raise InputError(f"{name}: axis {c!r} is repeated in {axes!r}")
+        out.append(AXES.index(c))
+    return out

@@ -11,7 +11,9 @@ Subcommands::
     currentforces demo                 the built-in gold-chain job into demo-output/
     currentforces config               every configuration key with its type and default
 
-Bad input exits with status 2 and a message naming the key or argument.
+Bad input exits with status 2 and one line naming the key, argument or
+path and what to do; a failed computation (an energy integral that misses
+its tolerance) or file-system error exits with status 1 and one line.
 """
 
 from __future__ import annotations
@@ -28,7 +30,8 @@ DEMO_CONFIG = {
     "bias": {"values": [0.0, 0.25, 0.5, 0.75, 1.0, 1.25, 1.5, 1.75, 2.0]},
     "transmission": {"emin": -4.0, "emax": 4.0, "num": 201},
     "modes": {"enabled": True, "runaway": True, "n_scan": 9, "tolerance": 1e-3},
-    "dynamics": {"enabled": True, "bias": 0.5, "timestep": 2.0, "steps": 20000, "record_every": 20, "seed": 7},
+    "dynamics": {"enabled": True, "bias": 0.5, "timestep": 2.0, "steps": 20000, "record_every": 20, "seed": 7,
+                 "phonon_bath": True, "bath_friction": 0.01},
     "output": {"file": "demo-output/demo.nc", "figures": True},
 }
 """The built-in default job run by ``currentforces demo`` (the same as
@@ -37,7 +40,11 @@ DEMO_CONFIG = {
 The Fermi level sits 1 eV above the centre of the half-filled s band (a
 doped chain): at exact half filling the bipartite s-band chain is
 particle-hole symmetric and its non-conservative and Berry forces vanish
-identically (run with ``fermi_level = "auto"`` to see it)."""
+identically (run with ``fermi_level = "auto"`` to see it).  The chain atoms
+next to the electrodes couple to the electrode phonons (a phonon bath of
+0.01/fs, about the acoustic impedance sqrt(k/M) of a gold chain), so that
+the trajectory reaches its steady state: electronic friction alone barely
+damps two of the modes (nanoseconds)."""
 
 
 def _progress_wanted(args):
@@ -51,21 +58,15 @@ def _figures_for(ds, out, prefix=""):
 
 
 def _run_config(cfg, out, args):
-    from .io import summary_table
     from .job import run_job
+    from .report import run_report
 
     res = run_job(cfg, out, progress=_progress_wanted(args), overwrite=getattr(args, "overwrite", False))
     print(f"wrote {res.path}")
     print()
     print(res.dataset.attrs["description"])
-    print(summary_table(res.dataset))
-    if "runaway_bias" in res.dataset:
-        import math
-
-        v = float(res.dataset["runaway_bias"])
-        what = str(res.dataset["runaway_character"].values) if "runaway_character" in res.dataset else ""
-        print("runaway threshold:", "none found up to the largest bias" if math.isnan(v) else f"{v:.4f} V ({what})")
-    if cfg["output"]["figures"] and not getattr(args, "no_figures", False):
+    print(run_report(res.dataset), end="")
+    if cfg.output.figures and not getattr(args, "no_figures", False):
         stem = res.path.stem
         for p in _figures_for(res.dataset, res.path.parent, prefix=f"{stem}-"):
             print(f"wrote {p}")
@@ -81,9 +82,12 @@ def _cmd_run(args):
 
 def _cmd_info(args):
     from .io import describe_dataset, read_dataset
+    from .report import run_notes
 
     ds = read_dataset(args.file)
     print(describe_dataset(ds))
+    for note in run_notes(ds):
+        print(note)
     if args.config:
         import json
 
@@ -108,12 +112,11 @@ def _cmd_figures(args):
 
 def _cmd_demo(args):
     """Built-in default job: a gold atomic chain between gold electrodes."""
-    import copy
     from pathlib import Path
 
     from .config import validate_config
 
-    cfg = validate_config(copy.deepcopy(DEMO_CONFIG))
+    cfg = validate_config(DEMO_CONFIG)
     out = Path(args.out) / "demo.nc"
     print("currentforces demo: gold atomic chain (s-band tight binding) between gold chain electrodes")
     return _run_config(cfg, out, args)
@@ -140,6 +143,9 @@ def build_parser():
             "`currentforces COMMAND --help` explains each command."
         ),
     )
+    from . import __version__
+
+    parser.add_argument("--version", action="version", version=f"currentforces {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     p = sub.add_parser(
@@ -192,13 +198,41 @@ def main(argv=None):
     if not getattr(args, "func", None):
         parser.print_help()
         return 0
-    from .errors import InputError
+    return _report_errors(args.func, args)
+
+
+def _one_line(text):
+    return " ".join(str(text).split())
+
+
+def _report_errors(func, args):
+    """Run a subcommand; turn the package's named errors into one line on
+    stderr and a non-zero exit status (2: bad input, 1: a computation or
+    the file system failed), never a traceback."""
+    from .errors import InputError, IntegrationError
+
+    def fail(message, code):
+        print(f"currentforces: error: {_one_line(message)}", file=sys.stderr)
+        return code
 
     try:
-        return args.func(args)
+        code = func(args)
+        sys.stdout.flush()  # a closed pipe shows here, not at interpreter exit
+        return code
     except InputError as exc:
-        print(f"currentforces: error: {exc}", file=sys.stderr)
-        return 2
+        return fail(exc, 2)
+    except IntegrationError as exc:
+        hint = ("check electrons.temperature, electrons.fermi_level and bias.values, or loosen electrons.rtol"
+                if getattr(args, "command", None) in ("run", "demo") else "please report it")
+        return fail(f"{exc}; an energy integral did not converge: {hint}", 1)
+    except BrokenPipeError:  # the reader went away (`currentforces info x.nc | head`)
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141  # 128 + SIGPIPE, what the shell reports for a command stopped by a closed pipe
+    except OSError as exc:
+        where = f"{exc.filename}: " if exc.filename else ""
+        return fail(f"{where}{exc.strerror or exc}; check that the path exists and that you may write there", 1)
     except KeyboardInterrupt:
         print("currentforces: interrupted; run the same command again to resume", file=sys.stderr)
         return 130

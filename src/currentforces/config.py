@@ -1,10 +1,20 @@
-"""Run configuration: TOML files validated strictly against one schema.
+"""Run configuration: TOML files validated strictly against one schema,
+parsed once into typed, frozen sections.
 
 Every key has a type, a default and, where it matters, allowed values.
 Unknown sections or keys are errors; every message names the key
 (``junction.movable``, ``bias.values``, ...) and what is allowed.
 :data:`SCHEMA` is the reference; :func:`describe_schema` prints it for
-``currentforces run --help-config``.
+``currentforces config``.
+
+:func:`load_config` and :func:`validate_config` return a :class:`RunConfig`:
+one frozen dataclass per section (:class:`JunctionConfig`,
+:class:`ElectronsConfig`, :class:`BiasConfig`, :class:`TransmissionConfig`,
+:class:`ModesConfig`, :class:`DynamicsConfig`, :class:`OutputConfig`), each
+checked when it is made, so that every stage of a run takes the section it
+needs (``cfg.electrons.temperature``).  Code written for the nested dict of
+earlier versions still reads it: ``cfg["electrons"]["temperature"]``, and a
+configuration compares equal to that dict.
 
 Example (``examples/gold_chain.toml``)::
 
@@ -27,22 +37,36 @@ from __future__ import annotations
 import copy
 import json
 import math
+import os
 import tomllib
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
+from typing import ClassVar, Literal
 
-from .errors import InputError
+from .errors import ConfigError  # re-exported: its old home
 
-__all__ = ["ConfigError", "SCHEMA", "load_config", "validate_config", "default_config",
-           "describe_schema", "config_to_json", "bias_values"]
-
-
-class ConfigError(InputError):
-    """A configuration key is missing, unknown, of the wrong type or out of range."""
-
-    def __init__(self, key, message):
-        super().__init__(f"{key}: {message}")
-        self.key = key
+__all__ = [
+    "SCHEMA",
+    "BiasConfig",
+    "ConfigError",
+    "DynamicsConfig",
+    "ElectronsConfig",
+    "JunctionConfig",
+    "ModesConfig",
+    "OutputConfig",
+    "RunConfig",
+    "TransmissionConfig",
+    "as_run_config",
+    "BATH_KEYS",
+    "bias_values",
+    "config_to_json",
+    "default_config",
+    "describe_schema",
+    "input_files",
+    "load_config",
+    "validate_config",
+]
 
 
 @dataclass(frozen=True)
@@ -58,69 +82,6 @@ class Key:
 
 
 PRESET_NAMES = ("gold_chain", "carbon_chain", "atoms")
-
-SCHEMA = {
-    "junction": {
-        "preset": Key("str", "gold_chain",
-                      "built-in junction, or 'atoms' for your own structure files (device, left, right)",
-                      choices=PRESET_NAMES),
-        "device": Key("str", "", "preset = 'atoms': device structure file (any format ase.io.read reads)"),
-        "left": Key("str", "", "preset = 'atoms': lead-0 cell next to the device, with its period as cell vector"),
-        "right": Key("str", "", "preset = 'atoms': lead-1 cell next to the device"),
-        "model": Key("str", "gold_s", "preset = 'atoms': tight-binding parameter set",
-                     choices=("gold_s", "carbon_sp")),
-        "n_atoms": Key("int", 4, "chain atoms in the device", minimum=1),
-        "bond": Key("float_or_auto", "auto", "chain bond length, Angstrom ('auto': preset value)",
-                    minimum=0.0, exclusive_minimum=True),
-        "lead_bond": Key("float_or_auto", "auto", "electrode atom spacing, Angstrom ('auto': preset value)",
-                         minimum=0.0, exclusive_minimum=True),
-        "buffer": Key("int", 1, "electrode atoms kept in the device on each side", minimum=1),
-        "movable": Key("int_list", None, "device atom indices that move (default: the chain atoms; "
-                                         "for 'atoms', every atom that does not hop to a lead)"),
-        "axes": Key("str", "z", "moving Cartesian directions", choices=("x", "y", "z", "xy", "xz", "yz", "xyz")),
-        "spring_constant": Key("float_or_auto", "auto",
-                               "nearest-neighbour spring k, eV/Angstrom^2 ('auto': preset value)", minimum=0.0),
-    },
-    "electrons": {
-        "temperature": Key("float", 300.0, "electron temperature, K", minimum=0.0),
-        "fermi_level": Key("float_or_auto", "auto", "Fermi level E_F, eV ('auto': from the electrode bands)"),
-        "spin": Key("int", 2, "spin degeneracy g_s", choices=(1, 2)),
-        "rtol": Key("float", 1e-7, "relative tolerance of the energy integrals", minimum=0.0,
-                    exclusive_minimum=True),
-    },
-    "bias": {
-        "values": Key("float_list", [0.0, 0.25, 0.5, 0.75, 1.0], "biases V, volt (non-empty list)"),
-    },
-    "transmission": {
-        "emin": Key("float", -4.0, "lowest energy relative to E_F, eV"),
-        "emax": Key("float", 4.0, "highest energy relative to E_F, eV"),
-        "num": Key("int", 201, "number of energies", minimum=2),
-    },
-    "modes": {
-        "enabled": Key("bool", True, "eigen-analysis of the current-driven dynamics at every bias"),
-        "runaway": Key("bool", True, "search the runaway threshold (bisection in bias)"),
-        "bias_max": Key("float_or_auto", "auto", "upper end of the runaway search, V ('auto': largest bias)"),
-        "n_scan": Key("int", 11, "scan points of the runaway search", minimum=2),
-        "tolerance": Key("float", 1e-3, "width of the final runaway bracket, V", minimum=0.0,
-                         exclusive_minimum=True),
-    },
-    "dynamics": {
-        "enabled": Key("bool", False, "run a Langevin trajectory (seed eq 14 plus noise)"),
-        "bias": Key("float", 0.5, "bias of the trajectory, V"),
-        "timestep": Key("float", 2.0, "time step, fs", minimum=0.0, exclusive_minimum=True),
-        "steps": Key("int", 2000, "number of steps", minimum=1),
-        "record_every": Key("int", 10, "recording stride, steps", minimum=1),
-        "seed": Key("int", 1, "random seed (same seed: same trajectory)", minimum=0),
-        "noise": Key("bool", True, "include the current-induced force noise"),
-        "hbar_omega_max": Key("float", 0.1, "noise spectrum bandwidth, eV", minimum=0.0, exclusive_minimum=True),
-        "n_omega": Key("int", 21, "frequencies at which the noise spectrum is tabulated", minimum=2),
-    },
-    "output": {
-        "file": Key("str", "currentforces-run.nc", "NetCDF output file (relative to the working directory; --out overrides)"),
-        "figures": Key("bool", True, "write PNG figures next to the output file"),
-    },
-}
-"""section -> key -> :class:`Key`."""
 
 _TYPE_NAMES = {"float": "a number", "int": "an integer", "str": "a string", "bool": "true or false",
                "int_list": "a list of integers", "float_list": "a list of numbers",
@@ -184,77 +145,401 @@ def _check_value(key, value, spec):
     raise AssertionError(kind)  # pragma: no cover
 
 
+def _key(kind, default, help, **limits):
+    """A section field whose :class:`Key` (type, default, meaning) sits in
+    its metadata; a list default is stored as a tuple (sections are frozen)."""
+    spec = Key(kind, default, help, **limits)
+    return field(default=tuple(default) if isinstance(default, list) else default, metadata={"key": spec})
+
+
+def _plain(value):
+    """``value`` as JSON-like plain data: sections become dicts, tuples lists."""
+    if isinstance(value, _Section):
+        return value.to_dict()
+    if isinstance(value, Mapping):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    return value
+
+
+class _Section:
+    """Base of :class:`RunConfig` and its sections: frozen dataclasses read
+    by attribute (``cfg.bias.values``) or, as the nested dict of earlier
+    versions, by key (``cfg["bias"]["values"]``, a list).  A section equals
+    another section or a mapping with the same keys and values."""
+
+    __slots__ = ()
+    SECTION: ClassVar[str] = ""
+
+    def __post_init__(self):
+        for f in fields(self):
+            spec = f.metadata.get("key")
+            if spec is None:
+                continue
+            value = getattr(self, f.name)
+            if isinstance(value, tuple):
+                value = list(value)
+            value = _check_value(f"{self.SECTION}.{f.name}", value, spec)
+            object.__setattr__(self, f.name, tuple(value) if isinstance(value, list) else value)
+        self._cross_check()
+
+    def _cross_check(self):
+        """Checks that involve several keys of the section (none by default)."""
+
+    def to_dict(self):
+        """The section as plain data, ``{key: value}`` (lists, not tuples)."""
+        return {f.name: _plain(getattr(self, f.name)) for f in fields(self)}
+
+    def keys(self):
+        """Key names, in schema order."""
+        return [f.name for f in fields(self)]
+
+    def items(self):
+        """``(key, value)`` pairs, values as ``self[key]`` gives them."""
+        return [(k, self[k]) for k in self.keys()]
+
+    def get(self, key, default=None):
+        """``self[key]``, or ``default`` for a key the section does not have."""
+        return self[key] if key in self else default
+
+    def __getitem__(self, key):
+        if key not in self.keys():
+            raise KeyError(key)
+        value = getattr(self, key)
+        return value if isinstance(value, _Section) else _plain(value)
+
+    def __contains__(self, key):
+        return key in self.keys()
+
+    def __iter__(self):
+        return iter(self.keys())
+
+    def __len__(self):
+        return len(fields(self))
+
+    def __eq__(self, other):
+        if isinstance(other, (_Section, Mapping)):
+            return self.to_dict() == _plain(other)
+        return NotImplemented
+
+    def __hash__(self):
+        return hash(tuple(getattr(self, f.name) for f in fields(self)))
+
+
+@dataclass(frozen=True, eq=False)
+class JunctionConfig(_Section):
+    """``[junction]``: which junction to build and which coordinates move.
+
+    Lengths in Angstrom, spring constants in eV/Angstrom^2; ``"auto"`` leaves
+    the value to the builder (:func:`currentforces.models.presets.build_preset`
+    or :func:`~currentforces.models.presets.junction_from_atoms`).  Made, the
+    section holds the preset's own ``model`` (not ``"auto"``) and, for the
+    chain presets, ``movable`` as non-negative device indices.
+    """
+
+    SECTION: ClassVar[str] = "junction"
+
+    preset: str = _key("str", "gold_chain",
+                       "built-in junction, or 'atoms' for your own structure files (device, left, right)",
+                       choices=PRESET_NAMES)
+    device: str = _key("str", "", "preset = 'atoms': device structure file (any format ase.io.read reads; "
+                                  "a relative path is relative to the folder of the TOML file)")
+    left: str = _key("str", "", "preset = 'atoms': lead-0 cell next to the device, with its period as cell vector")
+    right: str = _key("str", "", "preset = 'atoms': lead-1 cell next to the device")
+    model: str = _key("str", "auto", "tight-binding parameter set ('auto': the preset's own, gold_s for "
+                                     "gold_chain and carbon_sp for carbon_chain; for 'atoms', the one of "
+                                     "the element of an all-Au or all-C structure)",
+                      choices=("auto", "gold_s", "carbon_sp"))
+    n_atoms: int = _key("int", 4, "chain atoms in the device", minimum=1)
+    bond: float | Literal["auto"] = _key("float_or_auto", "auto",
+                                         "chain bond length, Angstrom ('auto': preset value)",
+                                         minimum=0.0, exclusive_minimum=True)
+    lead_bond: float | Literal["auto"] = _key("float_or_auto", "auto",
+                                              "electrode atom spacing, Angstrom ('auto': preset value)",
+                                              minimum=0.0, exclusive_minimum=True)
+    buffer: int = _key("int", 1, "electrode atoms kept in the device on each side", minimum=1)
+    movable: tuple[int, ...] | None = _key("int_list", None,
+                                           "device atom indices that move, negative ones counted from the "
+                                           "end (default: the chain atoms; for 'atoms', every atom that "
+                                           "does not hop to a lead)")
+    axes: str = _key("str", "auto", "moving Cartesian directions ('auto': 'xyz' for 'atoms', 'z' for the "
+                                    "chain presets, whose central springs give no transverse stiffness)",
+                     choices=("auto", "x", "y", "z", "xy", "xz", "yz", "xyz"))
+    spring_constant: float | Literal["auto"] = _key("float_or_auto", "auto",
+                                                    "nearest-neighbour spring k, eV/Angstrom^2 "
+                                                    "('auto': preset value)", minimum=0.0)
+
+    def _cross_check(self):
+        if self.preset == "atoms":
+            for key in ("device", "left", "right"):
+                if not getattr(self, key):
+                    raise ConfigError(f"junction.{key}", "is required with preset = 'atoms' (a structure file)")
+            return
+        from .models.presets import PRESET_MODELS
+
+        own = PRESET_MODELS[self.preset]
+        if self.model == "auto":
+            object.__setattr__(self, "model", own)
+        elif self.model != own:
+            raise ConfigError("junction.model", f"preset {self.preset!r} has its own parameter set {own!r}; "
+                                                f"model chooses one only for preset = 'atoms' (got {self.model!r})")
+        if self.movable is not None:
+            object.__setattr__(self, "movable", tuple(_chain_movable(list(self.movable), self.n_atoms,
+                                                                     self.buffer)))
+
+    def relative_to(self, base_dir):
+        """This section with the structure files of ``preset = "atoms"``
+        given by relative paths taken relative to ``base_dir`` (absolute)."""
+        if self.preset != "atoms":
+            return self
+        moved = {k: os.path.abspath(Path(base_dir) / getattr(self, k)) for k in ("device", "left", "right")
+                 if not Path(getattr(self, k)).is_absolute()}
+        return replace(self, **moved) if moved else self
+
+    @property
+    def input_files(self):
+        """The structure files the section reads, ``{"junction.device": path, ...}``
+        (empty for the built-in presets)."""
+        if self.preset != "atoms":
+            return {}
+        return {f"junction.{k}": getattr(self, k) for k in ("device", "left", "right")}
+
+
+@dataclass(frozen=True, eq=False)
+class ElectronsConfig(_Section):
+    """``[electrons]``: the electron reservoirs and the energy integrals."""
+
+    SECTION: ClassVar[str] = "electrons"
+
+    temperature: float = _key("float", 300.0, "electron temperature, K", minimum=0.0)
+    fermi_level: float | Literal["auto"] = _key("float_or_auto", "auto",
+                                                "Fermi level E_F, eV ('auto': from the electrode bands)")
+    spin: int = _key("int", 2, "spin degeneracy g_s", choices=(1, 2))
+    rtol: float = _key("float", 1e-7, "relative tolerance of the energy integrals", minimum=0.0,
+                       exclusive_minimum=True)
+
+
+@dataclass(frozen=True, eq=False)
+class BiasConfig(_Section):
+    """``[bias]``: the bias sweep, volt (distinct values, in the given order)."""
+
+    SECTION: ClassVar[str] = "bias"
+
+    values: tuple[float, ...] = _key("float_list", [0.0, 0.25, 0.5, 0.75, 1.0], "biases V, volt (non-empty list)")
+
+    def _cross_check(self):
+        if len(set(self.values)) != len(self.values):
+            raise ConfigError("bias.values", f"repeated bias in {list(self.values)}")
+
+
+@dataclass(frozen=True, eq=False)
+class TransmissionConfig(_Section):
+    """``[transmission]``: the energy grid of T(E), eV relative to E_F."""
+
+    SECTION: ClassVar[str] = "transmission"
+
+    emin: float = _key("float", -4.0, "lowest energy relative to E_F, eV")
+    emax: float = _key("float", 4.0, "highest energy relative to E_F, eV")
+    num: int = _key("int", 201, "number of energies", minimum=2)
+
+    def _cross_check(self):
+        if not self.emax > self.emin:
+            raise ConfigError("transmission.emax",
+                              f"must be > transmission.emin = {self.emin}, got {self.emax}")
+
+
+@dataclass(frozen=True, eq=False)
+class ModesConfig(_Section):
+    """``[modes]``: eigen-analysis of the current-driven dynamics and the
+    runaway search (biases in volt)."""
+
+    SECTION: ClassVar[str] = "modes"
+
+    enabled: bool = _key("bool", True, "eigen-analysis of the current-driven dynamics at every bias")
+    runaway: bool = _key("bool", True, "search the runaway threshold (bisection in bias)")
+    bias_max: float | Literal["auto"] = _key("float_or_auto", "auto",
+                                             "upper end of the runaway search, V ('auto': largest bias)")
+    n_scan: int = _key("int", 11, "scan points of the runaway search", minimum=2)
+    tolerance: float = _key("float", 1e-3, "width of the final runaway bracket, V", minimum=0.0,
+                            exclusive_minimum=True)
+
+
+@dataclass(frozen=True, eq=False)
+class DynamicsConfig(_Section):
+    """``[dynamics]``: an optional Langevin trajectory (fs, V, eV)."""
+
+    SECTION: ClassVar[str] = "dynamics"
+
+    enabled: bool = _key("bool", False, "run a Langevin trajectory (seed eq 14 plus noise)")
+    bias: float = _key("float", 0.5, "bias of the trajectory, V")
+    timestep: float = _key("float", 2.0, "time step, fs", minimum=0.0, exclusive_minimum=True)
+    steps: int = _key("int", 2000, "number of steps", minimum=1)
+    record_every: int = _key("int", 10, "recording stride, steps", minimum=1)
+    seed: int = _key("int", 1, "random seed (same seed: same trajectory)", minimum=0)
+    noise: bool = _key("bool", True, "include the current-induced force noise")
+    hbar_omega_max: float = _key("float", 0.1, "noise spectrum bandwidth, eV", minimum=0.0,
+                                 exclusive_minimum=True)
+    n_omega: int = _key("int", 21, "frequencies at which the noise spectrum is tabulated", minimum=2)
+    phonon_bath: bool = _key("bool", False, "couple the boundary atoms to the electrode phonons: Ohmic friction "
+                                            "bath_friction with its quantum noise at bath_temperature, cut off at "
+                                            "hbar_omega_max")
+    bath_friction: float = _key("float", 0.01, "phonon-bath friction rate gamma, 1/fs (friction coefficient "
+                                               "M gamma; 0.01/fs is about sqrt(k/M), the acoustic impedance of "
+                                               "a chain of gold atoms with k = 2 eV/A^2)",
+                                minimum=0.0, exclusive_minimum=True)
+    bath_temperature: float | Literal["auto"] = _key("float_or_auto", "auto",
+                                                     "phonon-bath (electrode) temperature, K ('auto': "
+                                                     "electrons.temperature)", minimum=0.0)
+    bath_atoms: tuple[int, ...] | None = _key("int_list", None,
+                                              "device atoms coupled to the phonon bath, negative ones counted "
+                                              "from the end (default: the movable atoms within hopping range "
+                                              "of an atom that does not move)")
+
+
+BATH_KEYS = ("phonon_bath", "bath_friction", "bath_temperature", "bath_atoms")
+"""The [dynamics] keys of the phonon bath."""
+
+
+@dataclass(frozen=True, eq=False)
+class OutputConfig(_Section):
+    """``[output]``: where the results go."""
+
+    SECTION: ClassVar[str] = "output"
+
+    file: str = _key("str", "currentforces-run.nc",
+                     "NetCDF output file (relative to the working directory; --out overrides)")
+    figures: bool = _key("bool", True, "write PNG figures next to the output file")
+
+    def _cross_check(self):
+        if not self.file.strip():
+            raise ConfigError("output.file", "must not be empty; give a file name such as 'run.nc'")
+
+
+@dataclass(frozen=True, eq=False)
+class RunConfig(_Section):
+    """A complete, checked run configuration: one frozen section per TOML table.
+
+    Made by :func:`load_config` or :func:`validate_config`; a section left
+    out of the TOML file holds its defaults.  ``cfg["junction"]`` is the same
+    object as ``cfg.junction``.
+    """
+
+    junction: JunctionConfig = field(default_factory=JunctionConfig)
+    electrons: ElectronsConfig = field(default_factory=ElectronsConfig)
+    bias: BiasConfig = field(default_factory=BiasConfig)
+    transmission: TransmissionConfig = field(default_factory=TransmissionConfig)
+    modes: ModesConfig = field(default_factory=ModesConfig)
+    dynamics: DynamicsConfig = field(default_factory=DynamicsConfig)
+    output: OutputConfig = field(default_factory=OutputConfig)
+
+    def __post_init__(self):
+        for name, cls in SECTIONS.items():
+            if not isinstance(getattr(self, name), cls):
+                raise ConfigError(name, f"must be of type {cls.__name__}, got {getattr(self, name)!r}")
+
+
+SECTIONS: dict[str, type] = {f.name: f.default_factory for f in fields(RunConfig)}  # type: ignore[misc]
+"""Section name -> its dataclass, in schema order."""
+
+SCHEMA = {name: {f.name: f.metadata["key"] for f in fields(cls)} for name, cls in SECTIONS.items()}
+"""section -> key -> :class:`Key` (read from the section dataclasses)."""
+
+
 def default_config():
     """The full default configuration (a nested dict)."""
     return {sec: {k: copy.deepcopy(spec.default) for k, spec in keys.items()} for sec, keys in SCHEMA.items()}
 
 
-def validate_config(raw):
-    """Check a configuration dict and fill in defaults.
+def validate_config(raw, base_dir=None):
+    """Check a configuration dict, fill in defaults and parse it into sections.
 
     Parameters
     ----------
     raw : dict
         ``{section: {key: value}}`` as read from TOML.
+    base_dir : str or Path, optional
+        Folder that relative structure-file paths (``junction.device``,
+        ``left``, ``right``) are relative to: the folder of the TOML file
+        (:func:`load_config` passes it).  Default: the working directory.
 
     Returns
     -------
-    dict
-        A complete configuration (every key present).
+    RunConfig
+        A complete configuration (every key present); it also reads as the
+        nested dict ``cfg["section"]["key"]``.
 
     Raises
     ------
     ConfigError
         Naming the offending key.
     """
-    if not isinstance(raw, dict):
+    if isinstance(raw, _Section):
+        raw = raw.to_dict()
+    if not isinstance(raw, Mapping):
         raise ConfigError("config", f"must be a table of sections, got {type(raw).__name__}")
-    cfg = default_config()
+    bodies = {}
     for sec, body in raw.items():
         if sec not in SCHEMA:
             raise ConfigError(sec, f"unknown section; allowed sections: {', '.join(SCHEMA)}")
-        if not isinstance(body, dict):
+        if isinstance(body, _Section):
+            body = body.to_dict()
+        if not isinstance(body, Mapping):
             raise ConfigError(sec, f"must be a table ([{sec}]), got {body!r}")
-        for key, value in body.items():
-            full = f"{sec}.{key}"
+        for key in body:
             if key not in SCHEMA[sec]:
-                raise ConfigError(full, f"unknown key; allowed keys in [{sec}]: {', '.join(SCHEMA[sec])}")
-            cfg[sec][key] = _check_value(full, value, SCHEMA[sec][key])
-    _cross_checks(cfg)
+                raise ConfigError(f"{sec}.{key}", f"unknown key; allowed keys in [{sec}]: {', '.join(SCHEMA[sec])}")
+        bodies[sec] = body
+    cfg = RunConfig(**{sec: cls(**bodies.get(sec, {})) for sec, cls in SECTIONS.items()})
+    if base_dir is not None:
+        cfg = replace(cfg, junction=cfg.junction.relative_to(base_dir))
     return cfg
 
 
-def _cross_checks(cfg):
-    j = cfg["junction"]
-    n_device = j["n_atoms"] + 2 * j["buffer"]
-    if j["preset"] == "atoms":
-        for key in ("device", "left", "right"):
-            if not j[key]:
-                raise ConfigError(f"junction.{key}", "is required with preset = 'atoms' (a structure file)")
-    elif j["movable"] is not None:
-        if len(set(j["movable"])) != len(j["movable"]):
-            raise ConfigError("junction.movable", f"repeated atom index in {j['movable']}")
-        lo, hi = j["buffer"], j["buffer"] + j["n_atoms"] - 1
-        for i, a in enumerate(j["movable"]):
-            if not 0 <= a < n_device:
-                raise ConfigError(f"junction.movable[{i}]",
-                                  f"atom index {a} is out of range: the device has {n_device} atoms "
-                                  f"(indices 0..{n_device - 1}; the chain atoms are {lo}..{hi})")
-            if not lo <= a <= hi:
-                raise ConfigError(f"junction.movable[{i}]",
-                                  f"atom {a} is an electrode (buffer) atom that hops to a lead and cannot "
-                                  f"move; allowed: the chain atoms {lo}..{hi}")
-    t = cfg["transmission"]
-    if not t["emax"] > t["emin"]:
-        raise ConfigError("transmission.emax", f"must be > transmission.emin = {t['emin']}, got {t['emax']}")
-    b = bias_values(cfg)
-    if len(set(b)) != len(b):
-        raise ConfigError("bias.values", f"repeated bias in {b}")
+def as_run_config(cfg):
+    """``cfg`` as a :class:`RunConfig`: itself if it is one, otherwise a
+    nested dict checked by :func:`validate_config`."""
+    return cfg if isinstance(cfg, RunConfig) else validate_config(cfg)
+
+
+def _chain_movable(movable, n_atoms, buffer):
+    """Movable atoms of a chain preset as non-negative device indices
+    (negative ones count from the end of the device, as in Python)."""
+    n_device = n_atoms + 2 * buffer
+    lo, hi = buffer, buffer + n_atoms - 1
+    out = []
+    for i, a in enumerate(movable):
+        if not -n_device <= a < n_device:
+            raise ConfigError(f"junction.movable[{i}]",
+                              f"atom index {a} is out of range: the device has {n_device} atoms "
+                              f"(indices 0..{n_device - 1} or -{n_device}..-1; the chain atoms are {lo}..{hi})")
+        b = a % n_device
+        if not lo <= b <= hi:
+            which = f"atom {a}" if a == b else f"atom {a} (device atom {b})"
+            raise ConfigError(f"junction.movable[{i}]",
+                              f"{which} is an electrode (buffer) atom that hops to a lead and cannot "
+                              f"move; allowed: the chain atoms {lo}..{hi} (or {lo - n_device}..{hi - n_device})")
+        out.append(b)
+    if len(set(out)) != len(out):
+        raise ConfigError("junction.movable", f"repeated atom index in {movable}")
+    return out
 
 
 def bias_values(cfg):
-    """The bias list (V) of a validated configuration, as floats."""
-    return [float(v) for v in cfg["bias"]["values"]]
+    """The bias list (V) of a configuration, as floats."""
+    return [float(v) for v in as_run_config(cfg).bias.values]
+
+
+def input_files(cfg):
+    """The files a configuration reads, ``{key: path}``.
+
+    These are the structure files of ``preset = "atoms"``
+    (``junction.device``, ``junction.left``, ``junction.right``), as
+    :func:`currentforces.job.build_system` opens them; the built-in
+    presets and tight-binding models read no file.  Their contents enter the
+    digest that decides whether an output file may be resumed.
+    """
+    return as_run_config(cfg).junction.input_files
 
 
 def load_config(path):
@@ -266,24 +551,43 @@ def load_config(path):
 
     Returns
     -------
-    dict
+    RunConfig
         Validated configuration (:func:`validate_config`).
     """
     path = Path(path)
     try:
-        with open(path, "rb") as fh:
-            raw = tomllib.load(fh)
+        data = path.read_bytes()
     except FileNotFoundError:
         raise ConfigError("CONFIG", f"file {str(path)!r} not found") from None
+    except IsADirectoryError:
+        raise ConfigError("CONFIG", f"{str(path)!r} is a directory; give the path of a TOML file") from None
+    except OSError as exc:
+        raise ConfigError("CONFIG", f"cannot read {str(path)!r} ({exc.strerror})") from None
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise ConfigError("CONFIG", f"{str(path)!r} is not UTF-8 text (byte 0x{data[exc.start]:02x} on line "
+                                    f"{line}); TOML files must be UTF-8: save it as UTF-8") from None
+    try:
+        raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError("CONFIG", f"{path} is not valid TOML: {exc}") from None
-    return validate_config(raw)
+    return validate_config(raw, base_dir=path.parent)
 
 
 def config_to_json(cfg):
     """Canonical JSON text of a configuration (sorted keys): stored in the
-    output file and compared on resume."""
-    return json.dumps(cfg, sort_keys=True)
+    output file and compared on resume.  The same TOML gives the same text
+    (and so the same resume digest) as the nested dict of earlier versions:
+    with ``dynamics.phonon_bath`` off the bath keys change no number and are
+    left out, as before the bath existed."""
+    data = _plain(cfg)
+    dynamics = data.get("dynamics", {})
+    if not dynamics.get("phonon_bath", False):
+        for key in BATH_KEYS:
+            dynamics.pop(key, None)
+    return json.dumps(data, sort_keys=True)
 
 
 def describe_schema():

@@ -6,9 +6,9 @@
 * Every variable carries ``units`` and ``long_name`` attributes; the file
   carries the package version and the full input configuration
   (``config_json``).
-* Writes are atomic: a temporary file in the same folder, then
-  :func:`os.replace`, so an interrupted run never leaves a half-written
-  file under the output name.
+* Writes are atomic (:func:`currentforces.outfile.atomic_write`): a
+  temporary file in the same folder, then :func:`os.replace`, so an
+  interrupted run never leaves a half-written file under the output name.
 * No time stamps are stored, so the same inputs give the same file
   contents (a resumed sweep equals an uninterrupted one).
 
@@ -17,13 +17,12 @@ xarray and netCDF4 are imported when a function is called.
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
 
 from .errors import InputError
+from .outfile import atomic_write
 
 __all__ = ["write_dataset", "read_dataset", "UNITS", "describe_dataset"]
 
@@ -49,6 +48,19 @@ UNITS = {
     "growth_rate": ("1/fs", "Re lambda of the mode analysis (amplitude growth rate)"),
     "mode_energy": ("eV", "hbar Im lambda of the mode analysis"),
     "runaway_bias": ("V", "smallest bias at which a mode grows (NaN: none found)"),
+    "runaway_bias_lower": ("V", "largest scanned bias known stable: lower end of the runaway bracket"),
+    "runaway_bias_upper": ("V", "smallest bias known unstable: upper end of the runaway bracket (NaN: none)"),
+    "runaway_character": ("1", "character of the mode that goes unstable first: waterwheel, negative friction, "
+                          "static softening, or stable (none found)"),
+    "dynamics_bias": ("V", "bias of the Langevin trajectory"),
+    "dynamics_max_growth_rate": ("1/fs", "largest Re lambda of the mode analysis at the dynamics bias, with "
+                                         "the phonon bath's friction when it is on (negative: minus the "
+                                         "slowest relaxation rate)"),
+    "bath_friction": ("1/fs", "phonon-bath friction rate gamma of each coordinate (0: not coupled to the bath)"),
+    "bath_temperature": ("K", "phonon-bath (electrode) temperature"),
+    "mode": ("1", "index of a movable coordinate (atom, Cartesian axis)"),
+    "mode2": ("1", "second index of a coefficient matrix (same coordinates as mode)"),
+    "mode_label": ("1", "name of the coordinate: element, device atom index and axis"),
     "time": ("fs", "time"),
     "positions": ("Angstrom", "displacements X"),
     "velocities": ("Angstrom/fs", "velocities"),
@@ -77,26 +89,17 @@ def write_dataset(ds, path):
 
     Notes
     -----
-    The data go to a temporary file in the destination folder, are flushed
-    to disk, and the file is renamed over ``path`` with :func:`os.replace`
-    (atomic on POSIX and Windows).  A crash leaves either the old file or
-    the new one, never a mixture; the temporary file is removed on error.
+    Through :func:`currentforces.outfile.atomic_write`: the data go to a
+    temporary file in the destination folder, are flushed to disk, and the
+    file is renamed over ``path`` with :func:`os.replace` (atomic on POSIX
+    and Windows).  A crash leaves either the old file or the new one, never
+    a mixture; the temporary file is removed on error.  The new file has
+    the usual permissions (0o666 masked by the umask).
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     _annotate(ds)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    try:
-        ds.to_netcdf(tmp, engine="netcdf4", format="NETCDF4")
-        with open(tmp, "rb+") as fh:
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-        raise
-    return path
+    return atomic_write(path, lambda tmp: ds.to_netcdf(tmp, engine="netcdf4", format="NETCDF4"))
 
 
 def read_dataset(path):

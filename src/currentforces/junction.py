@@ -26,26 +26,40 @@ from __future__ import annotations
 import contextlib
 import functools
 import math
+import warnings
 from typing import Sequence
 
 import numpy as np
 import scipy.sparse as sp
 
-from ._checks import as_dense_matrix, as_operator, check_energies, check_number, check_temperature
-from .errors import InputError
-from .integrate import fermi, fermi_sea_sum, integrate_adaptive, window_bounds
-from .leads import broadening_from_self_energy
+from ._checks import (as_dense_matrix, as_operator, check_energies, check_leads, check_number, check_rtol,
+                      check_spin, check_temperature)
+from .boundstates import BOUND_STATE_COINCIDENCE, RESOLUTION, find_bound_states
+from .errors import BandEdgeWarning, BoundStateError, InputError
+from .greens import BlockTridiagonal, DenseInverse, GreensBackend
+from .integrate import fermi, fermi_sea_sum, graded_breakpoints, integrate_adaptive, window_bounds
+from .leads import EDGE_RTOL, as_lead, broadening_from_self_energy
+from .resonances import NARROW, device_poles
 from .units import CONDUCTANCE_QUANTUM_SPINLESS, KB
 
 __all__ = ["Junction", "GreenCounter"]
 
-_CHUNK_BYTES = 256 * 2**20
-"""Energies are processed in chunks holding at most this many bytes of
-N x N complex matrices."""
+GRADING = 8.0
+"""Growth factor of the panels graded around a narrow resonance."""
 
 
 def _hermitian_part(m):
     return 0.5 * (m + np.conj(np.swapaxes(m, -1, -2)))
+
+
+def _complex_linear(observable):
+    """The complex-linear extension P(ReH X) + i P(ImH X) of a real linear map
+    P on Hermitian matrices (ImH X = (X - X^dagger)/2i): the pole expansion
+    sums analytic, non-Hermitian X, and Re of the sum of P_c(X) is P(ReH S[X])."""
+    def project(x):
+        xh = np.conj(np.swapaxes(x, -1, -2))
+        return observable(0.5 * (x + xh)) + 1j * observable(-0.5j * (x - xh))
+    return project
 
 
 class GreenCounter:
@@ -102,24 +116,33 @@ class Junction:
     hamiltonian : (N, N) array_like or scipy.sparse matrix
         Device Hamiltonian h in eV; Hermitian, finite.
     leads : sequence of leads
-        Objects with ``self_energy(E)`` returning (..., N, N) in eV and a
-        ``size`` attribute equal to N (:class:`~currentforces.Lead`,
-        :class:`~currentforces.WideBandLead`, :class:`~currentforces.ChainLead`
-        or any object with that interface).  Lead order defines the lead
+        Leads of ``size`` N, instances of :class:`~currentforces.leads.LeadBase`
+        (:class:`~currentforces.Lead`, :class:`~currentforces.WideBandLead`,
+        :class:`~currentforces.ChainLead`, the adapters' leads, or a subclass of
+        your own; checked by :func:`~currentforces.leads.as_lead`).  Lead order defines the lead
         indices used by ``bias``, ``chemical_potentials`` and
         :meth:`spectral_functions`.
-    solver : {"dense", "rgf"} or solver object, optional
-        How Green's functions are computed.  ``"dense"`` (default) inverts
-        E - h - Sigma; ``"rgf"`` uses the block-tridiagonal recursive
-        Green's function method (:class:`~currentforces.greens.BlockTridiagonal`),
-        cost linear in the device length, with ``hamiltonian`` kept sparse.
-        An object with ``green_submatrix``, ``green``, ``spectral_functions``
-        and ``transmission`` (the interface of ``BlockTridiagonal``) is used
-        as given.
+    solver : {"dense", "rgf"} or GreensBackend, optional
+        The Green's-function backend (:mod:`currentforces.greens`).
+        ``"dense"`` (default) inverts E - h - Sigma
+        (:class:`~currentforces.greens.DenseInverse`); ``"rgf"`` uses the
+        block-tridiagonal recursive Green's function method
+        (:class:`~currentforces.greens.BlockTridiagonal`), cost linear in the
+        device length, with ``hamiltonian`` kept sparse.  An instance of a
+        :class:`~currentforces.greens.GreensBackend` subclass for the same
+        device (``size`` N, one lead per lead) is used as given, with
+        ``hamiltonian`` kept sparse unless the backend is ``dense``.
     layers : sequence, optional
         Principal layers for ``solver="rgf"``: layer sizes, or the orbital
         indices of each layer; default: found from the sparsity pattern of h
         (:func:`~currentforces.greens.layers_from_sparsity`).
+
+    Notes
+    -----
+    ``leads`` may be empty: a closed device.  Its Green's function (away
+    from its eigenvalues) and its equilibrium density matrix are defined;
+    anything carried by lead states (a bias, a current, a transmission,
+    force coefficients, noise) raises ``InputError`` saying so.
 
     Examples
     --------
@@ -134,14 +157,18 @@ class Junction:
     1.0
     """
 
-    _green_counter = None
+    _green_counter: GreenCounter | None = None
 
     def __init__(self, hamiltonian, leads: Sequence, solver="dense", layers=None):
         if isinstance(solver, str) and solver not in ("dense", "rgf"):
-            raise InputError(f"solver must be 'dense', 'rgf' or a solver object, got {solver!r}")
-        if solver == "dense":
-            if layers is not None:
-                raise InputError("layers is used only with solver='rgf'")
+            raise InputError(f"solver must be 'dense', 'rgf' or a GreensBackend instance, got {solver!r}")
+        if not isinstance(solver, (str, GreensBackend)):
+            raise InputError(f"solver must be 'dense', 'rgf' or a GreensBackend instance (a subclass of "
+                             f"currentforces.greens.GreensBackend implementing green_submatrix and "
+                             f"green_derivative_submatrix), got {type(solver).__name__}")
+        if layers is not None and not (isinstance(solver, str) and solver == "rgf"):
+            raise InputError("layers is used only with solver='rgf'")
+        if solver.dense if isinstance(solver, GreensBackend) else solver == "dense":
             h = as_dense_matrix("hamiltonian", hamiltonian, hermitian=True)
         else:
             # sparse input stays sparse: a 10^5-orbital wire is never densified
@@ -149,51 +176,97 @@ class Junction:
                             sp.csr_matrix(as_dense_matrix("hamiltonian", hamiltonian)), hermitian=True)
         self.hamiltonian = 0.5 * (h + h.conj().T)
         self.size = h.shape[0]
-        leads = list(leads) if leads is not None else []
-        for i, lead in enumerate(leads):
-            if not hasattr(lead, "self_energy"):
-                raise InputError(f"leads[{i}] has no self_energy(E) method: {lead!r}")
-            size = getattr(lead, "size", None)
-            if size != self.size:
-                raise InputError(
-                    f"leads[{i}] couples to {size} device orbitals but the hamiltonian has "
-                    f"{self.size}: the lead does not fit the device"
-                )
+        leads = [as_lead(lead, f"leads[{i}]", self.size) for i, lead in enumerate(leads or ())]
         self.leads = leads
         self.n_leads = len(leads)
-        if solver == "dense":
-            self.solver = None
-        elif solver == "rgf":
-            from .greens import BlockTridiagonal
-
-            self.solver = BlockTridiagonal(self.hamiltonian, leads, layers=layers)
+        if isinstance(solver, GreensBackend):
+            if solver.size != self.size or len(solver.leads) != self.n_leads:
+                raise InputError(f"solver: the backend {solver!r} is built for {solver.size} orbitals and "
+                                 f"{len(solver.leads)} leads, this junction has {self.size} and {self.n_leads}")
+        elif solver == "dense":
+            solver = DenseInverse(self.hamiltonian, leads)
         else:
-            missing = [m for m in ("green_submatrix", "green", "spectral_functions", "transmission")
-                       if not hasattr(solver, m)]
-            if missing:
-                raise InputError(f"solver object {solver!r} lacks {', '.join(missing)}")
-            self.solver = solver
-        """The Green's-function backend: ``None`` for the dense inverse, else
-        the solver object the Green's-function methods delegate to."""
-        edges = sorted({float(e) for lead in leads for e in getattr(lead, "band_edges", ())})
+            solver = BlockTridiagonal(self.hamiltonian, leads, layers=layers)
+        self.solver = solver
+        """The Green's-function backend (a :class:`~currentforces.greens.GreensBackend`:
+        :class:`~currentforces.greens.DenseInverse` for ``solver="dense"``),
+        to which every Green's-function method delegates."""
+        edges = sorted({float(e) for lead in leads for e in lead.band_edges})
         self.band_edges = tuple(edges)
         scales = [1.0, float(abs(self.hamiltonian).sum(axis=1).max()) if self.size else 0.0]
         scales += [abs(e) for e in edges]
         self.energy_scale = max(scales)
         """A typical energy scale (eV) of the spectrum: used to map the
         imaginary-axis tail of Fermi-sea sums."""
+        self._bound_states = None
+        self._poles: dict[tuple[float, float], tuple[np.ndarray, np.ndarray]] = {}
 
     # ------------------------------------------------------------------ helpers
     def __repr__(self):
-        backend = "" if self.solver is None else f", solver={self.solver!r}"
+        backend = "" if type(self.solver) is DenseInverse else f", solver={self.solver!r}"  # the default unsaid
         return f"Junction(size={self.size}, leads={self.leads!r}{backend})"
 
-    @staticmethod
-    def _energies(energy):
-        return check_energies(energy)
+    EDGE_RTOL = EDGE_RTOL
+    """A real energy within ``EDGE_RTOL * energy_scale`` of a lead band edge
+    counts as lying on it (round-off of the edge and of an energy grid)."""
 
-    def _chunk(self):
-        return max(1, int(_CHUNK_BYTES // (16 * max(1, self.size) ** 2)))
+    EDGE_SINGULAR_RTOL = 1e-6
+    """At a band edge, E - h - Sigma(E) counts as singular when its smallest
+    singular value is below ``EDGE_SINGULAR_RTOL * energy_scale`` (G above
+    1e6 / energy_scale)."""
+
+    EDGE_ETA = 1e-13
+    """Imaginary part, times ``energy_scale``, given to a real energy where G
+    diverges at a band edge."""
+
+    def _energies(self, energy):
+        r"""Checked energies (eV); a real energy where G diverges at a lead band edge becomes E + i eta.
+
+        At a band edge E_b a lead channel opens with zero velocity: Gamma_l
+        vanishes like sqrt|E - E_b| while Sigma_l stays finite (its
+        derivative diverges).  If the device has no state at E_b, G(E_b) is
+        finite and T(E_b) = 0 is the limit from both sides: nothing is done.
+        If it has one (a perfect chain has one at each edge),
+        E - h - Sigma(E_b) is singular and T jumps (from 1 inside the band to
+        0 outside for a perfect chain): there the retarded prescription
+        E + i0 is taken literally, E + i eta with eta = ``EDGE_ETA *
+        energy_scale``, for every kind of lead alike, and a
+        :class:`~currentforces.errors.BandEdgeWarning` says so.  For a
+        perfect chain this gives T = 1/2 (between the one-sided limits) up to
+        O(sqrt(eta / energy_scale)).
+        """
+        e = check_energies(energy)
+        if not self.band_edges:
+            return e
+        real = np.real(e)
+        on = (np.abs(real[..., None] - np.asarray(self.band_edges)).min(axis=-1)
+              <= self.EDGE_RTOL * self.energy_scale) & (np.imag(e) == 0)
+        if not np.any(on):
+            return e
+        idx = np.flatnonzero(on)
+        singular = self._singular_at(real.reshape(-1)[idx].astype(complex))
+        if not np.any(singular):
+            return e
+        hit = real.reshape(-1)[idx[singular]]
+        warnings.warn(
+            f"energy {hit[0]:.12g} eV{f' (and {hit.size - 1} more)' if hit.size > 1 else ''} lies on a "
+            "lead band edge where the device has a state: G diverges and T(E) is discontinuous there; "
+            f"evaluated at E + i*{self.EDGE_ETA * self.energy_scale:.1e} eV, between the one-sided "
+            "limits (1/2 for a perfect chain); use E -+ a small offset for the limit from one side",
+            BandEdgeWarning, stacklevel=3,
+        )
+        out = np.array(e, dtype=complex).reshape(-1)
+        out[idx[singular]] += 1j * self.EDGE_ETA * self.energy_scale
+        return out.reshape(e.shape)
+
+    def _singular_at(self, z):
+        """Mask over real energies z (1-d, complex dtype): is E - h - Sigma(E) singular there?"""
+        tol = self.EDGE_SINGULAR_RTOL * self.energy_scale
+        with np.errstate(all="ignore"):
+            try:
+                return self.solver.singular(z, tol)
+            except np.linalg.LinAlgError:
+                return np.ones(z.shape, dtype=bool)
 
     def _lead_index(self, name, index):
         if not isinstance(index, (int, np.integer)) or not -self.n_leads <= index < self.n_leads:
@@ -239,27 +312,7 @@ class Junction:
 
     def self_energy(self, energy):
         """Total self-energy sum_l Sigma_l(E), (..., N, N) in eV."""
-        e = self._energies(energy)
-        total = np.zeros(e.shape + (self.size, self.size), dtype=complex)
-        self._add_self_energy(total, e, sign=1.0)
-        return total
-
-    def _add_self_energy(self, out, energy, sign):
-        """out[..., sup, sup] += sign * Sigma_l block, lead by lead (no N x N temporaries
-        for leads that offer ``self_energy_block``)."""
-        for lead in self.leads:
-            sup = getattr(lead, "support", None)
-            if sup is not None and hasattr(lead, "self_energy_block"):
-                ix = np.ix_(sup, sup)
-                out[..., ix[0], ix[1]] += sign * np.asarray(lead.self_energy_block(energy))
-            else:
-                out += sign * np.asarray(lead.self_energy(energy))
-
-    def _inverse_matrix(self, z):
-        """E - h - Sigma(E) for a 1-d batch of energies, (n, N, N)."""
-        m = z[:, None, None] * np.eye(self.size) - self.hamiltonian
-        self._add_self_energy(m, z, sign=-1.0)
-        return m
+        return self.solver.self_energy(self._energies(energy))
 
     @_counted
     def green(self, energy):
@@ -275,16 +328,7 @@ class Junction:
         -------
         ndarray, shape energy.shape + (N, N)
         """
-        e = self._energies(energy)
-        if self.solver is not None:
-            return self.solver.green(e)
-        flat = e.reshape(-1)
-        out = np.empty((flat.size, self.size, self.size), dtype=complex)
-        step = self._chunk()
-        for i in range(0, flat.size, step):
-            z = flat[i:i + step]
-            out[i:i + step] = np.linalg.inv(self._inverse_matrix(z))
-        return out.reshape(e.shape + (self.size, self.size))
+        return self.solver.green(self._energies(energy))
 
     @_counted
     def green_submatrix(self, energy, rows, cols):
@@ -293,9 +337,8 @@ class Junction:
         The one access point through which the force coefficients read the
         Green's function: they need only the orbitals the force operators
         touch and the lead supports.  The dense backend solves
-        (E - h - Sigma) X = 1[:, cols], or (E - h - Sigma)^T X = 1[:, rows]
-        when there are fewer rows; a block-tridiagonal backend can compute
-        the same block at a cost linear in the device length.
+        (E - h - Sigma) X = 1[:, cols]; the block-tridiagonal backend
+        computes the same block at a cost linear in the device length.
 
         Parameters
         ----------
@@ -308,126 +351,33 @@ class Junction:
         -------
         ndarray, energy.shape + (len(rows), len(cols))
         """
-        e = self._energies(energy)
-        if self.solver is not None:
-            return self.solver.green_submatrix(e, rows, cols)
-        rows = np.asarray(rows, dtype=int).reshape(-1)
-        cols = np.asarray(cols, dtype=int).reshape(-1)
-        flat = e.reshape(-1)
-        out = np.empty((flat.size, rows.size, cols.size), dtype=complex)
-        step = self._chunk()
-        eye = np.eye(self.size)
-        rhs = eye[:, cols]
-        for i in range(0, flat.size, step):
-            z = flat[i:i + step]
-            m = self._inverse_matrix(z)
-            if min(rows.size, cols.size) == self.size:
-                out[i:i + step] = np.linalg.inv(m)[:, rows[:, None], cols[None, :]]
-            elif rows.size < cols.size:
-                # fewer rows: G[rows, :] = ((M^T)^-1 [:, rows])^T, one solve with |rows| right-hand sides
-                left = eye[:, rows]
-                x = np.linalg.solve(np.swapaxes(m, -1, -2), np.broadcast_to(left, (z.size,) + left.shape))
-                out[i:i + step] = np.swapaxes(x, -1, -2)[:, :, cols]
-            else:
-                out[i:i + step] = np.linalg.solve(m, np.broadcast_to(rhs, (z.size,) + rhs.shape))[:, rows, :]
-        return out.reshape(e.shape + (rows.size, cols.size))
+        return self.solver.green_submatrix(self._energies(energy), rows, cols)
 
     @_counted
-    def green_rows_and_columns(self, energy, orbitals):
-        r"""Full rows G[S, :] and columns G[:, S] through a set S of orbitals (1/eV).
-
-        What dG/dE on S needs (the sum over every intermediate orbital).  The
-        dense backend factorises E - h - Sigma once per energy and solves
-        with the |S| unit vectors for the columns and, transposed, for the
-        rows; when E - h - Sigma is complex symmetric (real h, reciprocal
-        leads) the rows are the transposed columns.  About the cost of one
-        G[:, S], never the whole inverse.  Only
-        for the dense backend (a block-tridiagonal one gives dG/dE on S
-        directly, :meth:`green_derivative_submatrix`).
-
-        Parameters
-        ----------
-        energy : array_like
-            Energies in eV (real: E + i0; complex: upper half plane).
-        orbitals : array_like of int
-            Device orbitals S.
-
-        Returns
-        -------
-        (ndarray, ndarray)
-            energy.shape + (|S|, N) and energy.shape + (N, |S|).
-        """
-        from scipy.linalg import lu_factor, lu_solve
-
-        if self.solver is not None:
-            raise InputError("green_rows_and_columns is for the dense backend; use green_derivative_submatrix")
-        e = self._energies(energy)
-        s = np.asarray(orbitals, dtype=int).reshape(-1)
-        flat = e.reshape(-1)
-        rows = np.empty((flat.size, s.size, self.size), dtype=complex)
-        cols = np.empty((flat.size, self.size, s.size), dtype=complex)
-        unit = np.eye(self.size)[:, s]
-        step = self._chunk()
-        h_symmetric = getattr(self, "_h_symmetric", None)
-        if h_symmetric is None:
-            h_symmetric = self._h_symmetric = bool(np.array_equal(self.hamiltonian, self.hamiltonian.T))
-        for i in range(0, flat.size, step):
-            m = self._inverse_matrix(flat[i:i + step])
-            if h_symmetric and self._sigma_symmetric(m):
-                # complex-symmetric E - h - Sigma (real h, reciprocal leads): G^T = G
-                c = np.linalg.solve(m, np.broadcast_to(unit, (m.shape[0],) + unit.shape))
-                cols[i:i + m.shape[0]] = c
-                rows[i:i + m.shape[0]] = np.swapaxes(c, -1, -2)
-                continue
-            for k in range(m.shape[0]):
-                lu = lu_factor(m[k], check_finite=False)
-                cols[i + k] = lu_solve(lu, unit, check_finite=False)
-                rows[i + k] = lu_solve(lu, unit, trans=1, check_finite=False).T
-        return rows.reshape(e.shape + rows.shape[1:]), cols.reshape(e.shape + cols.shape[1:])
-
-    def _sigma_symmetric(self, m):
-        """Whether E - h - Sigma (batch m, h symmetric) is symmetric: checked on
-        the lead supports, where Sigma lives, to 1e-14 of its largest entry."""
-        for lead in self.leads:
-            sup = getattr(lead, "support", None)
-            block = m if sup is None else m[:, sup[:, None], sup[None, :]]
-            if block.size and np.max(np.abs(block - np.swapaxes(block, -1, -2))) > 1e-14 * np.max(np.abs(block)):
-                return False
-        return True
-
-    @_counted
-    def green_derivative_submatrix(self, energy, orbitals):
+    def green_derivative_submatrix(self, energy, orbitals, cols=None):
         r"""G[S, S] and dG/dE[S, S] on a set S of orbitals (1/eV, 1/eV^2).
 
         .. math:: \frac{dG}{dE} = -G\Big(1 - \sum_l \frac{d\Sigma_l}{dE}\Big)G
 
-        (formulas.md §2), restricted to S.  The dense backend forms G[S, :]
-        and G[:, S]; a block-tridiagonal backend accumulates the sum over
-        the device layer by layer.
+        restricted to S (differentiate G (E - h - Sigma) = 1).  The dense
+        backend takes the rows G[S, :] and columns G[:, S] of one inverse;
+        the block-tridiagonal one differentiates its recursions.
 
         Parameters
         ----------
         energy : array_like
-            Energies in eV (real: E + i0; complex: upper half plane).
+            Energies in eV.
         orbitals : array_like of int
-            Device orbitals S.
+            The set S.
+        cols : array_like of int, optional
+            Return G[S, cols] instead of G[S, S], from the same pass.
 
         Returns
         -------
-        (ndarray, ndarray), each energy.shape + (len(S), len(S))
+        (ndarray, ndarray), each energy.shape + (len(S), len(S)) (the first
+        energy.shape + (len(S), len(cols)) with ``cols``)
         """
-        e = self._energies(energy)
-        if self.solver is not None:
-            return self.solver.green_derivative_submatrix(e, orbitals)
-        s = np.asarray(orbitals, dtype=int).reshape(-1)
-        everything = np.arange(self.size)
-        rows, cols = self.green_rows_and_columns(e, s)     # G[S, :], G[:, S]
-        dg = -(rows @ cols)
-        for lead in self.leads:
-            sup = np.asarray(getattr(lead, "support", everything), dtype=int)
-            dsig = np.asarray(lead.self_energy_derivative(e))[..., sup[:, None], sup[None, :]]
-            dg = dg + rows[..., :, sup] @ dsig @ cols[..., sup, :]
-        return rows[..., :, s], dg
+        return self.solver.green_derivative_submatrix(self._energies(energy), orbitals, cols)
 
     def broadening(self, energy):
         """List over leads of Gamma_l(E) = i(Sigma_l - Sigma_l^dagger), (..., N, N) in eV."""
@@ -436,6 +386,8 @@ class Junction:
     @_counted
     def spectral_functions(self, energy):
         r"""Partial spectral functions A_l = G Gamma_l G^dagger, one per lead, in lead order.
+
+        Computed from the columns of G on the lead supports only.
 
         Parameters
         ----------
@@ -448,19 +400,7 @@ class Junction:
             ``A_l / 2 pi`` is the partial density of states d_l of seed eq (12)
             (states incident from lead l).
         """
-        if self.solver is not None:
-            return self.solver.spectral_functions(self._energies(energy))
-        g = self.green(energy)
-        return [self._sandwich(g, gam) for gam in self.broadening(energy)]
-
-    @staticmethod
-    def _sandwich(g, gamma):
-        """G Gamma G^dagger using only the rows/columns where Gamma is non-zero."""
-        nz = np.flatnonzero(np.any(np.abs(gamma.reshape(-1, *gamma.shape[-2:])) > 0, axis=(0, 1)))
-        if nz.size == 0:
-            return np.zeros_like(g)
-        gs = g[..., :, nz]
-        return gs @ gamma[..., nz[:, None], nz[None, :]] @ np.conj(np.swapaxes(gs, -1, -2))
+        return self.solver.spectral_functions(self._energies(energy))
 
     def spectral_function(self, energy):
         """Total spectral function A = sum_l A_l (1/eV); equals i(G - G^dagger)
@@ -471,6 +411,9 @@ class Junction:
     def transmission(self, energy, source=0, drain=1):
         r"""Transmission T(E) = Tr[Gamma_source G Gamma_drain G^dagger] (dimensionless).
 
+        Evaluated on the lead supports only, from the block of G between the
+        two supports (:meth:`~currentforces.greens.GreensBackend.transmission`).
+
         Parameters
         ----------
         energy : float or array_like
@@ -478,17 +421,13 @@ class Junction:
         source, drain : int
             Lead indices.
         """
-        if self.n_leads < 2:
-            raise InputError("transmission needs at least two leads")
+        check_leads(self, "transmission", 2)
         s = self._lead_index("source", source)
         d = self._lead_index("drain", drain)
-        e = self._energies(energy)
-        if self.solver is not None:
-            return self.solver.transmission(e, s, d)
-        g = self.green(e)
-        gam = self.broadening(e)
-        t = np.einsum("...ij,...jk,...kl,...li->...", gam[s], g, gam[d], np.conj(np.swapaxes(g, -1, -2)))
-        return t.real
+        if s == d:
+            raise InputError(f"source and drain are the same lead ({s}): a transmission is between two "
+                             "different leads")
+        return self.solver.transmission(self._energies(energy), s, d)
 
     # ------------------------------------------------------------ steady state
     def chemical_potentials(self, bias=0.0, fermi_level=0.0, chemical_potentials=None):
@@ -521,10 +460,76 @@ class Junction:
             return np.array([fermi_level + 0.5 * bias, fermi_level - 0.5 * bias])
         return np.full(self.n_leads, fermi_level)
 
-    def window_breakpoints(self, chemical_potentials, temperature, extra=()):
-        """Breakpoints (eV) for integrals over the occupation window: its
-        bounds, the chemical potentials (with a few k_B T around them) and the
-        lead band edges inside."""
+    def bound_states(self):
+        """The bound states of the device (computed once).
+
+        Returns
+        -------
+        :class:`~currentforces.boundstates.BoundStates`
+            Energies (eV), device amplitudes (residues of G) and whether each
+            state is decoupled from every lead; see
+            :func:`~currentforces.boundstates.find_bound_states` for the
+            method and for the occupation they get under bias.
+        """
+        if self._bound_states is None:
+            self._bound_states = find_bound_states(self)
+        return self._bound_states
+
+    def resonances(self, lo, hi):
+        """Poles eps - i w of G(E) with eps near [lo, hi] (eV), computed once per window.
+
+        Returns
+        -------
+        centers, halfwidths : ndarray
+            See :func:`~currentforces.resonances.device_poles`.
+        """
+        key = (float(lo), float(hi))
+        if key not in self._poles:
+            if len(self._poles) > 64:
+                self._poles.clear()
+            self._poles[key] = device_poles(self, lo, hi)
+        return self._poles[key]
+
+    def check_bound_state_occupation(self, mu, temperature, name="fermi_level"):
+        """Raise :class:`~currentforces.errors.BoundStateError` when a bound
+        state sits exactly on the chemical potential ``mu`` (eV) at T = 0,
+        where its occupation (0 or 1) is undefined."""
+        if temperature > 0:
+            return
+        bs = self.bound_states()
+        tol = BOUND_STATE_COINCIDENCE * max(1.0, self.energy_scale)
+        hit = bs.near(mu, tol)
+        if hit.size:
+            raise BoundStateError(
+                f"{name}: the chemical potential {float(mu)!r} eV coincides with the bound state at "
+                f"E_b = {float(bs.energies[hit[0]])!r} eV at temperature 0, where its occupation (0 or 1) is "
+                "undefined; move the chemical potential off E_b or give a temperature > 0"
+            )
+
+    def window_breakpoints(self, chemical_potentials, temperature, extra=(), shifts=()):
+        """Breakpoints (eV) for integrals over the occupation window.
+
+        Its bounds, the chemical potentials (with a few k_B T around them),
+        the lead band edges inside, and points graded around every narrow
+        resonance of G (:meth:`resonances`, :func:`~currentforces.integrate.graded_breakpoints`),
+        so that a peak of any width down to
+        :data:`~currentforces.boundstates.RESOLUTION` of the energy scale is
+        resolved (narrower levels are bound states, :meth:`bound_states`).
+
+        Parameters
+        ----------
+        chemical_potentials : sequence of float
+            Energies (eV) whose thermal windows make up the interval.
+        temperature : float
+            K.
+        extra : sequence of float
+            Further breakpoints (eV).
+        shifts : sequence of float
+            Energies s (eV) at which the integrand also evaluates G(E + s):
+            every resonance eps is graded at eps - s too (the omega-window
+            terms).
+        """
+        temperature = check_temperature(temperature)
         lo, hi = window_bounds(chemical_potentials, temperature)
         pts = [lo, hi, *chemical_potentials, *extra]
         kt = KB * temperature
@@ -532,11 +537,18 @@ class Junction:
             for mu in chemical_potentials:
                 pts += [mu - 4 * kt, mu + 4 * kt, mu - 12 * kt, mu + 12 * kt]
         pts += [e for e in self.band_edges]
-        pts = np.unique(np.clip(pts, lo, hi))
-        return pts
+        pts = list(np.unique(np.clip(pts, lo, hi)))
+        if hi > lo:
+            shifts = [0.0, *[float(x) for x in shifts]]
+            span = max(abs(x) for x in shifts)
+            centers, widths = self.resonances(lo - span, hi + span)
+            narrow = (widths < NARROW * (hi - lo)) & (widths > 0.5 * RESOLUTION * max(1.0, self.energy_scale))
+            for x in shifts:
+                pts += list(graded_breakpoints(lo, hi, centers[narrow] - x, widths[narrow], GRADING))
+        return np.unique(pts)
 
     def current(self, bias=0.0, temperature=300.0, fermi_level=0.0, spin=2, chemical_potentials=None,
-                lead=0, rtol=1e-8):
+                lead=0, rtol=1e-8, on_fail="raise"):
         r"""Landauer current in ampere.
 
         .. math::
@@ -563,95 +575,140 @@ class Junction:
             Lead whose current is returned.
         rtol : float
             Relative tolerance of the energy integral.
+        on_fail : {"raise", "warn"}
+            When the integral misses ``rtol``: raise
+            :class:`~currentforces.errors.IntegrationError`, or warn with the
+            achieved error.
+
+        Notes
+        -----
+        The window integral has breakpoints graded around every narrow
+        resonance of G (:meth:`window_breakpoints`): a level of width
+        1e-10 eV is integrated to the requested tolerance.
         """
         temperature = check_temperature(temperature)
-        if self.n_leads < 2:
-            raise InputError(f"a current needs at least two leads; this junction has {self.n_leads}")
+        spin = check_spin(spin)
+        rtol = check_rtol(rtol)
+        check_leads(self, "current", 2)
         mus = self.chemical_potentials(bias, fermi_level, chemical_potentials)
         src = self._lead_index("lead", lead)
         if np.ptp(mus) == 0:
             return 0.0
-        others = [m for m in range(self.n_leads) if m != src]
 
         def integrand(e):
-            ns = fermi(e, mus[src], temperature)
-            out = np.zeros(e.shape)
-            if self.solver is not None:
-                for m in others:
-                    out += self.solver.transmission(e, src, m) * (ns - fermi(e, mus[m], temperature))
-                return out
-            g = self.green(e)
-            gam = self.broadening(e)
-            for m in others:
-                t = np.einsum("eij,ejk,ekl,eli->e", gam[src], g, gam[m], np.conj(np.swapaxes(g, -1, -2))).real
-                out += t * (ns - fermi(e, mus[m], temperature))
-            return out
+            e = self._energies(e)
+            return self.solver.current_integrand(e, src, [fermi(e, mu, temperature) for mu in mus])
 
         pts = self.window_breakpoints(mus, temperature)
-        res = integrate_adaptive(integrand, pts, rtol=rtol, atol=1e-14, what="current integral")
+        res = integrate_adaptive(integrand, pts, rtol=rtol, atol=1e-14, what="current integral", on_fail=on_fail)
         return float(spin * CONDUCTANCE_QUANTUM_SPINLESS * res.value)
 
-    def equilibrium_density_matrix(self, fermi_level=0.0, temperature=300.0, rtol=1e-9, orbitals=None):
+    def equilibrium_density_matrix(self, fermi_level=0.0, temperature=300.0, rtol=1e-9, orbitals=None,
+                                   observable=None, on_fail="raise"):
         r"""Per-spin equilibrium density matrix from the Fermi-sea pole expansion.
 
         .. math::
 
-            \rho_{eq} = \tfrac12 + \mathrm{ReH}\, S[G - (z - \mu + iW)^{-1}],
-            \qquad S[F] = 2k_BT \sum_{n\ge0} F(\mu + i\omega_n),
-            \quad \omega_n = \pi k_B T(2n+1)
+            \rho_{eq} = \tfrac12 \Big(1 - \sum_b R_b\Big)
+                + \mathrm{ReH}\, S\big[G_c - C/(z - \mu + iW)\big]
+                + \sum_b n_F(E_b - \mu) R_b ,
+
+            S[F] = 2k_BT \sum_{n\ge0} F(\mu + i\omega_n), \qquad \omega_n = \pi k_B T(2n+1)
 
         (ReH X = (X + X^dagger)/2; at T = 0 the sum becomes
-        (1/pi) int_0^inf F(mu + iy) dy).  The subtracted 1/(z - mu + iW),
-        W = :attr:`energy_scale`, removes the 1/z tail of G so that the sum
-        converges; its own sum is purely anti-Hermitian (every term
-        1/(i(omega_n + W)) is imaginary), so ReH is unchanged.  The 1/2 is
-        the arc at infinity.  S is computed by
-        :func:`~currentforces.integrate.fermi_sea_sum` (about a hundred
-        Green's functions at any temperature).  It includes bound states
-        below mu, which the scattering-state integral of seed eq (13) does
-        not.
+        (1/pi) int_0^inf F(mu + iy) dy).  G_c = G - sum_b R_b/(z - E_b)
+        is the Green's function without the poles of its bound states
+        (:meth:`bound_states`), whose occupations n_F(E_b - mu) are added
+        exactly: the identity 1/2 + ReH S[1/(z - E_b)] = n_F(E_b - mu) makes
+        this equal to 1/2 + ReH S[G], but free of the sharp structure a
+        bound state near mu puts on the imaginary axis.  G_c decays as C/z,
+        C = 1 - sum_b R_b; the subtracted C/(z - mu + iW), W =
+        :attr:`energy_scale`, makes the summand decay as 1/z^2, and its own
+        sum is anti-Hermitian (every term C/(i(omega_n + W)) is), so ReH is
+        unchanged.  S is the pole expansion of
+        :func:`~currentforces.integrate.fermi_sea_sum`: about a hundred
+        Green's functions or fewer at any temperature.  It includes the
+        bound states below mu, which the scattering-state integral of seed
+        eq (13) does not.
 
         Parameters
         ----------
-        fermi_level : float
-            Chemical potential mu in eV.
-        temperature : float
-            K (0 allowed).
-        rtol : float
-            Relative tolerance of the pole expansion.
         orbitals : array_like of int, optional
             Return only the block rho[orbitals, orbitals], computed from
             G[orbitals, orbitals] alone (what a large device needs).
+        observable : callable, optional
+            A linear map from (n, s, s) Hermitian blocks to (n, k) real
+            arrays, e.g. the expectation values Tr[f_a rho] of a set of
+            operators: then the sum is done on it directly and ``value`` and
+            ``error`` are those of observable(rho), to ``rtol`` of its own
+            size.
+        on_fail : {"raise", "warn"}
+            When the sum misses ``rtol``: raise IntegrationError or warn.
 
         Returns
         -------
         Integral
             ``value`` (N, N) (or the block on ``orbitals``) Hermitian,
             dimensionless (electrons per spin), and ``error``.
+
+        Raises
+        ------
+        BoundStateError
+            At T = 0 with a bound state exactly at ``fermi_level``.
         """
         temperature = check_temperature(temperature)
-        mu = float(fermi_level)
+        mu = check_number("fermi_level", fermi_level, "eV")
+        rtol = check_rtol(rtol)
+        self.check_bound_state_occupation(mu, temperature)
         if orbitals is None:
-            size = self.size
-
             def green(z):
                 return self.green(z)
         else:
             orbitals = np.asarray(orbitals, dtype=int).reshape(-1)
-            size = orbitals.size
 
             def green(z):
                 return self.green_submatrix(z, orbitals, orbitals)
+        analytic, extra = self.fermi_sea_density_terms(mu, temperature, orbitals)
+        project = (lambda x: x) if observable is None else _complex_linear(observable)
+        res = fermi_sea_sum(lambda z: project(analytic(z, green(z))), mu, temperature, rtol=rtol,
+                            energy_scale=self.energy_scale, what="equilibrium density matrix", on_fail=on_fail)
+        if observable is None:
+            res.value = extra + _hermitian_part(res.value)
+        else:
+            res.value = observable(extra[None])[0] + res.value.real
+        return res
+
+    def fermi_sea_density_terms(self, mu, temperature, orbitals=None):
+        r"""The two parts of rho_eq = extra + ReH S[X] (:meth:`equilibrium_density_matrix`).
+
+        Returns ``analytic(z, g)``, which turns the block g = G[orbitals,
+        orbitals](z) for a 1-d array z into X(z) = G_c(z) - C/(z - mu + iW),
+        analytic in the upper half plane and O(1/z^2), and the closed-form
+        ``extra`` = (1 - sum_b R_b)/2 + sum_b n_F(E_b - mu) R_b.  Callers that
+        evaluate G at the poles anyway
+        (the force constants) add the density matrix to the same pole
+        expansion this way.
+        """
+        bs = self.bound_states()
+        size = self.size if orbitals is None else len(orbitals)
         eye = np.eye(size)
         scale = self.energy_scale
+        if len(bs):
+            r = bs.residues(orbitals)
+            tail = eye - r.sum(axis=0)
+            occ = fermi(bs.energies, mu, temperature) - 0.5
+            extra = 0.5 * eye + np.einsum("b,bij->ij", occ, r)
+        else:
+            tail = eye
+            extra = 0.5 * eye
 
-        def analytic(z):
-            return green(z) - eye / (z - mu + 1j * scale)[:, None, None]
+        def analytic(z, g):
+            x = g - tail[None] / (z - mu + 1j * scale)[:, None, None]
+            if len(bs):
+                x = x - bs.pole_part(z, orbitals)
+            return x
 
-        res = fermi_sea_sum(analytic, mu, temperature, rtol=rtol, energy_scale=scale,
-                            what="equilibrium density matrix")
-        res.value = 0.5 * eye + _hermitian_part(res.value)
-        return res
+        return analytic, extra
 
     def density_matrix(self, bias=0.0, temperature=300.0, fermi_level=0.0, spin=2, chemical_potentials=None,
                        rtol=1e-8, return_error=False):
@@ -689,6 +746,8 @@ class Junction:
             Hermitian; its trace is the number of electrons in the device.
         """
         temperature = check_temperature(temperature)
+        spin = check_spin(spin)
+        rtol = check_rtol(rtol)
         mus = self.chemical_potentials(bias, fermi_level, chemical_potentials)
         mu_ref = float(np.mean(mus)) if len(mus) else float(fermi_level)
         eq = self.equilibrium_density_matrix(mu_ref, temperature, rtol=rtol)

@@ -33,9 +33,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._checks import check_temperature
+from ._checks import check_leads, check_positive, check_rtol, check_spin, check_temperature
 from .errors import InputError
-from .forces import SpectralBlocks, _check_rtol, _check_spin
+from .forces import SpectralBlocks
 from .integrate import fermi, integrate_adaptive
 from .operators import ForceOperators
 from .units import HBAR, KB
@@ -46,12 +46,11 @@ __all__ = ["noise_spectrum", "dissipation_spectrum", "channel_spectra", "JouleHe
 def _lead_pair_spectra(junction, forces, omega, bias, temperature, fermi_level, spin, chemical_potentials,
                        rtol, kind):
     temperature = check_temperature(temperature)
-    spin = _check_spin(spin)
-    rtol = _check_rtol(rtol)
+    spin = check_spin(spin)
+    rtol = check_rtol(rtol)
+    check_leads(junction, {"S": "noise_spectrum", "D": "dissipation_spectrum"}.get(kind, "channel_spectra"))
     ops = ForceOperators(forces, junction.size)
     mus = junction.chemical_potentials(bias, fermi_level, chemical_potentials)
-    if junction.n_leads == 0:
-        raise InputError("the junction has no leads: there is no electron bath")
     blocks = SpectralBlocks(junction, ops)
     omegas = np.asarray(omega, dtype=float)
     if not np.all(np.isfinite(omegas)):
@@ -86,7 +85,8 @@ def _lead_pair_spectra(junction, forces, omega, bias, temperature, fermi_level, 
             # sum_lm [n_m + n_l' - 2 n_m n_l'] T(A_l', A_m)
             return ops.traces(a_p, occ_0) + ops.traces(occ_p, a_0) - 2 * ops.traces(occ_p, occ_0)
 
-        pts = junction.window_breakpoints(list(mus) + [m - w for m in mus], temperature)
+        # resonances graded at eps and at eps - w (A_l(E + w))
+        pts = junction.window_breakpoints(list(mus) + [m - w for m in mus], temperature, shifts=(float(w),))
         if pts[-1] <= pts[0]:
             out[idx] = 0.0
             continue
@@ -220,9 +220,7 @@ def joule_heating(junction, force, frequency, bias=0.0, temperature=300.0, fermi
         hbar*omega_0 > 0 in eV.
     Other parameters as :func:`noise_spectrum`.
     """
-    w = float(frequency)
-    if not w > 0 or not math.isfinite(w):
-        raise InputError(f"frequency must be a positive hbar*omega_0 in eV, got {frequency!r}")
+    w = check_positive("frequency", frequency, "eV")
     s = noise_spectrum(junction, [force], w, bias, temperature, fermi_level, spin, chemical_potentials, rtol)
     d = dissipation_spectrum(junction, [force], w, bias, temperature, fermi_level, spin, chemical_potentials, rtol)
     noise = float(s[0, 0].real)

@@ -12,7 +12,7 @@ touches: only G restricted to S is ever needed) and evaluates T for all
 * **sparse route** (few orbitals per f_a, the usual case of atomic
   displacements): only the rows R_a where f_a is non-zero matter,
   T_ab = sum_{i in R_a, j in R_b} (f_a X)_{ij} (f_b Y)_{ji}; stacking the
-  Q = sum_a |R_a| rows of all f_a X and f_b Y, the Q x Q products are
+  Q = ``sum_a |R_a|`` rows of all f_a X and f_b Y, the Q x Q products are
   gathered at once and summed within mode blocks: cost Q s + Q^2 per
   energy, proportional to the orbitals each f_a touches;
 * **dense route**: T = U V^T with U_a = vec(f_a X), V_b = vec((f_b Y)^T),
@@ -26,10 +26,15 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
-from ._checks import as_operator
+from ._checks import HERMITIAN_RTOL, as_operator
 from .errors import InputError
 
 __all__ = ["ForceOperators"]
+
+_SHARED_GATHER_MAX = 2**14
+"""Largest gathered (Q x Q) array, in complex numbers, that traces_many keeps
+for reuse across the traces of one energy batch (Q = 72: sharing is ~15 %
+faster; Q = 210: ~3x slower, measured with OPENBLAS_NUM_THREADS=1)."""
 
 
 class ForceOperators:
@@ -38,7 +43,11 @@ class ForceOperators:
     Parameters
     ----------
     forces : sequence of (N, N) arrays or scipy.sparse matrices
-        Hermitian force operators in eV/Angstrom, one per mode.
+        Hermitian force operators in eV/Angstrom, one per mode.  An operator
+        may be identically zero (e.g. the transverse force on an s orbital
+        of a straight chain): its row and column of every trace and its
+        expectation value are then exactly zero.  At least one must be
+        non-zero.
     size : int
         Number of device orbitals N.
 
@@ -59,35 +68,34 @@ class ForceOperators:
             raise InputError("forces must be a sequence of (N, N) force operators") from None
         if not ops:
             raise InputError("forces is empty: give at least one force operator")
-        mats = []
-        for a, f in enumerate(ops):
-            m = as_operator(f"forces[{a}]", f if sp.issparse(f) else np.asarray(f), size=size, hermitian=True)
-            mats.append(sp.csr_matrix(m))
+        triplets = [_nonzero_entries(f"forces[{a}]", f, size) for a, f in enumerate(ops)]
         self.size = size
-        self.n_modes = len(mats)
-        support = set()
-        for m in mats:
-            coo = m.tocoo()
-            support.update(coo.row.tolist())
-            support.update(coo.col.tolist())
-        self.support = np.array(sorted(support), dtype=int)
+        self.n_modes = len(triplets)
+        # support and row sets from the non-zero values only: a sparse input
+        # may hold explicit zeros, and a zero operator (e.g. the x force on an
+        # s orbital of a straight chain) touches no orbital at all
+        self.support = np.unique(np.concatenate([np.concatenate([r, c]) for r, c, _ in triplets]).astype(int))
         if self.support.size == 0:
-            raise InputError("forces: every force operator is zero")
+            raise InputError(f"forces: all {self.n_modes} force operators are identically zero, so every "
+                             "force coefficient would vanish; give at least one displacement that couples "
+                             "to the electrons (e.g. check the movable atoms and axes)")
         s = self.support.size
         index = -np.ones(size, dtype=int)
         index[self.support] = np.arange(s)
         self.dense = np.zeros((self.n_modes, s, s), dtype=complex)
         row_sets = []
-        for a, m in enumerate(mats):
-            coo = m.tocoo()
-            keep = coo.data != 0
-            r, c, v = index[coo.row[keep]], index[coo.col[keep]], coo.data[keep]
+        for a, (r, c, v) in enumerate(triplets):
+            r, c = index[r], index[c]
             self.dense[a, r, c] = v
             row_sets.append(np.unique(r))
         # stacked non-zero rows: row k of the stack is row _orb[k] of f_{_owner[k]}
         self._orb = np.concatenate(row_sets)
         self._owner = np.concatenate([np.full(rs.size, a) for a, rs in enumerate(row_sets)])
-        self._starts = np.searchsorted(self._owner, np.arange(self.n_modes))
+        # modes with at least one non-zero row and where their block starts in
+        # the stack (strictly increasing: np.add.reduceat would copy a
+        # neighbour's block for a repeated start, not give the empty sum 0)
+        self._active = np.flatnonzero([rs.size for rs in row_sets])
+        self._starts = np.searchsorted(self._owner, self._active)
         self._rows_of_f = sp.csr_matrix(self.dense[self._owner, self._orb, :])   # (Q, s), sparse
         self.real = bool(np.all(np.abs(self.dense.imag) == 0))
         q = self._orb.size
@@ -137,7 +145,10 @@ class ForceOperators:
         """[T(X, Y) for (X, Y) in pairs] for batches of shape (e, s, s),
         computing the gathered rows of each distinct X and Y once (the
         force-coefficient integrand reuses G and A in several traces)."""
-        if self.route != "sparse":
+        if self.route != "sparse" or self._orb.size**2 > _SHARED_GATHER_MAX:
+            # large gathers: recomputing them is faster than keeping several
+            # alive (Q = 210 rows, N = 200: 1.2 ms against 3.4 ms for six
+            # traces sharing four gathers, benchmarks/bench_low_bias.py case)
             return [self.traces(x, y) for x, y in pairs]
         n = pairs[0][0].shape[0]
         outs = [np.empty((n, self.n_modes, self.n_modes), dtype=complex) for _ in pairs]
@@ -162,9 +173,17 @@ class ForceOperators:
         return np.take(np.ascontiguousarray(np.swapaxes(fy, 1, 2)), self._orb, axis=1)
 
     def _block_sum(self, w):
-        """Sum W[(a,i), (b,j)] over the rows i of a and j of b: (e, M, M)."""
+        """Sum W[(a,i), (b,j)] over the rows i of a and j of b: (e, M, M).
+
+        A mode whose operator is zero has no rows, so its row and column
+        of the result are exactly zero (the empty sum)."""
         w = np.add.reduceat(w, self._starts, axis=2)
-        return np.add.reduceat(w, self._starts, axis=1)
+        w = np.add.reduceat(w, self._starts, axis=1)
+        if self._active.size == self.n_modes:
+            return w
+        out = np.zeros(w.shape[:1] + (self.n_modes, self.n_modes), dtype=w.dtype)
+        out[:, self._active[:, None], self._active[None, :]] = w
+        return out
 
     def _traces_sparse(self, x, y):
         out = np.empty((x.shape[0], self.n_modes, self.n_modes), dtype=complex)
@@ -189,3 +208,31 @@ class ForceOperators:
             v = np.swapaxes(self.dense[None] @ yb[:, None], -1, -2).reshape(yb.shape[0], m, -1)
             out[i:i + self._batch] = u @ np.swapaxes(v, -1, -2)
         return out
+
+
+def _nonzero_entries(name, f, size):
+    """Rows, columns and values of the non-zero entries of one validated
+    Hermitian force operator (dense or sparse).
+
+    Dense arrays are checked on their non-zero entries only (finite;
+    max |f - f^dagger| against the largest entry, the test of
+    :func:`~currentforces._checks.check_hermitian`), which costs a pass over
+    the matrix instead of several full copies; any failure is re-raised with
+    the message of :func:`~currentforces._checks.as_operator`.
+    """
+    if not sp.issparse(f):
+        a = np.asarray(f)
+        if a.dtype.kind in "biufc" and a.shape == (size, size):
+            # a 1-d search of a boolean mask: 20-50x faster than np.nonzero(a)
+            flat = np.flatnonzero(a.ravel() != 0)
+            r, c = np.divmod(flat, size)
+            v = a[r, c]
+            if np.all(np.isfinite(v)):
+                scale = np.abs(v).max(initial=0.0)
+                dev = np.abs(v - np.conj(a[c, r])).max(initial=0.0)
+                if dev <= HERMITIAN_RTOL * max(scale, 1e-300):
+                    return r, c, v.astype(complex)
+        f = a
+    m = sp.coo_matrix(as_operator(name, f, size=size, hermitian=True))
+    keep = m.data != 0
+    return m.row[keep], m.col[keep], m.data[keep]

@@ -40,6 +40,7 @@ from typing import Any, Callable, Iterable
 
 import numpy as np
 
+from ._checks import check_rtol, check_spin, check_temperature
 from .errors import InputError
 
 __all__ = ["parallel_map", "energy_map", "bias_sweep", "BACKENDS"]
@@ -235,6 +236,10 @@ def bias_sweep(junction, forces, biases, backend: Any = "serial", workers: int |
     b = np.asarray(biases, dtype=float).reshape(-1)
     if not np.all(np.isfinite(b)):
         raise InputError("biases contains NaN or inf")
+    # checked here, not once per bias in the workers
+    for key, check in (("spin", check_spin), ("rtol", check_rtol), ("temperature", check_temperature)):
+        if key in options:
+            options[key] = check(options[key])
     if b.size and options.get("fermi_sea") is None:
         from .forces import fermi_sea_part
 

@@ -42,9 +42,14 @@ def _save(fig, out, name):
     return path
 
 
-def plot_coefficients(ds, out, prefix=""):
-    """Coefficients versus bias: diagonal friction -L_sym (eV fs/A^2),
-    largest |K_asym| (eV/A^2), largest |L_asym| (eV fs/A^2), mean force F0 (eV/A)."""
+SINGLE_CURVE = "k"
+"""Colour of a panel's only curve: black, never one of the per-coordinate
+colours of the legend next to it."""
+
+
+def _coefficients_figure(ds):
+    from .report import asymmetry_vanishes
+
     plt = _pyplot()
     v = ds["bias"].values
     fig, ax = plt.subplots(2, 2, figsize=(9, 6.5), sharex=True)
@@ -55,28 +60,45 @@ def plot_coefficients(ds, out, prefix=""):
         ax[1, 1].plot(v, ds["mean_force"].values[:, i], "o-", ms=3, label=lab)
     ax[0, 0].set_ylabel(r"friction $-L^{sym}_{aa}$ (eV fs/$\AA^2$)")
     ax[0, 0].legend(fontsize=7)
-    ax[0, 1].plot(v, np.abs(ds["nonconservative"].values).max(axis=(1, 2)), "o-", ms=3, color="C3")
-    ax[0, 1].set_ylabel(r"max $|K^{asym}|$ (eV/$\AA^2$)")
-    ax[1, 0].plot(v, np.abs(ds["berry"].values).max(axis=(1, 2)), "o-", ms=3, color="C4")
-    ax[1, 0].set_ylabel(r"max $|L^{asym}|$ (eV fs/$\AA^2$)")
+    zero = asymmetry_vanishes(ds)
+    for a, name, ylabel in (
+        (ax[0, 1], "nonconservative", r"max $|K^{asym}|$ (eV/$\AA^2$)"),
+        (ax[1, 0], "berry", r"max $|L^{asym}|$ (eV fs/$\AA^2$)"),
+    ):
+        a.plot(v, np.abs(ds[name].values).max(axis=(1, 2)), "o-", ms=3, color=SINGLE_CURVE)
+        a.set_ylabel(ylabel)
+        if zero is not None:
+            a.text(0.5, 0.5, "zero to round-off at every bias:\na symmetry (see the run summary)",
+                   transform=a.transAxes, ha="center", va="center", fontsize=9,
+                   bbox={"facecolor": "white", "edgecolor": "0.7"})
     ax[1, 1].set_ylabel(r"mean force $F^{(0)}$ (eV/$\AA$)")
     for a in ax[1]:
         a.set_xlabel("bias (V)")
     fig.suptitle("current-induced force coefficients")
-    return _save(fig, out, f"{prefix}coefficients.png")
+    return fig
+
+
+def plot_coefficients(ds, out, prefix=""):
+    """Coefficients versus bias: diagonal friction -L_sym (eV fs/A^2),
+    largest ``|K_asym|`` (eV/A^2), largest ``|L_asym|`` (eV fs/A^2), mean force F0 (eV/A)."""
+    return _save(_coefficients_figure(ds), out, f"{prefix}coefficients.png")
 
 
 def _runaway(ds, axes):
+    """Dashed line and label at the runaway threshold on every panel; the
+    label sits inside the axes, on the side of the line with more room."""
     if "runaway_bias" in ds and np.isfinite(float(ds["runaway_bias"])):
         vr = float(ds["runaway_bias"])
         for a in axes:
             a.axvline(vr, color="k", ls="--", lw=1)
-        axes[-1].text(vr, axes[-1].get_ylim()[1], f" runaway {vr:.3f} V", va="top", fontsize=8)
+            lo, hi = a.get_xlim()
+            right = (vr - lo) < 0.5 * (hi - lo)
+            a.text(vr, 0.97, f" runaway {vr:.3f} V ",
+                   transform=a.get_xaxis_transform(), ha="left" if right else "right", va="top",
+                   fontsize=8, bbox={"facecolor": "white", "edgecolor": "none", "pad": 1.0})
 
 
-def plot_modes(ds, out, prefix=""):
-    """Mode energies hbar Im(lambda) (meV) and growth rates Re(lambda) (1/ps)
-    versus bias, with the runaway threshold as a dashed line."""
+def _modes_figure(ds):
     plt = _pyplot()
     v = ds["bias"].values
     e = ds["mode_energy"].values
@@ -93,7 +115,13 @@ def plot_modes(ds, out, prefix=""):
         a.set_xlabel("bias (V)")
     _runaway(ds, ax)
     fig.suptitle("mode analysis")
-    return _save(fig, out, f"{prefix}modes.png")
+    return fig
+
+
+def plot_modes(ds, out, prefix=""):
+    """Mode energies hbar Im(lambda) (meV) and growth rates Re(lambda) (1/ps)
+    versus bias, with the runaway threshold as a dashed line."""
+    return _save(_modes_figure(ds), out, f"{prefix}modes.png")
 
 
 def plot_transmission(ds, out, prefix=""):
@@ -108,9 +136,9 @@ def plot_transmission(ds, out, prefix=""):
     return _save(fig, out, f"{prefix}transmission.png")
 
 
-def plot_trajectory(ds, out, prefix=""):
-    """Displacements (Angstrom) and kinetic/potential/total energy (meV)
-    of the Langevin run versus time (ps)."""
+def _trajectory_figure(ds):
+    from .report import steady_state_caveat
+
     plt = _pyplot()
     t = ds["time"].values * 1e-3
     fig, ax = plt.subplots(2, 1, figsize=(7, 5.5), sharex=True)
@@ -125,8 +153,17 @@ def plot_trajectory(ds, out, prefix=""):
     ax[1].set_ylabel("energy (meV)")
     ax[1].set_xlabel("time (ps)")
     ax[1].legend(fontsize=7)
-    fig.suptitle(f"Langevin run at {float(ds['dynamics_bias']):.2f} V")
-    return _save(fig, out, f"{prefix}trajectory.png")
+    title = f"Langevin run at {float(ds['dynamics_bias']):.2f} V"
+    caveat = steady_state_caveat(ds)
+    fig.suptitle(title if caveat is None else f"{title}\n{caveat}", fontsize=10 if caveat else None)
+    return fig
+
+
+def plot_trajectory(ds, out, prefix=""):
+    """Displacements (Angstrom) and kinetic/potential/total energy (meV)
+    of the Langevin run versus time (ps); the title says when the run is not
+    in a steady state."""
+    return _save(_trajectory_figure(ds), out, f"{prefix}trajectory.png")
 
 
 def make_figures(ds, out, prefix=""):

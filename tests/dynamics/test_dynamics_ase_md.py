@@ -87,6 +87,43 @@ def test_matches_core_integrator_with_friction_berry_nc_and_noise():
     assert np.abs(core.positions[0] - x0).max() > 0.1 * scale_x  # it actually moved
 
 
+def test_phonon_bath_matches_the_core_integrator():
+    """The same phonon bath (friction on x and z, quantum noise) in the
+    adaptor and in LangevinDynamics, on top of the electronic friction and
+    noise: the same trajectory (1e-6 relative: the CODATA 2014/2018 unit
+    systems, as above).  Without the bath the adaptor's path differs at
+    order 1 (the check sees the bath)."""
+    from currentforces.dynamics import PhononBath
+
+    m = float(Atoms("Cu").get_masses()[0])
+    w0 = 0.02 / HBAR
+    kb = m * AMU * w0**2
+    l = -m * AMU * 0.01 * w0 * np.eye(3)
+    t = np.zeros((2, 2, 3, 3))
+    t[:, :] = np.diag([0.5, 0.4, 0.2])
+    spec = wide_band_spectrum(t, bias=0.1, temperature=300.0, cutoff=0.3)
+    bath = PhononBath([0, 2], [0.02, 0.01], 100.0, cutoff=0.05)
+    x0 = np.array([0.05, -0.02, 0.01])
+    runs = []
+    for b in (bath, None):
+        atoms = Atoms("Cu", positions=[x0])
+        atoms.calc = Harmonic(kb, [[0.0, 0.0, 0.0]])
+        CurrentInducedLangevin(atoms, 1.0 * units.fs, L=l, spectrum=spec, seed=9, noise_block=1024,
+                               reference_positions=[[0.0, 0.0, 0.0]], bath=b).run(500)
+        runs.append(atoms)
+    core = LangevinDynamics([m] * 3, kb * np.eye(3), 1.0, L=l, spectrum=spec, seed=9, noise_block=1024,
+                            bath=bath)
+    core.set_state(positions=x0)
+    core.run(500, record_every=500)
+    scale_x, scale_v = np.abs(core.positions).max(), np.abs(core.velocities).max()
+    assert np.allclose(runs[0].get_positions()[0], core.positions[0], rtol=0, atol=1e-6 * scale_x)
+    assert np.allclose(runs[0].get_velocities()[0] * units.fs, core.velocities[0], rtol=0,
+                       atol=1e-6 * scale_v)
+    assert np.abs(runs[1].get_positions()[0] - core.positions[0]).max() > 0.05 * scale_x
+    with pytest.raises(InputError, match="reach beyond"):
+        CurrentInducedLangevin(Atoms("Cu"), 1.0, bath=PhononBath([3], 0.01, 300.0, cutoff=0.1))
+
+
 def test_trajectory_logfile_and_attach(tmp_path):
     atoms = cu_trimer()
     seen = []

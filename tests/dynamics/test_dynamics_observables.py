@@ -8,16 +8,17 @@ import types
 import numpy as np
 import pytest
 
-import currentforces
-from currentforces.dynamics import (LangevinDynamics, effective_temperature, line_integral_work,
-                                    mode_energies, nonconservative_work, normal_modes,
-                                    occupation, signed_area, spectrum_from_junction,
+import currentforces.coupling
+from currentforces.coupling import from_junction, spectrum_from_junction
+from currentforces.dynamics import (effective_temperature, line_integral_work, mode_energies,
+                                    nonconservative_work, normal_modes, occupation, signed_area,
                                     total_energy)
 from currentforces.units import AMU, HBAR, KB
 
 
 def test_signed_area_and_nc_work_on_an_ellipse():
-    """x = (a cos t, b sin t): area = +pi a b (counter-clockwise); W = 2 K^asym_12 pi a b (§5.6)."""
+    """x = (a cos t, b sin t): area = +pi a b (counter-clockwise); W = 2 K^asym_12 pi a b
+    (docs/theory.rst eq-nc-work)."""
     a, b = 0.3, 0.1
     t = np.linspace(0, 2 * np.pi, 4001)[:-1]
     x = np.stack([a * np.cos(t), b * np.sin(t)], axis=-1)
@@ -36,7 +37,8 @@ def test_signed_area_and_nc_work_on_an_ellipse():
 
 @pytest.mark.parametrize("temperature", [30.0, 300.0, 3000.0])
 def test_effective_temperature_inverts_bose_energy(temperature):
-    """T_eff solves (hw/2) coth(hw/2kT) = E (formulas.md §5.5); n = E/hw - 1/2 = n_B."""
+    """T_eff solves (hw/2) coth(hw/2kT) = E (docs/theory.rst eq-joule);
+    n = E/hw - 1/2 = n_B."""
     hw = 0.04
     n_b = 1 / np.expm1(hw / (KB * temperature))
     e = hw * (0.5 + n_b)
@@ -73,8 +75,8 @@ def fake_engine(monkeypatch):
         calls["noise"].append((omega, kw))
         return np.array([[1.0 + omega]])
 
-    monkeypatch.setattr(currentforces, "force_coefficients", force_coefficients, raising=False)
-    monkeypatch.setattr(currentforces, "noise_spectrum", noise_spectrum, raising=False)
+    monkeypatch.setattr(currentforces.coupling, "force_coefficients", force_coefficients)
+    monkeypatch.setattr(currentforces.coupling, "noise_spectrum", noise_spectrum)
     return calls
 
 
@@ -84,8 +86,8 @@ def test_junction_wrappers_call_the_engine(monkeypatch):
     assert np.allclose(spec([0.05, 0.3])[:, 0, 0], [1.05, 0.0])  # interpolated; zero above cutoff
     assert [c[0] for c in calls["noise"]] == pytest.approx(np.linspace(0, 0.2, 5))
     assert calls["noise"][0][1] == dict(bias=0.1, temperature=50.0, fermi_level=0.0, spin=1)
-    dyn = LangevinDynamics.from_junction("J", "F", [1.0], [[1.0]], 1.0, bias=0.1,
-                                         hbar_omega_max=0.2, n_omega=5, seed=0, noise_block=64)
+    dyn = from_junction("J", "F", [1.0], [[1.0]], 1.0, bias=0.1,
+                        hbar_omega_max=0.2, n_omega=5, seed=0, noise_block=64)
     assert dyn.force_constants[0, 0] == 3.0 and dyn.L[0, 0] == -0.5
     assert dyn.mean_force[0] == 0.1 and dyn.noise is not None
     assert calls["coef"][-1]["bias"] == 0.1 and calls["coef"][-1]["frequency"] == 0.0

@@ -11,8 +11,11 @@ import warnings
 import numpy as np
 import pytest
 
+pytestmark = pytest.mark.kwant  # `pytest -m kwant` selects these
+
 pytest.importorskip("kwant")
 import kwant  # noqa: E402
+
 pytest.importorskip("ase")
 warnings.filterwarnings("ignore", message="MUMPS is not available")
 

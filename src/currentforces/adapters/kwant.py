@@ -1,7 +1,8 @@
 r"""Junctions from finalized Kwant systems.
 
 A finalized Kwant system offers exactly what the junction needs (the Kwant
-two-level design, style.md): the scattering-region Hamiltonian
+two-level design, C. W. Groth et al., New J. Phys. 16, 063065 (2014)): the
+scattering-region Hamiltonian
 ``fsys.hamiltonian_submatrix()`` and, per lead, its self-energy on the
 interface sites ``fsys.lead_interfaces[i]``.  Two routes to the leads:
 
@@ -9,7 +10,7 @@ interface sites ``fsys.lead_interfaces[i]``.  Two routes to the leads:
   from the lead's ``cell_hamiltonian()`` and ``inter_cell_hopping()`` V.
   Kwant's V (cell rows, interface columns) is the hopping from the
   interface sites of one cell into the next cell away from the system, so
-  in the Lead geometry (design.md) ``coupling`` = V^dagger on the device
+  in the Lead geometry (:ref:`theory-periodic-lead`) ``coupling`` = V^dagger on the device
   rows of the interface sites and ``hopping`` = V_full^dagger, V_full being
   V with its columns placed on the cell sites the interface sites are
   images of.  Exact, analytic dSigma/dE, complex energies allowed.

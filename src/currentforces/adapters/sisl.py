@@ -10,7 +10,7 @@ The device geometry contains one copy of each electrode's unit cell at
 ``elec-pos``; the electrode Hamiltonian is periodic along its
 semi-infinite direction (``nsc = 3`` there) and its self-energy acts on the
 device orbitals of that copy.  In the Lead geometry of this package
-(design.md) the copy is the device's edge and the lead's cell 1 is the
+(:ref:`theory-periodic-lead`) the copy is the device's edge and the lead's cell 1 is the
 first cell outside the device:
 
 * ``onsite`` = H_00 of the electrode,
@@ -21,6 +21,12 @@ first cell outside the device:
 Only orthogonal, spin-unpolarised Hamiltonians without transverse
 periodicity (k-point sampling) are accepted; energies in eV, lengths in
 Angstrom (sisl's own units).
+
+For couplings by finite differences (:mod:`currentforces.couplings`),
+:func:`sisl_matrices` turns a sisl Hamiltonian (orthogonal or not) into the
+H or (H, S) that :func:`currentforces.finite_difference_couplings` and
+:func:`currentforces.couplings_from_displacements` take, and
+:func:`sisl_builder` wraps a function ``positions -> sisl.Hamiltonian``.
 """
 
 from __future__ import annotations
@@ -29,12 +35,13 @@ import warnings
 
 import numpy as np
 
+from .._checks import check_positive
 from ..errors import InputError
 from ..junction import Junction
 from ..leads import Lead
 from ._selfenergy import SelfEnergyLead
 
-__all__ = ["from_sisl", "electrode_blocks"]
+__all__ = ["from_sisl", "electrode_blocks", "sisl_matrices", "sisl_builder"]
 
 _DIRS = {"A": 0, "B": 1, "C": 2, "A1": 0, "A2": 1, "A3": 2}
 
@@ -125,6 +132,8 @@ def from_sisl(hamiltonian, electrodes, self_energy="decimation", eta=None, check
     Junction
     """
     _check_hamiltonian("hamiltonian", hamiltonian)
+    if eta is not None:
+        eta = check_positive("eta", eta, "eV")
     if self_energy not in ("decimation", "sisl"):
         raise InputError(f"self_energy must be 'decimation' or 'sisl', got {self_energy!r}")
     geom = hamiltonian.geometry
@@ -168,3 +177,72 @@ def from_sisl(hamiltonian, electrodes, self_energy="decimation", eta=None, check
                                   band_edges=lead.band_edges, fallback=lead, real_only=False)
         leads.append(lead)
     return Junction(h, leads)
+
+
+def sisl_matrices(hamiltonian, k=None):
+    """H, or (H, S) for a non-orthogonal basis, of a sisl Hamiltonian as scipy.sparse CSR.
+
+    Parameters
+    ----------
+    hamiltonian : sisl.Hamiltonian
+        Spin-unpolarised; energies in eV.
+    k : sequence of 3 float, optional
+        Without it the Hamiltonian must not be periodic (nsc = 1 in every
+        direction) and H is its only cell.  With it, the Bloch matrices
+        H(k) and S(k) (k in reduced coordinates; ``(0, 0, 0)`` is the Gamma
+        point that Inelastica's couplings use for a periodic cell).
+
+    Returns
+    -------
+    scipy.sparse.csr_matrix or tuple
+        H (eV), or (H, S) when ``hamiltonian`` is non-orthogonal: the return
+        value that ``build`` of :func:`currentforces.finite_difference_couplings`
+        must have.
+    """
+    if not hasattr(hamiltonian, "geometry") or not hasattr(hamiltonian, "tocsr"):
+        raise InputError(f"hamiltonian must be a sisl.Hamiltonian, got {type(hamiltonian).__name__}")
+    spin = getattr(hamiltonian, "spin", None)
+    if spin is not None and not getattr(spin, "is_unpolarized", True):
+        raise InputError("hamiltonian: only spin-unpolarised Hamiltonians are supported (use spin=2 in the forces)")
+    orthogonal = bool(hamiltonian.orthogonal)
+    if k is None:
+        nsc = np.asarray(hamiltonian.geometry.lattice.nsc)
+        if np.any(nsc != 1):
+            raise InputError(f"hamiltonian is periodic (nsc = {nsc.tolist()}): pass k, e.g. k=(0, 0, 0) for the "
+                             "Gamma point, or build a non-periodic device (nsc = [1, 1, 1])")
+        h = hamiltonian.tocsr(0)
+        s = None if orthogonal else hamiltonian.tocsr(hamiltonian.S_idx)
+    else:
+        kk = np.asarray(k, dtype=float)
+        if kk.shape != (3,) or not np.all(np.isfinite(kk)):
+            raise InputError(f"k must be 3 finite reduced coordinates, got {k!r}")
+        h = hamiltonian.Hk(kk, format="csr")
+        s = None if orthogonal else hamiltonian.Sk(kk, format="csr")
+    h = h.tocsr()
+    return h if s is None else (h, s.tocsr())
+
+
+def sisl_builder(make, k=None):
+    """``build(positions)`` for :func:`currentforces.finite_difference_couplings` from a sisl source.
+
+    Parameters
+    ----------
+    make : callable
+        ``make(positions)`` -> sisl.Hamiltonian of the device with its atoms
+        at ``positions`` ((n_atoms, 3), Angstrom), the same orbitals in the
+        same order at every geometry.
+    k : sequence of 3 float, optional
+        As for :func:`sisl_matrices`.
+
+    Returns
+    -------
+    callable
+        ``build(positions)`` -> H or (H, S) as scipy.sparse CSR matrices.
+    """
+    if not callable(make):
+        raise InputError(f"make must be a callable positions -> sisl.Hamiltonian, got {type(make).__name__}")
+
+    def build(positions):
+        return sisl_matrices(make(positions), k=k)
+
+    return build

@@ -3,7 +3,7 @@
 :class:`CurrentInducedLangevin` moves :class:`ase.Atoms` under the forces of
 any ASE calculator (the bare potential, e.g. EMT) plus the current-induced
 forces of seed eq. 14 and the coloured force noise of seed eq. 58
-(formulas.md §5.4) on a chosen set of atoms:
+(:ref:`theory-langevin`, :eq:`eq-langevin`) on a chosen set of atoms:
 
 .. math::
 
@@ -13,8 +13,9 @@ forces of seed eq. 14 and the coloured force noise of seed eq. 58
 ASE's own ``Langevin`` accepts only a scalar friction; here L may be any
 real matrix (friction and Berry force) and K may be non-symmetric (the
 non-conservative force).  The step is the B A O A B splitting of
-:mod:`currentforces.dynamics.langevin` (exact exponential of M^-1 L in the
-O-step); with K = L = 0 and no noise it is ASE's ``VelocityVerlet``.
+:mod:`currentforces.dynamics.splitting` (exact exponential of M^-1 L in the
+O-step), the same function that :class:`~currentforces.dynamics.LangevinDynamics`
+steps with; with K = L = 0 and no noise it is ASE's ``VelocityVerlet``.
 
 ASE is imported only here, so the rest of :mod:`currentforces.dynamics`
 works without it.
@@ -23,14 +24,15 @@ works without it.
 from __future__ import annotations
 
 import numpy as np
-import scipy.linalg
 from ase import units as ase_units
 from ase.md.md import MolecularDynamics
 
 from .._checks import check_number
 from ..errors import InputError
+from .bath import PhononBath, combined_spectrum
 from .modes import check_matrix
 from .noise_generation import NoiseGenerator
+from .splitting import baoab_step, velocity_propagator
 
 __all__ = ["CurrentInducedLangevin"]
 
@@ -66,6 +68,13 @@ class CurrentInducedLangevin(MolecularDynamics):
         ``None`` draws one, stored in ``self.noise.seed``.
     noise_block : int
         FFT block length of the noise generator (steps).
+    bath : PhononBath, optional
+        A phonon bath (:class:`~currentforces.dynamics.bath.PhononBath`) on
+        some of the 3n degrees of freedom of ``indices`` (dof 3 i + axis is
+        Cartesian ``axis`` of ``indices[i]``): its friction is added to L,
+        its noise to that of ``spectrum`` (or is the only noise).  Put the
+        boundary atoms that the electrode phonons damp into ``indices``
+        (with zero K and L where no current acts on them).
     trajectory, logfile, loginterval, **kwargs
         As for :class:`ase.md.md.MolecularDynamics`.
 
@@ -77,7 +86,7 @@ class CurrentInducedLangevin(MolecularDynamics):
     """
 
     def __init__(self, atoms, timestep, *, K=None, L=None, mean_force=None, spectrum=None,
-                 indices=None, reference_positions=None, seed=None, noise_block=16384,
+                 indices=None, reference_positions=None, seed=None, noise_block=16384, bath=None,
                  trajectory=None, logfile=None, loginterval=1, **kwargs):
         ts = check_number("timestep", timestep, "ASE time units", positive=True)
         super().__init__(atoms, ts, trajectory=trajectory, logfile=logfile,
@@ -112,8 +121,14 @@ class CurrentInducedLangevin(MolecularDynamics):
         # the noise time step are converted, with ase.units.fs.
         self.dt_fs = ts / ase_units.fs
         self._mass = np.repeat(masses, 3)  # amu, per Cartesian component
+        if bath is not None:
+            if not isinstance(bath, PhononBath):
+                raise InputError(f"bath must be a currentforces.dynamics.PhononBath, got {type(bath).__name__}")
+            self.L = self.L + bath.velocity_matrix(self._mass[self.dofs], n)
+            spectrum = combined_spectrum(spectrum, bath.spectrum(self._mass[self.dofs], n))
+        self.bath = bath
         l_ase = self.L * ase_units.fs  # eV*(ASE time)/Angstrom^2
-        self._expL = scipy.linalg.expm(ts * l_ase / self._mass[self.dofs][:, None])
+        self._expL = velocity_propagator(self._mass[self.dofs], l_ase, ts)
         self.noise = None
         if spectrum is not None:
             if seed is None:
@@ -140,18 +155,18 @@ class CurrentInducedLangevin(MolecularDynamics):
         atoms = self.atoms
         if forces is None:
             forces = atoms.get_forces(md=True)
-        half = 0.5 * self.dt
         minv = 1.0 / self._mass
-        p = atoms.get_momenta().reshape(-1)
         r = atoms.get_positions().reshape(-1)
-        p = p + half * self._total_force(forces, r, self.noise_step)
-        r = r + half * p * minv
-        p[self.dofs] = self._mass[self.dofs] * (self._expL @ (p[self.dofs] * minv[self.dofs]))
-        r = r + half * p * minv
-        atoms.set_positions(r.reshape(-1, 3))
+        v = atoms.get_momenta().reshape(-1) * minv
+        a = self._total_force(forces, r, self.noise_step) * minv
+        new_forces = []
+
+        def acceleration(r_new):
+            atoms.set_positions(r_new.reshape(-1, 3))  # applies constraints
+            new_forces.append(atoms.get_forces(md=True))
+            return self._total_force(new_forces[0], atoms.get_positions(), self.noise_step + 1) * minv
+
+        _, v, _ = baoab_step(r, v, a, acceleration, self.dt, self._expL, self.dofs)
         self.noise_step += 1
-        forces = atoms.get_forces(md=True)
-        r = atoms.get_positions().reshape(-1)
-        p = p + half * self._total_force(forces, r, self.noise_step)
-        atoms.set_momenta(p.reshape(-1, 3))  # applies constraints, as VelocityVerlet does
-        return forces
+        atoms.set_momenta((v * self._mass).reshape(-1, 3))  # applies constraints, as VelocityVerlet does
+        return new_forces[0]

@@ -1,7 +1,7 @@
 """Semi-classical Langevin and mean-force dynamics on given coefficients.
 
-Equation of motion (seed eq. 14 with the noise of seed eq. 58; formulas.md
-§5.4, Markov limit):
+Equation of motion (seed eq. 14 with the noise of seed eq. 58;
+:ref:`theory-langevin`, :eq:`eq-langevin`, Markov limit):
 
 .. math::
 
@@ -9,14 +9,16 @@ Equation of motion (seed eq. 14 with the noise of seed eq. 58; formulas.md
     \\qquad \\langle\\xi(t+s)\\xi(t)^T\\rangle
         = \\int\\frac{d\\omega}{2\\pi} e^{-i\\omega s} S(\\omega).
 
-Integrator: a symmetric splitting B A O A B (BAOAB-like, with the noise as a
-force in the kicks because it is coloured):
+Integrator (:eq:`eq-baoab`): the symmetric B A O A B splitting of
+:mod:`currentforces.dynamics.splitting`, with the kicks
+B: V += (dt/2) M^-1 [F0 - (K^b + K) X + xi(t_n)] and the O-step
+V <- exp(dt M^-1 L) V, the exact flow of the full, non-symmetric velocity
+matrix (friction and Berry force), stable for any dt.
 
-* B: V += (dt/2) M^-1 [F0 - (K^b + K) X + xi(t_n)]
-* A: X += (dt/2) V
-* O: V <- exp(dt M^-1 L) V, the exact flow of the full, non-symmetric
-  velocity matrix (friction and Berry force), stable for any dt
-* A, B as above at t_{n+1}.
+A phonon bath (:class:`~currentforces.dynamics.bath.PhononBath`, the
+electrode phonons on the boundary atoms) adds its Ohmic friction to L and
+its fluctuation-dissipation noise to xi, so that a trajectory reaches a
+steady state even where the electronic friction of a mode vanishes.
 
 Without L and noise this is velocity Verlet; the position part is stable for
 omega_max dt < 2, which is checked.  ``spectrum=None`` gives mean-force
@@ -24,23 +26,31 @@ omega_max dt < 2, which is checked.  ``spectrum=None`` gives mean-force
 criticises in section V.
 
 All realisations are integrated together as arrays of shape (R, M).
+
+Runs follow ASE's ``MolecularDynamics``: :meth:`LangevinDynamics.irun` is a
+generator that yields after every step, and
+:meth:`LangevinDynamics.attach` registers observers called every
+``interval`` steps; :meth:`LangevinDynamics.run` records a
+:class:`~currentforces.dynamics.Trajectory` with observers of its own.
 """
 
 from __future__ import annotations
 
 import os
-import tempfile
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
-import scipy.linalg
 
-from .._checks import check_number
+from .._checks import check_number, check_positive, check_rtol
 from ..errors import InputError
+from ..outfile import atomic_write
 from ..units import AMU, HBAR
+from ._moved import call_moved
+from .bath import PhononBath, combined_spectrum
 from .modes import check_masses, check_matrix
 from .noise_generation import NoiseGenerator, evaluate_spectrum
 from .observables import Trajectory
+from .splitting import baoab_step, velocity_propagator
 
 __all__ = ["LangevinDynamics", "MeanForceDynamics", "stationary_covariance", "stability_limit"]
 
@@ -48,7 +58,7 @@ __all__ = ["LangevinDynamics", "MeanForceDynamics", "stationary_covariance", "st
 def stability_limit(masses, force_constants):
     """Largest stable time step 2/omega_max (fs) of the Verlet position part.
 
-    omega_max^2 is the largest |eigenvalue| of M^-1 (K^b + K) (masses in amu,
+    omega_max^2 is the largest ``|eigenvalue|`` of M^-1 (K^b + K) (masses in amu,
     force constants in eV/Angstrom^2).  Returns inf if all vanish.
     """
     m = check_masses(masses) * AMU
@@ -68,7 +78,7 @@ class LangevinDynamics:
     bare_force_constants : array_like, shape (M, M)
         Bare spring matrix K^b in eV/Angstrom^2.  If it is a zero-bias
         Born-Oppenheimer dynamical matrix, pass only the bias-window part of
-        K (formulas.md §3.4, §5.4) so K_eq is not counted twice.
+        K (:ref:`theory-kernel-split`) so K_eq is not counted twice.
     timestep : float
         dt in fs; must be below the stability limit 2/omega_max
         (:func:`stability_limit`).
@@ -83,7 +93,7 @@ class LangevinDynamics:
     spectrum : callable or None
         Noise spectrum ``spectrum(hbar_omega[eV]) -> (n, M, M)`` in
         eV^2*fs/Angstrom^2, Hermitian PSD (e.g. ``noise_spectrum`` through
-        :func:`~currentforces.dynamics.spectrum_from_junction`, or
+        :func:`currentforces.coupling.spectrum_from_junction`, or
         :func:`~currentforces.dynamics.wide_band_spectrum`).  ``None``
         switches the noise off (mean-force dynamics).
     n_realizations : int
@@ -94,18 +104,28 @@ class LangevinDynamics:
     noise_block : int
         FFT block length of the noise generator (steps, even); see
         :class:`~currentforces.dynamics.NoiseGenerator`.
+    bath : PhononBath, optional
+        A phonon bath (:class:`~currentforces.dynamics.bath.PhononBath`)
+        on some of the M coordinates: its friction -eta is added to L and
+        its noise, independent of the electrons', to the spectrum (with
+        ``spectrum=None``, the bath is the only noise).
 
     Attributes
     ----------
+    L : ndarray, shape (M, M)
+        The velocity matrix of the equation of motion: the given L plus
+        the bath's friction.
     positions, velocities : ndarray, shape (R, M)
         Displacements X (Angstrom) and velocities (Angstrom/fs).
     step : int
         Number of steps taken; ``time = step * timestep`` (fs).
+    observers : list
+        ``(function, interval, args, kwargs)`` registered by :meth:`attach`.
     """
 
     def __init__(self, masses, bare_force_constants, timestep, *, K=None, L=None,
                  mean_force=None, spectrum: Callable | None = None, n_realizations=1,
-                 seed=None, noise_block=16384):
+                 seed=None, noise_block=16384, bath: PhononBath | None = None):
         m = check_masses(masses)
         n = m.size
         self.n_modes = n
@@ -113,6 +133,12 @@ class LangevinDynamics:
         kb = check_matrix("bare_force_constants", bare_force_constants, n, "eV/Angstrom^2")
         k = check_matrix("K", K, n, "eV/Angstrom^2")
         lm = check_matrix("L", L, n, "eV*fs/Angstrom^2")
+        if bath is not None:
+            if not isinstance(bath, PhononBath):
+                raise InputError(f"bath must be a currentforces.dynamics.PhononBath, got {type(bath).__name__}")
+            lm = lm + bath.velocity_matrix(m, n)
+            spectrum = combined_spectrum(spectrum, bath.spectrum(m, n))
+        self.bath = bath
         self.force_constants = kb + k
         self.L = lm
         dt = check_number("timestep", timestep, "fs", positive=True)
@@ -134,7 +160,7 @@ class LangevinDynamics:
             raise InputError(f"n_realizations must be a positive integer, got {n_realizations!r}")
         self.n_realizations = int(n_realizations)
         if seed is None:
-            seed = int(np.random.SeedSequence().entropy % (2**63))
+            seed = int(np.random.default_rng().integers(2**63))
         if int(seed) != seed or seed < 0:
             raise InputError(f"seed must be a non-negative integer, got {seed!r}")
         self.seed = int(seed)
@@ -143,7 +169,7 @@ class LangevinDynamics:
         self._minv = 1.0 / mi
         self._acc_matrix = -self.force_constants * self._minv[:, None]
         self._acc0 = f0 * self._minv
-        self._expL = scipy.linalg.expm(dt * lm * self._minv[:, None])
+        self._expL = velocity_propagator(mi, lm, dt)
         if spectrum is None:
             self.noise = None
         else:
@@ -152,33 +178,18 @@ class LangevinDynamics:
         self.positions = np.zeros((self.n_realizations, n))
         self.velocities = np.zeros((self.n_realizations, n))
         self.step = 0
+        self.observers: list[tuple[Callable, int, tuple, dict]] = []
 
     @classmethod
-    def from_junction(cls, junction, forces, masses, bare_force_constants, timestep, *,
-                      bias=0.0, temperature=300.0, fermi_level=0.0, spin=2,
-                      hbar_omega_max=1.0, n_omega=201, noise=True, **kwargs):
-        """Build the integrator from the NEGF engine (imported lazily).
+    def from_junction(cls, *args, **kwargs):
+        """Deprecated: use :func:`currentforces.coupling.from_junction`.
 
-        Calls ``currentforces.force_coefficients`` (adiabatic F0, K, L at
-        ``bias``) and, if ``noise``, tabulates ``currentforces.noise_spectrum``
-        on ``n_omega`` points of [0, ``hbar_omega_max``] (eV) with
-        :func:`~currentforces.dynamics.spectrum_from_junction` (zero above:
-        the bandwidth cutoff).  ``bias`` in V, ``temperature`` in K,
-        ``fermi_level`` in eV; other keywords go to the constructor.
+        ``LangevinDynamics.from_junction(junction, forces, ...)`` is
+        ``currentforces.coupling.from_junction(junction, forces, ...,
+        dynamics=LangevinDynamics)``; warns with :class:`DeprecationWarning`.
         """
-        from .. import force_coefficients  # lazy: higher layer
-        from .noise_generation import spectrum_from_junction
-
-        c = force_coefficients(junction, forces, bias=bias, temperature=temperature,
-                               fermi_level=fermi_level, frequency=0.0, spin=spin)
-        spectrum = None
-        if noise:
-            spectrum = spectrum_from_junction(junction, forces, hbar_omega_max, n_omega=n_omega,
-                                              bias=bias, temperature=temperature,
-                                              fermi_level=fermi_level, spin=spin)
-        return cls(masses, bare_force_constants, timestep, K=np.asarray(c.K, dtype=float),
-                   L=np.asarray(c.L, dtype=float), mean_force=np.asarray(c.mean_force, dtype=float),
-                   spectrum=spectrum, **kwargs)
+        return call_moved(f"{cls.__name__}.from_junction", "from_junction", args,
+                          dict(kwargs, dynamics=cls))
 
     # -- state ---------------------------------------------------------------
     @property
@@ -218,6 +229,73 @@ class LangevinDynamics:
         return x @ self._acc_matrix.T + self._acc0 + self._force_noise(step)
 
     # -- integration ---------------------------------------------------------
+    def attach(self, function, interval=1, *args, **kwargs):
+        """Call ``function(*args, **kwargs)`` during runs, as ASE's ``attach``.
+
+        With ``interval > 0`` it is called after every step whose global
+        index :attr:`step` is a multiple of ``interval``; with ``interval <=
+        0`` once, after step ``|interval|``.  Unlike ASE, nothing is called
+        for the initial state (step 0 is not a step taken).  Observers see
+        the state through :attr:`positions`, :attr:`velocities`,
+        :attr:`step` and :attr:`time`; they stay attached for every later
+        :meth:`run` and :meth:`irun`.
+
+        Parameters
+        ----------
+        function : callable or object with a ``write`` method
+            The observer (an object with ``write`` is called through it, as
+            in ASE).
+        interval : int
+            Stride in steps.
+        """
+        try:
+            whole = int(interval) == interval
+        except (TypeError, ValueError):
+            whole = False
+        if not whole:
+            raise InputError(f"interval must be an integer number of steps, got {interval!r}")
+        if not callable(function):
+            function = function.write
+        self.observers.append((function, int(interval), args, kwargs))
+
+    def irun(self, n_steps):
+        """Advance ``n_steps`` steps as a generator, as ASE's ``irun``.
+
+        After each step the attached observers are called and the global
+        step index :attr:`step` is yielded, so the caller can inspect or
+        change the state (:meth:`set_state`) between steps.
+
+        Parameters
+        ----------
+        n_steps : int
+            Number of time steps (>= 0).
+
+        Yields
+        ------
+        int
+            :attr:`step` after the step.
+        """
+        return self._irun(_count("n_steps", n_steps), self.observers)
+
+    def _irun(self, n_steps, observers):
+        dt = self.timestep
+        x = v = a = step = None
+
+        def next_acceleration(y):  # a(x_{n+1}, t_{n+1})
+            return self._acceleration(y, step + 1)
+
+        for _ in range(n_steps):
+            if self.positions is not x or self.velocities is not v or self.step != step:
+                x, v, step = self.positions, self.velocities, self.step
+                a = self._acceleration(x, step)  # (re)start, or the state was set in between
+            x, v, a = baoab_step(x, v, a, next_acceleration, dt, self._expL)
+            step += 1
+            self.positions, self.velocities, self.step = x, v, step
+            for function, interval, args, kwargs in observers:
+                if (step % interval == 0) if interval > 0 else (step == -interval):
+                    function(*args, **kwargs)
+            yield step
+
     def run(self, n_steps, *, record_every=1, progress=False, checkpoint=None,
             checkpoint_every=None) -> Trajectory:
         """Advance ``n_steps`` steps and return the recorded frames.
@@ -225,6 +303,10 @@ class LangevinDynamics:
         Frames are recorded after every step whose global index is a
         multiple of ``record_every``, so a run split into pieces (or resumed
         from a checkpoint) records exactly the frames of the unsplit run.
+        The keywords attach observers for this run only (a frame recorder,
+        a checkpoint writer, a progress bar), called before those of
+        :meth:`attach`; for anything else attach an observer, or step
+        with :meth:`irun`.
 
         Parameters
         ----------
@@ -240,75 +322,48 @@ class LangevinDynamics:
         checkpoint_every : int, optional
             Checkpoint stride in steps (default: only at the end).
         """
-        if int(n_steps) != n_steps or n_steps < 0:
-            raise InputError(f"n_steps must be a non-negative integer, got {n_steps!r}")
-        if int(record_every) != record_every or record_every < 1:
-            raise InputError(f"record_every must be a positive integer, got {record_every!r}")
-        n_steps, record_every = int(n_steps), int(record_every)
-        first = (self.step // record_every + 1) * record_every
-        last = self.step + n_steps
-        n_frames = max(0, (last - first) // record_every + 1) if last >= first else 0
-        shape = (n_frames, self.n_realizations, self.n_modes)
-        xs, vs = np.empty(shape), np.empty(shape)
-        steps = np.empty(n_frames, dtype=np.int64)
-        dt, half = self.timestep, 0.5 * self.timestep
-        e_t = self._expL.T
-        x, v = self.positions, self.velocities
-        a = self._acceleration(x, self.step)
+        n_steps = _count("n_steps", n_steps)
+        record_every = _count("record_every", record_every, positive=True)
+        recorder = _FrameRecorder(self, n_steps, record_every)
+        observers: list[tuple[Callable, int, tuple, dict]] = [(recorder, record_every, (), {})]
+        if checkpoint is not None and checkpoint_every:
+            every = _count("checkpoint_every", checkpoint_every, positive=True)
+            observers.append((self.save_checkpoint, every, (checkpoint,), {}))
         bar = None
         if progress:
             from tqdm.auto import tqdm  # lazy: optional dependency
 
             bar = tqdm(total=n_steps, desc="langevin", unit="step")
-        j = 0
+            observers.append((bar.update, 1, (1,), {}))
         try:
-            for _ in range(n_steps):
-                v = v + half * a
-                x = x + half * v
-                v = v @ e_t
-                x = x + half * v
-                self.step += 1
-                a = self._acceleration(x, self.step)
-                v = v + half * a
-                if self.step % record_every == 0:
-                    xs[j], vs[j], steps[j] = x, v, self.step
-                    j += 1
-                if checkpoint is not None and checkpoint_every and self.step % int(checkpoint_every) == 0:
-                    self.positions, self.velocities = x, v
-                    self.save_checkpoint(checkpoint)
-                if bar is not None:
-                    bar.update(1)
+            for _ in self._irun(n_steps, observers + self.observers):
+                pass
         finally:
-            self.positions, self.velocities = x, v
             if bar is not None:
                 bar.close()
         if checkpoint is not None:
             self.save_checkpoint(checkpoint)
-        return Trajectory(time=steps * dt, positions=xs, velocities=vs, masses=self.masses,
-                          force_constants=self.force_constants, L=self.L)
+        return recorder.trajectory()
 
     # -- checkpoints ---------------------------------------------------------
     def _fingerprint(self):
-        return np.concatenate([
+        parts = [
             self.masses, self.force_constants.ravel(), self.L.ravel(), self.mean_force,
             [self.timestep, self.seed, self.n_realizations, self.noise_block,
              0.0 if self.noise is None else 1.0],
-        ])
+        ]
+        if self.bath is not None:  # (without a bath: the fingerprint of earlier versions)
+            parts.append(self.bath.fingerprint())
+        return np.concatenate(parts)
 
     def save_checkpoint(self, path):
         """Write step, state and parameter fingerprint to ``path`` (.npz), atomically."""
-        path = os.fspath(path)
-        d = os.path.dirname(os.path.abspath(path))
-        fd, tmp = tempfile.mkstemp(dir=d, prefix=".ckpt-", suffix=".npz")
-        try:
-            with os.fdopen(fd, "wb") as fh:
+        def write(tmp):
+            with open(tmp, "wb") as fh:
                 np.savez(fh, positions=self.positions, velocities=self.velocities,
                          step=self.step, fingerprint=self._fingerprint())
-            os.replace(tmp, path)
-        except BaseException:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
-            raise
+
+        atomic_write(path, write)
 
     def load_checkpoint(self, path):
         """Restore the state written by :meth:`save_checkpoint`.
@@ -327,6 +382,43 @@ class LangevinDynamics:
             self.velocities = data["velocities"].copy()
             self.step = int(data["step"])
         return self
+
+
+def _count(name, value, positive=False):
+    """A whole number of steps, >= 0 (or > 0 if ``positive``)."""
+    kind = "positive" if positive else "non-negative"
+    try:
+        n = int(value)
+    except (TypeError, ValueError):
+        raise InputError(f"{name} must be a {kind} integer, got {value!r}") from None
+    if n != value or n < (1 if positive else 0):
+        raise InputError(f"{name} must be a {kind} integer, got {value!r}")
+    return n
+
+
+class _FrameRecorder:
+    """Observer of :meth:`LangevinDynamics.run`: stores the frames into preallocated arrays."""
+
+    def __init__(self, dyn, n_steps, record_every):
+        first = (dyn.step // record_every + 1) * record_every
+        last = dyn.step + n_steps
+        n_frames = max(0, (last - first) // record_every + 1) if last >= first else 0
+        shape = (n_frames, dyn.n_realizations, dyn.n_modes)
+        self.dyn = dyn
+        self.positions, self.velocities = np.empty(shape), np.empty(shape)
+        self.steps = np.empty(n_frames, dtype=np.int64)
+        self.n = 0
+
+    def __call__(self):
+        d, j = self.dyn, self.n
+        self.positions[j], self.velocities[j], self.steps[j] = d.positions, d.velocities, d.step
+        self.n = j + 1
+
+    def trajectory(self):
+        d = self.dyn
+        return Trajectory(time=self.steps * d.timestep, positions=self.positions,
+                          velocities=self.velocities, masses=d.masses,
+                          force_constants=d.force_constants, L=d.L)
 
 
 class MeanForceDynamics(LangevinDynamics):
@@ -348,7 +440,7 @@ def stationary_covariance(masses, force_constants, L, spectrum, hbar_omega_max, 
                           epsrel=1e-8):
     """Exact stationary <X X^T>, <V V^T> and <X V^T> of the linear Langevin equation.
 
-    formulas.md §5.4 with the Markov kernel Pi(omega) = K + i omega L:
+    :eq:`eq-stationary-covariance` with the Markov kernel Pi(omega) = K + i omega L:
 
     .. math::
 
@@ -390,7 +482,8 @@ def stationary_covariance(masses, force_constants, L, spectrum, hbar_omega_max, 
     k = check_matrix("force_constants", force_constants, n, "eV/Angstrom^2")
     lm = check_matrix("L", L, n, "eV*fs/Angstrom^2")
     mi = np.diag(m * AMU)
-    wmax = float(hbar_omega_max) / HBAR
+    wmax = check_positive("hbar_omega_max", hbar_omega_max, "eV") / HBAR
+    epsrel = check_rtol(epsrel, "epsrel")
     modes = analyze_modes(m, k, None, lm)
     if not modes.is_stable:
         raise InputError("the linear dynamics is unstable: no stationary covariance exists")

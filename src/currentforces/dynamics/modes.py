@@ -1,6 +1,7 @@
 """Mode analysis of the current-driven linear dynamics and runaway thresholds.
 
-The mean (noise-averaged) Markov dynamics of formulas.md §5.4 is
+The mean (noise-averaged) Markov dynamics of :ref:`theory-modes`
+(:eq:`eq-mean-dynamics`) is
 
 .. math::
 
@@ -15,8 +16,9 @@ the damped, non-symmetric quadratic eigenproblem
 
 solved here through its first-order companion form.  Re(lambda) is the
 amplitude growth rate (1/fs; energy grows at 2 Re lambda) and hbar*Im(lambda)
-the mode frequency (eV).  A mode runs away when Re(lambda) > 0 (formulas.md
-§5.6 gives the two-mode Routh-Hurwitz and closed thresholds).
+the mode frequency (eV).  A mode runs away when Re(lambda) > 0
+(:ref:`theory-two-modes` gives the two-mode Routh-Hurwitz and closed
+thresholds).
 """
 
 from __future__ import annotations
@@ -26,8 +28,11 @@ from typing import Callable
 
 import numpy as np
 
+from .._checks import as_real_matrix as check_matrix
+from .._checks import check_masses, check_number, check_positive
 from ..errors import InputError
 from ..units import AMU, HBAR
+from ._moved import call_moved
 
 __all__ = [
     "ModeAnalysis",
@@ -46,40 +51,6 @@ STATIC_RTOL = 1e-9
 """An unstable eigenvalue with |Im lambda| <= STATIC_RTOL*|lambda| is static."""
 
 
-def check_masses(masses, n=None):
-    """Masses in amu as a positive finite 1-D float array."""
-    try:
-        m = np.atleast_1d(np.asarray(masses, dtype=float))
-    except (TypeError, ValueError):
-        raise InputError(f"masses must be numbers in amu, got {masses!r}") from None
-    if m.ndim != 1:
-        raise InputError(f"masses must be a 1-D array, got shape {m.shape}")
-    if n is not None and m.size != n:
-        raise InputError(f"masses has {m.size} entries but the system has {n} degrees of freedom")
-    if not np.all(np.isfinite(m)) or np.any(m <= 0):
-        raise InputError(f"masses must be finite and > 0 amu, got {m}")
-    return m
-
-
-def check_matrix(name, a, n, unit):
-    """A real finite (n, n) matrix; ``None`` gives zeros."""
-    if a is None:
-        return np.zeros((n, n))
-    try:
-        arr = np.asarray(a, dtype=complex)
-    except (TypeError, ValueError):
-        raise InputError(f"{name} must be a numeric ({n}, {n}) matrix in {unit}") from None
-    if n == 1 and arr.ndim == 0:
-        arr = arr.reshape(1, 1)
-    if arr.shape != (n, n):
-        raise InputError(f"{name} must have shape ({n}, {n}) in {unit}, got {arr.shape}")
-    if not np.all(np.isfinite(arr)):
-        raise InputError(f"{name} contains NaN or inf entries")
-    if np.max(np.abs(arr.imag), initial=0.0) > 1e-12 * max(np.max(np.abs(arr)), 1e-300):
-        raise InputError(f"{name} must be real (K and L are real matrices, formulas.md §1)")
-    return np.ascontiguousarray(arr.real)
-
-
 @dataclass(frozen=True)
 class ModeAnalysis:
     """Eigen-analysis of M X'' = -(K^b + K) X + L X'.
@@ -90,7 +61,7 @@ class ModeAnalysis:
         lambda in 1/fs (X ~ exp(lambda t)), sorted by decreasing Re lambda.
     eigenvectors : ndarray, shape (M, 2M)
         Displacement patterns x (columns), normalised to unit mass-weighted
-        norm sum_a M_a |x_a|^2 = 1 (masses in amu).
+        norm ``sum_a M_a |x_a|^2 = 1`` (masses in amu).
     growth_rates : ndarray
         Re lambda in 1/fs (amplitude growth; energy grows at twice this).
     frequencies : ndarray
@@ -244,12 +215,12 @@ def runaway_threshold(coefficients: Callable, masses, bare_force_constants, bias
     coefficients : callable
         ``coefficients(bias) -> (K, L)``: current-induced K (eV/Angstrom^2)
         and L (eV*fs/Angstrom^2) at ``bias`` in V.  Build one from a junction
-        with :func:`coefficients_from_junction`.
+        with :func:`currentforces.coupling.coefficients_from_junction`.
     masses : array_like, shape (M,)
         Masses in amu.
     bare_force_constants : array_like, shape (M, M)
         Bare spring matrix in eV/Angstrom^2 (add only the window part of K if
-        this is a zero-bias Born-Oppenheimer matrix, formulas.md §3.4).
+        this is a zero-bias Born-Oppenheimer matrix, :ref:`theory-kernel-split`).
     bias_max, bias_min : float
         Scan range in V (``bias_max`` may be negative).
     n_scan : int
@@ -263,10 +234,11 @@ def runaway_threshold(coefficients: Callable, masses, bare_force_constants, bias
     """
     if int(n_scan) != n_scan or n_scan < 2:
         raise InputError(f"n_scan must be an integer >= 2, got {n_scan!r}")
-    if not np.isfinite(bias_max) or not np.isfinite(bias_min) or bias_max == bias_min:
-        raise InputError(f"bias_min and bias_max must be finite and different, got {bias_min}, {bias_max}")
-    if not tolerance > 0:
-        raise InputError(f"tolerance must be > 0 V, got {tolerance!r}")
+    bias_min = check_number("bias_min", bias_min, "V")
+    bias_max = check_number("bias_max", bias_max, "V")
+    if bias_max == bias_min:
+        raise InputError(f"bias_min and bias_max must be different, got {bias_min} V for both")
+    tolerance = check_positive("tolerance", tolerance, "V")
 
     def analyse(v):
         k, l = coefficients(float(v))
@@ -302,26 +274,10 @@ def runaway_threshold(coefficients: Callable, masses, bare_force_constants, bias
                             hi_res.leading_character, scan)
 
 
-def coefficients_from_junction(junction, forces, *, temperature=300.0, fermi_level=0.0,
-                               frequency=0.0, spin=2):
-    """``coefficients(bias) -> (K, L)`` calling ``currentforces.force_coefficients``.
+def coefficients_from_junction(*args, **kwargs):
+    """Deprecated: use :func:`currentforces.coupling.coefficients_from_junction`.
 
-    Thin wrapper for :func:`runaway_threshold` and the integrators; the NEGF
-    engine is imported lazily.  ``temperature`` in K, ``fermi_level`` in eV,
-    ``frequency`` hbar*omega in eV.  The bias-independent Fermi-sea part is
-    computed at the first call and reused at every later bias.
+    Same arguments and result; warns with :class:`DeprecationWarning`.
     """
-    sea = []
-
-    def coefficients(bias):
-        from .. import force_coefficients  # lazy: higher layer
-        from ..forces import fermi_sea_part
-
-        if not sea:
-            sea.append(fermi_sea_part(junction, forces, fermi_level=fermi_level, temperature=temperature,
-                                      frequency=frequency))
-        c = force_coefficients(junction, forces, bias=bias, temperature=temperature,
-                               fermi_level=fermi_level, frequency=frequency, spin=spin, fermi_sea=sea[0])
-        return np.asarray(c.K, dtype=float), np.asarray(c.L, dtype=float)
-
-    return coefficients
+    return call_moved("currentforces.dynamics.coefficients_from_junction",
+                      "coefficients_from_junction", args, kwargs)

@@ -1,7 +1,8 @@
 """Gaussian coloured force noise with a prescribed matrix spectrum S(omega).
 
-The semi-classical Langevin equation (seed section V, eq. 58; formulas.md
-§5.4) needs a real, stationary, multivariate Gaussian random force xi(t) with
+The semi-classical Langevin equation (seed section V, eq. 58;
+:ref:`theory-langevin`, :eq:`eq-langevin`) needs a real, stationary,
+multivariate Gaussian random force xi(t) with
 
 .. math::
 
@@ -9,9 +10,10 @@ The semi-classical Langevin equation (seed section V, eq. 58; formulas.md
         = \\int \\frac{d\\omega}{2\\pi} e^{-i\\omega s} S_{\\alpha\\beta}(\\omega),
 
 where S(omega) is Hermitian positive semidefinite with S(-omega) = S(omega)^T
-(formulas.md §5.1).  :class:`NoiseGenerator` implements the FFT recipe of
-formulas.md §5.4 for any number of modes, including the antisymmetric
-(imaginary) off-diagonal part that appears under bias.
+(:ref:`theory-noise`, :eq:`eq-noise`).  :class:`NoiseGenerator` implements the
+FFT recipe of :ref:`theory-noise-generation` (:eq:`eq-noise-recipe`) for any
+number of modes, including the antisymmetric (imaginary) off-diagonal part
+that appears under bias.
 
 Spectrum callables take ``hbar_omega`` (eV, a 1-D array of non-negative
 values) and return an array of shape ``(n, M, M)`` in eV^2*fs/Angstrom^2;
@@ -20,12 +22,14 @@ the generator only ever asks for omega >= 0 and uses S(-omega) = S(omega)^T.
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 
+from .._checks import check_number, check_positive, check_spin, check_temperature
 from ..errors import InputError
 from ..units import HBAR, KB
+from ._moved import call_moved
 
 __all__ = [
     "NoiseGenerator",
@@ -99,7 +103,7 @@ def spectrum_factors(s, real=False):
 
 
 class NoiseGenerator:
-    """Blocks of real Gaussian noise with spectrum S(omega) (formulas.md §5.4).
+    """Blocks of real Gaussian noise with spectrum S(omega) (:ref:`theory-noise-generation`).
 
     The noise on the time grid t_n = n*dt is produced in independent blocks of
     ``block_length`` steps.  Realisation j of block b is drawn from
@@ -107,7 +111,7 @@ class NoiseGenerator:
     regenerated from ``(seed, block_length)`` alone: runs are reproducible bit
     for bit and checkpoints need not store the noise.
 
-    Recipe (formulas.md §5.4), with N = ``block_length`` and
+    Recipe (:eq:`eq-noise-recipe`, :eq:`eq-lag-covariance`), with N = ``block_length`` and
     omega_k = 2 pi k/(N dt), k = 0 ... N/2:
 
     .. math::
@@ -149,8 +153,12 @@ class NoiseGenerator:
             raise InputError(f"block_length must be an even integer >= 4, got {block_length!r}")
         if int(seed) != seed or seed < 0:
             raise InputError(f"seed must be a non-negative integer, got {seed!r}")
+        if int(n_modes) != n_modes or n_modes < 1:
+            raise InputError(f"n_modes must be an integer >= 1, got {n_modes!r}")
+        if int(n_realizations) != n_realizations or n_realizations < 1:
+            raise InputError(f"n_realizations must be an integer >= 1, got {n_realizations!r}")
         self.n_modes = int(n_modes)
-        self.timestep = float(timestep)
+        self.timestep = check_positive("timestep", timestep, "fs")
         self.n_realizations = int(n_realizations)
         self.seed = int(seed)
         self.block_length = int(block_length)
@@ -163,7 +171,7 @@ class NoiseGenerator:
         factors[0] = spectrum_factors(s[0], real=True)
         factors[-1] = spectrum_factors(s[-1], real=True)
         self._factors = factors
-        self._cached = (None, None)
+        self._cached: tuple[int | None, np.ndarray | None] = (None, None)
 
     def block(self, index: int) -> np.ndarray:
         """Noise block ``index`` as a real array of shape (N, R, M) in eV/Angstrom.
@@ -172,8 +180,9 @@ class NoiseGenerator:
         it does not depend on how many realisations are generated together,
         and peak memory stays at about one block.
         """
-        if self._cached[0] == index:
-            return self._cached[1]
+        cached_index, cached = self._cached
+        if cached_index == index and cached is not None:
+            return cached
         n, r, m = self.block_length, self.n_realizations, self.n_modes
         nk = n // 2 + 1
         amp = np.sqrt(n / self.timestep)
@@ -222,7 +231,7 @@ def tabulated_spectrum(hbar_omega, values, *, outside="zero"):
         S on the grid in eV^2*fs/Angstrom^2 (Hermitian PSD).
     outside : {"zero", "error"}
         Beyond the last grid point return zero (the grid end acts as an
-        electronic-bandwidth cutoff, formulas.md §5.4 pitfall) or raise.
+        electronic-bandwidth cutoff of :ref:`theory-langevin`) or raise.
     """
     x = np.asarray(hbar_omega, dtype=float)
     v = np.asarray(values, dtype=complex)
@@ -263,7 +272,7 @@ def _x_coth(x, kt):
 
 
 def wide_band_spectrum(t_matrices, *, bias=0.0, temperature=300.0, spin=2, cutoff=None):
-    """Wide-band force-noise spectrum of formulas.md §5.3, as a callable.
+    """Wide-band force-noise spectrum (:eq:`eq-wide-band-noise`), as a callable.
 
     .. math::
 
@@ -274,7 +283,7 @@ def wide_band_spectrum(t_matrices, *, bias=0.0, temperature=300.0, spin=2, cutof
     for two leads with mu_L - mu_R = e*bias, and T_lm[a, b] =
     Tr[f_a A_l f_b A_m] (energy-independent spectral functions).  The
     matching Markov coefficients are -L^sym = g_s (hbar/4 pi) Re sum_lm T_lm
-    and K^asym = -g_s (e V/2 pi) Im T_LR (formulas.md §5.3, §4.3).
+    and K^asym = -g_s (e V/2 pi) Im T_LR (:eq:`eq-wide-band-noise`, :eq:`eq-small-bias`).
 
     Parameters
     ----------
@@ -290,7 +299,8 @@ def wide_band_spectrum(t_matrices, *, bias=0.0, temperature=300.0, spin=2, cutof
     cutoff : float or None
         If given (eV), S is multiplied by exp(-(hbar omega/cutoff)^2): a
         finite electronic bandwidth that removes the logarithmic divergence of
-        <V^2> caused by the zero-point part (formulas.md §5.4 pitfall).
+        <V^2> caused by the zero-point part (the bandwidth cutoff of
+        :ref:`theory-langevin`).
 
     Returns
     -------
@@ -300,8 +310,11 @@ def wide_band_spectrum(t_matrices, *, bias=0.0, temperature=300.0, spin=2, cutof
     t = np.asarray(t_matrices, dtype=complex)
     if t.ndim != 4 or t.shape[:2] != (2, 2) or t.shape[2] != t.shape[3]:
         raise InputError(f"t_matrices must have shape (2, 2, M, M), got {t.shape}")
-    kt = KB * float(temperature)
-    ev = float(bias)
+    kt = KB * check_temperature(temperature)
+    ev = check_number("bias", bias, "V")
+    spin = check_spin(spin)
+    if cutoff is not None:
+        cutoff = check_positive("cutoff", cutoff, "eV")
     shifts = np.array([[0.0, ev], [-ev, 0.0]])  # mu_l - mu_m
 
     def spectrum(hbar_omega):
@@ -318,20 +331,10 @@ def wide_band_spectrum(t_matrices, *, bias=0.0, temperature=300.0, spin=2, cutof
     return spectrum
 
 
-def spectrum_from_junction(junction, forces, hbar_omega_max, *, n_omega=201, bias=0.0,
-                           temperature=300.0, fermi_level=0.0, spin=2):
-    """Tabulate ``currentforces.noise_spectrum`` on [0, hbar_omega_max] (eV).
+def spectrum_from_junction(*args, **kwargs):
+    """Deprecated: use :func:`currentforces.coupling.spectrum_from_junction`.
 
-    Thin wrapper: calls the NEGF engine at ``n_omega`` frequencies and returns
-    :func:`tabulated_spectrum` (linear interpolation, zero above
-    ``hbar_omega_max``, which therefore acts as the bandwidth cutoff).
+    Same arguments and result; warns with :class:`DeprecationWarning`.
     """
-    from .. import noise_spectrum  # lazy: the engine is a higher-level dependency
-
-    grid = np.linspace(0.0, float(hbar_omega_max), int(n_omega))
-    values = np.array([
-        noise_spectrum(junction, forces, w, bias=bias, temperature=temperature,
-                       fermi_level=fermi_level, spin=spin)
-        for w in grid
-    ])
-    return tabulated_spectrum(grid, values)
+    return call_moved("currentforces.dynamics.spectrum_from_junction",
+                      "spectrum_from_junction", args, kwargs)

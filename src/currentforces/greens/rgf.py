@@ -2,7 +2,7 @@ r"""Block-tridiagonal (recursive Green's function) solver for long devices.
 
 The device orbitals are split into principal layers 0, 1, ..., L-1 such that
 the Hamiltonian couples only neighbouring layers; the leads attach to the
-first and the last layer::
+first and the last layer (the partition: :mod:`currentforces.greens.layers`)::
 
     lead(s) | layer 0 | layer 1 | ... | layer L-1 | lead(s)
               Sigma_0  <-H_01->                    Sigma_{L-1}
@@ -79,8 +79,10 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
-from .._checks import as_operator, check_energies
+from .._checks import as_operator, as_orbital_indices
 from ..errors import InputError
+from .base import GreensBackend
+from .layers import Layering, layers_from_sparsity  # layers_from_sparsity: re-exported, its old home
 
 __all__ = ["BlockTridiagonal", "layers_from_sparsity", "DEFAULT_MEMORY_BYTES", "CENTRAL_MAX"]
 
@@ -92,94 +94,24 @@ CENTRAL_MAX = 1024
 """Largest central region (orbitals) solved densely by the streaming path."""
 
 
-def _as_index(name, idx, size):
-    try:
-        a = np.asarray(idx, dtype=int).reshape(-1)
-    except (TypeError, ValueError):
-        raise InputError(f"{name} must be a sequence of orbital indices") from None
-    if a.size and (a.min() < -size or a.max() >= size):
-        raise InputError(f"{name} has orbital indices outside [0, {size})")
-    return a % size if size else a
-
-
-def layers_from_sparsity(hamiltonian, first, last=None):
-    """Principal layers of a device from the sparsity pattern of h.
-
-    Breadth-first search on the graph of the non-zero off-diagonal elements
-    of h, starting from ``first``: layer 0 is ``first``, layer k+1 holds the
-    not yet visited neighbours of layer k.  If ``last`` is given, every layer
-    from the first one that contains an orbital of ``last`` to the end is
-    merged into the last layer, so that ``last`` lies inside it.  Orbitals
-    not connected to ``first`` go into the last layer (they couple to
-    nothing, so any layer would do).
-
-    Parameters
-    ----------
-    hamiltonian : (N, N) array_like or scipy.sparse matrix
-        Device Hamiltonian (only its sparsity pattern is used).
-    first : array_like of int
-        Orbitals of the first layer, usually ``leads[0].support``.
-    last : array_like of int, optional
-        Orbitals that must lie in the last layer, usually ``leads[1].support``.
-
-    Returns
-    -------
-    list of ndarray
-        Orbital indices of each layer, in order; together a partition of
-        range(N) in which h couples only neighbouring layers.
-    """
-    h = sp.csr_matrix(hamiltonian)
-    n = h.shape[0]
-    first = np.unique(_as_index("first", first, n))
-    if first.size == 0:
-        raise InputError("first: the first layer needs at least one orbital (a lead with empty support?)")
-    adj = (h != 0).astype(bool).tocsr()
-    visited = np.zeros(n, dtype=bool)
-    visited[first] = True
-    layers = [first]
-    frontier = first
-    while True:
-        nb = np.unique(adj[frontier].indices)
-        nb = nb[~visited[nb]]
-        if nb.size == 0:
-            break
-        visited[nb] = True
-        layers.append(nb)
-        frontier = nb
-    rest = np.flatnonzero(~visited)
-    if last is not None:
-        last = np.unique(_as_index("last", last, n))
-        where = np.zeros(n, dtype=int)
-        for k, idx in enumerate(layers):
-            where[idx] = k
-        reached = where[last[visited[last]]]
-        if reached.size and reached.min() == 0 and reached.max() > 0:
-            # `last` straddles the first layer and others: one single layer
-            layers = [np.concatenate(layers)]
-        elif reached.size and reached.min() > 0:
-            kmin = int(reached.min())
-            layers = layers[:kmin] + [np.concatenate(layers[kmin:])]
-    if rest.size:
-        layers[-1] = np.concatenate([layers[-1], rest])
-    return [np.sort(idx) for idx in layers]
-
-
-class BlockTridiagonal:
-    r"""Recursive Green's function solver on a block-tridiagonal device.
+class BlockTridiagonal(GreensBackend):
+    r"""Recursive Green's function backend on a block-tridiagonal device.
 
     Parameters
     ----------
     hamiltonian : (N, N) scipy.sparse matrix or array_like
         Device Hamiltonian h in eV (Hermitian, finite); kept sparse.
-    leads : sequence of leads
-        Objects with ``support`` (device orbitals) and ``self_energy_block(E)``
-        (Sigma on the support, eV) or ``self_energy(E)`` (N x N, eV).  Every
-        lead's support must lie inside the first or the last layer.
+    leads : sequence of LeadBase
+        The leads (:class:`~currentforces.leads.LeadBase`; checked by
+        :func:`~currentforces.leads.as_lead`), read only through their
+        ``support`` and support blocks.  Every lead's support must lie inside
+        the first or the last layer.
     layers : None, sequence of int, or sequence of index arrays
-        ``None``: :func:`layers_from_sparsity` from ``leads[0].support`` to
-        ``leads[1].support``.  A sequence of ints: sizes of consecutive
-        layers of orbitals in index order.  A sequence of index arrays: the
-        orbitals of each layer.
+        ``None``: :func:`~currentforces.greens.layers.layers_from_sparsity`
+        from ``leads[0].support`` to ``leads[1].support``.  A sequence of
+        ints: sizes of consecutive layers of orbitals in index order.  A
+        sequence of index arrays: the orbitals of each layer
+        (:class:`~currentforces.greens.layers.Layering` checks them).
     memory_bytes : int
         Budget for the left- and right-connected blocks of one chunk of
         energies; sets how many energies are processed together.
@@ -190,128 +122,47 @@ class BlockTridiagonal:
 
     Notes
     -----
-    See the module docstring for the recursions.  ``green_submatrix`` is the
-    access point of the force engine; ``transmission`` uses only the block
-    G_{first,last}.
+    See the module docstring for the recursions; the partition, the maps
+    between orbitals and layers and the blocks of h are the ``layering``
+    attribute.  It implements the two methods of
+    :class:`~currentforces.greens.base.GreensBackend`; the transmission,
+    spectral functions and current integrand are the base's, read from the
+    blocks of G on the lead supports.
     """
 
     def __init__(self, hamiltonian, leads, layers=None, memory_bytes=DEFAULT_MEMORY_BYTES, streaming=True):
         h = hamiltonian if sp.issparse(hamiltonian) else sp.csr_matrix(np.asarray(hamiltonian))
         h = as_operator("hamiltonian", h, hermitian=True)
-        self.size = n = h.shape[0]
-        self.leads = list(leads)
-        for i, lead in enumerate(self.leads):
-            if getattr(lead, "size", n) != n:
-                raise InputError(f"leads[{i}] couples to {lead.size} device orbitals but the hamiltonian has {n}")
+        super().__init__(h.shape[0], leads)
         self.memory_bytes = int(memory_bytes)
         self.streaming = bool(streaming)
-        self.layers = self._partition(h, layers)
-        nl = len(self.layers)
-        self.n_layers = nl
-        self.layer_of = np.empty(n, dtype=int)
-        self.local_of = np.empty(n, dtype=int)
-        for k, idx in enumerate(self.layers):
-            self.layer_of[idx] = k
-            self.local_of[idx] = np.arange(idx.size)
-        self._check_tridiagonal(h)
-        # dense blocks: H_kk and H_{k,k+1}
-        order = np.concatenate(self.layers)
-        hp = h[order][:, order].tocsr()
-        offsets = np.concatenate([[0], np.cumsum([idx.size for idx in self.layers])])
-        self._diag, self._up = [], []
-        for k in range(nl):
-            a, b = offsets[k], offsets[k + 1]
-            c = offsets[k + 2] if k + 1 < nl else b
-            block = hp[a:b, a:c].toarray()
-            self._diag.append(block[:, : b - a])
-            if k + 1 < nl:
-                self._up.append(block[:, b - a:])
-        self._attach_leads()
-        self._sizes = np.array([idx.size for idx in self.layers])
-        self._hp = hp
-        self._offsets = offsets
-        self._central_h = {}
-
-    # ------------------------------------------------------------ construction
-    def _partition(self, h, layers):
-        n = self.size
-        if layers is None:
-            if not self.leads:
-                raise InputError("layers: give layer sizes, or at least one lead to start the partition from")
-            first = self.leads[0].support
-            last = self.leads[1].support if len(self.leads) > 1 else None
-            return layers_from_sparsity(h, first, last)
-        layers = list(layers)
-        if not layers:
-            raise InputError("layers must not be empty")
-        if all(np.ndim(x) == 0 for x in layers):
-            try:
-                sizes = np.array([int(x) for x in layers])
-            except (TypeError, ValueError):
-                raise InputError("layers: sizes must be integers") from None
-            if np.any(sizes <= 0) or sizes.sum() != n:
-                raise InputError(
-                    f"layers: sizes must be positive and add up to the {n} device orbitals, got sum {sizes.sum()}"
-                )
-            bounds = np.concatenate([[0], np.cumsum(sizes)])
-            return [np.arange(bounds[k], bounds[k + 1]) for k in range(sizes.size)]
-        out = [_as_index(f"layers[{k}]", idx, n) for k, idx in enumerate(layers)]
-        allidx = np.concatenate(out)
-        if allidx.size != n or np.unique(allidx).size != n or any(idx.size == 0 for idx in out):
-            raise InputError(f"layers must be non-empty and hold each of the {n} device orbitals exactly once")
-        return out
-
-    def _check_tridiagonal(self, h):
-        coo = h.tocoo()
-        gap = np.abs(self.layer_of[coo.row] - self.layer_of[coo.col])
-        bad = np.flatnonzero(gap > 1)
-        if bad.size:
-            i, j = coo.row[bad[0]], coo.col[bad[0]]
-            raise InputError(
-                f"layers: the hamiltonian couples orbital {i} (layer {self.layer_of[i]}) to orbital {j} "
-                f"(layer {self.layer_of[j]}); only neighbouring layers may be coupled "
-                "(the partition is not block tridiagonal)"
-            )
-
-    def _attach_leads(self):
-        last = self.n_layers - 1
-        self._lead_layer = []
-        for i, lead in enumerate(self.leads):
-            supp = np.asarray(lead.support, dtype=int)
-            if supp.size == 0:
-                self._lead_layer.append(0)
-                continue
-            where = np.unique(self.layer_of[supp])
-            if where.size == 1 and where[0] in (0, last):
-                self._lead_layer.append(int(where[0]))
-            else:
-                raise InputError(
-                    f"leads[{i}]: its support (device orbitals {supp.tolist()[:8]}...) lies in layers "
-                    f"{where.tolist()}, but a lead must couple to the first (0) or the last ({last}) layer "
-                    "only; choose other layers or enlarge the end layers"
-                )
+        lay = self.layering = Layering(h, layers, self.leads)
+        """The partition into principal layers (:class:`~currentforces.greens.layers.Layering`)."""
+        self.layers, self.n_layers = lay.layers, lay.n_layers
+        self.layer_of, self.local_of = lay.layer_of, lay.local_of
+        # the recursions read these blocks and maps on every layer
+        self._diag, self._up, self._sizes, self._offsets = lay.diag, lay.up, lay.sizes, lay.offsets
+        self._lead_layer = lay.lead_layer
 
     # ------------------------------------------------------------ lead blocks
-    def lead_self_energy_blocks(self, energy):
-        """Sigma_l on each lead's support, list of (..., n_s, n_s) arrays in eV."""
-        out = []
-        for lead in self.leads:
-            if hasattr(lead, "self_energy_block"):
-                out.append(np.asarray(lead.self_energy_block(energy)))
-            else:
-                idx = np.asarray(lead.support, dtype=int)
-                out.append(np.asarray(lead.self_energy(energy))[..., idx[:, None], idx[None, :]])
+    def _on_end_layers(self, z, blocks):
+        """Sum of per-lead support blocks on the first and the last layer,
+        {0: (nz, n_0, n_0), L-1: (nz, n_L, n_L)} (one array if L = 1)."""
+        nl = self.n_layers
+        out = {0: np.zeros((z.size, self._sizes[0], self._sizes[0]), dtype=complex)}
+        out[nl - 1] = out[0] if nl == 1 else np.zeros((z.size, self._sizes[-1], self._sizes[-1]), dtype=complex)
+        for lead, k, block in zip(self.leads, self._lead_layer, blocks):
+            loc = self.local_of[np.asarray(lead.support, dtype=int)]
+            out[k][:, loc[:, None], loc[None, :]] += block
         return out
 
     def _layer_sigma(self, z):
-        """Total self-energy on the first and the last layer, (nz, n_0, n_0) and (nz, n_L, n_L)."""
-        nl = self.n_layers
-        sig = {0: np.zeros((z.size, self._sizes[0], self._sizes[0]), dtype=complex)}
-        sig[nl - 1] = sig[0] if nl == 1 else np.zeros((z.size, self._sizes[-1], self._sizes[-1]), dtype=complex)
-        for lead, k, block in zip(self.leads, self._lead_layer, self.lead_self_energy_blocks(z)):
-            loc = self.local_of[np.asarray(lead.support, dtype=int)]
-            sig[k][:, loc[:, None], loc[None, :]] += block
-        return sig
+        """Total self-energy on the first and the last layer (eV)."""
+        return self._on_end_layers(z, self.lead_self_energy_blocks(z))
+
+    def _layer_dsigma(self, z):
+        """dSigma/dE on the first and the last layer (dimensionless)."""
+        return self._on_end_layers(z, self.lead_self_energy_derivative_blocks(z))
 
     # ------------------------------------------------------------ recursions
     def _chunk(self, extra_per_energy=0):
@@ -348,16 +199,6 @@ class BlockTridiagonal:
             return gl[nl - 1]
         ul, ur = self._up[k - 1], self._up[k]
         return np.linalg.inv(mkk(k) - ul.conj().T @ gl[k - 1] @ ul - ur @ gr[k + 1] @ ur.conj().T)
-
-    def _layer_dsigma(self, z):
-        """dSigma/dE on the first and the last layer (dimensionless)."""
-        nl = self.n_layers
-        dsig = {0: np.zeros((z.size, self._sizes[0], self._sizes[0]), dtype=complex)}
-        dsig[nl - 1] = dsig[0] if nl == 1 else np.zeros((z.size, self._sizes[-1], self._sizes[-1]), dtype=complex)
-        for lead, k, block in zip(self.leads, self._lead_layer, self.lead_self_energy_derivative_blocks(z)):
-            loc = self.local_of[np.asarray(lead.support, dtype=int)]
-            dsig[k][:, loc[:, None], loc[None, :]] += block
-        return dsig
 
     def _central(self, z, a, b, derivative=False):
         """Streaming solve of the window of layers a..b (module docstring).
@@ -410,11 +251,8 @@ class BlockTridiagonal:
             pr, prt = (g, g) if k == nl - 1 else (g @ u @ pr, prt @ uh @ g)
             gr = g
         # the window, dense
-        o0, o1 = self._offsets[a], self._offsets[b + 1]
-        nc = o1 - o0
-        hc = self._central_h.get((a, b))
-        if hc is None:  # a dict, not one slot: safe when threads share the solver
-            hc = self._central_h[(a, b)] = self._hp[o0:o1, o0:o1].toarray()
+        hc = self.layering.window_hamiltonian(a, b)
+        nc = hc.shape[0]
         m = z[:, None, None] * np.eye(nc) - hc
         dm = np.broadcast_to(np.eye(nc, dtype=complex), (nz, nc, nc)).copy() if derivative else None
         la = slice(0, self._sizes[a])
@@ -448,42 +286,34 @@ class BlockTridiagonal:
             out["G_Lc"] = prt @ u.conj().T @ g[:, lb, :]
         return out
 
-    def _window(self, rows, cols):
-        """The layer window a..b of a request for the streaming path, or None."""
-        nl = self.n_layers
-        rl = np.unique(self.layer_of[rows])
-        cl = np.unique(self.layer_of[cols])
-        a, b = int(rl.min()), int(rl.max())
-        if self._offsets[b + 1] - self._offsets[a] > CENTRAL_MAX:
-            return None
-        outside = cl[(cl < a) | (cl > b)]
-        if np.all((outside == 0) | (outside == nl - 1)):
-            return a, b
-        return None
-
-    def _central_index(self, a, orbitals):
-        """Positions of ``orbitals`` (in layers a..b) in the window's dense basis."""
-        return self._offsets[self.layer_of[orbitals]] - self._offsets[a] + self.local_of[orbitals]
-
-    def _green_streaming(self, flat, rows, cols, a, b):
-        nl = self.n_layers
+    def _column_plan(self, cols, a, b):
+        """Where the columns ``cols`` of a streaming request are read from the
+        result of :meth:`_central`: (positions, key, indices) for the columns
+        inside the window, in the first layer and in the last layer."""
         cl = self.layer_of[cols]
         inside = np.flatnonzero((cl >= a) & (cl <= b))
         first = np.flatnonzero((cl < a) & (cl == 0))
-        last = np.flatnonzero((cl > b) & (cl == nl - 1))
-        ri = self._central_index(a, rows)
+        last = np.flatnonzero((cl > b) & (cl == self.n_layers - 1))
+        return [(inside, "G", self.layering.window_index(a, cols[inside])),
+                (first, "G_c0", self.local_of[cols[first]]),
+                (last, "G_cL", self.local_of[cols[last]])]
+
+    @staticmethod
+    def _take_columns(central, ri, plan, out):
+        """out[:, :, positions] = the blocks of ``central`` on the window rows ``ri``."""
+        for pos, key, idx in plan:
+            if pos.size:
+                out[:, :, pos] = central[key][:, ri[:, None], idx[None, :]]
+
+    def _green_streaming(self, flat, rows, cols, a, b):
+        plan = self._column_plan(cols, a, b)
+        ri = self.layering.window_index(a, rows)
         out = np.empty((flat.size, rows.size, cols.size), dtype=complex)
         nc = self._offsets[b + 1] - self._offsets[a]
         step = self._chunk_streaming(nc, rows.size * cols.size)
         for s in range(0, flat.size, step):
-            z = np.asarray(flat[s:s + step], dtype=complex)
-            c = self._central(z, a, b)
-            if inside.size:
-                out[s:s + step, :, inside] = c["G"][:, ri[:, None], self._central_index(a, cols[inside])[None, :]]
-            if first.size:
-                out[s:s + step, :, first] = c["G_c0"][:, ri[:, None], self.local_of[cols[first]][None, :]]
-            if last.size:
-                out[s:s + step, :, last] = c["G_cL"][:, ri[:, None], self.local_of[cols[last]][None, :]]
+            c = self._central(np.asarray(flat[s:s + step], dtype=complex), a, b)
+            self._take_columns(c, ri, plan, out[s:s + step])
         return out
 
     def _chunk_streaming(self, nc, extra):
@@ -526,44 +356,34 @@ class BlockTridiagonal:
     def _sweep_row(self, i, targets, gii, gl, gr, out):
         """G_{i,j} for j in targets: rightwards G_{i,j} = G_{i,j-1} H_{j-1,j} g^R_j,
         leftwards G_{i,j} = G_{i,j+1} H_{j+1,j} g^L_j."""
-        right = [j for j in targets if j > i]
-        if right:
-            g = gii
-            for j in range(i + 1, max(right) + 1):
-                g = g @ self._up[j - 1] @ gr[j]
-                if j in targets:
-                    out[(i, j)] = g
-        left = [j for j in targets if j < i]
-        if left:
-            g = gii
-            for j in range(i - 1, min(left) - 1, -1):
-                g = g @ self._up[j].conj().T @ gl[j]
-                if j in targets:
-                    out[(i, j)] = g
+        up = self._up
+        self._sweep(i, targets, gii, lambda g, j: g @ up[j - 1] @ gr[j],
+                    lambda g, j: g @ up[j].conj().T @ gl[j], lambda j: (i, j), out)
 
     def _sweep_col(self, j, targets, gjj, gl, gr, out):
         """G_{i,j} for i in targets: downwards G_{i,j} = g^R_i H_{i,i-1} G_{i-1,j},
         upwards G_{i,j} = g^L_i H_{i,i+1} G_{i+1,j}."""
-        down = [i for i in targets if i > j]
-        if down:
-            g = gjj
-            for i in range(j + 1, max(down) + 1):
-                g = gr[i] @ self._up[i - 1].conj().T @ g
-                if i in targets:
-                    out[(i, j)] = g
-        up = [i for i in targets if i < j]
-        if up:
-            g = gjj
-            for i in range(j - 1, min(up) - 1, -1):
-                g = gl[i] @ self._up[i] @ g
-                if i in targets:
-                    out[(i, j)] = g
+        up = self._up
+        self._sweep(j, targets, gjj, lambda g, i: gr[i] @ up[i - 1].conj().T @ g,
+                    lambda g, i: gl[i] @ up[i] @ g, lambda i: (i, j), out)
 
-    # ------------------------------------------------------------ public interface
     @staticmethod
-    def _energies(energy):
-        return check_energies(energy)
+    def _sweep(start, targets, g0, forward, backward, key, out):
+        """From the block g0 at layer ``start``, step to higher layers with
+        ``forward(g, k)`` and to lower ones with ``backward(g, k)``, storing the
+        block reached at each target k as ``out[key(k)]``."""
+        for step, direction in ((forward, 1), (backward, -1)):
+            ahead = [k for k in targets if (k - start) * direction > 0]
+            if not ahead:
+                continue
+            g = g0
+            stop = max(ahead) if direction > 0 else min(ahead)
+            for k in range(start + direction, stop + direction, direction):
+                g = step(g, k)
+                if k in targets:
+                    out[key(k)] = g
 
+    # ------------------------------------------------------------ the backend interface
     def green_submatrix(self, energy, rows, cols):
         r"""Block G(E)[rows, cols] of the retarded Green's function (1/eV).
 
@@ -583,12 +403,12 @@ class BlockTridiagonal:
         ndarray, energy.shape + (len(rows), len(cols))
         """
         e = self._energies(energy)
-        rows = _as_index("rows", rows, self.size)
-        cols = _as_index("cols", cols, self.size)
+        rows = as_orbital_indices("rows", rows, self.size)
+        cols = as_orbital_indices("cols", cols, self.size)
         flat = e.reshape(-1)
         if rows.size == 0 or cols.size == 0:
             return np.zeros(e.shape + (rows.size, cols.size), dtype=complex)
-        window = self._window(rows, cols) if self.streaming else None
+        window = self.layering.window(rows, cols, CENTRAL_MAX) if self.streaming else None
         if window is not None:
             return self._green_streaming(flat, rows, cols, *window).reshape(e.shape + (rows.size, cols.size))
         out = np.empty((flat.size, rows.size, cols.size), dtype=complex)
@@ -605,12 +425,6 @@ class BlockTridiagonal:
                 out[s:s + step, ri[:, None], cj[None, :]] = g[:, self.local_of[rows[ri]][:, None],
                                                              self.local_of[cols[cj]][None, :]]
         return out.reshape(e.shape + (rows.size, cols.size))
-
-    def green(self, energy):
-        """The full G(E), energy.shape + (N, N) in 1/eV: every block, O(L^2)
-        products; meant for small devices and tests."""
-        idx = np.arange(self.size)
-        return self.green_submatrix(energy, idx, idx)
 
     def green_diagonal_blocks(self, energy, layers=None):
         """Diagonal blocks G_kk(E) of the given layers (default all).
@@ -635,68 +449,63 @@ class BlockTridiagonal:
                 o[s:s + step] = self._diagonal(k, gl, gr, mkk)
         return [o.reshape(e.shape + o.shape[1:]) for o in out]
 
-    def lead_self_energy_derivative_blocks(self, energy):
-        """dSigma_l/dE on each lead's support, list of (..., n_s, n_s) arrays."""
-        out = []
-        for lead in self.leads:
-            if hasattr(lead, "self_energy_derivative_block"):
-                out.append(np.asarray(lead.self_energy_derivative_block(energy)))
-            else:
-                idx = np.asarray(lead.support, dtype=int)
-                out.append(np.asarray(lead.self_energy_derivative(energy))[..., idx[:, None], idx[None, :]])
-        return out
-
-    def green_derivative_submatrix(self, energy, orbitals):
+    def green_derivative_submatrix(self, energy, orbitals, cols=None):
         r"""G[S, S] and its energy derivative dG/dE[S, S] on a set S of orbitals.
 
         .. math::
 
-            rac{dG}{dE} = -G\Big(1 - rac{d\Sigma}{dE}\Big)G, \qquad
-            \Big[rac{dG}{dE}\Big]_{SS} = -\sum_k G_{Sk} G_{kS}
-              + \sum_l G_{S s_l} rac{d\Sigma_l}{dE} G_{s_l S}
+            \frac{dG}{dE} = -G\Big(1 - \frac{d\Sigma}{dE}\Big)G, \qquad
+            \Big[\frac{dG}{dE}\Big]_{SS} = -\sum_k G_{Sk} G_{kS}
+              + \sum_l G_{S s_l} \frac{d\Sigma_l}{dE} G_{s_l S}
 
-        (k runs over all layers, s_l over the lead supports).  The sum over
+        (k runs over all layers, s_l over the lead supports).  On the
+        streaming path dG/dE comes from the differentiated recursions and the
+        window solve (module docstring), and G[S, cols] for ``cols`` in the
+        window of S or in the lead layers (the request of the force
+        coefficients) from the same sweeps; on the general path the sum over
         layers is accumulated while the row G_{S,k} and the column G_{k,S}
-        are propagated outwards from the layers of S (module docstring), so
-        the cost is linear in the number of layers and no N-long block is
-        stored.
-
-        Parameters
-        ----------
-        energy : array_like
-            Energies in eV (real: E + i0; complex: upper half plane).
-        orbitals : array_like of int
-            The orbitals S.
-
-        Returns
-        -------
-        (ndarray, ndarray)
-            G[S, S] in 1/eV and dG/dE[S, S] in 1/eV^2, each
-            energy.shape + (len(S), len(S)).
+        are propagated outwards from the layers of S.  Either way the cost is
+        linear in the number of layers and no N-long block is stored.
+        Arguments and result: :meth:`GreensBackend.green_derivative_submatrix
+        <currentforces.greens.base.GreensBackend.green_derivative_submatrix>`.
         """
         e = self._energies(energy)
-        orb = _as_index("orbitals", orbitals, self.size)
+        orb = as_orbital_indices("orbitals", orbitals, self.size)
+        want = orb if cols is None else as_orbital_indices("cols", cols, self.size)
+        window = self.layering.window(orb, want, CENTRAL_MAX) if self.streaming else None
+        flat = e.reshape(-1)
+        if window is not None:
+            g, dg = self._derivative_streaming(flat, orb, want, *window)
+        else:
+            g, dg = self._derivative_general(flat, orb)
+            if cols is not None:
+                g = self.green_submatrix(flat, orb, want)
+        return g.reshape(e.shape + g.shape[1:]), dg.reshape(e.shape + dg.shape[1:])
+
+    def _derivative_streaming(self, flat, orb, cols, a, b):
+        """G[S, cols] and dG/dE[S, S] for a 1-d batch from the window solve of layers a..b."""
+        ns = orb.size
+        g_out = np.empty((flat.size, ns, cols.size), dtype=complex)
+        d_out = np.empty((flat.size, ns, ns), dtype=complex)
+        idx = self.layering.window_index(a, orb)
+        plan = self._column_plan(cols, a, b)
+        nc = self._offsets[b + 1] - self._offsets[a]
+        step = self._chunk_streaming(nc, ns * (ns + cols.size))
+        for s in range(0, flat.size, step):
+            c = self._central(np.asarray(flat[s:s + step], dtype=complex), a, b, derivative=True)
+            self._take_columns(c, idx, plan, g_out[s:s + step])
+            d_out[s:s + step] = c["dG"][:, idx[:, None], idx[None, :]]
+        return g_out, d_out
+
+    def _derivative_general(self, flat, orb):
+        """G[S, S] and dG/dE[S, S] for a 1-d batch by sweeps over the layers (any S)."""
         nl = self.n_layers
         lay = self.layer_of[orb]
         a, b = int(lay.min()), int(lay.max())
-        if self.streaming and self._offsets[b + 1] - self._offsets[a] <= CENTRAL_MAX:
-            flat = e.reshape(-1)
-            ns = orb.size
-            g_out = np.empty((flat.size, ns, ns), dtype=complex)
-            d_out = np.empty((flat.size, ns, ns), dtype=complex)
-            idx = self._central_index(a, orb)
-            nc = self._offsets[b + 1] - self._offsets[a]
-            step = self._chunk_streaming(nc, 2 * ns * ns)
-            for s in range(0, flat.size, step):
-                c = self._central(np.asarray(flat[s:s + step], dtype=complex), a, b, derivative=True)
-                g_out[s:s + step] = c["G"][:, idx[:, None], idx[None, :]]
-                d_out[s:s + step] = c["dG"][:, idx[:, None], idx[None, :]]
-            return g_out.reshape(e.shape + (ns, ns)), d_out.reshape(e.shape + (ns, ns))
         span = range(a, b + 1)
         ks = sorted({int(k) for k in np.unique(lay)})
         pairs = sorted({(i, k) for i in ks for k in span} | {(k, j) for k in span for j in ks})
         sel = {k: np.flatnonzero(lay == k) for k in ks}
-        flat = e.reshape(-1)
         ns = orb.size
         g_out = np.empty((flat.size, ns, ns), dtype=complex)
         d_out = np.empty((flat.size, ns, ns), dtype=complex)
@@ -740,64 +549,7 @@ class BlockTridiagonal:
             d_out[s:s + step] = dg
             for k in ks:
                 g_out[s:s + step, :, sel[k]] = row[k][:, :, self.local_of[orb[sel[k]]]]
-        return (g_out.reshape(e.shape + (ns, ns)), d_out.reshape(e.shape + (ns, ns)))
-
-    def lead_supports(self):
-        """Device orbitals of every lead's support, list of int arrays."""
-        return [np.asarray(lead.support, dtype=int) for lead in self.leads]
-
-    def spectral_functions(self, energy, rows=None, cols=None):
-        r"""Partial spectral functions A_l[rows, cols] = G[rows, s] Gamma_l G[cols, s]^dagger.
-
-        Parameters
-        ----------
-        energy : float or array_like
-            Real energies in eV.
-        rows, cols : array_like of int, optional
-            Device orbitals (default all: N x N, small devices only).
-
-        Returns
-        -------
-        list over leads of ndarray, energy.shape + (len(rows), len(cols)), 1/eV
-        """
-        e = self._energies(energy)
-        rows = np.arange(self.size) if rows is None else _as_index("rows", rows, self.size)
-        cols = rows if cols is None else _as_index("cols", cols, self.size)
-        supports = self.lead_supports()
-        allsupp = np.unique(np.concatenate(supports)) if supports else np.arange(0)
-        both = np.unique(np.concatenate([rows, cols]))
-        flat = e.reshape(-1)
-        out = [np.empty((flat.size, rows.size, cols.size), dtype=complex) for _ in self.leads]
-        ipos = np.searchsorted(both, rows), np.searchsorted(both, cols)
-        step = max(1, self._chunk(both.size * allsupp.size + rows.size * cols.size))
-        for s in range(0, flat.size, step):
-            z = flat[s:s + step]
-            g = self.green_submatrix(z, both, allsupp)
-            sig = self.lead_self_energy_blocks(z)
-            for o, sup, sg in zip(out, supports, sig):
-                gam = 1j * (sg - np.conj(np.swapaxes(sg, -1, -2)))
-                gs = g[:, :, np.searchsorted(allsupp, sup)]
-                gr_, gc_ = gs[:, ipos[0]], gs[:, ipos[1]]
-                o[s:s + step] = gr_ @ gam @ np.conj(np.swapaxes(gc_, -1, -2))
-        return [o.reshape(e.shape + o.shape[1:]) for o in out]
-
-    def transmission(self, energy, source=0, drain=1):
-        r"""T(E) = Tr[Gamma_s G_{s,d} Gamma_d G_{s,d}^dagger] from the block of G
-        between the two lead supports (dimensionless)."""
-        e = self._energies(energy)
-        ss = np.asarray(self.leads[source].support, dtype=int)
-        sd = np.asarray(self.leads[drain].support, dtype=int)
-        flat = e.reshape(-1)
-        out = np.empty(flat.size)
-        step = max(1, self._chunk(ss.size * sd.size))
-        for s in range(0, flat.size, step):
-            z = flat[s:s + step]
-            g = self.green_submatrix(z, ss, sd)
-            sig = self.lead_self_energy_blocks(z)
-            gs = 1j * (sig[source] - np.conj(np.swapaxes(sig[source], -1, -2)))
-            gd = 1j * (sig[drain] - np.conj(np.swapaxes(sig[drain], -1, -2)))
-            out[s:s + step] = np.einsum("eij,ejk,ekl,eli->e", gs, g, gd, np.conj(np.swapaxes(g, -1, -2))).real
-        return out.reshape(e.shape)
+        return g_out, d_out
 
     def __repr__(self):
         sizes = self._sizes

@@ -18,8 +18,9 @@ hopping=H_12, coupling=H_{device, cell 1})`` and the force operators
 .. math:: f_{a,x} = -\frac{\partial h}{\partial R_{a,x}}
 
 (eV/Angstrom) for the Cartesian coordinates of the movable device atoms, by
-the analytic derivative of the model (formulas.md §1).  A movable atom that
-hops to a lead atom would make f reach outside the device: that raises
+the analytic derivative of the model (:eq:`eq-hamiltonian`,
+:ref:`theory-tight-binding`).  A movable atom that hops to a lead atom would
+make f reach outside the device: that raises
 :class:`~currentforces.InputError` (enlarge the device).
 
 Directions other than the transport axis are not periodic: a wire, or a
@@ -32,6 +33,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .._checks import AXES, check_atom_indices, check_axes
 from ..errors import InputError
 from ..junction import Junction
 from ..leads import Lead
@@ -46,8 +48,6 @@ __all__ = [
     "spring_force_constants",
     "lead_fermi_level",
 ]
-
-_AXES = "xyz"
 
 
 def _positions(name, atoms):
@@ -201,27 +201,35 @@ class AtomisticJunction:
         (Angstrom): for finite-difference checks and dynamics."""
         return device_hamiltonian(self.model, positions)
 
+    def boundary_atoms(self):
+        """The movable device atoms within the hopping cutoff of a device
+        atom that does not move: the atoms bonded to the electrodes, which
+        couple to their phonons (sorted device indices; empty if none)."""
+        pos = _positions("device", self.device)
+        moving = sorted({a for a, _ in self.coordinates})
+        fixed = [i for i in range(len(pos)) if i not in set(moving)]
+        if not fixed:
+            return []
+        return [a for a in moving if np.linalg.norm(pos[fixed] - pos[a], axis=1).min() < self.model.cutoff]
 
-def _movable(movable, n_atoms, axes):
+
+def _lead_free_atoms(pos, leads_pos, cutoff):
+    """Device atoms with no lead atom closer than the hopping cutoff: the
+    atoms whose force operators lie inside the device."""
+    lp = np.vstack(leads_pos)
+    return [i for i in range(len(pos)) if np.linalg.norm(lp - pos[i], axis=1).min() >= cutoff]
+
+
+def _movable(movable, n_atoms, axes, default):
     if movable is None:
-        movable = list(range(n_atoms))
-    out = []
-    for a in movable:
-        if isinstance(a, bool) or not isinstance(a, (int, np.integer)):
-            raise InputError(f"movable: atom indices must be integers, got {a!r}")
-        if not -n_atoms <= a < n_atoms:
-            raise InputError(f"movable: atom index {a} is out of range for a device of {n_atoms} atoms")
-        out.append(int(a) % n_atoms)
-    if len(set(out)) != len(out):
-        raise InputError(f"movable: repeated atom index in {list(movable)}")
-    ax = []
-    for c in axes:
-        if c not in _AXES:
-            raise InputError(f"axes: each axis must be one of 'x', 'y', 'z', got {c!r}")
-        ax.append(_AXES.index(c))
-    if not ax:
-        raise InputError("axes must name at least one of 'x', 'y', 'z'")
-    return out, ax
+        movable = default
+        if not movable:
+            raise InputError(
+                f"movable: every one of the {n_atoms} device atoms hops to a lead, so none can move "
+                "(its force operator would reach outside the device); put more lead atoms into "
+                "the device on each side"
+            )
+    return check_atom_indices("movable", movable, n_atoms, what="the device"), check_axes(axes)
 
 
 def atomistic_junction(device, left, right, model, movable=None, axes="xyz", axis=2, check_range=True):
@@ -238,9 +246,12 @@ def atomistic_junction(device, left, right, model, movable=None, axes="xyz", axi
     model : TightBindingModel
         e.g. :class:`~currentforces.models.tight_binding.SBandModel`.
     movable : sequence of int, optional
-        Device atoms that move (default: all).
+        Device atoms that move, indices into ``device`` (negative ones count
+        from the end, as in Python).  Default: every atom that does not hop
+        to a lead atom (its force operator then lies inside the device).
     axes : str
-        Cartesian directions that move, a subset of ``"xyz"``.
+        Cartesian directions that move, a subset of ``"xyz"`` (default all
+        three: a structure moves in 3D).
     axis : int
         Transport axis (0, 1, 2).
     check_range : bool
@@ -282,7 +293,7 @@ def atomistic_junction(device, left, right, model, movable=None, axes="xyz", axi
         shifts.append(shift)
     if check_range and np.any(hamiltonian_blocks(model, leads_pos[0], leads_pos[1])):
         raise InputError("left and right leads hop to each other directly; lengthen the device")
-    atoms_idx, ax = _movable(movable, len(pos), axes)
+    atoms_idx, ax = _movable(movable, len(pos), axes, _lead_free_atoms(pos, leads_pos, model.cutoff))
     symbols = device.get_chemical_symbols()
     masses_all = device.get_masses()
     forces, coords, masses, labels = [], [], [], []
@@ -298,7 +309,7 @@ def atomistic_junction(device, left, right, model, movable=None, axes="xyz", axi
             forces.append(-dh[c])
             coords.append((a, c))
             masses.append(masses_all[a])
-            labels.append(f"{symbols[a]}{a} {_AXES[c]}")
+            labels.append(f"{symbols[a]}{a} {AXES[c]}")
     return AtomisticJunction(Junction(h, leads), forces, coords, np.asarray(masses, dtype=float), labels,
                              model, device, left, right, shifts)
 

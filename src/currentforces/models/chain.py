@@ -7,7 +7,7 @@ sites 0 (lead 0, "left") and n-1 (lead 1, "right").
 
 With the hopping -t(d) of a bond of length d and dt/dd = -beta, moving atom
 j by X_j along the chain changes the bond (j-1, j) by +X_j and (j, j+1) by
--X_j, so the force operator f_j = -dh/dX_j is (formulas.md §6.3)
+-X_j, so the force operator f_j = -dh/dX_j is (:eq:`eq-chain-force`)
 
 .. math::
 
@@ -62,7 +62,7 @@ def chain_junction(n_sites=6, hopping=1.0, onsite=0.0, coupling=None):
 def chain_force_operators(n_sites, beta, atoms=None):
     """Force operators f_j (eV/Angstrom) for longitudinal displacements of
     the device atoms ``atoms`` (default: all but the two end sites, so every
-    f_j lies inside the device, formulas.md §1).
+    f_j lies inside the device, :ref:`theory-conventions`).
 
     Parameters
     ----------

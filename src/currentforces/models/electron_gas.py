@@ -1,7 +1,7 @@
 """Homogeneous electron gas with a weak delta scatterer (seed eqs 1 and 48).
 
 A test scatterer ``v(r) = C delta(r - R)`` sits in a free-electron gas of
-Fermi wavevector ``k_F`` (seed sec. III.B and IV.B, formulas.md sec. 6.4).
+Fermi wavevector ``k_F`` (seed sec. III.B and IV.B, :ref:`theory-electron-gas`).
 To lowest (second) order in ``C``:
 
 * Born amplitude ``f(theta) = -(m / 2 pi hbar^2) int e^{-i q.r} v d^3r =
@@ -30,9 +30,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._checks import check_number
-from ..errors import InputError
-from ..units import HBAR, KB, M_ELECTRON
+from .._checks import check_number, check_spin
+from ..integrate import fermi, gauss_legendre, window_bounds
+from ..units import HBAR, M_ELECTRON
 
 __all__ = [
     "born_amplitude",
@@ -51,10 +51,7 @@ __all__ = [
 _number = check_number
 
 
-def _spin(spin):
-    if spin not in (1, 2):
-        raise InputError(f"spin must be 1 (spinless, as in the seed) or 2, got {spin!r}")
-    return spin
+_spin = check_spin
 
 
 def born_amplitude(coupling, theta, k=1.0, width=0.0, mass=M_ELECTRON):
@@ -106,7 +103,7 @@ def transport_cross_section_born(coupling, k=1.0, width=0.0, mass=M_ELECTRON, no
     Gauss-Legendre in ``cos theta``.  Arguments as in :func:`born_amplitude`;
     for ``width = 0`` this is ``m^2 C^2 / (pi hbar^4)``.
     """
-    u, w = np.polynomial.legendre.leggauss(int(nodes))
+    u, w = gauss_legendre(nodes)
     f = born_amplitude(coupling, np.arccos(u), k, width, mass)
     return 2.0 * np.pi * np.sum(w * (1.0 - u) * np.abs(f) ** 2)
 
@@ -115,7 +112,7 @@ def transport_cross_section(coupling, mass=M_ELECTRON):
     """Closed-form Born transport cross-section ``m^2 C^2 / (pi hbar^4)`` in Angstrom^2.
 
     ``dsigma/dOmega = m^2 C^2 / (4 pi^2 hbar^4)`` is isotropic and
-    ``int (1 - cos theta) dOmega = 4 pi`` (formulas.md 6.4).
+    ``int (1 - cos theta) dOmega = 4 pi`` (:eq:`eq-born`).
     """
     c = _number("coupling", coupling, "eV Angstrom^3")
     m = _number("mass", mass, "eV fs^2/Angstrom^2", positive=True)
@@ -195,10 +192,8 @@ def wind_force_golden_rule(coupling, k_fermi, drift_velocity, mass=M_ELECTRON, s
     v = _number("drift_velocity", drift_velocity, "Angstrom/fs")
     g = _spin(spin)
     q = mass * v / HBAR
-    t, w = np.polynomial.legendre.leggauss(int(nodes))
-    u = 0.5 * k * (t + 1.0)
-    wu = 0.5 * k * w
-    cth, wc = t, w
+    u, wu = gauss_legendre(nodes, (0.0, k))
+    cth, wc = gauss_legendre(nodes)
     uu, cc = np.meshgrid(u, cth, indexing="ij")
     kz = q + uu * cc
     kmag = np.sqrt(q**2 + uu**2 + 2.0 * q * uu * cc)
@@ -212,7 +207,7 @@ def friction(coupling, k_fermi, mass=M_ELECTRON, spin=1):
     """Friction coefficient ``L_ZZ = -p_F sigma_tr rho``, seed eq. (48), eV fs/Angstrom^2.
 
     Small-frequency limit at equilibrium; isotropic, ``L = L_ZZ * identity``.
-    Equals ``-spin C^2 m^2 k_F^4 / (6 pi^3 hbar^3)`` (formulas.md 6.4).
+    Equals ``-spin C^2 m^2 k_F^4 / (6 pi^3 hbar^3)`` (:eq:`eq-wind-friction`).
     """
     k = _number("k_fermi", k_fermi, "1/Angstrom", positive=True)
     return -HBAR * k * transport_cross_section(coupling, mass) * electron_density(k, spin)
@@ -280,33 +275,20 @@ def friction_electron_hole(
     temp = _number("temperature", temperature, "K", nonnegative=True)
     g = _spin(spin)
     mu = fermi_energy(k, mass)
-    kt = KB * temp
-    lo = max(mu - hw - 40.0 * kt, 0.0)
-    hi = mu + 40.0 * kt
-    t, w = np.polynomial.legendre.leggauss(int(nodes))
-    breaks = sorted({lo, hi, max(mu - hw, lo), min(mu, hi)})
-    eps, we = [], []
-    for a, b in zip(breaks[:-1], breaks[1:]):
-        if b > a:
-            eps.append(0.5 * (b - a) * t + 0.5 * (a + b))
-            we.append(0.5 * (b - a) * w)
-    eps, we = np.concatenate(eps), np.concatenate(we)
-
-    def occ(e):
-        if kt == 0.0:
-            return (e < mu).astype(float)
-        return 0.5 * (1.0 - np.tanh((e - mu) / (2.0 * kt)))
-
+    lo, hi = window_bounds((mu - hw, mu), temp)
+    lo = max(lo, 0.0)  # the band bottom
+    eps, we = gauss_legendre(nodes, sorted({lo, hi, max(mu - hw, lo), min(mu, hi)}))
     k_p = np.sqrt(2.0 * mass * eps) / HBAR
     k_q = np.sqrt(2.0 * mass * (eps + hw)) / HBAR
     dos = lambda kk: mass * kk / (2.0 * np.pi**2 * HBAR**2)  # noqa: E731
     # direction average of (k_z - k'_z)^2 over two independent unit vectors
-    cz, cw = t, 0.5 * w  # <.> = (1/2) int d cos
+    cz, cw = gauss_legendre(nodes)
+    cw = 0.5 * cw  # <.> = (1/2) int d cos
     avg = np.einsum(
         "a,b,eab->e", cw, cw,
         (k_q[:, None, None] * cz[None, :, None] - k_p[:, None, None] * cz[None, None, :]) ** 2,
     )
-    dn = occ(eps + hw) - occ(eps)
+    dn = fermi(eps + hw, mu, temp) - fermi(eps, mu, temp)
     integral = np.sum(we * dos(k_p) * dos(k_q) * avg * dn)
     omega = hw / HBAR
     return g * np.pi * c**2 / omega * integral

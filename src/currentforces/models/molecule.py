@@ -1,5 +1,5 @@
 """Small molecules between wide-band leads: closed-form test beds
-(formulas.md §6.1-6.2)."""
+(:ref:`theory-single-level`, :ref:`theory-two-site`)."""
 
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ def single_level(level=0.0, gamma_left=0.1, gamma_right=0.1, coupling=0.1):
     gamma_left, gamma_right : float
         Broadenings Gamma_L, Gamma_R in eV.
     coupling : float
-        lambda in eV/Angstrom; the force operator is f = lambda (formulas.md §6.1).
+        lambda in eV/Angstrom; the force operator is f = lambda (:eq:`eq-single-level`).
 
     Returns
     -------
@@ -35,7 +35,7 @@ def single_level(level=0.0, gamma_left=0.1, gamma_right=0.1, coupling=0.1):
 def two_site_molecule(e1=0.0, e2=0.0, hopping=0.5, gamma_left=0.2, gamma_right=0.2,
                       coupling1=0.05, coupling2=0.05):
     """Two sites, h = [[e1, -t], [-t, e2]], Gamma_L on site 1, Gamma_R on site 2,
-    f_1 = lambda_1 |1><1|, f_2 = lambda_2 |2><2| (formulas.md §6.2).
+    ``f_1 = lambda_1 |1><1|``, ``f_2 = lambda_2 |2><2|`` (:eq:`eq-two-site`).
 
     Energies in eV, couplings lambda in eV/Angstrom.
 

@@ -15,7 +15,7 @@ writes, for each figure, a PNG and its data beside it:
   Berry ("Lorentz") force, seed eq. (51) to first order in the bias, for
   ``S = 10 lambda_F`` and ``hbar omega_0 = 0.004 epsilon_F``.
 
-The curl is in units of ``k_F F_w^bulk`` (formulas.md 6.5), ``A_z`` in units
+The curl is in units of ``k_F F_w^bulk`` (:eq:`eq-curl-dimensionless`), ``A_z`` in units
 of ``(eV / epsilon_F) p_F sigma_tr rho / k_F`` (bulk friction of seed eq. 48
 per ``k_F``, per unit bias); positions in units of ``lambda_F``.  Subbands
 exactly at ``E_F`` (present for ``S = 10, 20 lambda_F``) are excluded, see
@@ -99,6 +99,22 @@ def _write_grid(path_stem, x, y, fields, attrs):
     return path
 
 
+def _map_png(plt, path, x, y, values, *, cmap, label, title, vmin=None, vmax=None, decorate=None):
+    """A colour map of ``values[x, y]`` over the cross-section (lambda_F) saved as PNG."""
+    fig, ax = plt.subplots(figsize=(6.4, 5.6))
+    im = ax.pcolormesh(x, y, values.T, shading="auto", cmap=cmap, vmin=vmin, vmax=vmax)
+    fig.colorbar(im, ax=ax, label=label)
+    if decorate is not None:
+        decorate(ax)
+    ax.set_xlabel(r"$x$  [$\lambda_F$]")
+    ax.set_ylabel(r"$y$  [$\lambda_F$]")
+    ax.set_aspect("equal")
+    ax.set_title(title, fontsize=9)
+    fig.savefig(path, dpi=120, bbox_inches="tight")
+    plt.close(fig)
+    return path
+
+
 def make_paper_figures(out_dir, points=200):
     """Write Figs 5, 6 and the ``A_z`` map (PNG) with their data into ``out_dir``.
 
@@ -127,22 +143,19 @@ def make_paper_figures(out_dir, points=200):
     # ---- Fig. 5 -----------------------------------------------------------
     x, y, curl = fig5_data(FIG5_SIDE, points)
     mag = np.hypot(curl[..., 0], curl[..., 1])
-    fig, ax = plt.subplots(figsize=(6.4, 5.6))
-    im = ax.pcolormesh(x, y, mag.T, shading="auto", cmap="viridis")
-    fig.colorbar(im, ax=ax, label=r"$|\nabla\times\mathbf{F}|$  [$k_F F_w^{\rm bulk}$]")
-    step = max(1, len(x) // 40)
-    xq, yq = x[::step], y[::step]
-    cq = curl[::step, ::step]
-    ax.quiver(xq, yq, cq[..., 0].T, cq[..., 1].T, color="white", pivot="mid",
-              scale=None, width=0.0025)
-    ax.set_xlabel(r"$x$  [$\lambda_F$]")
-    ax.set_ylabel(r"$y$  [$\lambda_F$]")
-    ax.set_aspect("equal")
-    ax.set_title(rf"Fig. 5: curl of the non-conservative force, $S = {FIG5_SIDE:g}\,\lambda_F$"
-                 "\n(electrons flow out of the page; small bias and frequency, T = 0)", fontsize=9)
-    png = out / "fig5_curl_S10.png"
-    fig.savefig(png, dpi=120, bbox_inches="tight")
-    plt.close(fig)
+
+    def arrows(ax):
+        step = max(1, len(x) // 40)
+        cq = curl[::step, ::step]
+        ax.quiver(x[::step], y[::step], cq[..., 0].T, cq[..., 1].T, color="white", pivot="mid",
+                  scale=None, width=0.0025)
+
+    png = _map_png(
+        plt, out / "fig5_curl_S10.png", x, y, mag, cmap="viridis",
+        label=r"$|\nabla\times\mathbf{F}|$  [$k_F F_w^{\rm bulk}$]",
+        title=rf"Fig. 5: curl of the non-conservative force, $S = {FIG5_SIDE:g}\,\lambda_F$"
+              "\n(electrons flow out of the page; small bias and frequency, T = 0)",
+        decorate=arrows)
     written.append(png)
     written.append(
         _write_grid(
@@ -183,20 +196,12 @@ def make_paper_figures(out_dir, points=200):
 
     # ---- A_z map ----------------------------------------------------------
     x, y, a = lorentz_data(LORENTZ_SIDE, LORENTZ_HBAR_OMEGA, points)
-    fig, ax = plt.subplots(figsize=(6.4, 5.6))
     lim = np.max(np.abs(a))
-    im = ax.pcolormesh(x, y, a.T, shading="auto", cmap="RdBu_r", vmin=-lim, vmax=lim)
-    fig.colorbar(im, ax=ax,
-                 label=r"$A_z$  [$(eV/\epsilon_F)\,p_F\sigma_{\rm tr}\rho/k_F$]")
-    ax.set_xlabel(r"$x$  [$\lambda_F$]")
-    ax.set_ylabel(r"$y$  [$\lambda_F$]")
-    ax.set_aspect("equal")
-    ax.set_title(
-        rf"Vector potential of the Lorentz force (eq. 51), $S = {LORENTZ_SIDE:g}\,\lambda_F$, "
-        rf"$\hbar\omega_0 = {LORENTZ_HBAR_OMEGA:g}\,\epsilon_F$", fontsize=9)
-    png = out / "lorentz_Az_S10.png"
-    fig.savefig(png, dpi=120, bbox_inches="tight")
-    plt.close(fig)
+    png = _map_png(
+        plt, out / "lorentz_Az_S10.png", x, y, a, cmap="RdBu_r", vmin=-lim, vmax=lim,
+        label=r"$A_z$  [$(eV/\epsilon_F)\,p_F\sigma_{\rm tr}\rho/k_F$]",
+        title=rf"Vector potential of the Lorentz force (eq. 51), $S = {LORENTZ_SIDE:g}\,\lambda_F$, "
+              rf"$\hbar\omega_0 = {LORENTZ_HBAR_OMEGA:g}\,\epsilon_F$")
     written.append(png)
     written.append(
         _write_grid(

@@ -5,7 +5,7 @@ electrodes of the same element, the geometry in which gold chains are
 pulled in break junctions and carbon chains (carbynes) are made between
 graphene or carbon electrodes.  The device holds ``n_atoms`` chain atoms plus
 ``buffer`` electrode atoms on each side, so that the force operators of the
-movable chain atoms lie inside the device (formulas.md §1).
+movable chain atoms lie inside the device (:ref:`theory-conventions`).
 
 Gold (:func:`gold_chain`): one 6s orbital per atom (the single channel of
 an Au monatomic chain, conductance close to 1 G0: N. Agraït, A. Levy Yeyati,
@@ -31,6 +31,21 @@ values): e_s = -17.52 eV, e_p = -8.97 eV, V = eta hbar^2/(m d^2) with
 eta = -1.40 (ss sigma), 1.84 (sp sigma), 3.24 (pp sigma), -0.81 (pp pi);
 d0 = 1.28 Angstrom (cumulene bond length).  Four valence electrons per
 atom; E_F from the electrode bands (:func:`lead_fermi_level`).
+
+Electron-hole symmetry at the band centre.  For motion along a straight
+chain (``axes="z"``) the Hamiltonian and the force operators do not mix
+sigma (s, pz) and pi (px, py) orbitals.  The pi block has one on-site
+energy e_p and nearest-neighbour hoppings only, so the sublattice sign S
+(+1 on even, -1 on odd atoms) gives S (H - e_p) S = -(H - e_p) and
+S f S = -f, hence S G^r(E) S = -G^a(2 e_p - E).  Four electrons per atom
+fill the sigma bonding band and half of the pi bands: E_F = e_p exactly,
+inside the sigma gap (-30.1 to -3.3 eV at d = 1.28 Angstrom).  With the
+symmetric bias split mu = E_F +- V/2 the mirror E - e_p -> e_p - E maps the
+non-equilibrium problem onto itself with K -> K^T and L -> L^T, so the
+non-conservative force K_asym and the Berry force L_asym vanish at every
+bias (to round-off, ~1e-15), as they do for the half-filled s band of the
+gold chain.  An E_F off e_p or any term that breaks the sublattice symmetry
+(a shifted on-site level, a bent chain) makes them non-zero.
 
 Springs (the dynamical matrix, an input of the mode analysis): central
 nearest-neighbour springs, k = 2.0 eV/Angstrom^2 for gold (a zone-boundary
@@ -61,6 +76,7 @@ __all__ = [
     "carbon_chain",
     "build_preset",
     "MODELS",
+    "PRESET_MODELS",
     "junction_from_atoms",
 ]
 
@@ -167,13 +183,16 @@ def gold_chain(n_atoms=4, bond=2.5, lead_bond=2.88, movable=None, axes="z", buff
     lead_bond : float
         Electrode spacing, Angstrom (bulk Au nearest-neighbour distance).
     movable : sequence of int, optional
-        Movable device atoms, indices into the device (default: the chain
+        Movable device atoms, indices into the device of ``n_atoms + 2 *
+        buffer`` atoms (negative ones count from its end; default: the chain
         atoms ``buffer .. buffer + n_atoms - 1``; the buffer atoms hop to
         the electrodes and cannot move).
     axes : str
-        Moving Cartesian directions (default ``"z"``: along the chain; the
-        s-band force operators of transverse motion vanish in a straight
-        chain).
+        Moving Cartesian directions (default ``"z"``: along the chain.  The
+        central springs of the preset give transverse motion of a straight
+        chain no restoring force, so ``"x"``/``"y"`` coordinates are free
+        zero-frequency modes, and the s-band force operators of transverse
+        motion vanish).
     buffer : int
         Electrode atoms kept in the device on each side.
     spring_constant : float
@@ -203,8 +222,25 @@ MODELS = {"gold_s": (gold_model, 1.0, 2.0), "carbon_sp": (carbon_model, 4.0, 50.
 """Name -> (model builder, valence electrons per atom, spring constant in
 eV/Angstrom^2), for structure files."""
 
+PRESET_MODELS = {"gold_chain": "gold_s", "carbon_chain": "carbon_sp"}
+"""Preset name -> the name (a key of :data:`MODELS`) of its parameter set."""
 
-def junction_from_atoms(device, left, right, model="gold_s", movable=None, axes="xyz", spring_constant=None,
+ELEMENT_MODELS = {"Au": "gold_s", "C": "carbon_sp"}
+"""Chemical symbol -> the parameter set ``model="auto"`` picks for it."""
+
+
+def _model_for_elements(atoms):
+    elements = sorted({s for a in atoms for s in a.get_chemical_symbols()})
+    found = {ELEMENT_MODELS.get(e) for e in elements}
+    if len(found) != 1 or None in found:
+        raise InputError(
+            f"model: 'auto' picks a parameter set only for a structure of one element among "
+            f"{sorted(ELEMENT_MODELS)}, got elements {elements}; give model = one of {sorted(MODELS)}"
+        )
+    return found.pop()
+
+
+def junction_from_atoms(device, left, right, model="auto", movable=None, axes="xyz", spring_constant=None,
                         bond_cutoff=None, valence=None):
     """A :class:`Preset` from your own ``ase.Atoms`` (or files ``ase.io.read`` reads).
 
@@ -214,12 +250,16 @@ def junction_from_atoms(device, left, right, model="gold_s", movable=None, axes=
         Device and the lead cells next to it, as in
         :func:`~currentforces.models.atomistic.atomistic_junction` (a file
         must carry the lead cell, e.g. extended XYZ or ASE trajectory).
-    model : {"gold_s", "carbon_sp"}
-        Built-in parameter set (module docstring).
+    model : {"auto", "gold_s", "carbon_sp"}
+        Built-in parameter set (module docstring); ``"auto"``: the one of the
+        element when every atom is gold (``"gold_s"``) or every atom is
+        carbon (``"carbon_sp"``), otherwise an error.
     movable : sequence of int, optional
-        Moving device atoms (default: all that do not hop to a lead).
+        Moving device atoms (default: all that do not hop to a lead; negative
+        indices count from the end).
     axes : str
-        Moving Cartesian directions.
+        Moving Cartesian directions (default ``"xyz"``: your structure moves
+        in 3D; the chain presets default to ``"z"``).
     spring_constant : float, optional
         Central nearest-neighbour spring k, eV/Angstrom^2 (default: the
         model's, as in the presets).
@@ -243,17 +283,14 @@ def junction_from_atoms(device, left, right, model="gold_s", movable=None, axes=
                 raise InputError(f"{name}: cannot read structure file {a!r}: {exc}") from None
         atoms.append(a)
     device, left, right = atoms
+    if model == "auto":
+        model = _model_for_elements(atoms)
     if model not in MODELS:
         raise InputError(f"model must be one of {sorted(MODELS)}, got {model!r}")
     builder, default_valence, default_spring = MODELS[model]
     if spring_constant is None:
         spring_constant = default_spring
     tb = builder()
-    if movable is None:
-        lp = np.vstack([left.get_positions(), right.get_positions()])
-        pos = device.get_positions()
-        movable = [i for i in range(len(device))
-                   if np.linalg.norm(lp - pos[i], axis=1).min() >= tb.cutoff]
     system = atomistic_junction(device, left, right, tb, movable=movable, axes=axes)
     shift = system.lead_shifts[0]
     ef = lead_fermi_level(tb, left.get_positions(), shift,

@@ -33,7 +33,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .._checks import check_number
+from .._checks import check_number, check_positive
 from ..errors import InputError
 
 __all__ = ["SBandModel", "SlaterKosterSP", "TightBindingModel"]
@@ -58,12 +58,10 @@ class TightBindingModel:
         raise NotImplementedError
 
 
-def _positive(name, value, unit):
-    return check_number(name, value, unit, positive=True)
+_positive = check_positive
 
 
-def _finite(name, value, unit):
-    return check_number(name, value, unit)
+_finite = check_number
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,279 @@
+r"""Bias-window integrals of the adiabatic K and L off the real axis.
+
+The current-induced parts of the adiabatic coefficients are window integrals
+(:ref:`theory-kernel-split`, :ref:`theory-adiabatic`)
+
+.. math::
+
+    P_X = \int dE \sum_l [n_l(E) - n_0(E)]\, \mathrm{Tr}[f_a X(E) f_b A_l(E)],
+    \qquad X = G \ (K_{bias} = \mathrm{Re}\,P_G/\pi), \quad
+    X = G' \ (L_{bias} = \hbar\,\mathrm{Im}\,P_{G'}/\pi).
+
+Near a narrow resonance (a pole z_k = eps_k - i w_k of G) the integrand is
+of order 1/w^2 and odd about eps_k: its two halves cancel to a result of
+order w, far below the rounding error eps/w of any real-axis quadrature of
+it.  With energy-independent self-energies (wide-band leads) every factor
+continues off the axis: G(z) = [z - h - Sigma]^{-1} and
+G'(z) = -G(z)^2 are analytic in the upper half plane, and
+A_l(z) = G(z) Gamma_l G^A(z) with G^A(z) = [z - h - Sigma^dagger]^{-1},
+whose only poles there are the conjugates z_k^*.  The real-axis integral
+over each interval [a, b] then equals the integral over the three other
+sides of the rectangle [a, b] x [0, Y] plus 2 pi i times the residues at the
+poles z_k^* inside it,
+
+.. math::
+
+    \mathrm{Res}_{z_k^*} = [n_l - n_0](z_k^*)\,
+        \mathrm{Tr}[f_a X(z_k^*) f_b G(z_k^*) \Gamma_l R^A_k], \qquad
+    R^A_k = \frac{l_k r_k^\dagger}{r_k^\dagger l_k},
+
+(r_k, l_k the right and left eigenvectors of h + Sigma), which carry the
+narrow resonances exactly, while the path stays a distance ~Y from every
+pole.  At T = 0 the weights n_l - n_0 = +-1 are constant on [mu_0, mu_l]
+(one rectangle per lead); at T > 0 they are analytic for
+``|Im z| < pi k_B T``, the path runs at height Y < pi k_B T over the whole
+thermal window and its vertical sides, where n_l - n_0 < e^-40, are dropped.
+
+Units: energies eV; P in the units of f^2 (eV^2/Angstrom^2) per eV.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import scipy.linalg as la
+
+from .integrate import graded_breakpoints, integrate_adaptive, window_bounds
+from .units import KB
+
+__all__ = ["applies", "adiabatic_bias_window"]
+
+MAX_DENSE = 3000
+"""Largest device (orbitals) treated: every evaluation inverts N x N matrices."""
+
+
+NEEDED = 1e-5
+"""The contour is used when a pole in the window is narrower than this
+fraction of the energy scale: the real-axis integrand of a level of width w
+cancels to ~eps E / w of its size, far from rtol only below ~1e-8 E / rtol."""
+
+
+def applies(junction, chemical_potentials=(), temperature=0.0, rtol=1e-8):
+    """Whether the bias window needs the contour and allows it.
+
+    Needs: a pole in the window of half-width w with eps (E/w)^2 > rtol/10
+    (E the energy scale): the real-axis integrand of the L window, of order
+    E/w^3 near such a pole, cancels to its result only to ~eps (E/w)^2.
+    Allows: energy-independent self-energies (wide-band leads) and a dense
+    Green's function.
+    """
+    if not junction.solver.dense or junction.size > MAX_DENSE or not junction.leads:
+        return False
+    e = np.array([-0.37 * junction.energy_scale, 0.61 * junction.energy_scale])
+    for lead in junction.leads:
+        if lead.band_edges:
+            return False
+        s = np.asarray(lead.self_energy_block(e))
+        if not np.array_equal(s[0], s[1]):
+            return False
+    if len(chemical_potentials):
+        lo, hi = window_bounds(chemical_potentials, temperature)
+        _, widths = junction.resonances(lo, hi)
+        limit = max(1.0, junction.energy_scale) * math.sqrt(10 * np.finfo(float).eps / rtol)
+        return bool(np.any(widths < limit))
+    return True
+
+
+def _fermi(z, mu, temperature):
+    """n_F(z - mu) for complex z with ``|Im z| < pi k_B T`` (no overflow)."""
+    x = (np.asarray(z) - mu) / (KB * temperature)
+    pos = x.real > 0
+    e = np.exp(np.where(pos, -x, x))
+    return np.where(pos, e / (1.0 + e), 1.0 / (1.0 + e))
+
+
+class _Device:
+    """Dense G(z), G'(z) and A_l(z) on the force support for complex z."""
+
+    def __init__(self, junction, ops):
+        n = junction.size
+        h = junction.hamiltonian
+        h = np.asarray(h.toarray() if hasattr(h, "toarray") else h, dtype=complex)
+        z0 = np.array([0.0])
+        self.gammas, self.sups = [], []
+        sigma = np.zeros((n, n), dtype=complex)
+        for lead in junction.leads:
+            sigma += np.asarray(lead.self_energy(z0))[0]
+            self.sups.append(np.asarray(lead.support, dtype=int))
+            self.gammas.append(np.asarray(lead.broadening_block(z0))[0])
+        self.heff = h + sigma
+        self.eye = np.eye(n)
+        self.s = ops.support
+        self.ops = ops
+
+    def green(self, z):
+        """G(z) full, (nz, N, N), for z anywhere off the poles."""
+        z = np.asarray(z, dtype=complex).reshape(-1)
+        return np.linalg.inv(z[:, None, None] * self.eye - self.heff)
+
+    def pieces(self, z, g=None):
+        """G[S,S], G'[S,S] and the list A_l[S,S] at complex z (1-d)."""
+        g = self.green(z) if g is None else g
+        ga = np.conj(np.swapaxes(self.green(np.conj(z)), -1, -2))  # G^A(z) = G(z*)^dagger
+        s = self.s
+        gss = g[:, s[:, None], s[None, :]]
+        dg = -(g[:, s, :] @ g[:, :, s])
+        a_l = [g[:, s[:, None], sup[None, :]] @ gam @ ga[:, sup[:, None], s[None, :]]
+               for sup, gam in zip(self.sups, self.gammas)]
+        return gss, dg, a_l
+
+    def traces(self, z, weights, coef=1.0):
+        """Re of coef sum_l weights_l Tr[f_a G f_b A_l] and Im of the same
+        with G': the parts that K and L use, (nz, 2, M, M) real."""
+        gss, dg, a_l = self.pieces(z)
+        aw = sum(weights[:, i, None, None] * a for i, a in enumerate(a_l))
+        tr = self.ops.traces_many([(gss, aw), (dg, aw)])
+        return np.stack([(coef * tr[0]).real, (coef * tr[1]).imag], axis=1)
+
+
+def adiabatic_bias_window(junction, ops, chemical_potentials, temperature, rtol, on_fail="warn"):
+    r"""P_G and P_G' of the module docstring by contour deformation.
+
+    Parameters
+    ----------
+    junction : Junction
+        With energy-independent self-energies (:func:`applies`).
+    ops : ForceOperators
+    chemical_potentials : sequence of float
+        eV; the reference is their mean mu_0.
+    temperature : float
+        K.
+    rtol : float
+        Relative tolerance of each of P_G, P_G' (against its own size).
+
+    Returns
+    -------
+    (Re P_G, Im P_G', error of Re P_G, error of Im P_G')
+        Real (M, M) arrays in eV/Angstrom^2 and their estimated absolute
+        errors: only the parts that K and L use are integrated, each to
+        ``rtol`` of its own size (the contour integral of a real part is the
+        real part of the contour integral).
+    """
+    mus = np.asarray(chemical_potentials, dtype=float)
+    mu0 = float(np.mean(mus))
+    dev = _Device(junction, ops)
+    nl = len(mus)
+    m = ops.n_modes
+    w, vl, vr = la.eig(dev.heff, left=True, right=True)
+    gam = np.maximum(-w.imag, 0.0)
+    kt = KB * temperature
+    scale = max(1.0, junction.energy_scale)
+    total = np.zeros((2, m, m))
+    errors = np.zeros(2)
+
+    def add(value, err):
+        nonlocal total, errors
+        total = total + value
+        errors = errors + err
+
+    if temperature == 0:
+        leads = [i for i in range(nl) if mus[i] != mu0]
+        if not leads:
+            return total[0], total[1], 0.0, 0.0
+        width = min(abs(mus[i] - mu0) for i in leads)
+        y_top = _clear_height(min(0.5 * width, 0.25 * scale), w, min(mus), max(mus))
+        for i in leads:
+            a, b = sorted((mu0, float(mus[i])))
+            sign = 1.0 if mus[i] > mu0 else -1.0
+            weights = np.zeros(nl)
+            weights[i] = sign
+            add(*_rectangle(dev, w, vl, vr, gam, a, b, y_top, lambda z, wt=weights: np.broadcast_to(wt, (z.size, nl)),
+                            rtol, on_fail, vertical=True))
+    else:
+        lo, hi = window_bounds(mus, temperature)
+        y_top = _clear_height(min(0.8 * math.pi * kt, 0.5 * (hi - lo), 0.25 * scale), w, lo, hi)
+
+        def weights(z):
+            n0 = _fermi(z, mu0, temperature)
+            return np.stack([_fermi(z, mu, temperature) - n0 for mu in mus], axis=1)
+
+        add(*_rectangle(dev, w, vl, vr, gam, lo, hi, y_top, weights, rtol, on_fail, vertical=False,
+                        marks=[*mus, mu0]))
+    return total[0], total[1], errors[0], errors[1]
+
+
+def _clear_height(y_max, poles, lo, hi):
+    """A height in [y_max/8, y_max] far, in ratio, from the imaginary parts of
+    the poles near [lo, hi]: the top side then stays clear of all of them."""
+    near = (poles.real > lo - y_max) & (poles.real < hi + y_max)
+    gam = np.abs(poles.imag[near])
+    gam = gam[gam > 0]
+    if gam.size == 0:
+        return y_max
+    ys = np.geomspace(y_max / 8, y_max, 25)
+    clearance = np.abs(np.log(gam[None, :] / ys[:, None])).min(axis=1)
+    return float(ys[np.argmax(clearance)])
+
+
+def _rectangle(dev, w, vl, vr, gam, a, b, y_top, weights, rtol, on_fail, vertical, marks=()):
+    """Integral over [a, b] of sum_l weights_l Tr[f X f A_l] via the rectangle
+    [a, b] x [0, y_top]: residues at the enclosed conjugate poles plus the
+    other three sides (the vertical ones when ``vertical``)."""
+    m = dev.ops.n_modes
+    total = np.zeros((2, m, m))
+    err = np.zeros(2)
+    eps_k = w.real
+    # residues at z_k^* inside the rectangle
+    inside = np.flatnonzero((eps_k > a) & (eps_k < b) & (gam < y_top) & (gam > 0))
+    if inside.size:
+        zc = np.conj(w[inside])
+        g = dev.green(zc)
+        s = dev.s
+        gss = g[:, s[:, None], s[None, :]]
+        dg = -(g[:, s, :] @ g[:, :, s])
+        wt = weights(zc)
+        for j, k in enumerate(inside):
+            l_k, r_k = vl[:, k], vr[:, k]
+            norm = np.vdot(r_k, l_k)                        # r^dagger l
+            ra = np.outer(l_k, np.conj(r_k)) / norm         # R^A_k = l r^dagger / (r^dagger l)
+            aw = 0.0
+            for i, (sup, gmat) in enumerate(zip(dev.sups, dev.gammas)):
+                if wt[j, i] != 0:
+                    aw = aw + wt[j, i] * (g[j][np.ix_(s, sup)] @ gmat @ ra[np.ix_(sup, s)])
+            if np.isscalar(aw):
+                continue
+            tr = dev.ops.traces_many([(gss[j:j + 1], aw[None]), (dg[j:j + 1], aw[None])])
+            total = total + np.stack([(2j * math.pi * tr[0][0]).real, (2j * math.pi * tr[1][0]).imag])
+    # the top side, graded where a pole comes close to it
+    near_top = np.abs(gam - y_top) < 0.05 * (b - a)
+    pts = [a, b, *[x for x in marks if a < x < b]]
+    pts += list(graded_breakpoints(a, b, eps_k[near_top], np.abs(gam[near_top] - y_top) + 1e-15 * (b - a), 4.0))
+
+    def top(x):
+        z = x + 1j * y_top
+        return dev.traces(z, weights(z)).reshape(x.size, -1)
+
+    res = integrate_adaptive(top, np.unique(pts), rtol=rtol, atol=1e-300, groups=[m * m, m * m],
+                             what="bias-window contour (top side)", on_fail=on_fail)
+    total = total + res.value.reshape(2, m, m)
+    err = err + res.errors
+    if vertical:
+        for x0, orient in ((a, 1.0), (b, -1.0)):
+            # i * integral_0^Y of the integrand at x0 + iy, oriented up at a, down at b;
+            # graded at the heights of the poles close to the side
+            d = np.abs(eps_k - x0)
+            close = d < 0.05 * y_top + gam
+            ys = [0.0, y_top]
+            ys += list(graded_breakpoints(0.0, y_top, gam[close], d[close] + 1e-15 * y_top, 4.0))
+            ys += list(graded_breakpoints(0.0, y_top, -gam[close], d[close] + gam[close] + 1e-15 * y_top, 4.0))
+
+            def side(y, x0=x0, orient=orient):
+                z = x0 + 1j * y
+                return dev.traces(z, weights(z), orient * 1j).reshape(y.size, -1)
+
+            res = integrate_adaptive(side, np.unique(ys), rtol=rtol, atol=1e-300, groups=[m * m, m * m],
+                                     what="bias-window contour (side)", on_fail=on_fail)
+            total = total + res.value.reshape(2, m, m)
+            err = err + res.errors
+    return total, err
