@@ -345,6 +345,8 @@ def main(argv=None):
     p.add_argument("--make-reference", metavar="FILE", help="compute references and exit")
     p.add_argument("--reference-rtol", type=float, default=1e-9)
     p.add_argument("--compare", metavar="FILE", help="print the table of a --save file against --reference")
+    p.add_argument("--sea", action="store_true",
+                   help="also time the bias-independent Fermi-sea part alone (currentforces.fermi_sea_part)")
     args = p.parse_args(argv)
     if args.make_reference:
         make_reference(args.make_reference, args.cases, args.temperatures, args.kinds, args.reference_rtol)
@@ -382,8 +384,17 @@ def main(argv=None):
                           flush=True)
                     continue
                 err = true_error(values, refs[k], natural) if k in refs else (math.nan, "-")
+                sea = ""
+                if args.sea:
+                    from currentforces import fermi_sea_part
+
+                    with counting(junction) as cs:
+                        t0 = time.perf_counter()
+                        fermi_sea_part(junction, forces, fermi_level=ef, temperature=t, frequency=KINDS[kind],
+                                       rtol=args.rtol)
+                        sea = f"   sea: {cs.energies:5d} E {(time.perf_counter() - t0) / t_g:6.0f} G-eq"
                 print(f"{desc:<38} {kind:<9} {t:>6g} {n_e:>7d} {wall:>8.2f} {wall / t_g:>8.0f} "
-                      f"{err[0]:>9.1e} {err[1]:<10} {nwarn:>4d}", flush=True)
+                      f"{err[0]:>9.1e} {err[1]:<10} {nwarn:>4d}{sea}", flush=True)
                 out[k] = {"values": values, "nE": n_e, "wall": wall, "tG": t_g, "desc": desc,
                           "warnings": nwarn}
                 if args.save:

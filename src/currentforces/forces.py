@@ -312,7 +312,7 @@ def _fermi_sea(junction, blocks, ops, w, mu0, temperature, rtol, berry=True, bou
     """
     m = ops.n_modes
     scale = junction.energy_scale
-    density, extra = junction.fermi_sea_density_terms(mu0, temperature, ops.support)
+    density, extra, near = junction.fermi_sea_density_terms(mu0, temperature, ops.support)
     # At T > 0 the pole expansion sums the complex (analytic) functions, its
     # thermal correction having complex weights; at T = 0 its weights are
     # real, Re S[F] = S[Re F], and only the parts used are summed, each to
@@ -355,7 +355,7 @@ def _fermi_sea(junction, blocks, ops, w, mu0, temperature, rtol, berry=True, bou
 
         f, plus, minus = fermi_sea_sum(func, mu0, temperature, rtol=rtol, atol=1e-14, energy_scale=scale + w,
                                        what="equilibrium force kernel (pole sum)", parts=[m, m * m, m * m],
-                                       on_fail="warn")
+                                       on_fail="warn", adaptive_at_zero=near)
         # Pi_pole = (X^T + conj X)/2: Re = Re S[F_2 + F_2^T]/2, Im = -Im S[F_2 - F_2^T]/2
         pole = 0.5 * re_of(plus.value.reshape(m, m)) - 0.5j * im_of(minus.value.reshape(m, m))
         kernel = (pole, 0.5 * plus.error, 0.5 * minus.error)
@@ -388,7 +388,7 @@ def _fermi_sea(junction, blocks, ops, w, mu0, temperature, rtol, berry=True, bou
             # symmetric part, of the size of the friction), then antisymmetrised
             f, kk, bb = fermi_sea_sum(func, mu0, temperature, rtol=rtol, atol=1e-14, energy_scale=scale,
                                       what="equilibrium force constants (pole sum)", parts=[m, m * m, m * m],
-                                      on_fail="warn")
+                                      on_fail="warn", adaptive_at_zero=near)
             k, ek = re_of(kk.value.reshape(m, m)), kk.error
             b, eb = antisymmetric_part(im_of(bb.value.reshape(m, m))), bb.error
         else:
@@ -397,7 +397,8 @@ def _fermi_sea(junction, blocks, ops, w, mu0, temperature, rtol, berry=True, bou
                 return np.concatenate([mean_force(z, g0), k_part(z, g0)], axis=1)
 
             f, kk = fermi_sea_sum(func, mu0, temperature, rtol=rtol, atol=1e-14, energy_scale=scale,
-                                  what="equilibrium force constants (pole sum)", parts=[m, m * m], on_fail="warn")
+                                  what="equilibrium force constants (pole sum)", parts=[m, m * m], on_fail="warn",
+                                  adaptive_at_zero=near)
             k, ek, b, eb = re_of(kk.value.reshape(m, m)), kk.error, np.zeros((m, m)), 0.0
         for e, c1, c2 in poles:
             # the subtracted pole terms, summed exactly at T = 0 (a = mu - E_b):

@@ -712,7 +712,7 @@ def _tau_grid(step, offset, tau_high):
 
 
 def fermi_sea_sum(func, mu, temperature, rtol=1e-9, atol=1e-13, energy_scale=1.0, chunk=128,
-                  on_fail="raise", what="Fermi-sea sum", parts=None):
+                  on_fail="raise", what="Fermi-sea sum", parts=None, adaptive_at_zero=False):
     r"""The Fermi-sea functional S[F] of F(z) analytic in the upper half
     plane, by a pole expansion whose size does not grow as T falls.
 
@@ -765,22 +765,25 @@ def fermi_sea_sum(func, mu, temperature, rtol=1e-9, atol=1e-13, energy_scale=1.0
       385 (2014)).  Halving h reuses every earlier node (nested pole sets);
       with differences d_k between successive steps the error of the last
       is estimated as 10 d_k^3/d_(k-1)^2 (the error squares when h halves),
-      never more than d_k.  s_min = 1e-8 W bounds the cost as T -> 0: a
+      never more than d_k; to it is added the rounding floor, a few eps
+      times the sum of |terms|.  s_min = 1e-8 W bounds the cost as T -> 0: a
       feature of F closer than s_min to the real axis (a resonance within
       1e-8 W of mu) lies in the double-exponential end, where it is still
       integrated, at smaller steps: the nested estimate sees it, and the
       cost grows instead of the error.
-    * at T = 0 the whole line from y = 0, by adaptive Gauss-Kronrod (7-15)
-      under the rational map y = W t/(1 - t), t in [0, 1)
-      (:func:`integrate_adaptive`, each part to its own tolerance): it
-      refines only where F has structure, and it never samples the
-      neighbourhood of a real pole (a bound state) that a caller has
-      subtracted, where the subtraction leaves rounding of order
-      eps W/|z - E_b|^3.
+    * at T = 0 the same line from y_0 = 0 (s = s_min); or, with
+      ``adaptive_at_zero``, by adaptive Gauss-Kronrod (7-15) under the
+      rational map y = W t/(1 - t), t in [0, 1) (:func:`integrate_adaptive`,
+      each part to its own tolerance), which refines only where F has
+      structure: a caller that subtracted a real pole (a bound state) close
+      to mu asks for it, because the subtraction leaves rounding of order
+      eps W/|z - E_b|^3 there, which a rule resolving every scale down to
+      s_min would integrate, while the adaptive rule never goes near it
+      when the remainder is smooth.
 
     The number of evaluations of F is about N + 20 + 4 (Lambda + 7.5) at
-    the usual step h = 1/4 for T > 0: a few tens at room temperature,
-    ~100 at 1 K, at most ~150 as T -> 0.  Ozaki's continued-fraction expansion
+    the usual step h = 1/4: a few tens at room temperature, ~100 at 1 K,
+    at most ~110 as T -> 0 and at T = 0 (without ``adaptive_at_zero``).  Ozaki's continued-fraction expansion
     (T. Ozaki, Phys. Rev. B 75, 035123 (2007)) needs a number of poles
     growing as T falls; the logarithmic cost is that of the pole expansion
     of L. Lin, J. Lu, L. Ying and W. E, Chin. Ann. Math. 30B, 729 (2009).
@@ -809,6 +812,8 @@ def fermi_sea_sum(func, mu, temperature, rtol=1e-9, atol=1e-13, energy_scale=1.0
         ``func``'s value, each with its own scale for ``rtol`` (e.g. a
         density matrix and force constants in one sum); then a list of
         :class:`Integral`, one per part, is returned.
+    adaptive_at_zero : bool
+        At T = 0, use the adaptive rule on the imaginary axis (see above).
     Returns
     -------
     Integral or list of Integral
@@ -828,7 +833,7 @@ def fermi_sea_sum(func, mu, temperature, rtol=1e-9, atol=1e-13, energy_scale=1.0
         return vals.reshape(z.size, -1)
 
     kt = KB * temperature
-    if kt == 0:
+    if kt == 0 and adaptive_at_zero:
         # T = 0: adaptive rule under a rational map, each part to its own tolerance
         res = _imaginary_axis_integral(func, mu, 0.0, rtol, atol, on_fail, what, chunk, energy_scale,
                                        groups=None if parts is None else list(parts))
@@ -842,17 +847,21 @@ def fermi_sea_sum(func, mu, temperature, rtol=1e-9, atol=1e-13, energy_scale=1.0
                                                                                   res.errors)]
     fixed = 0.0
     fixed_err = 0.0
+    fixed_abs = 0.0        # sum of |terms|: the rounding floor of the error is eps times it
     y0 = 0.0
     if kt > 0:
         n = FERMI_SEA_POLES
         y0 = 2.0 * math.pi * kt * n
-        fixed = 2.0 * kt * evaluate(mu + 1j * math.pi * kt * (2 * np.arange(n) + 1)).sum(axis=0)
+        vals = evaluate(mu + 1j * math.pi * kt * (2 * np.arange(n) + 1))
+        fixed = 2.0 * kt * vals.sum(axis=0)
+        fixed_abs = 2.0 * kt * np.abs(vals).sum(axis=0)
         corrections = []
         for m in _CORRECTION_RULES:
             t, w = fermi_weight_rule(m)
             vals = evaluate(np.concatenate([mu + kt * t + 1j * y0, mu - kt * t + 1j * y0]))
             corrections.append((1j * kt / math.pi) * (w @ (vals[:m] - vals[m:])))
         fixed = fixed + corrections[-1]
+        fixed_abs = fixed_abs + (kt / math.pi) * (w @ (np.abs(vals[:m]) + np.abs(vals[m:])))
         fixed_err = np.abs(corrections[-1] - corrections[0])
 
     s_min = energy_scale * _LOWEST_SCALE
@@ -864,10 +873,11 @@ def fermi_sea_sum(func, mu, temperature, rtol=1e-9, atol=1e-13, energy_scale=1.0
         u = s * np.exp(tau - np.exp(-tau) + np.exp(tau - lam))
         jac = u * (1.0 + np.exp(-tau) + np.exp(tau - lam))
         vals = evaluate(mu + 1j * (y0 + u))
-        return (step * jac / math.pi) @ vals
+        weights = step * jac / math.pi
+        return weights @ vals, weights @ np.abs(vals)
 
     step = 2.0
-    line = line_sum(_tau_grid(step, 0, tau_high), step)
+    line, line_abs = line_sum(_tau_grid(step, 0, tau_high), step)
     value = fixed + line
     size = value.size
     bounds = np.cumsum([0] + list(parts if parts is not None else [size]))
@@ -881,7 +891,9 @@ def fermi_sea_sum(func, mu, temperature, rtol=1e-9, atol=1e-13, energy_scale=1.0
 
     diffs = []
     while True:
-        new = 0.5 * line + line_sum(_tau_grid(step, 0.5, tau_high), 0.5 * step)
+        more, more_abs = line_sum(_tau_grid(step, 0.5, tau_high), 0.5 * step)
+        new = 0.5 * line + more
+        line_abs = 0.5 * line_abs + more_abs
         step *= 0.5
         diffs.append(by_group(new - line))
         line = new
@@ -894,7 +906,7 @@ def fermi_sea_sum(func, mu, temperature, rtol=1e-9, atol=1e-13, energy_scale=1.0
                 quad = np.where(prev > 0, 10.0 * d**3 / prev**2, d)
             est = np.where(d < prev, np.minimum(d, quad), d)
         scale = by_group(value)
-        err = est + by_group(fixed_err) + 1e-15 * scale
+        err = est + by_group(fixed_err) + _ROUND * _EPS * by_group(line_abs + fixed_abs)
         tol = np.maximum(atol, rtol * scale)
         if len(diffs) > 1 and np.all(err <= tol):
             break

@@ -668,10 +668,11 @@ class Junction:
 
             def green(z):
                 return self.green_submatrix(z, orbitals, orbitals)
-        analytic, extra = self.fermi_sea_density_terms(mu, temperature, orbitals)
+        analytic, extra, near = self.fermi_sea_density_terms(mu, temperature, orbitals)
         project = (lambda x: x) if observable is None else _complex_linear(observable)
         res = fermi_sea_sum(lambda z: project(analytic(z, green(z))), mu, temperature, rtol=rtol,
-                            energy_scale=self.energy_scale, what="equilibrium density matrix", on_fail=on_fail)
+                            energy_scale=self.energy_scale, what="equilibrium density matrix", on_fail=on_fail,
+                            adaptive_at_zero=near)
         if observable is None:
             res.value = extra + _hermitian_part(res.value)
         else:
@@ -679,13 +680,15 @@ class Junction:
         return res
 
     def fermi_sea_density_terms(self, mu, temperature, orbitals=None):
-        r"""The two parts of rho_eq = extra + ReH S[X] (:meth:`equilibrium_density_matrix`).
+        r"""The parts of rho_eq = extra + ReH S[X] (:meth:`equilibrium_density_matrix`).
 
         Returns ``analytic(z, g)``, which turns the block g = G[orbitals,
         orbitals](z) for a 1-d array z into X(z) = G_c(z) - C/(z - mu + iW),
-        analytic in the upper half plane and O(1/z^2), and the closed-form
-        ``extra`` = (1 - sum_b R_b)/2 + sum_b n_F(E_b - mu) R_b.  Callers that
-        evaluate G at the poles anyway
+        analytic in the upper half plane and O(1/z^2), the closed-form
+        ``extra`` = (1 - sum_b R_b)/2 + sum_b n_F(E_b - mu) R_b, and whether
+        a subtracted pole lies within 1e-3 W of mu (then
+        :func:`~currentforces.integrate.fermi_sea_sum` wants
+        ``adaptive_at_zero``).  Callers that evaluate G at the poles anyway
         (the force constants) add the density matrix to the same pole
         expansion this way.
         """
@@ -708,7 +711,8 @@ class Junction:
                 x = x - bs.pole_part(z, orbitals)
             return x
 
-        return analytic, extra
+        near = bool(len(bs)) and float(np.min(np.abs(bs.energies - mu))) < 1e-3 * scale
+        return analytic, extra, near
 
     def density_matrix(self, bias=0.0, temperature=300.0, fermi_level=0.0, spin=2, chemical_potentials=None,
                        rtol=1e-8, return_error=False):
