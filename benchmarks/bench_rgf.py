@@ -39,7 +39,7 @@ import time
 HERE = pathlib.Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-OPTIONS = dict(bias=0.1, temperature=300.0, fermi_level=-1.2, frequency=0.0, spin=2)
+OPTIONS = dict(bias=0.1, temperature=300.0, fermi_level=-1.2, hbar_omega=0.0, spin=2)
 
 
 def _rss_mib():

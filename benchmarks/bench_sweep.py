@@ -29,7 +29,7 @@ import numpy as np
 HERE = pathlib.Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-OPTIONS = dict(temperature=300.0, fermi_level=-1.2, frequency=0.0, spin=2, rtol=1e-6)
+OPTIONS = dict(temperature=300.0, fermi_level=-1.2, hbar_omega=0.0, spin=2, rtol=1e-6)
 
 
 def stacked(coefficients):

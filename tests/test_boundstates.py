@@ -207,9 +207,9 @@ def test_bound_state_on_a_window_path_is_a_named_error():
     j = impurity_chain()
     f = chain_force_operators(N, 0.5, atoms=[2, 3])
     with pytest.raises(BoundStateError, match="frequency window"):
-        force_coefficients(j, f, temperature=0.0, fermi_level=EB - 0.01, frequency=0.05)
+        force_coefficients(j, f, temperature=0.0, fermi_level=EB - 0.01, hbar_omega=0.05)
     # far from it: fine
-    force_coefficients(j, f, temperature=0.0, fermi_level=1.0, frequency=0.05)
+    force_coefficients(j, f, temperature=0.0, fermi_level=1.0, hbar_omega=0.05)
     # a decoupled state inside the bias window and a band
     jd, fd = decoupled_model()
     with pytest.raises(BoundStateError, match="bias window"):

@@ -51,7 +51,7 @@ def test_adiabatic_K_is_minus_gradient_of_mean_force(bias, temperature):
 def test_finite_frequency_against_real_axis_fermi_sea_integral(bias, temperature):
     j, f = disordered_chain_model()
     w = 0.05
-    c = force_coefficients(j, f, bias=bias, temperature=temperature, fermi_level=EF, frequency=w,
+    c = force_coefficients(j, f, bias=bias, temperature=temperature, fermi_level=EF, hbar_omega=w,
                            spin=1, rtol=1e-10)
     mus = j.chemical_potentials(bias, EF)
     k_ref, l_ref = pi_real_axis(j, f, w, mus, temperature)
@@ -67,7 +67,7 @@ def test_finite_frequency_against_real_axis_fermi_sea_integral(bias, temperature
 def test_electron_hole_route_all_four_forces():
     j, f = disordered_chain_model()
     w0, bias, temp = 0.08, 0.4, 300.0
-    c = force_coefficients(j, f, bias=bias, temperature=temp, fermi_level=EF, frequency=w0, spin=1,
+    c = force_coefficients(j, f, bias=bias, temperature=temp, fermi_level=EF, hbar_omega=w0, spin=1,
                            rtol=1e-10)
     xi0 = electron_hole_spectrum(j, f, w0, bias=bias, temperature=temp, fermi_level=EF, spin=1, rtol=1e-10)
     # seed eq 42: L^sym(w0) = (2 pi / w0) Re Xi(w0); seed eqs 34-36: K^asym = 2 pi Im Xi(w0)
@@ -99,7 +99,7 @@ def test_zero_bias_time_reversal(frequency, temperature):
     # real h and f at equilibrium: no NC and no Berry force (seed text below eq 32,
     # formulas.md §3.4), friction negative semi-definite.
     j, f = disordered_chain_model()
-    c = force_coefficients(j, f, temperature=temperature, fermi_level=EF, frequency=frequency)
+    c = force_coefficients(j, f, temperature=temperature, fermi_level=EF, hbar_omega=frequency)
     assert np.abs(c.nonconservative).max() < 1e-12 * np.abs(c.K).max()
     assert np.abs(c.berry).max() < 1e-12 * np.abs(c.L).max()
     assert np.linalg.eigvalsh(c.friction).max() < 1e-12 * np.abs(c.L).max()
@@ -115,13 +115,13 @@ def test_unitary_basis_change_and_mode_relabelling():
     j2 = Junction(u @ j.hamiltonian @ u.conj().T, leads)
     f2 = [u @ x @ u.conj().T for x in f]
     for w in (0.0, 0.05):
-        c1 = force_coefficients(j, f, bias=0.3, temperature=300.0, fermi_level=EF, frequency=w)
-        c2 = force_coefficients(j2, f2, bias=0.3, temperature=300.0, fermi_level=EF, frequency=w)
+        c1 = force_coefficients(j, f, bias=0.3, temperature=300.0, fermi_level=EF, hbar_omega=w)
+        c2 = force_coefficients(j2, f2, bias=0.3, temperature=300.0, fermi_level=EF, hbar_omega=w)
         for a, b in [(c1.K, c2.K), (c1.L, c2.L), (c1.mean_force, c2.mean_force)]:
             assert np.abs(a - b).max() < 1e-8 * np.abs(a).max()
     # relabelling the modes permutes every coefficient (c1 is the w = 0.05 eV result)
     perm = [2, 0, 1]
-    c3 = force_coefficients(j, [f[p] for p in perm], bias=0.3, temperature=300.0, fermi_level=EF, frequency=0.05)
+    c3 = force_coefficients(j, [f[p] for p in perm], bias=0.3, temperature=300.0, fermi_level=EF, hbar_omega=0.05)
     for a, b in [(c3.K, c1.K), (c3.L, c1.L)]:
         assert np.allclose(a, b[np.ix_(perm, perm)], atol=1e-12 * np.abs(b).max(), rtol=0)
     assert np.allclose(c3.mean_force, c1.mean_force[perm], atol=1e-12, rtol=0)
@@ -155,7 +155,7 @@ def test_resonant_level_finite_frequency_friction():
 
     eps0, gl, gr, lam, w = 0.1, 0.2, 0.1, 0.3, 0.07
     j, f = single_level(eps0, gl, gr, lam)
-    c = force_coefficients(j, f, temperature=0.0, fermi_level=0.0, frequency=w, spin=1, rtol=1e-11)
+    c = force_coefficients(j, f, temperature=0.0, fermi_level=0.0, hbar_omega=w, spin=1, rtol=1e-11)
     g = gl + gr
     a = lambda e: g / ((e - eps0) ** 2 + g * g / 4)
     ref = -HBAR * lam**2 / (4 * math.pi * w) * quad(lambda e: a(e - w) * a(e), 0.0, w, epsabs=1e-13)[0]
@@ -242,8 +242,8 @@ def test_small_bias_limit_is_linear():
 # --------------------------------------------------------------------------
 def test_bad_input():
     j, f = disordered_chain_model()
-    with pytest.raises(InputError, match="frequency"):
-        force_coefficients(j, f, frequency=-0.1)
+    with pytest.raises(InputError, match="hbar_omega"):
+        force_coefficients(j, f, hbar_omega=-0.1)
     with pytest.raises(InputError, match=r"forces\[0\] is not Hermitian"):
         force_coefficients(j, [np.triu(np.ones((j.size, j.size)))])
     with pytest.raises(InputError, match=r"forces\[0\] has shape"):

@@ -79,7 +79,8 @@ CALLS = {
     "onsite": [lambda v: ChainLead(1.0, [1.0], onsite=v)],
     "hopping": [lambda v: ChainLead(v, [1.0])],
     "cutoff": [lambda v: wide_band_spectrum(T_MATRICES, cutoff=v)],
-    "frequency": [lambda v: cf.joule_heating(J, F[0], v), lambda v: coefficients_from_junction(J, F, frequency=v)],
+    "hbar_omega": [lambda v: cf.joule_heating(J, F[0], v), lambda v: coefficients_from_junction(J, F, hbar_omega=v),
+                   lambda v: cf.force_coefficients(J, F, hbar_omega=v)],
     "tolerance": [lambda v: runaway_threshold(lambda b: (np.eye(1), np.zeros((1, 1))), [1.0], [[1.0]], 1.0,
                                               tolerance=v)],
 }
@@ -98,7 +99,7 @@ BAD = {
     # 1e-300 eV: a band 1e-300 eV wide next to a 1 eV coupling (no propagating states)
     "hopping": [0.0, math.nan, 1e-300, 1e-9],
     "cutoff": [0.0, -1.0, math.nan],
-    "frequency": [-0.1, math.nan],
+    "hbar_omega": [-0.1, math.nan],
     "tolerance": [0.0, math.nan],
 }
 

@@ -44,7 +44,7 @@ def test_equilibrium_fluctuation_dissipation(temperature):
         coth = 1 / math.tanh(w / (2 * KB * temperature))
         assert np.allclose(s, HBAR * coth * d, atol=1e-9 * np.abs(s).max(), rtol=0)
         # with TRS at equilibrium S = -hbar w coth L^sym(w)  (L from the Pi route)
-        c = force_coefficients(j, f, temperature=temperature, fermi_level=EF, frequency=w, rtol=1e-10)
+        c = force_coefficients(j, f, temperature=temperature, fermi_level=EF, hbar_omega=w, rtol=1e-10)
         assert np.allclose(s, -w * coth * c.friction, atol=1e-8 * np.abs(s).max(), rtol=0)
 
 
@@ -108,7 +108,7 @@ def test_joule_heating_wide_band_closed_form():
 
 def test_bad_input():
     j, f = disordered_chain_model()
-    with pytest.raises(InputError, match="frequency"):
+    with pytest.raises(InputError, match="hbar_omega"):
         joule_heating(j, f[0], -0.1)
     with pytest.raises(InputError, match="omega"):
         noise_spectrum(j, f, np.nan)

@@ -262,7 +262,7 @@ def test_force_coefficients_dense_equal_rgf(frequency):
     h, leads, forces = wire_with_forces()
     dense = Junction(h.toarray(), leads)
     rgf = Junction(h, leads, solver="rgf")
-    kw = dict(bias=0.3, temperature=300.0, fermi_level=0.4, frequency=frequency, rtol=1e-7)
+    kw = dict(bias=0.3, temperature=300.0, fermi_level=0.4, hbar_omega=frequency, rtol=1e-7)
     cd = force_coefficients(dense, forces, **kw)
     cr = force_coefficients(rgf, forces, **kw)
     for name in ("mean_force", "K", "L", "K_current", "L_current"):

@@ -6,6 +6,10 @@ that names the offending argument.
 
 from __future__ import annotations
 
+import functools
+import inspect
+import warnings
+
 import numpy as np
 import scipy.sparse as sp
 
@@ -30,6 +34,7 @@ __all__ = [
     "as_orbital_indices",
     "check_atom_indices",
     "check_axes",
+    "renamed_keywords",
 ]
 
 HERMITIAN_RTOL = 1e-10
@@ -309,3 +314,36 @@ def check_axes(axes, name="axes"):
             raise InputError(f"{name}: axis {c!r} is repeated in {axes!r}")
         out.append(AXES.index(c))
     return out
+
+
+def renamed_keywords(**aliases):
+    """Decorator: accept deprecated keyword names for renamed parameters.
+
+    ``@renamed_keywords(omega="hbar_omega")`` lets callers still write
+    ``omega=...``; the call warns (:class:`DeprecationWarning`, naming the
+    new keyword) and goes on with ``hbar_omega``.  Giving both the old and
+    the new name (by keyword or position) raises
+    :class:`~currentforces.errors.InputError`.  The decorated function keeps
+    its own signature (``inspect.signature`` and the documentation show the
+    new names only).
+    """
+
+    def decorate(func):
+        params = list(inspect.signature(func).parameters)
+
+        @functools.wraps(func)
+        def wrapper(*args, **kwargs):
+            for old, new in aliases.items():
+                if old not in kwargs:
+                    continue
+                given = new in kwargs or (new in params and params.index(new) < len(args))
+                if given:
+                    raise InputError(f"{func.__name__}: give {new} only; {old} is its deprecated name")
+                warnings.warn(f"{func.__name__}: the keyword {old!r} is deprecated and will be removed; "
+                              f"use {new!r}", DeprecationWarning, stacklevel=2)
+                kwargs[new] = kwargs.pop(old)
+            return func(*args, **kwargs)
+
+        return wrapper
+
+    return decorate

@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._checks import check_nonnegative, check_number, check_positive, check_spin, check_temperature
+from ._checks import check_nonnegative, check_number, check_positive, check_spin, check_temperature, renamed_keywords
 from .errors import InputError
 from .dynamics.langevin import LangevinDynamics
 from .dynamics.noise_generation import tabulated_spectrum
@@ -37,8 +37,9 @@ from .noise import noise_spectrum
 __all__ = ["coefficients_from_junction", "spectrum_from_junction", "from_junction"]
 
 
+@renamed_keywords(frequency="hbar_omega")
 def coefficients_from_junction(junction, forces, *, temperature=300.0, fermi_level=0.0,
-                               frequency=0.0, spin=2):
+                               hbar_omega=0.0, spin=2):
     """``coefficients(bias) -> (K, L)`` of a junction, for the mode analysis.
 
     The callable that :func:`currentforces.dynamics.runaway_threshold`
@@ -49,10 +50,10 @@ def coefficients_from_junction(junction, forces, *, temperature=300.0, fermi_lev
     ----------
     junction, forces
         The junction and its force operators (eV/Angstrom).
-    temperature, fermi_level, frequency, spin
+    temperature, fermi_level, hbar_omega, spin
         Electron temperature (K), E_F (eV), hbar*omega_0 (eV; 0 is the
-        adiabatic, Markov limit) and g_s, as for
-        :func:`currentforces.force_coefficients`.
+        adiabatic, Markov limit; ``frequency`` is a deprecated alias) and
+        g_s, as for :func:`currentforces.force_coefficients`.
 
     Returns
     -------
@@ -62,12 +63,12 @@ def coefficients_from_junction(junction, forces, *, temperature=300.0, fermi_lev
     """
     check_temperature(temperature)
     check_number("fermi_level", fermi_level, "eV")
-    check_nonnegative("frequency", frequency, "eV")
+    check_nonnegative("hbar_omega", hbar_omega, "eV")
     check_spin(spin)
 
     def coefficients(bias):
         c = force_coefficients(junction, forces, bias=bias, temperature=temperature,
-                               fermi_level=fermi_level, frequency=frequency, spin=spin)
+                               fermi_level=fermi_level, hbar_omega=hbar_omega, spin=spin)
         return np.asarray(c.K, dtype=float), np.asarray(c.L, dtype=float)
 
     return coefficients
@@ -155,7 +156,7 @@ def from_junction(junction, forces, masses, bare_force_constants, timestep, *, b
     if noise:
         check_positive("hbar_omega_max", hbar_omega_max, "eV")
     c = force_coefficients(junction, forces, bias=bias, temperature=temperature,
-                           fermi_level=fermi_level, frequency=0.0, spin=spin)
+                           fermi_level=fermi_level, hbar_omega=0.0, spin=spin)
     if noise:
         kwargs["spectrum"] = spectrum_from_junction(junction, forces, hbar_omega_max, n_omega=n_omega,
                                                     bias=bias, temperature=temperature,

@@ -34,7 +34,7 @@ reference occupation n_0 = n_F(E - mu_0), mu_0 the mean chemical potential
 
      F_\pm(z) = Tr[f_a (G(z+w) \pm G(z-w)) f_b G(z)] .
 
-In the adiabatic limit (``frequency=0``) L = hbar dIm Pi/dw at w = 0 takes
+In the adiabatic limit (``hbar_omega=0``) L = hbar dIm Pi/dw at w = 0 takes
 the derivatives of these terms: a pole sum of Tr[f_a G'(z) f_b G(z)], a
 Fermi-surface term (-dn_0/dE) Re Tr[f_a G f_b G^dagger] and the window term
 (hbar/pi) Im Tr[f_a dG/dE f_b A_l] (n_l - n_0) of formulas.md §4.2, with
@@ -42,7 +42,7 @@ dG/dE = -G (1 - dSigma/dE) G carrying the leads' energy dependence (formulas.md 
 
 Spin: every electronic quantity is multiplied by ``spin`` (g_s).
 
-Units: energies eV, bias V, temperature K, frequency hbar*omega in eV,
+Units: energies eV, bias V, temperature K, hbar*omega (``hbar_omega``) in eV,
 forces f in eV/Angstrom; F0 eV/A, K eV/A^2, L eV*fs/A^2.
 """
 
@@ -55,11 +55,12 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from . import contour
-from ._checks import check_leads, check_nonnegative, check_rtol, check_spin, check_temperature
+from ._checks import check_leads, check_nonnegative, check_rtol, check_spin, check_temperature, renamed_keywords
 from .errors import BoundStateError, InputError, IntegrationError, IntegrationWarning
 from .integrate import THERMAL_CUTOFF, fermi, fermi_derivative, integrate_adaptive, matsubara_sum
 from .leads import broadening_from_self_energy
 from .operators import ForceOperators
+from .pairs import pair_arguments, pair_spectra
 from .units import HBAR, KB
 
 __all__ = [
@@ -564,7 +565,8 @@ def _in_continuum(junction, energy):
     return False
 
 
-def force_coefficients(junction, forces, bias=0.0, temperature=300.0, fermi_level=0.0, frequency=0.0,
+@renamed_keywords(frequency="hbar_omega")
+def force_coefficients(junction, forces, bias=0.0, temperature=300.0, fermi_level=0.0, hbar_omega=0.0,
                        spin=2, chemical_potentials=None, rtol=1e-8, on_fail="raise"):
     r"""Mean force and the K, L coefficients of seed eq (14) at any bias,
     temperature and frequency.
@@ -581,8 +583,9 @@ def force_coefficients(junction, forces, bias=0.0, temperature=300.0, fermi_leve
         Electronic temperature in K (0 allowed).
     fermi_level : float
         E_F in eV.
-    frequency : float
-        Oscillator energy hbar*omega_0 in eV (>= 0); 0 is the adiabatic limit.
+    hbar_omega : float
+        Oscillator energy hbar*omega_0 in eV (>= 0); 0 is the adiabatic
+        limit.  ``frequency`` is a deprecated alias.
     spin : float
         Spin degeneracy g_s multiplying every coefficient.
     chemical_potentials : sequence of float, optional
@@ -638,7 +641,7 @@ def force_coefficients(junction, forces, bias=0.0, temperature=300.0, fermi_leve
     integrals), each computed for that quantity alone.
     """
     temperature = check_temperature(temperature)
-    w = check_nonnegative("frequency", frequency, "eV")
+    w = check_nonnegative("hbar_omega", hbar_omega, "eV")
     spin = check_spin(spin)
     rtol = check_rtol(rtol)
     check_leads(junction, "force_coefficients")
@@ -833,7 +836,8 @@ def _surface_t0(blocks, ops, mu0):
 # ----------------------------------------------------------------------------
 # electron-hole spectrum (seed eqs 22, 27-32)
 # ----------------------------------------------------------------------------
-def electron_hole_spectrum(junction, forces, omega, bias=0.0, temperature=300.0, fermi_level=0.0, spin=2,
+@renamed_keywords(omega="hbar_omega")
+def electron_hole_spectrum(junction, forces, hbar_omega, bias=0.0, temperature=300.0, fermi_level=0.0, spin=2,
                            chemical_potentials=None, rtol=1e-8):
     r"""Electron-hole spectrum Xi(omega) = Lambda^o'(omega) + i Lambda^e''(omega).
 
@@ -843,7 +847,7 @@ def electron_hole_spectrum(junction, forces, omega, bias=0.0, temperature=300.0,
           [n_l(\epsilon) - n_m(\epsilon - \hbar\omega)]\,
           Tr[f_a A_m(\epsilon-\hbar\omega) f_b A_l(\epsilon)]
 
-    (seed eqs 22, 27-32 in NEGF form, formulas.md §3.3): a Hermitian matrix
+    (seed eqs 22, 27-32 in NEGF form, :ref:`theory-electron-hole`): a Hermitian matrix
     whose real part Lambda^o' is symmetric and odd in omega and whose
     imaginary part Lambda^e'' is antisymmetric, even in omega and zero at
     equilibrium with real h and f.  It gives the dissipative forces directly
@@ -851,43 +855,26 @@ def electron_hole_spectrum(junction, forces, omega, bias=0.0, temperature=300.0,
     K^asym(w0) = 2 pi Im Xi(w0), and the conservative ones by the
     principal-value integrals of seed eqs 29 and 44.
 
+    Shifting the energy variable by hbar*omega shows Xi = -D^*/2pi, with D
+    the dissipative kernel (:func:`currentforces.dissipation_spectrum`):
+    both are views of the lead-pair kernel
+    :func:`currentforces.pairs.pair_spectra`, which computes D.
+
     Parameters
     ----------
-    omega : float or array_like
-        Electron-hole pair energies hbar*omega in eV (any sign).
+    hbar_omega : float or array_like
+        Electron-hole pair energies hbar*omega in eV (any sign).  ``omega``
+        is a deprecated alias.
     Other parameters as in :func:`force_coefficients`.
 
     Returns
     -------
-    ndarray, shape omega.shape + (M, M), complex, in eV/Angstrom^2
+    ndarray, shape hbar_omega.shape + (M, M), complex, in eV/Angstrom^2
         (the delta(hbar omega - ...) of seed eq 22 normalised per unit
         hbar*omega).
     """
-    temperature = check_temperature(temperature)
-    spin = check_spin(spin)
-    rtol = check_rtol(rtol)
-    check_leads(junction, "electron_hole_spectrum")
-    ops = ForceOperators(forces, junction.size)
-    mus = junction.chemical_potentials(bias, fermi_level, chemical_potentials)
-    blocks = SpectralBlocks(junction, ops)
-    omegas = np.asarray(omega, dtype=float)
-    if not np.all(np.isfinite(omegas)):
-        raise InputError("omega contains NaN or inf")
-    out = np.empty(omegas.shape + (ops.n_modes, ops.n_modes), dtype=complex)
-    for idx, wv in np.ndenumerate(omegas):
-        def integrand(e, wv=wv):
-            g0, a_l = blocks.green_and_spectral(e)
-            _, a_lm = blocks.green_and_spectral(e - wv)
-            a_tot, am_tot = sum(a_l), sum(a_lm)
-            occ = sum(fermi(e, mu, temperature)[:, None, None] * a for a, mu in zip(a_l, mus))
-            occ_m = sum(fermi(e - wv, mu, temperature)[:, None, None] * a for a, mu in zip(a_lm, mus))
-            return ops.traces(am_tot, occ) - ops.traces(occ_m, a_tot)
-
-        # resonances graded at eps and at eps + w (A(E - w))
-        pts = junction.window_breakpoints(list(mus) + [m + wv for m in mus], temperature, shifts=(-float(wv),))
-        if pts[-1] - pts[0] <= 0:
-            out[idx] = 0.0
-            continue
-        res = integrate_adaptive(integrand, pts, rtol=rtol, atol=1e-14, what="electron-hole spectrum")
-        out[idx] = spin * res.value / (8 * math.pi**2)
-    return out
+    ops, mus, hw, temperature, spin, rtol = pair_arguments(junction, forces, hbar_omega, bias, temperature,
+                                                           fermi_level, spin, chemical_potentials, rtol,
+                                                           "electron_hole_spectrum")
+    return pair_spectra(SpectralBlocks(junction, ops), mus, hw, temperature, spin, rtol, ("dissipation",),
+                        what="electron_hole_spectrum").electron_hole

@@ -103,7 +103,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ._checks import check_leads, check_number, check_rtol, check_spin, check_temperature
+from ._checks import check_finite, check_leads, check_number, check_rtol, check_spin, check_temperature, renamed_keywords
 from .errors import InputError, IntegrationError, IntegrationWarning
 from .forces import ForceCoefficients, SpectralBlocks, antisymmetric_part, symmetric_part
 from .integrate import GK_NODES, GK_WEIGHTS, THERMAL_CUTOFF, fermi_derivative, fermi_derivative_rule, integrate_adaptive
@@ -312,7 +312,8 @@ class LowBiasCoefficients:
         if problems:
             raise InputError("equilibrium does not match these low-bias coefficients: " + "; ".join(problems))
 
-    def noise(self, omega, bias):
+    @renamed_keywords(omega="hbar_omega")
+    def noise(self, hbar_omega, bias):
         r"""Force-noise spectrum S(w) at low bias and frequency, in eV^2*fs/Angstrom^2.
 
         .. math::
@@ -327,19 +328,17 @@ class LowBiasCoefficients:
 
         Parameters
         ----------
-        omega : float or array_like
-            hbar*omega in eV.
+        hbar_omega : float or array_like
+            hbar*omega in eV.  ``omega`` is a deprecated alias.
         bias : float
             V in volt.
 
         Returns
         -------
-        ndarray, omega.shape + (M, M), complex Hermitian
+        ndarray, hbar_omega.shape + (M, M), complex Hermitian
         """
         v = check_number("bias", bias, "V")
-        w = np.asarray(omega, dtype=float)
-        if not np.all(np.isfinite(w)):
-            raise InputError("omega contains NaN or inf")
+        w = check_finite("hbar_omega", np.asarray(hbar_omega, dtype=float))
         kt = KB * self.temperature
         out = np.zeros(w.shape + self.noise_channels.shape[2:], dtype=complex)
         for l, al in enumerate(self.lead_shares):

@@ -40,7 +40,7 @@ from typing import Any, Callable, Iterable
 
 import numpy as np
 
-from ._checks import check_rtol, check_spin, check_temperature
+from ._checks import check_rtol, check_spin, check_temperature, renamed_keywords
 from .errors import InputError
 
 __all__ = ["parallel_map", "energy_map", "bias_sweep", "BACKENDS"]
@@ -201,6 +201,7 @@ def _coefficients_at(bias, junction, forces, options):
     return force_coefficients(junction, forces, bias=bias, **options)
 
 
+@renamed_keywords(frequency="hbar_omega")
 def bias_sweep(junction, forces, biases, backend: Any = "serial", workers: int | None = None,
                blas_threads: int | None = None, **options) -> list:
     """Force coefficients at every bias of a sweep, in bias order.
@@ -221,7 +222,7 @@ def bias_sweep(junction, forces, biases, backend: Any = "serial", workers: int |
         per worker.
     **options
         Passed to :func:`~currentforces.force_coefficients`: ``temperature``
-        (K), ``fermi_level`` (eV), ``frequency`` (eV), ``spin``, ``rtol``.
+        (K), ``fermi_level`` (eV), ``hbar_omega`` (eV), ``spin``, ``rtol``.
 
     Returns
     -------

@@ -172,7 +172,7 @@ def test_coefficients_from_junction_calls_engine(monkeypatch):
     k, l = coef(0.25)
     assert np.array_equal(k, np.eye(2)) and np.array_equal(l, -np.eye(2))
     assert calls == [("J", "F", dict(bias=0.25, temperature=10.0, fermi_level=0.1,
-                                     frequency=0.0, spin=1))]
+                                     hbar_omega=0.0, spin=1))]
 
 
 def test_rotating_wave_growth_rate():

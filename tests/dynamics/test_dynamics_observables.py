@@ -88,4 +88,4 @@ def test_junction_wrappers_call_the_engine(monkeypatch):
                         hbar_omega_max=0.2, n_omega=5, seed=0, noise_block=64)
     assert dyn.force_constants[0, 0] == 3.0 and dyn.L[0, 0] == -0.5
     assert dyn.mean_force[0] == 0.1 and dyn.noise is not None
-    assert calls["coef"][-1]["bias"] == 0.1 and calls["coef"][-1]["frequency"] == 0.0
+    assert calls["coef"][-1]["bias"] == 0.1 and calls["coef"][-1]["hbar_omega"] == 0.0
