@@ -21,20 +21,21 @@ def trace_loop(forces, x, y):
     return out
 
 
-def disordered_chain_model(n=8, seed=0, fermi_level=0.3):
+def disordered_chain_model(n=8, seed=0, fermi_level=0.3, solver="dense"):
     """A chain with weak disorder between chain leads (band [-2, 2], t = 1 eV),
-    three movable atoms; real h and f (time-reversal symmetric)."""
+    three movable atoms; real h and f (time-reversal symmetric).  ``solver``
+    picks the Green's-function backend ("dense" or "rgf": one-site layers)."""
     j = chain_junction(n, 1.0, coupling=0.8)
     rng = np.random.default_rng(seed)
     h = j.hamiltonian + np.diag(0.1 * rng.standard_normal(n))
-    junction = Junction(h, j.leads)
+    junction = Junction(h, j.leads, solver=solver)
     forces = chain_force_operators(n, 0.5, atoms=[2, 3, 5])
     return junction, forces
 
 
 def pi_real_axis(junction, forces, w, mus, temperature, band=(-2.0, 2.0), rtol=1e-10):
-    """Seed eqs (20)-(21) in the form of formulas.md §3.1, integrated on the
-    real axis over the whole occupied band (chain leads: A_l = 0 outside the
+    """Seed eqs (20)-(21) in the form of docs/theory.rst eq-kernel, integrated on
+    the real axis over the whole occupied band (chain leads: A_l = 0 outside the
     band, no bound states):
 
     Pi = int sum_l n_l/2pi {Tr[f G(E+w) f A_l(E)] + Tr[f A_l(E) f G^dagger(E-w)]}.
@@ -57,17 +58,25 @@ def pi_real_axis(junction, forces, w, mus, temperature, band=(-2.0, 2.0), rtol=1
     return pi.real, HBAR * pi.imag / w
 
 
-def principal_value(func, c, a, b, breakpoints=(), rtol=1e-9):
-    """P int_a^b func(x)/(x - c) dx by subtracting the pole:
-    int [func(x) - func(c)]/(x - c) dx + func(c) ln((b - c)/(c - a))."""
-    fc = np.asarray(func(np.array([c])))[0]
+def principal_values(func, poles, a, b, breakpoints=(), rtol=1e-9):
+    """P int_a^b func(x)/(x - c) dx for every c in ``poles``, by subtracting
+    each pole: int [func(x) - func(c)]/(x - c) dx + func(c) ln((b - c)/(c - a)).
+
+    All poles share one adaptive quadrature, so ``func`` (an expensive
+    spectrum) is evaluated once per node for all of them.  Returns an array
+    of shape (len(poles), ...)."""
+    c = np.asarray(poles, dtype=float)
+    fc = np.asarray(func(c))
+    extra = (1,) * (fc.ndim - 1)
 
     def smooth(x):
         vals = np.asarray(func(x))
-        return (vals - fc) / (x - c).reshape((-1,) + (1,) * (vals.ndim - 1))
+        dist = (x[:, None] - c[None, :]).reshape((x.size, c.size) + extra)
+        return (vals[:, None] - fc[None]) / dist
 
-    pts = np.unique([a, b, c, *[p for p in breakpoints if a < p < b]])
-    return integrate_adaptive(smooth, pts, rtol=rtol, atol=1e-13).value + fc * math.log((b - c) / (c - a))
+    pts = np.unique([a, b, *c, *[p for p in breakpoints if a < p < b]])
+    logs = np.log((b - c) / (c - a)).reshape((c.size,) + extra)
+    return integrate_adaptive(smooth, pts, rtol=rtol, atol=1e-13).value + fc * logs
 
 
 def polygamma(n, z):

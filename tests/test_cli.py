@@ -199,12 +199,13 @@ def test_demo_trajectory_reaches_its_steady_state(demo_result):
     several energy correlation times (tau/2) long; the standard error of a
     half's mean is the spread of its batch means / sqrt(8).  Stationary:
     the halves agree within 4 combined standard errors.  Steady state: the
-    pooled late mean equals the exact stationary <E> (formulas.md §5.4,
-    stationary_covariance) of the same springs + K(V) - K(0) and L(V) with
-    the bath's friction, under the electron plus bath noise, within 4
-    standard errors.  Control: without the bath the same model's slowest
-    mode needs nanoseconds and its stationary energy is ~16x larger, so a
-    40 ps run without the bath cannot be in its steady state."""
+    pooled late mean equals the exact stationary <E> (docs/theory.rst
+    eq-stationary-covariance, stationary_covariance) of the same springs
+    + K(V) - K(0) and L(V) with the bath's friction, under the electron
+    plus bath noise, within 4 standard errors.  Control: without the bath
+    the same model's slowest mode needs nanoseconds and its stationary
+    energy is ~16x larger, so a 40 ps run without the bath cannot be in its
+    steady state."""
     from currentforces import dynamics as dyn
     from currentforces.coupling import spectrum_from_junction
     from currentforces.job import _phonon_bath, build_system

@@ -194,6 +194,22 @@ def test_citation_map_points_at_existing_labels():
     assert not missing, f"citations.md names labels the theory page lacks: {missing}"
 
 
+_CITED_LABEL = re.compile(r"(?<![\w-])((?:theory|eq)-[a-z0-9]+(?:-[a-z0-9]+)*)")
+
+
+def test_sources_and_tests_cite_existing_labels():
+    # docstrings, comments and tests name the theory page's labels (the source
+    # of a formula or of a test's expected value); Sphinx checks only the
+    # rendered docstrings, so a renamed label must not leave the others dangling
+    theory = (DOCS / "theory.rst").read_text()
+    labels = set(_LABEL.findall(theory)) | set(_EQ_LABEL.findall(theory))
+    root = DOCS.parent
+    dangling = [f"{path.relative_to(root)}: {label}"
+                for folder in ("src", "tests") for path in sorted((root / folder).rglob("*.py"))
+                for label in _CITED_LABEL.findall(path.read_text()) if label not in labels]
+    assert not dangling, f"labels the theory page lacks: {dangling}"
+
+
 if __name__ == "__main__":
     # run one tutorial in the current folder (used by the test above)
     print(run_tutorial(pathlib.Path(sys.argv[1])))

@@ -1,4 +1,5 @@
-"""Electron gas with a weak delta scatterer: seed eqs (1), (48), formulas.md 6.4."""
+"""Electron gas with a weak delta scatterer: seed eqs (1), (48), docs/theory.rst
+theory-electron-gas."""
 
 import numpy as np
 import pytest
@@ -21,7 +22,7 @@ def test_born_amplitude_is_isotropic_constant():
 
 
 def test_transport_cross_section_from_born_amplitude():
-    # sigma_tr = 2 pi int (1 - cos) |f|^2 sin dtheta = m^2 C^2/(pi hbar^4) (formulas.md 6.4)
+    # sigma_tr = 2 pi int (1 - cos) |f|^2 sin dtheta = m^2 C^2/(pi hbar^4) (eq-born)
     expected = M**2 * C**2 / (np.pi * HBAR**4)
     assert np.isclose(eg.transport_cross_section_born(C), expected, rtol=1e-13)
     assert np.isclose(eg.transport_cross_section(C), expected, rtol=1e-15)

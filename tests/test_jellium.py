@@ -1,4 +1,5 @@
-"""Square jellium wire: seed eqs (37)-(39), (50)-(51), Figs 5-6 (formulas.md 6.5-6.6)."""
+"""Square jellium wire: seed eqs (37)-(39), (50)-(51), Figs 5-6 (docs/theory.rst
+theory-jellium)."""
 
 import numpy as np
 import pytest
@@ -24,7 +25,8 @@ PTS_Y = np.array([0.9, 2.2, 5.125, 3.3])
 # ---------------------------------------------------------------------------
 def test_open_subbands_exclude_edges_exactly_at_fermi_energy():
     # S = 10 lambda_F: eps_F/eps_t = (2S/lambda_F)^2 = 400 (seed IV.C), so (12, 16) and
-    # (16, 12) sit exactly at E_F and are excluded (strict inequality, formulas.md 6.5).
+    # (16, 12) sit exactly at E_F and are excluded (strict inequality, docs/theory.rst
+    # theory-jellium, "Subbands at the Fermi energy").
     n, m, k = jellium.open_subbands(10.0 * LAM, EF)
     pairs = set(zip(n.tolist(), m.tolist()))
     assert (12, 16) not in pairs and (16, 12) not in pairs
@@ -37,7 +39,7 @@ def test_open_subbands_exclude_edges_exactly_at_fermi_energy():
 
 
 def test_ldos_and_current_approach_bulk_deep_inside_wide_wire():
-    # Bulk consistency (formulas.md 6.5): (2 pi m C^2/hbar) nu j -> sigma_tr p_F j (seed eq. 1)
+    # Bulk consistency (eq-nu-j): (2 pi m C^2/hbar) nu j -> sigma_tr p_F j (seed eq. 1)
     # because nu -> nu_b = m k_F/(2 pi^2 hbar^2).  Averaged over the central 30% of a
     # S = 160.3 lambda_F wire; the residual is the mesoscopic fluctuation of the local DOS
     # from the 1D van Hove peaks of subbands just below E_F (observed 1.4 %; 3.5 %, 4 %
@@ -66,7 +68,7 @@ def test_ldos_and_current_approach_bulk_deep_inside_wide_wire():
 # ---------------------------------------------------------------------------
 @pytest.mark.parametrize("temperature_over_ef", [0.0, 1e-6])
 def test_direct_eq38_small_bias_equals_nu_j(temperature_over_ef):
-    # formulas.md 6.5: at T = 0, small eV and hbar omega_0, eq. (38) reduces to
+    # eq-nu-j: at T = 0, small eV and hbar omega_0, eq. (38) reduces to
     # L = nu(R, E_F) j(R) e_z.  Deviations are second order in eV, hbar omega_0, k_B T
     # over the distance (0.0018 eps_F) to the nearest subband edge.
     side = S_CLEAN * LAM
@@ -173,7 +175,7 @@ def test_curl_near_surface_is_size_independent():
 
 
 def test_physical_curl_in_units_of_kf_bulk_wind_force():
-    # formulas.md 6.5: curl F / (k_F F_w^bulk) = (d_y l, -d_x l)/k_F, with
+    # eq-curl-dimensionless: curl F / (k_F F_w^bulk) = (d_y l, -d_x l)/k_F, with
     # F_w^bulk = sigma_tr p_F j_b (seed eq. 1) and curl F = (2 pi m C^2/hbar) curl(nu j e_z).
     side = S_CLEAN * LAM
     bias = 2e-3
@@ -188,7 +190,8 @@ def test_physical_curl_in_units_of_kf_bulk_wind_force():
 
 
 def test_dimensionless_field_is_nu_j_over_bulk():
-    # formulas.md 6.5: ell = nu j/(nu_b j_b), nu_b = m k_F/(2 pi^2 hbar^2), j_b = eV k_F^2/(8 pi^2 hbar)
+    # eq-curl-dimensionless: ell = nu j/(nu_b j_b), nu_b = m k_F/(2 pi^2 hbar^2),
+    # j_b = eV k_F^2/(8 pi^2 hbar)
     side = S_CLEAN * LAM
     bias = 1e-3
     ell = jellium.nonconservative_field_dimensionless(S_CLEAN, PTS_X, PTS_Y)
@@ -239,7 +242,7 @@ def test_curl_broadcasts_and_checks_input():
 # Berry ("Lorentz") vector potential, eqs (50)-(51)
 # ---------------------------------------------------------------------------
 def test_numerical_principal_value_matches_identity():
-    # formulas.md 6.6: P int_0^inf dk/(a - k^2) = 0 for a > 0 and -pi/(2 sqrt|a|) for a < 0.
+    # eq-pv-quadratic: P int_0^inf dk/(a - k^2) = 0 for a > 0 and -pi/(2 sqrt|a|) for a < 0.
     a = np.array([1e-4, 0.37, 3.0, 250.0, -1e-4, -0.37, -3.0, -250.0])
     expected = np.where(a > 0, 0.0, -np.pi / (2.0 * np.sqrt(np.abs(a))))
     got = jellium.principal_value_inverse_quadratic(a)
@@ -251,7 +254,7 @@ def test_numerical_principal_value_matches_identity():
     [(1.6, 0.37, 0.05), (2.3, 1.7, -0.08)],  # (2S/lambda_F)^2 = 10.24, 21.16
 )
 def test_eq50_numerical_equals_eq51_closed_form(side_lf, w_over_et, bias_over_et):
-    # Eq. (51) follows from eq. (50) at T = 0 (formulas.md 6.6); both keep the same
+    # Eq. (51) follows from eq. (50) at T = 0 (eq-vector-potential); both keep the same
     # subbands (n', m') (closed_cutoff) and no continuum tail, so they must agree to
     # quadrature accuracy.
     side = side_lf * LAM
@@ -334,7 +337,7 @@ def test_principal_value_refuses_an_odd_rule():
     # k = sqrt(b), where the subtracted integrand is 0/0; the function returned NaN.
     with pytest.raises(InputError, match="nodes"):
         jellium.principal_value_inverse_quadratic(np.array([0.37, -0.37]), nodes=5)
-    # an even rule still gives the identity of formulas.md 6.6 (P int = 0 for b > 0)
+    # an even rule still gives the identity eq-pv-quadratic (P int = 0 for b > 0)
     assert abs(jellium.principal_value_inverse_quadratic(np.array([0.37]), nodes=6)[0]) < 1e-3
 
 

@@ -1,4 +1,4 @@
-"""Lead self-energies against closed forms (formulas.md §2)."""
+"""Lead self-energies against closed forms (docs/theory.rst theory-leads)."""
 
 import numpy as np
 import pytest
@@ -10,7 +10,7 @@ ENERGIES = np.array([-3.1, -2.4, -1.7, -1.0, -0.3, 0.0, 0.45, 1.2, 1.9, 2.6, 4.0
 
 
 def closed_form_chain(e, t):
-    """formulas.md §2: g = (E - i sqrt(4t^2 - E^2))/2t^2 in the band,
+    """eq-chain-surface: g = (E - i sqrt(4t^2 - E^2))/2t^2 in the band,
     (E - sgn(E) sqrt(E^2 - 4t^2))/2t^2 outside."""
     inside = np.abs(e) < 2 * abs(t)
     root = np.sqrt(np.abs(4 * t * t - e * e))

@@ -1,5 +1,5 @@
 """Narrow resonances: a single level of width Gamma = 1e-6 ... 1e-10 eV
-against the closed forms of a resonant level (formulas.md §6.1), at T = 0
+against the closed forms of a resonant level (docs/theory.rst, eq-single-level), at T = 0
 and 300 K, and the error estimate of every quantity against its true error.
 
 Model (seed notation, per spin): h = eps0 - lambda X between wide-band leads,
@@ -60,7 +60,7 @@ def closed_forms(gamma_total, temperature):
         # K(0) = -(lambda^2 / 2 pi) sum_l A_l(mu_l)
         k = -SPIN * LAM**2 / (2 * math.pi) * sum(a_l)
         # -L^sym = (hbar/4pi) sum_{l,m} (-n_m') Re Tr[f A_m f A_l] (the window
-        # term of formulas.md §4.2 cancels for one level): A(mu_m) A_m(mu_m)
+        # term of docs/theory.rst eq-l-adiabatic cancels for one level): A(mu_m) A_m(mu_m)
         fric = -SPIN * HBAR * LAM**2 / (4 * math.pi) * sum(2 * a * a for a in a_l)
         return current, f0, k, fric
     kt = KB * temperature
@@ -92,7 +92,7 @@ def test_narrow_level_current(gamma_total, temperature):
 @pytest.mark.parametrize("temperature", [0.0, 300.0])
 @pytest.mark.parametrize("gamma_total", [1e-6, 1e-8, 1e-10])
 def test_narrow_level_force_coefficients(gamma_total, temperature):
-    # closed forms of formulas.md §6.1 (module docstring); each quantity's
+    # closed forms of docs/theory.rst eq-single-level (module docstring); each quantity's
     # error estimate must bound its true error (issue 11, item 4)
     j, f = single_level(EPS0, gamma_total / 2, gamma_total / 2, LAM)
     c = force_coefficients(j, f, bias=BIAS, temperature=temperature, spin=SPIN)
@@ -117,7 +117,8 @@ def test_narrow_level_force_coefficients(gamma_total, temperature):
 
 def test_narrow_level_zero_bias_friction():
     # equilibrium friction of a level 3e-9 eV from the Fermi level, T = 0:
-    # eta = (hbar lambda^2 / 4 pi) A(mu)^2 (formulas.md §6.1)
+    # eta = (hbar lambda^2 / 4 pi) A(mu)^2 (docs/theory.rst theory-single-level:
+    # eq-friction-fermi-surface for one level)
     gamma = 1e-8
     j, f = single_level(0.0, gamma / 2, gamma / 2, LAM)
     c = force_coefficients(j, f, temperature=0.0, fermi_level=3e-9, spin=1)

@@ -29,7 +29,8 @@ def test_traces_equal_double_loop_both_routes(density):
     for route in ("sparse", "dense"):
         ops.route = route
         assert np.allclose(ops.traces(xs, ys), ref, atol=1e-11, rtol=0)
-    # the trace lemma (formulas.md §1): Tr[f_b X f_a Y] = conj Tr[f_a X^dagger... ] for Hermitian X, Y
+    # the trace lemma (docs/theory.rst eq-trace-lemma):
+    # Tr[f_b X f_a Y] = conj Tr[f_a X^dagger... ] for Hermitian X, Y
     xh = xs + np.conj(np.swapaxes(xs, -1, -2))
     yh = ys + np.conj(np.swapaxes(ys, -1, -2))
     t = ops.traces(xh, yh)

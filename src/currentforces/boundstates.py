@@ -12,7 +12,7 @@ axis.  Two kinds occur:
   band ("bound states in the continuum"), e.g. an orbital without any hopping
   between wide-band leads.
 
-Near a bound state at E_b
+Near a bound state at E_b (:ref:`theory-bound-states`, :eq:`eq-bound-residue`)
 
 .. math:: G(z) \simeq \frac{R_b}{z - E_b} + \text{regular}, \qquad
           R_b = \sum_{k} u_k u_k^\dagger ,

@@ -11,7 +11,8 @@ differences of the matrices of a source evaluated at displaced geometries:
     D_a(h) = \frac{H(X + h e_a) - H(X - h e_a)}{2h},
 
 the Richardson extrapolation of central differences at steps h and h/2
-(the five-point stencil; see :mod:`currentforces._finite_differences`).
+(the five-point stencil, :ref:`theory-finite-differences`; see
+:mod:`currentforces._finite_differences`).
 The two steps also give the error estimate ``max|D(h) - D(h/2)|/3`` of each
 coordinate, and a :class:`~currentforces.errors.StepSizeWarning` when it
 exceeds ``rtol`` times the largest ``|dH/dX|`` entry of all coordinates.

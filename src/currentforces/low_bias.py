@@ -17,7 +17,7 @@ n_l - n_0)
     F^{(0)}_{cur} = \frac{1}{2\pi}\int d\epsilon \sum_l (n_l - n_0)\, Tr[f_a A_l],
 
 with n_0 = n_F(E - E_F).  Since dn_l/dV = alpha_l (-dn_F/dE)(E - E_F) at
-V = 0, the slopes are Fermi-surface averages
+V = 0, the slopes are Fermi-surface averages (:eq:`eq-low-bias-average`)
 
 .. math::
 
@@ -412,9 +412,7 @@ def low_bias_coefficients(junction, forces, fermi_level=0.0, temperature=0.0, sp
     functions vary slowly on the scale k_B T; resonances a few k_B T wide
     or band edges within 40 k_B T of E_F send the average to the adaptive
     route (hundreds of energies), and resonances narrower than k_B T get
-    breakpoints from the eigenvalues of h + Sigma(E_F) (dense junctions;
-    a block-tridiagonal junction gets no such breakpoints, so a level much
-    narrower than k_B T there can be missed).  A slope that is the small
+    breakpoints graded around the poles of G (on every backend).  A slope that is the small
     difference of two large lobes (dK/dV of a level narrower than ~1e-6 k_B T)
     cannot reach a tight rtol in double precision and is reported.
 
@@ -506,25 +504,15 @@ def low_bias_coefficients(junction, forces, fermi_level=0.0, temperature=0.0, sp
 
 
 def _narrow_resonances(junction, mu, temperature):
-    """Breakpoints (eV) around the resonances narrower than k_B T within the
-    thermal window, where a Gauss rule with nodes ~k_B T apart would miss
-    the peak: eps and eps +- 10^k Gamma (k = 0, 1, ... out to the window) for
-    each pole eps - i Gamma/2 of G, so that every panel holds one decade of
-    the Lorentzian and its tails (eigenvalues of h + Sigma(mu): the
-    self-energy at the Fermi level locates weakly coupled levels well).
-    Dense junctions only; a block-tridiagonal device gets no such guard
-    (documented in :func:`low_bias_coefficients`)."""
-    if junction.solver is not None:
-        return []
+    """Centres (eV) of the resonances narrower than k_B T within the thermal
+    window, where a Gauss rule with nodes ~k_B T apart would miss the peak.
+    The poles come from :meth:`~currentforces.junction.Junction.resonances`
+    (any backend); :meth:`~currentforces.junction.Junction.window_breakpoints`
+    grades the panels around them."""
     reach = THERMAL_CUTOFF * KB * temperature
-    poles = np.linalg.eigvals(junction.hamiltonian + junction.self_energy(np.array([mu]))[0])
-    width = -2.0 * poles.imag
-    keep = (np.abs(poles.real - mu) < reach) & (width < KB * temperature)
-    pts = []
-    for eps, gam in zip(poles.real[keep], width[keep]):
-        steps = gam * 10.0 ** np.arange(0, max(1, int(np.ceil(np.log10(2 * reach / max(gam, 1e-300))))))
-        pts += [eps, *(eps - steps), *(eps + steps)]
-    return [p for p in pts if abs(p - mu) < reach]
+    centers, halfwidths = junction.resonances(mu - reach, mu + reach)
+    keep = (np.abs(centers - mu) < reach) & (2 * halfwidths < KB * temperature)
+    return [float(e) for e in np.asarray(centers)[keep]]
 
 
 def _thermal_average(integrand, sizes, mu, temperature, rtol, breakpoints, smooth):

@@ -18,8 +18,9 @@ def single_level_mode(hbar_omega0, mass_amu=12.0, damping_ratio=0.05):
 
     Wide band, symmetric coupling: T_LL = T_RR = T_LR = T_RL = tau
     (A_l = Gamma_l |G|^2 with Gamma_L = Gamma_R), so Tr[fAfA] = 4 tau and
-    T_LR/Tr[fAfA] = 1/4 (formulas.md §5.5).  tau is chosen so that the
-    friction eta = (hbar/4 pi) Tr[fAfA] (spinless, formulas.md §5.3) equals
+    T_LR/Tr[fAfA] = Gamma_L Gamma_R/Gamma^2 = 1/4 (docs/theory.rst
+    theory-single-level).  tau is chosen so that the friction
+    eta = (hbar/4 pi) Tr[fAfA] (spinless, eq-wide-band-noise) equals
     damping_ratio * M * omega0.
 
     Returns (mass_amu, K [eV/A^2], eta [eV fs/A^2], t_matrices (2,2,1,1)).
@@ -35,14 +36,15 @@ def stationary_energy_run(hbar_omega0, temperature, bias, timestep, n_steps, *,
                           n_realizations=512, seed=1, cutoff_ratio=10.0, damping_ratio=0.05):
     """Simulated and exact stationary <E> of a wide-band-coupled oscillator.
 
-    The noise is the wide-band S(omega) of formulas.md §5.3 times the
-    bandwidth factor exp(-(hbar omega/(cutoff_ratio hbar omega0))^2), which
-    keeps <V^2> finite (formulas.md §5.4 pitfall); friction is Markov.
+    The noise is the wide-band S(omega) of docs/theory.rst eq-wide-band-noise
+    times the bandwidth factor exp(-(hbar omega/(cutoff_ratio hbar omega0))^2),
+    which keeps <V^2> finite (the bandwidth cutoff of theory-langevin);
+    friction is Markov.
 
     Returns dict with the ensemble mean energy, its standard error (from the
     spread of the R independent per-realisation time averages), the exact
-    stationary value from the §5.4 covariance integral for the same cut-off
-    spectrum, and the closed form S(omega0)/(2 eta) of §5.5.
+    stationary value from the covariance integral eq-stationary-covariance for
+    the same cut-off spectrum, and the closed form S(omega0)/(2 eta) of eq-joule.
     """
     mass, k, eta, t = single_level_mode(hbar_omega0, damping_ratio=damping_ratio)
     cutoff = cutoff_ratio * hbar_omega0
@@ -79,14 +81,20 @@ def bose(x, kt):
 
 
 def x_nbose(x, kt):
-    """x n_B(x), with x n_B(x) -> -x for x < 0 as T -> 0 (formulas.md §5.5)."""
+    """x n_B(x), with x n_B(x) -> -x for x < 0 as T -> 0 (n_B(x) -> -1 there)."""
     if kt == 0:
         return max(-x, 0.0)
     return x / np.expm1(x / kt)
 
 
 def joule_occupation(hbar_omega0, bias, temperature, ratio):
-    """formulas.md §5.5 wide-band two-terminal n_ph, ratio = T_LR/Tr[fAfA]."""
+    """Wide-band two-terminal n_ph, ratio = T_LR/Tr[fAfA] (T_LR = T_RL real).
+
+    docs/theory.rst eq-joule, n = S(w0)/(2 eta hbar w0) - 1/2, with S and
+    D = eta w0 of eq-wide-band-noise and x coth(x/2kT) = x + 2 x n_B(x):
+    n = sum_lm T_lm x_lm n_B(x_lm)/(hbar w0 Tr[fAfA]), x_lm = hbar w0 - mu_l + mu_m,
+    which is the expression below; eq-joule-wide-band at T = 0.
+    """
     kt = KB * temperature
     s = sum(x_nbose(hbar_omega0 + sgn * bias, kt) - hbar_omega0 * bose(hbar_omega0, kt)
             for sgn in (+1, -1))
@@ -97,7 +105,7 @@ def two_mode_t_matrices(seed=1, scale=1e-2):
     """T_lm[a, b] = Tr[f_a A_l f_b A_m] for random Hermitian f and PSD A_l (wide band).
 
     T_LR is complex, so S has an antisymmetric imaginary off-diagonal part
-    under bias (formulas.md §5.1).
+    under bias (docs/theory.rst, eq-noise and the remark after it).
     """
     rng = np.random.default_rng(seed)
     n = 3

@@ -86,7 +86,8 @@ def test_quantum_bath_alone_gives_bose_einstein_per_mode():
     r = bath_run(True)
     be = r["hw"] * (0.5 + bose(r["hw"], r["kt"]))
     # the simulated model (Markov friction, cut-off quantum noise) against
-    # its exact stationary value, formulas of §5.4 (stationary_covariance)
+    # its exact stationary value, docs/theory.rst eq-stationary-covariance
+    # (stationary_covariance)
     assert np.all(np.abs(r["mean"] - r["exact"]) < N_SIGMA * r["se"])
     # that exact value against Bose-Einstein: they differ at order
     # gamma_k/omega_k (weak coupling, 0.8 % here); allowance 1 %
@@ -110,7 +111,8 @@ def test_classical_bath_alone_gives_equipartition():
 
 def test_spectrum_is_the_equilibrium_fluctuation_dissipation_theorem():
     """S = eta hbar w coth(hbar w/2kT): the zero-bias wide-band electron
-    noise of the same friction (formulas.md §5.3, an independent route:
+    noise of the same friction (docs/theory.rst eq-wide-band-noise, an
+    independent route:
     -L_sym = (g_s hbar/4 pi) sum_lm T_lm, S = (g_s hbar/4 pi) sum_lm T_lm x coth(x/2kT))
     below the cutoff, zero above; 2 k_B T eta classically; eta hbar|w| at T = 0."""
     masses = np.array([12.0, 197.0, 1.0])

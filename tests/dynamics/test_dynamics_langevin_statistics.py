@@ -7,12 +7,13 @@ seeds are fixed, so the result is deterministic.  Where a closed form holds
 only to leading order in the weak coupling eta/(M omega0) = 0.05 or depends
 on the noise cutoff, the allowance is stated next to the assertion.
 
-The noise spectrum is the wide-band S(omega) of formulas.md §5.3 multiplied
-by exp(-(hbar omega/hbar omega_c)^2) with hbar omega_c = 10 hbar omega0: a
-finite electronic bandwidth, without which <V^2> diverges logarithmically
-with the zero-point part of S (formulas.md §5.4 pitfall).  The test
-accounts for it by comparing with the exact stationary covariance integral
-of formulas.md §5.4 for the same cut-off spectrum (``stationary_covariance``),
+The noise spectrum is the wide-band S(omega) of docs/theory.rst
+eq-wide-band-noise multiplied by exp(-(hbar omega/hbar omega_c)^2) with
+hbar omega_c = 10 hbar omega0: a finite electronic bandwidth, without which
+<V^2> diverges logarithmically with the zero-point part of S (the bandwidth
+cutoff of theory-langevin).  The test accounts for it by comparing with the
+exact stationary covariance integral eq-stationary-covariance for the same
+cut-off spectrum (``stationary_covariance``),
 and with the closed forms evaluated with the same cut-off S(omega0).
 """
 
@@ -43,7 +44,8 @@ def test_classical_equilibration_reaches_kT():
     """hbar w0 = 5 meV << k_B T = 25.9 meV (300 K), seed eqs 64-69."""
     hw0, temp = 0.005, 300.0
     r = run(hw0, temp, 0.0, 5.0, 32000)
-    # exact stationary value for the simulated (cut-off, Markov) model, §5.4
+    # exact stationary value for the simulated (cut-off, Markov) model,
+    # eq-stationary-covariance
     assert abs(r["mean"] - r["exact"]) < N_SIGMA * r["se"]
     # seed eq. 69, <E> = hbar w0 (1/2 + n_B), with S(w0) reduced by the cutoff
     # factor; weak-coupling allowance 1% (exact/closed differ by 0.24% here)
@@ -60,7 +62,7 @@ def test_quantum_equilibration_keeps_zero_point_energy():
     assert abs(r["mean"] - r["exact"]) < N_SIGMA * r["se"]
     # zero point: n_B(hw0) = 1.6e-17, so eq. 69 gives hw0/2 (times the cutoff
     # factor of S(w0)).  The Markov friction with the zero-point tail of S up
-    # to the cutoff adds a logarithmic excess to <V^2> (§5.4 pitfall): 1.5%
+    # to the cutoff adds a logarithmic excess to <V^2> (theory-langevin): 1.5%
     # here from the exact integral; allowance 3%.
     e69 = 0.5 * hw0 * cutoff_factor()
     assert abs(r["mean"] - e69) < N_SIGMA * r["se"] + 0.03 * e69
@@ -70,7 +72,7 @@ def test_quantum_equilibration_keeps_zero_point_energy():
 
 
 def test_joule_heating_occupation():
-    """Under bias the occupation matches formulas.md §5.5, S(w0)/(2 eta(w0))."""
+    """Under bias the occupation matches docs/theory.rst eq-joule, S(w0)/(2 eta(w0))."""
     hw0, temp, bias = 0.05, 30.0, 0.3
     r = run(hw0, temp, bias, 0.5, 32000)
     assert abs(r["mean"] - r["exact"]) < N_SIGMA * r["se"]
@@ -102,15 +104,16 @@ def test_halving_time_step_changes_variance_less_than_error():
 
 @pytest.mark.slow
 def test_coupled_modes_under_bias_match_exact_stationary_covariance():
-    """Two coupled modes, consistent wide-band model under bias (formulas.md §5.3).
+    """Two coupled modes, consistent wide-band model under bias (docs/theory.rst
+    eq-wide-band-noise).
 
     f_a and A_L, A_R random (T_LR complex), spin 2, eV = 0.15, T = 100 K:
     friction -L^sym = (g_s hbar/4 pi) Re sum_lm T_lm (non-diagonal), NC force
     K^asym = -(g_s eV/2 pi) Im T_LR (below the runaway threshold), noise S of
-    §5.3 with its antisymmetric imaginary part and a 0.5 eV bandwidth
-    cutoff; plus a Berry term L^asym_12 = 0.05 M w0 (not part of the wide-band
+    eq-wide-band-noise with its antisymmetric imaginary part and a 0.5 eV
+    bandwidth cutoff; plus a Berry term L^asym_12 = 0.05 M w0 (not part of the wide-band
     model, added to exercise the non-symmetric O-step with noise).  The simulated <X X^T>, <V V^T> and circulation
-    <X_1 V_2 - X_2 V_1>/2 match the exact §5.4 integrals
+    <X_1 V_2 - X_2 V_1>/2 match the exact integrals eq-stationary-covariance
     (``stationary_covariance``) within 4 standard errors (512 realisations,
     after 4 relaxation times of the slowest mode).
     """

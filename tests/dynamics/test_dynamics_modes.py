@@ -1,4 +1,5 @@
-"""Mode analysis and runaway thresholds against the two-mode closed forms of formulas.md §5.6."""
+"""Mode analysis and runaway thresholds against the two-mode closed forms of
+docs/theory.rst theory-two-modes."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ W0 = 0.05 / HBAR  # a typical vibrational angular frequency, rad/fs
 
 
 def two_mode(m1, m2, w1sq, w2sq, kappa, eta1, eta2, b):
-    """Unweighted K, L whose mass-weighted forms are the §5.6 matrices.
+    """Unweighted K, L whose mass-weighted forms are those of eq-two-mode-matrices.
 
     frak K = [[w1^2, kappa], [-kappa, w2^2]], frak D = -L~ = [[eta1, -b], [b, eta2]],
     K = M^1/2 frak K M^1/2, L = -M^1/2 frak D M^1/2 (masses in amu -> internal).
@@ -27,7 +28,7 @@ def two_mode(m1, m2, w1sq, w2sq, kappa, eta1, eta2, b):
 
 
 def test_characteristic_polynomial_and_routh_hurwitz():
-    """Eigenvalues reproduce the §5.6 quartic; stability agrees with Routh-Hurwitz.
+    """Eigenvalues reproduce the quartic eq-quartic; stability agrees with Routh-Hurwitz.
 
     a3 = eta1+eta2, a2 = w1^2+w2^2+eta1 eta2+b^2, a1 = eta1 w2^2+eta2 w1^2-2b kappa,
     a0 = w1^2 w2^2+kappa^2; stable <=> a3, a1, a0 > 0, a3 a2 - a1 > 0,
@@ -60,7 +61,8 @@ def test_characteristic_polynomial_and_routh_hurwitz():
 
 
 def test_equal_friction_threshold_nondegenerate():
-    """§5.6 (1): runaway <=> 4 kappa^2 > (w1^2-w2^2)^2 + 2 eta^2 (w1^2+w2^2) (exact).
+    """eq-threshold-equal-friction (exact):
+    runaway <=> 4 kappa^2 > (w1^2-w2^2)^2 + 2 eta^2 (w1^2+w2^2).
 
     kappa = kappa0 * bias, so the threshold bias is kappa*/kappa0.
     """
@@ -83,7 +85,8 @@ def test_equal_friction_threshold_nondegenerate():
 
 @pytest.mark.parametrize("berry_sign", [+1.0, -1.0])
 def test_degenerate_threshold_with_berry_term(berry_sign):
-    """§5.6 (2): w1 = w2 = w, equal eta: runaway <=> kappa^2 + eta b kappa > eta^2 w^2 (exact).
+    """eq-threshold-degenerate (exact): w1 = w2 = w, equal eta:
+    runaway <=> kappa^2 + eta b kappa > eta^2 w^2.
 
     With kappa = kappa0 V and b = b0 V the condition reads
     V^2 (kappa0^2 + eta b0 kappa0) > eta^2 w^2, so V* = eta w / sqrt(kappa0^2 + eta b0 kappa0).
@@ -112,7 +115,8 @@ def test_negative_friction_and_static_softening_characters():
     mm = m * AMU
     k0 = mm * W0**2
     eta = 0.01 * W0 * mm
-    # friction eta - c V turns negative at V = eta/c  (single mode, §5.5 remark)
+    # friction eta - c V turns negative at V = eta/c: a single mode with eta <= 0
+    # is unstable (docs/theory.rst, theory-joule)
     c = eta / 0.37
     res = runaway_threshold(lambda v: (np.zeros((1, 1)), np.array([[-eta + c * v]])), [m],
                             [[k0]], 1.0, tolerance=1e-9)
@@ -176,7 +180,7 @@ def test_coefficients_from_junction_calls_engine(monkeypatch):
 
 
 def test_rotating_wave_growth_rate():
-    """§5.6 (3): gamma = -(eta1+eta2)/4 + Re sqrt(d^2 - c^2),
+    """eq-rotating-wave: gamma = -(eta1+eta2)/4 + Re sqrt(d^2 - c^2),
     d = [i Delta + (eta1-eta2)/2]/2, c = b/2 - i kappa/(2 w_bar).
 
     Valid to leading order in eps = max(|Delta|, eta, |b|, |kappa|/w_bar)/w_bar;

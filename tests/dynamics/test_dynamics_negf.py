@@ -26,11 +26,13 @@ def test_wrappers_return_the_engine_numbers():
 def test_chain_waterwheel_threshold():
     # Two neighbouring atoms of a perfect chain (t = 1 eV, k_F = pi/4), bare springs
     # chosen so that both modes sit at hbar w = 10 meV at zero bias (K^b = M w^2 - K_eq).
-    # formulas.md §6.3: friction eta = 2 g_s hbar beta^2/(pi t^2) on each atom and
-    # K^asym_12 = 2 g_s eV beta^2 sin(2 k_F)/(pi t^2); §5.6: two degenerate modes
+    # docs/theory.rst eq-chain-friction: friction eta = 2 g_s hbar beta^2/(pi t^2)
+    # on each atom and K^asym_12 = 2 g_s eV beta^2 sin(2 k_F)/(pi t^2);
+    # eq-threshold-degenerate: two degenerate modes
     # with equal friction run away when |K^asym| > eta w, i.e. at eV* = hbar w / |sin 2 k_F|
     # = 10 mV.  The small Berry term and the bias-induced renormalisation shift it by
-    # a fraction of a percent (formulas.md §5.6 item 2), so 2 % is the tolerance.
+    # a fraction of a percent (the eta b kappa term of eq-threshold-degenerate), so 2 % is
+    # the tolerance.
     t, beta, n, mass, w = 1.0, 0.2, 10, 10.0, 0.01
     ef = -math.sqrt(2) * t  # E = -2t cos k  ->  k_F = pi/4
     j = chain_junction(n, t)

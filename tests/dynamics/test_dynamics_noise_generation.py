@@ -1,4 +1,5 @@
-"""Coloured multivariate noise (formulas.md §5.4 recipe) and the wide-band S(omega) (§5.3)."""
+"""Coloured multivariate noise (docs/theory.rst eq-noise-recipe) and the
+wide-band S(omega) (eq-wide-band-noise)."""
 
 from __future__ import annotations
 
@@ -27,7 +28,8 @@ def test_wide_band_spectrum_is_hermitian_psd_with_antisymmetric_part():
 
 
 def test_wide_band_spectrum_equilibrium_fdt():
-    """formulas.md §5.2: at zero bias S = hbar coth(hw/2kT) D, D = (g_s/4pi) sum_lm T_lm hw."""
+    """docs/theory.rst eq-fdt with eq-wide-band-noise: at zero bias
+    S = hbar coth(hw/2kT) D, D = (g_s/4pi) sum_lm T_lm hw."""
     t = two_mode_t_matrices()
     temp = 300.0
     hw = np.linspace(1e-3, 0.5, 50)
@@ -40,7 +42,8 @@ def test_wide_band_spectrum_equilibrium_fdt():
 @pytest.mark.parametrize("temperature", [0.0, 30.0, 600.0])
 @pytest.mark.parametrize("bias", [0.02, 0.3, -0.3])
 def test_wide_band_spectrum_gives_joule_formula(temperature, bias):
-    """S(w0)/(2 eta) from §5.3 equals the §5.5 closed form hbar w0 (n_ph + 1/2).
+    """S(w0)/(2 eta) from eq-wide-band-noise equals hbar w0 (n_ph + 1/2) with the
+    wide-band n_ph of docs/theory.rst eq-joule (eq-joule-wide-band at T = 0).
 
     Single level, symmetric coupling: T_lm = tau for all l, m, eta = (hbar/4pi) 4 tau.
     """
@@ -49,7 +52,7 @@ def test_wide_band_spectrum_gives_joule_formula(temperature, bias):
     eta = HBAR / (4 * np.pi) * 4 * tau
     s = wide_band_spectrum(t, bias=bias, temperature=temperature, spin=1)([hw0])[0, 0, 0].real
     if temperature == 0.0:
-        n_ph = max(abs(bias) - hw0, 0.0) / (4 * hw0)  # §5.5, T = 0
+        n_ph = max(abs(bias) - hw0, 0.0) / (4 * hw0)  # eq-joule-wide-band, T = 0
     else:
         n_ph = joule_occupation(hw0, bias, temperature, 0.25)
     assert s / (2 * eta) == pytest.approx(hw0 * (n_ph + 0.5), rel=1e-10)

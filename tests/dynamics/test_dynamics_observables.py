@@ -17,7 +17,8 @@ from currentforces.units import AMU, HBAR, KB
 
 
 def test_signed_area_and_nc_work_on_an_ellipse():
-    """x = (a cos t, b sin t): area = +pi a b (counter-clockwise); W = 2 K^asym_12 pi a b (§5.6)."""
+    """x = (a cos t, b sin t): area = +pi a b (counter-clockwise); W = 2 K^asym_12 pi a b
+    (docs/theory.rst eq-nc-work)."""
     a, b = 0.3, 0.1
     t = np.linspace(0, 2 * np.pi, 4001)[:-1]
     x = np.stack([a * np.cos(t), b * np.sin(t)], axis=-1)
@@ -36,7 +37,8 @@ def test_signed_area_and_nc_work_on_an_ellipse():
 
 @pytest.mark.parametrize("temperature", [30.0, 300.0, 3000.0])
 def test_effective_temperature_inverts_bose_energy(temperature):
-    """T_eff solves (hw/2) coth(hw/2kT) = E (formulas.md §5.5); n = E/hw - 1/2 = n_B."""
+    """T_eff solves (hw/2) coth(hw/2kT) = E (docs/theory.rst eq-joule);
+    n = E/hw - 1/2 = n_B."""
     hw = 0.04
     n_b = 1 / np.expm1(hw / (KB * temperature))
     e = hw * (0.5 + n_b)

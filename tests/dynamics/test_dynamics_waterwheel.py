@@ -14,7 +14,8 @@ W0 = 0.05 / HBAR
 M_AMU = 12.0
 MM = M_AMU * AMU
 ETA = 0.02 * W0  # damping rate eta/M
-KAPPA = 2.0 * ETA * W0  # mass-weighted K^asym_12: twice the threshold eta*w (§5.6)
+# mass-weighted K^asym_12: twice the threshold eta*w (docs/theory.rst theory-waterwheel)
+KAPPA = 2.0 * ETA * W0
 
 
 def waterwheel(sign=+1.0):
@@ -29,13 +30,14 @@ def fit_rate(t, e):
 
 @pytest.mark.parametrize("sign", [+1.0, -1.0])
 def test_mean_force_energy_grows_at_eigenvalue_rate_and_circulates(sign):
-    """Degenerate pair with kappa = 2 eta w > eta w: runaway (formulas.md §5.6).
+    """Degenerate pair with kappa = 2 eta w > eta w: runaway (docs/theory.rst
+    eq-threshold-degenerate).
 
     Expected energy growth rate 2 max Re(lambda) from analyze_modes (here
     lambda^2 + eta lambda + w^2 +- i kappa = 0); measured as the slope of
     log E over the last 4 energy e-folds, agreement within 2%.  The orbit
     circulates counter-clockwise in (X1, X2) for K^asym_12 > 0 and clockwise
-    for K^asym_12 < 0 (§5.6: K^asym_ab > 0 makes a->b orbits gain energy).
+    for K^asym_12 < 0 (eq-nc-work: K^asym_ab > 0 makes a->b orbits gain energy).
     """
     k, l = waterwheel(sign)
     modes = analyze_modes([M_AMU, M_AMU], k, None, l)
@@ -55,7 +57,8 @@ def test_mean_force_energy_grows_at_eigenvalue_rate_and_circulates(sign):
 
 
 def test_energy_balance_per_cycle():
-    """Over one cycle, Delta E = W_NC + W_friction, with W_NC = 2 K^asym_12 x area (§5.6).
+    """Over one cycle, Delta E = W_NC + W_friction, with W_NC = 2 K^asym_12 x area
+    (docs/theory.rst eq-nc-work).
 
     W_NC from the shoelace area agrees with the trapezoid line integral of
     F_NC = -K^asym X within 1% (the growing spiral is cut at two crossings of

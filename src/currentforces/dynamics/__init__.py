@@ -1,8 +1,8 @@
 """Atomic dynamics under current: modes, runaway, Langevin and mean-force MD.
 
 Works on given coefficient matrices (K, L in the sign convention
-F = F0 - K X + L V of seed eq. 14) and noise spectra S(omega) (formulas.md
-§5.1) only: this package never imports the electronic engine.
+F = F0 - K X + L V of seed eq. 14) and noise spectra S(omega) (:ref:`theory-noise`,
+:eq:`eq-noise`) only: this package never imports the electronic engine.
 :mod:`currentforces.coupling`, the layer above both, builds them from a
 junction (``coefficients_from_junction``, ``spectrum_from_junction``,
 ``from_junction``); the names of those functions here are deprecated

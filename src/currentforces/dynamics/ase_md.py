@@ -3,7 +3,7 @@
 :class:`CurrentInducedLangevin` moves :class:`ase.Atoms` under the forces of
 any ASE calculator (the bare potential, e.g. EMT) plus the current-induced
 forces of seed eq. 14 and the coloured force noise of seed eq. 58
-(formulas.md §5.4) on a chosen set of atoms:
+(:ref:`theory-langevin`, :eq:`eq-langevin`) on a chosen set of atoms:
 
 .. math::
 

@@ -10,9 +10,10 @@ force plus a random force,
     F_i = -\eta_i \dot X_i + \xi_i(t), \qquad \eta_i = M_i \gamma_i ,
 
 with the noise spectrum that the fluctuation-dissipation theorem fixes
-(H. B. Callen and T. A. Welton, Phys. Rev. 83, 34 (1951)) for the friction
-kernel eta_i, in the convention <xi(t+s) xi(t)> = int dw/2pi e^{-iws} S(w)
-of :mod:`currentforces.dynamics.noise_generation`:
+(H. B. Callen and T. A. Welton, Phys. Rev. 83, 34 (1951);
+:ref:`theory-phonon-bath`, :eq:`eq-bath-noise`) for the friction kernel
+eta_i, in the convention <xi(t+s) xi(t)> = int dw/2pi e^{-iws} S(w) of
+:mod:`currentforces.dynamics.noise_generation`:
 
 .. math::
 

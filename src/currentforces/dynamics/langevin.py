@@ -1,7 +1,7 @@
 """Semi-classical Langevin and mean-force dynamics on given coefficients.
 
-Equation of motion (seed eq. 14 with the noise of seed eq. 58; formulas.md
-§5.4, Markov limit):
+Equation of motion (seed eq. 14 with the noise of seed eq. 58;
+:ref:`theory-langevin`, :eq:`eq-langevin`, Markov limit):
 
 .. math::
 
@@ -9,7 +9,7 @@ Equation of motion (seed eq. 14 with the noise of seed eq. 58; formulas.md
     \\qquad \\langle\\xi(t+s)\\xi(t)^T\\rangle
         = \\int\\frac{d\\omega}{2\\pi} e^{-i\\omega s} S(\\omega).
 
-Integrator: the symmetric B A O A B splitting of
+Integrator (:eq:`eq-baoab`): the symmetric B A O A B splitting of
 :mod:`currentforces.dynamics.splitting`, with the kicks
 B: V += (dt/2) M^-1 [F0 - (K^b + K) X + xi(t_n)] and the O-step
 V <- exp(dt M^-1 L) V, the exact flow of the full, non-symmetric velocity
@@ -78,7 +78,7 @@ class LangevinDynamics:
     bare_force_constants : array_like, shape (M, M)
         Bare spring matrix K^b in eV/Angstrom^2.  If it is a zero-bias
         Born-Oppenheimer dynamical matrix, pass only the bias-window part of
-        K (formulas.md §3.4, §5.4) so K_eq is not counted twice.
+        K (:ref:`theory-kernel-split`) so K_eq is not counted twice.
     timestep : float
         dt in fs; must be below the stability limit 2/omega_max
         (:func:`stability_limit`).
@@ -440,7 +440,7 @@ def stationary_covariance(masses, force_constants, L, spectrum, hbar_omega_max, 
                           epsrel=1e-8):
     """Exact stationary <X X^T>, <V V^T> and <X V^T> of the linear Langevin equation.
 
-    formulas.md §5.4 with the Markov kernel Pi(omega) = K + i omega L:
+    :eq:`eq-stationary-covariance` with the Markov kernel Pi(omega) = K + i omega L:
 
     .. math::
 

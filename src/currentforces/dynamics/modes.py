@@ -1,6 +1,7 @@
 """Mode analysis of the current-driven linear dynamics and runaway thresholds.
 
-The mean (noise-averaged) Markov dynamics of formulas.md §5.4 is
+The mean (noise-averaged) Markov dynamics of :ref:`theory-modes`
+(:eq:`eq-mean-dynamics`) is
 
 .. math::
 
@@ -15,8 +16,9 @@ the damped, non-symmetric quadratic eigenproblem
 
 solved here through its first-order companion form.  Re(lambda) is the
 amplitude growth rate (1/fs; energy grows at 2 Re lambda) and hbar*Im(lambda)
-the mode frequency (eV).  A mode runs away when Re(lambda) > 0 (formulas.md
-§5.6 gives the two-mode Routh-Hurwitz and closed thresholds).
+the mode frequency (eV).  A mode runs away when Re(lambda) > 0
+(:ref:`theory-two-modes` gives the two-mode Routh-Hurwitz and closed
+thresholds).
 """
 
 from __future__ import annotations
@@ -218,7 +220,7 @@ def runaway_threshold(coefficients: Callable, masses, bare_force_constants, bias
         Masses in amu.
     bare_force_constants : array_like, shape (M, M)
         Bare spring matrix in eV/Angstrom^2 (add only the window part of K if
-        this is a zero-bias Born-Oppenheimer matrix, formulas.md §3.4).
+        this is a zero-bias Born-Oppenheimer matrix, :ref:`theory-kernel-split`).
     bias_max, bias_min : float
         Scan range in V (``bias_max`` may be negative).
     n_scan : int

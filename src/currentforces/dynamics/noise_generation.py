@@ -1,7 +1,8 @@
 """Gaussian coloured force noise with a prescribed matrix spectrum S(omega).
 
-The semi-classical Langevin equation (seed section V, eq. 58; formulas.md
-§5.4) needs a real, stationary, multivariate Gaussian random force xi(t) with
+The semi-classical Langevin equation (seed section V, eq. 58;
+:ref:`theory-langevin`, :eq:`eq-langevin`) needs a real, stationary,
+multivariate Gaussian random force xi(t) with
 
 .. math::
 
@@ -9,9 +10,10 @@ The semi-classical Langevin equation (seed section V, eq. 58; formulas.md
         = \\int \\frac{d\\omega}{2\\pi} e^{-i\\omega s} S_{\\alpha\\beta}(\\omega),
 
 where S(omega) is Hermitian positive semidefinite with S(-omega) = S(omega)^T
-(formulas.md §5.1).  :class:`NoiseGenerator` implements the FFT recipe of
-formulas.md §5.4 for any number of modes, including the antisymmetric
-(imaginary) off-diagonal part that appears under bias.
+(:ref:`theory-noise`, :eq:`eq-noise`).  :class:`NoiseGenerator` implements the
+FFT recipe of :ref:`theory-noise-generation` (:eq:`eq-noise-recipe`) for any
+number of modes, including the antisymmetric (imaginary) off-diagonal part
+that appears under bias.
 
 Spectrum callables take ``hbar_omega`` (eV, a 1-D array of non-negative
 values) and return an array of shape ``(n, M, M)`` in eV^2*fs/Angstrom^2;
@@ -101,7 +103,7 @@ def spectrum_factors(s, real=False):
 
 
 class NoiseGenerator:
-    """Blocks of real Gaussian noise with spectrum S(omega) (formulas.md §5.4).
+    """Blocks of real Gaussian noise with spectrum S(omega) (:ref:`theory-noise-generation`).
 
     The noise on the time grid t_n = n*dt is produced in independent blocks of
     ``block_length`` steps.  Realisation j of block b is drawn from
@@ -109,7 +111,7 @@ class NoiseGenerator:
     regenerated from ``(seed, block_length)`` alone: runs are reproducible bit
     for bit and checkpoints need not store the noise.
 
-    Recipe (formulas.md §5.4), with N = ``block_length`` and
+    Recipe (:eq:`eq-noise-recipe`, :eq:`eq-lag-covariance`), with N = ``block_length`` and
     omega_k = 2 pi k/(N dt), k = 0 ... N/2:
 
     .. math::
@@ -228,7 +230,7 @@ def tabulated_spectrum(hbar_omega, values, *, outside="zero"):
         S on the grid in eV^2*fs/Angstrom^2 (Hermitian PSD).
     outside : {"zero", "error"}
         Beyond the last grid point return zero (the grid end acts as an
-        electronic-bandwidth cutoff, formulas.md §5.4 pitfall) or raise.
+        electronic-bandwidth cutoff of :ref:`theory-langevin`) or raise.
     """
     x = np.asarray(hbar_omega, dtype=float)
     v = np.asarray(values, dtype=complex)
@@ -269,7 +271,7 @@ def _x_coth(x, kt):
 
 
 def wide_band_spectrum(t_matrices, *, bias=0.0, temperature=300.0, spin=2, cutoff=None):
-    """Wide-band force-noise spectrum of formulas.md §5.3, as a callable.
+    """Wide-band force-noise spectrum (:eq:`eq-wide-band-noise`), as a callable.
 
     .. math::
 
@@ -280,7 +282,7 @@ def wide_band_spectrum(t_matrices, *, bias=0.0, temperature=300.0, spin=2, cutof
     for two leads with mu_L - mu_R = e*bias, and T_lm[a, b] =
     Tr[f_a A_l f_b A_m] (energy-independent spectral functions).  The
     matching Markov coefficients are -L^sym = g_s (hbar/4 pi) Re sum_lm T_lm
-    and K^asym = -g_s (e V/2 pi) Im T_LR (formulas.md §5.3, §4.3).
+    and K^asym = -g_s (e V/2 pi) Im T_LR (:eq:`eq-wide-band-noise`, :eq:`eq-small-bias`).
 
     Parameters
     ----------
@@ -296,7 +298,8 @@ def wide_band_spectrum(t_matrices, *, bias=0.0, temperature=300.0, spin=2, cutof
     cutoff : float or None
         If given (eV), S is multiplied by exp(-(hbar omega/cutoff)^2): a
         finite electronic bandwidth that removes the logarithmic divergence of
-        <V^2> caused by the zero-point part (formulas.md §5.4 pitfall).
+        <V^2> caused by the zero-point part (the bandwidth cutoff of
+        :ref:`theory-langevin`).
 
     Returns
     -------

@@ -35,7 +35,7 @@ def normal_modes(masses, force_constants):
     Returns ``(hbar_omega, vectors)``: hbar*omega_k in eV (negative values
     flag unstable, omega^2 < 0, directions) and the orthonormal eigenvectors
     e_k of M^-1/2 K^sym M^-1/2 as columns, so Q_k = sum_a e_ka sqrt(M_a) X_a
-    (formulas.md §1, mass weighting).
+    (:ref:`theory-observables`, :eq:`eq-mode-energy`).
     """
     m = np.asarray(masses, dtype=float) * AMU
     k = np.asarray(force_constants, dtype=float)
@@ -70,12 +70,12 @@ def total_energy(positions, velocities, masses, force_constants):
 
 
 def occupation(energy, hbar_omega):
-    """Phonon occupation n = E/(hbar omega) - 1/2 (formulas.md §5.5); eV in, number out."""
+    """Phonon occupation n = E/(hbar omega) - 1/2 (:eq:`eq-joule`); eV in, number out."""
     return np.asarray(energy) / np.asarray(hbar_omega) - 0.5
 
 
 def effective_temperature(energy, hbar_omega):
-    """T_eff in K from (hbar w/2) coth(hbar w/(2 k_B T_eff)) = E (formulas.md §5.5).
+    """T_eff in K from (hbar w/2) coth(hbar w/(2 k_B T_eff)) = E (:eq:`eq-joule`).
 
     Returns 0 for E <= hbar w/2 (no thermal excitation above zero point).
     """
@@ -101,7 +101,8 @@ def signed_area(x1, x2, axis=-1):
 def nonconservative_work(K, x, alpha, beta):
     """Work of the NC force around a closed orbit, W = 2 K^asym_ab * area (eV).
 
-    formulas.md §5.6 (Dundas et al. waterwheel energetics): for F = -K^asym X
+    :ref:`theory-waterwheel` (:eq:`eq-nc-work`; the waterwheel energetics of
+    Dundas et al., Nat. Nanotechnol. 4, 99 (2009)): for F = -K^asym X
     restricted to the (X_a, X_b) plane, the closed line integral is
     2 K^asym_ab times the signed area of the orbit in that plane.  ``x`` has
     the coordinate axis ``axis`` (default: shape (..., n_t, M) with time
@@ -174,7 +175,7 @@ class Trajectory:
         return occupation(self.mode_energies(), self.hbar_omega())
 
     def effective_temperatures(self, average_realizations=True):
-        """T_eff (K) of each normal mode from its energy (formulas.md §5.5).
+        """T_eff (K) of each normal mode from its energy (:eq:`eq-joule`).
 
         With ``average_realizations`` the mode energies are first averaged
         over realisations (the ensemble definition, shape (n_t, M));

@@ -18,8 +18,9 @@ hopping=H_12, coupling=H_{device, cell 1})`` and the force operators
 .. math:: f_{a,x} = -\frac{\partial h}{\partial R_{a,x}}
 
 (eV/Angstrom) for the Cartesian coordinates of the movable device atoms, by
-the analytic derivative of the model (formulas.md §1).  A movable atom that
-hops to a lead atom would make f reach outside the device: that raises
+the analytic derivative of the model (:eq:`eq-hamiltonian`,
+:ref:`theory-tight-binding`).  A movable atom that hops to a lead atom would
+make f reach outside the device: that raises
 :class:`~currentforces.InputError` (enlarge the device).
 
 Directions other than the transport axis are not periodic: a wire, or a

@@ -5,7 +5,7 @@ electrodes of the same element, the geometry in which gold chains are
 pulled in break junctions and carbon chains (carbynes) are made between
 graphene or carbon electrodes.  The device holds ``n_atoms`` chain atoms plus
 ``buffer`` electrode atoms on each side, so that the force operators of the
-movable chain atoms lie inside the device (formulas.md §1).
+movable chain atoms lie inside the device (:ref:`theory-conventions`).
 
 Gold (:func:`gold_chain`): one 6s orbital per atom (the single channel of
 an Au monatomic chain, conductance close to 1 G0: N. Agraït, A. Levy Yeyati,
