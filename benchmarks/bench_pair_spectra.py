@@ -3,7 +3,8 @@
 On the random wide-band device of ``bench_coefficients.py`` (N = 100
 orbitals, M = 24 modes by default) at V = 0.1 V, it times
 ``noise_spectrum`` and ``electron_hole_spectrum`` at ``--omegas`` values of
-hbar*omega equally spaced in [0, ``--max``] eV and prints the wall time and
+hbar*omega equally spaced in [0, ``--max``] eV (and ``joule_heating`` of the
+first mode at the first four non-zero ones) and prints the wall time and
 the number of energies at which the Green's function was formed
 (``Junction.count_energies`` where the junction has it, otherwise counted
 by wrapping the dense backend's ``E - h - Sigma``).
@@ -20,7 +21,7 @@ import time
 
 import numpy as np
 
-from currentforces import electron_hole_spectrum, noise_spectrum
+from currentforces import electron_hole_spectrum, joule_heating, noise_spectrum
 
 sys.path.insert(0, __file__.rsplit("/", 1)[0])
 from bench_coefficients import random_device  # noqa: E402
@@ -78,6 +79,12 @@ def main(argv=None):
             wall = time.perf_counter() - t0
         print(f"{name:>24} {wall:9.2f} {c.energies:11d}")
         sys.stdout.flush()
+    # one mode at four frequencies (positional hbar*omega: runs on every version)
+    with counting(junction) as c:
+        t0 = time.perf_counter()
+        out["joule_energy"] = [joule_heating(junction, forces[0], w, **kw).energy for w in hw[1:5]]
+        wall = time.perf_counter() - t0
+    print(f"{'joule_heating x 4':>24} {wall:9.2f} {c.energies:11d}")
     if args.save:
         np.savez(args.save, hbar_omega=hw, **out)
 

@@ -95,6 +95,65 @@ def test_dissipation_equals_minus_2pi_conj_xi(solver, tol):
     assert np.allclose(d, -2 * math.pi * np.conj(xi), atol=tol["same_integrand"] * np.abs(d).max(), rtol=0)
 
 
+def lorentzian_pair_integral(a, b, w, g):
+    """int_a^b du / (((u + w)^2 + g^2)(u^2 + g^2)), in closed form.
+
+    w != 0: partial fractions 1 = (A u + B)((u + w)^2 + g^2) + (C u + D)(u^2 + g^2)
+    (the 4 x 4 system below matches the powers u^3 ... u^0), each term a
+    logarithm plus an arctangent.  w = 0: int du/(u^2 + g^2)^2 =
+    u / (2 g^2 (u^2 + g^2)) + atan(u/g) / (2 g^3)."""
+    if w == 0:
+        def prim(u):
+            return u / (2 * g**2 * (u * u + g * g)) + math.atan(u / g) / (2 * g**3)
+        return prim(b) - prim(a)
+    rows = [[1, 0, 1, 0], [2 * w, 1, 0, 1], [w * w + g * g, 2 * w, g * g, 0], [0, w * w + g * g, 0, g * g]]
+    ca, cb, cc, cd = np.linalg.solve(np.array(rows, dtype=float), [0.0, 0.0, 0.0, 1.0])
+
+    def prim(u):
+        v = u + w
+        return (0.5 * ca * math.log(u * u + g * g) + cb / g * math.atan(u / g)
+                + 0.5 * cc * math.log(v * v + g * g) + (cd - cc * w) / g * math.atan(v / g))
+    return prim(b) - prim(a)
+
+
+@pytest.mark.parametrize("hbar_omega", [0.0, 0.05, -0.13, 0.6])
+def test_every_pair_spectrum_of_a_resonant_level_against_its_closed_form(hbar_omega, solver, tol):
+    # One level eps0 between wide-band leads, f = lambda: A_l(E) = Gamma_l /
+    # ((E - eps0)^2 + g^2) with g = (Gamma_L + Gamma_R)/2.  At T = 0,
+    # n_m(E) - n_l(E + w) is +1 on (mu_l - w, mu_m) (-1 on the reversed
+    # interval, 0 when it is empty), so (docs/theory.rst eq-dissipation)
+    #   D_lm = g_s lambda^2 Gamma_l Gamma_m / 4pi * J(mu_l - w - eps0, mu_m - eps0)
+    # with J the closed form above, and the noise weight is 1 on the same
+    # interval, so S_lm = hbar |D_lm| (eq-noise); D, S are their sums and
+    # Xi = -D^*/2pi (eq-d-xi).  hbar w = 0 takes the one-energy-set path of
+    # the kernel, 0.6 eV > eV reverses the intervals of both cross channels.
+    eps0, gl, gr, lam, bias, spin = 0.1, 0.3, 0.2, 0.7, 0.4, 2
+    j, f = single_level(eps0, gl, gr, lam)
+    j = on_solver(j, solver)
+    mus = j.chemical_potentials(bias, 0.0)
+    gammas, g, w = (gl, gr), 0.5 * (gl + gr), hbar_omega
+    d_ref = np.zeros((2, 2, 1, 1))
+    for l in range(2):
+        for m in range(2):
+            weight = spin * lam**2 * gammas[l] * gammas[m] / (4 * math.pi)
+            d_ref[l, m] = weight * lorentzian_pair_integral(mus[l] - w - eps0, mus[m] - eps0, w, g)
+    s_ref = HBAR * np.abs(d_ref)
+    kw = dict(bias=bias, temperature=0.0, fermi_level=0.0, spin=spin, rtol=1e-11)
+    from currentforces.noise import channel_spectra
+
+    d_lm, s_lm = channel_spectra(j, f, w, **kw)
+    # each judged against the largest channel: at w = 0 the two cross
+    # channels of D cancel exactly (D(0) = 0 at T = 0)
+    scale_d, scale_s = np.abs(d_ref).max(), np.abs(s_ref).max()
+    got = {"D_lm": (d_lm, d_ref, scale_d), "S_lm": (s_lm, s_ref, scale_s),
+           "D": (dissipation_spectrum(j, f, w, **kw), d_ref.sum(axis=(0, 1)), scale_d),
+           "S": (noise_spectrum(j, f, w, **kw), s_ref.sum(axis=(0, 1)), scale_s),
+           "Xi": (electron_hole_spectrum(j, f, w, **kw), -d_ref.sum(axis=(0, 1)) / (2 * math.pi),
+                  scale_d / (2 * math.pi))}
+    for name, (value, ref, scale) in got.items():
+        assert np.abs(value - ref).max() < tol["tight_quad"] * scale, name
+
+
 @pytest.mark.parametrize("temperature", [100.0, 300.0])
 def test_joule_heating_equilibrium_is_bose_einstein(temperature, solver, tol):
     # seed eq 69: <E> = hbar w (1/2 + n_B(hbar w)), T_eff = T.  (For hbar w >> k_B T

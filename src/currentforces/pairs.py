@@ -3,8 +3,9 @@ r"""Electron-hole pairs between leads: one kernel for the spectra Xi, D, S and D
 A vibration of energy hbar*w scatters an electron of lead m at energy E
 into an empty state of lead l at E + hbar w (it absorbs hbar w), or an
 electron of l at E + hbar w back into an empty state of m at E (it emits
-hbar w).  With the partial spectral functions A_l of the leads and
-their occupations n_l, the two processes have the spectral weights
+hbar w).  With the partial spectral functions A_l of the leads and their
+occupations n_l the two processes have the weights
+(:ref:`theory-pair-kernel`)
 
 .. math::
 
@@ -13,8 +14,7 @@ their occupations n_l, the two processes have the spectral weights
     R^{-}_{lm}(\omega) = \int dE\, n_l(E+\hbar\omega)\,[1 - n_m(E)]\,
         \mathrm{Tr}[f_a A_l(E+\hbar\omega) f_b A_m(E)],
 
-and every lead-pair spectrum of the package is a combination of the two
-(:ref:`theory-pair-kernel`):
+and every lead-pair spectrum of the package is a combination of the two:
 
 * the dissipative kernel D = (g_s/4pi) sum_lm (R+ - R-)
   (:func:`~currentforces.dissipation_spectrum`, :ref:`theory-dissipation`);
@@ -23,24 +23,36 @@ and every lead-pair spectrum of the package is a combination of the two
 * the electron-hole spectrum of seed eqs 22, 27-32, Xi(w) = -D(w)^*/2pi
   (:func:`~currentforces.electron_hole_spectrum`, :ref:`theory-electron-hole`);
 * the per lead-pair terms D_lm and S_lm
-  (:func:`~currentforces.noise.channel_spectra`).
+  (:func:`~currentforces.noise.channel_spectra`), and D and S together for
+  :func:`~currentforces.joule_heating`.
 
-Summed over the leads, with occ(E) = sum_m n_m(E) A_m(E) and
-hole(E) = sum_m [1 - n_m(E)] A_m(E), the totals need two traces per
-energy, R+ = Tr[f_a hole(E+hbar w) f_b occ(E)] and
-R- = Tr[f_a occ(E+hbar w) f_b hole(E)]; the channels need one trace per
-lead pair.  :func:`pair_spectra` integrates whichever of D, S and the
+Summed over the leads, with :math:`\rho_<(E) = \sum_m n_m(E) A_m(E)` and
+:math:`\rho_>(E) = \sum_m [1 - n_m(E)] A_m(E)`, the totals need two traces
+per energy, :math:`\sum R^+ = \int dE\,\mathrm{Tr}[f_a \rho_>(E + \hbar\omega)
+f_b \rho_<(E)]` and :math:`\sum R^- = \int dE\,\mathrm{Tr}[f_a
+\rho_<(E + \hbar\omega) f_b \rho_>(E)]`; the channels need one trace per
+lead pair.
+
+**Quadrature.**  :func:`pair_spectra` integrates whichever of D, S and the
 channels are asked for in one adaptive integral per frequency, each
-quantity a tolerance group of its own (judged against its own size), on
-the breakpoints of :meth:`Junction.window_breakpoints` with the
-resonances graded at E and at E - hbar w (the peaks of A(E + hbar w)),
-so narrow resonances stay resolved.  The Green's functions at E and at
-E + hbar w come from one call of the backend (at w = 0 from one set of
-energies).
+quantity a tolerance group of its own (judged against its own size), on the
+breakpoints of :meth:`~currentforces.Junction.window_breakpoints`, which
+grade the narrow resonances of G at E and at E - hbar w (the peaks of
+A(E + hbar w)), so a level of width 1e-10 eV stays resolved.  The Green's
+functions at E and at E + hbar w come from one call of the backend, and at
+w = 0 from one set of energies.  One energy grid shared by all frequencies
+would put every frequency's shifted resonances into every integrand: on
+the 100-orbital random device of ``benchmarks/bench_coefficients.py``
+(300 K, 16 frequencies) the union grid has 1557 panels where each
+frequency needs about 190, i.e. several times more Green's functions and
+traces than one grid per frequency; and the grids of different frequencies
+share only about a sixth of their energies exactly (where the resonances
+at E alone set the panels), too few to pay for keeping their spectral
+functions.
 
 This module sits below :mod:`currentforces.forces` and
-:mod:`currentforces.noise`: it receives the Green's-function blocks on the
-force support from its caller (``blocks``, a
+:mod:`currentforces.noise`: it gets the Green's-function blocks on the force
+support from its caller (``blocks``, a
 :class:`~currentforces.forces.SpectralBlocks`) and imports neither.
 
 Units: hbar*w in eV; D and Xi in eV/Angstrom^2, S in eV^2*fs/Angstrom^2.
@@ -214,7 +226,9 @@ def pair_spectra(blocks, chemical_potentials, hbar_omega, temperature, spin, rto
 
 
 def _occupations(energy, mus, temperature):
-    """n_l(E) and 1 - n_l(E) = n_F(mu_l - E) (no cancellation far above mu_l), each (L, n)."""
+    """n_l(E) and 1 - n_l(E) = n_F(mu_l - E) (no cancellation far above mu_l), each (L, n).
+
+    ``fermi(-E, -mu)`` is n_F(-E + mu)."""
     occ = np.array([fermi(energy, mu, temperature) for mu in mus])
     empty = np.array([fermi(-energy, -mu, temperature) for mu in mus])
     return occ, empty
@@ -235,8 +249,8 @@ def _integrand(blocks, mus, temperature, w, names):
         high = low if w == 0 else slice(n, 2 * n)
         parts = []
         if "dissipation" in names or "noise" in names:
-            filled = sum(o[:, None, None] * al for o, al in zip(occ, a))     # sum_l n_l A_l
-            holes = sum(h[:, None, None] * al for h, al in zip(empty, a))    # sum_l (1 - n_l) A_l
+            filled = sum(o[:, None, None] * al for o, al in zip(occ, a))     # rho_< = sum_l n_l A_l
+            holes = sum(h[:, None, None] * al for h, al in zip(empty, a))    # rho_> = sum_l (1 - n_l) A_l
             absorb, emit = ops.traces_many([(holes[high], filled[low]), (filled[high], holes[low])])
             if "dissipation" in names:
                 parts.append(absorb - emit)
