@@ -84,6 +84,17 @@ def test_the_layering_check_sees_root_imports():
         assert found and found[0][0] not in DYNAMICS_MAY_IMPORT | {"dynamics"}
 
 
+PAIRS_MAY_IMPORT = {"_checks", "errors", "units", "integrate", "operators"}
+"""The lead-pair kernel (pairs.py) sits below forces.py and noise.py, which
+pass it their Green's-function blocks: it imports only these."""
+
+
+def test_pair_kernel_sits_below_forces_and_noise():
+    tree = ast.parse((SRC / "pairs.py").read_text(encoding="utf-8"))
+    for target, line, _ in _imports(tree, ["currentforces"]):
+        assert target in PAIRS_MAY_IMPORT, f"pairs.py:{line} imports currentforces.{target}"
+
+
 CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 

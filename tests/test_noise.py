@@ -1,6 +1,7 @@
 """Force noise: positivity, symmetry, fluctuation-dissipation in equilibrium
-and per channel under bias, Joule heating (formulas.md §5; seed eqs 58, 64-69),
-on both Green's-function backends (the ``solver`` fixture)."""
+and per channel under bias, Joule heating (docs/theory.rst theory-noise,
+theory-pair-kernel, theory-joule; seed eqs 58, 64-69), on both
+Green's-function backends (the ``solver`` fixture)."""
 
 import math
 
@@ -31,7 +32,7 @@ def test_noise_is_hermitian_psd_and_reflection_symmetric(solver, tol):
     # S is assembled as a sum of a term and its adjoint
     assert np.allclose(s[0], s[0].conj().T, atol=tol["roundoff"], rtol=0)
     assert np.linalg.eigvalsh(s[0]).min() > -tol["exact"] * np.abs(s[0]).max()
-    # S(-w) = S(w)^T (formulas.md §5.1): the same integrand with the roles of
+    # S(-w) = S(w)^T (the symmetry stated after eq-noise): the same integrand with the roles of
     # the two Green's functions exchanged, exact up to round-off
     assert np.allclose(s[1], s[0].T, atol=tol["exact"] * np.abs(s[0]).max(), rtol=0)
     # under bias the antisymmetric (imaginary off-diagonal) part is non-zero
@@ -40,7 +41,7 @@ def test_noise_is_hermitian_psd_and_reflection_symmetric(solver, tol):
 
 @pytest.mark.parametrize("temperature", [30.0, 300.0, 3000.0])
 def test_equilibrium_fluctuation_dissipation(temperature, solver, tol):
-    # S(w) = hbar coth(hbar w / 2 k_B T) D(w) for the full matrix (formulas.md §5.2)
+    # S(w) = hbar coth(hbar w / 2 k_B T) D(w) for the full matrix (eq-fdt)
     j, f = disordered_chain_model(solver=solver)
     for w in (0.01, 0.1):
         s = noise_spectrum(j, f, w, temperature=temperature, fermi_level=EF, rtol=1e-10)
@@ -57,7 +58,9 @@ def test_equilibrium_fluctuation_dissipation(temperature, solver, tol):
 
 
 def test_channel_fluctuation_dissipation_under_bias(solver, tol):
-    # Under bias the equilibrium FDT fails (formulas.md §5.2 reports ~100 % errors),
+    # Under bias the equilibrium FDT fails (the shifts mu_l - mu_m = +-0.4 eV
+    # of the cross channels are far larger than hbar w = 0.05 eV and k_B T,
+    # so coth(hbar w / 2 k_B T) is the wrong weight for them),
     # but every lead-pair channel obeys its own, with the frequency shifted by
     # mu_l - mu_m:  S = hbar sum_lm coth((hbar w - mu_l + mu_m)/2 k_B T) D_lm.
     j, f = disordered_chain_model(solver=solver)
@@ -87,7 +90,7 @@ def test_channel_fluctuation_dissipation_under_bias(solver, tol):
 
 
 def test_dissipation_equals_minus_2pi_conj_xi(solver, tol):
-    # D(w) = -2 pi Xi(w)^* (formulas.md §3.3): the same lead-pair integrand
+    # D(w) = -2 pi Xi(w)^* (eq-d-xi): the same lead-pair integrand
     j, f = disordered_chain_model(solver=solver)
     w = 0.07
     d = dissipation_spectrum(j, f, w, bias=0.3, temperature=100.0, fermi_level=EF, rtol=1e-10)
@@ -174,7 +177,7 @@ def test_joule_heating_equilibrium_is_bose_einstein(temperature, solver, tol):
 
 
 def test_joule_heating_wide_band_closed_form(solver):
-    # formulas.md §5.5 at T = 0 for a single level with symmetric coupling:
+    # eq-joule-wide-band at T = 0 for a single level with symmetric coupling:
     # n = (eV - hbar w)/(4 hbar w) above threshold, 0 below. A level of width
     # Gamma = 40 eV has A(E) constant to (E/20 eV)^2 < 1e-3 over the window.
     wide_band_tol = 1e-3  # the (E/20 eV)^2 variation of A over the window

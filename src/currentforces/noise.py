@@ -19,8 +19,8 @@ dissipative partner is (:ref:`theory-dissipation`)
       \mathrm{Tr}[f_a A_l(E+\hbar\omega) f_b A_m(E)]
       = -\omega L^{sym}(\omega) + i K^{asym}(\omega),
 
-and each lead pair is a thermal bath shifted by mu_l - mu_m: S = hbar
-sum_lm coth((hbar w - mu_l + mu_m)/2k_BT) D_lm.  All of them are views of
+and each lead pair is a thermal bath shifted by mu_l - mu_m
+(:eq:`eq-channel-fdt`): S = hbar sum_lm coth((hbar w - mu_l + mu_m)/2k_BT) D_lm.  All of them are views of
 one lead-pair kernel, :func:`currentforces.pairs.pair_spectra`.
 
 Units: hbar*omega in eV, S in eV^2*fs/Angstrom^2, D in eV/Angstrom^2.
@@ -96,7 +96,7 @@ def noise_spectrum(junction, forces, hbar_omega, bias=0.0, temperature=300.0, fe
 @renamed_keywords(omega="hbar_omega")
 def channel_spectra(junction, forces, hbar_omega, bias=0.0, temperature=300.0, fermi_level=0.0, spin=2,
                     chemical_potentials=None, rtol=1e-8):
-    r"""Per lead-pair terms D_lm(omega) and S_lm(omega) (:ref:`theory-noise`).
+    r"""Per lead-pair terms D_lm(omega) and S_lm(omega) (:eq:`eq-channel-fdt`).
 
     D_lm is the (l, m) term of D: electrons from lead m at E scattered into
     states from lead l at E + hbar w; S_lm the matching noise term.  Each
@@ -121,9 +121,9 @@ def dissipation_spectrum(junction, forces, hbar_omega, bias=0.0, temperature=300
     r"""Dissipative kernel D(omega) = -omega L^sym(omega) + i K^asym(omega) in eV/Angstrom^2.
 
     Window form of the anti-Hermitian part of the force kernel
-    (:ref:`theory-dissipation`; no Fermi sea): the absorption minus the
+    (:eq:`eq-dissipation`; no Fermi sea): the absorption minus the
     emission weight of the lead-pair kernel (:mod:`currentforces.pairs`).
-    Equals -2 pi Xi(omega)^* of the electron-hole spectrum.  Arguments and
+    Equals -2 pi Xi(omega)^* of the electron-hole spectrum (:eq:`eq-d-xi`).  Arguments and
     shapes as :func:`noise_spectrum`.
     """
     return _spectra(junction, forces, hbar_omega, bias, temperature, fermi_level, spin, chemical_potentials,
@@ -137,7 +137,7 @@ class JouleHeating:
     Attributes
     ----------
     frequency : float
-        hbar*omega_0 in eV.
+        hbar*omega_0 in eV (the ``hbar_omega`` it was computed at).
     noise : float
         S(omega_0) in eV^2*fs/Angstrom^2.
     damping : float
