@@ -56,6 +56,7 @@ bench: install
 	$(PY) benchmarks/bench_rgf.py --sizes 1000 10000
 	$(PY) benchmarks/bench_sweep.py
 	$(PY) benchmarks/bench_low_bias.py
+	$(PY) benchmarks/bench_transmission.py
 
 clean:
 	rm -rf $(VENV) $(KWANT_VENV) build dist src/*.egg-info demo-output .pytest_cache docs/_build

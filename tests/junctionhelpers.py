@@ -11,7 +11,7 @@ def on_solver(junction, solver):
     ("dense" or "rgf"; the RGF layers follow from the sparsity of h, starting
     at the first lead's orbitals).  For the model builders of
     ``currentforces.models`` that take no ``solver`` keyword."""
-    if solver == "dense" and junction.solver is None:
+    if solver == "dense" and junction.solver.dense:
         return junction
     return Junction(junction.hamiltonian, junction.leads, solver=solver)
 

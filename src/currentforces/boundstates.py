@@ -293,7 +293,7 @@ def find_bound_states(junction, max_dense=MAX_DENSE):
     state exactly at a band edge (a threshold resonance) is not counted.
     """
     n = junction.size
-    if getattr(junction, "solver", None) is not None:
+    if not junction.solver.dense:
         max_dense = min(max_dense, MAX_SPARSE_DENSE)
     if n > max_dense:
         return _empty(n, searched=False)

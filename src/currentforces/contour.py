@@ -68,7 +68,7 @@ def applies(junction, chemical_potentials=(), temperature=0.0, rtol=1e-8):
     Allows: energy-independent self-energies (wide-band leads) and a dense
     Green's function.
     """
-    if junction.solver is not None or junction.size > MAX_DENSE or not junction.leads:
+    if not junction.solver.dense or junction.size > MAX_DENSE or not junction.leads:
         return False
     e = np.array([-0.37 * junction.energy_scale, 0.61 * junction.energy_scale])
     for lead in junction.leads:

@@ -90,8 +90,8 @@ class SpectralBlocks:
     """G and A_l restricted to the support S of the force operators.
 
     Reads the junction only through ``green_submatrix`` and
-    ``green_derivative_submatrix`` (and the leads' self-energies on their
-    supports), so a block-tridiagonal backend serves it unchanged.
+    ``green_derivative_submatrix`` (and the leads' broadenings on their
+    supports), which every backend (:mod:`currentforces.greens`) answers.
     """
 
     def __init__(self, junction, operators: ForceOperators):
@@ -127,32 +127,15 @@ class SpectralBlocks:
         r"""G[S, S] and dG/dE [S, S] = -[G (1 - dSigma/dE) G]_{SS} (1/eV^2),
         and with ``spectral=True`` also the list A_l[S, S].
 
-        The sum over all intermediate orbitals needs the full rows G[S, :]
-        and columns G[:, S]; with the dense backend they come from one call
-        for the whole G, with a sparse one (``junction.solver``) from
-        ``junction.green_derivative_submatrix``.
+        One call of the junction's backend
+        (:meth:`~currentforces.greens.GreensBackend.green_derivative_submatrix`),
+        which returns the columns on the lead supports in the same pass when
+        the spectral functions are wanted.
         """
-        j = self.junction
-        if getattr(j, "solver", None) is not None:
-            # sparse backend (block tridiagonal): dG/dE on S from the layer
-            # recursions, never the full G
-            gss, dg = j.green_derivative_submatrix(energy, self.s)
-            if spectral:
-                g = j.green_submatrix(energy, self.s, self.cols)
-                return gss, dg, self._spectral_from(g, self._pos_l, energy)
-            return gss, dg
-        everything = np.arange(j.size)
-        full = j.green_submatrix(energy, everything, everything)
-        rows = full[:, self.s, :]       # G[S, :]
-        cols = full[:, :, self.s]       # G[:, S]
-        dg = -(rows @ cols)
-        for lead, sup in zip(j.leads, self.lead_supports):
-            dsig = np.asarray(lead.self_energy_derivative_block(energy))
-            dg = dg + rows[:, :, sup] @ dsig @ cols[:, sup, :]
-        gss = rows[:, :, self.s]
-        if spectral:
-            return gss, dg, self._spectral_from(rows, self.lead_supports, energy)
-        return gss, dg
+        if not spectral:
+            return self.junction.green_derivative_submatrix(energy, self.s)
+        g, dg = self.junction.green_derivative_submatrix(energy, self.s, self.cols)
+        return g[:, :, self._pos_s], dg, self._spectral_from(g, self._pos_l, energy)
 
 
 def _hermitian_conj(m):

@@ -34,16 +34,13 @@ from ._checks import (as_dense_matrix, as_operator, check_energies, check_leads,
                       check_spin, check_temperature)
 from .boundstates import BOUND_STATE_COINCIDENCE, RESOLUTION, find_bound_states
 from .errors import BandEdgeWarning, BoundStateError, InputError
+from .greens import BlockTridiagonal, DenseInverse, GreensBackend
 from .integrate import fermi, graded_breakpoints, integrate_adaptive, matsubara_sum, window_bounds
 from .leads import EDGE_RTOL, as_lead, broadening_from_self_energy
 from .resonances import NARROW, device_poles
 from .units import CONDUCTANCE_QUANTUM_SPINLESS, KB
 
 __all__ = ["Junction"]
-
-_CHUNK_BYTES = 256 * 2**20
-"""Energies are processed in chunks holding at most this many bytes of
-N x N complex matrices."""
 
 GRADING = 8.0
 """Growth factor of the panels graded around a narrow resonance."""
@@ -67,14 +64,16 @@ class Junction:
         your own; checked by :func:`~currentforces.leads.as_lead`).  Lead order defines the lead
         indices used by ``bias``, ``chemical_potentials`` and
         :meth:`spectral_functions`.
-    solver : {"dense", "rgf"} or solver object, optional
-        How Green's functions are computed.  ``"dense"`` (default) inverts
-        E - h - Sigma; ``"rgf"`` uses the block-tridiagonal recursive
-        Green's function method (:class:`~currentforces.greens.BlockTridiagonal`),
-        cost linear in the device length, with ``hamiltonian`` kept sparse.
-        An object with ``green_submatrix``, ``green``, ``spectral_functions``
-        and ``transmission`` (the interface of ``BlockTridiagonal``) is used
-        as given.
+    solver : {"dense", "rgf"} or GreensBackend, optional
+        The Green's-function backend (:mod:`currentforces.greens`).
+        ``"dense"`` (default) inverts E - h - Sigma
+        (:class:`~currentforces.greens.DenseInverse`); ``"rgf"`` uses the
+        block-tridiagonal recursive Green's function method
+        (:class:`~currentforces.greens.BlockTridiagonal`), cost linear in the
+        device length, with ``hamiltonian`` kept sparse.  An instance of a
+        :class:`~currentforces.greens.GreensBackend` subclass for the same
+        device (``size`` N, one lead per lead) is used as given, with
+        ``hamiltonian`` kept sparse unless the backend is ``dense``.
     layers : sequence, optional
         Principal layers for ``solver="rgf"``: layer sizes, or the orbital
         indices of each layer; default: found from the sparsity pattern of h
@@ -102,10 +101,14 @@ class Junction:
 
     def __init__(self, hamiltonian, leads: Sequence, solver="dense", layers=None):
         if isinstance(solver, str) and solver not in ("dense", "rgf"):
-            raise InputError(f"solver must be 'dense', 'rgf' or a solver object, got {solver!r}")
-        if solver == "dense":
-            if layers is not None:
-                raise InputError("layers is used only with solver='rgf'")
+            raise InputError(f"solver must be 'dense', 'rgf' or a GreensBackend instance, got {solver!r}")
+        if not isinstance(solver, (str, GreensBackend)):
+            raise InputError(f"solver must be 'dense', 'rgf' or a GreensBackend instance (a subclass of "
+                             f"currentforces.greens.GreensBackend implementing green_submatrix and "
+                             f"green_derivative_submatrix), got {type(solver).__name__}")
+        if layers is not None and not (isinstance(solver, str) and solver == "rgf"):
+            raise InputError("layers is used only with solver='rgf'")
+        if solver.dense if isinstance(solver, GreensBackend) else solver == "dense":
             h = as_dense_matrix("hamiltonian", hamiltonian, hermitian=True)
         else:
             # sparse input stays sparse: a 10^5-orbital wire is never densified
@@ -116,20 +119,18 @@ class Junction:
         leads = [as_lead(lead, f"leads[{i}]", self.size) for i, lead in enumerate(leads or ())]
         self.leads = leads
         self.n_leads = len(leads)
-        if solver == "dense":
-            self.solver = None
-        elif solver == "rgf":
-            from .greens import BlockTridiagonal
-
-            self.solver = BlockTridiagonal(self.hamiltonian, leads, layers=layers)
+        if isinstance(solver, GreensBackend):
+            if solver.size != self.size or len(solver.leads) != self.n_leads:
+                raise InputError(f"solver: the backend {solver!r} is built for {solver.size} orbitals and "
+                                 f"{len(solver.leads)} leads, this junction has {self.size} and {self.n_leads}")
+        elif solver == "dense":
+            solver = DenseInverse(self.hamiltonian, leads)
         else:
-            missing = [m for m in ("green_submatrix", "green", "spectral_functions", "transmission")
-                       if not hasattr(solver, m)]
-            if missing:
-                raise InputError(f"solver object {solver!r} lacks {', '.join(missing)}")
-            self.solver = solver
-        """The Green's-function backend: ``None`` for the dense inverse, else
-        the solver object the Green's-function methods delegate to."""
+            solver = BlockTridiagonal(self.hamiltonian, leads, layers=layers)
+        self.solver = solver
+        """The Green's-function backend (a :class:`~currentforces.greens.GreensBackend`:
+        :class:`~currentforces.greens.DenseInverse` for ``solver="dense"``),
+        to which every Green's-function method delegates."""
         edges = sorted({float(e) for lead in leads for e in lead.band_edges})
         self.band_edges = tuple(edges)
         scales = [1.0, float(abs(self.hamiltonian).sum(axis=1).max()) if self.size else 0.0]
@@ -142,7 +143,7 @@ class Junction:
 
     # ------------------------------------------------------------------ helpers
     def __repr__(self):
-        backend = "" if self.solver is None else f", solver={self.solver!r}"
+        backend = "" if type(self.solver) is DenseInverse else f", solver={self.solver!r}"  # the default unsaid
         return f"Junction(size={self.size}, leads={self.leads!r}{backend})"
 
     EDGE_RTOL = EDGE_RTOL
@@ -203,19 +204,9 @@ class Junction:
         tol = self.EDGE_SINGULAR_RTOL * self.energy_scale
         with np.errstate(all="ignore"):
             try:
-                if self.solver is None:
-                    smallest = np.linalg.svd(self._inverse_matrix(z), compute_uv=False).min(axis=-1)
-                    return ~(smallest > tol)
-                # ||G|| >= 1/smallest singular value; the lead supports see the divergence
-                sup = np.unique(np.concatenate([lead.support
-                                                for lead in self.leads]))
-                g = self.solver.green_submatrix(z, sup, sup)
-                return ~(np.abs(g).max(axis=(-2, -1)) * tol < 1)
+                return self.solver.singular(z, tol)
             except np.linalg.LinAlgError:
                 return np.ones(z.shape, dtype=bool)
-
-    def _chunk(self):
-        return max(1, int(_CHUNK_BYTES // (16 * max(1, self.size) ** 2)))
 
     def _lead_index(self, name, index):
         if not isinstance(index, (int, np.integer)) or not -self.n_leads <= index < self.n_leads:
@@ -230,22 +221,7 @@ class Junction:
 
     def self_energy(self, energy):
         """Total self-energy sum_l Sigma_l(E), (..., N, N) in eV."""
-        e = self._energies(energy)
-        total = np.zeros(e.shape + (self.size, self.size), dtype=complex)
-        self._add_self_energy(total, e, sign=1.0)
-        return total
-
-    def _add_self_energy(self, out, energy, sign):
-        """out[..., sup, sup] += sign * Sigma_l block, lead by lead (no N x N temporaries)."""
-        for lead in self.leads:
-            ix = np.ix_(lead.support, lead.support)
-            out[..., ix[0], ix[1]] += sign * np.asarray(lead.self_energy_block(energy))
-
-    def _inverse_matrix(self, z):
-        """E - h - Sigma(E) for a 1-d batch of energies, (n, N, N)."""
-        m = z[:, None, None] * np.eye(self.size) - self.hamiltonian
-        self._add_self_energy(m, z, sign=-1.0)
-        return m
+        return self.solver.self_energy(self._energies(energy))
 
     def green(self, energy):
         r"""Retarded Green's function G(E) = [E - h - Sigma(E)]^{-1} in 1/eV.
@@ -260,16 +236,7 @@ class Junction:
         -------
         ndarray, shape energy.shape + (N, N)
         """
-        e = self._energies(energy)
-        if self.solver is not None:
-            return self.solver.green(e)
-        flat = e.reshape(-1)
-        out = np.empty((flat.size, self.size, self.size), dtype=complex)
-        step = self._chunk()
-        for i in range(0, flat.size, step):
-            z = flat[i:i + step]
-            out[i:i + step] = np.linalg.inv(self._inverse_matrix(z))
-        return out.reshape(e.shape + (self.size, self.size))
+        return self.solver.green(self._energies(energy))
 
     def green_submatrix(self, energy, rows, cols):
         r"""Block G(E)[rows, cols] of the retarded Green's function (1/eV).
@@ -277,8 +244,8 @@ class Junction:
         The one access point through which the force coefficients read the
         Green's function: they need only the orbitals the force operators
         touch and the lead supports.  The dense backend solves
-        (E - h - Sigma) X = 1[:, cols]; a block-tridiagonal backend can
-        compute the same block at a cost linear in the device length.
+        (E - h - Sigma) X = 1[:, cols]; the block-tridiagonal backend
+        computes the same block at a cost linear in the device length.
 
         Parameters
         ----------
@@ -291,58 +258,32 @@ class Junction:
         -------
         ndarray, energy.shape + (len(rows), len(cols))
         """
-        e = self._energies(energy)
-        if self.solver is not None:
-            return self.solver.green_submatrix(e, rows, cols)
-        rows = np.asarray(rows, dtype=int).reshape(-1)
-        cols = np.asarray(cols, dtype=int).reshape(-1)
-        flat = e.reshape(-1)
-        out = np.empty((flat.size, rows.size, cols.size), dtype=complex)
-        step = self._chunk()
-        eye = np.eye(self.size)
-        rhs = eye[:, cols]
-        for i in range(0, flat.size, step):
-            z = flat[i:i + step]
-            m = self._inverse_matrix(z)
-            if cols.size == self.size and np.array_equal(cols, np.arange(self.size)):
-                out[i:i + step] = np.linalg.inv(m)[:, rows, :]
-            else:
-                out[i:i + step] = np.linalg.solve(m, np.broadcast_to(rhs, (z.size,) + rhs.shape))[:, rows, :]
-        return out.reshape(e.shape + (rows.size, cols.size))
+        return self.solver.green_submatrix(self._energies(energy), rows, cols)
 
-    def green_derivative_submatrix(self, energy, orbitals):
+    def green_derivative_submatrix(self, energy, orbitals, cols=None):
         r"""G[S, S] and dG/dE[S, S] on a set S of orbitals (1/eV, 1/eV^2).
 
         .. math:: \frac{dG}{dE} = -G\Big(1 - \sum_l \frac{d\Sigma_l}{dE}\Big)G
 
-        (formulas.md §2), restricted to S.  The dense backend forms G[S, :]
-        and G[:, S]; a block-tridiagonal backend accumulates the sum over
-        the device layer by layer.
+        restricted to S (differentiate G (E - h - Sigma) = 1).  The dense
+        backend takes the rows G[S, :] and columns G[:, S] of one inverse;
+        the block-tridiagonal one differentiates its recursions.
 
         Parameters
         ----------
         energy : array_like
-            Energies in eV (real: E + i0; complex: upper half plane).
+            Energies in eV.
         orbitals : array_like of int
-            Device orbitals S.
+            The set S.
+        cols : array_like of int, optional
+            Return G[S, cols] instead of G[S, S], from the same pass.
 
         Returns
         -------
-        (ndarray, ndarray), each energy.shape + (len(S), len(S))
+        (ndarray, ndarray), each energy.shape + (len(S), len(S)) (the first
+        energy.shape + (len(S), len(cols)) with ``cols``)
         """
-        e = self._energies(energy)
-        if self.solver is not None:
-            return self.solver.green_derivative_submatrix(e, orbitals)
-        s = np.asarray(orbitals, dtype=int).reshape(-1)
-        everything = np.arange(self.size)
-        rows = self.green_submatrix(e, s, everything)      # G[S, :]
-        cols = self.green_submatrix(e, everything, s)      # G[:, S]
-        dg = -(rows @ cols)
-        for lead in self.leads:
-            sup = lead.support
-            dsig = np.asarray(lead.self_energy_derivative_block(e))
-            dg = dg + rows[..., :, sup] @ dsig @ cols[..., sup, :]
-        return rows[..., :, s], dg
+        return self.solver.green_derivative_submatrix(self._energies(energy), orbitals, cols)
 
     def broadening(self, energy):
         """List over leads of Gamma_l(E) = i(Sigma_l - Sigma_l^dagger), (..., N, N) in eV."""
@@ -350,6 +291,8 @@ class Junction:
 
     def spectral_functions(self, energy):
         r"""Partial spectral functions A_l = G Gamma_l G^dagger, one per lead, in lead order.
+
+        Computed from the columns of G on the lead supports only.
 
         Parameters
         ----------
@@ -362,19 +305,7 @@ class Junction:
             ``A_l / 2 pi`` is the partial density of states d_l of seed eq (12)
             (states incident from lead l).
         """
-        if self.solver is not None:
-            return self.solver.spectral_functions(self._energies(energy))
-        g = self.green(energy)
-        return [self._sandwich(g, gam) for gam in self.broadening(energy)]
-
-    @staticmethod
-    def _sandwich(g, gamma):
-        """G Gamma G^dagger using only the rows/columns where Gamma is non-zero."""
-        nz = np.flatnonzero(np.any(np.abs(gamma.reshape(-1, *gamma.shape[-2:])) > 0, axis=(0, 1)))
-        if nz.size == 0:
-            return np.zeros_like(g)
-        gs = g[..., :, nz]
-        return gs @ gamma[..., nz[:, None], nz[None, :]] @ np.conj(np.swapaxes(gs, -1, -2))
+        return self.solver.spectral_functions(self._energies(energy))
 
     def spectral_function(self, energy):
         """Total spectral function A = sum_l A_l (1/eV); equals i(G - G^dagger)
@@ -383,6 +314,9 @@ class Junction:
 
     def transmission(self, energy, source=0, drain=1):
         r"""Transmission T(E) = Tr[Gamma_source G Gamma_drain G^dagger] (dimensionless).
+
+        Evaluated on the lead supports only, from the block of G between the
+        two supports (:meth:`~currentforces.greens.GreensBackend.transmission`).
 
         Parameters
         ----------
@@ -397,13 +331,7 @@ class Junction:
         if s == d:
             raise InputError(f"source and drain are the same lead ({s}): a transmission is between two "
                              "different leads")
-        e = self._energies(energy)
-        if self.solver is not None:
-            return self.solver.transmission(e, s, d)
-        g = self.green(e)
-        gam = self.broadening(e)
-        t = np.einsum("...ij,...jk,...kl,...li->...", gam[s], g, gam[d], np.conj(np.swapaxes(g, -1, -2)))
-        return t.real
+        return self.solver.transmission(self._energies(energy), s, d)
 
     # ------------------------------------------------------------ steady state
     def chemical_potentials(self, bias=0.0, fermi_level=0.0, chemical_potentials=None):
@@ -570,21 +498,10 @@ class Junction:
         src = self._lead_index("lead", lead)
         if np.ptp(mus) == 0:
             return 0.0
-        others = [m for m in range(self.n_leads) if m != src]
 
         def integrand(e):
-            ns = fermi(e, mus[src], temperature)
-            out = np.zeros(e.shape)
-            if self.solver is not None:
-                for m in others:
-                    out += self.solver.transmission(e, src, m) * (ns - fermi(e, mus[m], temperature))
-                return out
-            g = self.green(e)
-            gam = self.broadening(e)
-            for m in others:
-                t = np.einsum("eij,ejk,ekl,eli->e", gam[src], g, gam[m], np.conj(np.swapaxes(g, -1, -2))).real
-                out += t * (ns - fermi(e, mus[m], temperature))
-            return out
+            e = self._energies(e)
+            return self.solver.current_integrand(e, src, [fermi(e, mu, temperature) for mu in mus])
 
         pts = self.window_breakpoints(mus, temperature)
         res = integrate_adaptive(integrand, pts, rtol=rtol, atol=1e-14, what="current integral", on_fail=on_fail)

@@ -96,8 +96,8 @@ def device_poles(junction, lo, hi, max_dense=MAX_DENSE, references=5, sparse_k=2
     Parameters
     ----------
     junction : Junction
-        Reads ``hamiltonian``, ``leads`` (``self_energy``/``self_energy_block``)
-        and ``size``.
+        Reads ``hamiltonian``, ``leads`` (``self_energy``/``self_energy_block``),
+        ``size`` and whether its backend is dense (``solver.dense``).
     lo, hi : float
         The window (eV).
     max_dense : int
@@ -126,7 +126,7 @@ def device_poles(junction, lo, hi, max_dense=MAX_DENSE, references=5, sparse_k=2
         close = np.abs(refs[:, None] - edges[None, :]).min(axis=1) < 1e-9 * max(1.0, width)
         refs = np.where(close, refs + 1e-6 * width, refs)
     h = junction.hamiltonian
-    dense = n <= (max_dense if getattr(junction, "solver", None) is None else min(max_dense, MAX_SPARSE_DENSE))
+    dense = n <= (max_dense if junction.solver.dense else min(max_dense, MAX_SPARSE_DENSE))
     if dense:
         hd = np.asarray(h.toarray() if sp.issparse(h) else h, dtype=complex)
     poles, pending = [], []

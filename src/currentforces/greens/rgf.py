@@ -79,9 +79,9 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
-from .._checks import as_operator, as_orbital_indices, check_energies
+from .._checks import as_operator, as_orbital_indices
 from ..errors import InputError
-from ..leads import as_lead, broadening_from_self_energy
+from .base import GreensBackend
 from .layers import Layering, layers_from_sparsity  # layers_from_sparsity: re-exported, its old home
 
 __all__ = ["BlockTridiagonal", "layers_from_sparsity", "DEFAULT_MEMORY_BYTES", "CENTRAL_MAX"]
@@ -94,8 +94,8 @@ CENTRAL_MAX = 1024
 """Largest central region (orbitals) solved densely by the streaming path."""
 
 
-class BlockTridiagonal:
-    r"""Recursive Green's function solver on a block-tridiagonal device.
+class BlockTridiagonal(GreensBackend):
+    r"""Recursive Green's function backend on a block-tridiagonal device.
 
     Parameters
     ----------
@@ -124,16 +124,16 @@ class BlockTridiagonal:
     -----
     See the module docstring for the recursions; the partition, the maps
     between orbitals and layers and the blocks of h are the ``layering``
-    attribute.  ``green_submatrix`` is the
-    access point of the force engine; ``transmission`` uses only the block
-    G_{first,last}.
+    attribute.  It implements the two methods of
+    :class:`~currentforces.greens.base.GreensBackend`; the transmission,
+    spectral functions and current integrand are the base's, read from the
+    blocks of G on the lead supports.
     """
 
     def __init__(self, hamiltonian, leads, layers=None, memory_bytes=DEFAULT_MEMORY_BYTES, streaming=True):
         h = hamiltonian if sp.issparse(hamiltonian) else sp.csr_matrix(np.asarray(hamiltonian))
         h = as_operator("hamiltonian", h, hermitian=True)
-        self.size = n = h.shape[0]
-        self.leads = [as_lead(lead, f"leads[{i}]", n) for i, lead in enumerate(leads)]
+        super().__init__(h.shape[0], leads)
         self.memory_bytes = int(memory_bytes)
         self.streaming = bool(streaming)
         lay = self.layering = Layering(h, layers, self.leads)
@@ -145,14 +145,6 @@ class BlockTridiagonal:
         self._lead_layer = lay.lead_layer
 
     # ------------------------------------------------------------ lead blocks
-    def lead_self_energy_blocks(self, energy):
-        """Sigma_l on each lead's support, list of (..., n_s, n_s) arrays in eV."""
-        return [np.asarray(lead.self_energy_block(energy)) for lead in self.leads]
-
-    def lead_self_energy_derivative_blocks(self, energy):
-        """dSigma_l/dE on each lead's support, list of (..., n_s, n_s) arrays."""
-        return [np.asarray(lead.self_energy_derivative_block(energy)) for lead in self.leads]
-
     def _on_end_layers(self, z, blocks):
         """Sum of per-lead support blocks on the first and the last layer,
         {0: (nz, n_0, n_0), L-1: (nz, n_L, n_L)} (one array if L = 1)."""
@@ -294,25 +286,34 @@ class BlockTridiagonal:
             out["G_Lc"] = prt @ u.conj().T @ g[:, lb, :]
         return out
 
-    def _green_streaming(self, flat, rows, cols, a, b):
-        nl = self.n_layers
+    def _column_plan(self, cols, a, b):
+        """Where the columns ``cols`` of a streaming request are read from the
+        result of :meth:`_central`: (positions, key, indices) for the columns
+        inside the window, in the first layer and in the last layer."""
         cl = self.layer_of[cols]
         inside = np.flatnonzero((cl >= a) & (cl <= b))
         first = np.flatnonzero((cl < a) & (cl == 0))
-        last = np.flatnonzero((cl > b) & (cl == nl - 1))
+        last = np.flatnonzero((cl > b) & (cl == self.n_layers - 1))
+        return [(inside, "G", self.layering.window_index(a, cols[inside])),
+                (first, "G_c0", self.local_of[cols[first]]),
+                (last, "G_cL", self.local_of[cols[last]])]
+
+    @staticmethod
+    def _take_columns(central, ri, plan, out):
+        """out[:, :, positions] = the blocks of ``central`` on the window rows ``ri``."""
+        for pos, key, idx in plan:
+            if pos.size:
+                out[:, :, pos] = central[key][:, ri[:, None], idx[None, :]]
+
+    def _green_streaming(self, flat, rows, cols, a, b):
+        plan = self._column_plan(cols, a, b)
         ri = self.layering.window_index(a, rows)
         out = np.empty((flat.size, rows.size, cols.size), dtype=complex)
         nc = self._offsets[b + 1] - self._offsets[a]
         step = self._chunk_streaming(nc, rows.size * cols.size)
         for s in range(0, flat.size, step):
-            z = np.asarray(flat[s:s + step], dtype=complex)
-            c = self._central(z, a, b)
-            if inside.size:
-                out[s:s + step, :, inside] = c["G"][:, ri[:, None], self.layering.window_index(a, cols[inside])[None, :]]
-            if first.size:
-                out[s:s + step, :, first] = c["G_c0"][:, ri[:, None], self.local_of[cols[first]][None, :]]
-            if last.size:
-                out[s:s + step, :, last] = c["G_cL"][:, ri[:, None], self.local_of[cols[last]][None, :]]
+            c = self._central(np.asarray(flat[s:s + step], dtype=complex), a, b)
+            self._take_columns(c, ri, plan, out[s:s + step])
         return out
 
     def _chunk_streaming(self, nc, extra):
@@ -382,11 +383,7 @@ class BlockTridiagonal:
                 if k in targets:
                     out[key(k)] = g
 
-    # ------------------------------------------------------------ public interface
-    @staticmethod
-    def _energies(energy):
-        return check_energies(energy)
-
+    # ------------------------------------------------------------ the backend interface
     def green_submatrix(self, energy, rows, cols):
         r"""Block G(E)[rows, cols] of the retarded Green's function (1/eV).
 
@@ -429,12 +426,6 @@ class BlockTridiagonal:
                                                              self.local_of[cols[cj]][None, :]]
         return out.reshape(e.shape + (rows.size, cols.size))
 
-    def green(self, energy):
-        """The full G(E), energy.shape + (N, N) in 1/eV: every block, O(L^2)
-        products; meant for small devices and tests."""
-        idx = np.arange(self.size)
-        return self.green_submatrix(energy, idx, idx)
-
     def green_diagonal_blocks(self, energy, layers=None):
         """Diagonal blocks G_kk(E) of the given layers (default all).
 
@@ -458,7 +449,7 @@ class BlockTridiagonal:
                 o[s:s + step] = self._diagonal(k, gl, gr, mkk)
         return [o.reshape(e.shape + o.shape[1:]) for o in out]
 
-    def green_derivative_submatrix(self, energy, orbitals):
+    def green_derivative_submatrix(self, energy, orbitals, cols=None):
         r"""G[S, S] and its energy derivative dG/dE[S, S] on a set S of orbitals.
 
         .. math::
@@ -467,48 +458,54 @@ class BlockTridiagonal:
             \Big[\frac{dG}{dE}\Big]_{SS} = -\sum_k G_{Sk} G_{kS}
               + \sum_l G_{S s_l} \frac{d\Sigma_l}{dE} G_{s_l S}
 
-        (k runs over all layers, s_l over the lead supports).  The sum over
+        (k runs over all layers, s_l over the lead supports).  On the
+        streaming path dG/dE comes from the differentiated recursions and the
+        window solve (module docstring), and G[S, cols] for ``cols`` in the
+        window of S or in the lead layers (the request of the force
+        coefficients) from the same sweeps; on the general path the sum over
         layers is accumulated while the row G_{S,k} and the column G_{k,S}
-        are propagated outwards from the layers of S (module docstring), so
-        the cost is linear in the number of layers and no N-long block is
-        stored.
-
-        Parameters
-        ----------
-        energy : array_like
-            Energies in eV (real: E + i0; complex: upper half plane).
-        orbitals : array_like of int
-            The orbitals S.
-
-        Returns
-        -------
-        (ndarray, ndarray)
-            G[S, S] in 1/eV and dG/dE[S, S] in 1/eV^2, each
-            energy.shape + (len(S), len(S)).
+        are propagated outwards from the layers of S.  Either way the cost is
+        linear in the number of layers and no N-long block is stored.
+        Arguments and result: :meth:`GreensBackend.green_derivative_submatrix
+        <currentforces.greens.base.GreensBackend.green_derivative_submatrix>`.
         """
         e = self._energies(energy)
         orb = as_orbital_indices("orbitals", orbitals, self.size)
+        want = orb if cols is None else as_orbital_indices("cols", cols, self.size)
+        window = self.layering.window(orb, want, CENTRAL_MAX) if self.streaming else None
+        flat = e.reshape(-1)
+        if window is not None:
+            g, dg = self._derivative_streaming(flat, orb, want, *window)
+        else:
+            g, dg = self._derivative_general(flat, orb)
+            if cols is not None:
+                g = self.green_submatrix(flat, orb, want)
+        return g.reshape(e.shape + g.shape[1:]), dg.reshape(e.shape + dg.shape[1:])
+
+    def _derivative_streaming(self, flat, orb, cols, a, b):
+        """G[S, cols] and dG/dE[S, S] for a 1-d batch from the window solve of layers a..b."""
+        ns = orb.size
+        g_out = np.empty((flat.size, ns, cols.size), dtype=complex)
+        d_out = np.empty((flat.size, ns, ns), dtype=complex)
+        idx = self.layering.window_index(a, orb)
+        plan = self._column_plan(cols, a, b)
+        nc = self._offsets[b + 1] - self._offsets[a]
+        step = self._chunk_streaming(nc, ns * (ns + cols.size))
+        for s in range(0, flat.size, step):
+            c = self._central(np.asarray(flat[s:s + step], dtype=complex), a, b, derivative=True)
+            self._take_columns(c, idx, plan, g_out[s:s + step])
+            d_out[s:s + step] = c["dG"][:, idx[:, None], idx[None, :]]
+        return g_out, d_out
+
+    def _derivative_general(self, flat, orb):
+        """G[S, S] and dG/dE[S, S] for a 1-d batch by sweeps over the layers (any S)."""
         nl = self.n_layers
         lay = self.layer_of[orb]
         a, b = int(lay.min()), int(lay.max())
-        if self.streaming and self._offsets[b + 1] - self._offsets[a] <= CENTRAL_MAX:
-            flat = e.reshape(-1)
-            ns = orb.size
-            g_out = np.empty((flat.size, ns, ns), dtype=complex)
-            d_out = np.empty((flat.size, ns, ns), dtype=complex)
-            idx = self.layering.window_index(a, orb)
-            nc = self._offsets[b + 1] - self._offsets[a]
-            step = self._chunk_streaming(nc, 2 * ns * ns)
-            for s in range(0, flat.size, step):
-                c = self._central(np.asarray(flat[s:s + step], dtype=complex), a, b, derivative=True)
-                g_out[s:s + step] = c["G"][:, idx[:, None], idx[None, :]]
-                d_out[s:s + step] = c["dG"][:, idx[:, None], idx[None, :]]
-            return g_out.reshape(e.shape + (ns, ns)), d_out.reshape(e.shape + (ns, ns))
         span = range(a, b + 1)
         ks = sorted({int(k) for k in np.unique(lay)})
         pairs = sorted({(i, k) for i in ks for k in span} | {(k, j) for k in span for j in ks})
         sel = {k: np.flatnonzero(lay == k) for k in ks}
-        flat = e.reshape(-1)
         ns = orb.size
         g_out = np.empty((flat.size, ns, ns), dtype=complex)
         d_out = np.empty((flat.size, ns, ns), dtype=complex)
@@ -552,63 +549,7 @@ class BlockTridiagonal:
             d_out[s:s + step] = dg
             for k in ks:
                 g_out[s:s + step, :, sel[k]] = row[k][:, :, self.local_of[orb[sel[k]]]]
-        return (g_out.reshape(e.shape + (ns, ns)), d_out.reshape(e.shape + (ns, ns)))
-
-    def lead_supports(self):
-        """Device orbitals of every lead's support, list of int arrays."""
-        return [np.asarray(lead.support, dtype=int) for lead in self.leads]
-
-    def spectral_functions(self, energy, rows=None, cols=None):
-        r"""Partial spectral functions A_l[rows, cols] = G[rows, s] Gamma_l G[cols, s]^dagger.
-
-        Parameters
-        ----------
-        energy : float or array_like
-            Real energies in eV.
-        rows, cols : array_like of int, optional
-            Device orbitals (default all: N x N, small devices only).
-
-        Returns
-        -------
-        list over leads of ndarray, energy.shape + (len(rows), len(cols)), 1/eV
-        """
-        e = self._energies(energy)
-        rows = np.arange(self.size) if rows is None else as_orbital_indices("rows", rows, self.size)
-        cols = rows if cols is None else as_orbital_indices("cols", cols, self.size)
-        supports = self.lead_supports()
-        allsupp = np.unique(np.concatenate(supports)) if supports else np.arange(0)
-        both = np.unique(np.concatenate([rows, cols]))
-        flat = e.reshape(-1)
-        out = [np.empty((flat.size, rows.size, cols.size), dtype=complex) for _ in self.leads]
-        ipos = np.searchsorted(both, rows), np.searchsorted(both, cols)
-        step = max(1, self._chunk(both.size * allsupp.size + rows.size * cols.size))
-        for s in range(0, flat.size, step):
-            z = flat[s:s + step]
-            g = self.green_submatrix(z, both, allsupp)
-            sig = self.lead_self_energy_blocks(z)
-            for o, sup, sg in zip(out, supports, sig):
-                gam = broadening_from_self_energy(sg)
-                gs = g[:, :, np.searchsorted(allsupp, sup)]
-                gr_, gc_ = gs[:, ipos[0]], gs[:, ipos[1]]
-                o[s:s + step] = gr_ @ gam @ np.conj(np.swapaxes(gc_, -1, -2))
-        return [o.reshape(e.shape + o.shape[1:]) for o in out]
-
-    def transmission(self, energy, source=0, drain=1):
-        r"""T(E) = Tr[Gamma_s G_{s,d} Gamma_d G_{s,d}^dagger] from the block of G
-        between the two lead supports (dimensionless)."""
-        e = self._energies(energy)
-        ss = np.asarray(self.leads[source].support, dtype=int)
-        sd = np.asarray(self.leads[drain].support, dtype=int)
-        flat = e.reshape(-1)
-        out = np.empty(flat.size)
-        step = max(1, self._chunk(ss.size * sd.size))
-        for s in range(0, flat.size, step):
-            z = flat[s:s + step]
-            g = self.green_submatrix(z, ss, sd)
-            sig = self.lead_self_energy_blocks(z)
-            gs, gd = broadening_from_self_energy(sig[source]), broadening_from_self_energy(sig[drain])
-            out[s:s + step] = np.einsum("eij,ejk,ekl,eli->e", gs, g, gd, np.conj(np.swapaxes(g, -1, -2))).real
-        return out.reshape(e.shape)
+        return g_out, d_out
 
     def __repr__(self):
         sizes = self._sizes

@@ -1,0 +1,125 @@
+r"""The dense backend: G(E) = [E - h - Sigma(E)]^{-1} by dense linear algebra.
+
+The default backend of :class:`~currentforces.Junction`.  A block
+G[rows, cols] solves (E - h - Sigma) X = 1[:, cols] (the full inverse when
+every column is asked for); dG/dE on a set S of orbitals takes the rows
+G[S, :] and columns G[:, S] of one inverse,
+
+.. math::
+
+    \Big[\frac{dG}{dE}\Big]_{SS} = -G_{S:} G_{:S}
+      + \sum_l G_{S s_l} \frac{d\Sigma_l}{dE} G_{s_l S}.
+
+Cost O(N^3) per energy and N x N memory per energy in flight: energies are
+processed in chunks of at most :data:`CHUNK_BYTES` of N x N matrices.  For
+long devices use :class:`~currentforces.greens.rgf.BlockTridiagonal`.
+
+Units: energies and h in eV, Green's functions 1/eV.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .._checks import as_dense_matrix, as_orbital_indices
+from .base import GreensBackend
+
+__all__ = ["DenseInverse", "CHUNK_BYTES"]
+
+CHUNK_BYTES = 256 * 2**20
+"""Energies are processed in chunks holding at most this many bytes of
+N x N complex matrices."""
+
+
+class DenseInverse(GreensBackend):
+    r"""Green's functions by the dense inverse of E - h - Sigma(E).
+
+    Parameters
+    ----------
+    hamiltonian : (N, N) array_like
+        Device Hamiltonian h in eV; Hermitian, finite.
+    leads : sequence of LeadBase
+        The leads (:class:`~currentforces.leads.LeadBase`), read through their
+        support blocks.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from currentforces import WideBandLead
+    >>> from currentforces.greens import DenseInverse
+    >>> b = DenseInverse([[0.0]], [WideBandLead([[1.0]])])
+    >>> complex(b.green_submatrix(0.0, [0], [0])[0, 0])   # 1/(0 - 0 + i/2)
+    -2j
+    """
+
+    dense = True
+
+    def __init__(self, hamiltonian, leads):
+        h = as_dense_matrix("hamiltonian", hamiltonian, hermitian=True)
+        # an exactly Hermitian array (the junction's, symmetrised already) is
+        # shared, not copied: one h in memory, and the junction's is the one used
+        self.hamiltonian = h if np.array_equal(h, h.conj().T) else 0.5 * (h + h.conj().T)
+        """The device Hamiltonian h (eV), dense, Hermitian."""
+        super().__init__(h.shape[0], leads)
+
+    def __repr__(self):
+        return f"DenseInverse(size={self.size})"
+
+    def _chunk(self):
+        return max(1, int(CHUNK_BYTES // (16 * max(1, self.size) ** 2)))
+
+    def _inverse_matrix(self, z):
+        """E - h - Sigma(E) for a 1-d batch of energies, (n, N, N)."""
+        m = z[:, None, None] * np.eye(self.size) - self.hamiltonian
+        self._add_self_energy(m, z, sign=-1.0)
+        return m
+
+    def green_submatrix(self, energy, rows, cols):
+        r"""Block G(E)[rows, cols] (1/eV): solves (E - h - Sigma) X = 1[:, cols].
+
+        See :meth:`GreensBackend.green_submatrix
+        <currentforces.greens.base.GreensBackend.green_submatrix>`.
+        """
+        e = self._energies(energy)
+        rows = as_orbital_indices("rows", rows, self.size)
+        cols = as_orbital_indices("cols", cols, self.size)
+        flat = e.reshape(-1)
+        out = np.empty((flat.size, rows.size, cols.size), dtype=complex)
+        step = self._chunk()
+        every = cols.size == self.size and np.array_equal(cols, np.arange(self.size))
+        rhs = np.eye(self.size)[:, cols]
+        for i in range(0, flat.size, step):
+            z = flat[i:i + step]
+            m = self._inverse_matrix(z)
+            if every:
+                out[i:i + step] = np.linalg.inv(m)[:, rows, :]
+            else:
+                out[i:i + step] = np.linalg.solve(m, np.broadcast_to(rhs, (z.size,) + rhs.shape))[:, rows, :]
+        return out.reshape(e.shape + (rows.size, cols.size))
+
+    def green_derivative_submatrix(self, energy, orbitals, cols=None):
+        r"""G[S, S] (or G[S, cols]) and dG/dE[S, S] from one inverse per energy.
+
+        See :meth:`GreensBackend.green_derivative_submatrix
+        <currentforces.greens.base.GreensBackend.green_derivative_submatrix>`.
+        """
+        e = self._energies(energy)
+        s = as_orbital_indices("orbitals", orbitals, self.size)
+        c = s if cols is None else as_orbital_indices("cols", cols, self.size)
+        flat = e.reshape(-1)
+        g_out = np.empty((flat.size, s.size, c.size), dtype=complex)
+        d_out = np.empty((flat.size, s.size, s.size), dtype=complex)
+        step = self._chunk()
+        for i in range(0, flat.size, step):
+            z = flat[i:i + step]
+            full = np.linalg.inv(self._inverse_matrix(z))
+            rows = full[:, s, :]                                  # G[S, :]
+            d_out[i:i + step] = self._derivative_from(z, rows, full[:, :, s])
+            g_out[i:i + step] = rows[:, :, c]
+        return g_out.reshape(e.shape + g_out.shape[1:]), d_out.reshape(e.shape + d_out.shape[1:])
+
+    def singular(self, energy, tol):
+        """Mask over a 1-d batch of real energies: the smallest singular value
+        of E - h - Sigma(E) is below ``tol`` (eV)."""
+        smallest = np.linalg.svd(self._inverse_matrix(np.asarray(energy)), compute_uv=False).min(axis=-1)
+        return ~(smallest > tol)
