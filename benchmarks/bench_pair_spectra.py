@@ -29,7 +29,10 @@ from bench_coefficients import random_device  # noqa: E402
 
 @contextlib.contextmanager
 def counting(junction):
-    """Yields an object whose ``energies`` is the number of G energies so far."""
+    """Yields an object whose ``energies`` is the number of G energies so far:
+    ``Junction.count_energies`` where the junction has it, otherwise the
+    energies of every outermost call of the junction's Green's-function
+    methods (wrapped on this instance)."""
     if hasattr(junction, "count_energies"):
         with junction.count_energies() as counter:
             yield counter
@@ -37,19 +40,29 @@ def counting(junction):
 
     class Counter:
         energies = 0
+        depth = 0
 
     counter = Counter()
-    original = junction._inverse_matrix
+    names = ("green", "green_submatrix", "green_derivative_submatrix")
 
-    def counted(z):
-        counter.energies += int(np.size(z))
-        return original(z)
+    def wrap(method):
+        def counted(energy, *args, **kwargs):
+            if counter.depth == 0:
+                counter.energies += int(np.size(energy))
+            counter.depth += 1
+            try:
+                return method(energy, *args, **kwargs)
+            finally:
+                counter.depth -= 1
+        return counted
 
-    junction._inverse_matrix = counted
+    for name in names:
+        setattr(junction, name, wrap(getattr(junction, name)))
     try:
         yield counter
     finally:
-        del junction._inverse_matrix
+        for name in names:
+            delattr(junction, name)
 
 
 def main(argv=None):
