@@ -1,6 +1,7 @@
 # Two commands on a fresh machine with python3 and make:
 #   make demo   - create .venv, install, run the built-in default job
 #   make test   - install the test dependencies and run the test suite
+#   make lint   - ruff (lint and format) and mypy (types)
 #   make docs   - build the documentation site (warnings are errors)
 #                 into docs/_build/html
 #   make test-kwant - build the separate Kwant environment (numpy<2) and run
@@ -12,7 +13,7 @@ PIP    := $(PY) -m pip
 KWANT_VENV ?= .venv-kwant
 KPY    := $(KWANT_VENV)/bin/python
 
-.PHONY: demo test test-kwant install install-test install-docs docs bench clean
+.PHONY: demo test test-kwant install install-test install-docs docs lint bench clean
 
 $(VENV)/bin/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -37,6 +38,13 @@ install-docs: $(VENV)/bin/activate
 # warning (a broken docstring, a dangling reference) an error.
 docs: install-docs
 	$(PY) -m sphinx -W --keep-going -b html docs docs/_build/html
+
+# ruff (lint, format) and mypy (types) as configured in pyproject.toml
+lint: install-test
+	$(PIP) install -q -e ".[lint]"
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
 
 # Kwant 1.5 needs numpy<2 and cython<3 and builds without build isolation.
 $(KWANT_VENV)/bin/activate:

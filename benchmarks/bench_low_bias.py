@@ -112,9 +112,10 @@ def main(argv=None):
                                                             temperature=temperature), reps)
             rows.append(("force_coefficients", t_fc, counter.count // reps))
             lin = lb.at(BIAS)
-            diff = np.nan if not linear else max(np.abs(lin.K_current - fc.K_current).max() / np.abs(fc.K_current).max(),
-                       np.abs(lin.L_current - fc.L_current).max() / np.abs(fc.L_current).max(),
-                       np.abs(lin.friction - fc.friction).max() / np.abs(fc.friction).max())
+            diff = np.nan if not linear else max(
+                np.abs(lin.K_current - fc.K_current).max() / np.abs(fc.K_current).max(),
+                np.abs(lin.L_current - fc.L_current).max() / np.abs(fc.L_current).max(),
+                np.abs(lin.friction - fc.friction).max() / np.abs(fc.friction).max())
             for call, t, count in rows:
                 extra = f"{diff:12.1e}" if call == "low_bias_coefficients" and linear else ""
                 print(f"{name:>22} {n:4d} {m:3d} {temperature:5.0f} {call:>19} {t:9.4f} {count:10d} "

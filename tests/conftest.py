@@ -11,6 +11,7 @@ in place and derives it in a comment.
 """
 
 import pytest
+
 from junctionhelpers import chain_junction
 
 TOL = {

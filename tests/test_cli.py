@@ -15,7 +15,6 @@ pytest.importorskip("netCDF4")  # results files
 pytest.importorskip("ase")
 
 from currentforces import InputError, force_coefficients  # noqa: E402
-import currentforces.cli  # noqa: E402
 from currentforces.cli import DEMO_CONFIG, main  # noqa: E402
 from currentforces.config import load_config, validate_config  # noqa: E402
 from currentforces.io import read_dataset  # noqa: E402

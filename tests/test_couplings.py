@@ -9,14 +9,26 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
-from currentforces import (InputError, StepSizeWarning, couplings_from_displacements,
-                           finite_difference_couplings, force_coefficients)
+from currentforces import (
+    InputError,
+    StepSizeWarning,
+    couplings_from_displacements,
+    finite_difference_couplings,
+    force_coefficients,
+)
 from currentforces.models.atomistic import device_hamiltonian, device_hamiltonian_derivative
 from currentforces.models.presets import carbon_model, gold_chain, gold_model
 from currentforces.models.tight_binding import SBandModel, SlaterKosterSP
 
-from couplinghelpers import (ANALYTIC_TOL, STEP, analytic_ds, analytic_forces, crooked_chain, cutoff_margin,
-                             overlap_model)
+from couplinghelpers import (
+    ANALYTIC_TOL,
+    STEP,
+    analytic_ds,
+    analytic_forces,
+    crooked_chain,
+    cutoff_margin,
+    overlap_model,
+)
 
 MODELS = {
     "gold s band": (gold_model(), 2.6),

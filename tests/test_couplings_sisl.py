@@ -11,14 +11,13 @@ import scipy.sparse as sp
 
 sisl = pytest.importorskip("sisl")
 
-from currentforces import (InputError, StepSizeWarning, couplings_from_displacements,  # noqa: E402
-                           finite_difference_couplings)
+from currentforces import InputError, StepSizeWarning, couplings_from_displacements, finite_difference_couplings  # noqa: E402
 from currentforces.adapters.sisl import sisl_builder, sisl_matrices  # noqa: E402
 from currentforces.models.presets import gold_model  # noqa: E402
 from currentforces.models.tight_binding import SBandModel  # noqa: E402
 
-from couplinghelpers import (ANALYTIC_TOL, STEP, analytic_ds, analytic_forces, crooked_chain,  # noqa: E402
-                             cutoff_margin)
+from couplinghelpers import ANALYTIC_TOL, STEP, analytic_ds, analytic_forces, crooked_chain, cutoff_margin  # noqa: E402
+
 
 def sisl_tb(positions, model, orthogonal=True, s0=0.2, gamma=1.1):
     """An s-band sisl Hamiltonian built by sisl's own neighbour search,

@@ -8,9 +8,9 @@ import pytest
 
 from currentforces.errors import InputError, IntegrationError, IntegrationWarning
 from currentforces.integrate import (
+    G_WEIGHTS,
     GK_NODES,
     GK_WEIGHTS,
-    G_WEIGHTS,
     bose,
     fermi,
     fermi_derivative,

@@ -10,6 +10,7 @@ import pytest
 from currentforces import ChainLead, InputError, Junction, Lead, WideBandLead
 from currentforces.integrate import fermi, integrate_adaptive
 from currentforces.units import CONDUCTANCE_QUANTUM_SPINLESS
+
 from junctionhelpers import chain_junction, single_level
 
 

@@ -15,7 +15,6 @@ from scipy.special import expit
 
 from currentforces import (
     InputError,
-    IntegrationError,
     IntegrationWarning,
     Junction,
     WideBandLead,
@@ -26,6 +25,7 @@ from currentforces import (
 from currentforces.models.chain import chain_force_operators, chain_junction
 from currentforces.models.molecule import single_level
 from currentforces.units import HBAR, KB
+
 from forcehelpers import disordered_chain_model, polygamma, trace_loop
 from junctionhelpers import on_solver
 

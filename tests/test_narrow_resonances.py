@@ -21,12 +21,13 @@ import warnings
 import numpy as np
 import pytest
 
-from currentforces import Junction, WideBandLead, force_coefficients
+from currentforces import Junction, force_coefficients
 from currentforces.errors import IntegrationError, IntegrationWarning
 from currentforces.forces import FLOOR
 from currentforces.leads import ChainLead, chain_surface_green
 from currentforces.models.molecule import single_level
 from currentforces.units import CONDUCTANCE_QUANTUM_SPINLESS, HBAR, KB
+
 from forcehelpers import polygamma
 
 EPS0 = 0.0123     # level (eV), the case of the issue report

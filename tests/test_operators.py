@@ -6,6 +6,7 @@ import scipy.sparse as sp
 
 from currentforces import InputError
 from currentforces.operators import ForceOperators
+
 from forcehelpers import trace_loop
 
 

@@ -13,8 +13,7 @@ from ase.calculators.calculator import Calculator, all_changes  # noqa: E402
 from ase.calculators.emt import EMT  # noqa: E402
 from ase.vibrations import Vibrations  # noqa: E402
 
-from currentforces import (InputError, NotRelaxedWarning, StepSizeWarning,  # noqa: E402
-                           bare_force_constants)
+from currentforces import InputError, NotRelaxedWarning, StepSizeWarning, bare_force_constants  # noqa: E402
 from currentforces.models.atomistic import spring_force_constants  # noqa: E402
 from currentforces.units import AMU, HBAR  # noqa: E402
 

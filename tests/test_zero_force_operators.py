@@ -16,6 +16,7 @@ from currentforces.coupling import spectrum_from_junction
 from currentforces.dynamics.modes import analyze_modes
 from currentforces.models.chain import chain_force_operators, chain_junction
 from currentforces.models.presets import gold_chain
+
 from junctionhelpers import on_solver
 
 COEFFICIENTS = ("K", "L", "K_current", "L_current")

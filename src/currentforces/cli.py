@@ -82,7 +82,6 @@ def _cmd_run(args):
 
 def _cmd_info(args):
     from .io import describe_dataset, read_dataset
-
     from .report import run_notes
 
     ds = read_dataset(args.file)

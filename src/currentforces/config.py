@@ -439,7 +439,7 @@ class RunConfig(_Section):
                 raise ConfigError(name, f"must be of type {cls.__name__}, got {getattr(self, name)!r}")
 
 
-SECTIONS = {f.name: f.default_factory for f in fields(RunConfig)}
+SECTIONS: dict[str, type] = {f.name: f.default_factory for f in fields(RunConfig)}  # type: ignore[misc]
 """Section name -> its dataclass, in schema order."""
 
 SCHEMA = {name: {f.name: f.metadata["key"] for f in fields(cls)} for name, cls in SECTIONS.items()}

@@ -139,7 +139,7 @@ class Junction:
         """A typical energy scale (eV) of the spectrum: used to map the
         imaginary-axis tail of Fermi-sea sums."""
         self._bound_states = None
-        self._poles = {}
+        self._poles: dict[tuple[float, float], tuple[np.ndarray, np.ndarray]] = {}
 
     # ------------------------------------------------------------------ helpers
     def __repr__(self):

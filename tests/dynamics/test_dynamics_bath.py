@@ -11,13 +11,18 @@ realisations (each a time average); fixed seeds.
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 
 import numpy as np
 import pytest
 
-from currentforces.dynamics import (LangevinDynamics, PhononBath, combined_spectrum, stationary_covariance,
-                                    wide_band_spectrum)
+from currentforces.dynamics import (
+    LangevinDynamics,
+    PhononBath,
+    combined_spectrum,
+    stationary_covariance,
+    wide_band_spectrum,
+)
 from currentforces.dynamics.observables import normal_modes
 from currentforces.errors import InputError
 from currentforces.units import AMU, HBAR, KB
@@ -47,7 +52,7 @@ def mode_energy(masses, force_constants, xx, vv):
     return 0.5 * pp + 0.5 * (hw / HBAR) ** 2 * qq
 
 
-@lru_cache(maxsize=None)
+@cache
 def bath_run(quantum, temperature=150.0, gamma=0.002, n_realizations=64, timestep=1.5, n_steps=100_000):
     """The chain with the bath alone: simulated and exact per-mode energies.
 

@@ -5,8 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from currentforces.dynamics import (LangevinDynamics, MeanForceDynamics, Trajectory,
-                                    stability_limit, wide_band_spectrum)
+from currentforces.dynamics import LangevinDynamics, MeanForceDynamics, Trajectory, stability_limit, wide_band_spectrum
 from currentforces.errors import InputError
 from currentforces.units import AMU, HBAR
 

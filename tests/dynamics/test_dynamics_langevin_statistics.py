@@ -19,18 +19,17 @@ and with the closed forms evaluated with the same cut-off S(omega0).
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 
 import numpy as np
 import pytest
 
 from currentforces.units import KB
 
-from _dyn_models import (N_SIGMA, bose, joule_occupation, stationary_energy_run,
-                         two_mode_t_matrices)
+from _dyn_models import N_SIGMA, bose, joule_occupation, stationary_energy_run, two_mode_t_matrices
 
 
-@lru_cache(maxsize=None)
+@cache
 def run(hbar_omega0, temperature, bias, timestep, n_steps):
     return stationary_energy_run(hbar_omega0, temperature, bias, timestep, n_steps)
 
@@ -117,8 +116,7 @@ def test_coupled_modes_under_bias_match_exact_stationary_covariance():
     (``stationary_covariance``) within 4 standard errors (512 realisations,
     after 4 relaxation times of the slowest mode).
     """
-    from currentforces.dynamics import (LangevinDynamics, analyze_modes, stationary_covariance,
-                                        wide_band_spectrum)
+    from currentforces.dynamics import LangevinDynamics, analyze_modes, stationary_covariance, wide_band_spectrum
     from currentforces.units import AMU, HBAR
 
     w0 = 0.05 / HBAR

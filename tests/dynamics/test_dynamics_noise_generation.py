@@ -13,7 +13,6 @@ from currentforces.units import HBAR, KB
 
 from _dyn_models import N_SIGMA, joule_occupation, two_mode_t_matrices
 
-
 SPEC_KW = dict(bias=0.3, temperature=30.0, spin=2, cutoff=0.2)
 
 

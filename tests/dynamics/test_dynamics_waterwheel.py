@@ -5,9 +5,15 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from currentforces.dynamics import (LangevinDynamics, MeanForceDynamics, analyze_modes,
-                                    line_integral_work, nonconservative_work, signed_area,
-                                    wide_band_spectrum)
+from currentforces.dynamics import (
+    LangevinDynamics,
+    MeanForceDynamics,
+    analyze_modes,
+    line_integral_work,
+    nonconservative_work,
+    signed_area,
+    wide_band_spectrum,
+)
 from currentforces.units import AMU, HBAR
 
 W0 = 0.05 / HBAR

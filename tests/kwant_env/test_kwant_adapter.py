@@ -15,6 +15,7 @@ pytestmark = pytest.mark.kwant  # `pytest -m kwant` selects these
 
 pytest.importorskip("kwant")
 import kwant  # noqa: E402
+
 pytest.importorskip("ase")
 warnings.filterwarnings("ignore", message="MUMPS is not available")
 

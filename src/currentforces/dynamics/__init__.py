@@ -18,13 +18,21 @@ from __future__ import annotations
 
 from .bath import PhononBath, combined_spectrum
 from .langevin import LangevinDynamics, MeanForceDynamics, stability_limit, stationary_covariance
-from .modes import (ModeAnalysis, RunawayThreshold, analyze_modes, coefficients_from_junction,
-                    runaway_threshold)
-from .noise_generation import (NoiseGenerator, spectrum_from_junction, tabulated_spectrum,
-                               wide_band_spectrum)
-from .observables import (Trajectory, effective_temperature, line_integral_work, mode_energies,
-                          nonconservative_power, nonconservative_work, normal_modes, occupation,
-                          signed_area, total_energy, write_netcdf)
+from .modes import ModeAnalysis, RunawayThreshold, analyze_modes, coefficients_from_junction, runaway_threshold
+from .noise_generation import NoiseGenerator, spectrum_from_junction, tabulated_spectrum, wide_band_spectrum
+from .observables import (
+    Trajectory,
+    effective_temperature,
+    line_integral_work,
+    mode_energies,
+    nonconservative_power,
+    nonconservative_work,
+    normal_modes,
+    occupation,
+    signed_area,
+    total_energy,
+    write_netcdf,
+)
 
 __all__ = [
     "LangevinDynamics",

@@ -37,7 +37,7 @@ generator that yields after every step, and
 from __future__ import annotations
 
 import os
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 
@@ -160,7 +160,7 @@ class LangevinDynamics:
             raise InputError(f"n_realizations must be a positive integer, got {n_realizations!r}")
         self.n_realizations = int(n_realizations)
         if seed is None:
-            seed = int(np.random.SeedSequence().entropy % (2**63))
+            seed = int(np.random.default_rng().integers(2**63))
         if int(seed) != seed or seed < 0:
             raise InputError(f"seed must be a non-negative integer, got {seed!r}")
         self.seed = int(seed)
@@ -178,7 +178,7 @@ class LangevinDynamics:
         self.positions = np.zeros((self.n_realizations, n))
         self.velocities = np.zeros((self.n_realizations, n))
         self.step = 0
-        self.observers = []
+        self.observers: list[tuple[Callable, int, tuple, dict]] = []
 
     @classmethod
     def from_junction(cls, *args, **kwargs):
@@ -325,7 +325,7 @@ class LangevinDynamics:
         n_steps = _count("n_steps", n_steps)
         record_every = _count("record_every", record_every, positive=True)
         recorder = _FrameRecorder(self, n_steps, record_every)
-        observers = [(recorder, record_every, (), {})]
+        observers: list[tuple[Callable, int, tuple, dict]] = [(recorder, record_every, (), {})]
         if checkpoint is not None and checkpoint_every:
             every = _count("checkpoint_every", checkpoint_every, positive=True)
             observers.append((self.save_checkpoint, every, (checkpoint,), {}))

@@ -22,7 +22,7 @@ the generator only ever asks for omega >= 0 and uses S(-omega) = S(omega)^T.
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 
@@ -171,7 +171,7 @@ class NoiseGenerator:
         factors[0] = spectrum_factors(s[0], real=True)
         factors[-1] = spectrum_factors(s[-1], real=True)
         self._factors = factors
-        self._cached = (None, None)
+        self._cached: tuple[int | None, np.ndarray | None] = (None, None)
 
     def block(self, index: int) -> np.ndarray:
         """Noise block ``index`` as a real array of shape (N, R, M) in eV/Angstrom.
@@ -180,8 +180,9 @@ class NoiseGenerator:
         it does not depend on how many realisations are generated together,
         and peak memory stays at about one block.
         """
-        if self._cached[0] == index:
-            return self._cached[1]
+        cached_index, cached = self._cached
+        if cached_index == index and cached is not None:
+            return cached
         n, r, m = self.block_length, self.n_realizations, self.n_modes
         nk = n // 2 + 1
         amp = np.sqrt(n / self.timestep)

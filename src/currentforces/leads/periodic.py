@@ -25,8 +25,14 @@ from .._checks import as_dense_matrix, check_energies, check_finite, check_posit
 from ..errors import BandEdgeWarning, InputError, LeadConvergenceError, SelfEnergyAccuracyWarning
 from .base import EDGE_RTOL, FLAT_BAND_RTOL, LeadBase
 from .decimation import MAX_ITER, decimate
-from .newton import (dyson_jacobian, dyson_residual, is_retarded, newton_refine, surface_green_derivative,
-                     well_conditioned)
+from .newton import (
+    dyson_jacobian,
+    dyson_residual,
+    is_retarded,
+    newton_refine,
+    surface_green_derivative,
+    well_conditioned,
+)
 
 __all__ = ["Lead", "bulk_band_edges", "surface_green"]
 

@@ -21,8 +21,18 @@ from ...errors import InputError
 from ...integrate import fermi, gauss_legendre, window_bounds
 from ...units import HBAR, M_ELECTRON
 from ..electron_gas import friction
-from .subbands import (EDGE_RTOL, SubbandEdgeError, _check_edges, _edge_indices, _mode_sums,
-                       _open_mask, _positions, _wire_args, fermi_wavevector, transverse_energy)
+from .subbands import (
+    EDGE_RTOL,
+    SubbandEdgeError,
+    _check_edges,
+    _edge_indices,
+    _mode_sums,
+    _open_mask,
+    _positions,
+    _wire_args,
+    fermi_wavevector,
+    transverse_energy,
+)
 
 __all__ = [
     "principal_value_inverse_quadratic",

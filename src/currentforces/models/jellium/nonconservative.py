@@ -22,9 +22,19 @@ from ...errors import InputError
 from ...integrate import fermi, gauss_legendre, window_bounds
 from ...units import HBAR, M_ELECTRON
 from ..electron_gas import wind_force
-from .subbands import (_check_edges, _mode_sums, _open_mask, _open_weights, _positions, _wire_args,
-                       bulk_current_density, current_density, fermi_wavevector, local_dos,
-                       transverse_energy)
+from .subbands import (
+    _check_edges,
+    _mode_sums,
+    _open_mask,
+    _open_weights,
+    _positions,
+    _wire_args,
+    bulk_current_density,
+    current_density,
+    fermi_wavevector,
+    local_dos,
+    transverse_energy,
+)
 
 __all__ = [
     "nonconservative_field",
