@@ -54,6 +54,7 @@ def counting(junction):
                 return method(energy, *args, **kwargs)
             finally:
                 counter.depth -= 1
+
         return counted
 
     for name in names:
@@ -79,8 +80,10 @@ def main(argv=None):
     junction, forces = random_device(args.size, args.modes)
     hw = np.linspace(0.0, args.max, args.omegas)
     kw = dict(bias=args.bias, temperature=args.temperature, fermi_level=0.0, rtol=args.rtol)
-    print(f"N = {args.size}, M = {args.modes}, {args.omegas} values of hbar*omega in [0, {args.max}] eV, "
-          f"V = {args.bias} V, T = {args.temperature} K, rtol = {args.rtol}")
+    print(
+        f"N = {args.size}, M = {args.modes}, {args.omegas} values of hbar*omega in [0, {args.max}] eV, "
+        f"V = {args.bias} V, T = {args.temperature} K, rtol = {args.rtol}"
+    )
     header = f"{'call':>24} {'wall s':>9} {'G energies':>11}"
     print(header)
     print("-" * len(header))

@@ -30,11 +30,15 @@ CASES = {
     "dissipation_spectrum": (lambda **k: cf.dissipation_spectrum(J, F, **KW, **k), "omega"),
     "channel_spectra": (lambda **k: channel_spectra(J, F, **KW, **k), "omega"),
     "joule_heating": (lambda **k: cf.joule_heating(J, F[0], **KW, **k), "frequency"),
-    "coefficients_from_junction": (lambda **k: coefficients_from_junction(J, F, temperature=0.0, **k)(0.1),
-                                   "frequency"),
+    "coefficients_from_junction": (
+        lambda **k: coefficients_from_junction(J, F, temperature=0.0, **k)(0.1),
+        "frequency",
+    ),
     "bias_sweep": (lambda **k: bias_sweep(J, F, [0.1], temperature=0.0, **k), "frequency"),
-    "LowBiasCoefficients.noise": (lambda **k: cf.low_bias_coefficients(J, F, fermi_level=0.1).noise(bias=0.1, **k),
-                                  "omega"),
+    "LowBiasCoefficients.noise": (
+        lambda **k: cf.low_bias_coefficients(J, F, fermi_level=0.1).noise(bias=0.1, **k),
+        "omega",
+    ),
 }
 
 
@@ -74,7 +78,15 @@ def test_positional_value_and_old_keyword_raise():
 def test_signatures_show_the_new_name_only():
     import inspect
 
-    for func in (cf.force_coefficients, cf.electron_hole_spectrum, cf.noise_spectrum, cf.dissipation_spectrum,
-                 channel_spectra, cf.joule_heating, coefficients_from_junction, cf.LowBiasCoefficients.noise):
+    for func in (
+        cf.force_coefficients,
+        cf.electron_hole_spectrum,
+        cf.noise_spectrum,
+        cf.dissipation_spectrum,
+        channel_spectra,
+        cf.joule_heating,
+        coefficients_from_junction,
+        cf.LowBiasCoefficients.noise,
+    ):
         params = inspect.signature(func).parameters
         assert "hbar_omega" in params and "omega" not in params and "frequency" not in params, func.__name__

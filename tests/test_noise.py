@@ -19,6 +19,7 @@ from currentforces import (
 from currentforces.integrate import bose
 from currentforces.models.molecule import single_level
 from currentforces.units import HBAR, KB
+
 from forcehelpers import disordered_chain_model
 from junctionhelpers import on_solver
 

@@ -28,9 +28,9 @@ from __future__ import annotations
 import numpy as np
 
 from ._checks import check_nonnegative, check_number, check_positive, check_spin, check_temperature, renamed_keywords
-from .errors import InputError
 from .dynamics.langevin import LangevinDynamics
 from .dynamics.noise_generation import tabulated_spectrum
+from .errors import InputError
 from .forces import force_coefficients
 from .noise import noise_spectrum
 

@@ -103,8 +103,15 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ._checks import (check_finite, check_leads, check_number, check_rtol, check_spin, check_temperature,
-                      renamed_keywords)
+from ._checks import (
+    check_finite,
+    check_leads,
+    check_number,
+    check_rtol,
+    check_spin,
+    check_temperature,
+    renamed_keywords,
+)
 from .errors import InputError, IntegrationError, IntegrationWarning
 from .forces import ForceCoefficients, SpectralBlocks, antisymmetric_part, symmetric_part
 from .integrate import GK_NODES, GK_WEIGHTS, THERMAL_CUTOFF, fermi_derivative, fermi_derivative_rule, integrate_adaptive

@@ -39,17 +39,28 @@ from .units import HBAR, KB
 __all__ = ["JouleHeating", "channel_spectra", "dissipation_spectrum", "joule_heating", "noise_spectrum"]
 
 
-def _spectra(junction, forces, hbar_omega, bias, temperature, fermi_level, spin, chemical_potentials, rtol,
-             quantities, caller):
+def _spectra(
+    junction, forces, hbar_omega, bias, temperature, fermi_level, spin, chemical_potentials, rtol, quantities, caller
+):
     """The lead-pair kernel (:func:`currentforces.pairs.pair_spectra`) on the force support."""
-    ops, mus, hw, temperature, spin, rtol = pair_arguments(junction, forces, hbar_omega, bias, temperature,
-                                                           fermi_level, spin, chemical_potentials, rtol, caller)
+    ops, mus, hw, temperature, spin, rtol = pair_arguments(
+        junction, forces, hbar_omega, bias, temperature, fermi_level, spin, chemical_potentials, rtol, caller
+    )
     return pair_spectra(SpectralBlocks(junction, ops), mus, hw, temperature, spin, rtol, quantities, what=caller)
 
 
 @renamed_keywords(omega="hbar_omega")
-def noise_spectrum(junction, forces, hbar_omega, bias=0.0, temperature=300.0, fermi_level=0.0, spin=2,
-                   chemical_potentials=None, rtol=1e-8):
+def noise_spectrum(
+    junction,
+    forces,
+    hbar_omega,
+    bias=0.0,
+    temperature=300.0,
+    fermi_level=0.0,
+    spin=2,
+    chemical_potentials=None,
+    rtol=1e-8,
+):
     r"""Symmetrised force-noise spectrum S(omega) (:ref:`theory-noise`; seed eqs 58, 64).
 
     .. math::
@@ -89,13 +100,33 @@ def noise_spectrum(junction, forces, hbar_omega, bias=0.0, temperature=300.0, fe
         eV^2*fs/Angstrom^2.  The noise xi of the Langevin equation has
         <xi_a(t+s) xi_b(t)> = int domega/2pi e^{-i omega s} S_ab(omega).
     """
-    return _spectra(junction, forces, hbar_omega, bias, temperature, fermi_level, spin, chemical_potentials,
-                    rtol, ("noise",), "noise_spectrum").noise
+    return _spectra(
+        junction,
+        forces,
+        hbar_omega,
+        bias,
+        temperature,
+        fermi_level,
+        spin,
+        chemical_potentials,
+        rtol,
+        ("noise",),
+        "noise_spectrum",
+    ).noise
 
 
 @renamed_keywords(omega="hbar_omega")
-def channel_spectra(junction, forces, hbar_omega, bias=0.0, temperature=300.0, fermi_level=0.0, spin=2,
-                    chemical_potentials=None, rtol=1e-8):
+def channel_spectra(
+    junction,
+    forces,
+    hbar_omega,
+    bias=0.0,
+    temperature=300.0,
+    fermi_level=0.0,
+    spin=2,
+    chemical_potentials=None,
+    rtol=1e-8,
+):
     r"""Per lead-pair terms D_lm(omega) and S_lm(omega) (:eq:`eq-channel-fdt`).
 
     D_lm is the (l, m) term of D: electrons from lead m at E scattered into
@@ -110,14 +141,34 @@ def channel_spectra(junction, forces, hbar_omega, bias=0.0, temperature=300.0, f
         In eV/Angstrom^2 and eV^2*fs/Angstrom^2 (``hbar_omega.shape +
         (L, L, M, M)`` for an array).
     """
-    out = _spectra(junction, forces, hbar_omega, bias, temperature, fermi_level, spin, chemical_potentials,
-                   rtol, ("channels",), "channel_spectra")
+    out = _spectra(
+        junction,
+        forces,
+        hbar_omega,
+        bias,
+        temperature,
+        fermi_level,
+        spin,
+        chemical_potentials,
+        rtol,
+        ("channels",),
+        "channel_spectra",
+    )
     return out.channel_dissipation, out.channel_noise
 
 
 @renamed_keywords(omega="hbar_omega")
-def dissipation_spectrum(junction, forces, hbar_omega, bias=0.0, temperature=300.0, fermi_level=0.0, spin=2,
-                         chemical_potentials=None, rtol=1e-8):
+def dissipation_spectrum(
+    junction,
+    forces,
+    hbar_omega,
+    bias=0.0,
+    temperature=300.0,
+    fermi_level=0.0,
+    spin=2,
+    chemical_potentials=None,
+    rtol=1e-8,
+):
     r"""Dissipative kernel D(omega) = -omega L^sym(omega) + i K^asym(omega) in eV/Angstrom^2.
 
     Window form of the anti-Hermitian part of the force kernel
@@ -126,8 +177,19 @@ def dissipation_spectrum(junction, forces, hbar_omega, bias=0.0, temperature=300
     Equals -2 pi Xi(omega)^* of the electron-hole spectrum (:eq:`eq-d-xi`).  Arguments and
     shapes as :func:`noise_spectrum`.
     """
-    return _spectra(junction, forces, hbar_omega, bias, temperature, fermi_level, spin, chemical_potentials,
-                    rtol, ("dissipation",), "dissipation_spectrum").dissipation
+    return _spectra(
+        junction,
+        forces,
+        hbar_omega,
+        bias,
+        temperature,
+        fermi_level,
+        spin,
+        chemical_potentials,
+        rtol,
+        ("dissipation",),
+        "dissipation_spectrum",
+    ).dissipation
 
 
 @dataclass
@@ -163,8 +225,17 @@ class JouleHeating:
 
 
 @renamed_keywords(frequency="hbar_omega")
-def joule_heating(junction, force, hbar_omega, bias=0.0, temperature=300.0, fermi_level=0.0, spin=2,
-                  chemical_potentials=None, rtol=1e-8):
+def joule_heating(
+    junction,
+    force,
+    hbar_omega,
+    bias=0.0,
+    temperature=300.0,
+    fermi_level=0.0,
+    spin=2,
+    chemical_potentials=None,
+    rtol=1e-8,
+):
     r"""Steady-state energy, phonon occupation and effective temperature of one
     mode under current (:ref:`theory-joule`; seed eqs 66-69 at equilibrium).
 
@@ -190,8 +261,19 @@ def joule_heating(junction, force, hbar_omega, bias=0.0, temperature=300.0, ferm
     """
     w = check_positive("hbar_omega", hbar_omega, "eV")
     # D and S from one integral (each to rtol of its own size)
-    out = _spectra(junction, [force], w, bias, temperature, fermi_level, spin, chemical_potentials, rtol,
-                   ("dissipation", "noise"), "joule_heating")
+    out = _spectra(
+        junction,
+        [force],
+        w,
+        bias,
+        temperature,
+        fermi_level,
+        spin,
+        chemical_potentials,
+        rtol,
+        ("dissipation", "noise"),
+        "joule_heating",
+    )
     s, d = out.noise, out.dissipation
     noise = float(s[0, 0].real)
     eta = HBAR * float(d[0, 0].real) / w

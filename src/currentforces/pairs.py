@@ -116,8 +116,9 @@ class PairSpectra:
         return -np.conj(self.dissipation) / (2 * math.pi)
 
 
-def pair_arguments(junction, forces, hbar_omega, bias, temperature, fermi_level, spin, chemical_potentials,
-                   rtol, caller):
+def pair_arguments(
+    junction, forces, hbar_omega, bias, temperature, fermi_level, spin, chemical_potentials, rtol, caller
+):
     """Check the common arguments of the lead-pair spectra.
 
     Returns
@@ -144,8 +145,9 @@ def pair_arguments(junction, forces, hbar_omega, bias, temperature, fermi_level,
     return ops, mus, hw, temperature, spin, rtol
 
 
-def pair_spectra(blocks, chemical_potentials, hbar_omega, temperature, spin, rtol, quantities,
-                 what="lead-pair spectrum"):
+def pair_spectra(
+    blocks, chemical_potentials, hbar_omega, temperature, spin, rtol, quantities, what="lead-pair spectrum"
+):
     r"""D(w), S(w) and the channel spectra D_lm(w), S_lm(w) at every hbar*w.
 
     .. math::
@@ -197,8 +199,12 @@ def pair_spectra(blocks, chemical_potentials, hbar_omega, temperature, spin, rto
     hw = np.asarray(hbar_omega, dtype=float)
     m, nl = ops.n_modes, len(mus)
     # the integrand's components, in order, each one tolerance group
-    shapes = {"dissipation": (m, m), "noise": (m, m), "channel_dissipation": (nl, nl, m, m),
-              "channel_noise": (nl, nl, m, m)}
+    shapes = {
+        "dissipation": (m, m),
+        "noise": (m, m),
+        "channel_dissipation": (nl, nl, m, m),
+        "channel_noise": (nl, nl, m, m),
+    }
     names = [q for q in ("dissipation", "noise") if q in quantities]
     if "channels" in quantities:
         names += ["channel_dissipation", "channel_noise"]
@@ -215,11 +221,18 @@ def pair_spectra(blocks, chemical_potentials, hbar_omega, temperature, spin, rto
         integrand = _integrand(blocks, mus, temperature, w, names)
         # G at E and E + w in one call: half the energies per chunk (as many
         # Green's functions per call as a one-sided integrand)
-        res = integrate_adaptive(integrand, pts, rtol=rtol, atol=1e-14, groups=sizes,
-                                 chunk=256 if w == 0 else 128, what=f"{what} at hbar*omega = {w!r} eV")
+        res = integrate_adaptive(
+            integrand,
+            pts,
+            rtol=rtol,
+            atol=1e-14,
+            groups=sizes,
+            chunk=256 if w == 0 else 128,
+            what=f"{what} at hbar*omega = {w!r} eV",
+        )
         offset = 0
         for q, size, err in zip(names, sizes, res.errors):
-            values[q][idx] = prefactor[q] * res.value[offset:offset + size].reshape(shapes[q])
+            values[q][idx] = prefactor[q] * res.value[offset : offset + size].reshape(shapes[q])
             errors[q][idx] = prefactor[q] * float(err)
             offset += size
     return PairSpectra(hbar_omega=hw, error=errors, **values)
@@ -243,14 +256,14 @@ def _integrand(blocks, mus, temperature, w, names):
     def integrand(e):
         n = e.size
         energies = e if w == 0 else np.concatenate([e, e + w])
-        _, a = blocks.green_and_spectral(energies)        # A_l at E, then at E + w
+        _, a = blocks.green_and_spectral(energies)  # A_l at E, then at E + w
         occ, empty = _occupations(energies, mus, temperature)
         low = slice(0, n)
         high = low if w == 0 else slice(n, 2 * n)
         parts = []
         if "dissipation" in names or "noise" in names:
-            filled = sum(o[:, None, None] * al for o, al in zip(occ, a))     # rho_< = sum_l n_l A_l
-            holes = sum(h[:, None, None] * al for h, al in zip(empty, a))    # rho_> = sum_l (1 - n_l) A_l
+            filled = sum(o[:, None, None] * al for o, al in zip(occ, a))  # rho_< = sum_l n_l A_l
+            holes = sum(h[:, None, None] * al for h, al in zip(empty, a))  # rho_> = sum_l (1 - n_l) A_l
             absorb, emit = ops.traces_many([(holes[high], filled[low]), (filled[high], holes[low])])
             if "dissipation" in names:
                 parts.append(absorb - emit)
@@ -260,8 +273,8 @@ def _integrand(blocks, mus, temperature, w, names):
             # per lead pair: one trace Tr[f_a A_l(E + w) f_b A_m(E)] each, weighted by
             # n_m (1 - n_l') (absorption) and n_l' (1 - n_m) (emission)
             nl = len(mus)
-            upper = [a[k][high] for k in range(nl)]      # A_l(E + w)
-            lower = [a[k][low] for k in range(nl)]       # A_m(E)
+            upper = [a[k][high] for k in range(nl)]  # A_l(E + w)
+            lower = [a[k][low] for k in range(nl)]  # A_m(E)
             t = ops.traces_many([(upper[l], lower[k]) for l in range(nl) for k in range(nl)])
             t = np.stack(t, axis=1).reshape(n, nl, nl, ops.n_modes, ops.n_modes)
             up = np.einsum("ln,mn->nlm", empty[:, high], occ[:, low])[..., None, None]
