@@ -1,5 +1,5 @@
 """The five forces: two independent routes per coefficient, closed forms,
-symmetries (formulas.md §3-4, §6; seed eqs 14-47), on both Green's-function
+symmetries (docs/theory.rst theory-kernel to theory-small-bias and theory-models; seed eqs 14-47), on both Green's-function
 backends (the ``solver`` fixture: dense inverse and block-tridiagonal
 recursions)."""
 
@@ -25,7 +25,7 @@ EF = 0.3
 
 
 # --------------------------------------------------------------------------
-# route 1 vs finite differences: K = -dF0/dX (formulas.md §4.1)
+# route 1 vs finite differences: K = -dF0/dX (docs/theory.rst eq-k-static)
 # --------------------------------------------------------------------------
 @pytest.mark.parametrize("bias,temperature", [(0.0, 0.0), (0.4, 300.0)])
 def test_adiabatic_K_is_minus_gradient_of_mean_force(bias, temperature, solver, tol):
@@ -106,7 +106,7 @@ def test_electron_hole_route_all_four_forces(solver, tol):
 @pytest.mark.parametrize("temperature", [0.0, 300.0])
 def test_zero_bias_time_reversal(frequency, temperature, solver, tol):
     # real h and f at equilibrium: no NC and no Berry force (seed text below eq 32,
-    # formulas.md §3.4), friction negative semi-definite.  The antisymmetric
+    # docs/theory.rst theory-kernel-split), friction negative semi-definite.  The antisymmetric
     # parts cancel in the integrand itself, so only round-off remains.
     j, f = disordered_chain_model(solver=solver)
     c = force_coefficients(j, f, temperature=temperature, fermi_level=EF, hbar_omega=frequency)
@@ -144,7 +144,7 @@ def test_unitary_basis_change_and_mode_relabelling(solver, tol):
 
 
 # --------------------------------------------------------------------------
-# closed forms (formulas.md §6.1-6.3), spinless; the library at rtol 1e-11
+# closed forms (docs/theory.rst theory-single-level, theory-two-site, theory-chain), spinless; the library at rtol 1e-11
 # against the closed form: tol["tight_quad"]
 # --------------------------------------------------------------------------
 @pytest.mark.parametrize("bias", [0.0, 0.3])
@@ -156,7 +156,7 @@ def test_resonant_level_closed_forms(bias, solver, tol):
     g = gl + gr
     mus = [bias / 2, -bias / 2]
     a_l = [gam / ((mu - eps0) ** 2 + g * g / 4) for gam, mu in zip((gl, gr), mus)]
-    # K(0) = -(lambda^2 / 2pi) sum_l A_l(mu_l), at any bias (formulas.md §6.1)
+    # K(0) = -(lambda^2 / 2pi) sum_l A_l(mu_l), at any bias (docs/theory.rst eq-single-level)
     assert abs(c.K[0, 0] + lam**2 / (2 * math.pi) * sum(a_l)) < tol["tight_quad"]
     # F0 = lambda sum_l (Gamma_l/Gamma)[1/2 + arctan(2(mu_l - eps0)/Gamma)/pi]
     f0 = lam * sum(gam / g * (0.5 + math.atan(2 * (mu - eps0) / g) / math.pi) for gam, mu in zip((gl, gr), mus))
@@ -183,7 +183,7 @@ def test_resonant_level_finite_frequency_friction(solver, tol):
 
 def test_two_site_molecule_nonconservative_closed_form(solver, tol):
     # K^asym_12 = -(1/2pi) int_{mu_R}^{mu_L} Im Tr[f1 A_L f2 A_R] dE with
-    # Im Tr[...] = l1 l2 T(E)[(E-e1) Gamma_R + (E-e2) Gamma_L] / (2 |Det|^2)  (formulas.md §6.2)
+    # Im Tr[...] = l1 l2 T(E)[(E-e1) Gamma_R + (E-e2) Gamma_L] / (2 |Det|^2)  (docs/theory.rst eq-two-site)
     from scipy.integrate import quad
 
     e1, e2, t, gl, gr, l1, l2 = 0.1, -0.15, 0.4, 0.3, 0.2, 0.05, 0.07
@@ -204,7 +204,7 @@ def test_two_site_molecule_nonconservative_closed_form(solver, tol):
 
 @pytest.mark.parametrize("fermi_level", [-1.1, 0.3, 0.0])
 def test_perfect_chain_friction_and_nonconservative(fermi_level, solver, tol):
-    # formulas.md §6.3: eta_jj = 2 hbar beta^2/(pi t^2) at any filling (this is
+    # docs/theory.rst eq-chain-friction: eta_jj = 2 hbar beta^2/(pi t^2) at any filling (this is
     # the case the Fermi-sea dG/dE form gets wrong); K^asym_{j,j+d} =
     # (2 eV beta^2/(pi t^2)) sin(2 k_F d) at T = 0, small bias, zero at half filling.
     t, beta, n = 1.0, 0.5, 12
@@ -222,7 +222,7 @@ def test_perfect_chain_friction_and_nonconservative(fermi_level, solver, tol):
 
 
 # --------------------------------------------------------------------------
-# small-bias T = 0 closed forms (formulas.md §4.3), approached linearly in V
+# small-bias T = 0 closed forms (docs/theory.rst eq-small-bias), approached linearly in V
 # --------------------------------------------------------------------------
 def test_small_bias_limit_is_linear(solver):
     j, f = disordered_chain_model(solver=solver)
