@@ -11,17 +11,13 @@ chain with hopping -t the state alternates in sign).
 """
 
 import math
-import warnings
 
 import numpy as np
 import pytest
 
 from currentforces import BoundStateError, ChainLead, Junction, WideBandLead, force_coefficients
 from currentforces.boundstates import find_bound_states
-from currentforces.errors import IntegrationWarning
-from currentforces.integrate import fermi
 from currentforces.models.chain import chain_force_operators
-from currentforces.units import HBAR, KB
 
 N = 6
 EB = math.sqrt(13.0)

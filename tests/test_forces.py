@@ -1,7 +1,7 @@
 """The five forces: two independent routes per coefficient, closed forms,
-symmetries (docs/theory.rst theory-kernel to theory-small-bias and theory-models; seed eqs 14-47), on both Green's-function
-backends (the ``solver`` fixture: dense inverse and block-tridiagonal
-recursions)."""
+symmetries (docs/theory.rst theory-kernel to theory-small-bias and
+theory-models; seed eqs 14-47), on both Green's-function backends (the
+``solver`` fixture: dense inverse and block-tridiagonal recursions)."""
 
 import math
 
@@ -9,15 +9,16 @@ import numpy as np
 import pytest
 
 from currentforces import (
+    ChainLead,
     InputError,
     Junction,
-    ChainLead,
     electron_hole_spectrum,
     force_coefficients,
 )
 from currentforces.models.chain import chain_force_operators, chain_junction
 from currentforces.models.molecule import single_level, two_site_molecule
 from currentforces.units import HBAR
+
 from forcehelpers import disordered_chain_model, pi_real_axis, principal_values
 from junctionhelpers import on_solver
 

@@ -12,8 +12,8 @@ import pytest
 import currentforces as cf
 from currentforces import ChainLead, InputError, Junction, Lead
 from currentforces._checks import check_rtol, check_spin
-from currentforces.dynamics.langevin import LangevinDynamics, stationary_covariance
 from currentforces.coupling import coefficients_from_junction, from_junction, spectrum_from_junction
+from currentforces.dynamics.langevin import LangevinDynamics, stationary_covariance
 from currentforces.dynamics.modes import runaway_threshold
 from currentforces.dynamics.noise_generation import NoiseGenerator, wide_band_spectrum
 from currentforces.errors import BandEdgeWarning

@@ -108,7 +108,8 @@ def test_current_odd_in_bias_for_mirror_symmetric_junction(solver, tol):
 
 
 def test_spectral_sum_rule_and_total_spectral_function(solver, tol):
-    # integral Tr A / 2pi dE = N when there are no bound states (docs/theory.rst theory-negf, the sum rule after eq-spectral);
+    # integral Tr A / 2pi dE = N when there are no bound states
+    # (docs/theory.rst theory-negf, the sum rule after eq-spectral);
     # chain leads have the finite band [-2, 2] so the integral is finite.
     j = disordered_chain(solver=solver)
     r = integrate_adaptive(lambda e: np.trace(j.spectral_function(e), axis1=-2, axis2=-1).real / (2 * math.pi),

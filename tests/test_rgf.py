@@ -7,6 +7,7 @@ import scipy.sparse as sp
 
 from currentforces import ChainLead, InputError, Junction, Lead, WideBandLead
 from currentforces.greens import BlockTridiagonal, layers_from_sparsity
+
 from junctionhelpers import chain_junction
 
 ENERGIES = np.array([-1.3, -0.2, 0.35, 1.1, 0.4 + 0.3j, -2.0 + 1e-3j])

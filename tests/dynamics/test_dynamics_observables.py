@@ -10,9 +10,16 @@ import pytest
 
 import currentforces.coupling
 from currentforces.coupling import from_junction, spectrum_from_junction
-from currentforces.dynamics import (effective_temperature, line_integral_work, mode_energies,
-                                    nonconservative_work, normal_modes, occupation, signed_area,
-                                    total_energy)
+from currentforces.dynamics import (
+    effective_temperature,
+    line_integral_work,
+    mode_energies,
+    nonconservative_work,
+    normal_modes,
+    occupation,
+    signed_area,
+    total_energy,
+)
 from currentforces.units import AMU, HBAR, KB
 
 
