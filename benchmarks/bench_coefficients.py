@@ -1,19 +1,22 @@
-"""Cost of the force coefficients against the bare Green's functions and a
-plain double loop over mode pairs (issue: the five forces, performance).
+"""Cost of the public force-coefficient calls, in Green's functions.
 
 For random tight-binding devices (N orbitals, ~6 neighbours each, wide-band
 leads on the first and last four orbitals) with M sparse force operators
 (the three Cartesian derivatives of M/3 'atoms', each touching an orbital's
-bonds), on one fixed Fermi-window energy grid at finite bias:
+bonds), at a bias of 0.1 V and 300 K, the script times what a user calls:
 
-* G      : the Green's functions alone, G(E) for every grid energy (dense
-           inverse, what any dense route needs);
-* all    : the whole real-axis integrand of force_coefficients at frequency
-           0 (G, dG/dE, A_l, K and L window terms, mean force, Fermi-surface
-           friction) on the same grid;
-* loop   : the same traces by a plain double loop over mode pairs,
-           Tr[f_a X f_b Y] per pair on the force support; timed on a subset
-           of pairs and scaled to M^2 pairs (stated in the table).
+* ``force_coefficients(..., hbar_omega=0)`` (adiabatic F0, K, L) and
+  ``force_coefficients(..., hbar_omega=0.01)`` (finite frequency), rtol 1e-6;
+* ``nE``: the energies at which the Green's function was evaluated
+  (``Junction.count_energies``);
+* ``G-eq``: wall time / the time of one G(E) on the force support at one
+  energy, the cost in Green's functions;
+* ``per E``: wall time / (nE x one G), the cost of one energy of the
+  quadrature relative to a bare G (traces, dG/dE, spectral functions,
+  batching gains included).
+
+``benchmarks/bench_quadrature.py`` has the same measurement with true errors
+for more cases and temperatures.
 
 Run:  python benchmarks/bench_coefficients.py [--quick]
 """
@@ -26,8 +29,7 @@ import time
 
 import numpy as np
 
-from currentforces import Junction, WideBandLead
-from currentforces.forces import SpectralBlocks, window_integrand
+from currentforces import Junction, WideBandLead, force_coefficients
 from currentforces.operators import ForceOperators
 
 
@@ -57,58 +59,46 @@ def random_device(n, n_modes, seed=0, degree=6):
     return junction, forces
 
 
-def loop_traces(fs, x, y, pairs):
-    out = 0.0
-    for a, b in pairs:
-        out += np.trace(fs[a] @ x @ fs[b] @ y)
-    return out
+def one_green_time(junction, forces, energy, repeat=7):
+    """Best time of G[S, S] at one energy (S the force support)."""
+    s = ForceOperators(forces, junction.size).support
+    e = np.array([energy])
+    junction.green_submatrix(e, s, s)
+    best = np.inf
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        junction.green_submatrix(e, s, s)
+        best = min(best, time.perf_counter() - t0)
+    return best
 
 
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--quick", action="store_true", help="smallest case only")
+    p.add_argument("--temperature", type=float, default=300.0)
     args = p.parse_args(argv)
-    cases = [(100, 24, 16), (400, 120, 16), (2000, 300, 2)]
+    cases = [(100, 24), (400, 120), (2000, 300)]
     if args.quick:
         cases = cases[:1]
-    bias, temperature, ef = 0.5, 300.0, 0.0
-    header = (f"{'N':>6} {'M':>5} {'s':>5} {'nE':>4} {'G (s)':>9} {'all (s)':>9} {'all/G':>7} "
-              f"{'loop (s)':>11} {'loop/all':>9}")
+    bias, ef, rtol = 0.1, 0.0, 1e-6
+    print(f"force_coefficients at V = {bias} V, T = {args.temperature} K, rtol = {rtol}")
+    header = (f"{'N':>6} {'M':>5} {'s':>5} {'hbar w':>7} {'nE':>7} {'wall s':>9} {'G ms':>8} "
+              f"{'G-eq':>8} {'per E':>6}")
     print(header)
     print("-" * len(header))
-    for n, m, n_e in cases:
+    for n, m in cases:
         junction, forces = random_device(n, m)
-        ops = ForceOperators(forces, n)
-        blocks = SpectralBlocks(junction, ops)
-        mus = junction.chemical_potentials(bias, ef)
-        energies = np.linspace(ef - bias / 2 - 0.1, ef + bias / 2 + 0.1, n_e)
-        _, integrand = window_integrand(blocks, mus, temperature, 0.0)
-        junction.green(energies[:1])  # warm-up
-        t0 = time.perf_counter()
-        junction.green(energies)
-        t_g = time.perf_counter() - t0
-        t0 = time.perf_counter()
-        integrand(energies)
-        t_all = time.perf_counter() - t0
-        # plain loop: the traces of one energy (K window, L window, surface term:
-        # three trace types per pair), on a random subset of pairs, scaled up
-        g0, dg, a_l = blocks.green_derivative(energies[:1], spectral=True)
-        x, dx, y = g0[0], dg[0], sum(a_l)[0]
-        gd = g0[0].conj().T
-        fs = list(ops.dense)
-        rng = np.random.default_rng(1)
-        n_pairs = min(m * m, 60)
-        pairs = [tuple(rng.integers(0, m, 2)) for _ in range(n_pairs)]
-        t0 = time.perf_counter()
-        loop_traces(fs, x, y, pairs)
-        loop_traces(fs, dx, y, pairs)
-        loop_traces(fs, x, gd, pairs)
-        t_pair = (time.perf_counter() - t0) / n_pairs
-        t_loop = t_pair * m * m * n_e + t_g  # the loop still needs the Green's functions
-        print(f"{n:6d} {m:5d} {ops.support.size:5d} {n_e:4d} {t_g:9.3f} {t_all:9.3f} {t_all / t_g:7.2f} "
-              f"{t_loop:11.2f} {t_loop / t_all:9.1f}")
-        sys.stdout.flush()
-    print("\nloop: timed on 60 random pairs at one energy, scaled to M^2 pairs x nE energies, plus G.")
+        s = ForceOperators(forces, n).support.size
+        t_g = one_green_time(junction, forces, ef)
+        for w in (0.0, 0.01):
+            with junction.count_energies() as c:
+                t0 = time.perf_counter()
+                force_coefficients(junction, forces, bias=bias, temperature=args.temperature, fermi_level=ef,
+                                   hbar_omega=w, rtol=rtol)
+                wall = time.perf_counter() - t0
+            print(f"{n:6d} {m:5d} {s:5d} {w:7.3f} {c.energies:7d} {wall:9.2f} {1e3 * t_g:8.3f} "
+                  f"{wall / t_g:8.0f} {wall / (c.energies * t_g):6.2f}")
+            sys.stdout.flush()
 
 
 if __name__ == "__main__":

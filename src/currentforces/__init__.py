@@ -16,7 +16,7 @@ __version__ = "0.1.0"
 from .couplings import FiniteDifferenceCouplings, couplings_from_displacements, finite_difference_couplings
 from .errors import (BoundStateError, InputError, IntegrationError, IntegrationWarning, NotRelaxedWarning,
                      StepSizeWarning)
-from .forces import ForceCoefficients, electron_hole_spectrum, force_coefficients
+from .forces import FermiSeaPart, ForceCoefficients, electron_hole_spectrum, fermi_sea_part, force_coefficients
 from .junction import Junction
 from .leads import ChainLead, Lead, WideBandLead
 from .low_bias import LinearCoefficients, LowBiasCoefficients, low_bias_coefficients
@@ -45,6 +45,8 @@ __all__ = [
     "Junction",
     "force_coefficients",
     "ForceCoefficients",
+    "fermi_sea_part",
+    "FermiSeaPart",
     "electron_hole_spectrum",
     "low_bias_coefficients",
     "LowBiasCoefficients",

@@ -31,7 +31,7 @@ from ._checks import check_nonnegative, check_number, check_positive, check_spin
 from .dynamics.langevin import LangevinDynamics
 from .dynamics.noise_generation import tabulated_spectrum
 from .errors import InputError
-from .forces import force_coefficients
+from .forces import fermi_sea_part, force_coefficients
 from .noise import noise_spectrum
 
 __all__ = ["coefficients_from_junction", "spectrum_from_junction", "from_junction"]
@@ -44,7 +44,9 @@ def coefficients_from_junction(junction, forces, *, temperature=300.0, fermi_lev
 
     The callable that :func:`currentforces.dynamics.runaway_threshold`
     scans over the bias: each call evaluates
-    :func:`currentforces.force_coefficients` at that bias.
+    :func:`currentforces.force_coefficients` at that bias, with the
+    bias-independent Fermi-sea part (:func:`currentforces.fermi_sea_part`)
+    computed at the first call and reused at every later one.
 
     Parameters
     ----------
@@ -66,9 +68,14 @@ def coefficients_from_junction(junction, forces, *, temperature=300.0, fermi_lev
     check_nonnegative("hbar_omega", hbar_omega, "eV")
     check_spin(spin)
 
+    sea = []
+
     def coefficients(bias):
+        if not sea:
+            sea.append(fermi_sea_part(junction, forces, fermi_level=fermi_level, temperature=temperature,
+                                      hbar_omega=hbar_omega))
         c = force_coefficients(junction, forces, bias=bias, temperature=temperature,
-                               fermi_level=fermi_level, hbar_omega=hbar_omega, spin=spin)
+                               fermi_level=fermi_level, hbar_omega=hbar_omega, spin=spin, fermi_sea=sea[0])
         return np.asarray(c.K, dtype=float), np.asarray(c.L, dtype=float)
 
     return coefficients

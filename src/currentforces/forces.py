@@ -22,17 +22,23 @@ reference occupation n_0 = n_F(E - mu_0), mu_0 the mean chemical potential
   n_l -> n_l - n_0, an integral over the bias window only;
 * Pi_eq, the zero-bias kernel at the same temperature.  Writing
   A = i(G - G^dagger) splits it into terms analytic in the upper half
-  plane, done by the Matsubara pole sum S[.] of :mod:`currentforces.integrate`,
-  and one term in G(E + hbar w) G^dagger(E) that lives on the Fermi window
-  [mu_0 - hbar w, mu_0] (derivation in :func:`_pole_kernel`):
+  plane, done by the Fermi-sea pole expansion S[.] of
+  :func:`currentforces.integrate.fermi_sea_sum` (together with the
+  equilibrium density matrix of the mean force, on the same poles: G(z) at
+  each pole, and G(z - hbar w) at finite frequency), and one term that
+  lives on the Fermi window [mu_0 - hbar w, mu_0] (derivation in
+  :func:`_fermi_sea`):
 
   .. math::
 
-     \Pi_{eq}(w) = \tfrac12 Re\, S[F_+] + \tfrac{i}{2} Im\, S[F_-]
-       + \frac{i}{2\pi}\int d\epsilon\,[n_0(\epsilon+w) - n_0(\epsilon)]
-         Tr[f_a G(\epsilon+w) f_b G^\dagger(\epsilon)],
+     \Pi_{eq}(w) = \tfrac12 (X^T + \bar X)
+       + \frac{1}{2\pi}\int d\epsilon\,[n_0(\epsilon) - n_0(\epsilon+w)]
+         Tr[f_a G(\epsilon+w) f_b A(\epsilon)],
 
-     F_\pm(z) = Tr[f_a (G(z+w) \pm G(z-w)) f_b G(z)] .
+     X_{ab} = S[Tr[f_a G(z-w) f_b G(z)]] .
+
+  The window term uses G at E and E + hbar w only, the energies the
+  bias-window term needs anyway.
 
 In the adiabatic limit (``hbar_omega=0``) L = hbar dIm Pi/dw at w = 0 takes
 the derivatives of these terms: a pole sum of Tr[f_a G'(z) f_b G(z)], a
@@ -48,6 +54,7 @@ forces f in eV/Angstrom; F0 eV/A, K eV/A^2, L eV*fs/A^2.
 
 from __future__ import annotations
 
+import hashlib
 import math
 import warnings
 from dataclasses import dataclass, field
@@ -55,9 +62,9 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from . import contour
-from ._checks import check_leads, check_nonnegative, check_rtol, check_spin, check_temperature, renamed_keywords
+from ._checks import check_leads, check_nonnegative, check_number, check_rtol, check_spin, check_temperature, renamed_keywords
 from .errors import BoundStateError, InputError, IntegrationError, IntegrationWarning
-from .integrate import THERMAL_CUTOFF, fermi, fermi_derivative, integrate_adaptive, matsubara_sum
+from .integrate import THERMAL_CUTOFF, fermi, fermi_derivative, fermi_sea_sum, integrate_adaptive
 from .leads import broadening_from_self_energy
 from .operators import ForceOperators
 from .pairs import pair_arguments, pair_spectra
@@ -66,6 +73,8 @@ from .units import HBAR, KB
 __all__ = [
     "ForceCoefficients",
     "force_coefficients",
+    "FermiSeaPart",
+    "fermi_sea_part",
     "electron_hole_spectrum",
     "symmetric_part",
     "antisymmetric_part",
@@ -255,50 +264,30 @@ def _time_reversal_symmetric(junction, ops):
     return True
 
 
-def _pole_sum_pair(func, mu0, temperature, rtol, scale, what):
-    """S[a] and S[b] for ``func(z) -> (a, b)`` (real arrays), each to ``rtol``
-    of its own size, by one Matsubara sum of (a, s b).
+def _fermi_sea(junction, blocks, ops, w, mu0, temperature, rtol, berry=True, bound=None):
+    r"""Equilibrium mean force and the analytic part of Pi_eq(w), all from one
+    pole expansion (:func:`~currentforces.integrate.fermi_sea_sum`: one set of
+    G[S, S] evaluations), each to ``rtol`` of its own size.
 
-    The pole sum's error estimate is one number for all components, so b is
-    scaled by s = |a| / |b| (from a probe on the imaginary axis, then, if b
-    still misses its tolerance, from the sums themselves) to weigh both
-    alike.  Returns (S[a], S[b], error of S[a], error of S[b]).
-    """
-    kt = KB * temperature
-    ys = np.array([max(math.pi * kt, 1e-3 * scale), 0.1 * scale, scale])
-    pa, pb = func(mu0 + 1j * ys)
-    na, nb = float(np.abs(pa).max()), float(np.abs(pb).max())
-    s = na / nb if nb > 0 and na > 0 else 1.0
-    for attempt in range(2):
-        def joint(z, s=s):
-            a, b = func(z)
-            return np.concatenate([a.reshape(a.shape[0], -1), s * b.reshape(b.shape[0], -1)], axis=1)
-
-        res = matsubara_sum(joint, mu0, temperature, rtol=rtol, atol=1e-14, energy_scale=scale, what=what,
-                            on_fail="warn")
-        size = pa[0].size
-        va = res.value[:size].reshape(pa.shape[1:])
-        vb = res.value[size:].reshape(pb.shape[1:]) / s
-        ea, eb = res.error, res.error / s
-        big_a, big_b = float(np.abs(va).max()), float(np.abs(vb).max())
-        if eb <= max(1e-14 / s, rtol * big_b) or attempt == 1 or big_b == 0:
-            return va, vb, ea, eb
-        s = big_a / big_b if big_a > 0 else 1.0
-
-
-def _pole_kernel(blocks, ops, w, mu0, temperature, rtol, scale, berry=True, bound=None):
-    r"""Analytic (upper-half-plane) part of Pi_eq(w) by the Matsubara sum.
-
-    Derivation: in Pi_eq, A = i(G - G^dagger) gives
+    Derivation of the kernel part: in Pi_eq, A = i(G - G^dagger) gives
     (i/2pi) int n_0 {Tr[f_a G(E+w) f_b G(E)] - Tr[f_a G^dagger(E) f_b G^dagger(E-w)]}
-    plus the mixed term of :func:`window_integrand`.  With
-    int n_0 F = -i pi S[F] for F analytic in the UHP and
-    Tr[f_a G^dagger(E) f_b G^dagger(E-w)] = conj Tr[f_a G(E-w) f_b G(E)]
-    (trace lemma), this is (1/2) S[F_1] + (1/2) conj S[F_2] with
-    F_1 = Tr[f_a G(z+w) f_b G(z)], F_2 = Tr[f_a G(z-w) f_b G(z)]; i.e.
-    Re = Re S[F_+]/2, Im = Im S[F_-]/2 with F_+- = F_1 +- F_2, which keeps
-    the O(w) imaginary part free of cancellation.  S has real weights, so
-    Re S[F] = S[Re F]: only the parts used are summed.
+    plus (i/2pi) int [n_0(E+w) - n_0(E)] Tr[f_a G(E+w) f_b G^dagger(E)] (the
+    mixed products, one of them shifted E -> E + w).  With
+    int n_0(E - mu) F(E) dE = -i pi S_mu[F] for F analytic in the UHP and
+    Tr[f_a G^dagger(E) f_b G^dagger(E-w)] = conj F_2(E),
+    F_2(z) = Tr[f_a G(z-w) f_b G(z)] (trace lemma), the analytic terms are
+    (1/2) S_mu[F_1] + (1/2) conj S_mu[F_2] with F_1(z) = Tr[f_a G(z+w) f_b G(z)]
+    = F_2^T(z + w), i.e. S_mu[F_1] = S_(mu+w)[F_2^T]
+    = X^T + (i/pi) int [n_0(E) - n_0(E+w)] F_1(E) dE (the Fermi function
+    moved back from mu + w to mu), X = S_mu[F_2].  The last integral joins
+    the mixed term: G^dagger - G = iA, so
+
+    Pi_eq = (X^T + conj X)/2 + (1/2pi) int [n_0(E) - n_0(E+w)] Tr[f_a G(E+w) f_b A(E)] dE,
+
+    one analytic function (G at z and z - w per pole) and a window term on
+    [mu_0 - w, mu_0] in G(E), G(E + w) (:func:`window_integrand`).  Its
+    imaginary part Im(X^T - X)/2 is O(w) (X^T = X at w = 0 by cyclicity;
+    exactly, for all w, with time-reversal symmetry).
 
     At w = 0 the force constants are Re S[Tr f_a G f_b G]; the symmetric part
     of L comes from the Fermi surface (:func:`window_integrand`), and only
@@ -309,64 +298,256 @@ def _pole_kernel(blocks, ops, w, mu0, temperature, rtol, scale, berry=True, boun
     S[1/(z - E_b)^2] = -i / (pi (mu - E_b)), not on the imaginary axis, where
     a bound state just off mu puts a peak of height 1/(mu - E_b)^2.
 
+    The mean force is Tr[f_a rho_eq] with rho_eq[S, S] = extra + ReH S[X_rho]
+    (:meth:`~currentforces.Junction.fermi_sea_density_terms`), on the same
+    G[S, S]: Re S[Tr f_a X_rho] for Hermitian f_a.  The pole expansion sums
+    the complex functions themselves (its thermal correction has complex
+    weights), real parts are taken after.
+
     Returns
     -------
-    w > 0: (Pi_pole complex (M, M), error of its real part, error of its
-    imaginary part); w = 0: (K_pole, Im S[Tr f_a G' f_b G] antisymmetrised or
-    zeros, error of K_pole, error of the Berry part).
+    (f_eq, error of f_eq, kernel) with kernel for w > 0: (Pi_pole complex
+    (M, M), error of its real part, error of its imaginary part); for w = 0:
+    (K_pole, Im S[Tr f_a G' f_b G] antisymmetrised or zeros, error of
+    K_pole, error of the Berry part).  Per spin.
     """
     m = ops.n_modes
+    scale = junction.energy_scale
+    density, extra = junction.fermi_sea_density_terms(mu0, temperature, ops.support)
+    # At T > 0 the pole expansion sums the complex (analytic) functions, its
+    # thermal correction having complex weights; at T = 0 its weights are
+    # real, Re S[F] = S[Re F], and only the parts used are summed, each to
+    # its own tolerance.
+    if temperature == 0:
+        def re(x):
+            return x.real
+
+        def im(x):
+            return x.imag
+
+        def re_of(v):
+            return v
+
+        def im_of(v):
+            return v
+    else:
+        def re(x):
+            return x
+
+        im = re
+
+        def re_of(v):
+            return v.real
+
+        def im_of(v):
+            return v.imag
+
+    def mean_force(z, g0):
+        return re(ops.expectation(density(z, g0)))          # Tr[f_a X_rho], complex-linear
+
     if w > 0:
         def func(z):
-            g0 = blocks.green(z)
-            gp = blocks.green(z + w)
-            gm = blocks.green(z - w)
-            return ops.traces(gp + gm, g0).real, ops.traces(gp - gm, g0).imag
+            n = z.size
+            g = blocks.green(np.concatenate([z, z - w]))  # one call: G at z and z - w
+            t = ops.traces(g[n:], g[:n])                  # F_2 = Tr[f_a G(z - w) f_b G(z)]
+            tt = np.swapaxes(t, -1, -2)
+            return np.concatenate([mean_force(z, g[:n]), re(t + tt).reshape(n, -1), im(t - tt).reshape(n, -1)],
+                                  axis=1)
 
-        sp_, sm_, ep, em = _pole_sum_pair(func, mu0, temperature, rtol, scale,
-                                          "equilibrium force kernel (pole sum)")
-        return 0.5 * sp_ + 0.5j * sm_, 0.5 * ep, 0.5 * em
-
-    poles = []
-    lam = max(1.0, scale)
-    if bound is not None and temperature == 0:
-        energies = list(bound[0])
-        for e, r in zip(*bound):
-            c2 = ops.traces(r[None], r[None])[0]
-            gc = _regular_part(blocks, e, r, [x for x in energies if x != e], scale)
-            c1 = ops.traces(r[None], gc[None])[0] + ops.traces(gc[None], r[None])[0]
-            poles.append((e, c1, c2))
-
-    def k_part(z, g0):
-        tr = ops.traces(g0, g0)
-        for e, c1, c2 in poles:
-            u = z - e
-            tr = tr - c2[None] / (u ** 2)[:, None, None] - c1[None] * (1.0 / u - 1.0 / (u + 1j * lam))[:, None, None]
-        return tr.real
-
-    if berry:
-        def func0(z):
-            g0, dg = blocks.green_derivative(z)
-            return k_part(z, g0), ops.traces(dg, g0).imag
-
-        # the whole Im S[Tr f G' f G] is summed (its tolerance is set by its
-        # symmetric part, of the size of the friction), then antisymmetrised
-        k, b, ek, eb = _pole_sum_pair(func0, mu0, temperature, rtol, scale,
-                                      "equilibrium force constants (pole sum)")
-        b = antisymmetric_part(b)
+        f, plus, minus = fermi_sea_sum(func, mu0, temperature, rtol=rtol, atol=1e-14, energy_scale=scale + w,
+                                       what="equilibrium force kernel (pole sum)", parts=[m, m * m, m * m],
+                                       on_fail="warn")
+        # Pi_pole = (X^T + conj X)/2: Re = Re S[F_2 + F_2^T]/2, Im = -Im S[F_2 - F_2^T]/2
+        pole = 0.5 * re_of(plus.value.reshape(m, m)) - 0.5j * im_of(minus.value.reshape(m, m))
+        kernel = (pole, 0.5 * plus.error, 0.5 * minus.error)
     else:
-        res = matsubara_sum(lambda z: k_part(z, blocks.green(z)), mu0, temperature, rtol=rtol, atol=1e-14,
-                            energy_scale=scale, what="equilibrium force constants (pole sum)", on_fail="warn")
-        k, b, ek, eb = res.value, np.zeros((m, m)), res.error, 0.0
-    for e, c1, c2 in poles:
-        # the subtracted pole terms, summed exactly at T = 0 (a = mu - E_b):
-        # S[1/(z - E_b)^2] = -i/(pi a), S[1/(z - E_b) - 1/(z - E_b + i Lambda)]
-        # = ln((a + i Lambda)/a) / (i pi) on the branch continuous from a + i0
-        a = mu0 - e
-        s2 = -1j / (math.pi * a)
-        s1 = (np.log(complex(a, lam)) - np.log(complex(a, 0.0))) / (1j * math.pi)
-        k = k + (c2 * s2).real + (c1 * s1).real
-    return k, b, ek, eb
+        poles = []
+        lam = max(1.0, scale)
+        if bound is not None and temperature == 0:
+            energies = list(bound[0])
+            for e, r in zip(*bound):
+                c2 = ops.traces(r[None], r[None])[0]
+                gc = _regular_part(blocks, e, r, [x for x in energies if x != e], scale)
+                c1 = ops.traces(r[None], gc[None])[0] + ops.traces(gc[None], r[None])[0]
+                poles.append((e, c1, c2))
+
+        def k_part(z, g0):
+            tr = ops.traces(g0, g0)
+            for e, c1, c2 in poles:
+                u = z - e
+                simple = (1.0 / u - 1.0 / (u + 1j * lam))[:, None, None]
+                tr = tr - c2[None] / (u ** 2)[:, None, None] - c1[None] * simple
+            return re(tr).reshape(z.size, -1)
+
+        if berry:
+            def func(z):
+                g0, dg = blocks.green_derivative(z)
+                return np.concatenate([mean_force(z, g0), k_part(z, g0), im(ops.traces(dg, g0)).reshape(z.size, -1)],
+                                      axis=1)
+
+            # the whole Im S[Tr f G' f G] is summed (its tolerance is set by its
+            # symmetric part, of the size of the friction), then antisymmetrised
+            f, kk, bb = fermi_sea_sum(func, mu0, temperature, rtol=rtol, atol=1e-14, energy_scale=scale,
+                                      what="equilibrium force constants (pole sum)", parts=[m, m * m, m * m],
+                                      on_fail="warn")
+            k, ek = re_of(kk.value.reshape(m, m)), kk.error
+            b, eb = antisymmetric_part(im_of(bb.value.reshape(m, m))), bb.error
+        else:
+            def func(z):
+                g0 = blocks.green(z)
+                return np.concatenate([mean_force(z, g0), k_part(z, g0)], axis=1)
+
+            f, kk = fermi_sea_sum(func, mu0, temperature, rtol=rtol, atol=1e-14, energy_scale=scale,
+                                  what="equilibrium force constants (pole sum)", parts=[m, m * m], on_fail="warn")
+            k, ek, b, eb = re_of(kk.value.reshape(m, m)), kk.error, np.zeros((m, m)), 0.0
+        for e, c1, c2 in poles:
+            # the subtracted pole terms, summed exactly at T = 0 (a = mu - E_b):
+            # S[1/(z - E_b)^2] = -i/(pi a), S[1/(z - E_b) - 1/(z - E_b + i Lambda)]
+            # = ln((a + i Lambda)/a) / (i pi) on the branch continuous from a + i0
+            a = mu0 - e
+            s2 = -1j / (math.pi * a)
+            s1 = (np.log(complex(a, lam)) - np.log(complex(a, 0.0))) / (1j * math.pi)
+            k = k + (c2 * s2).real + (c1 * s1).real
+        kernel = (k, b, ek, eb)
+    f_eq = re_of(f.value) + ops.expectation(extra).real
+    return f_eq, f.error, kernel
+
+
+@dataclass(frozen=True)
+class FermiSeaPart:
+    r"""The bias-independent Fermi-sea part of :func:`force_coefficients`.
+
+    Everything :func:`force_coefficients` takes from the pole expansion at
+    the reference chemical potential mu_0, per spin: the equilibrium mean
+    force and the analytic (upper-half-plane) part of Pi_eq.  It depends on
+    the junction, the forces, mu_0, the temperature and the frequency, not
+    on the bias, so a bias sweep at fixed E_F (mu_0 = E_F for a symmetric
+    bias) computes it once (:func:`fermi_sea_part`) and passes it to every
+    call as ``fermi_sea=``.
+
+    Attributes
+    ----------
+    mean_force : ndarray (M,)
+        Tr[f_a rho_eq] in eV/Angstrom, and ``mean_force_error``.
+    kernel : tuple
+        The pole part of Pi_eq with its errors (see :func:`_fermi_sea`).
+    chemical_potential, temperature, frequency : float
+        mu_0 (eV), T (K), hbar*omega (eV).
+    rtol : float
+        The tolerance of :func:`force_coefficients` it serves (its parts
+        were computed to ``tolerance``, a quarter of it, as there).
+    tolerance : float
+        The tolerance its pole sums were computed to.
+    evaluations : int
+        Energies at which the Green's function was evaluated.
+    fingerprint : str
+        Identifies the junction (size, leads, energy scale, Hamiltonian) and
+        the force operators; checked when the part is reused.
+    """
+
+    mean_force: np.ndarray
+    mean_force_error: float
+    kernel: tuple
+    chemical_potential: float
+    temperature: float
+    frequency: float
+    rtol: float
+    tolerance: float
+    evaluations: int
+    fingerprint: str
+
+
+def _fingerprint(junction, ops):
+    """A digest of what the Fermi-sea part depends on (except the leads'
+    self-energies): the Hamiltonian and the force operators on their support."""
+    h = junction.hamiltonian
+    digest = hashlib.sha1()
+    if hasattr(h, "tocsr"):
+        h = h.tocsr()
+        for arr in (h.data, h.indices, h.indptr):
+            digest.update(np.ascontiguousarray(arr).tobytes())
+    else:
+        digest.update(np.ascontiguousarray(h).tobytes())
+    digest.update(np.ascontiguousarray(ops.support).tobytes())
+    digest.update(np.ascontiguousarray(ops.dense).tobytes())
+    digest.update(repr((junction.size, junction.n_leads, float(junction.energy_scale))).encode())
+    return digest.hexdigest()
+
+
+_PART_SHARE = 0.25
+"""force_coefficients asks each of its integrals (Fermi sea, window) for
+this share of rtol at the first attempt."""
+
+
+@renamed_keywords(frequency="hbar_omega")
+def fermi_sea_part(junction, forces, fermi_level=0.0, temperature=300.0, hbar_omega=0.0, rtol=1e-8):
+    r"""The bias-independent Fermi-sea part of :func:`force_coefficients`,
+    to compute once and reuse across a bias sweep.
+
+    Parameters
+    ----------
+    junction : Junction
+        The device and its leads.
+    forces : sequence of (N, N) arrays or scipy.sparse matrices
+        Force operators f_a in eV/Angstrom.
+    fermi_level : float
+        The reference chemical potential mu_0 in eV: E_F for a symmetric
+        bias, else the mean of the chemical potentials.
+    temperature : float
+        K (0 allowed).
+    hbar_omega : float
+        hbar*omega in eV (>= 0).  ``frequency`` is a deprecated alias.
+    rtol : float
+        The tolerance of the :func:`force_coefficients` calls it serves;
+        they may ask for a looser one, not a tighter one.
+
+    Returns
+    -------
+    FermiSeaPart
+
+    Examples
+    --------
+    >>> part = fermi_sea_part(junction, forces, fermi_level=0.0, temperature=300.0)  # doctest: +SKIP
+    >>> [force_coefficients(junction, forces, bias=v, temperature=300.0, fermi_sea=part)
+    ...  for v in (0.1, 0.2, 0.3)]  # doctest: +SKIP
+    """
+    temperature = check_temperature(temperature)
+    w = check_nonnegative("hbar_omega", hbar_omega, "eV")
+    rtol = check_rtol(rtol)
+    mu0 = check_number("fermi_level", fermi_level, "eV")
+    check_leads(junction, "fermi_sea_part")
+    ops = ForceOperators(forces, junction.size)
+    levels = _bound_state_data(junction, ops, [mu0], mu0, temperature, w)
+    return _fermi_sea_part(junction, ops, SpectralBlocks(junction, ops), mu0, temperature, w, rtol,
+                           _PART_SHARE * rtol, levels)
+
+
+def _fermi_sea_part(junction, ops, blocks, mu0, temperature, w, rtol, tolerance, levels):
+    junction.check_bound_state_occupation(mu0, temperature)  # BoundStateError at T = 0 if E_b = mu_0
+    trs = _time_reversal_symmetric(junction, ops)
+    bound = None if levels is None else ([lv[0] for lv in levels], [lv[1] for lv in levels])
+    with junction.count_energies() as counter:
+        f_eq, err_f, kernel = _fermi_sea(junction, blocks, ops, w, mu0, temperature, tolerance,
+                                         berry=not trs and w == 0, bound=bound)
+    return FermiSeaPart(mean_force=f_eq, mean_force_error=float(err_f), kernel=kernel, chemical_potential=mu0,
+                        temperature=temperature, frequency=w, rtol=rtol, tolerance=tolerance,
+                        evaluations=counter.energies, fingerprint=_fingerprint(junction, ops))
+
+
+def _check_fermi_sea(part, junction, ops, mu0, temperature, w, rtol):
+    """Raise InputError unless ``part`` was computed for this call."""
+    if not isinstance(part, FermiSeaPart):
+        raise InputError(f"fermi_sea must be a FermiSeaPart from fermi_sea_part(), got {type(part).__name__}")
+    wanted = {"chemical_potential": mu0, "temperature": temperature, "frequency": w}
+    for name, value in wanted.items():
+        have = getattr(part, name)
+        if abs(have - value) > 1e-12 * max(1.0, abs(value)):
+            raise InputError(f"fermi_sea was computed for {name} = {have!r}, but this call needs {value!r} "
+                             "(mu_0 is the mean chemical potential)")
+    if part.rtol > rtol:
+        raise InputError(f"fermi_sea was computed with rtol = {part.rtol!r}, looser than this call's {rtol!r}")
+    if part.fingerprint != _fingerprint(junction, ops):
+        raise InputError("fermi_sea was computed for another junction or other force operators")
 
 
 def _continuum_spectral(blocks, energy, amplitudes, others, scale):
@@ -455,9 +636,10 @@ def window_integrand(blocks, chemical_potentials, temperature, frequency, bias_t
             got["density"] = ops.expectation(aw) / (2 * math.pi)
         if w > 0:
             gp = blocks.green(e + w)
-            # mixed equilibrium term (i/2pi) [n0(E+w) - n0(E)] Tr[f_a G(E+w) f_b G^dagger(E)]
-            got["mixed"] = (1j / (2 * math.pi)) * (fermi(e + w, mu0, temperature) - n0)[:, None, None] \
-                * ops.traces(gp, _hermitian_conj(g0))
+            # equilibrium window term (1/2pi) [n0(E) - n0(E+w)] Tr[f_a G(E+w) f_b A(E)],
+            # A = i(G - G^dagger) (see _fermi_sea)
+            got["mixed"] = (1.0 / (2 * math.pi)) * (n0 - fermi(e + w, mu0, temperature))[:, None, None] \
+                * ops.traces(gp, 1j * (g0 - _hermitian_conj(g0)))
             if biased:
                 gm = blocks.green(e - w)
                 got["pi_bias"] = (ops.traces(gp, aw) + np.conj(ops.traces(gm, aw))) / (2 * math.pi)
@@ -550,7 +732,7 @@ def _in_continuum(junction, energy):
 
 @renamed_keywords(frequency="hbar_omega")
 def force_coefficients(junction, forces, bias=0.0, temperature=300.0, fermi_level=0.0, hbar_omega=0.0,
-                       spin=2, chemical_potentials=None, rtol=1e-8, on_fail="raise"):
+                       spin=2, chemical_potentials=None, rtol=1e-8, on_fail="raise", fermi_sea=None):
     r"""Mean force and the K, L coefficients of seed eq (14) at any bias,
     temperature and frequency.
 
@@ -581,6 +763,12 @@ def force_coefficients(junction, forces, bias=0.0, temperature=300.0, fermi_leve
         :class:`~currentforces.errors.IntegrationError`, or warn
         (:class:`~currentforces.errors.IntegrationWarning`) and return it with
         its estimate in ``error``.
+    fermi_sea : FermiSeaPart, optional
+        The bias-independent Fermi-sea part from :func:`fermi_sea_part` for
+        the same junction, forces, mu_0, temperature and frequency (and a
+        tolerance at most ``rtol``), reused instead of recomputed: a bias
+        sweep computes it once.  A part that does not match raises
+        InputError.
 
     Returns
     -------
@@ -640,25 +828,27 @@ def force_coefficients(junction, forces, bias=0.0, temperature=300.0, fermi_leve
     m = ops.n_modes
 
     levels = _bound_state_data(junction, ops, mus, mu0, temperature, w)
-    trs = _time_reversal_symmetric(junction, ops)
+    if fermi_sea is not None:
+        _check_fermi_sea(fermi_sea, junction, ops, mu0, temperature, w, rtol)
 
     user_rtol = rtol
     off_axis = biased and w == 0 and contour.applies(junction, mus, temperature, rtol)
-    bound = None if levels is None else ([lv[0] for lv in levels], [lv[1] for lv in levels])
     memo = {}
 
     def part(name, rtol):
-        """One of the three computations, memoised by its tolerance."""
+        """One of the two computations (Fermi sea, windows), memoised by its tolerance."""
         key = (name, rtol)
         if key in memo:
             return memo[key]
-        if name == "feq":
-            # mean force from the density matrix on the support (seed eq 6, 13);
-            # bound states: occupations n_F(E_b - mu_0), named error if E_b = mu_0 at T = 0
-            res = junction.equilibrium_density_matrix(mu0, temperature, rtol=rtol, orbitals=ops.support,
-                                                      observable=lambda rho: ops.expectation(rho).real,
-                                                      on_fail="warn")
-            out = (res.value, res.error)
+        if name == "sea":
+            # the Fermi sea: mean force from the density matrix on the support
+            # (seed eqs 6, 13; bound states occupied with n_F(E_b - mu_0), named
+            # error if E_b = mu_0 at T = 0) and the pole part of Pi_eq, on one
+            # set of poles; a given part serves if it was computed tightly enough
+            if fermi_sea is not None and fermi_sea.tolerance <= rtol:
+                out = fermi_sea
+            else:
+                out = _fermi_sea_part(junction, ops, blocks, mu0, temperature, w, user_rtol, rtol, levels)
         elif name == "window":
             # one adaptive window integral for everything on the real axis,
             # each piece to rtol of its own size
@@ -680,20 +870,18 @@ def force_coefficients(junction, forces, bias=0.0, temperature=300.0, fermi_leve
                 got["K_bias"], gerr["K_bias"] = p_k / math.pi, e_k / math.pi
                 got["L_bias"], gerr["L_bias"] = HBAR * p_l / math.pi, HBAR * e_l / math.pi
             out = (got, gerr)
-        else:
-            out = _pole_kernel(blocks, ops, w, mu0, temperature, rtol, scale, berry=not trs and w == 0,
-                               bound=bound)
         memo[key] = out
         return out
 
     def compute(tols):
-        f_eq, err_f_eq = part("feq", tols["feq"])
+        sea = part("sea", tols["sea"])
+        f_eq, err_f_eq = sea.mean_force, sea.mean_force_error
         got, gerr = part("window", tols["window"])
         zero = np.zeros((m, m))
         f_cur = got["density"].real if biased else np.zeros(m)
         err = {"mean_force_current": spin * gerr.get("density", 0.0)}
         if w > 0:
-            pole, ep_re, ep_im = part("pole", tols["pole"])
+            pole, ep_re, ep_im = sea.kernel
             pi_bias = got.get("pi_bias", np.zeros((m, m), complex))
             pi = pole + got["mixed"] + pi_bias
             k, l_ = pi.real, HBAR * pi.imag / w
@@ -702,7 +890,7 @@ def force_coefficients(junction, forces, bias=0.0, temperature=300.0, fermi_leve
             err.update(K=spin * (ep_re + e_mix + e_bias), L=spin * HBAR * (ep_im + e_mix + e_bias) / w,
                        K_current=spin * e_bias, L_current=spin * HBAR * e_bias / w)
         else:
-            k_pole, b_pole, ek, eb = part("pole", tols["pole"])
+            k_pole, b_pole, ek, eb = sea.kernel
             k_cur = got["K_bias"].real if biased else zero
             l_cur = got["L_bias"].real if biased else zero
             if kt > 0:
@@ -735,7 +923,7 @@ def force_coefficients(junction, forces, bias=0.0, temperature=300.0, fermi_leve
     # pass), and once more, tighter, for the parts of a quantity where a
     # cancellation between them leaves it short of rtol
     natural = _natural_scales(ops, junction, spin)
-    tols = dict.fromkeys(("feq", "window", "pole"), 0.25 * user_rtol)
+    tols = dict.fromkeys(("sea", "window"), _PART_SHARE * user_rtol)
     out, ratio = None, np.inf
     for attempt in range(2):
         with warnings.catch_warnings():
@@ -785,8 +973,8 @@ def _tolerance(name, value, rtol, natural):
     return max(rtol * FLOOR * natural[name], rtol * size, 1e-300), size
 
 
-_PARTS = {"mean_force": ("feq", "window"), "mean_force_current": ("window",), "K": ("window", "pole"),
-          "L": ("window", "pole"), "K_current": ("window",), "L_current": ("window",)}
+_PARTS = {"mean_force": ("sea", "window"), "mean_force_current": ("window",), "K": ("window", "sea"),
+          "L": ("window", "sea"), "K_current": ("window",), "L_current": ("window",)}
 """The computations each quantity is made of (force_coefficients)."""
 
 

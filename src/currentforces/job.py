@@ -106,7 +106,32 @@ def build_junction(junction):
         raise InputError(f"junction: {exc}") from None
 
 
-def coefficients_at(preset, fermi_level, electrons, bias):
+def fermi_sea_of(preset, fermi_level, electrons):
+    """The bias-independent Fermi-sea part shared by every bias of a job
+    (:func:`currentforces.fermi_sea_part`)."""
+    from .config import ElectronsConfig
+    from .forces import fermi_sea_part
+
+    e = electrons if isinstance(electrons, ElectronsConfig) else as_run_config(electrons).electrons
+    return fermi_sea_part(preset.system.junction, preset.system.forces, fermi_level=fermi_level,
+                          temperature=e.temperature, rtol=e.rtol)
+
+
+class _LazyFermiSea:
+    """The job's Fermi-sea part, computed on first use (a resumed job whose
+    biases are all on file needs none)."""
+
+    def __init__(self, preset, fermi_level, electrons):
+        self._args = (preset, fermi_level, electrons)
+        self._part = None
+
+    def __call__(self):
+        if self._part is None:
+            self._part = fermi_sea_of(*self._args)
+        return self._part
+
+
+def coefficients_at(preset, fermi_level, electrons, bias, fermi_sea=None):
     """Force coefficients and current at one bias.
 
     Parameters
@@ -120,6 +145,9 @@ def coefficients_at(preset, fermi_level, electrons, bias):
         run configuration is accepted too.
     bias : float
         V.
+    fermi_sea : FermiSeaPart or callable, optional
+        The bias-independent Fermi-sea part (:func:`fermi_sea_of`), or a
+        callable returning it, reused across the biases of a job.
 
     Returns
     -------
@@ -133,7 +161,9 @@ def coefficients_at(preset, fermi_level, electrons, bias):
     e = electrons if isinstance(electrons, ElectronsConfig) else as_run_config(electrons).electrons
     kw = dict(temperature=e.temperature, fermi_level=fermi_level, spin=e.spin)
     try:
-        c = force_coefficients(preset.system.junction, preset.system.forces, bias=bias, rtol=e.rtol, **kw)
+        sea = fermi_sea() if callable(fermi_sea) else fermi_sea
+        c = force_coefficients(preset.system.junction, preset.system.forces, bias=bias, rtol=e.rtol,
+                               fermi_sea=sea, **kw)
         current = preset.system.junction.current(bias, rtol=max(e.rtol, 1e-10), **kw) if bias != 0 else 0.0
     except IntegrationError as exc:  # say at which bias
         raise IntegrationError(f"at bias {bias:g} V: {exc}", exc.error, exc.tolerance) from None
@@ -389,8 +419,9 @@ def _run_locked(cfg, path, progress, overwrite, log):
     if reused:
         log(f"resuming {path}: {len(reused)} of {len(biases)} biases already done")
     todo = [b for b in biases if b not in records]
+    sea = _LazyFermiSea(preset, ef, cfg.electrons)
     for b in _progress(todo, progress, "coefficients", total=len(todo)):
-        records[b] = coefficients_at(preset, ef, cfg.electrons, b)
+        records[b] = coefficients_at(preset, ef, cfg.electrons, b, sea)
         write_dataset(_stamp(_dataset(preset, ef, cfg, records, biases, "partial"), records, digests), path)
 
     extra = _transmission(preset.system.junction, ef, cfg.transmission)
@@ -401,7 +432,7 @@ def _run_locked(cfg, path, progress, overwrite, log):
         else:
             cache = {b: (records[b]["K_current"], records[b]["L"]) for b in biases}
             extra.update(_modes(dyn, preset, cfg.modes, biases, cache,
-                                lambda v: coefficients_at(preset, ef, cfg.electrons, v)))
+                                lambda v: coefficients_at(preset, ef, cfg.electrons, v, sea)))
             if cfg.dynamics.enabled:
                 _warn_beyond_runaway(cfg.dynamics.bias, extra.get("runaway_bias", ((), math.nan))[1], log)
                 extra.update(_langevin(dyn, preset, ef, cfg.electrons, cfg.dynamics, progress))

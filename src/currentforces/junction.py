@@ -23,6 +23,8 @@ Units: energies eV, bias V, temperature K, current A, Green's functions 1/eV.
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import math
 import warnings
 from typing import Sequence
@@ -35,12 +37,12 @@ from ._checks import (as_dense_matrix, as_operator, check_energies, check_leads,
 from .boundstates import BOUND_STATE_COINCIDENCE, RESOLUTION, find_bound_states
 from .errors import BandEdgeWarning, BoundStateError, InputError
 from .greens import BlockTridiagonal, DenseInverse, GreensBackend
-from .integrate import fermi, graded_breakpoints, integrate_adaptive, matsubara_sum, window_bounds
+from .integrate import fermi, fermi_sea_sum, graded_breakpoints, integrate_adaptive, window_bounds
 from .leads import EDGE_RTOL, as_lead, broadening_from_self_energy
 from .resonances import NARROW, device_poles
 from .units import CONDUCTANCE_QUANTUM_SPINLESS, KB
 
-__all__ = ["Junction"]
+__all__ = ["Junction", "GreenCounter"]
 
 GRADING = 8.0
 """Growth factor of the panels graded around a narrow resonance."""
@@ -48,6 +50,62 @@ GRADING = 8.0
 
 def _hermitian_part(m):
     return 0.5 * (m + np.conj(np.swapaxes(m, -1, -2)))
+
+
+def _complex_linear(observable):
+    """The complex-linear extension P(ReH X) + i P(ImH X) of a real linear map
+    P on Hermitian matrices (ImH X = (X - X^dagger)/2i): the pole expansion
+    sums analytic, non-Hermitian X, and Re of the sum of P_c(X) is P(ReH S[X])."""
+    def project(x):
+        xh = np.conj(np.swapaxes(x, -1, -2))
+        return observable(0.5 * (x + xh)) + 1j * observable(-0.5j * (x - xh))
+    return project
+
+
+class GreenCounter:
+    """Tally of the energies at which a junction evaluated its Green's function.
+
+    Filled inside :meth:`Junction.count_energies`.  Every call of
+    ``green``, ``green_submatrix``, ``green_derivative_submatrix``,
+    ``spectral_functions`` or ``transmission`` adds the number of its
+    energies once (a call made inside another one is not counted again).
+
+    Attributes
+    ----------
+    energies : int
+        Energies (real or complex) at which G was evaluated.
+    calls : int
+        Outermost Green's-function calls.
+    """
+
+    def __init__(self):
+        self.energies = 0
+        self.calls = 0
+        self._depth = 0
+
+    def __repr__(self):
+        return f"GreenCounter(energies={self.energies}, calls={self.calls})"
+
+
+def _counted(method):
+    """Count the energies of an outermost Green's-function call while a
+    :class:`GreenCounter` is attached (one attribute test otherwise)."""
+
+    @functools.wraps(method)
+    def wrapper(self, energy, *args, **kwargs):
+        counter = self._green_counter
+        if counter is None:
+            return method(self, energy, *args, **kwargs)
+        if counter._depth == 0:
+            counter.energies += int(np.size(energy))
+            counter.calls += 1
+        counter._depth += 1
+        try:
+            return method(self, energy, *args, **kwargs)
+        finally:
+            counter._depth -= 1
+
+    return wrapper
 
 
 class Junction:
@@ -98,6 +156,8 @@ class Junction:
     >>> round(float(Junction(h, [left, right]).transmission(0.3)), 12)
     1.0
     """
+
+    _green_counter: GreenCounter | None = None
 
     def __init__(self, hamiltonian, leads: Sequence, solver="dense", layers=None):
         if isinstance(solver, str) and solver not in ("dense", "rgf"):
@@ -213,6 +273,37 @@ class Junction:
             raise InputError(f"{name} must be a lead index in [0, {self.n_leads}), got {index!r}")
         return int(index) % self.n_leads
 
+    @contextlib.contextmanager
+    def count_energies(self):
+        """Count the energies at which this junction evaluates its Green's function.
+
+        Yields a :class:`GreenCounter`; costs one attribute test per
+        Green's-function call when not in use.  Calls made in other
+        processes (parallel backends) are not seen.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from currentforces import Junction, WideBandLead
+        >>> j = Junction(np.zeros((1, 1)), [WideBandLead(np.eye(1))])
+        >>> with j.count_energies() as c:
+        ...     _ = j.green(np.linspace(-1, 1, 5))
+        >>> c.energies
+        5
+        """
+        outer = self._green_counter
+        counter = GreenCounter()
+        self._green_counter = counter
+        try:
+            yield counter
+        finally:
+            if outer is None:
+                del self._green_counter
+            else:
+                outer.energies += counter.energies
+                outer.calls += counter.calls
+                self._green_counter = outer
+
     # ------------------------------------------------------------ Green's functions
     def self_energies(self, energy):
         """List over leads of Sigma_l(E), each (..., N, N) in eV."""
@@ -223,6 +314,7 @@ class Junction:
         """Total self-energy sum_l Sigma_l(E), (..., N, N) in eV."""
         return self.solver.self_energy(self._energies(energy))
 
+    @_counted
     def green(self, energy):
         r"""Retarded Green's function G(E) = [E - h - Sigma(E)]^{-1} in 1/eV.
 
@@ -238,6 +330,7 @@ class Junction:
         """
         return self.solver.green(self._energies(energy))
 
+    @_counted
     def green_submatrix(self, energy, rows, cols):
         r"""Block G(E)[rows, cols] of the retarded Green's function (1/eV).
 
@@ -260,6 +353,7 @@ class Junction:
         """
         return self.solver.green_submatrix(self._energies(energy), rows, cols)
 
+    @_counted
     def green_derivative_submatrix(self, energy, orbitals, cols=None):
         r"""G[S, S] and dG/dE[S, S] on a set S of orbitals (1/eV, 1/eV^2).
 
@@ -289,6 +383,7 @@ class Junction:
         """List over leads of Gamma_l(E) = i(Sigma_l - Sigma_l^dagger), (..., N, N) in eV."""
         return [broadening_from_self_energy(s) for s in self.self_energies(energy)]
 
+    @_counted
     def spectral_functions(self, energy):
         r"""Partial spectral functions A_l = G Gamma_l G^dagger, one per lead, in lead order.
 
@@ -312,6 +407,7 @@ class Junction:
         when the device has no bound states."""
         return sum(self.spectral_functions(energy))
 
+    @_counted
     def transmission(self, energy, source=0, drain=1):
         r"""Transmission T(E) = Tr[Gamma_source G Gamma_drain G^dagger] (dimensionless).
 
@@ -509,22 +605,29 @@ class Junction:
 
     def equilibrium_density_matrix(self, fermi_level=0.0, temperature=300.0, rtol=1e-9, orbitals=None,
                                    observable=None, on_fail="raise"):
-        r"""Per-spin equilibrium density matrix from the Fermi-sea pole sum (formulas.md §4.1).
+        r"""Per-spin equilibrium density matrix from the Fermi-sea pole expansion.
 
         .. math::
 
             \rho_{eq} = \tfrac12 \Big(1 - \sum_b R_b\Big)
-                + 2k_BT \sum_{n\ge0} \mathrm{ReH}\, G_c(\mu + i\omega_n)
+                + \mathrm{ReH}\, S\big[G_c - C/(z - \mu + iW)\big]
                 + \sum_b n_F(E_b - \mu) R_b ,
-            \qquad \omega_n = \pi k_B T(2n+1)
+
+            S[F] = 2k_BT \sum_{n\ge0} F(\mu + i\omega_n), \qquad \omega_n = \pi k_B T(2n+1)
 
         (ReH X = (X + X^dagger)/2; at T = 0 the sum becomes
-        (1/pi) int_0^inf ReH G_c(mu + iy) dy).  G_c = G - sum_b R_b/(z - E_b)
+        (1/pi) int_0^inf F(mu + iy) dy).  G_c = G - sum_b R_b/(z - E_b)
         is the Green's function without the poles of its bound states
         (:meth:`bound_states`), whose occupations n_F(E_b - mu) are added
         exactly: the identity 1/2 + ReH S[1/(z - E_b)] = n_F(E_b - mu) makes
         this equal to 1/2 + ReH S[G], but free of the sharp structure a
-        bound state near mu puts on the imaginary axis.  It includes the
+        bound state near mu puts on the imaginary axis.  G_c decays as C/z,
+        C = 1 - sum_b R_b; the subtracted C/(z - mu + iW), W =
+        :attr:`energy_scale`, makes the summand decay as 1/z^2, and its own
+        sum is anti-Hermitian (every term C/(i(omega_n + W)) is), so ReH is
+        unchanged.  S is the pole expansion of
+        :func:`~currentforces.integrate.fermi_sea_sum`: about a hundred
+        Green's functions or fewer at any temperature.  It includes the
         bound states below mu, which the scattering-state integral of seed
         eq (13) does not.
 
@@ -557,38 +660,55 @@ class Junction:
         mu = check_number("fermi_level", fermi_level, "eV")
         rtol = check_rtol(rtol)
         self.check_bound_state_occupation(mu, temperature)
-        bs = self.bound_states()
         if orbitals is None:
-            size = self.size
-
             def green(z):
                 return self.green(z)
         else:
             orbitals = np.asarray(orbitals, dtype=int).reshape(-1)
-            size = orbitals.size
 
             def green(z):
                 return self.green_submatrix(z, orbitals, orbitals)
-        if len(bs):
-            plain = green
-
-            def green(z):
-                return plain(z) - bs.pole_part(z, orbitals)
-        project = (lambda x: x) if observable is None else observable
-        res = matsubara_sum(lambda z: project(_hermitian_part(green(z))), mu, temperature,
-                            rtol=rtol, energy_scale=self.energy_scale, what="equilibrium density matrix",
-                            on_fail=on_fail)
-        if len(bs):
-            r = bs.residues(orbitals)
-            occ = fermi(bs.energies, mu, temperature) - 0.5
-            extra = 0.5 * np.eye(size) + np.einsum("b,bij->ij", occ, r)
-        else:
-            extra = 0.5 * np.eye(size)
+        analytic, extra = self.fermi_sea_density_terms(mu, temperature, orbitals)
+        project = (lambda x: x) if observable is None else _complex_linear(observable)
+        res = fermi_sea_sum(lambda z: project(analytic(z, green(z))), mu, temperature, rtol=rtol,
+                            energy_scale=self.energy_scale, what="equilibrium density matrix", on_fail=on_fail)
         if observable is None:
             res.value = extra + _hermitian_part(res.value)
         else:
-            res.value = project(extra[None])[0] + res.value
+            res.value = observable(extra[None])[0] + res.value.real
         return res
+
+    def fermi_sea_density_terms(self, mu, temperature, orbitals=None):
+        r"""The two parts of rho_eq = extra + ReH S[X] (:meth:`equilibrium_density_matrix`).
+
+        Returns ``analytic(z, g)``, which turns the block g = G[orbitals,
+        orbitals](z) for a 1-d array z into X(z) = G_c(z) - C/(z - mu + iW),
+        analytic in the upper half plane and O(1/z^2), and the closed-form
+        ``extra`` = (1 - sum_b R_b)/2 + sum_b n_F(E_b - mu) R_b.  Callers that
+        evaluate G at the poles anyway
+        (the force constants) add the density matrix to the same pole
+        expansion this way.
+        """
+        bs = self.bound_states()
+        size = self.size if orbitals is None else len(orbitals)
+        eye = np.eye(size)
+        scale = self.energy_scale
+        if len(bs):
+            r = bs.residues(orbitals)
+            tail = eye - r.sum(axis=0)
+            occ = fermi(bs.energies, mu, temperature) - 0.5
+            extra = 0.5 * eye + np.einsum("b,bij->ij", occ, r)
+        else:
+            tail = eye
+            extra = 0.5 * eye
+
+        def analytic(z, g):
+            x = g - tail[None] / (z - mu + 1j * scale)[:, None, None]
+            if len(bs):
+                x = x - bs.pole_part(z, orbitals)
+            return x
+
+        return analytic, extra
 
     def density_matrix(self, bias=0.0, temperature=300.0, fermi_level=0.0, spin=2, chemical_potentials=None,
                        rtol=1e-8, return_error=False):

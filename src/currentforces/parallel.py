@@ -208,6 +208,9 @@ def bias_sweep(junction, forces, biases, backend: Any = "serial", workers: int |
 
     Calls :func:`currentforces.force_coefficients` once per bias (the same
     code as a single call, so the results do not depend on the backend).
+    The bias-independent Fermi-sea part (equilibrium mean force and pole
+    part of K, L at mu_0 = E_F) is computed once, here, by
+    :func:`currentforces.forces.fermi_sea_part` and shipped to every call.
 
     Parameters
     ----------
@@ -238,5 +241,11 @@ def bias_sweep(junction, forces, biases, backend: Any = "serial", workers: int |
     for key, check in (("spin", check_spin), ("rtol", check_rtol), ("temperature", check_temperature)):
         if key in options:
             options[key] = check(options[key])
+    if b.size and options.get("fermi_sea") is None:
+        from .forces import fermi_sea_part
+
+        # mu_0 = E_F at every bias of a two-lead sweep (mu = E_F +- V/2)
+        shared = {k: options[k] for k in ("temperature", "fermi_level", "hbar_omega", "rtol") if k in options}
+        options = dict(options, fermi_sea=fermi_sea_part(junction, forces, **shared))
     return parallel_map(_coefficients_at, b.tolist(), backend=backend, workers=workers,
                         blas_threads=blas_threads, junction=junction, forces=forces, options=options)

@@ -32,6 +32,7 @@ def engine(monkeypatch):
         return np.array([[1.0 + omega]])
 
     monkeypatch.setattr(currentforces.coupling, "force_coefficients", force_coefficients)
+    monkeypatch.setattr(currentforces.coupling, "fermi_sea_part", lambda junction, forces, **kw: None)
     monkeypatch.setattr(currentforces.coupling, "noise_spectrum", noise_spectrum)
     return calls
 

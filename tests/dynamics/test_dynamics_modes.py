@@ -171,12 +171,23 @@ def test_coefficients_from_junction_calls_engine(monkeypatch):
         calls.append((junction, forces, kw))
         return Result()
 
+    seas = []
+
+    def fake_sea(junction, forces, **kw):
+        seas.append((junction, forces, kw))
+        return "SEA"
+
     monkeypatch.setattr(currentforces.coupling, "force_coefficients", fake)
+    monkeypatch.setattr(currentforces.coupling, "fermi_sea_part", fake_sea)
     coef = coefficients_from_junction("J", "F", temperature=10.0, fermi_level=0.1, spin=1)
     k, l = coef(0.25)
     assert np.array_equal(k, np.eye(2)) and np.array_equal(l, -np.eye(2))
     assert calls == [("J", "F", dict(bias=0.25, temperature=10.0, fermi_level=0.1,
-                                     hbar_omega=0.0, spin=1))]
+                                     hbar_omega=0.0, spin=1, fermi_sea="SEA"))]
+    # the bias-independent Fermi-sea part is computed once for every bias of a scan
+    coef(0.5)
+    assert seas == [("J", "F", dict(fermi_level=0.1, temperature=10.0, hbar_omega=0.0))]
+    assert calls[1][2]["fermi_sea"] == "SEA"
 
 
 def test_rotating_wave_growth_rate():

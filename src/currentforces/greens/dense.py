@@ -1,9 +1,12 @@
 r"""The dense backend: G(E) = [E - h - Sigma(E)]^{-1} by dense linear algebra.
 
 The default backend of :class:`~currentforces.Junction`.  A block
-G[rows, cols] solves (E - h - Sigma) X = 1[:, cols] (the full inverse when
-every column is asked for); dG/dE on a set S of orbitals takes the rows
-G[S, :] and columns G[:, S] of one inverse,
+G[rows, cols] solves (E - h - Sigma) X = 1[:, cols], or the transposed
+system for 1[:, rows] when there are fewer rows (the full inverse when every
+row and column is asked for); dG/dE on a set S of orbitals takes the rows
+G[S, :] and columns G[:, S] from one factorisation per energy (the rows are
+the transposed columns when E - h - Sigma is complex symmetric: real h,
+reciprocal leads),
 
 .. math::
 
@@ -86,19 +89,66 @@ class DenseInverse(GreensBackend):
         flat = e.reshape(-1)
         out = np.empty((flat.size, rows.size, cols.size), dtype=complex)
         step = self._chunk()
-        every = cols.size == self.size and np.array_equal(cols, np.arange(self.size))
-        rhs = np.eye(self.size)[:, cols]
+        every = min(rows.size, cols.size) == self.size
+        unit = np.eye(self.size)
         for i in range(0, flat.size, step):
             z = flat[i:i + step]
             m = self._inverse_matrix(z)
             if every:
-                out[i:i + step] = np.linalg.inv(m)[:, rows, :]
+                out[i:i + step] = np.linalg.inv(m)[:, rows[:, None], cols[None, :]]
+            elif rows.size < cols.size:
+                # G[rows, :] = ((E - h - Sigma)^T)^-1 [:, rows], transposed: |rows| right-hand sides
+                rhs = unit[:, rows]
+                x = np.linalg.solve(np.swapaxes(m, -1, -2), np.broadcast_to(rhs, (z.size,) + rhs.shape))
+                out[i:i + step] = np.swapaxes(x, -1, -2)[:, :, cols]
             else:
+                rhs = unit[:, cols]
                 out[i:i + step] = np.linalg.solve(m, np.broadcast_to(rhs, (z.size,) + rhs.shape))[:, rows, :]
         return out.reshape(e.shape + (rows.size, cols.size))
 
+    def rows_and_columns(self, energy, orbitals):
+        r"""G[S, :] and G[:, S] (1/eV) for a 1-d batch of energies, from one
+        factorisation of E - h - Sigma per energy: the columns solve with the
+        |S| unit vectors, the rows the transposed system; when E - h - Sigma
+        is complex symmetric (h symmetric and every Sigma_l symmetric on its
+        support, to 1e-14) G^T = G and the rows are the transposed columns.
+        About the cost of one G[:, S], never the whole inverse."""
+        from scipy.linalg import lu_factor, lu_solve
+
+        z_all = np.asarray(energy).reshape(-1)
+        s = np.asarray(orbitals, dtype=int).reshape(-1)
+        rows = np.empty((z_all.size, s.size, self.size), dtype=complex)
+        cols = np.empty((z_all.size, self.size, s.size), dtype=complex)
+        unit = np.eye(self.size)[:, s]
+        symmetric_h = getattr(self, "_symmetric_h", None)
+        if symmetric_h is None:
+            symmetric_h = self._symmetric_h = bool(np.array_equal(self.hamiltonian, self.hamiltonian.T))
+        step = self._chunk()
+        for i in range(0, z_all.size, step):
+            m = self._inverse_matrix(z_all[i:i + step])
+            n = m.shape[0]
+            if symmetric_h and self._sigma_symmetric(m):
+                c = np.linalg.solve(m, np.broadcast_to(unit, (n,) + unit.shape))
+                cols[i:i + n] = c
+                rows[i:i + n] = np.swapaxes(c, -1, -2)
+                continue
+            for k in range(n):
+                lu = lu_factor(m[k], check_finite=False)
+                cols[i + k] = lu_solve(lu, unit, check_finite=False)
+                rows[i + k] = lu_solve(lu, unit, trans=1, check_finite=False).T
+        return rows, cols
+
+    def _sigma_symmetric(self, m):
+        """Whether the batch m = E - h - Sigma (h symmetric) is symmetric on
+        every lead support, where Sigma lives, to 1e-14 of its largest entry."""
+        for sup in self.lead_supports():
+            block = m[:, sup[:, None], sup[None, :]]
+            if block.size and np.max(np.abs(block - np.swapaxes(block, -1, -2))) > 1e-14 * np.max(np.abs(block)):
+                return False
+        return True
+
     def green_derivative_submatrix(self, energy, orbitals, cols=None):
-        r"""G[S, S] (or G[S, cols]) and dG/dE[S, S] from one inverse per energy.
+        r"""G[S, S] (or G[S, cols]) and dG/dE[S, S] from one factorisation per energy.
 
         See :meth:`GreensBackend.green_derivative_submatrix
         <currentforces.greens.base.GreensBackend.green_derivative_submatrix>`.
@@ -112,9 +162,8 @@ class DenseInverse(GreensBackend):
         step = self._chunk()
         for i in range(0, flat.size, step):
             z = flat[i:i + step]
-            full = np.linalg.inv(self._inverse_matrix(z))
-            rows = full[:, s, :]                                  # G[S, :]
-            d_out[i:i + step] = self._derivative_from(z, rows, full[:, :, s])
+            rows, cols = self.rows_and_columns(z, s)              # G[S, :], G[:, S]
+            d_out[i:i + step] = self._derivative_from(z, rows, cols)
             g_out[i:i + step] = rows[:, :, c]
         return g_out.reshape(e.shape + g_out.shape[1:]), d_out.reshape(e.shape + d_out.shape[1:])
 
