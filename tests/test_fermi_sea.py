@@ -256,7 +256,7 @@ def test_green_energies_do_not_grow_as_temperature_falls():
 # ----------------------------------------------------------------------------
 @pytest.mark.parametrize("temperature", [0.0, 0.3, 300.0])
 def test_equilibrium_force_constants_against_exact_sum(temperature):
-    # At zero bias K = Re S[Tr f_a G f_b G] (formulas.md §4.1, pole-sum form), in
+    # At zero bias K = Re S[Tr f_a G f_b G] (docs/theory.rst eq-k-static, pole-sum form), in
     # closed form for a wide-band device (exact_kernel); spin 2.
     junction, heff = wide_band_device()
     n = junction.size

@@ -4,7 +4,7 @@ To second order in the electron-oscillator coupling (seed eq 14)
 
 .. math:: F_a = F^{(0)}_a - \sum_b K_{ab} X_b + \sum_b L_{ab} V_b,
 
-with K and L from one retarded kernel (formulas.md §3.1, seed eqs 20-21)
+with K and L from one retarded kernel (:ref:`theory-kernel`, :eq:`eq-kernel`; seed eqs 20-21)
 
 .. math::
 
@@ -14,9 +14,10 @@ with K and L from one retarded kernel (formulas.md §3.1, seed eqs 20-21)
     \qquad K = Re\,\Pi, \quad L = Im\,\Pi/\omega .
 
 **How it is evaluated** (no real-axis integral over the Fermi sea, so no
-band-edge or 1/omega trouble, formulas.md §4.1 caveat and §3.2).  With a
-reference occupation n_0 = n_F(E - mu_0), mu_0 the mean chemical potential
-(E_F for a symmetric bias), Pi = Pi_eq + Pi_bias exactly (§3.4):
+band-edge or 1/omega trouble, see :ref:`theory-kernel-split` and
+:ref:`theory-adiabatic`).  With a reference occupation n_0 = n_F(E - mu_0),
+mu_0 the mean chemical potential (E_F for a symmetric bias),
+Pi = Pi_eq + Pi_bias exactly (:eq:`eq-kernel-split`):
 
 * Pi_bias, the **current-induced part**: the integrand above with
   n_l -> n_l - n_0, an integral over the bias window only;
@@ -43,8 +44,8 @@ reference occupation n_0 = n_F(E - mu_0), mu_0 the mean chemical potential
 In the adiabatic limit (``hbar_omega=0``) L = hbar dIm Pi/dw at w = 0 takes
 the derivatives of these terms: a pole sum of Tr[f_a G'(z) f_b G(z)], a
 Fermi-surface term (-dn_0/dE) Re Tr[f_a G f_b G^dagger] and the window term
-(hbar/pi) Im Tr[f_a dG/dE f_b A_l] (n_l - n_0) of formulas.md §4.2, with
-dG/dE = -G (1 - dSigma/dE) G carrying the leads' energy dependence (formulas.md §2).
+(hbar/pi) Im Tr[f_a dG/dE f_b A_l] (n_l - n_0) of :eq:`eq-l-adiabatic`, with
+dG/dE = -G (1 - dSigma/dE) G carrying the leads' energy dependence (:eq:`eq-green-derivative`).
 
 Spin: every electronic quantity is multiplied by ``spin`` (g_s).
 
@@ -170,7 +171,7 @@ class ForceCoefficients:
     mean_force_current, K_current, L_current : ndarray
         The current-induced parts alone: the same quantities minus their
         zero-bias values at the same temperature (the bias-window term of
-        formulas.md §3.4), computed directly.
+        :ref:`theory-kernel-split`), computed directly.
     frequency : float
         hbar*omega_0 in eV (0: adiabatic).
     chemical_potentials : ndarray
@@ -196,7 +197,7 @@ class ForceCoefficients:
     spin: float
     error: dict = field(default_factory=dict)
 
-    # the five forces (design.md table)
+    # the five forces (docs/theory.rst theory-five-forces)
     @property
     def renormalization(self):
         """Symmetric part of K (eV/A^2): the conservative renormalisation of the potential."""
@@ -652,7 +653,7 @@ def window_integrand(blocks, chemical_potentials, temperature, frequency, bias_t
                 pairs.append((a_tot, a_tot))
             tr = ops.traces_many(pairs) if pairs else []
             if bias_terms:
-                # K window (formulas.md §4.2): (1/pi) Re Tr[f_a G f_b A_l] (n_l - n_0)
+                # K window (docs/theory.rst eq-k-static, window term of eq-kernel-split): (1/pi) Re Tr[f_a G f_b A_l] (n_l - n_0)
                 got["K_bias"] = tr[0].real / math.pi
                 # L window: (hbar/pi) Im Tr[f_a dG/dE f_b A_l] (n_l - n_0)
                 got["L_bias"] = HBAR * tr[1].imag / math.pi

@@ -557,7 +557,7 @@ def matsubara_sum(func, mu, temperature, rtol=1e-9, atol=1e-13, energy_scale=1.0
     .. math::  \int_{-\infty}^{\infty} n_F(E-\mu) F(E)\, dE = -i\pi\, S[F],
 
     and for the Green's function G(z) ~ 1/z the equilibrium density matrix
-    :math:`\rho = \tfrac12 + \mathrm{ReH}\, S[G]` (formulas.md §4.1; the
+    :math:`\rho = \tfrac12 + \mathrm{ReH}\, S[G]` (:eq:`eq-rho-eq`; the
     extra 1/2 is the arc at infinity).
 
     The first N poles are summed explicitly and the remaining tail

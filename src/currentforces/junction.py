@@ -3,7 +3,7 @@ r"""The junction: a tight-binding device between semi-infinite leads.
 The electronic model of the seed paper (section II.B): non-interacting
 electrons in the Landauer steady state, every lead a reservoir with its own
 chemical potential and a common temperature.  From the device Hamiltonian h
-and the lead self-energies Sigma_l (formulas.md §2):
+and the lead self-energies Sigma_l (:ref:`theory-leads`, :ref:`theory-negf`):
 
 .. math::
 
@@ -14,7 +14,7 @@ and the lead self-energies Sigma_l (formulas.md §2):
     \rho_{LP} = \int dE \sum_l n_F(E - \mu_l) A_l(E) / 2\pi
     \quad \text{(seed eq 13, device block)}.
 
-Bias convention (design.md): a bias V puts lead 0 at mu_0 = E_F + V/2 and
+Bias convention (:ref:`theory-bias`, :eq:`eq-bias`): a bias V puts lead 0 at mu_0 = E_F + V/2 and
 lead 1 at mu_1 = E_F - V/2, so that eV = mu_0 - mu_1; any number of leads
 takes explicit ``chemical_potentials``.
 
@@ -721,7 +721,7 @@ class Junction:
 
         with mu_ref the mean chemical potential: the Fermi sea by the pole
         sum (:meth:`equilibrium_density_matrix`), the non-equilibrium part
-        by an adaptive integral over the bias window (formulas.md §3.4 split).
+        by an adaptive integral over the bias window (:ref:`theory-dm-split`, :eq:`eq-dm-split`).
 
         Parameters
         ----------
