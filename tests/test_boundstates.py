@@ -39,7 +39,7 @@ def test_gap_state_energy_and_residue():
     assert abs(bs.energies[0] - EB) < 1e-13
     x = (EB - math.sqrt(EB * EB - 4)) / 2
     psi = np.array([(-x) ** abs(k - 2) for k in range(N)])
-    norm = 1 + 2 * x * x / (1 - x * x)          # sum over the infinite chain
+    norm = 1 + 2 * x * x / (1 - x * x)  # sum over the infinite chain
     r = bs.residues()[0]
     assert np.allclose(r, np.outer(psi, psi) / norm, atol=1e-12)
 
@@ -101,7 +101,7 @@ def test_density_matrix_against_a_long_closed_chain():
     occ = v[:, w < mu]
     block = (occ @ occ.T)[398:404, 398:404]
     assert np.abs(rho - block).max() < 1e-8
-    mu = 4.0   # above the bound state as well
+    mu = 4.0  # above the bound state as well
     rho = j.density_matrix(temperature=0.0, fermi_level=mu, spin=1)
     occ = v[:, w < mu]
     assert np.abs(rho - (occ @ occ.T)[398:404, 398:404]).max() < 1e-8
@@ -147,10 +147,12 @@ def test_mean_force_and_K_near_a_bound_state():
         x = 1e-7
         fd = []
         for b in range(2):
-            fp = force_coefficients(Junction(j.hamiltonian - x * f[b], j.leads), f, temperature=0.0,
-                                    fermi_level=eb + d, spin=1).mean_force
-            fm = force_coefficients(Junction(j.hamiltonian + x * f[b], j.leads), f, temperature=0.0,
-                                    fermi_level=eb + d, spin=1).mean_force
+            fp = force_coefficients(
+                Junction(j.hamiltonian - x * f[b], j.leads), f, temperature=0.0, fermi_level=eb + d, spin=1
+            ).mean_force
+            fm = force_coefficients(
+                Junction(j.hamiltonian + x * f[b], j.leads), f, temperature=0.0, fermi_level=eb + d, spin=1
+            ).mean_force
             fd.append(-(fp - fm) / (2 * x))
         fd = np.array(fd).T
         assert np.abs(c.K - fd).max() < 1e-6 * max(1.0, np.abs(c.K).max())

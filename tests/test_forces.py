@@ -40,10 +40,22 @@ def test_adiabatic_K_is_minus_gradient_of_mean_force(bias, temperature, solver, 
     d = 1e-4
     kfd = np.empty_like(c.K)
     for b in range(len(f)):
-        fp = force_coefficients(Junction(j0.hamiltonian - d * f[b], j0.leads, solver=solver), f, bias=bias,
-                                temperature=temperature, fermi_level=EF, rtol=1e-10).mean_force
-        fm = force_coefficients(Junction(j0.hamiltonian + d * f[b], j0.leads, solver=solver), f, bias=bias,
-                                temperature=temperature, fermi_level=EF, rtol=1e-10).mean_force
+        fp = force_coefficients(
+            Junction(j0.hamiltonian - d * f[b], j0.leads, solver=solver),
+            f,
+            bias=bias,
+            temperature=temperature,
+            fermi_level=EF,
+            rtol=1e-10,
+        ).mean_force
+        fm = force_coefficients(
+            Junction(j0.hamiltonian + d * f[b], j0.leads, solver=solver),
+            f,
+            bias=bias,
+            temperature=temperature,
+            fermi_level=EF,
+            rtol=1e-10,
+        ).mean_force
         kfd[:, b] = -(fp - fm) / (2 * d)
     assert np.abs(kfd - c.K).max() < fd_tol * np.abs(c.K).max()
     if bias:
@@ -57,8 +69,7 @@ def test_adiabatic_K_is_minus_gradient_of_mean_force(bias, temperature, solver, 
 def test_finite_frequency_against_real_axis_fermi_sea_integral(bias, temperature, solver, tol):
     j, f = disordered_chain_model(solver=solver)
     w = 0.05
-    c = force_coefficients(j, f, bias=bias, temperature=temperature, fermi_level=EF, hbar_omega=w,
-                           spin=1, rtol=1e-10)
+    c = force_coefficients(j, f, bias=bias, temperature=temperature, fermi_level=EF, hbar_omega=w, spin=1, rtol=1e-10)
     mus = j.chemical_potentials(bias, EF)
     # the reference integrates the backend's own full G and A_l on the real
     # axis at rtol 1e-10, through the 1/sqrt band edges of the chain leads
@@ -75,13 +86,13 @@ def test_finite_frequency_against_real_axis_fermi_sea_integral(bias, temperature
 def test_electron_hole_route_all_four_forces(solver, tol):
     j, f = disordered_chain_model(solver=solver)
     w0, bias, temp = 0.08, 0.4, 300.0
-    c = force_coefficients(j, f, bias=bias, temperature=temp, fermi_level=EF, hbar_omega=w0, spin=1,
-                           rtol=1e-10)
+    c = force_coefficients(j, f, bias=bias, temperature=temp, fermi_level=EF, hbar_omega=w0, spin=1, rtol=1e-10)
     xi0 = electron_hole_spectrum(j, f, w0, bias=bias, temperature=temp, fermi_level=EF, spin=1, rtol=1e-10)
     # seed eq 42: L^sym(w0) = (2 pi / w0) Re Xi(w0); seed eqs 34-36: K^asym = 2 pi Im Xi(w0)
     # (two routes, each integrated at rtol 1e-10)
-    assert np.allclose(c.friction, 2 * math.pi * HBAR * xi0.real / w0,
-                       atol=tol["tight_quad"] * np.abs(c.friction).max(), rtol=0)
+    assert np.allclose(
+        c.friction, 2 * math.pi * HBAR * xi0.real / w0, atol=tol["tight_quad"] * np.abs(c.friction).max(), rtol=0
+    )
     assert np.allclose(c.nonconservative, 2 * math.pi * xi0.imag, atol=tol["tight_quad"] * np.abs(c.K).max(), rtol=0)
     # seed eq 29: K^sym = P int Re Xi(w)[1/(w+w0) + 1/(w-w0)] dw, and
     # seed eq 44/47: L^asym = (1/w0) P int Im Xi(w)[1/(w+w0) - 1/(w-w0)] dw.
@@ -248,8 +259,14 @@ def test_small_bias_limit_is_linear(solver):
     q = []
     for v in (0.02, 0.01):
         c = force_coefficients(j, f, bias=v, temperature=0.0, fermi_level=mu, spin=1, rtol=1e-11)
-        q.append({"nc": c.nonconservative / v, "ren": c.renormalization_current / v,
-                  "fric": (c.friction - fric0) / v, "berry": c.berry / v})
+        q.append(
+            {
+                "nc": c.nonconservative / v,
+                "ren": c.renormalization_current / v,
+                "fric": (c.friction - fric0) / v,
+                "berry": c.berry / v,
+            }
+        )
     # q(V) = slope + O(V): halving V halves the error up to the O(V^2) term
     # (0.6 instead of 0.5 leaves room for it), and the Richardson
     # extrapolation 2 q(V/2) - q(V) removes the O(V) term, leaving O(V^2):

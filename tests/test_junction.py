@@ -45,8 +45,11 @@ def test_perfect_chain_transmission_is_one_in_band_zero_outside(solver, tol):
     assert np.allclose(j.transmission(outside), 0.0, atol=tol["exact"], rtol=0)
     # the same with decimation leads of one orbital per cell
     h = j.hamiltonian
-    jl = Junction(h, [Lead([[0.0]], [[-1.0]], j.leads[0].coupling[:, None]),
-                      Lead([[0.0]], [[-1.0]], j.leads[1].coupling[:, None])], solver=solver)
+    jl = Junction(
+        h,
+        [Lead([[0.0]], [[-1.0]], j.leads[0].coupling[:, None]), Lead([[0.0]], [[-1.0]], j.leads[1].coupling[:, None])],
+        solver=solver,
+    )
     assert np.allclose(jl.transmission(inside), 1.0, atol=tol["lead"], rtol=0)
 
 
@@ -112,8 +115,11 @@ def test_spectral_sum_rule_and_total_spectral_function(solver, tol):
     # (docs/theory.rst theory-negf, the sum rule after eq-spectral);
     # chain leads have the finite band [-2, 2] so the integral is finite.
     j = disordered_chain(solver=solver)
-    r = integrate_adaptive(lambda e: np.trace(j.spectral_function(e), axis1=-2, axis2=-1).real / (2 * math.pi),
-                           [-2.0, 0.0, 2.0], rtol=1e-10)
+    r = integrate_adaptive(
+        lambda e: np.trace(j.spectral_function(e), axis1=-2, axis2=-1).real / (2 * math.pi),
+        [-2.0, 0.0, 2.0],
+        rtol=1e-10,
+    )
     # rtol 1e-10 on an integrand with 1/sqrt singularities at the band edges
     # (A ~ 1/sqrt(4 - E^2)), where the error estimate is least reliable
     assert abs(r.value - j.size) < tol["quad"]

@@ -78,8 +78,12 @@ def test_what_the_dynamics_may_import_stays_at_the_bottom(name):
 
 def test_the_layering_check_sees_root_imports():
     """The check itself: the imports the dynamics used to have are caught."""
-    for text in ("from .. import force_coefficients", "def f():\n    from .. import noise_spectrum",
-                 "from ..forces import force_coefficients", "import currentforces.noise"):
+    for text in (
+        "from .. import force_coefficients",
+        "def f():\n    from .. import noise_spectrum",
+        "from ..forces import force_coefficients",
+        "import currentforces.noise",
+    ):
         found = _imports(ast.parse(text), ["currentforces", "dynamics"])
         assert found and found[0][0] not in DYNAMICS_MAY_IMPORT | {"dynamics"}
 
@@ -112,4 +116,4 @@ def test_no_control_characters_in_source_or_docstrings(path):
             if doc:
                 bad = CONTROL.search(doc)
                 where = getattr(node, "name", "module")
-                assert bad is None, f"docstring of {where} holds {bad.group()!r} (make it raw: r\"\"\")"
+                assert bad is None, f'docstring of {where} holds {bad.group()!r} (make it raw: r""")'

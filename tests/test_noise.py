@@ -82,12 +82,14 @@ def test_channel_fluctuation_dissipation_under_bias(solver, tol):
             x = w - mus[l] + mus[m]
             total += HBAR / math.tanh(x / (2 * KB * temp)) * d_lm[l, m]
     # the channel sums are the same lead-pair integrands, integrated apart
-    assert np.allclose(sum(d_lm[l, m] for l in range(2) for m in range(2)), d,
-                       atol=tol["same_integrand"] * np.abs(d).max(), rtol=0)
+    assert np.allclose(
+        sum(d_lm[l, m] for l in range(2) for m in range(2)), d, atol=tol["same_integrand"] * np.abs(d).max(), rtol=0
+    )
     # the channel FDT: D_lm and S_lm differ by occupations (integrated apart)
     assert np.allclose(total, s, atol=tol["tight_quad"] * np.abs(s).max(), rtol=0)
-    assert np.allclose(sum(s_lm[l, m] for l in range(2) for m in range(2)), s,
-                       atol=tol["same_integrand"] * np.abs(s).max(), rtol=0)
+    assert np.allclose(
+        sum(s_lm[l, m] for l in range(2) for m in range(2)), s, atol=tol["same_integrand"] * np.abs(s).max(), rtol=0
+    )
 
 
 def test_dissipation_equals_minus_2pi_conj_xi(solver, tol):
@@ -107,16 +109,23 @@ def lorentzian_pair_integral(a, b, w, g):
     logarithm plus an arctangent.  w = 0: int du/(u^2 + g^2)^2 =
     u / (2 g^2 (u^2 + g^2)) + atan(u/g) / (2 g^3)."""
     if w == 0:
+
         def prim(u):
             return u / (2 * g**2 * (u * u + g * g)) + math.atan(u / g) / (2 * g**3)
+
         return prim(b) - prim(a)
     rows = [[1, 0, 1, 0], [2 * w, 1, 0, 1], [w * w + g * g, 2 * w, g * g, 0], [0, w * w + g * g, 0, g * g]]
     ca, cb, cc, cd = np.linalg.solve(np.array(rows, dtype=float), [0.0, 0.0, 0.0, 1.0])
 
     def prim(u):
         v = u + w
-        return (0.5 * ca * math.log(u * u + g * g) + cb / g * math.atan(u / g)
-                + 0.5 * cc * math.log(v * v + g * g) + (cd - cc * w) / g * math.atan(v / g))
+        return (
+            0.5 * ca * math.log(u * u + g * g)
+            + cb / g * math.atan(u / g)
+            + 0.5 * cc * math.log(v * v + g * g)
+            + (cd - cc * w) / g * math.atan(v / g)
+        )
+
     return prim(b) - prim(a)
 
 
@@ -149,11 +158,13 @@ def test_every_pair_spectrum_of_a_resonant_level_against_its_closed_form(hbar_om
     # each judged against the largest channel: at w = 0 the two cross
     # channels of D cancel exactly (D(0) = 0 at T = 0)
     scale_d, scale_s = np.abs(d_ref).max(), np.abs(s_ref).max()
-    got = {"D_lm": (d_lm, d_ref, scale_d), "S_lm": (s_lm, s_ref, scale_s),
-           "D": (dissipation_spectrum(j, f, w, **kw), d_ref.sum(axis=(0, 1)), scale_d),
-           "S": (noise_spectrum(j, f, w, **kw), s_ref.sum(axis=(0, 1)), scale_s),
-           "Xi": (electron_hole_spectrum(j, f, w, **kw), -d_ref.sum(axis=(0, 1)) / (2 * math.pi),
-                  scale_d / (2 * math.pi))}
+    got = {
+        "D_lm": (d_lm, d_ref, scale_d),
+        "S_lm": (s_lm, s_ref, scale_s),
+        "D": (dissipation_spectrum(j, f, w, **kw), d_ref.sum(axis=(0, 1)), scale_d),
+        "S": (noise_spectrum(j, f, w, **kw), s_ref.sum(axis=(0, 1)), scale_s),
+        "Xi": (electron_hole_spectrum(j, f, w, **kw), -d_ref.sum(axis=(0, 1)) / (2 * math.pi), scale_d / (2 * math.pi)),
+    }
     for name, (value, ref, scale) in got.items():
         assert np.abs(value - ref).max() < tol["tight_quad"] * scale, name
 

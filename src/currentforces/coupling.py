@@ -38,8 +38,7 @@ __all__ = ["coefficients_from_junction", "spectrum_from_junction", "from_junctio
 
 
 @renamed_keywords(frequency="hbar_omega")
-def coefficients_from_junction(junction, forces, *, temperature=300.0, fermi_level=0.0,
-                               hbar_omega=0.0, spin=2):
+def coefficients_from_junction(junction, forces, *, temperature=300.0, fermi_level=0.0, hbar_omega=0.0, spin=2):
     """``coefficients(bias) -> (K, L)`` of a junction, for the mode analysis.
 
     The callable that :func:`currentforces.dynamics.runaway_threshold`
@@ -72,17 +71,29 @@ def coefficients_from_junction(junction, forces, *, temperature=300.0, fermi_lev
 
     def coefficients(bias):
         if not sea:
-            sea.append(fermi_sea_part(junction, forces, fermi_level=fermi_level, temperature=temperature,
-                                      hbar_omega=hbar_omega))
-        c = force_coefficients(junction, forces, bias=bias, temperature=temperature,
-                               fermi_level=fermi_level, hbar_omega=hbar_omega, spin=spin, fermi_sea=sea[0])
+            sea.append(
+                fermi_sea_part(
+                    junction, forces, fermi_level=fermi_level, temperature=temperature, hbar_omega=hbar_omega
+                )
+            )
+        c = force_coefficients(
+            junction,
+            forces,
+            bias=bias,
+            temperature=temperature,
+            fermi_level=fermi_level,
+            hbar_omega=hbar_omega,
+            spin=spin,
+            fermi_sea=sea[0],
+        )
         return np.asarray(c.K, dtype=float), np.asarray(c.L, dtype=float)
 
     return coefficients
 
 
-def spectrum_from_junction(junction, forces, hbar_omega_max, *, n_omega=201, bias=0.0,
-                           temperature=300.0, fermi_level=0.0, spin=2):
+def spectrum_from_junction(
+    junction, forces, hbar_omega_max, *, n_omega=201, bias=0.0, temperature=300.0, fermi_level=0.0, spin=2
+):
     """The force-noise spectrum S(omega) of a junction as a spectrum callable.
 
     Evaluates :func:`currentforces.noise_spectrum` at ``n_omega`` equally
@@ -113,17 +124,32 @@ def spectrum_from_junction(junction, forces, hbar_omega_max, *, n_omega=201, bia
     if int(n_omega) != n_omega or n_omega < 2:
         raise InputError(f"n_omega must be an integer >= 2, got {n_omega!r}")
     grid = np.linspace(0.0, hbar_omega_max, int(n_omega))
-    values = np.array([
-        noise_spectrum(junction, forces, w, bias=bias, temperature=temperature,
-                       fermi_level=fermi_level, spin=spin)
-        for w in grid
-    ])
+    values = np.array(
+        [
+            noise_spectrum(junction, forces, w, bias=bias, temperature=temperature, fermi_level=fermi_level, spin=spin)
+            for w in grid
+        ]
+    )
     return tabulated_spectrum(grid, values)
 
 
-def from_junction(junction, forces, masses, bare_force_constants, timestep, *, bias=0.0,
-                  temperature=300.0, fermi_level=0.0, spin=2, hbar_omega_max=1.0, n_omega=201,
-                  noise=True, dynamics=LangevinDynamics, **kwargs):
+def from_junction(
+    junction,
+    forces,
+    masses,
+    bare_force_constants,
+    timestep,
+    *,
+    bias=0.0,
+    temperature=300.0,
+    fermi_level=0.0,
+    spin=2,
+    hbar_omega_max=1.0,
+    n_omega=201,
+    noise=True,
+    dynamics=LangevinDynamics,
+    **kwargs,
+):
     """Langevin dynamics of the atoms of a junction under current.
 
     Evaluates the adiabatic F^(0), K and L at ``bias``
@@ -162,12 +188,26 @@ def from_junction(junction, forces, masses, bare_force_constants, timestep, *, b
     check_positive("timestep", timestep, "fs")
     if noise:
         check_positive("hbar_omega_max", hbar_omega_max, "eV")
-    c = force_coefficients(junction, forces, bias=bias, temperature=temperature,
-                           fermi_level=fermi_level, hbar_omega=0.0, spin=spin)
+    c = force_coefficients(
+        junction, forces, bias=bias, temperature=temperature, fermi_level=fermi_level, hbar_omega=0.0, spin=spin
+    )
     if noise:
-        kwargs["spectrum"] = spectrum_from_junction(junction, forces, hbar_omega_max, n_omega=n_omega,
-                                                    bias=bias, temperature=temperature,
-                                                    fermi_level=fermi_level, spin=spin)
-    return dynamics(masses, bare_force_constants, timestep, K=np.asarray(c.K, dtype=float),
-                    L=np.asarray(c.L, dtype=float), mean_force=np.asarray(c.mean_force, dtype=float),
-                    **kwargs)
+        kwargs["spectrum"] = spectrum_from_junction(
+            junction,
+            forces,
+            hbar_omega_max,
+            n_omega=n_omega,
+            bias=bias,
+            temperature=temperature,
+            fermi_level=fermi_level,
+            spin=spin,
+        )
+    return dynamics(
+        masses,
+        bare_force_constants,
+        timestep,
+        K=np.asarray(c.K, dtype=float),
+        L=np.asarray(c.L, dtype=float),
+        mean_force=np.asarray(c.mean_force, dtype=float),
+        **kwargs,
+    )
