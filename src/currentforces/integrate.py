@@ -804,7 +804,7 @@ def fermi_sea_sum(
 
     * the N = :data:`FERMI_SEA_POLES` exact poles;
     * the thermal correction: its bracket D(t) is odd in t and analytic for
-      |t| < 2 pi N (F is analytic above the real axis), so the m-point
+      ``|t| < 2 pi N`` (F is analytic above the real axis), so the m-point
       Gauss rule of the Fermi weight (:func:`fermi_weight_rule`) converges
       geometrically, at a rate that depends on N alone, not on F or T.  For
       a pole of F at any distance from the real axis within 40 k_B T of mu
@@ -816,7 +816,7 @@ def fermi_sea_sum(
       Lambda = ln(W/s) + 1 (W the energy scale): linear in ln y between s and
       W, where F has features on every scale (resonances at every distance
       from mu), double-exponential decay at both ends.  F(mu + iy) is
-      analytic for Re y > 0, a strip |Im ln y| < pi/2, so the rule converges
+      analytic for Re y > 0, a strip ``|Im ln y| < pi/2``, so the rule converges
       as exp(-pi^2/h) in the step h (Trefethen and Weideman, SIAM Rev. 56,
       385 (2014)).  Halving h reuses every earlier node (nested pole sets);
       with differences d_k between successive steps the error of the last
@@ -832,7 +832,7 @@ def fermi_sea_sum(
       refines only where F has structure, and it never samples the
       neighbourhood of a real pole (a bound state) that a caller has
       subtracted, where the subtraction leaves rounding of order
-      eps W/|z - E_b|^3.
+      ``eps W/|z - E_b|^3``.
 
     The number of evaluations of F is about N + 20 + 4 (Lambda + 7.5) at
     the usual step h = 1/4 for T > 0: a few tens at room temperature,
@@ -845,13 +845,13 @@ def fermi_sea_sum(
     ----------
     func : callable
         ``func(z)`` for a 1-d complex array z (upper half plane) returns
-        ``(len(z), ...)``; analytic in z, decaying at least as 1/|z|^2.
+        ``(len(z), ...)``; analytic in z, decaying at least as ``1/|z|^2``.
     mu : float
         Chemical potential in eV.
     temperature : float
         Temperature in K (0 allowed).
     rtol, atol : float
-        Requested accuracy relative to max|S| of each part / absolute.
+        Requested accuracy relative to ``max|S|`` of each part / absolute.
     energy_scale : float
         Energy scale W of F in eV (spectral radius or bandwidth).
     chunk : int

@@ -109,7 +109,7 @@ class DenseInverse(GreensBackend):
     def rows_and_columns(self, energy, orbitals):
         r"""G[S, :] and G[:, S] (1/eV) for a 1-d batch of energies, from one
         factorisation of E - h - Sigma per energy: the columns solve with the
-        |S| unit vectors, the rows the transposed system; when E - h - Sigma
+        ``|S|`` unit vectors, the rows the transposed system; when E - h - Sigma
         is complex symmetric (h symmetric and every Sigma_l symmetric on its
         support, to 1e-14) G^T = G and the rows are the transposed columns.
         About the cost of one G[:, S], never the whole inverse."""
