@@ -5,8 +5,8 @@ leads on the first and last four orbitals) with M sparse force operators
 (the three Cartesian derivatives of M/3 'atoms', each touching an orbital's
 bonds), at a bias of 0.1 V and 300 K, the script times what a user calls:
 
-* ``force_coefficients(..., frequency=0)`` (adiabatic F0, K, L) and
-  ``force_coefficients(..., frequency=0.01)`` (finite frequency), rtol 1e-6;
+* ``force_coefficients(..., hbar_omega=0)`` (adiabatic F0, K, L) and
+  ``force_coefficients(..., hbar_omega=0.01)`` (finite frequency), rtol 1e-6;
 * ``nE``: the energies at which the Green's function was evaluated
   (``Junction.count_energies``);
 * ``G-eq``: wall time / the time of one G(E) on the force support at one
@@ -82,8 +82,7 @@ def main(argv=None):
         cases = cases[:1]
     bias, ef, rtol = 0.1, 0.0, 1e-6
     print(f"force_coefficients at V = {bias} V, T = {args.temperature} K, rtol = {rtol}")
-    header = (f"{'N':>6} {'M':>5} {'s':>5} {'hbar w':>7} {'nE':>7} {'wall s':>9} {'G ms':>8} "
-              f"{'G-eq':>8} {'per E':>6}")
+    header = f"{'N':>6} {'M':>5} {'s':>5} {'hbar w':>7} {'nE':>7} {'wall s':>9} {'G ms':>8} {'G-eq':>8} {'per E':>6}"
     print(header)
     print("-" * len(header))
     for n, m in cases:
@@ -93,11 +92,14 @@ def main(argv=None):
         for w in (0.0, 0.01):
             with junction.count_energies() as c:
                 t0 = time.perf_counter()
-                force_coefficients(junction, forces, bias=bias, temperature=args.temperature, fermi_level=ef,
-                                   frequency=w, rtol=rtol)
+                force_coefficients(
+                    junction, forces, bias=bias, temperature=args.temperature, fermi_level=ef, hbar_omega=w, rtol=rtol
+                )
                 wall = time.perf_counter() - t0
-            print(f"{n:6d} {m:5d} {s:5d} {w:7.3f} {c.energies:7d} {wall:9.2f} {1e3 * t_g:8.3f} "
-                  f"{wall / t_g:8.0f} {wall / (c.energies * t_g):6.2f}")
+            print(
+                f"{n:6d} {m:5d} {s:5d} {w:7.3f} {c.energies:7d} {wall:9.2f} {1e3 * t_g:8.3f} "
+                f"{wall / t_g:8.0f} {wall / (c.energies * t_g):6.2f}"
+            )
             sys.stdout.flush()
 
 

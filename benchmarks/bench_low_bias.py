@@ -89,8 +89,10 @@ def main(argv=None):
     cases = [("chain, wide-band leads", *wide_band_chain(), True)]
     if not args.quick:
         cases.append(("random device", *random_device(200, 30), False))
-    header = (f"{'model':>22} {'N':>4} {'M':>3} {'T K':>5} {'call':>19} {'wall s':>9} {'G energies':>10} "
-              f"{'G-equiv':>9} {'gap at 1 mV':>12}")
+    header = (
+        f"{'model':>22} {'N':>4} {'M':>3} {'T K':>5} {'call':>19} {'wall s':>9} {'G energies':>10} "
+        f"{'G-equiv':>9} {'gap at 1 mV':>12}"
+    )
     print(header)
     print("-" * len(header))
     for name, junction, forces, linear in cases:
@@ -103,27 +105,37 @@ def main(argv=None):
             rows = []
             counter.count = 0
             reps = repeat if temperature == 0 else 1
-            t_lb, lb = best_time(lambda: low_bias_coefficients(junction, forces, fermi_level=EF,
-                                                               temperature=temperature), reps)
+            t_lb, lb = best_time(
+                lambda: low_bias_coefficients(junction, forces, fermi_level=EF, temperature=temperature), reps
+            )
             rows.append(("low_bias_coefficients", t_lb, counter.count // reps))
             counter.count = 0
             reps = 3 if temperature == 0 and not args.quick else 1
-            t_fc, fc = best_time(lambda: force_coefficients(junction, forces, bias=BIAS, fermi_level=EF,
-                                                            temperature=temperature), reps)
+            t_fc, fc = best_time(
+                lambda: force_coefficients(junction, forces, bias=BIAS, fermi_level=EF, temperature=temperature), reps
+            )
             rows.append(("force_coefficients", t_fc, counter.count // reps))
             lin = lb.at(BIAS)
-            diff = np.nan if not linear else max(
-                np.abs(lin.K_current - fc.K_current).max() / np.abs(fc.K_current).max(),
-                np.abs(lin.L_current - fc.L_current).max() / np.abs(fc.L_current).max(),
-                np.abs(lin.friction - fc.friction).max() / np.abs(fc.friction).max())
+            diff = (
+                np.nan
+                if not linear
+                else max(
+                    np.abs(lin.K_current - fc.K_current).max() / np.abs(fc.K_current).max(),
+                    np.abs(lin.L_current - fc.L_current).max() / np.abs(fc.L_current).max(),
+                    np.abs(lin.friction - fc.friction).max() / np.abs(fc.friction).max(),
+                )
+            )
             for call, t, count in rows:
                 extra = f"{diff:12.1e}" if call == "low_bias_coefficients" and linear else ""
-                print(f"{name:>22} {n:4d} {m:3d} {temperature:5.0f} {call:>19} {t:9.4f} {count:10d} "
-                      f"{t / t_g:9.1f} {extra}")
+                print(
+                    f"{name:>22} {n:4d} {m:3d} {temperature:5.0f} {call:>19} {t:9.4f} {count:10d} "
+                    f"{t / t_g:9.1f} {extra}"
+                )
             sys.stdout.flush()
         print(f"{'':>22} one G(E) at one energy: {t_g * 1e3:.3f} ms")
-    print("\nG-equiv = wall time / one junction.green(E); sclmd wbLambda on its N = 100, M = 24 "
-          "chain: 1.75 s (issue 11).")
+    print(
+        "\nG-equiv = wall time / one junction.green(E); sclmd wbLambda on its N = 100, M = 24 chain: 1.75 s (issue 11)."
+    )
 
 
 if __name__ == "__main__":

@@ -1,8 +1,8 @@
 """Cost of the energy quadrature of ``force_coefficients``, counted in
 Green's functions, with the true error against a reference.
 
-For each case, temperature and kind (adiabatic, ``frequency=0``, or finite
-frequency, ``frequency=0.01`` eV) it calls the public
+For each case, temperature and kind (adiabatic, ``hbar_omega=0``, or finite
+frequency, ``hbar_omega=0.01`` eV) it calls the public
 ``force_coefficients(..., rtol=1e-6)`` and prints
 
 * ``nE``: the number of energies at which the junction's Green's function
@@ -146,6 +146,7 @@ def counting(junction):
                 return method(energy, *args, **kwargs)
             finally:
                 c.depth -= 1
+
         return wrapper
 
     saved = {name: getattr(junction, name) for name in _METHODS}
@@ -235,8 +236,10 @@ def single_level_reference(temperature, frequency, eps0=0.0123, gl=5e-9, gr=5e-9
         l_t0 = -sum(a[i][i] * (a[i][0] + a[i][1]) for i in range(2)) / (4 * math.pi)
         pts = sorted({eps0, *mus, *(eps0 + s * gam * 10.0**k for k in range(-2, 11) for s in (-1, 1))})
         edges = [-np.inf] + pts + [np.inf]
-        f0 = sum(quad_vec(lambda e: integrand(e)[:1], a_, b_, epsabs=0.0, epsrel=1e-13, limit=2000)[0][0]
-                 for a_, b_ in zip(edges[:-1], edges[1:]))
+        f0 = sum(
+            quad_vec(lambda e: integrand(e)[:1], a_, b_, epsabs=0.0, epsrel=1e-13, limit=2000)[0][0]
+            for a_, b_ in zip(edges[:-1], edges[1:])
+        )
         return {"mean_force": [SPIN * lam * f0], "K": [[SPIN * lam**2 * k_t0]], "L": [[SPIN * lam**2 * HBAR * l_t0]]}
     pts = set()
     for c in (eps0, eps0 - w, eps0 + w):
@@ -274,11 +277,22 @@ def run_one(junction, forces, ef, temperature, frequency, rtol):
         t0 = time.perf_counter()
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
-            r = force_coefficients(junction, forces, bias=BIAS, temperature=temperature, fermi_level=ef,
-                                   frequency=frequency, spin=SPIN, rtol=rtol)
+            r = force_coefficients(
+                junction,
+                forces,
+                bias=BIAS,
+                temperature=temperature,
+                fermi_level=ef,
+                hbar_omega=frequency,
+                spin=SPIN,
+                rtol=rtol,
+            )
         wall = time.perf_counter() - t0
-    values = {"mean_force": np.asarray(r.mean_force).tolist(), "K": np.asarray(r.K).tolist(),
-              "L": np.asarray(r.L).tolist()}
+    values = {
+        "mean_force": np.asarray(r.mean_force).tolist(),
+        "K": np.asarray(r.K).tolist(),
+        "L": np.asarray(r.L).tolist(),
+    }
     return values, c.energies, wall, len(caught)
 
 
@@ -328,7 +342,7 @@ def make_reference(path, cases, temps, kinds, rtol):
 
     path = pathlib.Path(path)
     out = json.loads(path.read_text()) if path.exists() else {"meta": {}, "values": {}}
-    out["values"].update(refs)   # several runs (cases at their own rtol) can fill one file
+    out["values"].update(refs)  # several runs (cases at their own rtol) can fill one file
     for k in refs:
         out["meta"][k] = {"rtol": rtol, "version": getattr(currentforces, "__version__", "?")}
     path.write_text(json.dumps(out))
@@ -345,15 +359,17 @@ def main(argv=None):
     p.add_argument("--make-reference", metavar="FILE", help="compute references and exit")
     p.add_argument("--reference-rtol", type=float, default=1e-9)
     p.add_argument("--compare", metavar="FILE", help="print the table of a --save file against --reference")
-    p.add_argument("--sea", action="store_true",
-                   help="also time the bias-independent Fermi-sea part alone (currentforces.fermi_sea_part)")
+    p.add_argument(
+        "--sea", action="store_true", help="also time the bias-independent Fermi-sea part alone (fermi_sea_part)"
+    )
     args = p.parse_args(argv)
     if args.make_reference:
         make_reference(args.make_reference, args.cases, args.temperatures, args.kinds, args.reference_rtol)
         return
     refs = json.loads(pathlib.Path(args.reference).read_text())["values"] if args.reference else {}
-    header = (f"{'case':<38} {'kind':<9} {'T K':>6} {'nE':>7} {'wall s':>8} {'G-eq':>8} "
-              f"{'err':>9} {'worst':<10} {'warn':>4}")
+    header = (
+        f"{'case':<38} {'kind':<9} {'T K':>6} {'nE':>7} {'wall s':>8} {'G-eq':>8} {'err':>9} {'worst':<10} {'warn':>4}"
+    )
     print(f"force_coefficients, V = {BIAS} V, rtol = {args.rtol}, finite frequency hbar w = {FREQUENCY} eV")
     print(header)
     print("-" * len(header))
@@ -366,8 +382,10 @@ def main(argv=None):
                 junction, forces, *_ = build(case)
                 natural[case] = natural_scales(junction, forces)
             err = true_error(r["values"], refs[k], natural[case]) if k in refs else (math.nan, "-")
-            print(f"{r['desc']:<38} {kind:<9} {float(t):>6g} {r['nE']:>7d} {r['wall']:>8.2f} "
-                  f"{r['wall'] / r['tG']:>8.0f} {err[0]:>9.1e} {err[1]:<10} {r['warnings']:>4d}")
+            print(
+                f"{r['desc']:<38} {kind:<9} {float(t):>6g} {r['nE']:>7d} {r['wall']:>8.2f} "
+                f"{r['wall'] / r['tG']:>8.0f} {err[0]:>9.1e} {err[1]:<10} {r['warnings']:>4d}"
+            )
         return
     out = {}
     for case in args.cases:
@@ -380,8 +398,7 @@ def main(argv=None):
                 try:
                     values, n_e, wall, nwarn = run_one(junction, forces, ef, t, KINDS[kind], args.rtol)
                 except Exception as exc:  # report and go on: a failing integral is a result too
-                    print(f"{desc:<38} {kind:<9} {t:>6g} failed: {type(exc).__name__}: {str(exc)[:80]}",
-                          flush=True)
+                    print(f"{desc:<38} {kind:<9} {t:>6g} failed: {type(exc).__name__}: {str(exc)[:80]}", flush=True)
                     continue
                 err = true_error(values, refs[k], natural) if k in refs else (math.nan, "-")
                 sea = ""
@@ -390,13 +407,16 @@ def main(argv=None):
 
                     with counting(junction) as cs:
                         t0 = time.perf_counter()
-                        fermi_sea_part(junction, forces, fermi_level=ef, temperature=t, frequency=KINDS[kind],
-                                       rtol=args.rtol)
+                        fermi_sea_part(
+                            junction, forces, fermi_level=ef, temperature=t, hbar_omega=KINDS[kind], rtol=args.rtol
+                        )
                         sea = f"   sea: {cs.energies:5d} E {(time.perf_counter() - t0) / t_g:6.0f} G-eq"
-                print(f"{desc:<38} {kind:<9} {t:>6g} {n_e:>7d} {wall:>8.2f} {wall / t_g:>8.0f} "
-                      f"{err[0]:>9.1e} {err[1]:<10} {nwarn:>4d}{sea}", flush=True)
-                out[k] = {"values": values, "nE": n_e, "wall": wall, "tG": t_g, "desc": desc,
-                          "warnings": nwarn}
+                print(
+                    f"{desc:<38} {kind:<9} {t:>6g} {n_e:>7d} {wall:>8.2f} {wall / t_g:>8.0f} "
+                    f"{err[0]:>9.1e} {err[1]:<10} {nwarn:>4d}{sea}",
+                    flush=True,
+                )
+                out[k] = {"values": values, "nE": n_e, "wall": wall, "tG": t_g, "desc": desc, "warnings": nwarn}
                 if args.save:
                     pathlib.Path(args.save).write_text(json.dumps(out))
     print("\nG-eq = wall time / time of one G(E) on the force support at one energy.")

@@ -39,7 +39,7 @@ import time
 HERE = pathlib.Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-OPTIONS = dict(bias=0.1, temperature=300.0, fermi_level=-1.2, frequency=0.0, spin=2)
+OPTIONS = dict(bias=0.1, temperature=300.0, fermi_level=-1.2, hbar_omega=0.0, spin=2)
 
 
 def _rss_mib():
@@ -69,6 +69,7 @@ def run_case(n, solver, rtol, width, modes):
                 if spent["depth"] == 0:
                     spent["G"] += time.perf_counter() - t
                     spent["points"] += int(getattr(energy, "size", 1))
+
         return wrapper
 
     junction.green_submatrix = timed(junction.green_submatrix)
@@ -76,9 +77,20 @@ def run_case(n, solver, rtol, width, modes):
     t0 = time.perf_counter()
     c = force_coefficients(junction, forces, rtol=rtol, **OPTIONS)
     total = time.perf_counter() - t0
-    return dict(info, solver=solver, build=build, total=total, green=spent["G"], points=spent["points"],
-                peak=_rss_mib(), base=base, K00=float(c.K[0, 0]), L00=float(c.L[0, 0]),
-                NC01=float(c.nonconservative[0, 1]), F0=float(c.mean_force[0]))
+    return dict(
+        info,
+        solver=solver,
+        build=build,
+        total=total,
+        green=spent["G"],
+        points=spent["points"],
+        peak=_rss_mib(),
+        base=base,
+        K00=float(c.K[0, 0]),
+        L00=float(c.L[0, 0]),
+        NC01=float(c.nonconservative[0, 1]),
+        F0=float(c.mean_force[0]),
+    )
 
 
 def main():
@@ -95,26 +107,44 @@ def main():
         return
     env = dict(os.environ)
     rows = []
-    print(f"force_coefficients at V = {OPTIONS['bias']} V, T = {OPTIONS['temperature']} K, "
-          f"E_F = {OPTIONS['fermi_level']} eV, rtol = {args.rtol}; {args.modes} modes; "
-          f"{args.width}x{args.width} s-band wire; {os.cpu_count()} CPUs")
-    header = (f"{'N':>7} {'layers':>6} {'solver':>6} {'total s':>8} {'G s':>8} {'overhead':>8} "
-              f"{'points':>6} {'base MiB':>8} {'peak MiB':>8} {'K_00 eV/A^2':>12} {'L_00 eV fs/A^2':>14}")
+    print(
+        f"force_coefficients at V = {OPTIONS['bias']} V, T = {OPTIONS['temperature']} K, "
+        f"E_F = {OPTIONS['fermi_level']} eV, rtol = {args.rtol}; {args.modes} modes; "
+        f"{args.width}x{args.width} s-band wire; {os.cpu_count()} CPUs"
+    )
+    header = (
+        f"{'N':>7} {'layers':>6} {'solver':>6} {'total s':>8} {'G s':>8} {'overhead':>8} "
+        f"{'points':>6} {'base MiB':>8} {'peak MiB':>8} {'K_00 eV/A^2':>12} {'L_00 eV fs/A^2':>14}"
+    )
     print(header)
     print("-" * len(header))
     for n in args.sizes:
         for solver in ["rgf"] + (["dense"] if n <= args.dense_max else []):
-            cmd = [sys.executable, __file__, "--case", str(n), solver, "--rtol", str(args.rtol),
-                   "--width", str(args.width), "--modes", str(args.modes)]
+            cmd = [
+                sys.executable,
+                __file__,
+                "--case",
+                str(n),
+                solver,
+                "--rtol",
+                str(args.rtol),
+                "--width",
+                str(args.width),
+                "--modes",
+                str(args.modes),
+            ]
             out = subprocess.run(cmd, capture_output=True, text=True, env=env)
             if out.returncode:
                 print(f"{n:>7} {solver:>6} failed: {out.stderr.strip().splitlines()[-1:]}")
                 continue
             r = json.loads(out.stdout.strip().splitlines()[-1])
             rows.append(r)
-            print(f"{r['n']:>7} {r['slabs']:>6} {solver:>6} {r['total']:>8.1f} {r['green']:>8.1f} "
-                  f"{r['total'] / r['green']:>8.2f} {r['points']:>6} {r['base']:>8.0f} {r['peak']:>8.0f} "
-                  f"{r['K00']:>12.6f} {r['L00']:>14.6e}", flush=True)
+            print(
+                f"{r['n']:>7} {r['slabs']:>6} {solver:>6} {r['total']:>8.1f} {r['green']:>8.1f} "
+                f"{r['total'] / r['green']:>8.2f} {r['points']:>6} {r['base']:>8.0f} {r['peak']:>8.0f} "
+                f"{r['K00']:>12.6f} {r['L00']:>14.6e}",
+                flush=True,
+            )
     return rows
 
 

@@ -29,7 +29,7 @@ import numpy as np
 HERE = pathlib.Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-OPTIONS = dict(temperature=300.0, fermi_level=-1.2, frequency=0.0, spin=2, rtol=1e-6)
+OPTIONS = dict(temperature=300.0, fermi_level=-1.2, hbar_omega=0.0, spin=2, rtol=1e-6)
 
 
 def stacked(coefficients):
@@ -53,8 +53,10 @@ def main():
 
     junction, forces, info = wire(args.size, n_modes=args.modes)
     biases = np.linspace(-0.5, 0.5, args.biases)
-    print(f"{args.biases}-bias sweep, wire of {info['n']} orbitals ({info['slabs']} layers, RGF), "
-          f"{info['modes']} modes, rtol {OPTIONS['rtol']}; {os.cpu_count()} CPUs")
+    print(
+        f"{args.biases}-bias sweep, wire of {info['n']} orbitals ({info['slabs']} layers, RGF), "
+        f"{info['modes']} modes, rtol {OPTIONS['rtol']}; {os.cpu_count()} CPUs"
+    )
     reference = None
     serial_time = None
     if not args.no_serial:
@@ -74,8 +76,13 @@ def main():
     # Keep the BLAS pinning variables, drop the malloc setting.
     environ = {"OMP_NUM_THREADS": 1, "MKL_NUM_THREADS": 1, "OPENBLAS_NUM_THREADS": 1}
     for n in args.workers:
-        with dask.config.set({"distributed.nanny.pre-spawn-environ": environ}), LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None,
-                          silence_logs=40) as cluster, Client(cluster) as client:
+        with (
+            dask.config.set({"distributed.nanny.pre-spawn-environ": environ}),
+            LocalCluster(
+                n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None, silence_logs=40
+            ) as cluster,
+            Client(cluster) as client,
+        ):
             bias_sweep(junction, forces, biases[:n], backend=client, **OPTIONS)  # warm-up
             t0 = time.perf_counter()
             got = stacked(bias_sweep(junction, forces, biases, backend=client, **OPTIONS))

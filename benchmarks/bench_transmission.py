@@ -48,7 +48,7 @@ def random_device(n=200, width=4, seed=0):
     b = rng.standard_normal((width, width))
     g0[:width, :width] = 0.5 * (b @ b.T) / width
     b = rng.standard_normal((width, width))
-    g1[n - width:, n - width:] = 0.5 * (b @ b.T) / width
+    g1[n - width :, n - width :] = 0.5 * (b @ b.T) / width
     return Junction(h, [WideBandLead(g0), WideBandLead(g1)])
 
 

@@ -47,8 +47,8 @@ def wire(n_orbitals, width=2, n_modes=60, solver="rgf"):
     yz = np.array([(y, z) for y in range(width) for z in range(width)], dtype=float)
     pos = np.zeros((n, 3))
     for s in range(n_slabs):
-        pos[s * per:(s + 1) * per, 0] = s * D0
-        pos[s * per:(s + 1) * per, 1:] = yz * D0
+        pos[s * per : (s + 1) * per, 0] = s * D0
+        pos[s * per : (s + 1) * per, 1:] = yz * D0
     # bonds: within a slab (y, z neighbours) and to the next slab (x)
     bonds = []
     for s in range(n_slabs):
@@ -62,14 +62,19 @@ def wire(n_orbitals, width=2, n_modes=60, solver="rgf"):
     bonds = np.array(bonds)
     d = np.linalg.norm(pos[bonds[:, 0]] - pos[bonds[:, 1]], axis=1)
     t = hopping(d)
-    h = sp.coo_matrix((np.concatenate([t, t]), (np.concatenate([bonds[:, 0], bonds[:, 1]]),
-                                               np.concatenate([bonds[:, 1], bonds[:, 0]]))), shape=(n, n)).tocsr()
+    h = sp.coo_matrix(
+        (
+            np.concatenate([t, t]),
+            (np.concatenate([bonds[:, 0], bonds[:, 1]]), np.concatenate([bonds[:, 1], bonds[:, 0]])),
+        ),
+        shape=(n, n),
+    ).tocsr()
     cell = h[:per, :per].toarray()
-    inter = h[:per, per:2 * per].toarray()  # slab s -> s+1
+    inter = h[:per, per : 2 * per].toarray()  # slab s -> s+1
     c0 = np.zeros((n, per))
     c1 = np.zeros((n, per))
-    c0[:per] = inter.T   # device slab 0 <- lead cell 1 on its left
-    c1[n - per:] = inter  # device last slab -> lead cell 1 on its right
+    c0[:per] = inter.T  # device slab 0 <- lead cell 1 on its left
+    c1[n - per :] = inter  # device last slab -> lead cell 1 on its right
     leads = [Lead(cell, inter.T, c0), Lead(cell, inter, c1)]
     # movable atoms: n_modes // 3 atoms around the middle
     n_atoms = n_modes // 3

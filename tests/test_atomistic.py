@@ -32,8 +32,12 @@ def _cluster(d, n=5, seed=3):
 MODELS = {
     "s-band": (SBandModel(t0=1.7, beta=0.8, d0=2.5, cutoff=3.6), 2.5),
     "sk-harrison": (carbon_model(cutoff=2.1), 1.3),
-    "sk-exponential": (SlaterKosterSP(e_s=-5, e_p=1, v_sss=-2, v_sps=2.5, v_pps=3, v_ppp=-1,
-                                      d0=1.4, cutoff=2.2, scaling="exponential", beta=1.3), 1.4),
+    "sk-exponential": (
+        SlaterKosterSP(
+            e_s=-5, e_p=1, v_sss=-2, v_sps=2.5, v_pps=3, v_ppp=-1, d0=1.4, cutoff=2.2, scaling="exponential", beta=1.3
+        ),
+        1.4,
+    ),
 }
 
 
@@ -60,8 +64,9 @@ def test_junction_force_operators_are_minus_dh(tol):
     sysm = pre.system
     pos = sysm.device.get_positions()
     pos[2] += [0.1, -0.05, 0.02]  # off axis, so transverse operators are non-zero
-    sysm = atomistic_junction(Atoms(sysm.device.get_chemical_symbols(), pos), sysm.left, sysm.right,
-                              sysm.model, movable=[2], axes="xyz")
+    sysm = atomistic_junction(
+        Atoms(sysm.device.get_chemical_symbols(), pos), sysm.left, sysm.right, sysm.model, movable=[2], axes="xyz"
+    )
     assert len(sysm.forces) == 3 and sysm.labels == ["Au2 x", "Au2 y", "Au2 z"]
     for f, (a, c) in zip(sysm.forces, sysm.coordinates):
         p, m = pos.copy(), pos.copy()

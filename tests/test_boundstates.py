@@ -11,17 +11,13 @@ chain with hopping -t the state alternates in sign).
 """
 
 import math
-import warnings
 
 import numpy as np
 import pytest
 
 from currentforces import BoundStateError, ChainLead, Junction, WideBandLead, force_coefficients
 from currentforces.boundstates import find_bound_states
-from currentforces.errors import IntegrationWarning
-from currentforces.integrate import fermi
 from currentforces.models.chain import chain_force_operators
-from currentforces.units import HBAR, KB
 
 N = 6
 EB = math.sqrt(13.0)
@@ -43,7 +39,7 @@ def test_gap_state_energy_and_residue():
     assert abs(bs.energies[0] - EB) < 1e-13
     x = (EB - math.sqrt(EB * EB - 4)) / 2
     psi = np.array([(-x) ** abs(k - 2) for k in range(N)])
-    norm = 1 + 2 * x * x / (1 - x * x)          # sum over the infinite chain
+    norm = 1 + 2 * x * x / (1 - x * x)  # sum over the infinite chain
     r = bs.residues()[0]
     assert np.allclose(r, np.outer(psi, psi) / norm, atol=1e-12)
 
@@ -105,7 +101,7 @@ def test_density_matrix_against_a_long_closed_chain():
     occ = v[:, w < mu]
     block = (occ @ occ.T)[398:404, 398:404]
     assert np.abs(rho - block).max() < 1e-8
-    mu = 4.0   # above the bound state as well
+    mu = 4.0  # above the bound state as well
     rho = j.density_matrix(temperature=0.0, fermi_level=mu, spin=1)
     occ = v[:, w < mu]
     assert np.abs(rho - (occ @ occ.T)[398:404, 398:404]).max() < 1e-8
@@ -151,10 +147,12 @@ def test_mean_force_and_K_near_a_bound_state():
         x = 1e-7
         fd = []
         for b in range(2):
-            fp = force_coefficients(Junction(j.hamiltonian - x * f[b], j.leads), f, temperature=0.0,
-                                    fermi_level=eb + d, spin=1).mean_force
-            fm = force_coefficients(Junction(j.hamiltonian + x * f[b], j.leads), f, temperature=0.0,
-                                    fermi_level=eb + d, spin=1).mean_force
+            fp = force_coefficients(
+                Junction(j.hamiltonian - x * f[b], j.leads), f, temperature=0.0, fermi_level=eb + d, spin=1
+            ).mean_force
+            fm = force_coefficients(
+                Junction(j.hamiltonian + x * f[b], j.leads), f, temperature=0.0, fermi_level=eb + d, spin=1
+            ).mean_force
             fd.append(-(fp - fm) / (2 * x))
         fd = np.array(fd).T
         assert np.abs(c.K - fd).max() < 1e-6 * max(1.0, np.abs(c.K).max())
@@ -207,9 +205,9 @@ def test_bound_state_on_a_window_path_is_a_named_error():
     j = impurity_chain()
     f = chain_force_operators(N, 0.5, atoms=[2, 3])
     with pytest.raises(BoundStateError, match="frequency window"):
-        force_coefficients(j, f, temperature=0.0, fermi_level=EB - 0.01, frequency=0.05)
+        force_coefficients(j, f, temperature=0.0, fermi_level=EB - 0.01, hbar_omega=0.05)
     # far from it: fine
-    force_coefficients(j, f, temperature=0.0, fermi_level=1.0, frequency=0.05)
+    force_coefficients(j, f, temperature=0.0, fermi_level=1.0, hbar_omega=0.05)
     # a decoupled state inside the bias window and a band
     jd, fd = decoupled_model()
     with pytest.raises(BoundStateError, match="bias window"):

@@ -86,8 +86,9 @@ def test_numbers_equal_the_library(cli_run):
     _, out = cli_run
     ds = read_dataset(out)
     pre = gold_chain(n_atoms=3, movable=[1, 2, 3])
-    c = force_coefficients(pre.system.junction, pre.system.forces, bias=0.6, temperature=300.0,
-                           fermi_level=1.0, spin=2, rtol=1e-7)
+    c = force_coefficients(
+        pre.system.junction, pre.system.forces, bias=0.6, temperature=300.0, fermi_level=1.0, spin=2, rtol=1e-7
+    )
     sel = ds.sel(bias=0.6)
     assert np.array_equal(sel["K"].values, c.K)
     assert np.array_equal(sel["L"].values, c.L)
@@ -140,15 +141,19 @@ def test_examples_and_demo_config_are_valid():
 
 def test_help_is_fast_and_lists_commands():
     code = "import sys, currentforces.cli as c; c.main(['--help'])"
-    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                       env={"PYTHONPATH": str(ROOT / "src")})
+    r = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env={"PYTHONPATH": str(ROOT / "src")}
+    )
     for word in ("run", "info", "figures", "demo", "config", "eV, Angstrom"):
         assert word in r.stdout
     # lazy imports: --help loads none of the optional stack
-    code = ("import sys, currentforces.cli as c\ntry:\n c.main(['--help'])\nexcept SystemExit: pass\n"
-            "print(sorted(m for m in ('xarray', 'matplotlib', 'tqdm', 'ase', 'sisl') if m in sys.modules))")
-    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                       env={"PYTHONPATH": str(ROOT / "src")})
+    code = (
+        "import sys, currentforces.cli as c\ntry:\n c.main(['--help'])\nexcept SystemExit: pass\n"
+        "print(sorted(m for m in ('xarray', 'matplotlib', 'tqdm', 'ase', 'sisl') if m in sys.modules))"
+    )
+    r = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env={"PYTHONPATH": str(ROOT / "src")}
+    )
     assert r.stdout.strip().splitlines()[-1] == "[]"
 
 
@@ -231,14 +236,21 @@ def test_demo_trajectory_reaches_its_steady_state(demo_result):
     sel = ds.sel(bias=d["bias"])
     masses, springs = ds["masses"].values, ds["spring_constants"].values
     kc, lm = sel["K_current"].values, sel["L"].values
-    spec = spectrum_from_junction(pre.system.junction, pre.system.forces, d["hbar_omega_max"], n_omega=d["n_omega"],
-                                  bias=d["bias"], temperature=e["temperature"], fermi_level=ef, spin=e["spin"])
+    spec = spectrum_from_junction(
+        pre.system.junction,
+        pre.system.forces,
+        d["hbar_omega_max"],
+        n_omega=d["n_omega"],
+        bias=d["bias"],
+        temperature=e["temperature"],
+        fermi_level=ef,
+        spin=e["spin"],
+    )
     bath = _phonon_bath(dyn, pre, e, d)
     ksym = springs + 0.5 * (kc + kc.T)
 
     def stationary_energy(l, spectrum):
-        xx, vv, _ = dyn.stationary_covariance(masses, springs + kc, l, spectrum, d["hbar_omega_max"],
-                                              epsrel=1e-6)
+        xx, vv, _ = dyn.stationary_covariance(masses, springs + kc, l, spectrum, d["hbar_omega_max"], epsrel=1e-6)
         return 0.5 * np.sum(masses * AMU * np.diag(vv)) + 0.5 * np.sum(ksym * xx)
 
     exact = stationary_energy(lm + bath.velocity_matrix(masses), dyn.combined_spectrum(spec, bath.spectrum(masses)))
@@ -271,8 +283,15 @@ def test_run_from_structure_files_equals_the_preset(tmp_path, capsys):
     ds = read_dataset(out)
     assert [str(x) for x in ds["mode_label"].values] == ["Au1 z", "Au2 z", "Au3 z"]
     pre = gold_chain(n_atoms=3)
-    c = force_coefficients(pre.system.junction, pre.system.forces, bias=0.6, temperature=300.0,
-                           fermi_level=pre.fermi_level, spin=2, rtol=1e-7)
+    c = force_coefficients(
+        pre.system.junction,
+        pre.system.forces,
+        bias=0.6,
+        temperature=300.0,
+        fermi_level=pre.fermi_level,
+        spin=2,
+        rtol=1e-7,
+    )
     assert abs(float(ds.attrs["fermi_level_eV"]) - pre.fermi_level) < 1e-12
     assert np.allclose(ds["K"].values[0], c.K, atol=1e-12)
     assert np.allclose(ds["L"].values[0], c.L, atol=1e-12)
@@ -319,8 +338,12 @@ def _write_gold_chain_files(folder, n_atoms=3):
     folder.mkdir(parents=True, exist_ok=True)
     for name, atoms in (("dev", device), ("left", left), ("right", right)):
         ase.io.write(folder / f"{name}.xyz", atoms, format="extxyz")
-    return {"preset": "atoms", "device": str(folder / "dev.xyz"), "left": str(folder / "left.xyz"),
-            "right": str(folder / "right.xyz")}
+    return {
+        "preset": "atoms",
+        "device": str(folder / "dev.xyz"),
+        "left": str(folder / "left.xyz"),
+        "right": str(folder / "right.xyz"),
+    }
 
 
 def test_cli_defaults_are_the_api_defaults(tmp_path):
@@ -349,8 +372,9 @@ def test_structure_paths_are_relative_to_the_toml_file(tmp_path, monkeypatch):
 
     _write_gold_chain_files(tmp_path / "job")
     cfg = tmp_path / "job" / "atoms.toml"
-    cfg.write_text("[junction]\npreset = 'atoms'\ndevice = 'dev.xyz'\nleft = 'left.xyz'\n"
-                   "right = 'right.xyz'\naxes = 'z'\n")
+    cfg.write_text(
+        "[junction]\npreset = 'atoms'\ndevice = 'dev.xyz'\nleft = 'left.xyz'\nright = 'right.xyz'\naxes = 'z'\n"
+    )
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
     monkeypatch.chdir(elsewhere)
@@ -406,8 +430,9 @@ def test_negative_movable_means_the_same_in_every_preset(tmp_path):
 
 # ---- failures are one line and a non-zero exit (issue 10, item 6) -----------
 
-SMALL_RUN = "[junction]\nn_atoms = 2\n[bias]\nvalues = [0.0, 0.5]\n[modes]\nrunaway = false\n" \
-            "[output]\nfigures = false\n"
+SMALL_RUN = (
+    "[junction]\nn_atoms = 2\n[bias]\nvalues = [0.0, 0.5]\n[modes]\nrunaway = false\n[output]\nfigures = false\n"
+)
 
 
 def _unwritable_folder(tmp_path):
@@ -436,21 +461,32 @@ def _cases(tmp_path):
     # case -> (argv, exit status, words the one line must hold)
     return {
         "not UTF-8": lambda: (["run", str(tmp_path / "latin1.toml")], 2, ["latin1.toml", "not UTF-8", "line 2"]),
-        "config is a folder": lambda: (["run", str(tmp_path / "folder.toml")], 2,
-                                       ["folder.toml", "is a directory"]),
+        "config is a folder": lambda: (["run", str(tmp_path / "folder.toml")], 2, ["folder.toml", "is a directory"]),
         "empty output.file": lambda: (["run", "job.toml"], 2, ["output.file", "must not be empty"]),
         "empty --out": lambda: (["run", "ok.toml", "--out", ""], 2, ["output file", "empty"]),
-        "--out is a folder": lambda: (["run", "ok.toml", "--out", str(tmp_path)], 2,
-                                      [str(tmp_path), "is a directory"]),
-        "folder is a file": lambda: (["run", "ok.toml", "--out", str(tmp_path / "afile" / "x.nc")], 2,
-                                     ["afile", "not a folder"]),
-        "read-only folder": lambda: (["run", "ok.toml", "--out", str(_unwritable_folder(tmp_path) / "x.nc")], 2,
-                                     ["cannot write in its folder", "choose a writable folder"]),
+        "--out is a folder": lambda: (["run", "ok.toml", "--out", str(tmp_path)], 2, [str(tmp_path), "is a directory"]),
+        "folder is a file": lambda: (
+            ["run", "ok.toml", "--out", str(tmp_path / "afile" / "x.nc")],
+            2,
+            ["afile", "not a folder"],
+        ),
+        "read-only folder": lambda: (
+            ["run", "ok.toml", "--out", str(_unwritable_folder(tmp_path) / "x.nc")],
+            2,
+            ["cannot write in its folder", "choose a writable folder"],
+        ),
     }
 
 
-CASES = ["not UTF-8", "config is a folder", "empty output.file", "empty --out", "--out is a folder",
-         "folder is a file", "read-only folder"]
+CASES = [
+    "not UTF-8",
+    "config is a folder",
+    "empty output.file",
+    "empty --out",
+    "--out is a folder",
+    "folder is a file",
+    "read-only folder",
+]
 
 
 @pytest.mark.parametrize("case", CASES)
@@ -480,8 +516,12 @@ def test_integration_error_is_one_line_naming_the_bias(tmp_path, monkeypatch, ca
 
     def fails(*a, bias, **k):
         if bias > 0:
-            raise IntegrationError("force-coefficient window integral: adaptive quadrature stopped after "
-                                   "2796 panels with estimated error 6.73e+07 above tolerance 6.5", 6.73e7, 6.5)
+            raise IntegrationError(
+                "force-coefficient window integral: adaptive quadrature stopped after "
+                "2796 panels with estimated error 6.73e+07 above tolerance 6.5",
+                6.73e7,
+                6.5,
+            )
         return real(*a, bias=bias, **k)
 
     real = currentforces.force_coefficients
@@ -511,8 +551,12 @@ def test_second_run_on_a_locked_output_exits_2(tmp_path, capsys):
 
 def test_closed_pipe_is_no_traceback():
     # `currentforces config | head -0`: the reader is gone before the first write
-    p = subprocess.Popen([sys.executable, "-m", "currentforces.cli", "config"], stdout=subprocess.PIPE,
-                         stderr=subprocess.PIPE, env={"PYTHONPATH": str(ROOT / "src")})
+    p = subprocess.Popen(
+        [sys.executable, "-m", "currentforces.cli", "config"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env={"PYTHONPATH": str(ROOT / "src")},
+    )
     p.stdout.close()
     err = p.stderr.read().decode()
     assert p.wait() == 141 and "Traceback" not in err and "Exception ignored" not in err, err

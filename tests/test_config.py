@@ -76,8 +76,7 @@ figures = false
 
 MINIMAL = '[junction]\npreset = "gold_chain"\n'
 
-ATOMS = ('[junction]\npreset = "atoms"\ndevice = "dev.xyz"\nleft = "sub/left.xyz"\nright = "right.xyz"\n'
-         'axes = "z"\n')
+ATOMS = '[junction]\npreset = "atoms"\ndevice = "dev.xyz"\nleft = "sub/left.xyz"\nright = "right.xyz"\naxes = "z"\n'
 
 # Expected values: computed on main at 3e11113, BEFORE the configuration
 # became typed sections (config_to_json of the validated nested dict and
@@ -85,39 +84,43 @@ ATOMS = ('[junction]\npreset = "atoms"\ndevice = "dev.xyz"\nleft = "sub/left.xyz
 # version must keep resuming, so these may never change for the same TOML.
 MAIN_JSON = {
     "full": '{"bias": {"values": [0.0, 0.5, -1.0]}, "dynamics": {"bias": 1.0, "enabled": true, '
-            '"hbar_omega_max": 0.2, "n_omega": 5, "noise": false, "record_every": 2, "seed": 3, "steps": 10, '
-            '"timestep": 0.5}, "electrons": {"fermi_level": -9.0, "rtol": 1e-06, "spin": 1, "temperature": 77.0}, '
-            '"junction": {"axes": "xz", "bond": 1.0, "buffer": 2, "device": "", "lead_bond": 1.3, "left": "", '
-            '"model": "carbon_sp", "movable": [4, 2], "n_atoms": 3, "preset": "carbon_chain", "right": "", '
-            '"spring_constant": 45.0}, "modes": {"bias_max": 2.0, "enabled": false, "n_scan": 5, "runaway": true, '
-            '"tolerance": 0.01}, "output": {"figures": false, "file": "out/run.nc"}, '
-            '"transmission": {"emax": 3.5, "emin": -2.0, "num": 7}}',
+    '"hbar_omega_max": 0.2, "n_omega": 5, "noise": false, "record_every": 2, "seed": 3, "steps": 10, '
+    '"timestep": 0.5}, "electrons": {"fermi_level": -9.0, "rtol": 1e-06, "spin": 1, "temperature": 77.0}, '
+    '"junction": {"axes": "xz", "bond": 1.0, "buffer": 2, "device": "", "lead_bond": 1.3, "left": "", '
+    '"model": "carbon_sp", "movable": [4, 2], "n_atoms": 3, "preset": "carbon_chain", "right": "", '
+    '"spring_constant": 45.0}, "modes": {"bias_max": 2.0, "enabled": false, "n_scan": 5, "runaway": true, '
+    '"tolerance": 0.01}, "output": {"figures": false, "file": "out/run.nc"}, '
+    '"transmission": {"emax": 3.5, "emin": -2.0, "num": 7}}',
     "minimal": '{"bias": {"values": [0.0, 0.25, 0.5, 0.75, 1.0]}, "dynamics": {"bias": 0.5, "enabled": false, '
-               '"hbar_omega_max": 0.1, "n_omega": 21, "noise": true, "record_every": 10, "seed": 1, '
-               '"steps": 2000, "timestep": 2.0}, "electrons": {"fermi_level": "auto", "rtol": 1e-07, "spin": 2, '
-               '"temperature": 300.0}, "junction": {"axes": "auto", "bond": "auto", "buffer": 1, "device": "", '
-               '"lead_bond": "auto", "left": "", "model": "gold_s", "movable": null, "n_atoms": 4, '
-               '"preset": "gold_chain", "right": "", "spring_constant": "auto"}, "modes": {"bias_max": "auto", '
-               '"enabled": true, "n_scan": 11, "runaway": true, "tolerance": 0.001}, "output": {"figures": true, '
-               '"file": "currentforces-run.nc"}, "transmission": {"emax": 4.0, "emin": -4.0, "num": 201}}',
+    '"hbar_omega_max": 0.1, "n_omega": 21, "noise": true, "record_every": 10, "seed": 1, '
+    '"steps": 2000, "timestep": 2.0}, "electrons": {"fermi_level": "auto", "rtol": 1e-07, "spin": 2, '
+    '"temperature": 300.0}, "junction": {"axes": "auto", "bond": "auto", "buffer": 1, "device": "", '
+    '"lead_bond": "auto", "left": "", "model": "gold_s", "movable": null, "n_atoms": 4, '
+    '"preset": "gold_chain", "right": "", "spring_constant": "auto"}, "modes": {"bias_max": "auto", '
+    '"enabled": true, "n_scan": 11, "runaway": true, "tolerance": 0.001}, "output": {"figures": true, '
+    '"file": "currentforces-run.nc"}, "transmission": {"emax": 4.0, "emin": -4.0, "num": 201}}',
     # {DIR}: the folder of the TOML file (structure paths are stored absolute)
     "atoms": '{"bias": {"values": [0.0, 0.25, 0.5, 0.75, 1.0]}, "dynamics": {"bias": 0.5, "enabled": false, '
-             '"hbar_omega_max": 0.1, "n_omega": 21, "noise": true, "record_every": 10, "seed": 1, '
-             '"steps": 2000, "timestep": 2.0}, "electrons": {"fermi_level": "auto", "rtol": 1e-07, "spin": 2, '
-             '"temperature": 300.0}, "junction": {"axes": "z", "bond": "auto", "buffer": 1, '
-             '"device": "{DIR}/dev.xyz", "lead_bond": "auto", "left": "{DIR}/sub/left.xyz", "model": "auto", '
-             '"movable": null, "n_atoms": 4, "preset": "atoms", "right": "{DIR}/right.xyz", '
-             '"spring_constant": "auto"}, "modes": {"bias_max": "auto", "enabled": true, "n_scan": 11, '
-             '"runaway": true, "tolerance": 0.001}, "output": {"figures": true, "file": "currentforces-run.nc"}, '
-             '"transmission": {"emax": 4.0, "emin": -4.0, "num": 201}}',
+    '"hbar_omega_max": 0.1, "n_omega": 21, "noise": true, "record_every": 10, "seed": 1, '
+    '"steps": 2000, "timestep": 2.0}, "electrons": {"fermi_level": "auto", "rtol": 1e-07, "spin": 2, '
+    '"temperature": 300.0}, "junction": {"axes": "z", "bond": "auto", "buffer": 1, '
+    '"device": "{DIR}/dev.xyz", "lead_bond": "auto", "left": "{DIR}/sub/left.xyz", "model": "auto", '
+    '"movable": null, "n_atoms": 4, "preset": "atoms", "right": "{DIR}/right.xyz", '
+    '"spring_constant": "auto"}, "modes": {"bias_max": "auto", "enabled": true, "n_scan": 11, '
+    '"runaway": true, "tolerance": 0.001}, "output": {"figures": true, "file": "currentforces-run.nc"}, '
+    '"transmission": {"emax": 4.0, "emin": -4.0, "num": 201}}',
 }
 MAIN_DIGESTS = {  # job.input_digests on main (same commit), version 0.1.0
-    "full": {"config": "b8d5323b52171335f9d0fc64abda0788c6951bf1ea1e51713552c21e258d169d",
-             "currentforces_version": "0.1.0",
-             "input_sha256": "c91c1828ee039a2de9e674643487651d911d00625e15cce317a28381783aa611"},
-    "minimal": {"config": "f2f631910e8a50085f16cf2522a1967722e27aba0f353dde0f2a82491d675997",
-                "currentforces_version": "0.1.0",
-                "input_sha256": "7cd736c0798427366f1d47c3f08128ee9079fb33204eca07a8a60ada95f5fdb3"},
+    "full": {
+        "config": "b8d5323b52171335f9d0fc64abda0788c6951bf1ea1e51713552c21e258d169d",
+        "currentforces_version": "0.1.0",
+        "input_sha256": "c91c1828ee039a2de9e674643487651d911d00625e15cce317a28381783aa611",
+    },
+    "minimal": {
+        "config": "f2f631910e8a50085f16cf2522a1967722e27aba0f353dde0f2a82491d675997",
+        "currentforces_version": "0.1.0",
+        "input_sha256": "7cd736c0798427366f1d47c3f08128ee9079fb33204eca07a8a60ada95f5fdb3",
+    },
 }
 MAIN_FILE_DIGESTS = {  # SHA-256 of the structure-file bytes written below, on main
     "junction.device": "1132eb263804ce265ee53773a6284a08cf4dc3285997fa6d475c316394347656",
@@ -129,8 +132,7 @@ MAIN_FILE_DIGESTS = {  # SHA-256 of the structure-file bytes written below, on m
 def _load(tmp_path, name):
     text = {"full": FULL, "minimal": MINIMAL, "atoms": ATOMS}[name]
     (tmp_path / "sub").mkdir(exist_ok=True)
-    for f, data in (("dev.xyz", b"device bytes\n"), ("sub/left.xyz", b"left bytes\n"),
-                    ("right.xyz", b"right bytes\n")):
+    for f, data in (("dev.xyz", b"device bytes\n"), ("sub/left.xyz", b"left bytes\n"), ("right.xyz", b"right bytes\n")):
         (tmp_path / f).write_bytes(data)
     (tmp_path / f"{name}.toml").write_text(text)
     return load_config(tmp_path / f"{name}.toml")
@@ -236,8 +238,10 @@ def test_dict_reading_of_earlier_versions(tmp_path):
 
 
 def test_defaults_are_the_schema_defaults():
-    assert RunConfig().to_dict() == {**default_config(),
-                                     "junction": {**default_config()["junction"], "model": "gold_s"}}
+    assert RunConfig().to_dict() == {
+        **default_config(),
+        "junction": {**default_config()["junction"], "model": "gold_s"},
+    }
     assert validate_config({}) == RunConfig()
     assert hash(validate_config({})) == hash(RunConfig())
 

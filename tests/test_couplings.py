@@ -34,8 +34,12 @@ MODELS = {
     "gold s band": (gold_model(), 2.6),
     "s band, steep": (SBandModel(t0=1.7, beta=1.5, d0=2.5, cutoff=3.6), 2.5),
     "carbon sp (Harrison)": (carbon_model(cutoff=2.1), 1.3),
-    "sp exponential": (SlaterKosterSP(e_s=-5, e_p=1, v_sss=-2, v_sps=2.5, v_pps=3, v_ppp=-1,
-                                      d0=1.4, cutoff=2.2, scaling="exponential", beta=1.3), 1.4),
+    "sp exponential": (
+        SlaterKosterSP(
+            e_s=-5, e_p=1, v_sss=-2, v_sps=2.5, v_pps=3, v_ppp=-1, d0=1.4, cutoff=2.2, scaling="exponential", beta=1.3
+        ),
+        1.4,
+    ),
 }
 
 
@@ -78,8 +82,9 @@ def test_one_central_difference_without_the_check():
     p, m = pos.copy(), pos.copy()
     p[2, 1] += STEP
     m[2, 1] -= STEP
-    assert np.allclose(c.forces[1], -(device_hamiltonian(model, p) - device_hamiltonian(model, m)) / (2 * STEP),
-                       atol=1e-14, rtol=0)
+    assert np.allclose(
+        c.forces[1], -(device_hamiltonian(model, p) - device_hamiltonian(model, m)) / (2 * STEP), atol=1e-14, rtol=0
+    )
     calls.clear()
     finite_difference_couplings(build, pos, [2], STEP)
     assert len(calls) == 1 + 4 * 3  # with the check: +-h and +-h/2
@@ -94,8 +99,9 @@ def test_sparse_source_gives_sparse_couplings_ready_for_force_coefficients():
     s = pre.system
     pos = s.device.get_positions()
     movable = sorted({a for a, _ in s.coordinates})
-    c = finite_difference_couplings(lambda p: sp.csr_matrix(device_hamiltonian(s.model, p)), pos, movable,
-                                    STEP, axes="z")
+    c = finite_difference_couplings(
+        lambda p: sp.csr_matrix(device_hamiltonian(s.model, p)), pos, movable, STEP, axes="z"
+    )
     assert all(sp.issparse(f) and f.format == "csr" for f in c.forces)
     for f, fa in zip(c.forces, s.forces):
         assert np.max(np.abs(f.toarray() - fa)) < ANALYTIC_TOL
@@ -174,12 +180,20 @@ def test_bad_input_is_named():
         (dict(build="H"), "build must be a callable"),
         (dict(build=lambda p: np.ones((3, 4))), "must be a square matrix"),
         (dict(build=lambda p: np.triu(build(p))), "build.* at the reference geometry: H is not Hermitian"),
-        (dict(build=lambda p: build(p) + 1j * (p[1, 0] != pos[1, 0]) * np.triu(np.ones((5, 5)), 1)),
-         r"atom 1 displaced by \+0.01 Angstrom along x: H is not Hermitian"),
-        (dict(build=lambda p: build(p)[: 5 if p[1, 0] == pos[1, 0] else 4, :][:, :5 if p[1, 0] == pos[1, 0] else 4]),
-         "the device basis must be the same"),
-        (dict(build=lambda p: (build(p), np.eye(5)) if p[1, 0] == pos[1, 0] else build(p)),
-         "returned H alone but the reference geometry gave"),
+        (
+            dict(build=lambda p: build(p) + 1j * (p[1, 0] != pos[1, 0]) * np.triu(np.ones((5, 5)), 1)),
+            r"atom 1 displaced by \+0.01 Angstrom along x: H is not Hermitian",
+        ),
+        (
+            dict(
+                build=lambda p: build(p)[: 5 if p[1, 0] == pos[1, 0] else 4, :][:, : 5 if p[1, 0] == pos[1, 0] else 4]
+            ),
+            "the device basis must be the same",
+        ),
+        (
+            dict(build=lambda p: (build(p), np.eye(5)) if p[1, 0] == pos[1, 0] else build(p)),
+            "returned H alone but the reference geometry gave",
+        ),
         (dict(build=lambda p: (build(p), np.eye(4))), "S has shape"),
         (dict(build=lambda p: (build(p),) * 3), "tuple of 3"),
         (dict(build=lambda p: "H"), "must be a numeric matrix"),

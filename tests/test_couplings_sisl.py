@@ -22,8 +22,9 @@ from couplinghelpers import ANALYTIC_TOL, STEP, analytic_ds, analytic_forces, cr
 def sisl_tb(positions, model, orthogonal=True, s0=0.2, gamma=1.1):
     """An s-band sisl Hamiltonian built by sisl's own neighbour search,
     hopping t(d) of ``model``; non-orthogonal: overlap s0 exp(-gamma d)."""
-    geom = sisl.Geometry(np.asarray(positions), atoms=sisl.Atom("Au", R=model.cutoff),
-                         lattice=sisl.Lattice([40, 40, 60], nsc=[1, 1, 1]))
+    geom = sisl.Geometry(
+        np.asarray(positions), atoms=sisl.Atom("Au", R=model.cutoff), lattice=sisl.Lattice([40, 40, 60], nsc=[1, 1, 1])
+    )
     h = sisl.Hamiltonian(geom, orthogonal=orthogonal)
     for ia in geom:
         idx, xyz = geom.close(ia, R=model.cutoff, ret_xyz=True)
@@ -32,8 +33,7 @@ def sisl_tb(positions, model, orthogonal=True, s0=0.2, gamma=1.1):
             if orthogonal:
                 h[ia, ja] = model.onsite if d < 1e-8 else float(model.hopping(d))
             else:
-                h[ia, ja] = (model.onsite, 1.0) if d < 1e-8 else (float(model.hopping(d)),
-                                                                  s0 * np.exp(-gamma * d))
+                h[ia, ja] = (model.onsite, 1.0) if d < 1e-8 else (float(model.hopping(d)), s0 * np.exp(-gamma * d))
     return h
 
 
@@ -56,8 +56,7 @@ def test_sisl_non_orthogonal_source_gives_overlap_derivatives():
     """The same with an overlap: dS/dX equals the analytic derivative."""
     model = SBandModel(t0=1.7, beta=0.8, d0=2.5, cutoff=3.6)
     pos = crooked_chain(2.5)
-    c = finite_difference_couplings(sisl_builder(lambda p: sisl_tb(p, model, orthogonal=False)), pos, [2],
-                                    STEP)
+    c = finite_difference_couplings(sisl_builder(lambda p: sisl_tb(p, model, orthogonal=False)), pos, [2], STEP)
     for i, (a, x) in enumerate(c.coordinates):
         assert np.max(np.abs(c.overlap_derivatives[i].toarray() - analytic_ds(pos, a)[x])) < ANALYTIC_TOL
 
@@ -97,11 +96,13 @@ def test_displaced_tshs_files_in_the_inelastica_layout(tmp_path):
         return sisl_matrices(sisl.get_sile(str(path)).read_hamiltonian())
 
     c = couplings_from_displacements(displaced, [1, 3], STEP)
-    direct = finite_difference_couplings(sisl_builder(lambda p: sisl_tb(p, model, orthogonal=False)), pos,
-                                         [1, 3], STEP, check=False)
+    direct = finite_difference_couplings(
+        sisl_builder(lambda p: sisl_tb(p, model, orthogonal=False)), pos, [1, 3], STEP, check=False
+    )
     assert np.all(np.isnan(c.error)) and c.hamiltonian is None
-    for f, g, ds, dg, fe in zip(c.forces, direct.forces, c.overlap_derivatives, direct.overlap_derivatives,
-                                analytic_forces(model, pos, [1, 3])):
+    for f, g, ds, dg, fe in zip(
+        c.forces, direct.forces, c.overlap_derivatives, direct.overlap_derivatives, analytic_forces(model, pos, [1, 3])
+    ):
         assert np.max(np.abs((f - g).toarray())) < 1e-10
         assert np.max(np.abs((ds - dg).toarray())) < 1e-10
         assert np.max(np.abs(f.toarray() - fe)) < 1e-4

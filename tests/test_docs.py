@@ -79,8 +79,7 @@ def _console(body):
             pairs[-1][1].append(line)
         else:
             raise AssertionError(f"console block must start with '$ ': {line!r}")
-    return [(cmd, "\n".join(out).strip("\n") + "\n" if any(s.strip() for s in out) else "")
-            for cmd, out in pairs]
+    return [(cmd, "\n".join(out).strip("\n") + "\n" if any(s.strip() for s in out) else "") for cmd, out in pairs]
 
 
 def run_tutorial(path):
@@ -102,8 +101,7 @@ def run_tutorial(path):
             last_output = out.getvalue()
         elif language == "text":
             assert last_output is not None, f"{path.name}: a text block must follow the python block it shows"
-            assert _matches(body, last_output), (
-                f"{path.name}: printed\n{last_output}\nbut the tutorial says\n{body}")
+            assert _matches(body, last_output), f"{path.name}: printed\n{last_output}\nbut the tutorial says\n{body}"
             last_output = None
             checks += 1
         elif language == "console":
@@ -116,7 +114,8 @@ def run_tutorial(path):
                 assert status == 0, f"{path.name}: {command!r} exited with {status}"
                 if expected:
                     assert _matches(expected, out.getvalue()), (
-                        f"{path.name}: {command!r} printed\n{out.getvalue()}\nbut the tutorial says\n{expected}")
+                        f"{path.name}: {command!r} printed\n{out.getvalue()}\nbut the tutorial says\n{expected}"
+                    )
                     checks += 1
     return checks
 
@@ -135,8 +134,14 @@ def test_tutorial_runs_and_prints_what_it_says(path, tmp_path):
     env = dict(os.environ, MPLBACKEND="Agg")
     src = pathlib.Path(__file__).resolve().parents[1] / "src"
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(src), env.get("PYTHONPATH")]))
-    proc = subprocess.run([sys.executable, str(pathlib.Path(__file__).resolve()), str(path)],
-                          cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600)
+    proc = subprocess.run(
+        [sys.executable, str(pathlib.Path(__file__).resolve()), str(path)],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert proc.returncode == 0, proc.stderr[-5000:]
     assert int(proc.stdout.split()[-1]) > 0, f"{path.name} checks no output"
 
@@ -204,9 +209,13 @@ def test_sources_and_tests_cite_existing_labels():
     theory = (DOCS / "theory.rst").read_text()
     labels = set(_LABEL.findall(theory)) | set(_EQ_LABEL.findall(theory))
     root = DOCS.parent
-    dangling = [f"{path.relative_to(root)}: {label}"
-                for folder in ("src", "tests") for path in sorted((root / folder).rglob("*.py"))
-                for label in _CITED_LABEL.findall(path.read_text()) if label not in labels]
+    dangling = [
+        f"{path.relative_to(root)}: {label}"
+        for folder in ("src", "tests")
+        for path in sorted((root / folder).rglob("*.py"))
+        for label in _CITED_LABEL.findall(path.read_text())
+        if label not in labels
+    ]
     assert not dangling, f"labels the theory page lacks: {dangling}"
 
 

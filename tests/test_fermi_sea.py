@@ -98,10 +98,12 @@ def exact_kernel(heff, forces, mu, temperature):
     lam, v = np.linalg.eig(heff)
     vi = np.linalg.inv(v)
     n = len(lam)
-    pair = np.array([[s_pair(lam[k], lam[q], mu, temperature) if k != q else 0.0 for q in range(n)]
-                     for k in range(n)], dtype=complex)
+    pair = np.array(
+        [[s_pair(lam[k], lam[q], mu, temperature) if k != q else 0.0 for q in range(n)] for k in range(n)],
+        dtype=complex,
+    )
     np.fill_diagonal(pair, s_double(lam, mu, temperature))
-    fe = [vi @ f @ v for f in forces]            # f in the eigenbasis
+    fe = [vi @ f @ v for f in forces]  # f in the eigenbasis
     m = len(forces)
     out = np.empty((m, m), dtype=complex)
     for a in range(m):
@@ -132,13 +134,16 @@ def test_fermi_weight_rule_is_gauss(m):
 
 
 @pytest.mark.parametrize("temperature", TEMPERATURES)
-@pytest.mark.parametrize("a, b", [
-    (0.003 - 1e-9j, -1.7 - 0.4j),      # a level of width 1e-9 eV within 3 meV of mu
-    (0.0555 + 0j, 2.0 - 1.0j),         # a real pole (bound state) 55.5 meV above mu
-    (-0.2 - 0.05j, 0.4 - 0.3j),
-    (-1e-5 - 1e-6j, 1e-5 - 2e-6j),     # two narrow levels astride mu
-    (1e-9 - 1e-11j, -1.0 - 0.5j),      # a resonance closer to mu than s_min = 3e-8 eV
-])
+@pytest.mark.parametrize(
+    "a, b",
+    [
+        (0.003 - 1e-9j, -1.7 - 0.4j),  # a level of width 1e-9 eV within 3 meV of mu
+        (0.0555 + 0j, 2.0 - 1.0j),  # a real pole (bound state) 55.5 meV above mu
+        (-0.2 - 0.05j, 0.4 - 0.3j),
+        (-1e-5 - 1e-6j, 1e-5 - 2e-6j),  # two narrow levels astride mu
+        (1e-9 - 1e-11j, -1.0 - 0.5j),  # a resonance closer to mu than s_min = 3e-8 eV
+    ],
+)
 def test_pole_expansion_against_exact_matsubara_sum(temperature, a, b):
     # F = 1/((z-a)(z-b)) = (1/(z-a) - 1/(z-b))/(a-b): the infinite Matsubara sum
     # is (s(a) - s(b))/(a - b) with the digamma closed form s (T = 0: logarithms),
@@ -164,8 +169,9 @@ def test_single_level_occupation_is_fermi_function(temperature):
     # removes the 1/z tail (its sum is imaginary).
     mu, w = 0.1, 2.0
     for eps in (-1.5, 0.1 - 3e-4, 0.1 + 1e-6, 0.13, 0.9):
-        r = fermi_sea_sum(lambda z: 1.0 / (z - eps) - 1.0 / (z - mu + 1j * w), mu, temperature,
-                          rtol=1e-12, energy_scale=w)
+        r = fermi_sea_sum(
+            lambda z: 1.0 / (z - eps) - 1.0 / (z - mu + 1j * w), mu, temperature, rtol=1e-12, energy_scale=w
+        )
         assert abs(0.5 + r.value.real - fermi(eps, mu, temperature)) < 1e-12
 
 
@@ -230,8 +236,13 @@ def test_density_matrix_agrees_with_direct_matsubara_sum(temperature):
     # the old route (Matsubara poles doubled until two results agree, on the
     # Hermitian part of G) where it converges: room temperature and above.
     junction, _ = disordered_chain_model()
-    direct = matsubara_sum(lambda z: 0.5 * (junction.green(z) + np.conj(np.swapaxes(junction.green(z), -1, -2))),
-                           0.3, temperature, rtol=1e-10, energy_scale=junction.energy_scale)
+    direct = matsubara_sum(
+        lambda z: 0.5 * (junction.green(z) + np.conj(np.swapaxes(junction.green(z), -1, -2))),
+        0.3,
+        temperature,
+        rtol=1e-10,
+        energy_scale=junction.energy_scale,
+    )
     rho = junction.equilibrium_density_matrix(0.3, temperature, rtol=1e-11).value
     assert np.max(np.abs(rho - (0.5 * np.eye(junction.size) + direct.value))) < 1e-8
 
@@ -256,7 +267,7 @@ def test_green_energies_do_not_grow_as_temperature_falls():
 # ----------------------------------------------------------------------------
 @pytest.mark.parametrize("temperature", [0.0, 0.3, 300.0])
 def test_equilibrium_force_constants_against_exact_sum(temperature):
-    # At zero bias K = Re S[Tr f_a G f_b G] (formulas.md §4.1, pole-sum form), in
+    # At zero bias K = Re S[Tr f_a G f_b G] (docs/theory.rst eq-k-static, pole-sum form), in
     # closed form for a wide-band device (exact_kernel); spin 2.
     junction, heff = wide_band_device()
     n = junction.size
@@ -276,8 +287,8 @@ def test_fermi_sea_part_is_reused_across_biases(frequency):
     # A sweep at fixed E_F and T reuses the bias-independent part: the same
     # numbers as computing it in every call, at fewer Green's-function energies.
     junction, forces = disordered_chain_model()
-    opts = dict(temperature=300.0, fermi_level=0.3, frequency=frequency, rtol=1e-7)
-    part = fermi_sea_part(junction, forces, fermi_level=0.3, temperature=300.0, frequency=frequency, rtol=1e-7)
+    opts = dict(temperature=300.0, fermi_level=0.3, hbar_omega=frequency, rtol=1e-7)
+    part = fermi_sea_part(junction, forces, fermi_level=0.3, temperature=300.0, hbar_omega=frequency, rtol=1e-7)
     for v in (0.1, -0.2):
         with junction.count_energies() as fresh:
             a = force_coefficients(junction, forces, bias=v, **opts)
@@ -296,14 +307,15 @@ def test_fermi_sea_part_that_does_not_match_raises():
     with pytest.raises(InputError, match="chemical_potential"):
         force_coefficients(junction, forces, bias=0.1, temperature=300.0, fermi_level=0.2, fermi_sea=part)
     with pytest.raises(InputError, match="frequency"):
-        force_coefficients(junction, forces, bias=0.1, temperature=300.0, fermi_level=0.3, frequency=0.01,
-                           fermi_sea=part)
+        force_coefficients(
+            junction, forces, bias=0.1, temperature=300.0, fermi_level=0.3, hbar_omega=0.01, fermi_sea=part
+        )
     with pytest.raises(InputError, match="rtol"):
-        force_coefficients(junction, forces, bias=0.1, temperature=300.0, fermi_level=0.3, rtol=1e-9,
-                           fermi_sea=part)
+        force_coefficients(junction, forces, bias=0.1, temperature=300.0, fermi_level=0.3, rtol=1e-9, fermi_sea=part)
     with pytest.raises(InputError, match="another junction or other force"):
-        force_coefficients(junction, [2 * f for f in forces], bias=0.1, temperature=300.0, fermi_level=0.3,
-                           rtol=1e-7, fermi_sea=part)
+        force_coefficients(
+            junction, [2 * f for f in forces], bias=0.1, temperature=300.0, fermi_level=0.3, rtol=1e-7, fermi_sea=part
+        )
     with pytest.raises(InputError, match="FermiSeaPart"):
         force_coefficients(junction, forces, bias=0.1, fermi_sea={"K": 0})
 
@@ -315,16 +327,16 @@ def test_counter_counts_outermost_calls_once():
     junction, _ = wide_band_device(6)
     assert junction._green_counter is None
     with junction.count_energies() as c:
-        junction.green(np.linspace(-1, 1, 5))                      # 5
-        junction.green_submatrix(np.array([0.1, 0.2]), [0], [1])   # 2
+        junction.green(np.linspace(-1, 1, 5))  # 5
+        junction.green_submatrix(np.array([0.1, 0.2]), [0], [1])  # 2
         junction.green_derivative_submatrix(np.array([0.3j]), [0, 1])  # 1 (calls green_submatrix inside)
-        junction.spectral_functions(0.4)                           # 1 (calls green inside)
+        junction.spectral_functions(0.4)  # 1 (calls green inside)
         with junction.count_energies() as inner:
-            junction.transmission(np.array([0.0, 0.5, 1.0]))       # 3
+            junction.transmission(np.array([0.0, 0.5, 1.0]))  # 3
         assert inner.energies == 3
     assert (c.energies, c.calls) == (12, 5)
-    assert junction._green_counter is None   # detached again
-    junction.green(0.0)                        # no counter: nothing to count
+    assert junction._green_counter is None  # detached again
+    junction.green(0.0)  # no counter: nothing to count
     assert c.energies == 12
 
 
@@ -373,10 +385,16 @@ def test_job_computes_the_fermi_sea_once(tmp_path, monkeypatch):
         return original(*args, **kwargs)
 
     monkeypatch.setattr(forces_module, "fermi_sea_part", counting)
-    cfg = validate_config({"junction": {"preset": "gold_chain", "n_atoms": 3, "movable": [1, 2, 3]},
-                           "electrons": {"temperature": 300.0, "fermi_level": 1.0},
-                           "bias": {"values": [0.0, 0.3, 0.6]}, "transmission": {"num": 5},
-                           "modes": {"n_scan": 3, "tolerance": 0.1}, "dynamics": {"enabled": False}})
+    cfg = validate_config(
+        {
+            "junction": {"preset": "gold_chain", "n_atoms": 3, "movable": [1, 2, 3]},
+            "electrons": {"temperature": 300.0, "fermi_level": 1.0},
+            "bias": {"values": [0.0, 0.3, 0.6]},
+            "transmission": {"num": 5},
+            "modes": {"n_scan": 3, "tolerance": 0.1},
+            "dynamics": {"enabled": False},
+        }
+    )
     run_job(cfg, tmp_path / "out.nc", log=None)
     assert len(calls) == 1
 
@@ -405,8 +423,7 @@ def test_rows_and_columns_equal_the_inverse(symmetric):
     assert np.allclose(cols, full[:, :, s], atol=1e-13, rtol=0)
     # green_submatrix with fewer rows than columns solves the transposed system
     assert np.allclose(j.green_submatrix(z, s, np.arange(12)), full[:, s, :], atol=1e-13, rtol=0)
-    assert np.allclose(j.green_submatrix(z, s, [1, 2, 3, 4, 9]), full[:, s][:, :, [1, 2, 3, 4, 9]], atol=1e-13,
-                       rtol=0)
+    assert np.allclose(j.green_submatrix(z, s, [1, 2, 3, 4, 9]), full[:, s][:, :, [1, 2, 3, 4, 9]], atol=1e-13, rtol=0)
     gss, dg = j.green_derivative_submatrix(z, s)
     # wide-band leads: dG/dE = -G^2
     assert np.allclose(gss, full[:, s][:, :, s], atol=1e-13, rtol=0)

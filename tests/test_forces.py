@@ -1,7 +1,7 @@
 """The five forces: two independent routes per coefficient, closed forms,
-symmetries (formulas.md §3-4, §6; seed eqs 14-47), on both Green's-function
-backends (the ``solver`` fixture: dense inverse and block-tridiagonal
-recursions)."""
+symmetries (docs/theory.rst theory-kernel to theory-small-bias and
+theory-models; seed eqs 14-47), on both Green's-function backends (the
+``solver`` fixture: dense inverse and block-tridiagonal recursions)."""
 
 import math
 
@@ -9,15 +9,16 @@ import numpy as np
 import pytest
 
 from currentforces import (
+    ChainLead,
     InputError,
     Junction,
-    ChainLead,
     electron_hole_spectrum,
     force_coefficients,
 )
 from currentforces.models.chain import chain_force_operators, chain_junction
 from currentforces.models.molecule import single_level, two_site_molecule
 from currentforces.units import HBAR
+
 from forcehelpers import disordered_chain_model, pi_real_axis, principal_values
 from junctionhelpers import on_solver
 
@@ -25,7 +26,7 @@ EF = 0.3
 
 
 # --------------------------------------------------------------------------
-# route 1 vs finite differences: K = -dF0/dX (formulas.md §4.1)
+# route 1 vs finite differences: K = -dF0/dX (docs/theory.rst eq-k-static)
 # --------------------------------------------------------------------------
 @pytest.mark.parametrize("bias,temperature", [(0.0, 0.0), (0.4, 300.0)])
 def test_adiabatic_K_is_minus_gradient_of_mean_force(bias, temperature, solver, tol):
@@ -39,10 +40,22 @@ def test_adiabatic_K_is_minus_gradient_of_mean_force(bias, temperature, solver, 
     d = 1e-4
     kfd = np.empty_like(c.K)
     for b in range(len(f)):
-        fp = force_coefficients(Junction(j0.hamiltonian - d * f[b], j0.leads, solver=solver), f, bias=bias,
-                                temperature=temperature, fermi_level=EF, rtol=1e-10).mean_force
-        fm = force_coefficients(Junction(j0.hamiltonian + d * f[b], j0.leads, solver=solver), f, bias=bias,
-                                temperature=temperature, fermi_level=EF, rtol=1e-10).mean_force
+        fp = force_coefficients(
+            Junction(j0.hamiltonian - d * f[b], j0.leads, solver=solver),
+            f,
+            bias=bias,
+            temperature=temperature,
+            fermi_level=EF,
+            rtol=1e-10,
+        ).mean_force
+        fm = force_coefficients(
+            Junction(j0.hamiltonian + d * f[b], j0.leads, solver=solver),
+            f,
+            bias=bias,
+            temperature=temperature,
+            fermi_level=EF,
+            rtol=1e-10,
+        ).mean_force
         kfd[:, b] = -(fp - fm) / (2 * d)
     assert np.abs(kfd - c.K).max() < fd_tol * np.abs(c.K).max()
     if bias:
@@ -56,8 +69,7 @@ def test_adiabatic_K_is_minus_gradient_of_mean_force(bias, temperature, solver, 
 def test_finite_frequency_against_real_axis_fermi_sea_integral(bias, temperature, solver, tol):
     j, f = disordered_chain_model(solver=solver)
     w = 0.05
-    c = force_coefficients(j, f, bias=bias, temperature=temperature, fermi_level=EF, frequency=w,
-                           spin=1, rtol=1e-10)
+    c = force_coefficients(j, f, bias=bias, temperature=temperature, fermi_level=EF, hbar_omega=w, spin=1, rtol=1e-10)
     mus = j.chemical_potentials(bias, EF)
     # the reference integrates the backend's own full G and A_l on the real
     # axis at rtol 1e-10, through the 1/sqrt band edges of the chain leads
@@ -74,13 +86,13 @@ def test_finite_frequency_against_real_axis_fermi_sea_integral(bias, temperature
 def test_electron_hole_route_all_four_forces(solver, tol):
     j, f = disordered_chain_model(solver=solver)
     w0, bias, temp = 0.08, 0.4, 300.0
-    c = force_coefficients(j, f, bias=bias, temperature=temp, fermi_level=EF, frequency=w0, spin=1,
-                           rtol=1e-10)
+    c = force_coefficients(j, f, bias=bias, temperature=temp, fermi_level=EF, hbar_omega=w0, spin=1, rtol=1e-10)
     xi0 = electron_hole_spectrum(j, f, w0, bias=bias, temperature=temp, fermi_level=EF, spin=1, rtol=1e-10)
     # seed eq 42: L^sym(w0) = (2 pi / w0) Re Xi(w0); seed eqs 34-36: K^asym = 2 pi Im Xi(w0)
     # (two routes, each integrated at rtol 1e-10)
-    assert np.allclose(c.friction, 2 * math.pi * HBAR * xi0.real / w0,
-                       atol=tol["tight_quad"] * np.abs(c.friction).max(), rtol=0)
+    assert np.allclose(
+        c.friction, 2 * math.pi * HBAR * xi0.real / w0, atol=tol["tight_quad"] * np.abs(c.friction).max(), rtol=0
+    )
     assert np.allclose(c.nonconservative, 2 * math.pi * xi0.imag, atol=tol["tight_quad"] * np.abs(c.K).max(), rtol=0)
     # seed eq 29: K^sym = P int Re Xi(w)[1/(w+w0) + 1/(w-w0)] dw, and
     # seed eq 44/47: L^asym = (1/w0) P int Im Xi(w)[1/(w+w0) - 1/(w-w0)] dw.
@@ -106,10 +118,10 @@ def test_electron_hole_route_all_four_forces(solver, tol):
 @pytest.mark.parametrize("temperature", [0.0, 300.0])
 def test_zero_bias_time_reversal(frequency, temperature, solver, tol):
     # real h and f at equilibrium: no NC and no Berry force (seed text below eq 32,
-    # formulas.md §3.4), friction negative semi-definite.  The antisymmetric
+    # docs/theory.rst theory-kernel-split), friction negative semi-definite.  The antisymmetric
     # parts cancel in the integrand itself, so only round-off remains.
     j, f = disordered_chain_model(solver=solver)
-    c = force_coefficients(j, f, temperature=temperature, fermi_level=EF, frequency=frequency)
+    c = force_coefficients(j, f, temperature=temperature, fermi_level=EF, hbar_omega=frequency)
     assert np.abs(c.nonconservative).max() < tol["exact"] * np.abs(c.K).max()
     assert np.abs(c.berry).max() < tol["exact"] * np.abs(c.L).max()
     assert np.linalg.eigvalsh(c.friction).max() < tol["exact"] * np.abs(c.L).max()
@@ -129,22 +141,22 @@ def test_unitary_basis_change_and_mode_relabelling(solver, tol):
     j2 = Junction(u @ j0.hamiltonian @ u.conj().T, leads, solver=solver)
     f2 = [u @ x @ u.conj().T for x in f]
     for w in (0.0, 0.05):
-        c1 = force_coefficients(j, f, bias=0.3, temperature=300.0, fermi_level=EF, frequency=w)
-        c2 = force_coefficients(j2, f2, bias=0.3, temperature=300.0, fermi_level=EF, frequency=w)
+        c1 = force_coefficients(j, f, bias=0.3, temperature=300.0, fermi_level=EF, hbar_omega=w)
+        c2 = force_coefficients(j2, f2, bias=0.3, temperature=300.0, fermi_level=EF, hbar_omega=w)
         # the same integrands up to round-off, each at the default rtol
         for a, b in [(c1.K, c2.K), (c1.L, c2.L), (c1.mean_force, c2.mean_force)]:
             assert np.abs(a - b).max() < tol["default_quad"] * np.abs(a).max()
     # relabelling the modes permutes every coefficient (c1 is the w = 0.05 eV
     # result): the same integrands, the same quadrature nodes, round-off only
     perm = [2, 0, 1]
-    c3 = force_coefficients(j, [f[p] for p in perm], bias=0.3, temperature=300.0, fermi_level=EF, frequency=0.05)
+    c3 = force_coefficients(j, [f[p] for p in perm], bias=0.3, temperature=300.0, fermi_level=EF, hbar_omega=0.05)
     for a, b in [(c3.K, c1.K), (c3.L, c1.L)]:
         assert np.allclose(a, b[np.ix_(perm, perm)], atol=tol["exact"] * np.abs(b).max(), rtol=0)
     assert np.allclose(c3.mean_force, c1.mean_force[perm], atol=tol["exact"], rtol=0)
 
 
 # --------------------------------------------------------------------------
-# closed forms (formulas.md §6.1-6.3), spinless; the library at rtol 1e-11
+# closed forms (docs/theory.rst theory-single-level, theory-two-site, theory-chain), spinless; the library at rtol 1e-11
 # against the closed form: tol["tight_quad"]
 # --------------------------------------------------------------------------
 @pytest.mark.parametrize("bias", [0.0, 0.3])
@@ -156,7 +168,7 @@ def test_resonant_level_closed_forms(bias, solver, tol):
     g = gl + gr
     mus = [bias / 2, -bias / 2]
     a_l = [gam / ((mu - eps0) ** 2 + g * g / 4) for gam, mu in zip((gl, gr), mus)]
-    # K(0) = -(lambda^2 / 2pi) sum_l A_l(mu_l), at any bias (formulas.md §6.1)
+    # K(0) = -(lambda^2 / 2pi) sum_l A_l(mu_l), at any bias (docs/theory.rst eq-single-level)
     assert abs(c.K[0, 0] + lam**2 / (2 * math.pi) * sum(a_l)) < tol["tight_quad"]
     # F0 = lambda sum_l (Gamma_l/Gamma)[1/2 + arctan(2(mu_l - eps0)/Gamma)/pi]
     f0 = lam * sum(gam / g * (0.5 + math.atan(2 * (mu - eps0) / g) / math.pi) for gam, mu in zip((gl, gr), mus))
@@ -174,7 +186,7 @@ def test_resonant_level_finite_frequency_friction(solver, tol):
     eps0, gl, gr, lam, w = 0.1, 0.2, 0.1, 0.3, 0.07
     j, f = single_level(eps0, gl, gr, lam)
     j = on_solver(j, solver)
-    c = force_coefficients(j, f, temperature=0.0, fermi_level=0.0, frequency=w, spin=1, rtol=1e-11)
+    c = force_coefficients(j, f, temperature=0.0, fermi_level=0.0, hbar_omega=w, spin=1, rtol=1e-11)
     g = gl + gr
     a = lambda e: g / ((e - eps0) ** 2 + g * g / 4)
     ref = -HBAR * lam**2 / (4 * math.pi * w) * quad(lambda e: a(e - w) * a(e), 0.0, w, epsabs=1e-13)[0]
@@ -183,7 +195,7 @@ def test_resonant_level_finite_frequency_friction(solver, tol):
 
 def test_two_site_molecule_nonconservative_closed_form(solver, tol):
     # K^asym_12 = -(1/2pi) int_{mu_R}^{mu_L} Im Tr[f1 A_L f2 A_R] dE with
-    # Im Tr[...] = l1 l2 T(E)[(E-e1) Gamma_R + (E-e2) Gamma_L] / (2 |Det|^2)  (formulas.md §6.2)
+    # Im Tr[...] = l1 l2 T(E)[(E-e1) Gamma_R + (E-e2) Gamma_L] / (2 |Det|^2)  (docs/theory.rst eq-two-site)
     from scipy.integrate import quad
 
     e1, e2, t, gl, gr, l1, l2 = 0.1, -0.15, 0.4, 0.3, 0.2, 0.05, 0.07
@@ -204,7 +216,7 @@ def test_two_site_molecule_nonconservative_closed_form(solver, tol):
 
 @pytest.mark.parametrize("fermi_level", [-1.1, 0.3, 0.0])
 def test_perfect_chain_friction_and_nonconservative(fermi_level, solver, tol):
-    # formulas.md §6.3: eta_jj = 2 hbar beta^2/(pi t^2) at any filling (this is
+    # docs/theory.rst eq-chain-friction: eta_jj = 2 hbar beta^2/(pi t^2) at any filling (this is
     # the case the Fermi-sea dG/dE form gets wrong); K^asym_{j,j+d} =
     # (2 eV beta^2/(pi t^2)) sin(2 k_F d) at T = 0, small bias, zero at half filling.
     t, beta, n = 1.0, 0.5, 12
@@ -222,7 +234,7 @@ def test_perfect_chain_friction_and_nonconservative(fermi_level, solver, tol):
 
 
 # --------------------------------------------------------------------------
-# small-bias T = 0 closed forms (formulas.md §4.3), approached linearly in V
+# small-bias T = 0 closed forms (docs/theory.rst eq-small-bias), approached linearly in V
 # --------------------------------------------------------------------------
 def test_small_bias_limit_is_linear(solver):
     j, f = disordered_chain_model(solver=solver)
@@ -247,8 +259,14 @@ def test_small_bias_limit_is_linear(solver):
     q = []
     for v in (0.02, 0.01):
         c = force_coefficients(j, f, bias=v, temperature=0.0, fermi_level=mu, spin=1, rtol=1e-11)
-        q.append({"nc": c.nonconservative / v, "ren": c.renormalization_current / v,
-                  "fric": (c.friction - fric0) / v, "berry": c.berry / v})
+        q.append(
+            {
+                "nc": c.nonconservative / v,
+                "ren": c.renormalization_current / v,
+                "fric": (c.friction - fric0) / v,
+                "berry": c.berry / v,
+            }
+        )
     # q(V) = slope + O(V): halving V halves the error up to the O(V^2) term
     # (0.6 instead of 0.5 leaves room for it), and the Richardson
     # extrapolation 2 q(V/2) - q(V) removes the O(V) term, leaving O(V^2):
@@ -267,8 +285,8 @@ def test_small_bias_limit_is_linear(solver):
 # --------------------------------------------------------------------------
 def test_bad_input(solver, tol):
     j, f = disordered_chain_model(solver=solver)
-    with pytest.raises(InputError, match="frequency"):
-        force_coefficients(j, f, frequency=-0.1)
+    with pytest.raises(InputError, match="hbar_omega"):
+        force_coefficients(j, f, hbar_omega=-0.1)
     with pytest.raises(InputError, match=r"forces\[0\] is not Hermitian"):
         force_coefficients(j, [np.triu(np.ones((j.size, j.size)))])
     with pytest.raises(InputError, match=r"forces\[0\] has shape"):

@@ -38,14 +38,17 @@ def test_default_interval_and_node_placement():
     assert np.isclose(w.sum(), 3.0, rtol=1e-14)  # the total length
 
 
-@pytest.mark.parametrize("nodes, breaks, match", [
-    (0, (0, 1), "nodes"),
-    (2.5, (0, 1), "nodes"),
-    ("4", (0, 1), "nodes"),
-    (4, (1.0,), "breakpoints"),
-    (4, (0.0, np.inf), "breakpoints"),
-    (4, (0.0, 2.0, 1.0), "non-decreasing"),
-])
+@pytest.mark.parametrize(
+    "nodes, breaks, match",
+    [
+        (0, (0, 1), "nodes"),
+        (2.5, (0, 1), "nodes"),
+        ("4", (0, 1), "nodes"),
+        (4, (1.0,), "breakpoints"),
+        (4, (0.0, np.inf), "breakpoints"),
+        (4, (0.0, 2.0, 1.0), "non-decreasing"),
+    ],
+)
 def test_bad_input_names_the_argument(nodes, breaks, match):
     with pytest.raises(InputError, match=match):
         gauss_legendre(nodes, breaks)

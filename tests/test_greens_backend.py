@@ -57,7 +57,7 @@ def layered_device(sizes=(2, 3, 2, 3), seed=1):
     cl, cr = np.zeros(n), np.zeros(n)
     cl[0], cr[-1] = -0.9, -0.8
     gam = np.zeros((n, n))
-    gam[n - 2:, n - 2:] = [[0.2, 0.05], [0.05, 0.1]]
+    gam[n - 2 :, n - 2 :] = [[0.2, 0.05], [0.05, 0.1]]
     leads = [ChainLead(-1.0, cl), ChainLead(-1.0, cr), WideBandLead(gam)]
     layers = [np.arange(bounds[k], bounds[k + 1]) for k in range(len(sizes))]
     return h, leads, layers
@@ -113,8 +113,9 @@ def test_a_backend_on_the_interface_reproduces_the_dense_one(tol):
     for a_e, a_d in zip(eig.spectral_functions(e), dense.spectral_functions(e)):
         assert _rel(a_e, a_d) < tol["solver"]
     mus = [0.2, -0.1, 0.05]
-    assert _rel(eig.current(chemical_potentials=mus, rtol=1e-9),
-                dense.current(chemical_potentials=mus, rtol=1e-9)) < 1e-8
+    assert (
+        _rel(eig.current(chemical_potentials=mus, rtol=1e-9), dense.current(chemical_potentials=mus, rtol=1e-9)) < 1e-8
+    )
     forces = np.zeros((2, h.shape[0], h.shape[0]))
     forces[0, 2, 3] = forces[0, 3, 2] = 0.4
     forces[1, 3, 3], forces[1, 2, 4] = -0.3, 0.2
@@ -134,12 +135,18 @@ def test_transmission_and_current_integrand_against_the_full_trace(tol):
     e = np.array([-1.7, -0.4, 0.3, 1.2])
     g, gam = dense.green(e), dense.broadening(e)
     gd = np.conj(np.swapaxes(g, -1, -2))
-    full = {(s, d): np.einsum("eij,ejk,ekl,eli->e", gam[s], g, gam[d], gd, optimize=True).real
-            for s in range(3) for d in range(3)}
+    full = {
+        (s, d): np.einsum("eij,ejk,ekl,eli->e", gam[s], g, gam[d], gd, optimize=True).real
+        for s in range(3)
+        for d in range(3)
+    }
     occ = [np.array([1.0, 0.7, 0.2, 0.0]), np.array([0.9, 0.5, 0.4, 0.1]), np.array([0.3, 0.3, 0.8, 0.6])]
     hs = sp.csr_matrix(h)
-    for backend in (DenseInverse(h, leads), BlockTridiagonal(hs, leads, layers=layers),
-                    BlockTridiagonal(hs, leads, layers=layers, streaming=False)):
+    for backend in (
+        DenseInverse(h, leads),
+        BlockTridiagonal(hs, leads, layers=layers),
+        BlockTridiagonal(hs, leads, layers=layers, streaming=False),
+    ):
         for (s, d), t in full.items():
             assert _rel(backend.transmission(e, s, d), t) < tol["solver"]
         for lead in range(3):
@@ -168,6 +175,7 @@ def test_green_derivative_with_columns_equals_dense_and_finite_differences(strea
         assert _rel(dg, dgs) < tol["solver"]
         g2, dg2 = backend.green_derivative_submatrix(e, s)
         assert _rel(g2, gs) < tol["solver"] and _rel(dg2, dgs) < tol["solver"]
+
     def central(d):
         return (dense.green_submatrix(e + d, s, s) - dense.green_submatrix(e - d, s, s)) / (2 * d)
 
@@ -216,8 +224,9 @@ def test_spectral_blocks_take_g_and_dg_from_one_backend_call(solver, monkeypatch
     # green_submatrix and A_l = G[S, s_l] Gamma_l G[S, s_l]^dagger from the
     # backend's spectral functions.
     h, leads, layers = layered_device()
-    j = Junction(h if solver == "dense" else sp.csr_matrix(h), leads, solver=solver,
-                 layers=None if solver == "dense" else layers)
+    j = Junction(
+        h if solver == "dense" else sp.csr_matrix(h), leads, solver=solver, layers=None if solver == "dense" else layers
+    )
     ops = ForceOperators(_force(h.shape[0]), h.shape[0])
     blocks = SpectralBlocks(j, ops)
     e = np.array([-0.6, 0.45])

@@ -48,7 +48,7 @@ def test_blocks_reassemble_the_hamiltonian():
 
 def test_window_and_its_dense_basis():
     h, p = _shuffled_ladder()
-    lay = Layering(h, layers=[p[2 * x:2 * x + 2] for x in range(6)])  # the rungs, given explicitly
+    lay = Layering(h, layers=[p[2 * x : 2 * x + 2] for x in range(6)])  # the rungs, given explicitly
     rows = np.concatenate([lay.layers[2], lay.layers[3]])
     # columns in the window or in an end layer: streaming window 2..3; an interior
     # column outside it (layer 4) rules the window out

@@ -12,8 +12,8 @@ import pytest
 import currentforces as cf
 from currentforces import ChainLead, InputError, Junction, Lead
 from currentforces._checks import check_rtol, check_spin
-from currentforces.dynamics.langevin import LangevinDynamics, stationary_covariance
 from currentforces.coupling import coefficients_from_junction, from_junction, spectrum_from_junction
+from currentforces.dynamics.langevin import LangevinDynamics, stationary_covariance
 from currentforces.dynamics.modes import runaway_threshold
 from currentforces.dynamics.noise_generation import NoiseGenerator, wide_band_spectrum
 from currentforces.errors import BandEdgeWarning
@@ -79,9 +79,14 @@ CALLS = {
     "onsite": [lambda v: ChainLead(1.0, [1.0], onsite=v)],
     "hopping": [lambda v: ChainLead(v, [1.0])],
     "cutoff": [lambda v: wide_band_spectrum(T_MATRICES, cutoff=v)],
-    "frequency": [lambda v: cf.joule_heating(J, F[0], v), lambda v: coefficients_from_junction(J, F, frequency=v)],
-    "tolerance": [lambda v: runaway_threshold(lambda b: (np.eye(1), np.zeros((1, 1))), [1.0], [[1.0]], 1.0,
-                                              tolerance=v)],
+    "hbar_omega": [
+        lambda v: cf.joule_heating(J, F[0], v),
+        lambda v: coefficients_from_junction(J, F, hbar_omega=v),
+        lambda v: cf.force_coefficients(J, F, hbar_omega=v),
+    ],
+    "tolerance": [
+        lambda v: runaway_threshold(lambda b: (np.eye(1), np.zeros((1, 1))), [1.0], [[1.0]], 1.0, tolerance=v)
+    ],
 }
 
 BAD = {
@@ -98,7 +103,7 @@ BAD = {
     # 1e-300 eV: a band 1e-300 eV wide next to a 1 eV coupling (no propagating states)
     "hopping": [0.0, math.nan, 1e-300, 1e-9],
     "cutoff": [0.0, -1.0, math.nan],
-    "frequency": [-0.1, math.nan],
+    "hbar_omega": [-0.1, math.nan],
     "tolerance": [0.0, math.nan],
 }
 
@@ -127,8 +132,7 @@ def test_noise_generator_counts():
     for kw, name in (({"n_modes": 0}, "n_modes"), ({"n_realizations": 0}, "n_realizations")):
         args = {"n_modes": 1, "n_realizations": 1} | kw
         with pytest.raises(InputError, match=name):
-            NoiseGenerator(flat_spectrum, args["n_modes"], 0.5, n_realizations=args["n_realizations"],
-                           block_length=8)
+            NoiseGenerator(flat_spectrum, args["n_modes"], 0.5, n_realizations=args["n_realizations"], block_length=8)
 
 
 # ----------------------------------------------------------------------------
@@ -237,16 +241,19 @@ CLOSED = Junction(-1.0 * (np.eye(4, k=1) + np.eye(4, k=-1)), [])
 CLOSED_F = chain_force_operators(4, 0.2, atoms=[1, 2])
 
 
-@pytest.mark.parametrize("call", [
-    lambda: CLOSED.current(0.1),
-    lambda: CLOSED.transmission(0.3),
-    lambda: CLOSED.density_matrix(bias=0.1),
-    lambda: cf.force_coefficients(CLOSED, CLOSED_F),
-    lambda: cf.force_coefficients(CLOSED, CLOSED_F, temperature=0.0),
-    lambda: cf.electron_hole_spectrum(CLOSED, CLOSED_F, 0.01),
-    lambda: cf.noise_spectrum(CLOSED, CLOSED_F, 0.01),
-    lambda: cf.low_bias_coefficients(CLOSED, CLOSED_F),
-])
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda: CLOSED.current(0.1),
+        lambda: CLOSED.transmission(0.3),
+        lambda: CLOSED.density_matrix(bias=0.1),
+        lambda: cf.force_coefficients(CLOSED, CLOSED_F),
+        lambda: cf.force_coefficients(CLOSED, CLOSED_F, temperature=0.0),
+        lambda: cf.electron_hole_spectrum(CLOSED, CLOSED_F, 0.01),
+        lambda: cf.noise_spectrum(CLOSED, CLOSED_F, 0.01),
+        lambda: cf.low_bias_coefficients(CLOSED, CLOSED_F),
+    ],
+)
 def test_closed_device_refuses_what_needs_leads(call):
     with pytest.raises(InputError, match="lead"):
         call()

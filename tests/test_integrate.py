@@ -138,8 +138,7 @@ def test_error_estimates_bound_true_errors_of_narrow_peaks():
         w = 10 ** rng.uniform(-11, -5)
         a, b = c - 1 - rng.uniform(), c + 1 + rng.uniform()
         lor = lambda x: w / math.pi / ((x - c) ** 2 + w * w)
-        r = integrate_adaptive(lor, [a, b, *graded_breakpoints(a, b, [c], [w])], rtol=1e-12, atol=0,
-                               on_fail="warn")
+        r = integrate_adaptive(lor, [a, b, *graded_breakpoints(a, b, [c], [w])], rtol=1e-12, atol=0, on_fail="warn")
         exact = (math.atan((b - c) / w) + math.atan((c - a) / w)) / math.pi
         assert abs(r.value - exact) <= r.error
 
@@ -155,18 +154,22 @@ def test_fermi_derivative_rule_exactness_and_convergence():
     for n in (1, 2, 4, 8):
         x, w = fermi_derivative_rule(n)
         assert np.all(np.diff(x) > 0) and abs(w.sum() - 1) < 1e-14
-        for j in range(n):   # degree 2j <= 2n - 2; odd moments vanish by symmetry
+        for j in range(n):  # degree 2j <= 2n - 2; odd moments vanish by symmetry
             exact = 1.0 if j == 0 else (2 ** (2 * j) - 2) * math.pi ** (2 * j) * abs(b[2 * j])
             assert abs(w @ x ** (2 * j) - exact) < 1e-12 * exact
             assert abs(w @ x ** (2 * j + 1)) < 1e-12 * max(1.0, exact) * 10
-        if n < 8:   # degree 2n is beyond the rule
+        if n < 8:  # degree 2n is beyond the rule
             exact = (2 ** (2 * n) - 2) * math.pi ** (2 * n) * abs(b[2 * n])
             assert abs(w @ x ** (2 * n) - exact) > 1e-6 * exact
     # a smooth non-polynomial: int (-n') cos(a x) dx = pi a / sinh(pi a)
     # (Fourier transform of the logistic density), converging with n
     a = 0.7
-    errors = [abs(fermi_derivative_rule(n)[1] @ np.cos(a * fermi_derivative_rule(n)[0])
-                  - math.pi * a / math.sinh(math.pi * a)) for n in (4, 8, 16, 32)]
+    errors = [
+        abs(
+            fermi_derivative_rule(n)[1] @ np.cos(a * fermi_derivative_rule(n)[0]) - math.pi * a / math.sinh(math.pi * a)
+        )
+        for n in (4, 8, 16, 32)
+    ]
     assert errors[-1] < 1e-14 and all(e2 < 0.1 * e1 for e1, e2 in zip(errors[:2], errors[1:3]))
     for bad in (0, 257, 2.5, True, "4"):
         with pytest.raises(InputError, match="n must be"):

@@ -114,6 +114,7 @@ def test_other_configuration_is_not_overwritten(full_run, tmp_path):
 
 # ---- one writer per output file (issue 10, item 4) --------------------------
 
+
 def _lock_file(path):
     return path.with_name(path.name + ".lock")
 
@@ -162,6 +163,7 @@ def test_lock_is_held_during_the_run_and_released_on_interrupt(full_run, tmp_pat
 
 # ---- resume keyed on contents (issue 10, item 5) ----------------------------
 
+
 def _atoms_config(tmp_path, values):
     import ase.io
 
@@ -170,12 +172,20 @@ def _atoms_config(tmp_path, values):
     device, left, right = chain_atoms("Au", 2, 2.5, 2.88)
     for name, atoms in (("dev", device), ("left", left), ("right", right)):
         ase.io.write(tmp_path / f"{name}.xyz", atoms, format="extxyz")
-    return validate_config({
-        "junction": {"preset": "atoms", "device": str(tmp_path / "dev.xyz"), "left": str(tmp_path / "left.xyz"),
-                     "right": str(tmp_path / "right.xyz"), "axes": "z"},
-        "bias": {"values": values}, "transmission": {"num": 5},
-        "modes": {"enabled": False, "runaway": False},
-    })
+    return validate_config(
+        {
+            "junction": {
+                "preset": "atoms",
+                "device": str(tmp_path / "dev.xyz"),
+                "left": str(tmp_path / "left.xyz"),
+                "right": str(tmp_path / "right.xyz"),
+                "axes": "z",
+            },
+            "bias": {"values": values},
+            "transmission": {"num": 5},
+            "modes": {"enabled": False, "runaway": False},
+        }
+    )
 
 
 def test_edited_structure_file_is_not_resumed(tmp_path, monkeypatch):

@@ -74,9 +74,7 @@ def test_direct_eq38_small_bias_equals_nu_j(temperature_over_ef):
     side = S_CLEAN * LAM
     x, y = PTS_X * LAM, PTS_Y * LAM
     small = 1e-6 * EF
-    direct = jellium.nonconservative_field_direct(
-        side, x, y, EF, small, small, temperature_over_ef * EF / KB
-    )
+    direct = jellium.nonconservative_field_direct(side, x, y, EF, small, small, temperature_over_ef * EF / KB)
     closed = jellium.nonconservative_field(side, x, y, EF, small)
     assert np.all(closed > 0)
     assert np.allclose(direct, closed, rtol=1e-5, atol=0)
@@ -262,8 +260,7 @@ def test_eq50_numerical_equals_eq51_closed_form(side_lf, w_over_et, bias_over_et
     x, y = PTS_X / 8 * side_lf * LAM, PTS_Y / 8 * side_lf * LAM
     kw = dict(closed_cutoff=9.0)
     num = jellium.vector_potential_numerical(side, x, y, EF, bias_over_et * et, w_over_et * et, C, **kw)
-    closed = jellium.vector_potential(side, x, y, EF, bias_over_et * et, w_over_et * et, C,
-                                      tail_correction=False, **kw)
+    closed = jellium.vector_potential(side, x, y, EF, bias_over_et * et, w_over_et * et, C, tail_correction=False, **kw)
     assert np.all(np.abs(closed) > 0)
     assert np.allclose(num, closed, rtol=1e-8, atol=0)
 
@@ -273,10 +270,10 @@ def test_eq50_at_low_temperature_approaches_eq51():
     et = jellium.transverse_energy(side)
     x, y = PTS_X / 5 * LAM, PTS_Y / 5 * LAM
     kt = 1e-4 * et  # eq. (51) is T = 0; thermal corrections are O((k_B T / window)^2)
-    num = jellium.vector_potential_numerical(side, x, y, EF, 0.05 * et, 0.37 * et, C,
-                                             temperature=kt / KB, closed_cutoff=9.0, nodes=96)
-    closed = jellium.vector_potential(side, x, y, EF, 0.05 * et, 0.37 * et, C,
-                                      closed_cutoff=9.0, tail_correction=False)
+    num = jellium.vector_potential_numerical(
+        side, x, y, EF, 0.05 * et, 0.37 * et, C, temperature=kt / KB, closed_cutoff=9.0, nodes=96
+    )
+    closed = jellium.vector_potential(side, x, y, EF, 0.05 * et, 0.37 * et, C, closed_cutoff=9.0, tail_correction=False)
     assert np.allclose(num, closed, rtol=1e-5, atol=0)
 
 
@@ -301,8 +298,7 @@ def test_eq51_tail_correction_converges():
     x, y = np.array([5.0, 1.0, 2.5]), np.array([5.0, 5.0, 0.7])
     ref = jellium.vector_potential_dimensionless(10.0, x, y, 0.004, closed_cutoff=1024.0)
     with_tail = jellium.vector_potential_dimensionless(10.0, x, y, 0.004, closed_cutoff=64.0)
-    without = jellium.vector_potential_dimensionless(10.0, x, y, 0.004, closed_cutoff=64.0,
-                                                     tail_correction=False)
+    without = jellium.vector_potential_dimensionless(10.0, x, y, 0.004, closed_cutoff=64.0, tail_correction=False)
     assert np.allclose(with_tail, ref, rtol=1e-4, atol=0)
     assert np.max(np.abs(without / ref - 1.0)) > 1e-3
 
@@ -313,8 +309,9 @@ def test_vector_potential_is_c4v_symmetric_and_zero_at_wall():
     x, y = rng.uniform(0, side, 50), rng.uniform(0, side, 50)
     a = jellium.vector_potential_dimensionless(side, x, y, 0.004)
     for xx, yy in ((side - x, y), (x, side - y), (y, x)):
-        assert np.allclose(jellium.vector_potential_dimensionless(side, xx, yy, 0.004), a,
-                           rtol=1e-10, atol=1e-12 * np.max(np.abs(a)))
+        assert np.allclose(
+            jellium.vector_potential_dimensionless(side, xx, yy, 0.004), a, rtol=1e-10, atol=1e-12 * np.max(np.abs(a))
+        )
     assert np.all(jellium.vector_potential_dimensionless(side, 0.0, y, 0.004) == 0.0)
 
 
@@ -345,12 +342,27 @@ def test_split_package_keeps_every_public_name():
     # The flat module jellium.py was split by idea into subbands, nonconservative
     # and berry; these are the names its __all__ listed, all still importable here.
     names = {
-        "EDGE_RTOL", "FERMI_TAIL_KT", "SubbandEdgeError", "fermi_wavevector", "transverse_energy",
-        "open_subbands", "local_dos", "current_density", "bulk_local_dos", "bulk_current_density",
-        "nonconservative_field", "nonconservative_field_direct", "curl_nonconservative_force",
-        "curl_nonconservative", "nonconservative_field_dimensionless", "bulk_wind_force",
-        "principal_value_inverse_quadratic", "vector_potential", "vector_potential_numerical",
-        "vector_potential_linear_response", "vector_potential_dimensionless",
+        "EDGE_RTOL",
+        "FERMI_TAIL_KT",
+        "SubbandEdgeError",
+        "fermi_wavevector",
+        "transverse_energy",
+        "open_subbands",
+        "local_dos",
+        "current_density",
+        "bulk_local_dos",
+        "bulk_current_density",
+        "nonconservative_field",
+        "nonconservative_field_direct",
+        "curl_nonconservative_force",
+        "curl_nonconservative",
+        "nonconservative_field_dimensionless",
+        "bulk_wind_force",
+        "principal_value_inverse_quadratic",
+        "vector_potential",
+        "vector_potential_numerical",
+        "vector_potential_linear_response",
+        "vector_potential_dimensionless",
     }
     assert set(jellium.__all__) == names
     from currentforces.models.jellium import berry, nonconservative, subbands

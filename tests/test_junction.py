@@ -45,8 +45,11 @@ def test_perfect_chain_transmission_is_one_in_band_zero_outside(solver, tol):
     assert np.allclose(j.transmission(outside), 0.0, atol=tol["exact"], rtol=0)
     # the same with decimation leads of one orbital per cell
     h = j.hamiltonian
-    jl = Junction(h, [Lead([[0.0]], [[-1.0]], j.leads[0].coupling[:, None]),
-                      Lead([[0.0]], [[-1.0]], j.leads[1].coupling[:, None])], solver=solver)
+    jl = Junction(
+        h,
+        [Lead([[0.0]], [[-1.0]], j.leads[0].coupling[:, None]), Lead([[0.0]], [[-1.0]], j.leads[1].coupling[:, None])],
+        solver=solver,
+    )
     assert np.allclose(jl.transmission(inside), 1.0, atol=tol["lead"], rtol=0)
 
 
@@ -58,7 +61,7 @@ def test_single_level_breit_wigner(solver, tol):
 
 @pytest.mark.parametrize("bias", [0.0, 0.3, -0.5])
 def test_single_level_occupation_closed_form(bias, solver, tol):
-    # formulas.md §6.1 at T = 0, per spin:
+    # docs/theory.rst eq-single-level at T = 0, per spin:
     # n = sum_l (Gamma_l/Gamma) [1/2 + arctan(2 (mu_l - eps0)/Gamma)/pi]
     eps0, gl, gr, ef = 0.2, 0.1, 0.05, 0.1
     j = single_level(eps0, gl, gr, solver=solver)
@@ -108,11 +111,15 @@ def test_current_odd_in_bias_for_mirror_symmetric_junction(solver, tol):
 
 
 def test_spectral_sum_rule_and_total_spectral_function(solver, tol):
-    # integral Tr A / 2pi dE = N when there are no bound states (formulas.md §2);
+    # integral Tr A / 2pi dE = N when there are no bound states
+    # (docs/theory.rst theory-negf, the sum rule after eq-spectral);
     # chain leads have the finite band [-2, 2] so the integral is finite.
     j = disordered_chain(solver=solver)
-    r = integrate_adaptive(lambda e: np.trace(j.spectral_function(e), axis1=-2, axis2=-1).real / (2 * math.pi),
-                           [-2.0, 0.0, 2.0], rtol=1e-10)
+    r = integrate_adaptive(
+        lambda e: np.trace(j.spectral_function(e), axis1=-2, axis2=-1).real / (2 * math.pi),
+        [-2.0, 0.0, 2.0],
+        rtol=1e-10,
+    )
     # rtol 1e-10 on an integrand with 1/sqrt singularities at the band edges
     # (A ~ 1/sqrt(4 - E^2)), where the error estimate is least reliable
     assert abs(r.value - j.size) < tol["quad"]

@@ -78,10 +78,25 @@ def test_what_the_dynamics_may_import_stays_at_the_bottom(name):
 
 def test_the_layering_check_sees_root_imports():
     """The check itself: the imports the dynamics used to have are caught."""
-    for text in ("from .. import force_coefficients", "def f():\n    from .. import noise_spectrum",
-                 "from ..forces import force_coefficients", "import currentforces.noise"):
+    for text in (
+        "from .. import force_coefficients",
+        "def f():\n    from .. import noise_spectrum",
+        "from ..forces import force_coefficients",
+        "import currentforces.noise",
+    ):
         found = _imports(ast.parse(text), ["currentforces", "dynamics"])
         assert found and found[0][0] not in DYNAMICS_MAY_IMPORT | {"dynamics"}
+
+
+PAIRS_MAY_IMPORT = {"_checks", "errors", "units", "integrate", "operators"}
+"""The lead-pair kernel (pairs.py) sits below forces.py and noise.py, which
+pass it their Green's-function blocks: it imports only these."""
+
+
+def test_pair_kernel_sits_below_forces_and_noise():
+    tree = ast.parse((SRC / "pairs.py").read_text(encoding="utf-8"))
+    for target, line, _ in _imports(tree, ["currentforces"]):
+        assert target in PAIRS_MAY_IMPORT, f"pairs.py:{line} imports currentforces.{target}"
 
 
 CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
@@ -101,4 +116,4 @@ def test_no_control_characters_in_source_or_docstrings(path):
             if doc:
                 bad = CONTROL.search(doc)
                 where = getattr(node, "name", "module")
-                assert bad is None, f"docstring of {where} holds {bad.group()!r} (make it raw: r\"\"\")"
+                assert bad is None, f'docstring of {where} holds {bad.group()!r} (make it raw: r""")'

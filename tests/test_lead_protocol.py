@@ -143,6 +143,7 @@ def test_subclass_of_the_earlier_interface_still_works():
     # size/support set in __init__; such a class now warns when defined and
     # still gives the closed-form chain self-energy (chain_surface_green).
     with pytest.warns(DeprecationWarning, match="earlier lead interface"):
+
         class Earlier(LeadBase):
             def __init__(self):
                 self.size = 2
@@ -202,8 +203,17 @@ def test_leads_package_keeps_every_public_name():
     # The flat module leads.py became a package; the names its __all__ listed.
     import currentforces.leads as leads
 
-    for name in ("LeadBase", "Lead", "ChainLead", "WideBandLead", "broadening_from_self_energy",
-                 "chain_surface_green", "SelfEnergyAccuracyWarning", "EDGE_RTOL", "FLAT_BAND_RTOL"):
+    for name in (
+        "LeadBase",
+        "Lead",
+        "ChainLead",
+        "WideBandLead",
+        "broadening_from_self_energy",
+        "chain_surface_green",
+        "SelfEnergyAccuracyWarning",
+        "EDGE_RTOL",
+        "FLAT_BAND_RTOL",
+    ):
         assert name in leads.__all__ and hasattr(leads, name)
     assert leads.Lead is currentforces.Lead
 
@@ -222,7 +232,7 @@ def test_self_energy_lead_blocks_follow_the_orbital_order(tol):
     from currentforces.adapters import SelfEnergyLead
 
     chain = ChainLead(-1.0, [0.3, 0.0, 0.8])  # Sigma = |c><c| g on orbitals 0 and 2
-    c = np.array([0.8, 0.3])                  # the same couplings, in the order [2, 0]
+    c = np.array([0.8, 0.3])  # the same couplings, in the order [2, 0]
 
     def function(e):
         return np.outer(c, c) * chain_surface_green(e, -1.0)
@@ -241,5 +251,6 @@ def test_package_code_raises_no_deprecation_warning_for_its_own_leads():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         for solver in ("dense", "rgf"):
-            Junction(h, [ChainLead(-1.0, [-1.0, 0, 0, 0]), Lead([[0.0]], [[-1.0]], [[0], [0], [0], [-1.0]])],
-                     solver=solver).transmission(0.3)
+            Junction(
+                h, [ChainLead(-1.0, [-1.0, 0, 0, 0]), Lead([[0.0]], [[-1.0]], [[0], [0], [0], [-1.0]])], solver=solver
+            ).transmission(0.3)

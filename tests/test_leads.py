@@ -58,7 +58,7 @@ def test_ladder_lead_decouples_into_two_chains(tol):
     lead = Lead(onsite, hop, np.eye(2))
     e = np.array([-2.9, -1.5, -0.2, 0.0, 0.9, 2.2, 3.3])
     u = np.array([[1, 1], [1, -1]]) / np.sqrt(2)
-    g_b = chain_surface_green(e, 1.0, onsite=0.6)   # eigenvalue +tp of the rung
+    g_b = chain_surface_green(e, 1.0, onsite=0.6)  # eigenvalue +tp of the rung
     g_a = chain_surface_green(e, 1.0, onsite=-0.6)  # eigenvalue -tp
     ref = np.einsum("ij,ej,kj->eik", u, np.stack([g_b, g_a], axis=1), u)
     assert np.allclose(lead.self_energy(e), ref, atol=tol["lead"], rtol=0)
@@ -147,8 +147,7 @@ def test_self_energy_block_is_the_support_block_of_self_energy():
     gamma[2, 2], gamma[2, 5], gamma[5, 2], gamma[5, 5] = 0.3, 0.1, 0.1, 0.2
     cc = np.zeros(6)
     cc[[0, 3]] = [-0.8, 0.5]
-    for lead in (leads_mod.Lead(onsite, -np.eye(2), c), leads_mod.WideBandLead(gamma),
-                 leads_mod.ChainLead(-1.0, cc)):
+    for lead in (leads_mod.Lead(onsite, -np.eye(2), c), leads_mod.WideBandLead(gamma), leads_mod.ChainLead(-1.0, cc)):
         idx = lead.support
         full = lead.self_energy(e)[:, idx[:, None], idx[None, :]]
         assert np.allclose(lead.self_energy_block(e), full, atol=1e-13, rtol=0)

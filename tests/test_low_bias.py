@@ -124,7 +124,7 @@ def test_hot_electrons_with_band_edges_in_the_thermal_window(solver):
     minus = force_coefficients(junction, forces, bias=-h, **kw)
     assert relative(lb.K_per_volt, (plus.K_current - minus.K_current) / (2 * h)) < fd_tol
     assert relative(lb.L_per_volt, (plus.L_current - minus.L_current) / (2 * h)) < fd_tol
-    assert lb.evaluations > 60   # not the Gauss rules
+    assert lb.evaluations > 60  # not the Gauss rules
 
 
 # --------------------------------------------------------------------------
@@ -166,7 +166,7 @@ def test_single_level_closed_forms_at_zero_temperature(solver, tol):
     g = gl + gr
     den = eps**2 + g * g / 4
     a = [gam / den for gam in (gl, gr)]
-    da = [gam * 2 * eps / den**2 for gam in (gl, gr)]    # dA_l/dE at E = 0
+    da = [gam * 2 * eps / den**2 for gam in (gl, gr)]  # dA_l/dE at E = 0
     # T = 0: no quadrature, traces of a 1 x 1 G at E_F of size ~ 1: kept at
     # the tighter 1e-13 (below tol["exact"])
     closed_tol = 0.1 * tol["exact"]
@@ -208,8 +208,11 @@ def test_trace_formulas_with_numerical_energy_derivatives(model, solver, tol):
         "friction": -HBAR * trace_loop(f, a0 + a1, a0 + a1).real / (4 * math.pi),
     }
     for name, ref in expected.items():
-        ref_part = 0.5 * (ref + ref.T) if name in ("renormalization_per_volt", "friction_per_volt", "friction") \
+        ref_part = (
+            0.5 * (ref + ref.T)
+            if name in ("renormalization_per_volt", "friction_per_volt", "friction")
             else 0.5 * (ref - ref.T)
+        )
         assert relative(getattr(c, name), ref_part) < fd_tol, name
         # and the formula's own symmetry (trace lemma)
         assert relative(ref, ref_part) < fd_tol, name
@@ -254,10 +257,18 @@ def test_linearised_coefficients_are_first_order(temperature, solver, tol):
         # K without the equilibrium part is the current-induced change
         assert np.array_equal(lin.K, lin.K_current)
         assert np.array_equal(lin.nonconservative, lin.nonconservative_current)
-        gaps.append([gap(lin.K_current, full.K_current), gap(lin.L_current, full.L_current),
-                     gap(lin.mean_force_current, full.mean_force_current), gap(lin.friction, full.friction),
-                     gap(lin.berry, full.berry - eq.berry), gap(with_eq.K, full.K), gap(with_eq.L, full.L),
-                     gap(with_eq.mean_force, full.mean_force)])
+        gaps.append(
+            [
+                gap(lin.K_current, full.K_current),
+                gap(lin.L_current, full.L_current),
+                gap(lin.mean_force_current, full.mean_force_current),
+                gap(lin.friction, full.friction),
+                gap(lin.berry, full.berry - eq.berry),
+                gap(with_eq.K, full.K),
+                gap(with_eq.L, full.L),
+                gap(with_eq.mean_force, full.mean_force),
+            ]
+        )
         # and the gap is small against the coefficients themselves
         assert gap(with_eq.L, full.L) < small_gap * np.abs(full.L).max()
     big, small = np.array(gaps)
@@ -286,8 +297,9 @@ def test_noise_emission_and_low_frequency_noise(solver, tol):
     for w, v in ((4e-3, 1e-2), (-8e-3, 6e-3)):
         gaps = []
         for scale in (1.0, 0.5):
-            s = noise_spectrum(junction, forces, scale * w, bias=scale * v, temperature=300.0, fermi_level=EF,
-                               rtol=1e-11)
+            s = noise_spectrum(
+                junction, forces, scale * w, bias=scale * v, temperature=300.0, fermi_level=EF, rtol=1e-11
+            )
             gaps.append(np.abs(warm.noise(scale * w, scale * v) - s).max())
             assert gaps[-1] < first_order_gap * np.abs(s).max()
         assert gaps[1] < halving * gaps[0], (w, v, gaps)
@@ -344,13 +356,20 @@ def test_narrow_level_slope_that_cancels(solver, tol):
         warnings.simplefilter("always", IntegrationWarning)
         c = low_bias_coefficients(junction, forces, temperature=temperature, spin=1, on_fail="warn")
     w = 0.5 + (width / 2 + 1j * eps) / (2 * math.pi * kt)
-    k_ref = -lam**2 / (4 * math.pi) * 0.4 * width * (2 * math.pi / width) \
-        * polygamma(2, w).imag / (math.pi * (2 * math.pi * kt) ** 2)
+    k_ref = (
+        -(lam**2)
+        / (4 * math.pi)
+        * 0.4
+        * width
+        * (2 * math.pi / width)
+        * polygamma(2, w).imag
+        / (math.pi * (2 * math.pi * kt) ** 2)
+    )
     true = abs(c.K_per_volt[0, 0] - k_ref)
     assert true <= c.error["K_per_volt"]
-    assert true <= tol["default_quad"] * abs(k_ref) and not caught   # the default rtol 1e-8
+    assert true <= tol["default_quad"] * abs(k_ref) and not caught  # the default rtol 1e-8
     n = expit(-eps / kt)
-    eta = -HBAR * lam**2 * n * (1 - n) / kt / width   # -(hbar lambda^2/4pi) 4pi (-n')/Gamma
+    eta = -HBAR * lam**2 * n * (1 - n) / kt / width  # -(hbar lambda^2/4pi) 4pi (-n')/Gamma
     assert abs(c.friction[0, 0] / eta - 1) < tol["default_quad"]  # the default rtol
 
 
@@ -387,8 +406,9 @@ def test_bad_input(solver):
     with pytest.raises(InputError, match="band edge"):
         low_bias_coefficients(junction, forces, fermi_level=2.0)
     # a level with no broadening (bound state) at the Fermi level
-    bound = Junction(np.diag([0.0, 1.0]), [WideBandLead(np.diag([0.0, 0.2])), WideBandLead(np.diag([0.0, 0.1]))],
-                     solver=solver)
+    bound = Junction(
+        np.diag([0.0, 1.0]), [WideBandLead(np.diag([0.0, 0.2])), WideBandLead(np.diag([0.0, 0.1]))], solver=solver
+    )
     with pytest.raises(InputError, match="singular"):
         low_bias_coefficients(bound, [np.eye(2)], fermi_level=0.0)
     c = low_bias_coefficients(junction, forces, fermi_level=EF)

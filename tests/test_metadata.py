@@ -27,9 +27,13 @@ def test_pyproject_takes_the_version_from_the_package():
     # the package (the build environment has no numpy): it must be a single
     # literal assignment, the one the package exports
     tree = ast.parse((ROOT / "src" / "currentforces" / "__init__.py").read_text())
-    literals = [node.value.value for node in tree.body if isinstance(node, ast.Assign)
-                and any(isinstance(t, ast.Name) and t.id == "__version__" for t in node.targets)
-                and isinstance(node.value, ast.Constant)]
+    literals = [
+        node.value.value
+        for node in tree.body
+        if isinstance(node, ast.Assign)
+        and any(isinstance(t, ast.Name) and t.id == "__version__" for t in node.targets)
+        and isinstance(node.value, ast.Constant)
+    ]
     assert literals == [currentforces.__version__]
 
 
@@ -60,9 +64,11 @@ def test_installed_metadata_and_command_line_agree():
     assert importlib.metadata.version("currentforces") == dist.version == currentforces.__version__
     # the console script as the metadata declares it (what bin/currentforces runs)
     (script,) = [ep for ep in dist.entry_points if ep.group == "console_scripts" and ep.name == "currentforces"]
-    code = ("import sys, importlib.metadata as m\n"
-            f"ep = m.EntryPoint({script.name!r}, {script.value!r}, {script.group!r})\n"
-            "sys.argv = ['currentforces', '--version']\nsys.exit(ep.load()())")
+    code = (
+        "import sys, importlib.metadata as m\n"
+        f"ep = m.EntryPoint({script.name!r}, {script.value!r}, {script.group!r})\n"
+        "sys.argv = ['currentforces', '--version']\nsys.exit(ep.load()())"
+    )
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=dict(os.environ))
     assert r.returncode == 0, r.stderr
     assert r.stdout.strip() == f"currentforces {dist.version}"
@@ -85,5 +91,9 @@ def test_citation_file_cites_the_software_and_the_founding_paper():
     assert paper["title"] == "Current-induced forces: a simple derivation"
     assert [a["family-names"] for a in paper["authors"]] == ["Todorov", "Dundas", "Lü", "Brandbyge", "Hedegård"]
     assert (paper["journal"], paper["volume"], paper["start"], paper["year"]) == (
-        "European Journal of Physics", 35, "065004", 2014)
+        "European Journal of Physics",
+        35,
+        "065004",
+        2014,
+    )
     assert paper["doi"] == "10.1088/0143-0807/35/6/065004"

@@ -30,11 +30,11 @@ from currentforces.units import CONDUCTANCE_QUANTUM_SPINLESS, HBAR, KB
 
 from forcehelpers import polygamma
 
-EPS0 = 0.0123     # level (eV), the case of the issue report
-BIAS = 0.1        # V: mu = +-0.05 eV, the level inside the bias window
+EPS0 = 0.0123  # level (eV), the case of the issue report
+BIAS = 0.1  # V: mu = +-0.05 eV, the level inside the bias window
 MUS = (0.05, -0.05)
 SPIN = 2
-LAM = 1.0         # eV/Angstrom
+LAM = 1.0  # eV/Angstrom
 
 
 def test_polygamma_helper():
@@ -51,7 +51,7 @@ def closed_forms(gamma_total, temperature):
     """Current (A), F0 (eV/A), K (eV/A^2) and friction (eV fs/A^2) of the
     symmetric level (Gamma_L = Gamma_R = Gamma/2), spin included."""
     gl = gamma_total / 2
-    g = gamma_total / 2                       # half-width of the Lorentzian
+    g = gamma_total / 2  # half-width of the Lorentzian
     a_l = [gl / ((mu - EPS0) ** 2 + g * g) for mu in MUS]
     if temperature == 0:
         # Breit-Wigner: int_{mu_R}^{mu_L} T dE, T = Gamma_L Gamma_R / ((E - eps0)^2 + g^2)
@@ -73,8 +73,12 @@ def closed_forms(gamma_total, temperature):
     d1 = [polygamma(1, x).real / (2 * math.pi**2 * kt) for x in w]
     k = -SPIN * LAM**2 / (2 * math.pi) * sum(gl / g * math.pi * d for d in d1)
     # friction: -(hbar lambda^2/4pi) sum_m int (-n_m') A A_m, A A_m = Gamma Gamma_m / (x^2 + g^2)^2
-    inv4 = [-(1 / (2 * g)) * (math.pi / (2 * math.pi**2 * kt))
-            * (polygamma(2, x).real / (2 * math.pi * kt * g) - polygamma(1, x).real / g**2) for x in w]
+    inv4 = [
+        -(1 / (2 * g))
+        * (math.pi / (2 * math.pi**2 * kt))
+        * (polygamma(2, x).real / (2 * math.pi * kt * g) - polygamma(1, x).real / g**2)
+        for x in w
+    ]
     fric = -SPIN * HBAR * LAM**2 / (4 * math.pi) * sum(gamma_total * gl * v for v in inv4)
     return current, f0, k, fric
 
@@ -175,8 +179,14 @@ def test_error_is_per_quantity():
     # current-induced parts have their own
     j, f = single_level(0.2, 0.05, 0.03, 0.1)
     c = force_coefficients(j, f, bias=0.3, temperature=300.0, rtol=1e-9)
-    for name, v in (("mean_force", c.mean_force), ("K", c.K), ("L", c.L), ("K_current", c.K_current),
-                    ("L_current", c.L_current), ("mean_force_current", c.mean_force_current)):
+    for name, v in (
+        ("mean_force", c.mean_force),
+        ("K", c.K),
+        ("L", c.L),
+        ("K_current", c.K_current),
+        ("L_current", c.L_current),
+        ("mean_force_current", c.mean_force_current),
+    ):
         assert 0 < c.error[name] <= 1e-9 * np.abs(v).max(), name
     # and bound the true error against a reference at rtol 1e-13
     with warnings.catch_warnings():

@@ -98,7 +98,7 @@ def test_traces_many_with_large_gathers():
     forces = [random_hermitian(rng, n, 0.5) for _ in range(4)]
     ops = ForceOperators(forces, n)
     ops.route = "sparse"
-    assert ops._orb.size ** 2 > _SHARED_GATHER_MAX
+    assert ops._orb.size**2 > _SHARED_GATHER_MAX
     s = ops.support.size
     x = rng.standard_normal((2, s, s)) + 1j * rng.standard_normal((2, s, s))
     y = rng.standard_normal((2, s, s)) + 1j * rng.standard_normal((2, s, s))
@@ -129,7 +129,7 @@ def _hermitian_on(rng, n, orbitals, real):
     m = np.zeros((n, n), dtype=float if real else complex)
     k = len(orbitals)
     block = rng.standard_normal((k, k)) + (0 if real else 1j * rng.standard_normal((k, k)))
-    m[np.ix_(orbitals, orbitals)] = block + np.conj(block.T)   # exactly Hermitian
+    m[np.ix_(orbitals, orbitals)] = block + np.conj(block.T)  # exactly Hermitian
     return m
 
 
@@ -145,7 +145,7 @@ def _as_format(rng, m, fmt):
         return sp.csr_array(m)
     r, c = np.nonzero(m)
     v = m[r, c]
-    if fmt == "coo_duplicates":        # every entry stored twice as v/2 + v/2 (exact)
+    if fmt == "coo_duplicates":  # every entry stored twice as v/2 + v/2 (exact)
         return sp.coo_matrix((np.r_[v / 2, v / 2], (np.r_[r, r], np.r_[c, c])), shape=m.shape)
     # csr_explicit_zeros: stored zeros at random positions (not part of the support)
     extra = rng.integers(0, m.shape[0], size=(2, 3))
@@ -164,21 +164,21 @@ def operator_sets(draw, min_modes=1, max_modes=6):
     dense = []
     for a in range(m):
         kind = draw(st.sampled_from(KINDS))
-        if kind == "copy" and dense:                         # identical operators
+        if kind == "copy" and dense:  # identical operators
             f = dense[draw(st.integers(0, a - 1))].copy()
         elif kind == "zero":
             f = np.zeros((n, n))
         elif kind == "full":
             f = _hermitian_on(rng, n, list(range(n)), real)
-        elif kind == "single":                               # one orbital: c |i><i|
+        elif kind == "single":  # one orbital: c |i><i|
             f = np.zeros((n, n))
             f[(i := draw(st.integers(0, n - 1))), i] = rng.standard_normal()
-        elif kind == "pair" and n > 1:                       # one hopping i <-> j, zero diagonal
+        elif kind == "pair" and n > 1:  # one hopping i <-> j, zero diagonal
             i, j = draw(st.lists(st.integers(0, n - 1), min_size=2, max_size=2, unique=True))
             f = np.zeros((n, n), dtype=complex)
             f[i, j] = rng.standard_normal() + (0 if real else 1j * rng.standard_normal())
             f[j, i] = np.conj(f[i, j])
-        else:                                                # random subset: overlapping or disjoint
+        else:  # random subset: overlapping or disjoint
             orbs = draw(st.lists(st.integers(0, n - 1), min_size=1, max_size=n, unique=True))
             f = _hermitian_on(rng, n, sorted(orbs), real)
         dense.append(np.asarray(f, dtype=complex))
@@ -220,19 +220,19 @@ def test_every_trace_route_equals_dense_reference(case, n_energies, batch):
     x, y, rho = (_random_matrices(rng, n_energies, n) for _ in range(3))
     xs, ys, rhos = ops.on_support(x), ops.on_support(y), ops.on_support(rho)
     idx = ops.support
-    assert np.array_equal(xs, x[:, idx][:, :, idx])          # on_support is plain fancy indexing
+    assert np.array_equal(xs, x[:, idx][:, :, idx])  # on_support is plain fancy indexing
     ref_xy, ref_yx, ref_xx = _reference(dense, x, y), _reference(dense, y, x), _reference(dense, x, x)
     # Tr[f_a rho] by the definition, on the full space
     ref_exp = np.array([[np.trace(f @ r) for f in dense] for r in rho])
     assert _close(ops.expectation(rhos), ref_exp)
     assert np.all(ops.expectation(rhos)[:, zero] == 0)
-    ops._batch = batch          # exercise the energy batching (batch boundaries inside the stack)
+    ops._batch = batch  # exercise the energy batching (batch boundaries inside the stack)
     for route in ("sparse", "dense"):
         ops.route = route
         t = ops.traces(xs, ys)
         assert _close(t, ref_xy), route
         assert np.all(t[:, zero, :] == 0) and np.all(t[:, :, zero] == 0), route
-        assert _close(ops.traces(xs[0], ys[0]), ref_xy[0]), route            # unbatched (s, s) input
+        assert _close(ops.traces(xs[0], ys[0]), ref_xy[0]), route  # unbatched (s, s) input
         many = ops.traces_many([(xs, ys), (ys, xs), (xs, xs)])
         for got, ref in zip(many, (ref_xy, ref_yx, ref_xx)):
             assert _close(got, ref), route

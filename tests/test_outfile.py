@@ -27,8 +27,13 @@ def _holder(path):
             print("held", flush=True)
             sys.stdin.read()
     """)
-    p = subprocess.Popen([sys.executable, "-c", code], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                         text=True, env={**os.environ, "PYTHONPATH": SRC})
+    p = subprocess.Popen(
+        [sys.executable, "-c", code],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONPATH": SRC},
+    )
     assert p.stdout.readline().strip() == "held"
     return p
 
@@ -87,8 +92,11 @@ def test_release_leaves_a_lock_that_is_not_ours(tmp_path):
 
 def test_bad_output_paths_are_named(tmp_path):
     (tmp_path / "afile").write_text("x")
-    for path, what in [("", "the path is empty"), (str(tmp_path), "is a directory"),
-                       (str(tmp_path / "afile" / "run.nc"), "is a file, not a folder")]:
+    for path, what in [
+        ("", "the path is empty"),
+        (str(tmp_path), "is a directory"),
+        (str(tmp_path / "afile" / "run.nc"), "is a file, not a folder"),
+    ]:
         with pytest.raises(InputError, match=what):
             OutputLock(path).acquire()
 
@@ -119,4 +127,3 @@ def test_atomic_write_honours_the_umask(tmp_path, umask, mode):
     assert (tmp_path / "a.bin").stat().st_mode & 0o777 == mode
     assert lock_mode == mode
     assert [p.name for p in tmp_path.iterdir()] == ["a.bin"]
-

@@ -28,8 +28,12 @@ def square(x, offset=0.0):
 
 def as_array(coefficients):
     """Every number of a list of ForceCoefficients, stacked."""
-    return np.array([np.concatenate([c.mean_force.ravel(), c.K.ravel(), c.L.ravel(),
-                                     c.K_current.ravel(), c.L_current.ravel()]) for c in coefficients])
+    return np.array(
+        [
+            np.concatenate([c.mean_force.ravel(), c.K.ravel(), c.L.ravel(), c.K_current.ravel(), c.L_current.ravel()])
+            for c in coefficients
+        ]
+    )
 
 
 @pytest.fixture(scope="module")
@@ -57,8 +61,12 @@ def test_bias_sweep_local_backends_equal_serial(backend, serial_sweep):
 def test_bias_sweep_on_local_dask_cluster_equals_serial(serial_sweep):
     distributed = pytest.importorskip("distributed")
     junction, forces = two_site_molecule()
-    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None,
-                                  silence_logs=40) as cluster, distributed.Client(cluster) as client:
+    with (
+        distributed.LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None, silence_logs=40
+        ) as cluster,
+        distributed.Client(cluster) as client,
+    ):
         bias_sweep(junction, forces, BIASES[:2], backend=client, **OPTIONS)
         # a second sweep with the same junction right after the first one
         # (content-hashed scatter keys once raced with their release here)
@@ -72,8 +80,7 @@ def test_energy_map_equals_one_batched_call():
     junction, _ = two_site_molecule()
     e = np.linspace(-2, 2, 23)
     for backend in ("serial", "threads"):
-        assert np.array_equal(energy_map(junction.transmission, e, chunk=5, backend=backend),
-                              junction.transmission(e))
+        assert np.array_equal(energy_map(junction.transmission, e, chunk=5, backend=backend), junction.transmission(e))
 
 
 def test_bad_arguments_raise_named_errors():

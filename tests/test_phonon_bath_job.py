@@ -25,8 +25,16 @@ SMALL = {
     "bias": {"values": [0.0, 0.3]},
     "transmission": {"num": 11},
     "modes": {"enabled": False, "runaway": False},
-    "dynamics": {"enabled": True, "bias": 0.3, "steps": 300, "record_every": 10, "noise": False,
-                 "phonon_bath": True, "bath_friction": 0.02, "bath_temperature": 100.0},
+    "dynamics": {
+        "enabled": True,
+        "bias": 0.3,
+        "steps": 300,
+        "record_every": 10,
+        "noise": False,
+        "phonon_bath": True,
+        "bath_friction": 0.02,
+        "bath_temperature": 100.0,
+    },
     "output": {"figures": False},
 }
 
@@ -48,15 +56,20 @@ def test_configuration_without_a_bath_keeps_its_stored_text_and_digest():
     main computed before the bath existed (917afdb), so its files resume."""
     text = config_to_json(validate_config({"junction": {"preset": "gold_chain"}}))
     assert "bath" not in text
-    assert hashlib.sha256(text.encode()).hexdigest() == \
-        "f2f631910e8a50085f16cf2522a1967722e27aba0f353dde0f2a82491d675997"
+    assert (
+        hashlib.sha256(text.encode()).hexdigest() == "f2f631910e8a50085f16cf2522a1967722e27aba0f353dde0f2a82491d675997"
+    )
     on = json.loads(config_to_json(config()))["dynamics"]
     assert on["phonon_bath"] is True and on["bath_friction"] == 0.02 and on["bath_atoms"] is None
 
 
 def test_bath_keys_are_checked():
-    for key, value, message in [("bath_friction", 0.0, "must be > 0"), ("bath_temperature", -1.0, "must be >= 0"),
-                                ("phonon_bath", 1, "true or false"), ("bath_atoms", [1.5], "integer")]:
+    for key, value, message in [
+        ("bath_friction", 0.0, "must be > 0"),
+        ("bath_temperature", -1.0, "must be >= 0"),
+        ("phonon_bath", 1, "true or false"),
+        ("bath_atoms", [1.5], "integer"),
+    ]:
         with pytest.raises(ConfigError, match=message) as err:
             config(**{key: value})
         assert err.value.key.startswith(f"dynamics.{key}")
@@ -76,9 +89,16 @@ def test_the_run_couples_the_boundary_atoms_to_the_bath(bath_run, tmp_path):
     sel = ds.sel(bias=0.3)
     d = config()["dynamics"]
     bath = PhononBath([0, 2], 0.02, 100.0, cutoff=d["hbar_omega_max"])
-    md = LangevinDynamics(ds["masses"].values, ds["spring_constants"].values, d["timestep"],
-                          K=sel["K_current"].values, L=sel["L"].values, mean_force=sel["mean_force_current"].values,
-                          seed=d["seed"], bath=bath)
+    md = LangevinDynamics(
+        ds["masses"].values,
+        ds["spring_constants"].values,
+        d["timestep"],
+        K=sel["K_current"].values,
+        L=sel["L"].values,
+        mean_force=sel["mean_force_current"].values,
+        seed=d["seed"],
+        bath=bath,
+    )
     tr = md.run(d["steps"], record_every=d["record_every"])
     assert np.allclose(ds["positions"].values, tr.positions[:, 0, :], rtol=0, atol=1e-12)
     off = run_job(config(phonon_bath=False), tmp_path / "off.nc", log=None).dataset

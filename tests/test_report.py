@@ -40,8 +40,9 @@ def test_summary_says_what_replaced_the_zero_bias_forces(small_run):
     """The note names F0(0) and the eigenvalues of the electronic K(0) that
     the springs replace, computed here from the library directly."""
     pre = gold_chain(n_atoms=3)
-    c0 = force_coefficients(pre.system.junction, pre.system.forces, bias=0.0, temperature=300.0,
-                            fermi_level=1.0, spin=2, rtol=1e-7)
+    c0 = force_coefficients(
+        pre.system.junction, pre.system.forces, bias=0.0, temperature=300.0, fermi_level=1.0, spin=2, rtol=1e-7
+    )
     f0 = np.abs(c0.mean_force).max()
     k0 = np.linalg.eigvalsh(0.5 * (c0.K + c0.K.T))
     ks = np.linalg.eigvalsh(pre.spring_constants)
@@ -60,8 +61,9 @@ def test_summary_says_when_the_trajectory_is_not_steady(small_run):
     rate = float(small_run["dynamics_max_growth_rate"])
     assert rate == pytest.approx(np.nanmax(small_run["growth_rate"].sel(bias=0.3).values), rel=1e-9)
     sel = small_run.sel(bias=0.3)
-    ref = analyze_modes(small_run["masses"].values, small_run["spring_constants"].values,
-                        sel["K_current"].values, sel["L"].values).max_growth_rate
+    ref = analyze_modes(
+        small_run["masses"].values, small_run["spring_constants"].values, sel["K_current"].values, sel["L"].values
+    ).max_growth_rate
     assert rate == pytest.approx(ref, rel=1e-12)
     assert rate < 0 and -1.0 / rate > 5 * 400.0
     notes = " ".join(" ".join(run_notes(small_run)).split())
@@ -91,16 +93,20 @@ def _assert_texts_inside(fig):
         box = a.get_window_extent(r)
         for t in a.texts:
             e = t.get_window_extent(r)
-            assert box.x0 - 1 <= e.x0 and e.x1 <= box.x1 + 1 and box.y0 - 1 <= e.y0 and e.y1 <= box.y1 + 1, \
-                t.get_text()
+            assert box.x0 - 1 <= e.x0 and e.x1 <= box.x1 + 1 and box.y0 - 1 <= e.y0 and e.y1 <= box.y1 + 1, t.get_text()
 
 
 def _modes_dataset(runaway):
     v = np.linspace(0.0, 2.0, 9)
     g = np.outer(v - 0.6, [1e-3, -1e-3])
-    return xr.Dataset({"growth_rate": (("bias", "eigenmode"), g),
-                       "mode_energy": (("bias", "eigenmode"), np.outer(1 + v, [0.01, -0.01])),
-                       "runaway_bias": ((), runaway)}, coords={"bias": v})
+    return xr.Dataset(
+        {
+            "growth_rate": (("bias", "eigenmode"), g),
+            "mode_energy": (("bias", "eigenmode"), np.outer(1 + v, [0.01, -0.01])),
+            "runaway_bias": ((), runaway),
+        },
+        coords={"bias": v},
+    )
 
 
 @pytest.mark.parametrize("runaway", [0.583, 1.95])
@@ -172,9 +178,14 @@ def test_summary_explains_vanishing_asymmetric_parts():
     """A run whose K_asym and L_asym are zero to round-off at every bias gets
     the symmetry note and the figure says so; a run with a non-zero part (the
     gold demo chain off half filling) does not."""
-    cfg = validate_config({"junction": {"preset": "carbon_chain", "n_atoms": 2, "bond": 1.32},
-                           "bias": {"values": [0.0, 1.0]}, "transmission": {"num": 5},
-                           "modes": {"enabled": False, "runaway": False}})
+    cfg = validate_config(
+        {
+            "junction": {"preset": "carbon_chain", "n_atoms": 2, "bond": 1.32},
+            "bias": {"values": [0.0, 1.0]},
+            "transmission": {"num": 5},
+            "modes": {"enabled": False, "runaway": False},
+        }
+    )
     import tempfile
 
     with tempfile.TemporaryDirectory() as d:

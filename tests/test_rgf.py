@@ -7,6 +7,7 @@ import scipy.sparse as sp
 
 from currentforces import ChainLead, InputError, Junction, Lead, WideBandLead
 from currentforces.greens import BlockTridiagonal, layers_from_sparsity
+
 from junctionhelpers import chain_junction
 
 ENERGIES = np.array([-1.3, -0.2, 0.35, 1.1, 0.4 + 0.3j, -2.0 + 1e-3j])
@@ -37,7 +38,7 @@ def random_device(sizes, seed=0, trs=False, permute=False):
     c0 = np.zeros((n, 2), dtype=complex)
     c0[: min(2, sizes[0])] = rng.standard_normal((min(2, sizes[0]), 2))
     c1 = np.zeros((n, 2), dtype=complex)
-    c1[n - min(2, sizes[-1]):] = rng.standard_normal((min(2, sizes[-1]), 2))
+    c1[n - min(2, sizes[-1]) :] = rng.standard_normal((min(2, sizes[-1]), 2))
     gam = np.zeros((n, n))
     gam[n - 1, n - 1] = 0.15
     layers = [np.arange(bounds[k], bounds[k + 1]) for k in range(len(sizes))]
@@ -63,8 +64,10 @@ CASES = [
 ]
 
 
-@pytest.fixture(params=[(i, s) for i in range(len(CASES)) for s in (True, False)],
-                ids=lambda p: f"case{p[0]}-{'streaming' if p[1] else 'general'}")
+@pytest.fixture(
+    params=[(i, s) for i in range(len(CASES)) for s in (True, False)],
+    ids=lambda p: f"case{p[0]}-{'streaming' if p[1] else 'general'}",
+)
 def pair(request):
     """(dense junction, rgf junction, layers) for each device of CASES, with
     the streaming and the general RGF path."""
@@ -101,8 +104,9 @@ def test_green_submatrix_and_full_green_equal_dense(pair, tol):
             rows = np.concatenate([layers[k], layers[k + 1]])
             assert close(rgf.green_submatrix(ENERGIES, rows, cols), g[:, rows][:, :, cols], tol)
     # scalar energy and repeated indices
-    assert close(rgf.green_submatrix(0.3, [0, 0, n - 1], [n - 1, 1 % n]),
-                 dense.green(0.3)[[0, 0, n - 1]][:, [n - 1, 1 % n]], tol)
+    assert close(
+        rgf.green_submatrix(0.3, [0, 0, n - 1], [n - 1, 1 % n]), dense.green(0.3)[[0, 0, n - 1]][:, [n - 1, 1 % n]], tol
+    )
 
 
 def test_transmission_spectral_functions_and_diagonal_blocks_equal_dense(pair, tol):
@@ -150,8 +154,7 @@ def test_long_perfect_chain_has_unit_transmission(tol):
     assert np.allclose(j.transmission(e), 1.0, atol=1e-9, rtol=0)
     small = chain_junction(n_sites=8, hopping=-1.0)
     small_rgf = Junction(small.hamiltonian, small.leads, solver="rgf")
-    assert close(small_rgf.green_submatrix(e, [0, 3, 7], [7, 2]),
-                 small.green_submatrix(e, [0, 3, 7], [7, 2]), tol)
+    assert close(small_rgf.green_submatrix(e, [0, 3, 7], [7, 2]), small.green_submatrix(e, [0, 3, 7], [7, 2]), tol)
 
 
 def test_layers_from_sparsity_on_a_strip():
@@ -171,7 +174,7 @@ def test_layers_from_sparsity_on_a_strip():
                 rows.append(i), cols.append(i + width)
     h = sp.coo_matrix((-np.ones(len(rows)), (p[rows], p[cols])), shape=(n, n))
     h = (h + h.T).tocsr()
-    first, last = p[:width], p[n - width:]
+    first, last = p[:width], p[n - width :]
     layers = layers_from_sparsity(h, first, last)
     assert sorted(np.concatenate(layers).tolist()) == list(range(n))
     assert set(layers[0].tolist()) == set(first.tolist())
@@ -220,7 +223,9 @@ def test_green_derivative_submatrix_equals_dense(case, streaming, tol):
         assert close(g_r, g_d, tol) and close(dg_r, dg_d, tol)
     # and the dense route against a central finite difference of G
     step = 1e-5
-    fd = (dense.green_submatrix(e + step, [2, 4], [2, 4]) - dense.green_submatrix(e - step, [2, 4], [2, 4])) / (2 * step)
+    fd = (dense.green_submatrix(e + step, [2, 4], [2, 4]) - dense.green_submatrix(e - step, [2, 4], [2, 4])) / (
+        2 * step
+    )
     assert np.allclose(dense.green_derivative_submatrix(e, [2, 4])[1], fd, atol=1e-6 * np.abs(fd).max(), rtol=0)
 
 
@@ -241,7 +246,7 @@ def wire_with_forces(n_cells=6, width=2, beta=0.6):
     c0 = np.zeros((n, width))
     c1 = np.zeros((n, width))
     c0[:width] = -np.eye(width)
-    c1[n - width:] = -np.eye(width)
+    c1[n - width :] = -np.eye(width)
     leads = [Lead(onsite, -np.eye(width), c0), Lead(onsite, -np.eye(width), c1)]
     forces = []
     mid = (n_cells // 2) * width
@@ -249,7 +254,7 @@ def wire_with_forces(n_cells=6, width=2, beta=0.6):
         i = mid + y
         f = sp.lil_matrix((n, n))
         f[i, i - width] = f[i - width, i] = -beta  # bond to the left stretches
-        f[i, i + width] = f[i + width, i] = beta   # bond to the right shrinks
+        f[i, i + width] = f[i + width, i] = beta  # bond to the right shrinks
         forces.append(f.tocsr())
     return h.tocsr(), leads, forces
 
@@ -262,7 +267,7 @@ def test_force_coefficients_dense_equal_rgf(frequency):
     h, leads, forces = wire_with_forces()
     dense = Junction(h.toarray(), leads)
     rgf = Junction(h, leads, solver="rgf")
-    kw = dict(bias=0.3, temperature=300.0, fermi_level=0.4, frequency=frequency, rtol=1e-7)
+    kw = dict(bias=0.3, temperature=300.0, fermi_level=0.4, hbar_omega=frequency, rtol=1e-7)
     cd = force_coefficients(dense, forces, **kw)
     cr = force_coefficients(rgf, forces, **kw)
     for name in ("mean_force", "K", "L", "K_current", "L_current"):

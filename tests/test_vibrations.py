@@ -20,8 +20,7 @@ from currentforces.units import AMU, HBAR  # noqa: E402
 
 def cu_cluster():
     """Five Cu atoms (a distorted trigonal bipyramid) with EMT."""
-    atoms = Atoms("Cu5", positions=[[0, 0, 0], [2.5, 0, 0], [1.25, 2.2, 0], [1.3, 0.7, 2.0],
-                                    [1.2, 0.8, -2.1]])
+    atoms = Atoms("Cu5", positions=[[0, 0, 0], [2.5, 0, 0], [1.25, 2.2, 0], [1.3, 0.7, 2.0], [1.2, 0.8, -2.1]])
     atoms.calc = EMT()
     return atoms
 
@@ -129,8 +128,7 @@ def test_central_springs_have_the_closed_form_hessian():
         warnings.simplefilter("error")
         fc = bare_force_constants(atoms, indices=[1, 2, 3])
     coords = [(a, c) for a in (1, 2, 3) for c in range(3)]
-    exact = spring_force_constants(pos[1:4], [(a - 1, c) for a, c in coords], 2.0, 1.8,
-                                   fixed_positions=pos[[0, 4]])
+    exact = spring_force_constants(pos[1:4], [(a - 1, c) for a, c in coords], 2.0, 1.8, fixed_positions=pos[[0, 4]])
     # E is quadratic near the rest geometry up to the d^-1 terms of the
     # bond directions: Richardson error (h/2)^4 k/d^4 ~ 1e-9 eV/A^2
     assert np.allclose(fc.hessian, exact, rtol=0, atol=1e-8)

@@ -46,7 +46,7 @@ def test_zero_operator_leaves_other_modes_unchanged_and_has_zero_rows(zero_at, s
     keep = [a for a in range(3) if a != zero_at]
     ref = _coefficients(junction, [f0, f1])
     got = _coefficients(junction, forces)
-    assert np.max(np.abs(ref.L)) > 1e-2      # the reference is not trivially zero (|L| = 0.034 here)
+    assert np.max(np.abs(ref.L)) > 1e-2  # the reference is not trivially zero (|L| = 0.034 here)
     for name in COEFFICIENTS:
         r, g = np.asarray(getattr(ref, name)), np.asarray(getattr(got, name))
         np.testing.assert_allclose(g[np.ix_(keep, keep)], r, rtol=roundoff, atol=0, err_msg=name)
@@ -83,8 +83,9 @@ def test_straight_gold_chain_with_xyz_axes_is_stable_at_zero_bias(tol):
         assert np.all(m[across, :] == 0) and np.all(m[:, across] == 0), name
         # ... and the longitudinal block is the axes="z" result (a second,
         # independent set of operators for the same modes; same quadrature)
-        np.testing.assert_allclose(m[np.ix_(along, along)], getattr(cz, name), rtol=0.1 * tol["exact"], atol=0,
-                                   err_msg=name)
+        np.testing.assert_allclose(
+            m[np.ix_(along, along)], getattr(cz, name), rtol=0.1 * tol["exact"], atol=0, err_msg=name
+        )
     # equilibrium (zero bias): friction -L^sym is dissipative, L^sym negative
     # semi-definite (seed eqs 40-43), so no mode can grow.  (This CLI case
     # runs on the preset's dense junction: the backends are compared in the

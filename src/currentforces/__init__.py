@@ -14,8 +14,14 @@ from __future__ import annotations
 __version__ = "0.1.0"
 
 from .couplings import FiniteDifferenceCouplings, couplings_from_displacements, finite_difference_couplings
-from .errors import (BoundStateError, InputError, IntegrationError, IntegrationWarning, NotRelaxedWarning,
-                     StepSizeWarning)
+from .errors import (
+    BoundStateError,
+    InputError,
+    IntegrationError,
+    IntegrationWarning,
+    NotRelaxedWarning,
+    StepSizeWarning,
+)
 from .forces import FermiSeaPart, ForceCoefficients, electron_hole_spectrum, fermi_sea_part, force_coefficients
 from .junction import Junction
 from .leads import ChainLead, Lead, WideBandLead

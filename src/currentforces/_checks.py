@@ -6,6 +6,10 @@ that names the offending argument.
 
 from __future__ import annotations
 
+import functools
+import inspect
+import warnings
+
 import numpy as np
 import scipy.sparse as sp
 
@@ -30,6 +34,7 @@ __all__ = [
     "as_orbital_indices",
     "check_atom_indices",
     "check_axes",
+    "renamed_keywords",
 ]
 
 HERMITIAN_RTOL = 1e-10
@@ -49,10 +54,7 @@ def check_square(name, array, size=None):
     if len(shape) != 2 or shape[0] != shape[1]:
         raise InputError(f"{name} must be a square matrix, got shape {shape}")
     if size is not None and shape[0] != size:
-        raise InputError(
-            f"{name} has shape {shape} but the device has {size} orbitals; "
-            f"expected ({size}, {size})"
-        )
+        raise InputError(f"{name} has shape {shape} but the device has {size} orbitals; expected ({size}, {size})")
     return array
 
 
@@ -67,10 +69,7 @@ def check_hermitian(name, array, rtol=HERMITIAN_RTOL):
         dev = np.max(np.abs(a - a.conj().T)) if a.size else 0.0
         scale = np.max(np.abs(a)) if a.size else 0.0
     if dev > rtol * max(scale, 1e-300):
-        raise InputError(
-            f"{name} is not Hermitian: max |M - M^dagger| = {dev:.3g} "
-            f"(largest entry {scale:.3g})"
-        )
+        raise InputError(f"{name} is not Hermitian: max |M - M^dagger| = {dev:.3g} (largest entry {scale:.3g})")
     return array
 
 
@@ -220,8 +219,7 @@ def as_real_matrix(name, a, n, unit):
     if not np.all(np.isfinite(arr)):
         raise InputError(f"{name} contains NaN or inf entries")
     if np.max(np.abs(arr.imag), initial=0.0) > 1e-12 * max(np.max(np.abs(arr)), 1e-300):
-        raise InputError(f"{name} must be a real matrix in {unit} (it couples real displacements "
-                         "to real forces)")
+        raise InputError(f"{name} must be a real matrix in {unit} (it couples real displacements to real forces)")
     return np.ascontiguousarray(arr.real)
 
 
@@ -287,8 +285,10 @@ def check_atom_indices(name, indices, n_atoms, what="atoms"):
         if isinstance(a, (bool, np.bool_)) or not isinstance(a, (int, np.integer)):
             raise InputError(f"{name}: atom indices must be integers, got {a!r}")
         if not -n_atoms <= a < n_atoms:
-            raise InputError(f"{name}: atom index {a} is out of range for {what} ({n_atoms} atoms: "
-                             f"indices 0..{n_atoms - 1}, or -{n_atoms}..-1 counted from the end)")
+            raise InputError(
+                f"{name}: atom index {a} is out of range for {what} ({n_atoms} atoms: "
+                f"indices 0..{n_atoms - 1}, or -{n_atoms}..-1 counted from the end)"
+            )
         out.append(int(a) % n_atoms)
     if len(set(out)) != len(out):
         raise InputError(f"{name}: repeated atom index in {list(items)}")
@@ -299,8 +299,7 @@ def check_axes(axes, name="axes"):
     """Cartesian directions as a string such as ``"xyz"`` or ``"z"`` -> list of
     axis numbers 0, 1, 2 (in the given order, no repeats)."""
     if not isinstance(axes, str) or not axes:
-        raise InputError(f"{name} must name at least one of 'x', 'y', 'z' (a string such as \"xyz\"), "
-                         f"got {axes!r}")
+        raise InputError(f"{name} must name at least one of 'x', 'y', 'z' (a string such as \"xyz\"), got {axes!r}")
     out = []
     for c in axes:
         if c not in AXES:
@@ -309,3 +308,39 @@ def check_axes(axes, name="axes"):
             raise InputError(f"{name}: axis {c!r} is repeated in {axes!r}")
         out.append(AXES.index(c))
     return out
+
+
+def renamed_keywords(**aliases):
+    """Decorator: accept deprecated keyword names for renamed parameters.
+
+    ``@renamed_keywords(omega="hbar_omega")`` lets callers still write
+    ``omega=...``; the call warns (:class:`DeprecationWarning`, naming the
+    new keyword) and goes on with ``hbar_omega``.  Giving both the old and
+    the new name (by keyword or position) raises
+    :class:`~currentforces.errors.InputError`.  The decorated function keeps
+    its own signature (``inspect.signature`` and the documentation show the
+    new names only).
+    """
+
+    def decorate(func):
+        params = list(inspect.signature(func).parameters)
+
+        @functools.wraps(func)
+        def wrapper(*args, **kwargs):
+            for old, new in aliases.items():
+                if old not in kwargs:
+                    continue
+                given = new in kwargs or (new in params and params.index(new) < len(args))
+                if given:
+                    raise InputError(f"{func.__name__}: give {new} only; {old} is its deprecated name")
+                warnings.warn(
+                    f"{func.__name__}: the keyword {old!r} is deprecated and will be removed; use {new!r}",
+                    DeprecationWarning,
+                    stacklevel=2,
+                )
+                kwargs[new] = kwargs.pop(old)
+            return func(*args, **kwargs)
+
+        return wrapper
+
+    return decorate

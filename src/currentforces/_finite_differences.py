@@ -105,4 +105,6 @@ def warn_if_steps_disagree(what, errors, derivatives, coordinates, step, rtol, u
             f"{scale:.3g} {unit}, tolerance rtol = {rtol:g} of it). A larger step helps against noise "
             "in the source, a smaller one against curvature; a step that crosses a cutoff or another "
             "discontinuity of the source gives no derivative at all.",
-            StepSizeWarning, stacklevel=stacklevel)
+            StepSizeWarning,
+            stacklevel=stacklevel,
+        )

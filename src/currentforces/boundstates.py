@@ -170,7 +170,7 @@ def _decoupled_subspace(junction, h, scale):
             j += 1
         if j - i == 1:
             if weights[i] <= tol:
-                out.append(v[:, i:i + 1])
+                out.append(v[:, i : i + 1])
         else:
             block = v[:, i:j]
             c, y = np.linalg.eigh(np.conj(block.T) @ gamma @ block)
@@ -235,8 +235,14 @@ def _gap_states(junction, h, basis, scale):
         phi_lo = lam(lo) - lo
         phi_hi = lam(hi) - hi
         for k in np.flatnonzero(np.sign(phi_lo) * np.sign(phi_hi) < 0):
-            root = brentq(lambda e, k=k: lam(e)[k] - e, lo, hi, xtol=1e-15 * max(1.0, scale),
-                          rtol=4 * np.finfo(float).eps, maxiter=200)
+            root = brentq(
+                lambda e, k=k: lam(e)[k] - e,
+                lo,
+                hi,
+                xtol=1e-15 * max(1.0, scale),
+                rtol=4 * np.finfo(float).eps,
+                maxiter=200,
+            )
             found.append(float(root))
     return sorted(found)
 
@@ -255,8 +261,9 @@ def _gap_amplitudes(junction, h, basis, energy, multiplicity, scale):
     c = 0.5 * (c + c.conj().T)
     d, q = np.linalg.eigh(c)
     if np.any(d <= 0):
-        raise InputError(f"bound state at {energy:.12g} eV: dSigma/dE is not negative there; "
-                         "is the lead's self-energy retarded?")
+        raise InputError(
+            f"bound state at {energy:.12g} eV: dSigma/dE is not negative there; is the lead's self-energy retarded?"
+        )
     return vec @ q / np.sqrt(d)[None, :]
 
 
@@ -311,7 +318,7 @@ def find_bound_states(junction, max_dense=MAX_DENSE):
         dec += [True] * w.size
     # complement of the decoupled subspace
     q, _ = np.linalg.qr(np.concatenate([u, np.eye(n)], axis=1))
-    basis = q[:, u.shape[1]:n]
+    basis = q[:, u.shape[1] : n]
     roots = _gap_states(junction, h, basis, scale)
     i = 0
     while i < len(roots):

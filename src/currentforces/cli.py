@@ -24,14 +24,29 @@ import sys
 __all__ = ["main", "build_parser", "DEMO_CONFIG"]
 
 DEMO_CONFIG = {
-    "junction": {"preset": "gold_chain", "n_atoms": 4, "bond": 2.5, "lead_bond": 2.88,
-                 "movable": [1, 2, 3, 4], "axes": "z", "spring_constant": 2.0},
+    "junction": {
+        "preset": "gold_chain",
+        "n_atoms": 4,
+        "bond": 2.5,
+        "lead_bond": 2.88,
+        "movable": [1, 2, 3, 4],
+        "axes": "z",
+        "spring_constant": 2.0,
+    },
     "electrons": {"temperature": 300.0, "fermi_level": 1.0, "spin": 2},
     "bias": {"values": [0.0, 0.25, 0.5, 0.75, 1.0, 1.25, 1.5, 1.75, 2.0]},
     "transmission": {"emin": -4.0, "emax": 4.0, "num": 201},
     "modes": {"enabled": True, "runaway": True, "n_scan": 9, "tolerance": 1e-3},
-    "dynamics": {"enabled": True, "bias": 0.5, "timestep": 2.0, "steps": 20000, "record_every": 20, "seed": 7,
-                 "phonon_bath": True, "bath_friction": 0.01},
+    "dynamics": {
+        "enabled": True,
+        "bias": 0.5,
+        "timestep": 2.0,
+        "steps": 20000,
+        "record_every": 20,
+        "seed": 7,
+        "phonon_bath": True,
+        "bath_friction": 0.01,
+    },
     "output": {"file": "demo-output/demo.nc", "figures": True},
 }
 """The built-in default job run by ``currentforces demo`` (the same as
@@ -165,9 +180,12 @@ def build_parser():
     p.add_argument("--no-progress", action="store_true", help="no progress bars (they are off when not a terminal)")
     p.set_defaults(func=_cmd_run)
 
-    p = sub.add_parser("info", help="summarise a results file (.nc)",
-                       description="Print the dimensions, the per-bias summary table, the runaway threshold "
-                                   "and the variables (with units) of a results file.")
+    p = sub.add_parser(
+        "info",
+        help="summarise a results file (.nc)",
+        description="Print the dimensions, the per-bias summary table, the runaway threshold "
+        "and the variables (with units) of a results file.",
+    )
     p.add_argument("file", metavar="FILE.nc", help="results file written by `currentforces run`")
     p.add_argument("--config", action="store_true", help="also print the input configuration stored in the file")
     p.set_defaults(func=_cmd_info)
@@ -176,8 +194,13 @@ def build_parser():
         "figures",
         help="PNG figures of a results file, or (without FILE) the founding paper's free-electron figures",
     )
-    p.add_argument("file", metavar="FILE.nc", nargs="?", default=None,
-                   help="results file; omit to regenerate the paper's Figs 5, 6 and the Lorentz A_z")
+    p.add_argument(
+        "file",
+        metavar="FILE.nc",
+        nargs="?",
+        default=None,
+        help="results file; omit to regenerate the paper's Figs 5, 6 and the Lorentz A_z",
+    )
     p.add_argument("--out", default="figures", help="output directory (default: ./figures)")
     p.set_defaults(func=_cmd_figures)
 
@@ -222,8 +245,11 @@ def _report_errors(func, args):
     except InputError as exc:
         return fail(exc, 2)
     except IntegrationError as exc:
-        hint = ("check electrons.temperature, electrons.fermi_level and bias.values, or loosen electrons.rtol"
-                if getattr(args, "command", None) in ("run", "demo") else "please report it")
+        hint = (
+            "check electrons.temperature, electrons.fermi_level and bias.values, or loosen electrons.rtol"
+            if getattr(args, "command", None) in ("run", "demo")
+            else "please report it"
+        )
         return fail(f"{exc}; an energy integral did not converge: {hint}", 1)
     except BrokenPipeError:  # the reader went away (`currentforces info x.nc | head`)
         import os

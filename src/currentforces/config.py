@@ -83,9 +83,15 @@ class Key:
 
 PRESET_NAMES = ("gold_chain", "carbon_chain", "atoms")
 
-_TYPE_NAMES = {"float": "a number", "int": "an integer", "str": "a string", "bool": "true or false",
-               "int_list": "a list of integers", "float_list": "a list of numbers",
-               "float_or_auto": "a number or \"auto\""}
+_TYPE_NAMES = {
+    "float": "a number",
+    "int": "an integer",
+    "str": "a string",
+    "bool": "true or false",
+    "int_list": "a list of integers",
+    "float_list": "a list of numbers",
+    "float_or_auto": 'a number or "auto"',
+}
 
 
 def _number(key, value, spec, what=None):
@@ -240,35 +246,61 @@ class JunctionConfig(_Section):
 
     SECTION: ClassVar[str] = "junction"
 
-    preset: str = _key("str", "gold_chain",
-                       "built-in junction, or 'atoms' for your own structure files (device, left, right)",
-                       choices=PRESET_NAMES)
-    device: str = _key("str", "", "preset = 'atoms': device structure file (any format ase.io.read reads; "
-                                  "a relative path is relative to the folder of the TOML file)")
+    preset: str = _key(
+        "str",
+        "gold_chain",
+        "built-in junction, or 'atoms' for your own structure files (device, left, right)",
+        choices=PRESET_NAMES,
+    )
+    device: str = _key(
+        "str",
+        "",
+        "preset = 'atoms': device structure file (any format ase.io.read reads; "
+        "a relative path is relative to the folder of the TOML file)",
+    )
     left: str = _key("str", "", "preset = 'atoms': lead-0 cell next to the device, with its period as cell vector")
     right: str = _key("str", "", "preset = 'atoms': lead-1 cell next to the device")
-    model: str = _key("str", "auto", "tight-binding parameter set ('auto': the preset's own, gold_s for "
-                                     "gold_chain and carbon_sp for carbon_chain; for 'atoms', the one of "
-                                     "the element of an all-Au or all-C structure)",
-                      choices=("auto", "gold_s", "carbon_sp"))
+    model: str = _key(
+        "str",
+        "auto",
+        "tight-binding parameter set ('auto': the preset's own, gold_s for "
+        "gold_chain and carbon_sp for carbon_chain; for 'atoms', the one of "
+        "the element of an all-Au or all-C structure)",
+        choices=("auto", "gold_s", "carbon_sp"),
+    )
     n_atoms: int = _key("int", 4, "chain atoms in the device", minimum=1)
-    bond: float | Literal["auto"] = _key("float_or_auto", "auto",
-                                         "chain bond length, Angstrom ('auto': preset value)",
-                                         minimum=0.0, exclusive_minimum=True)
-    lead_bond: float | Literal["auto"] = _key("float_or_auto", "auto",
-                                              "electrode atom spacing, Angstrom ('auto': preset value)",
-                                              minimum=0.0, exclusive_minimum=True)
+    bond: float | Literal["auto"] = _key(
+        "float_or_auto",
+        "auto",
+        "chain bond length, Angstrom ('auto': preset value)",
+        minimum=0.0,
+        exclusive_minimum=True,
+    )
+    lead_bond: float | Literal["auto"] = _key(
+        "float_or_auto",
+        "auto",
+        "electrode atom spacing, Angstrom ('auto': preset value)",
+        minimum=0.0,
+        exclusive_minimum=True,
+    )
     buffer: int = _key("int", 1, "electrode atoms kept in the device on each side", minimum=1)
-    movable: tuple[int, ...] | None = _key("int_list", None,
-                                           "device atom indices that move, negative ones counted from the "
-                                           "end (default: the chain atoms; for 'atoms', every atom that "
-                                           "does not hop to a lead)")
-    axes: str = _key("str", "auto", "moving Cartesian directions ('auto': 'xyz' for 'atoms', 'z' for the "
-                                    "chain presets, whose central springs give no transverse stiffness)",
-                     choices=("auto", "x", "y", "z", "xy", "xz", "yz", "xyz"))
-    spring_constant: float | Literal["auto"] = _key("float_or_auto", "auto",
-                                                    "nearest-neighbour spring k, eV/Angstrom^2 "
-                                                    "('auto': preset value)", minimum=0.0)
+    movable: tuple[int, ...] | None = _key(
+        "int_list",
+        None,
+        "device atom indices that move, negative ones counted from the "
+        "end (default: the chain atoms; for 'atoms', every atom that "
+        "does not hop to a lead)",
+    )
+    axes: str = _key(
+        "str",
+        "auto",
+        "moving Cartesian directions ('auto': 'xyz' for 'atoms', 'z' for the "
+        "chain presets, whose central springs give no transverse stiffness)",
+        choices=("auto", "x", "y", "z", "xy", "xz", "yz", "xyz"),
+    )
+    spring_constant: float | Literal["auto"] = _key(
+        "float_or_auto", "auto", "nearest-neighbour spring k, eV/Angstrom^2 ('auto': preset value)", minimum=0.0
+    )
 
     def _cross_check(self):
         if self.preset == "atoms":
@@ -282,19 +314,24 @@ class JunctionConfig(_Section):
         if self.model == "auto":
             object.__setattr__(self, "model", own)
         elif self.model != own:
-            raise ConfigError("junction.model", f"preset {self.preset!r} has its own parameter set {own!r}; "
-                                                f"model chooses one only for preset = 'atoms' (got {self.model!r})")
+            raise ConfigError(
+                "junction.model",
+                f"preset {self.preset!r} has its own parameter set {own!r}; "
+                f"model chooses one only for preset = 'atoms' (got {self.model!r})",
+            )
         if self.movable is not None:
-            object.__setattr__(self, "movable", tuple(_chain_movable(list(self.movable), self.n_atoms,
-                                                                     self.buffer)))
+            object.__setattr__(self, "movable", tuple(_chain_movable(list(self.movable), self.n_atoms, self.buffer)))
 
     def relative_to(self, base_dir):
         """This section with the structure files of ``preset = "atoms"``
         given by relative paths taken relative to ``base_dir`` (absolute)."""
         if self.preset != "atoms":
             return self
-        moved = {k: os.path.abspath(Path(base_dir) / getattr(self, k)) for k in ("device", "left", "right")
-                 if not Path(getattr(self, k)).is_absolute()}
+        moved = {
+            k: os.path.abspath(Path(base_dir) / getattr(self, k))
+            for k in ("device", "left", "right")
+            if not Path(getattr(self, k)).is_absolute()
+        }
         return replace(self, **moved) if moved else self
 
     @property
@@ -313,11 +350,11 @@ class ElectronsConfig(_Section):
     SECTION: ClassVar[str] = "electrons"
 
     temperature: float = _key("float", 300.0, "electron temperature, K", minimum=0.0)
-    fermi_level: float | Literal["auto"] = _key("float_or_auto", "auto",
-                                                "Fermi level E_F, eV ('auto': from the electrode bands)")
+    fermi_level: float | Literal["auto"] = _key(
+        "float_or_auto", "auto", "Fermi level E_F, eV ('auto': from the electrode bands)"
+    )
     spin: int = _key("int", 2, "spin degeneracy g_s", choices=(1, 2))
-    rtol: float = _key("float", 1e-7, "relative tolerance of the energy integrals", minimum=0.0,
-                       exclusive_minimum=True)
+    rtol: float = _key("float", 1e-7, "relative tolerance of the energy integrals", minimum=0.0, exclusive_minimum=True)
 
 
 @dataclass(frozen=True, eq=False)
@@ -345,8 +382,7 @@ class TransmissionConfig(_Section):
 
     def _cross_check(self):
         if not self.emax > self.emin:
-            raise ConfigError("transmission.emax",
-                              f"must be > transmission.emin = {self.emin}, got {self.emax}")
+            raise ConfigError("transmission.emax", f"must be > transmission.emin = {self.emin}, got {self.emax}")
 
 
 @dataclass(frozen=True, eq=False)
@@ -358,11 +394,11 @@ class ModesConfig(_Section):
 
     enabled: bool = _key("bool", True, "eigen-analysis of the current-driven dynamics at every bias")
     runaway: bool = _key("bool", True, "search the runaway threshold (bisection in bias)")
-    bias_max: float | Literal["auto"] = _key("float_or_auto", "auto",
-                                             "upper end of the runaway search, V ('auto': largest bias)")
+    bias_max: float | Literal["auto"] = _key(
+        "float_or_auto", "auto", "upper end of the runaway search, V ('auto': largest bias)"
+    )
     n_scan: int = _key("int", 11, "scan points of the runaway search", minimum=2)
-    tolerance: float = _key("float", 1e-3, "width of the final runaway bracket, V", minimum=0.0,
-                            exclusive_minimum=True)
+    tolerance: float = _key("float", 1e-3, "width of the final runaway bracket, V", minimum=0.0, exclusive_minimum=True)
 
 
 @dataclass(frozen=True, eq=False)
@@ -378,23 +414,34 @@ class DynamicsConfig(_Section):
     record_every: int = _key("int", 10, "recording stride, steps", minimum=1)
     seed: int = _key("int", 1, "random seed (same seed: same trajectory)", minimum=0)
     noise: bool = _key("bool", True, "include the current-induced force noise")
-    hbar_omega_max: float = _key("float", 0.1, "noise spectrum bandwidth, eV", minimum=0.0,
-                                 exclusive_minimum=True)
+    hbar_omega_max: float = _key("float", 0.1, "noise spectrum bandwidth, eV", minimum=0.0, exclusive_minimum=True)
     n_omega: int = _key("int", 21, "frequencies at which the noise spectrum is tabulated", minimum=2)
-    phonon_bath: bool = _key("bool", False, "couple the boundary atoms to the electrode phonons: Ohmic friction "
-                                            "bath_friction with its quantum noise at bath_temperature, cut off at "
-                                            "hbar_omega_max")
-    bath_friction: float = _key("float", 0.01, "phonon-bath friction rate gamma, 1/fs (friction coefficient "
-                                               "M gamma; 0.01/fs is about sqrt(k/M), the acoustic impedance of "
-                                               "a chain of gold atoms with k = 2 eV/A^2)",
-                                minimum=0.0, exclusive_minimum=True)
-    bath_temperature: float | Literal["auto"] = _key("float_or_auto", "auto",
-                                                     "phonon-bath (electrode) temperature, K ('auto': "
-                                                     "electrons.temperature)", minimum=0.0)
-    bath_atoms: tuple[int, ...] | None = _key("int_list", None,
-                                              "device atoms coupled to the phonon bath, negative ones counted "
-                                              "from the end (default: the movable atoms within hopping range "
-                                              "of an atom that does not move)")
+    phonon_bath: bool = _key(
+        "bool",
+        False,
+        "couple the boundary atoms to the electrode phonons: Ohmic friction "
+        "bath_friction with its quantum noise at bath_temperature, cut off at "
+        "hbar_omega_max",
+    )
+    bath_friction: float = _key(
+        "float",
+        0.01,
+        "phonon-bath friction rate gamma, 1/fs (friction coefficient "
+        "M gamma; 0.01/fs is about sqrt(k/M), the acoustic impedance of "
+        "a chain of gold atoms with k = 2 eV/A^2)",
+        minimum=0.0,
+        exclusive_minimum=True,
+    )
+    bath_temperature: float | Literal["auto"] = _key(
+        "float_or_auto", "auto", "phonon-bath (electrode) temperature, K ('auto': electrons.temperature)", minimum=0.0
+    )
+    bath_atoms: tuple[int, ...] | None = _key(
+        "int_list",
+        None,
+        "device atoms coupled to the phonon bath, negative ones counted "
+        "from the end (default: the movable atoms within hopping range "
+        "of an atom that does not move)",
+    )
 
 
 BATH_KEYS = ("phonon_bath", "bath_friction", "bath_temperature", "bath_atoms")
@@ -407,8 +454,9 @@ class OutputConfig(_Section):
 
     SECTION: ClassVar[str] = "output"
 
-    file: str = _key("str", "currentforces-run.nc",
-                     "NetCDF output file (relative to the working directory; --out overrides)")
+    file: str = _key(
+        "str", "currentforces-run.nc", "NetCDF output file (relative to the working directory; --out overrides)"
+    )
     figures: bool = _key("bool", True, "write PNG figures next to the output file")
 
     def _cross_check(self):
@@ -510,15 +558,19 @@ def _chain_movable(movable, n_atoms, buffer):
     out = []
     for i, a in enumerate(movable):
         if not -n_device <= a < n_device:
-            raise ConfigError(f"junction.movable[{i}]",
-                              f"atom index {a} is out of range: the device has {n_device} atoms "
-                              f"(indices 0..{n_device - 1} or -{n_device}..-1; the chain atoms are {lo}..{hi})")
+            raise ConfigError(
+                f"junction.movable[{i}]",
+                f"atom index {a} is out of range: the device has {n_device} atoms "
+                f"(indices 0..{n_device - 1} or -{n_device}..-1; the chain atoms are {lo}..{hi})",
+            )
         b = a % n_device
         if not lo <= b <= hi:
             which = f"atom {a}" if a == b else f"atom {a} (device atom {b})"
-            raise ConfigError(f"junction.movable[{i}]",
-                              f"{which} is an electrode (buffer) atom that hops to a lead and cannot "
-                              f"move; allowed: the chain atoms {lo}..{hi} (or {lo - n_device}..{hi - n_device})")
+            raise ConfigError(
+                f"junction.movable[{i}]",
+                f"{which} is an electrode (buffer) atom that hops to a lead and cannot "
+                f"move; allowed: the chain atoms {lo}..{hi} (or {lo - n_device}..{hi - n_device})",
+            )
         out.append(b)
     if len(set(out)) != len(out):
         raise ConfigError("junction.movable", f"repeated atom index in {movable}")
@@ -567,8 +619,11 @@ def load_config(path):
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
         line = data.count(b"\n", 0, exc.start) + 1
-        raise ConfigError("CONFIG", f"{str(path)!r} is not UTF-8 text (byte 0x{data[exc.start]:02x} on line "
-                                    f"{line}); TOML files must be UTF-8: save it as UTF-8") from None
+        raise ConfigError(
+            "CONFIG",
+            f"{str(path)!r} is not UTF-8 text (byte 0x{data[exc.start]:02x} on line "
+            f"{line}); TOML files must be UTF-8: save it as UTF-8",
+        ) from None
     try:
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:

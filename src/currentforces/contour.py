@@ -124,8 +124,10 @@ class _Device:
         s = self.s
         gss = g[:, s[:, None], s[None, :]]
         dg = -(g[:, s, :] @ g[:, :, s])
-        a_l = [g[:, s[:, None], sup[None, :]] @ gam @ ga[:, sup[:, None], s[None, :]]
-               for sup, gam in zip(self.sups, self.gammas)]
+        a_l = [
+            g[:, s[:, None], sup[None, :]] @ gam @ ga[:, sup[:, None], s[None, :]]
+            for sup, gam in zip(self.sups, self.gammas)
+        ]
         return gss, dg, a_l
 
     def traces(self, z, weights, coef=1.0):
@@ -188,8 +190,22 @@ def adiabatic_bias_window(junction, ops, chemical_potentials, temperature, rtol,
             sign = 1.0 if mus[i] > mu0 else -1.0
             weights = np.zeros(nl)
             weights[i] = sign
-            add(*_rectangle(dev, w, vl, vr, gam, a, b, y_top, lambda z, wt=weights: np.broadcast_to(wt, (z.size, nl)),
-                            rtol, on_fail, vertical=True))
+            add(
+                *_rectangle(
+                    dev,
+                    w,
+                    vl,
+                    vr,
+                    gam,
+                    a,
+                    b,
+                    y_top,
+                    lambda z, wt=weights: np.broadcast_to(wt, (z.size, nl)),
+                    rtol,
+                    on_fail,
+                    vertical=True,
+                )
+            )
     else:
         lo, hi = window_bounds(mus, temperature)
         y_top = _clear_height(min(0.8 * math.pi * kt, 0.5 * (hi - lo), 0.25 * scale), w, lo, hi)
@@ -198,8 +214,7 @@ def adiabatic_bias_window(junction, ops, chemical_potentials, temperature, rtol,
             n0 = _fermi(z, mu0, temperature)
             return np.stack([_fermi(z, mu, temperature) - n0 for mu in mus], axis=1)
 
-        add(*_rectangle(dev, w, vl, vr, gam, lo, hi, y_top, weights, rtol, on_fail, vertical=False,
-                        marks=[*mus, mu0]))
+        add(*_rectangle(dev, w, vl, vr, gam, lo, hi, y_top, weights, rtol, on_fail, vertical=False, marks=[*mus, mu0]))
     return total[0], total[1], errors[0], errors[1]
 
 
@@ -235,15 +250,15 @@ def _rectangle(dev, w, vl, vr, gam, a, b, y_top, weights, rtol, on_fail, vertica
         wt = weights(zc)
         for j, k in enumerate(inside):
             l_k, r_k = vl[:, k], vr[:, k]
-            norm = np.vdot(r_k, l_k)                        # r^dagger l
-            ra = np.outer(l_k, np.conj(r_k)) / norm         # R^A_k = l r^dagger / (r^dagger l)
+            norm = np.vdot(r_k, l_k)  # r^dagger l
+            ra = np.outer(l_k, np.conj(r_k)) / norm  # R^A_k = l r^dagger / (r^dagger l)
             aw = 0.0
             for i, (sup, gmat) in enumerate(zip(dev.sups, dev.gammas)):
                 if wt[j, i] != 0:
                     aw = aw + wt[j, i] * (g[j][np.ix_(s, sup)] @ gmat @ ra[np.ix_(sup, s)])
             if np.isscalar(aw):
                 continue
-            tr = dev.ops.traces_many([(gss[j:j + 1], aw[None]), (dg[j:j + 1], aw[None])])
+            tr = dev.ops.traces_many([(gss[j : j + 1], aw[None]), (dg[j : j + 1], aw[None])])
             total = total + np.stack([(2j * math.pi * tr[0][0]).real, (2j * math.pi * tr[1][0]).imag])
     # the top side, graded where a pole comes close to it
     near_top = np.abs(gam - y_top) < 0.05 * (b - a)
@@ -254,8 +269,15 @@ def _rectangle(dev, w, vl, vr, gam, a, b, y_top, weights, rtol, on_fail, vertica
         z = x + 1j * y_top
         return dev.traces(z, weights(z)).reshape(x.size, -1)
 
-    res = integrate_adaptive(top, np.unique(pts), rtol=rtol, atol=1e-300, groups=[m * m, m * m],
-                             what="bias-window contour (top side)", on_fail=on_fail)
+    res = integrate_adaptive(
+        top,
+        np.unique(pts),
+        rtol=rtol,
+        atol=1e-300,
+        groups=[m * m, m * m],
+        what="bias-window contour (top side)",
+        on_fail=on_fail,
+    )
     total = total + res.value.reshape(2, m, m)
     err = err + res.errors
     if vertical:
@@ -272,8 +294,15 @@ def _rectangle(dev, w, vl, vr, gam, a, b, y_top, weights, rtol, on_fail, vertica
                 z = x0 + 1j * y
                 return dev.traces(z, weights(z), orient * 1j).reshape(y.size, -1)
 
-            res = integrate_adaptive(side, np.unique(ys), rtol=rtol, atol=1e-300, groups=[m * m, m * m],
-                                     what="bias-window contour (side)", on_fail=on_fail)
+            res = integrate_adaptive(
+                side,
+                np.unique(ys),
+                rtol=rtol,
+                atol=1e-300,
+                groups=[m * m, m * m],
+                what="bias-window contour (side)",
+                on_fail=on_fail,
+            )
             total = total + res.value.reshape(2, m, m)
             err = err + res.errors
     return total, err

@@ -27,18 +27,18 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._checks import check_nonnegative, check_number, check_positive, check_spin, check_temperature
-from .errors import InputError
+from ._checks import check_nonnegative, check_number, check_positive, check_spin, check_temperature, renamed_keywords
 from .dynamics.langevin import LangevinDynamics
 from .dynamics.noise_generation import tabulated_spectrum
+from .errors import InputError
 from .forces import fermi_sea_part, force_coefficients
 from .noise import noise_spectrum
 
 __all__ = ["coefficients_from_junction", "spectrum_from_junction", "from_junction"]
 
 
-def coefficients_from_junction(junction, forces, *, temperature=300.0, fermi_level=0.0,
-                               frequency=0.0, spin=2):
+@renamed_keywords(frequency="hbar_omega")
+def coefficients_from_junction(junction, forces, *, temperature=300.0, fermi_level=0.0, hbar_omega=0.0, spin=2):
     """``coefficients(bias) -> (K, L)`` of a junction, for the mode analysis.
 
     The callable that :func:`currentforces.dynamics.runaway_threshold`
@@ -51,10 +51,10 @@ def coefficients_from_junction(junction, forces, *, temperature=300.0, fermi_lev
     ----------
     junction, forces
         The junction and its force operators (eV/Angstrom).
-    temperature, fermi_level, frequency, spin
+    temperature, fermi_level, hbar_omega, spin
         Electron temperature (K), E_F (eV), hbar*omega_0 (eV; 0 is the
-        adiabatic, Markov limit) and g_s, as for
-        :func:`currentforces.force_coefficients`.
+        adiabatic, Markov limit; ``frequency`` is a deprecated alias) and
+        g_s, as for :func:`currentforces.force_coefficients`.
 
     Returns
     -------
@@ -64,24 +64,36 @@ def coefficients_from_junction(junction, forces, *, temperature=300.0, fermi_lev
     """
     check_temperature(temperature)
     check_number("fermi_level", fermi_level, "eV")
-    check_nonnegative("frequency", frequency, "eV")
+    check_nonnegative("hbar_omega", hbar_omega, "eV")
     check_spin(spin)
 
     sea = []
 
     def coefficients(bias):
         if not sea:
-            sea.append(fermi_sea_part(junction, forces, fermi_level=fermi_level, temperature=temperature,
-                                      frequency=frequency))
-        c = force_coefficients(junction, forces, bias=bias, temperature=temperature,
-                               fermi_level=fermi_level, frequency=frequency, spin=spin, fermi_sea=sea[0])
+            sea.append(
+                fermi_sea_part(
+                    junction, forces, fermi_level=fermi_level, temperature=temperature, hbar_omega=hbar_omega
+                )
+            )
+        c = force_coefficients(
+            junction,
+            forces,
+            bias=bias,
+            temperature=temperature,
+            fermi_level=fermi_level,
+            hbar_omega=hbar_omega,
+            spin=spin,
+            fermi_sea=sea[0],
+        )
         return np.asarray(c.K, dtype=float), np.asarray(c.L, dtype=float)
 
     return coefficients
 
 
-def spectrum_from_junction(junction, forces, hbar_omega_max, *, n_omega=201, bias=0.0,
-                           temperature=300.0, fermi_level=0.0, spin=2):
+def spectrum_from_junction(
+    junction, forces, hbar_omega_max, *, n_omega=201, bias=0.0, temperature=300.0, fermi_level=0.0, spin=2
+):
     """The force-noise spectrum S(omega) of a junction as a spectrum callable.
 
     Evaluates :func:`currentforces.noise_spectrum` at ``n_omega`` equally
@@ -112,17 +124,32 @@ def spectrum_from_junction(junction, forces, hbar_omega_max, *, n_omega=201, bia
     if int(n_omega) != n_omega or n_omega < 2:
         raise InputError(f"n_omega must be an integer >= 2, got {n_omega!r}")
     grid = np.linspace(0.0, hbar_omega_max, int(n_omega))
-    values = np.array([
-        noise_spectrum(junction, forces, w, bias=bias, temperature=temperature,
-                       fermi_level=fermi_level, spin=spin)
-        for w in grid
-    ])
+    values = np.array(
+        [
+            noise_spectrum(junction, forces, w, bias=bias, temperature=temperature, fermi_level=fermi_level, spin=spin)
+            for w in grid
+        ]
+    )
     return tabulated_spectrum(grid, values)
 
 
-def from_junction(junction, forces, masses, bare_force_constants, timestep, *, bias=0.0,
-                  temperature=300.0, fermi_level=0.0, spin=2, hbar_omega_max=1.0, n_omega=201,
-                  noise=True, dynamics=LangevinDynamics, **kwargs):
+def from_junction(
+    junction,
+    forces,
+    masses,
+    bare_force_constants,
+    timestep,
+    *,
+    bias=0.0,
+    temperature=300.0,
+    fermi_level=0.0,
+    spin=2,
+    hbar_omega_max=1.0,
+    n_omega=201,
+    noise=True,
+    dynamics=LangevinDynamics,
+    **kwargs,
+):
     """Langevin dynamics of the atoms of a junction under current.
 
     Evaluates the adiabatic F^(0), K and L at ``bias``
@@ -161,12 +188,26 @@ def from_junction(junction, forces, masses, bare_force_constants, timestep, *, b
     check_positive("timestep", timestep, "fs")
     if noise:
         check_positive("hbar_omega_max", hbar_omega_max, "eV")
-    c = force_coefficients(junction, forces, bias=bias, temperature=temperature,
-                           fermi_level=fermi_level, frequency=0.0, spin=spin)
+    c = force_coefficients(
+        junction, forces, bias=bias, temperature=temperature, fermi_level=fermi_level, hbar_omega=0.0, spin=spin
+    )
     if noise:
-        kwargs["spectrum"] = spectrum_from_junction(junction, forces, hbar_omega_max, n_omega=n_omega,
-                                                    bias=bias, temperature=temperature,
-                                                    fermi_level=fermi_level, spin=spin)
-    return dynamics(masses, bare_force_constants, timestep, K=np.asarray(c.K, dtype=float),
-                    L=np.asarray(c.L, dtype=float), mean_force=np.asarray(c.mean_force, dtype=float),
-                    **kwargs)
+        kwargs["spectrum"] = spectrum_from_junction(
+            junction,
+            forces,
+            hbar_omega_max,
+            n_omega=n_omega,
+            bias=bias,
+            temperature=temperature,
+            fermi_level=fermi_level,
+            spin=spin,
+        )
+    return dynamics(
+        masses,
+        bare_force_constants,
+        timestep,
+        K=np.asarray(c.K, dtype=float),
+        L=np.asarray(c.L, dtype=float),
+        mean_force=np.asarray(c.mean_force, dtype=float),
+        **kwargs,
+    )

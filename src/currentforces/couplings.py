@@ -50,8 +50,7 @@ from ._checks import AXES, check_atom_indices, check_axes, check_finite, check_h
 from ._finite_differences import central_difference, warn_if_steps_disagree
 from .errors import InputError
 
-__all__ = ["finite_difference_couplings", "couplings_from_displacements", "FiniteDifferenceCouplings",
-           "STEP_RTOL"]
+__all__ = ["finite_difference_couplings", "couplings_from_displacements", "FiniteDifferenceCouplings", "STEP_RTOL"]
 
 STEP_RTOL = 1e-3
 r"""Default tolerance of the step check, relative to the largest ``|dH/dX|``
@@ -130,13 +129,14 @@ def _matrix(name, m, ref_n, sparse):
         except Exception:  # any array-like failure: report which argument
             a = None
         if a is None or a.dtype.kind not in "biufc":
-            raise InputError(f"{name} must be a numeric matrix (ndarray or scipy.sparse), "
-                             f"got {type(m).__name__}")
+            raise InputError(f"{name} must be a numeric matrix (ndarray or scipy.sparse), got {type(m).__name__}")
     if a.ndim != 2 or a.shape[0] != a.shape[1]:
         raise InputError(f"{name} must be a square matrix, got shape {a.shape}")
     if ref_n is not None and a.shape[0] != ref_n:
-        raise InputError(f"{name} has shape {a.shape} but the reference geometry gave ({ref_n}, {ref_n}): "
-                         "the device basis must be the same at every geometry")
+        raise InputError(
+            f"{name} has shape {a.shape} but the reference geometry gave ({ref_n}, {ref_n}): "
+            "the device basis must be the same at every geometry"
+        )
     a = a.astype(complex if np.iscomplexobj(a.data if sp.issparse(a) else a) else float)
     check_finite(name, a)
     check_hermitian(name, a)
@@ -150,8 +150,10 @@ def _matrix(name, m, ref_n, sparse):
 def _matrices(value, where, ref):
     """(H,) or (H, S) from a source's return value, validated against ``ref``."""
     if hasattr(value, "geometry") and hasattr(value, "tocsr"):
-        raise InputError(f"{where} returned a {type(value).__name__}; wrap a sisl source with "
-                         "currentforces.adapters.sisl.sisl_builder (or sisl_matrices)")
+        raise InputError(
+            f"{where} returned a {type(value).__name__}; wrap a sisl source with "
+            "currentforces.adapters.sisl.sisl_builder (or sisl_matrices)"
+        )
     if isinstance(value, tuple):
         if len(value) != 2:
             raise InputError(f"{where} must return H or a tuple (H, S), got a tuple of {len(value)}")
@@ -160,11 +162,15 @@ def _matrices(value, where, ref):
         parts = (value,)
     if ref is not None and (len(parts) == 2) != ref.has_overlap:
         had = "(H, S)" if ref.has_overlap else "H alone"
-        raise InputError(f"{where} returned {'(H, S)' if len(parts) == 2 else 'H alone'} but the reference "
-                         f"geometry gave {had}: the source must be consistent")
+        raise InputError(
+            f"{where} returned {'(H, S)' if len(parts) == 2 else 'H alone'} but the reference "
+            f"geometry gave {had}: the source must be consistent"
+        )
     names = ("H", "S")
-    out = [_matrix(f"{where}: {names[i]}", p, None if ref is None else ref.n,
-                   None if ref is None else ref.sparse) for i, p in enumerate(parts)]
+    out = [
+        _matrix(f"{where}: {names[i]}", p, None if ref is None else ref.n, None if ref is None else ref.sparse)
+        for i, p in enumerate(parts)
+    ]
     if ref is None and len(out) == 2 and out[1].shape != out[0].shape:
         raise InputError(f"{where}: S has shape {out[1].shape} but H has {out[0].shape}")
     if ref is None and len(out) == 2 and sp.issparse(out[0]) != sp.issparse(out[1]):
@@ -176,8 +182,9 @@ def _positions(positions):
     try:
         pos = np.array(positions, dtype=float)
     except (TypeError, ValueError):
-        raise InputError(f"positions must be a numeric (n_atoms, 3) array in Angstrom, "
-                         f"got {type(positions).__name__}") from None
+        raise InputError(
+            f"positions must be a numeric (n_atoms, 3) array in Angstrom, got {type(positions).__name__}"
+        ) from None
     if pos.ndim != 2 or pos.shape[1] != 3 or len(pos) == 0:
         raise InputError(f"positions must have shape (n_atoms, 3) in Angstrom, got {pos.shape}")
     if not np.all(np.isfinite(pos)):
@@ -201,13 +208,21 @@ def _assemble(evaluate_at, coordinates, step, check, rtol, reference):
         if has_s:
             warn_if_steps_disagree("S", err_s, overlaps, coordinates, step, rtol, "1/Angstrom")
     ref = reference or (None, None)
-    return FiniteDifferenceCouplings(forces, overlaps if has_s else None, list(coordinates), step,
-                                     np.asarray(err_h), np.asarray(err_s) if has_s else None,
-                                     ref[0], ref[1] if len(ref) > 1 else None)
+    return FiniteDifferenceCouplings(
+        forces,
+        overlaps if has_s else None,
+        list(coordinates),
+        step,
+        np.asarray(err_h),
+        np.asarray(err_s) if has_s else None,
+        ref[0],
+        ref[1] if len(ref) > 1 else None,
+    )
 
 
-def finite_difference_couplings(build: Callable, positions, movable, step=0.01, *, axes="xyz", check=True,
-                                rtol=STEP_RTOL) -> FiniteDifferenceCouplings:
+def finite_difference_couplings(
+    build: Callable, positions, movable, step=0.01, *, axes="xyz", check=True, rtol=STEP_RTOL
+) -> FiniteDifferenceCouplings:
     r"""Force operators f = -dH/dX (and dS/dX) by finite differences of ``build``.
 
     Parameters
@@ -345,18 +360,24 @@ def couplings_from_displacements(displaced, movable, step, *, axes="xyz") -> Fin
     atoms = check_atom_indices("movable", atoms, max(atoms) + 1)
     coordinates = [(a, c) for a in atoms for c in check_axes(axes)]
     if callable(displaced):
+
         def load(a, c, s):
             return displaced(a, c, s)
     elif hasattr(displaced, "__getitem__"):
+
         def load(a, c, s):
             try:
                 return displaced[(a, c, s)]
             except KeyError:
-                raise InputError(f"displaced: no Hamiltonian for (atom {a}, axis {c}, sign {s:+d}) "
-                                 f"(atom {a} displaced by {s * step:+g} Angstrom along {AXES[c]})") from None
+                raise InputError(
+                    f"displaced: no Hamiltonian for (atom {a}, axis {c}, sign {s:+d}) "
+                    f"(atom {a} displaced by {s * step:+g} Angstrom along {AXES[c]})"
+                ) from None
     else:
-        raise InputError(f"displaced must be a mapping {{(atom, axis, sign): H or (H, S)}} or a callable "
-                         f"(atom, axis, sign) -> H or (H, S), got {type(displaced).__name__}")
+        raise InputError(
+            f"displaced must be a mapping {{(atom, axis, sign): H or (H, S)}} or a callable "
+            f"(atom, axis, sign) -> H or (H, S), got {type(displaced).__name__}"
+        )
     state = {"ref": None}
 
     def evaluate_at(a, c, d):

@@ -11,9 +11,21 @@ never a silent wrong number.
 
 from __future__ import annotations
 
-__all__ = ["InputError", "BoundStateError", "IntegrationError", "IntegrationWarning", "BandEdgeWarning",
-           "OutputLockedError", "ResumeError", "ConfigError", "SubbandEdgeError", "LeadConvergenceError",
-           "SelfEnergyAccuracyWarning", "StepSizeWarning", "NotRelaxedWarning"]
+__all__ = [
+    "InputError",
+    "BoundStateError",
+    "IntegrationError",
+    "IntegrationWarning",
+    "BandEdgeWarning",
+    "OutputLockedError",
+    "ResumeError",
+    "ConfigError",
+    "SubbandEdgeError",
+    "LeadConvergenceError",
+    "SelfEnergyAccuracyWarning",
+    "StepSizeWarning",
+    "NotRelaxedWarning",
+]
 
 
 class InputError(ValueError):
@@ -100,6 +112,8 @@ class LeadConvergenceError(RuntimeError):
 
 class SelfEnergyAccuracyWarning(UserWarning):
     """A lead self-energy could not be converged to the requested broadening."""
+
+
 class StepSizeWarning(UserWarning):
     """Finite differences at two steps, h and h/2, disagree by more than
     their tolerance: the step is too large for the curvature of the source

@@ -4,7 +4,7 @@ To second order in the electron-oscillator coupling (seed eq 14)
 
 .. math:: F_a = F^{(0)}_a - \sum_b K_{ab} X_b + \sum_b L_{ab} V_b,
 
-with K and L from one retarded kernel (formulas.md §3.1, seed eqs 20-21)
+with K and L from one retarded kernel (:ref:`theory-kernel`, :eq:`eq-kernel`; seed eqs 20-21)
 
 .. math::
 
@@ -14,9 +14,10 @@ with K and L from one retarded kernel (formulas.md §3.1, seed eqs 20-21)
     \qquad K = Re\,\Pi, \quad L = Im\,\Pi/\omega .
 
 **How it is evaluated** (no real-axis integral over the Fermi sea, so no
-band-edge or 1/omega trouble, formulas.md §4.1 caveat and §3.2).  With a
-reference occupation n_0 = n_F(E - mu_0), mu_0 the mean chemical potential
-(E_F for a symmetric bias), Pi = Pi_eq + Pi_bias exactly (§3.4):
+band-edge or 1/omega trouble, see :ref:`theory-kernel-split` and
+:ref:`theory-adiabatic`).  With a reference occupation n_0 = n_F(E - mu_0),
+mu_0 the mean chemical potential (E_F for a symmetric bias),
+Pi = Pi_eq + Pi_bias exactly (:eq:`eq-kernel-split`):
 
 * Pi_bias, the **current-induced part**: the integrand above with
   n_l -> n_l - n_0, an integral over the bias window only;
@@ -40,15 +41,15 @@ reference occupation n_0 = n_F(E - mu_0), mu_0 the mean chemical potential
   The window term uses G at E and E + hbar w only, the energies the
   bias-window term needs anyway.
 
-In the adiabatic limit (``frequency=0``) L = hbar dIm Pi/dw at w = 0 takes
+In the adiabatic limit (``hbar_omega=0``) L = hbar dIm Pi/dw at w = 0 takes
 the derivatives of these terms: a pole sum of Tr[f_a G'(z) f_b G(z)], a
 Fermi-surface term (-dn_0/dE) Re Tr[f_a G f_b G^dagger] and the window term
-(hbar/pi) Im Tr[f_a dG/dE f_b A_l] (n_l - n_0) of formulas.md §4.2, with
-dG/dE = -G (1 - dSigma/dE) G carrying the leads' energy dependence (formulas.md §2).
+(hbar/pi) Im Tr[f_a dG/dE f_b A_l] (n_l - n_0) of :eq:`eq-l-adiabatic`, with
+dG/dE = -G (1 - dSigma/dE) G carrying the leads' energy dependence (:eq:`eq-green-derivative`).
 
 Spin: every electronic quantity is multiplied by ``spin`` (g_s).
 
-Units: energies eV, bias V, temperature K, frequency hbar*omega in eV,
+Units: energies eV, bias V, temperature K, hbar*omega (``hbar_omega``) in eV,
 forces f in eV/Angstrom; F0 eV/A, K eV/A^2, L eV*fs/A^2.
 """
 
@@ -62,11 +63,20 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from . import contour
-from ._checks import check_leads, check_nonnegative, check_number, check_rtol, check_spin, check_temperature
+from ._checks import (
+    check_leads,
+    check_nonnegative,
+    check_number,
+    check_rtol,
+    check_spin,
+    check_temperature,
+    renamed_keywords,
+)
 from .errors import BoundStateError, InputError, IntegrationError, IntegrationWarning
 from .integrate import THERMAL_CUTOFF, fermi, fermi_derivative, fermi_sea_sum, integrate_adaptive
 from .leads import broadening_from_self_energy
 from .operators import ForceOperators
+from .pairs import pair_arguments, pair_spectra
 from .units import HBAR, KB
 
 __all__ = [
@@ -125,7 +135,7 @@ class SpectralBlocks:
     def _spectral_from(self, g_rows, positions, energy):
         """A_l[S, S] from rows G[S, :] whose columns ``positions[l]`` are lead l's support."""
         a_l = []
-        for lead, sup, pos in zip(self.junction.leads, self.lead_supports, positions):
+        for lead, pos in zip(self.junction.leads, positions):
             gamma = lead.broadening_block(energy)  # on the support, never N x N
             gs = g_rows[:, :, pos]
             a_l.append(gs @ gamma @ np.conj(np.swapaxes(gs, -1, -2)))
@@ -169,7 +179,7 @@ class ForceCoefficients:
     mean_force_current, K_current, L_current : ndarray
         The current-induced parts alone: the same quantities minus their
         zero-bias values at the same temperature (the bias-window term of
-        formulas.md §3.4), computed directly.
+        :ref:`theory-kernel-split`), computed directly.
     frequency : float
         hbar*omega_0 in eV (0: adiabatic).
     chemical_potentials : ndarray
@@ -195,7 +205,7 @@ class ForceCoefficients:
     spin: float
     error: dict = field(default_factory=dict)
 
-    # the five forces (design.md table)
+    # the five forces (docs/theory.rst theory-five-forces)
     @property
     def renormalization(self):
         """Symmetric part of K (eV/A^2): the conservative renormalisation of the potential."""
@@ -208,7 +218,8 @@ class ForceCoefficients:
 
     @property
     def friction(self):
-        """Symmetric part of L (eV*fs/A^2): electronic friction, negative semi-definite at equilibrium (seed eq 40-43)."""
+        """Symmetric part of L (eV*fs/A^2): electronic friction, negative
+        semi-definite at equilibrium (seed eq 40-43)."""
         return symmetric_part(self.L)
 
     @property
@@ -318,6 +329,7 @@ def _fermi_sea(junction, blocks, ops, w, mu0, temperature, rtol, berry=True, bou
     # real, Re S[F] = S[Re F], and only the parts used are summed, each to
     # its own tolerance.
     if temperature == 0:
+
         def re(x):
             return x.real
 
@@ -330,6 +342,7 @@ def _fermi_sea(junction, blocks, ops, w, mu0, temperature, rtol, berry=True, bou
         def im_of(v):
             return v
     else:
+
         def re(x):
             return x
 
@@ -342,20 +355,29 @@ def _fermi_sea(junction, blocks, ops, w, mu0, temperature, rtol, berry=True, bou
             return v.imag
 
     def mean_force(z, g0):
-        return re(ops.expectation(density(z, g0)))          # Tr[f_a X_rho], complex-linear
+        return re(ops.expectation(density(z, g0)))  # Tr[f_a X_rho], complex-linear
 
     if w > 0:
+
         def func(z):
             n = z.size
             g = blocks.green(np.concatenate([z, z - w]))  # one call: G at z and z - w
-            t = ops.traces(g[n:], g[:n])                  # F_2 = Tr[f_a G(z - w) f_b G(z)]
+            t = ops.traces(g[n:], g[:n])  # F_2 = Tr[f_a G(z - w) f_b G(z)]
             tt = np.swapaxes(t, -1, -2)
-            return np.concatenate([mean_force(z, g[:n]), re(t + tt).reshape(n, -1), im(t - tt).reshape(n, -1)],
-                                  axis=1)
+            return np.concatenate([mean_force(z, g[:n]), re(t + tt).reshape(n, -1), im(t - tt).reshape(n, -1)], axis=1)
 
-        f, plus, minus = fermi_sea_sum(func, mu0, temperature, rtol=rtol, atol=1e-14, energy_scale=scale + w,
-                                       what="equilibrium force kernel (pole sum)", parts=[m, m * m, m * m],
-                                       on_fail="warn", adaptive_at_zero=near)
+        f, plus, minus = fermi_sea_sum(
+            func,
+            mu0,
+            temperature,
+            rtol=rtol,
+            atol=1e-14,
+            energy_scale=scale + w,
+            what="equilibrium force kernel (pole sum)",
+            parts=[m, m * m, m * m],
+            on_fail="warn",
+            adaptive_at_zero=near,
+        )
         # Pi_pole = (X^T + conj X)/2: Re = Re S[F_2 + F_2^T]/2, Im = -Im S[F_2 - F_2^T]/2
         pole = 0.5 * re_of(plus.value.reshape(m, m)) - 0.5j * im_of(minus.value.reshape(m, m))
         kernel = (pole, 0.5 * plus.error, 0.5 * minus.error)
@@ -375,30 +397,51 @@ def _fermi_sea(junction, blocks, ops, w, mu0, temperature, rtol, berry=True, bou
             for e, c1, c2 in poles:
                 u = z - e
                 simple = (1.0 / u - 1.0 / (u + 1j * lam))[:, None, None]
-                tr = tr - c2[None] / (u ** 2)[:, None, None] - c1[None] * simple
+                tr = tr - c2[None] / (u**2)[:, None, None] - c1[None] * simple
             return re(tr).reshape(z.size, -1)
 
         if berry:
+
             def func(z):
                 g0, dg = blocks.green_derivative(z)
-                return np.concatenate([mean_force(z, g0), k_part(z, g0), im(ops.traces(dg, g0)).reshape(z.size, -1)],
-                                      axis=1)
+                return np.concatenate(
+                    [mean_force(z, g0), k_part(z, g0), im(ops.traces(dg, g0)).reshape(z.size, -1)], axis=1
+                )
 
             # the whole Im S[Tr f G' f G] is summed (its tolerance is set by its
             # symmetric part, of the size of the friction), then antisymmetrised
-            f, kk, bb = fermi_sea_sum(func, mu0, temperature, rtol=rtol, atol=1e-14, energy_scale=scale,
-                                      what="equilibrium force constants (pole sum)", parts=[m, m * m, m * m],
-                                      on_fail="warn", adaptive_at_zero=near)
+            f, kk, bb = fermi_sea_sum(
+                func,
+                mu0,
+                temperature,
+                rtol=rtol,
+                atol=1e-14,
+                energy_scale=scale,
+                what="equilibrium force constants (pole sum)",
+                parts=[m, m * m, m * m],
+                on_fail="warn",
+                adaptive_at_zero=near,
+            )
             k, ek = re_of(kk.value.reshape(m, m)), kk.error
             b, eb = antisymmetric_part(im_of(bb.value.reshape(m, m))), bb.error
         else:
+
             def func(z):
                 g0 = blocks.green(z)
                 return np.concatenate([mean_force(z, g0), k_part(z, g0)], axis=1)
 
-            f, kk = fermi_sea_sum(func, mu0, temperature, rtol=rtol, atol=1e-14, energy_scale=scale,
-                                  what="equilibrium force constants (pole sum)", parts=[m, m * m], on_fail="warn",
-                                  adaptive_at_zero=near)
+            f, kk = fermi_sea_sum(
+                func,
+                mu0,
+                temperature,
+                rtol=rtol,
+                atol=1e-14,
+                energy_scale=scale,
+                what="equilibrium force constants (pole sum)",
+                parts=[m, m * m],
+                on_fail="warn",
+                adaptive_at_zero=near,
+            )
             k, ek, b, eb = re_of(kk.value.reshape(m, m)), kk.error, np.zeros((m, m)), 0.0
         for e, c1, c2 in poles:
             # the subtracted pole terms, summed exactly at T = 0 (a = mu - E_b):
@@ -479,7 +522,8 @@ _PART_SHARE = 0.25
 this share of rtol at the first attempt."""
 
 
-def fermi_sea_part(junction, forces, fermi_level=0.0, temperature=300.0, frequency=0.0, rtol=1e-8):
+@renamed_keywords(frequency="hbar_omega")
+def fermi_sea_part(junction, forces, fermi_level=0.0, temperature=300.0, hbar_omega=0.0, rtol=1e-8):
     r"""The bias-independent Fermi-sea part of :func:`force_coefficients`,
     to compute once and reuse across a bias sweep.
 
@@ -494,8 +538,8 @@ def fermi_sea_part(junction, forces, fermi_level=0.0, temperature=300.0, frequen
         bias, else the mean of the chemical potentials.
     temperature : float
         K (0 allowed).
-    frequency : float
-        hbar*omega in eV (>= 0).
+    hbar_omega : float
+        hbar*omega in eV (>= 0).  ``frequency`` is a deprecated alias.
     rtol : float
         The tolerance of the :func:`force_coefficients` calls it serves;
         they may ask for a looser one, not a tighter one.
@@ -511,14 +555,15 @@ def fermi_sea_part(junction, forces, fermi_level=0.0, temperature=300.0, frequen
     ...  for v in (0.1, 0.2, 0.3)]  # doctest: +SKIP
     """
     temperature = check_temperature(temperature)
-    w = check_nonnegative("frequency", frequency, "eV")
+    w = check_nonnegative("hbar_omega", hbar_omega, "eV")
     rtol = check_rtol(rtol)
     mu0 = check_number("fermi_level", fermi_level, "eV")
     check_leads(junction, "fermi_sea_part")
     ops = ForceOperators(forces, junction.size)
     levels = _bound_state_data(junction, ops, [mu0], mu0, temperature, w)
-    return _fermi_sea_part(junction, ops, SpectralBlocks(junction, ops), mu0, temperature, w, rtol,
-                           _PART_SHARE * rtol, levels)
+    return _fermi_sea_part(
+        junction, ops, SpectralBlocks(junction, ops), mu0, temperature, w, rtol, _PART_SHARE * rtol, levels
+    )
 
 
 def _fermi_sea_part(junction, ops, blocks, mu0, temperature, w, rtol, tolerance, levels):
@@ -526,11 +571,21 @@ def _fermi_sea_part(junction, ops, blocks, mu0, temperature, w, rtol, tolerance,
     trs = _time_reversal_symmetric(junction, ops)
     bound = None if levels is None else ([lv[0] for lv in levels], [lv[1] for lv in levels])
     with junction.count_energies() as counter:
-        f_eq, err_f, kernel = _fermi_sea(junction, blocks, ops, w, mu0, temperature, tolerance,
-                                         berry=not trs and w == 0, bound=bound)
-    return FermiSeaPart(mean_force=f_eq, mean_force_error=float(err_f), kernel=kernel, chemical_potential=mu0,
-                        temperature=temperature, frequency=w, rtol=rtol, tolerance=tolerance,
-                        evaluations=counter.energies, fingerprint=_fingerprint(junction, ops))
+        f_eq, err_f, kernel = _fermi_sea(
+            junction, blocks, ops, w, mu0, temperature, tolerance, berry=not trs and w == 0, bound=bound
+        )
+    return FermiSeaPart(
+        mean_force=f_eq,
+        mean_force_error=float(err_f),
+        kernel=kernel,
+        chemical_potential=mu0,
+        temperature=temperature,
+        frequency=w,
+        rtol=rtol,
+        tolerance=tolerance,
+        evaluations=counter.energies,
+        fingerprint=_fingerprint(junction, ops),
+    )
 
 
 def _check_fermi_sea(part, junction, ops, mu0, temperature, w, rtol):
@@ -541,8 +596,10 @@ def _check_fermi_sea(part, junction, ops, mu0, temperature, w, rtol):
     for name, value in wanted.items():
         have = getattr(part, name)
         if abs(have - value) > 1e-12 * max(1.0, abs(value)):
-            raise InputError(f"fermi_sea was computed for {name} = {have!r}, but this call needs {value!r} "
-                             "(mu_0 is the mean chemical potential)")
+            raise InputError(
+                f"fermi_sea was computed for {name} = {have!r}, but this call needs {value!r} "
+                "(mu_0 is the mean chemical potential)"
+            )
     if part.rtol > rtol:
         raise InputError(f"fermi_sea was computed with rtol = {part.rtol!r}, looser than this call's {rtol!r}")
     if part.fingerprint != _fingerprint(junction, ops):
@@ -569,8 +626,11 @@ def _regular_part(blocks, energy, residue, others, scale, cols=None):
     dist = min([scale] + [abs(energy - x) for x in edges if x != energy])
     d = max(1e-3 * dist, 1e-9 * max(1.0, scale))
     ds = np.array([d, 0.5 * d, 0.25 * d])
-    g = blocks.green(energy + 1j * ds) if cols is None else \
-        blocks.junction.green_submatrix(energy + 1j * ds, blocks.s, cols)
+    g = (
+        blocks.green(energy + 1j * ds)
+        if cols is None
+        else blocks.junction.green_submatrix(energy + 1j * ds, blocks.s, cols)
+    )
     gc = g - residue[None] / (1j * ds)[:, None, None]
     return (8 * gc[2] - 6 * gc[1] + gc[0]) / 3
 
@@ -637,8 +697,11 @@ def window_integrand(blocks, chemical_potentials, temperature, frequency, bias_t
             gp = blocks.green(e + w)
             # equilibrium window term (1/2pi) [n0(E) - n0(E+w)] Tr[f_a G(E+w) f_b A(E)],
             # A = i(G - G^dagger) (see _fermi_sea)
-            got["mixed"] = (1.0 / (2 * math.pi)) * (n0 - fermi(e + w, mu0, temperature))[:, None, None] \
+            got["mixed"] = (
+                (1.0 / (2 * math.pi))
+                * (n0 - fermi(e + w, mu0, temperature))[:, None, None]
                 * ops.traces(gp, 1j * (g0 - _hermitian_conj(g0)))
+            )
             if biased:
                 gm = blocks.green(e - w)
                 got["pi_bias"] = (ops.traces(gp, aw) + np.conj(ops.traces(gm, aw))) / (2 * math.pi)
@@ -651,7 +714,8 @@ def window_integrand(blocks, chemical_potentials, temperature, frequency, bias_t
                 pairs.append((a_tot, a_tot))
             tr = ops.traces_many(pairs) if pairs else []
             if bias_terms:
-                # K window (formulas.md §4.2): (1/pi) Re Tr[f_a G f_b A_l] (n_l - n_0)
+                # K window (docs/theory.rst eq-k-static, window term of
+                # eq-kernel-split): (1/pi) Re Tr[f_a G f_b A_l] (n_l - n_0)
                 got["K_bias"] = tr[0].real / math.pi
                 # L window: (hbar/pi) Im Tr[f_a dG/dE f_b A_l] (n_l - n_0)
                 got["L_bias"] = HBAR * tr[1].imag / math.pi
@@ -659,8 +723,9 @@ def window_integrand(blocks, chemical_potentials, temperature, frequency, bias_t
                 # Fermi-surface friction -(hbar/4pi) (-n0'(E)) Re Tr[f_a A f_b A], A = sum_l A_l
                 # (theory-adiabatic): electron-hole pairs of the lead continua only,
                 # so a bound state, which has none, gives no friction
-                got["surface"] = -HBAR / (4 * math.pi) * fermi_derivative(e, mu0, temperature)[:, None, None] \
-                    * tr[-1].real
+                got["surface"] = (
+                    -HBAR / (4 * math.pi) * fermi_derivative(e, mu0, temperature)[:, None, None] * tr[-1].real
+                )
         return np.concatenate([got[name].reshape(e.size, -1).astype(complex) for name, _ in pieces], axis=1)
 
     return pieces, integrand
@@ -713,8 +778,7 @@ def _bound_state_data(junction, ops, mus, mu0, temperature, w):
         while j < energies.size and energies[j] == energies[i]:
             j += 1
         uu = amps[ops.support, i:j]
-        levels.append((float(energies[i]), uu @ np.conj(uu.T), bool(np.all(bs.decoupled[seen][i:j])),
-                       amps[:, i:j]))
+        levels.append((float(energies[i]), uu @ np.conj(uu.T), bool(np.all(bs.decoupled[seen][i:j])), amps[:, i:j]))
         i = j
     return levels
 
@@ -729,8 +793,20 @@ def _in_continuum(junction, energy):
     return False
 
 
-def force_coefficients(junction, forces, bias=0.0, temperature=300.0, fermi_level=0.0, frequency=0.0,
-                       spin=2, chemical_potentials=None, rtol=1e-8, on_fail="raise", fermi_sea=None):
+@renamed_keywords(frequency="hbar_omega")
+def force_coefficients(
+    junction,
+    forces,
+    bias=0.0,
+    temperature=300.0,
+    fermi_level=0.0,
+    hbar_omega=0.0,
+    spin=2,
+    chemical_potentials=None,
+    rtol=1e-8,
+    on_fail="raise",
+    fermi_sea=None,
+):
     r"""Mean force and the K, L coefficients of seed eq (14) at any bias,
     temperature and frequency.
 
@@ -746,8 +822,9 @@ def force_coefficients(junction, forces, bias=0.0, temperature=300.0, fermi_leve
         Electronic temperature in K (0 allowed).
     fermi_level : float
         E_F in eV.
-    frequency : float
-        Oscillator energy hbar*omega_0 in eV (>= 0); 0 is the adiabatic limit.
+    hbar_omega : float
+        Oscillator energy hbar*omega_0 in eV (>= 0); 0 is the adiabatic
+        limit.  ``frequency`` is a deprecated alias.
     spin : float
         Spin degeneracy g_s multiplying every coefficient.
     chemical_potentials : sequence of float, optional
@@ -809,7 +886,7 @@ def force_coefficients(junction, forces, bias=0.0, temperature=300.0, fermi_leve
     integrals), each computed for that quantity alone.
     """
     temperature = check_temperature(temperature)
-    w = check_nonnegative("frequency", frequency, "eV")
+    w = check_nonnegative("hbar_omega", hbar_omega, "eV")
     spin = check_spin(spin)
     rtol = check_rtol(rtol)
     check_leads(junction, "force_coefficients")
@@ -854,11 +931,18 @@ def force_coefficients(junction, forces, bias=0.0, temperature=300.0, fermi_leve
             if pieces:
                 pts = _window_points(junction, mus, temperature, w, mu0)
                 sizes = [int(np.prod(shape)) for _, shape in pieces]
-                win = integrate_adaptive(integrand, pts, rtol=rtol, atol=1e-14,
-                                         what="force-coefficient window integral", groups=sizes, on_fail="warn")
+                win = integrate_adaptive(
+                    integrand,
+                    pts,
+                    rtol=rtol,
+                    atol=1e-14,
+                    what="force-coefficient window integral",
+                    groups=sizes,
+                    on_fail="warn",
+                )
                 offset = 0
                 for (piece, shape), size, e in zip(pieces, sizes, win.errors):
-                    got[piece] = win.value[offset:offset + size].reshape(shape)
+                    got[piece] = win.value[offset : offset + size].reshape(shape)
                     gerr[piece] = float(e)
                     offset += size
             if off_axis:
@@ -884,8 +968,12 @@ def force_coefficients(junction, forces, bias=0.0, temperature=300.0, fermi_leve
             k, l_ = pi.real, HBAR * pi.imag / w
             k_cur, l_cur = pi_bias.real, HBAR * pi_bias.imag / w
             e_mix, e_bias = gerr["mixed"], gerr.get("pi_bias", 0.0)
-            err.update(K=spin * (ep_re + e_mix + e_bias), L=spin * HBAR * (ep_im + e_mix + e_bias) / w,
-                       K_current=spin * e_bias, L_current=spin * HBAR * e_bias / w)
+            err.update(
+                K=spin * (ep_re + e_mix + e_bias),
+                L=spin * HBAR * (ep_im + e_mix + e_bias) / w,
+                K_current=spin * e_bias,
+                L_current=spin * HBAR * e_bias / w,
+            )
         else:
             k_pole, b_pole, ek, eb = sea.kernel
             k_cur = got["K_bias"].real if biased else zero
@@ -903,15 +991,24 @@ def force_coefficients(junction, forces, bias=0.0, temperature=300.0, fermi_leve
             k = k_pole + k_cur
             l_ = HBAR * b_pole + l_surf + l_cur
             e_kb, e_lb = gerr.get("K_bias", 0.0), gerr.get("L_bias", 0.0)
-            err.update(K=spin * (ek + e_kb), L=spin * (HBAR * eb + e_surf + e_lb), K_current=spin * e_kb,
-                       L_current=spin * e_lb)
+            err.update(
+                K=spin * (ek + e_kb), L=spin * (HBAR * eb + e_surf + e_lb), K_current=spin * e_kb, L_current=spin * e_lb
+            )
         f0 = f_eq + f_cur
         err["mean_force"] = spin * (err_f_eq + gerr.get("density", 0.0))
         err = {key: float(v) for key, v in err.items()}
         return ForceCoefficients(
-            mean_force=spin * f0, K=spin * k, L=spin * l_,
-            mean_force_current=spin * f_cur, K_current=spin * k_cur, L_current=spin * l_cur,
-            frequency=w, chemical_potentials=mus, temperature=temperature, spin=spin, error=err,
+            mean_force=spin * f0,
+            K=spin * k,
+            L=spin * l_,
+            mean_force_current=spin * f_cur,
+            K_current=spin * k_cur,
+            L_current=spin * l_cur,
+            frequency=w,
+            chemical_potentials=mus,
+            temperature=temperature,
+            spin=spin,
+            error=err,
         )
 
     # every quantity is a sum of two or three integrals, each computed to its
@@ -922,7 +1019,7 @@ def force_coefficients(junction, forces, bias=0.0, temperature=300.0, fermi_leve
     natural = _natural_scales(ops, junction, spin)
     tols = dict.fromkeys(("sea", "window"), _PART_SHARE * user_rtol)
     out, ratio = None, np.inf
-    for attempt in range(2):
+    for _attempt in range(2):
         with warnings.catch_warnings():
             # an integral that misses its own (inner) tolerance warns; whether
             # the quantities meet rtol is decided below from their estimates
@@ -956,13 +1053,25 @@ def _natural_scales(ops, junction, spin):
     f = float(np.abs(ops.dense).sum(axis=(1, 2)).max()) if ops.n_modes else 0.0
     e = max(1.0, float(junction.energy_scale))
     k = spin * f * f / e
-    return {"mean_force": spin * f, "K": k, "L": HBAR * k / e,
-            "mean_force_current": spin * f, "K_current": k, "L_current": HBAR * k / e}
+    return {
+        "mean_force": spin * f,
+        "K": k,
+        "L": HBAR * k / e,
+        "mean_force_current": spin * f,
+        "K_current": k,
+        "L_current": HBAR * k / e,
+    }
 
 
 def _quantities(c):
-    return {"mean_force": c.mean_force, "K": c.K, "L": c.L, "mean_force_current": c.mean_force_current,
-            "K_current": c.K_current, "L_current": c.L_current}
+    return {
+        "mean_force": c.mean_force,
+        "K": c.K,
+        "L": c.L,
+        "mean_force_current": c.mean_force_current,
+        "K_current": c.K_current,
+        "L_current": c.L_current,
+    }
 
 
 def _tolerance(name, value, rtol, natural):
@@ -970,8 +1079,14 @@ def _tolerance(name, value, rtol, natural):
     return max(rtol * FLOOR * natural[name], rtol * size, 1e-300), size
 
 
-_PARTS = {"mean_force": ("sea", "window"), "mean_force_current": ("window",), "K": ("window", "sea"),
-          "L": ("window", "sea"), "K_current": ("window",), "L_current": ("window",)}
+_PARTS = {
+    "mean_force": ("sea", "window"),
+    "mean_force_current": ("window",),
+    "K": ("window", "sea"),
+    "L": ("window", "sea"),
+    "K_current": ("window",),
+    "L_current": ("window",),
+}
 """The computations each quantity is made of (force_coefficients)."""
 
 
@@ -986,8 +1101,10 @@ def _check_errors(c, rtol, on_fail, natural):
         e = c.error.get(name, 0.0)
         tol, size = _tolerance(name, v, rtol, natural)
         if not e <= tol:
-            msg = (f"force_coefficients: {name} has estimated error {e:.3g} above its tolerance {tol:.3g} "
-                   f"(rtol {rtol:g} of max|{name}| = {size:.3g})")
+            msg = (
+                f"force_coefficients: {name} has estimated error {e:.3g} above its tolerance {tol:.3g} "
+                f"(rtol {rtol:g} of max|{name}| = {size:.3g})"
+            )
             if on_fail == "raise":
                 raise IntegrationError(msg, error=e, tolerance=tol)
             warnings.warn(msg, IntegrationWarning, stacklevel=3)
@@ -1004,8 +1121,18 @@ def _surface_t0(blocks, ops, mu0):
 # ----------------------------------------------------------------------------
 # electron-hole spectrum (seed eqs 22, 27-32)
 # ----------------------------------------------------------------------------
-def electron_hole_spectrum(junction, forces, omega, bias=0.0, temperature=300.0, fermi_level=0.0, spin=2,
-                           chemical_potentials=None, rtol=1e-8):
+@renamed_keywords(omega="hbar_omega")
+def electron_hole_spectrum(
+    junction,
+    forces,
+    hbar_omega,
+    bias=0.0,
+    temperature=300.0,
+    fermi_level=0.0,
+    spin=2,
+    chemical_potentials=None,
+    rtol=1e-8,
+):
     r"""Electron-hole spectrum Xi(omega) = Lambda^o'(omega) + i Lambda^e''(omega).
 
     .. math::
@@ -1014,7 +1141,7 @@ def electron_hole_spectrum(junction, forces, omega, bias=0.0, temperature=300.0,
           [n_l(\epsilon) - n_m(\epsilon - \hbar\omega)]\,
           Tr[f_a A_m(\epsilon-\hbar\omega) f_b A_l(\epsilon)]
 
-    (seed eqs 22, 27-32 in NEGF form, formulas.md §3.3): a Hermitian matrix
+    (seed eqs 22, 27-32 in NEGF form, :ref:`theory-electron-hole`): a Hermitian matrix
     whose real part Lambda^o' is symmetric and odd in omega and whose
     imaginary part Lambda^e'' is antisymmetric, even in omega and zero at
     equilibrium with real h and f.  It gives the dissipative forces directly
@@ -1022,43 +1149,36 @@ def electron_hole_spectrum(junction, forces, omega, bias=0.0, temperature=300.0,
     K^asym(w0) = 2 pi Im Xi(w0), and the conservative ones by the
     principal-value integrals of seed eqs 29 and 44.
 
+    Shifting the energy variable by hbar*omega shows Xi = -D^*/2pi, with D
+    the dissipative kernel (:func:`currentforces.dissipation_spectrum`):
+    both are views of the lead-pair kernel
+    :func:`currentforces.pairs.pair_spectra`, which computes D.
+
     Parameters
     ----------
-    omega : float or array_like
-        Electron-hole pair energies hbar*omega in eV (any sign).
+    hbar_omega : float or array_like
+        Electron-hole pair energies hbar*omega in eV (any sign).  ``omega``
+        is a deprecated alias.
     Other parameters as in :func:`force_coefficients`.
 
     Returns
     -------
-    ndarray, shape omega.shape + (M, M), complex, in eV/Angstrom^2
+    ndarray, shape hbar_omega.shape + (M, M), complex, in eV/Angstrom^2
         (the delta(hbar omega - ...) of seed eq 22 normalised per unit
         hbar*omega).
     """
-    temperature = check_temperature(temperature)
-    spin = check_spin(spin)
-    rtol = check_rtol(rtol)
-    check_leads(junction, "electron_hole_spectrum")
-    ops = ForceOperators(forces, junction.size)
-    mus = junction.chemical_potentials(bias, fermi_level, chemical_potentials)
-    blocks = SpectralBlocks(junction, ops)
-    omegas = np.asarray(omega, dtype=float)
-    if not np.all(np.isfinite(omegas)):
-        raise InputError("omega contains NaN or inf")
-    out = np.empty(omegas.shape + (ops.n_modes, ops.n_modes), dtype=complex)
-    for idx, wv in np.ndenumerate(omegas):
-        def integrand(e, wv=wv):
-            g0, a_l = blocks.green_and_spectral(e)
-            _, a_lm = blocks.green_and_spectral(e - wv)
-            a_tot, am_tot = sum(a_l), sum(a_lm)
-            occ = sum(fermi(e, mu, temperature)[:, None, None] * a for a, mu in zip(a_l, mus))
-            occ_m = sum(fermi(e - wv, mu, temperature)[:, None, None] * a for a, mu in zip(a_lm, mus))
-            return ops.traces(am_tot, occ) - ops.traces(occ_m, a_tot)
-
-        # resonances graded at eps and at eps + w (A(E - w))
-        pts = junction.window_breakpoints(list(mus) + [m + wv for m in mus], temperature, shifts=(-float(wv),))
-        if pts[-1] - pts[0] <= 0:
-            out[idx] = 0.0
-            continue
-        res = integrate_adaptive(integrand, pts, rtol=rtol, atol=1e-14, what="electron-hole spectrum")
-        out[idx] = spin * res.value / (8 * math.pi**2)
-    return out
+    ops, mus, hw, temperature, spin, rtol = pair_arguments(
+        junction,
+        forces,
+        hbar_omega,
+        bias,
+        temperature,
+        fermi_level,
+        spin,
+        chemical_potentials,
+        rtol,
+        "electron_hole_spectrum",
+    )
+    return pair_spectra(
+        SpectralBlocks(junction, ops), mus, hw, temperature, spin, rtol, ("dissipation",), what="electron_hole_spectrum"
+    ).electron_hole

@@ -34,7 +34,7 @@ from scipy.linalg import eigh_tridiagonal
 from scipy.special import expit
 
 from ._checks import check_temperature
-from .errors import IntegrationError, IntegrationWarning, InputError
+from .errors import InputError, IntegrationError, IntegrationWarning
 from .units import KB
 
 __all__ = [
@@ -185,22 +185,38 @@ def window_bounds(chemical_potentials, temperature, extra=(), cutoff=THERMAL_CUT
 # ----------------------------------------------------------------------------
 # Gauss-Kronrod 7-15 abscissae and weights on [-1, 1] (QUADPACK qk15 tables;
 # tests/test_integrate.py checks the exactness degrees 13 and 22).
-_XGK = np.array([
-    0.991455371120812639206854697526329, 0.949107912342758524526189684047851,
-    0.864864423359769072789712788640926, 0.741531185599394439863864773280788,
-    0.586087235467691130294144845693013, 0.405845151377397166906606412076961,
-    0.207784955007898467600689403773245, 0.000000000000000000000000000000000,
-])
-_WGK = np.array([
-    0.022935322010529224963732008058970, 0.063092092629978553290700663189204,
-    0.104790010322250183839876322541518, 0.140653259715525918745189590510238,
-    0.169004726639267902826583426598550, 0.190350578064785409913256402421014,
-    0.204432940075298892414161999234649, 0.209482141084727828012999174891714,
-])
-_WG = np.array([
-    0.129484966168869693270611432679082, 0.279705391489276667901467771423780,
-    0.381830050505118944950369775488975, 0.417959183673469387755102040816327,
-])
+_XGK = np.array(
+    [
+        0.991455371120812639206854697526329,
+        0.949107912342758524526189684047851,
+        0.864864423359769072789712788640926,
+        0.741531185599394439863864773280788,
+        0.586087235467691130294144845693013,
+        0.405845151377397166906606412076961,
+        0.207784955007898467600689403773245,
+        0.000000000000000000000000000000000,
+    ]
+)
+_WGK = np.array(
+    [
+        0.022935322010529224963732008058970,
+        0.063092092629978553290700663189204,
+        0.104790010322250183839876322541518,
+        0.140653259715525918745189590510238,
+        0.169004726639267902826583426598550,
+        0.190350578064785409913256402421014,
+        0.204432940075298892414161999234649,
+        0.209482141084727828012999174891714,
+    ]
+)
+_WG = np.array(
+    [
+        0.129484966168869693270611432679082,
+        0.279705391489276667901467771423780,
+        0.381830050505118944950369775488975,
+        0.417959183673469387755102040816327,
+    ]
+)
 GK_NODES = np.concatenate([-_XGK[:-1], _XGK[::-1]])
 """The 15 Kronrod nodes on [-1, 1], ascending."""
 GK_WEIGHTS = np.concatenate([_WGK[:-1], _WGK[::-1]])
@@ -262,8 +278,9 @@ def _group_index(groups, ncomp):
     return out
 
 
-def integrate_adaptive(func, breakpoints, rtol=1e-8, atol=1e-12, max_panels=4000,
-                       chunk=256, on_fail="raise", what="integral", groups=None):
+def integrate_adaptive(
+    func, breakpoints, rtol=1e-8, atol=1e-12, max_panels=4000, chunk=256, on_fail="raise", what="integral", groups=None
+):
     """Adaptive vectorised Gauss-Kronrod (7-15) quadrature of an array-valued
     function over [breakpoints[0], breakpoints[-1]].
 
@@ -342,8 +359,8 @@ def integrate_adaptive(func, breakpoints, rtol=1e-8, atol=1e-12, max_panels=4000
         if index is None:
             index = _group_index(groups, vals.shape[2])
             ngroups = len(index)
-            retired_trunc = np.zeros(ngroups)   # summed |K15 - G7| of retired panels
-            retired_round = np.zeros(ngroups)   # summed squares of their rounding errors
+            retired_trunc = np.zeros(ngroups)  # summed |K15 - G7| of retired panels
+            retired_round = np.zeros(ngroups)  # summed squares of their rounding errors
             scale = np.zeros(ngroups)
         wk, wg = _panel_weights(x.reshape(lo.size, 15), lo, hi)
         kron = np.einsum("pkr,pk->pr", vals, wk) * halfw[:, None]
@@ -362,9 +379,9 @@ def integrate_adaptive(func, breakpoints, rtol=1e-8, atol=1e-12, max_panels=4000
         scale = np.maximum(scale, [absval[idx].max() if idx.size else 0.0 for idx in index])
         tol = np.maximum(atol, rtol * scale)
 
-        def total(mask):
-            return (retired_trunc + trunc[mask].sum(axis=0)
-                    + np.sqrt(retired_round + (rerr[mask] ** 2).sum(axis=0)))
+        def total(mask, retired_trunc=retired_trunc, retired_round=retired_round, trunc=trunc, rerr=rerr):
+            # this iteration's panel errors, bound explicitly
+            return retired_trunc + trunc[mask].sum(axis=0) + np.sqrt(retired_round + (rerr[mask] ** 2).sum(axis=0))
 
         everything = np.ones(lo.size, dtype=bool)
         total_err = total(everything)
@@ -389,8 +406,11 @@ def integrate_adaptive(func, breakpoints, rtol=1e-8, atol=1e-12, max_panels=4000
             retired_trunc = retired_trunc + trunc[done].sum(axis=0)
             retired_round = retired_round + (rerr[done] ** 2).sum(axis=0)
         todo = ~done
-        if not np.any(todo) or npanels + 2 * np.count_nonzero(todo) > max_panels or \
-                np.all(halfw[todo] < 1e-15 * max(1.0, abs(centers[todo]).max())):
+        if (
+            not np.any(todo)
+            or npanels + 2 * np.count_nonzero(todo) > max_panels
+            or np.all(halfw[todo] < 1e-15 * max(1.0, abs(centers[todo]).max()))
+        ):
             if np.all(total_err <= tol):
                 return Integral(current.reshape(out_shape), float(total_err.max()), nevals, total_err)
             worst = int(np.argmax(total_err / tol))
@@ -398,7 +418,9 @@ def integrate_adaptive(func, breakpoints, rtol=1e-8, atol=1e-12, max_panels=4000
             _fail(
                 f"{what}: adaptive quadrature stopped after {npanels} panels with estimated error "
                 f"{total_err[worst]:.3g} above tolerance {tol[worst]:.3g}{label}",
-                float(total_err[worst]), float(tol[worst]), on_fail,
+                float(total_err[worst]),
+                float(tol[worst]),
+                on_fail,
             )
             return Integral(current.reshape(out_shape), float(total_err.max()), nevals, total_err)
         mid = centers[todo]
@@ -502,14 +524,14 @@ def graded_breakpoints(lo, hi, centers, widths, ratio=4.0):
     best = np.empty(pts.size)
     step = max(1, 2**22 // max(1, c.size))
     for i in range(0, pts.size, step):
-        best[i:i + step] = (w[None, :] + np.abs(pts[i:i + step, None] - c[None, :])).min(axis=1)
+        best[i : i + step] = (w[None, :] + np.abs(pts[i : i + step, None] - c[None, :])).min(axis=1)
     return np.unique(pts[own <= best * (1 + 1e-12)])
 
 
 def _evaluate_chunked(func, x, chunk):
     if x.size <= chunk:
         return np.asarray(func(x))
-    parts = [np.asarray(func(x[i:i + chunk])) for i in range(0, x.size, chunk)]
+    parts = [np.asarray(func(x[i : i + chunk])) for i in range(0, x.size, chunk)]
     return np.concatenate(parts, axis=0)
 
 
@@ -530,12 +552,30 @@ def _imaginary_axis_integral(func, mu, y0, rtol, atol, on_fail, what, chunk, sca
         return vals * (jac / math.pi).reshape((-1,) + (1,) * (vals.ndim - 1))
 
     # GK nodes never touch t = 1 exactly.
-    return integrate_adaptive(integrand, [0.0, 0.5, 0.9, 0.99, 1.0], rtol=rtol, atol=atol,
-                              on_fail=on_fail, what=what, chunk=chunk, groups=groups)
+    return integrate_adaptive(
+        integrand,
+        [0.0, 0.5, 0.9, 0.99, 1.0],
+        rtol=rtol,
+        atol=atol,
+        on_fail=on_fail,
+        what=what,
+        chunk=chunk,
+        groups=groups,
+    )
 
 
-def matsubara_sum(func, mu, temperature, rtol=1e-9, atol=1e-13, energy_scale=1.0,
-                  max_poles=8192, chunk=128, on_fail="raise", what="Fermi-sea sum"):
+def matsubara_sum(
+    func,
+    mu,
+    temperature,
+    rtol=1e-9,
+    atol=1e-13,
+    energy_scale=1.0,
+    max_poles=8192,
+    chunk=128,
+    on_fail="raise",
+    what="Fermi-sea sum",
+):
     r"""The Fermi-sea functional S[F] by the direct Matsubara sum (a reference
     route: :func:`fermi_sea_sum` computes the same with a few tens of poles
     at every temperature).
@@ -557,7 +597,7 @@ def matsubara_sum(func, mu, temperature, rtol=1e-9, atol=1e-13, energy_scale=1.0
     .. math::  \int_{-\infty}^{\infty} n_F(E-\mu) F(E)\, dE = -i\pi\, S[F],
 
     and for the Green's function G(z) ~ 1/z the equilibrium density matrix
-    :math:`\rho = \tfrac12 + \mathrm{ReH}\, S[G]` (formulas.md §4.1; the
+    :math:`\rho = \tfrac12 + \mathrm{ReH}\, S[G]` (:eq:`eq-rho-eq`; the
     extra 1/2 is the arc at infinity).
 
     The first N poles are summed explicitly and the remaining tail
@@ -604,8 +644,9 @@ def matsubara_sum(func, mu, temperature, rtol=1e-9, atol=1e-13, energy_scale=1.0
             poles = new if cached[1] is None else cached[1] + new
         else:
             poles = cached[1]
-        tail = _imaginary_axis_integral(func, mu, spacing * npoles, 0.1 * rtol, 0.1 * atol, on_fail,
-                                        what + " (tail)", chunk, energy_scale)
+        tail = _imaginary_axis_integral(
+            func, mu, spacing * npoles, 0.1 * rtol, 0.1 * atol, on_fail, what + " (tail)", chunk, energy_scale
+        )
         return poles + tail.value, (npoles, poles), tail.evaluations + y.size
 
     value, cache, nevals = partial(n, (0, None))
@@ -618,9 +659,14 @@ def matsubara_sum(func, mu, temperature, rtol=1e-9, atol=1e-13, energy_scale=1.0
         if err <= tol:
             return Integral(value2, err, nevals)
         if n2 >= max_poles:
-            _fail(f"{what}: Matsubara sum with {n2} poles has error {err:.3g} above tolerance {tol:.3g} "
-                  f"(temperature {temperature} K is low for the pole sum; use temperature=0 for the "
-                  f"ground state)", err, tol, on_fail)
+            _fail(
+                f"{what}: Matsubara sum with {n2} poles has error {err:.3g} above tolerance {tol:.3g} "
+                f"(temperature {temperature} K is low for the pole sum; use temperature=0 for the "
+                f"ground state)",
+                err,
+                tol,
+                on_fail,
+            )
             return Integral(value2, err, nevals)
         n, value = n2, value2
 
@@ -677,7 +723,7 @@ def fermi_weight_rule(m):
     edges = np.linspace(0.0, 100.0, 251)
     half = 0.5 * np.diff(edges)[:, None]
     t = (0.5 * (edges[:-1, None] + edges[1:, None]) + half * x).ravel()
-    mass = (half * w).ravel() * expit(-t) * t          # int n(t) t q(t^2) dt
+    mass = (half * w).ravel() * expit(-t) * t  # int n(t) t q(t^2) dt
     v = t * t
     # Lanczos on diag(v) with start vector sqrt(mass), full reorthogonalisation
     mu0 = float(mass.sum())
@@ -711,8 +757,19 @@ def _tau_grid(step, offset, tau_high):
     return (np.arange(k0, k1 + 1) + offset) * step
 
 
-def fermi_sea_sum(func, mu, temperature, rtol=1e-9, atol=1e-13, energy_scale=1.0, chunk=128,
-                  on_fail="raise", what="Fermi-sea sum", parts=None, adaptive_at_zero=False):
+def fermi_sea_sum(
+    func,
+    mu,
+    temperature,
+    rtol=1e-9,
+    atol=1e-13,
+    energy_scale=1.0,
+    chunk=128,
+    on_fail="raise",
+    what="Fermi-sea sum",
+    parts=None,
+    adaptive_at_zero=False,
+):
     r"""The Fermi-sea functional S[F] of F(z) analytic in the upper half
     plane, by a pole expansion whose size does not grow as T falls.
 
@@ -748,7 +805,7 @@ def fermi_sea_sum(func, mu, temperature, rtol=1e-9, atol=1e-13, energy_scale=1.0
 
     * the N = :data:`FERMI_SEA_POLES` exact poles;
     * the thermal correction: its bracket D(t) is odd in t and analytic for
-      |t| < 2 pi N (F is analytic above the real axis), so the m-point
+      ``|t| < 2 pi N`` (F is analytic above the real axis), so the m-point
       Gauss rule of the Fermi weight (:func:`fermi_weight_rule`) converges
       geometrically, at a rate that depends on N alone, not on F or T.  For
       a pole of F at any distance from the real axis within 40 k_B T of mu
@@ -760,25 +817,25 @@ def fermi_sea_sum(func, mu, temperature, rtol=1e-9, atol=1e-13, energy_scale=1.0
       Lambda = ln(W/s) + 1 (W the energy scale): linear in ln y between s and
       W, where F has features on every scale (resonances at every distance
       from mu), double-exponential decay at both ends.  F(mu + iy) is
-      analytic for Re y > 0, a strip |Im ln y| < pi/2, so the rule converges
+      analytic for Re y > 0, a strip ``|Im ln y| < pi/2``, so the rule converges
       as exp(-pi^2/h) in the step h (Trefethen and Weideman, SIAM Rev. 56,
       385 (2014)).  Halving h reuses every earlier node (nested pole sets);
       with differences d_k between successive steps the error of the last
       is estimated as 10 d_k^3/d_(k-1)^2 (the error squares when h halves),
       never more than d_k; to it is added the rounding floor, a few eps
-      times the sum of |terms|.  s_min = 1e-8 W bounds the cost as T -> 0: a
-      feature of F closer than s_min to the real axis (a resonance within
-      1e-8 W of mu) lies in the double-exponential end, where it is still
-      integrated, at smaller steps: the nested estimate sees it, and the
-      cost grows instead of the error.
+      times the sum of ``|terms|``.  s_min = 1e-8 W bounds the cost as
+      T -> 0: a feature of F closer than s_min to the real axis (a resonance
+      within 1e-8 W of mu) lies in the double-exponential end, where it is
+      still integrated, at smaller steps: the nested estimate sees it, and
+      the cost grows instead of the error.
     * at T = 0 the same line from y_0 = 0 (s = s_min); or, with
       ``adaptive_at_zero``, by adaptive Gauss-Kronrod (7-15) under the
       rational map y = W t/(1 - t), t in [0, 1) (:func:`integrate_adaptive`,
       each part to its own tolerance), which refines only where F has
       structure: a caller that subtracted a real pole (a bound state) close
       to mu asks for it, because the subtraction leaves rounding of order
-      eps W/|z - E_b|^3 there, which a rule resolving every scale down to
-      s_min would integrate, while the adaptive rule never goes near it
+      ``eps W/|z - E_b|^3`` there, which a rule resolving every scale down
+      to s_min would integrate, while the adaptive rule does not go near it
       when the remainder is smooth.
 
     The number of evaluations of F is about N + 20 + 4 (Lambda + 7.5) at
@@ -792,13 +849,13 @@ def fermi_sea_sum(func, mu, temperature, rtol=1e-9, atol=1e-13, energy_scale=1.0
     ----------
     func : callable
         ``func(z)`` for a 1-d complex array z (upper half plane) returns
-        ``(len(z), ...)``; analytic in z, decaying at least as 1/|z|^2.
+        ``(len(z), ...)``; analytic in z, decaying at least as ``1/|z|^2``.
     mu : float
         Chemical potential in eV.
     temperature : float
         Temperature in K (0 allowed).
     rtol, atol : float
-        Requested accuracy relative to max|S| of each part / absolute.
+        Requested accuracy relative to ``max|S|`` of each part / absolute.
     energy_scale : float
         Energy scale W of F in eV (spectral radius or bandwidth).
     chunk : int
@@ -814,6 +871,7 @@ def fermi_sea_sum(func, mu, temperature, rtol=1e-9, atol=1e-13, energy_scale=1.0
         :class:`Integral`, one per part, is returned.
     adaptive_at_zero : bool
         At T = 0, use the adaptive rule on the imaginary axis (see above).
+
     Returns
     -------
     Integral or list of Integral
@@ -835,19 +893,19 @@ def fermi_sea_sum(func, mu, temperature, rtol=1e-9, atol=1e-13, energy_scale=1.0
     kt = KB * temperature
     if kt == 0 and adaptive_at_zero:
         # T = 0: adaptive rule under a rational map, each part to its own tolerance
-        res = _imaginary_axis_integral(func, mu, 0.0, rtol, atol, on_fail, what, chunk, energy_scale,
-                                       groups=None if parts is None else list(parts))
+        res = _imaginary_axis_integral(
+            func, mu, 0.0, rtol, atol, on_fail, what, chunk, energy_scale, groups=None if parts is None else list(parts)
+        )
         if parts is None:
             return res
         flat = np.asarray(res.value).reshape(-1)
         bounds = np.cumsum([0] + list(parts))
         if bounds[-1] != flat.size:
             raise InputError(f"parts {parts!r} do not add up to the {flat.size} values of {what}")
-        return [Integral(flat[a:b], float(e), res.evaluations) for a, b, e in zip(bounds[:-1], bounds[1:],
-                                                                                  res.errors)]
+        return [Integral(flat[a:b], float(e), res.evaluations) for a, b, e in zip(bounds[:-1], bounds[1:], res.errors)]
     fixed = 0.0
     fixed_err = 0.0
-    fixed_abs = 0.0        # sum of |terms|: the rounding floor of the error is eps times it
+    fixed_abs = 0.0  # sum of |terms|: the rounding floor of the error is eps times it
     y0 = 0.0
     if kt > 0:
         n = FERMI_SEA_POLES
@@ -912,8 +970,13 @@ def fermi_sea_sum(func, mu, temperature, rtol=1e-9, atol=1e-13, energy_scale=1.0
             break
         if step <= _FINEST_STEP:
             worst = int(np.argmax(err / tol))
-            _fail(f"{what}: pole expansion with {counted[0]} poles has error {err[worst]:.3g} above "
-                  f"tolerance {tol[worst]:.3g}", float(err[worst]), float(tol[worst]), on_fail)
+            _fail(
+                f"{what}: pole expansion with {counted[0]} poles has error {err[worst]:.3g} above "
+                f"tolerance {tol[worst]:.3g}",
+                float(err[worst]),
+                float(tol[worst]),
+                on_fail,
+            )
             break
     value = value.reshape(shape[0])
     if parts is None:

@@ -50,12 +50,18 @@ UNITS = {
     "runaway_bias": ("V", "smallest bias at which a mode grows (NaN: none found)"),
     "runaway_bias_lower": ("V", "largest scanned bias known stable: lower end of the runaway bracket"),
     "runaway_bias_upper": ("V", "smallest bias known unstable: upper end of the runaway bracket (NaN: none)"),
-    "runaway_character": ("1", "character of the mode that goes unstable first: waterwheel, negative friction, "
-                          "static softening, or stable (none found)"),
+    "runaway_character": (
+        "1",
+        "character of the mode that goes unstable first: waterwheel, negative friction, "
+        "static softening, or stable (none found)",
+    ),
     "dynamics_bias": ("V", "bias of the Langevin trajectory"),
-    "dynamics_max_growth_rate": ("1/fs", "largest Re lambda of the mode analysis at the dynamics bias, with "
-                                         "the phonon bath's friction when it is on (negative: minus the "
-                                         "slowest relaxation rate)"),
+    "dynamics_max_growth_rate": (
+        "1/fs",
+        "largest Re lambda of the mode analysis at the dynamics bias, with "
+        "the phonon bath's friction when it is on (negative: minus the "
+        "slowest relaxation rate)",
+    ),
     "bath_friction": ("1/fs", "phonon-bath friction rate gamma of each coordinate (0: not coupled to the bath)"),
     "bath_temperature": ("K", "phonon-bath (electrode) temperature"),
     "mode": ("1", "index of a movable coordinate (atom, Cartesian axis)"),
@@ -129,8 +135,7 @@ def describe_dataset(ds):
     """A short text summary of a results dataset (what ``currentforces info`` prints)."""
     lines = []
     a = ds.attrs
-    lines.append(f"currentforces {a.get('currentforces_version', '?')} results, "
-                 f"status: {a.get('status', '?')}")
+    lines.append(f"currentforces {a.get('currentforces_version', '?')} results, status: {a.get('status', '?')}")
     if "description" in a:
         lines.append(a["description"])
     lines.append("dimensions: " + ", ".join(f"{k}={v}" for k, v in ds.sizes.items()))
@@ -146,8 +151,10 @@ def describe_dataset(ds):
 def summary_table(ds):
     """Per-bias table: current, largest mean force, friction, NC and Berry
     magnitudes, and the largest growth rate if modes were analysed."""
-    head = (f"{'bias (V)':>9} {'I (uA)':>10} {'max|F0| eV/A':>13} {'max|K_asym|':>12} "
-            f"{'min eig L_sym':>14} {'max|L_asym|':>12}")
+    head = (
+        f"{'bias (V)':>9} {'I (uA)':>10} {'max|F0| eV/A':>13} {'max|K_asym|':>12} "
+        f"{'min eig L_sym':>14} {'max|L_asym|':>12}"
+    )
     has_modes = "growth_rate" in ds
     if has_modes:
         head += f" {'max growth (1/ps)':>18}"
@@ -155,9 +162,11 @@ def summary_table(ds):
     for i, v in enumerate(ds["bias"].values):
         k = ds["K"].values[i]
         lm = ds["L"].values[i]
-        row = (f"{v:9.3f} {ds['current'].values[i] * 1e6:10.4f} {np.abs(ds['mean_force'].values[i]).max():13.5f} "
-               f"{np.abs(0.5 * (k - k.T)).max():12.5f} {np.linalg.eigvalsh(0.5 * (lm + lm.T)).min():14.5f} "
-               f"{np.abs(0.5 * (lm - lm.T)).max():12.5f}")
+        row = (
+            f"{v:9.3f} {ds['current'].values[i] * 1e6:10.4f} {np.abs(ds['mean_force'].values[i]).max():13.5f} "
+            f"{np.abs(0.5 * (k - k.T)).max():12.5f} {np.linalg.eigvalsh(0.5 * (lm + lm.T)).min():14.5f} "
+            f"{np.abs(0.5 * (lm - lm.T)).max():12.5f}"
+        )
         if has_modes:
             row += f" {1e3 * np.nanmax(ds['growth_rate'].values[i]):18.5f}"
         rows.append(row)

@@ -44,8 +44,15 @@ from . import __version__
 from .config import as_run_config, config_to_json
 from .errors import InputError, IntegrationError, ResumeError
 
-__all__ = ["JobResult", "build_junction", "build_system", "coefficients_at", "input_digests", "record_checksum",
-           "run_job"]
+__all__ = [
+    "JobResult",
+    "build_junction",
+    "build_system",
+    "coefficients_at",
+    "input_digests",
+    "record_checksum",
+    "run_job",
+]
 
 _PER_BIAS = ("mean_force", "mean_force_current", "K", "L", "K_current", "L_current", "current", "K_error", "L_error")
 
@@ -96,8 +103,15 @@ def build_junction(junction):
     axes = {} if j.axes == "auto" else {"axes": j.axes}
     try:
         if j.preset == "atoms":
-            return junction_from_atoms(j.device, j.left, j.right, model=j.model, movable=movable, **axes,
-                                       spring_constant=None if j.spring_constant == "auto" else j.spring_constant)
+            return junction_from_atoms(
+                j.device,
+                j.left,
+                j.right,
+                model=j.model,
+                movable=movable,
+                **axes,
+                spring_constant=None if j.spring_constant == "auto" else j.spring_constant,
+            )
         kwargs = {k: getattr(j, k) for k in ("bond", "lead_bond", "spring_constant") if getattr(j, k) != "auto"}
         if movable is not None:
             kwargs["movable"] = movable
@@ -113,8 +127,9 @@ def fermi_sea_of(preset, fermi_level, electrons):
     from .forces import fermi_sea_part
 
     e = electrons if isinstance(electrons, ElectronsConfig) else as_run_config(electrons).electrons
-    return fermi_sea_part(preset.system.junction, preset.system.forces, fermi_level=fermi_level,
-                          temperature=e.temperature, rtol=e.rtol)
+    return fermi_sea_part(
+        preset.system.junction, preset.system.forces, fermi_level=fermi_level, temperature=e.temperature, rtol=e.rtol
+    )
 
 
 class _LazyFermiSea:
@@ -162,8 +177,9 @@ def coefficients_at(preset, fermi_level, electrons, bias, fermi_sea=None):
     kw = dict(temperature=e.temperature, fermi_level=fermi_level, spin=e.spin)
     try:
         sea = fermi_sea() if callable(fermi_sea) else fermi_sea
-        c = force_coefficients(preset.system.junction, preset.system.forces, bias=bias, rtol=e.rtol,
-                               fermi_sea=sea, **kw)
+        c = force_coefficients(
+            preset.system.junction, preset.system.forces, bias=bias, rtol=e.rtol, fermi_sea=sea, **kw
+        )
         current = preset.system.junction.current(bias, rtol=max(e.rtol, 1e-10), **kw) if bias != 0 else 0.0
     except IntegrationError as exc:  # say at which bias
         raise IntegrationError(f"at bias {bias:g} V: {exc}", exc.error, exc.tolerance) from None
@@ -209,8 +225,7 @@ def input_digests(cfg):
         A referenced file cannot be read (the message names its key).
     """
     cfg = as_run_config(cfg)
-    parts = {"currentforces_version": __version__,
-             "config": _sha256(config_to_json(cfg).encode())}
+    parts = {"currentforces_version": __version__, "config": _sha256(config_to_json(cfg).encode())}
     for key, name in cfg.junction.input_files.items():
         try:
             parts[key] = _sha256(Path(name).read_bytes())
@@ -250,9 +265,12 @@ def _what_changed(stored, digests, stored_config_json, cfg):
                 old = {}
             new = _flat(json.loads(config_to_json(cfg)))
             keys = [k for k in sorted(set(old) | set(new)) if old.get(k) != new.get(k)]
-            out.append("configuration (" + ", ".join(
-                f"{k}: {old.get(k, '-')!r} -> {new.get(k, '-')!r}" for k in keys[:5])
-                + (", ..." if len(keys) > 5 else "") + ")")
+            out.append(
+                "configuration ("
+                + ", ".join(f"{k}: {old.get(k, '-')!r} -> {new.get(k, '-')!r}" for k in keys[:5])
+                + (", ..." if len(keys) > 5 else "")
+                + ")"
+            )
         elif key in digests and key in stored:
             out.append(f"contents of {key} file {cfg.junction.input_files[key]!r}")
         else:
@@ -280,22 +298,29 @@ def _records_from_file(path, cfg, digests):
         stored = json.loads(a["input_sha256_parts"])
         sums = json.loads(a["record_sha256"])
     except (KeyError, TypeError, ValueError):
-        raise ResumeError(f"output.file: {str(path)!r} exists but carries no input digests or checksums "
-                          f"(not written by this version of currentforces run){again}") from None
+        raise ResumeError(
+            f"output.file: {str(path)!r} exists but carries no input digests or checksums "
+            f"(not written by this version of currentforces run){again}"
+        ) from None
     if stored.get("input_sha256") != digests["input_sha256"]:
         changed = _what_changed(stored, digests, a.get("config_json"), cfg)
-        raise ResumeError(f"output.file: {str(path)!r} holds a run computed from other inputs; changed: "
-                          f"{'; '.join(changed) or 'input digest'}{again}")
+        raise ResumeError(
+            f"output.file: {str(path)!r} holds a run computed from other inputs; changed: "
+            f"{'; '.join(changed) or 'input digest'}{again}"
+        )
     bias = ds["bias"].values if "bias" in ds.coords else []
     if len(sums) != len(bias):
-        raise ResumeError(f"output.file: {str(path)!r} has {len(bias)} biases but {len(sums)} checksums: "
-                          f"the file is damaged{again}")
+        raise ResumeError(
+            f"output.file: {str(path)!r} has {len(bias)} biases but {len(sums)} checksums: the file is damaged{again}"
+        )
     out = {}
     for i, v in enumerate(bias):
         rec = {k: (ds[k].values[i] if ds[k].ndim > 1 else float(ds[k].values[i])) for k in _PER_BIAS}
         if record_checksum(float(v), rec) != sums[i]:
-            raise ResumeError(f"output.file: {str(path)!r}: the stored values at bias {float(v):g} V do not "
-                              f"match their checksum: the file is corrupted{again}")
+            raise ResumeError(
+                f"output.file: {str(path)!r}: the stored values at bias {float(v):g} V do not "
+                f"match their checksum: the file is corrupted{again}"
+            )
         out[float(v)] = rec
     return out
 
@@ -328,9 +353,12 @@ def _dataset(preset, fermi_level, cfg, records, biases, status, extra=None):
             data[k] = (("bias",), arr)
     data["masses"] = (("mode",), np.asarray(s.masses, dtype=float))
     data["spring_constants"] = (("mode", "mode2"), np.asarray(preset.spring_constants, dtype=float))
-    coords = {"bias": ("bias", np.array(done, dtype=float)),
-              "mode": ("mode", np.arange(m)), "mode2": ("mode2", np.arange(m)),
-              "mode_label": ("mode", np.array(s.labels, dtype=object))}
+    coords = {
+        "bias": ("bias", np.array(done, dtype=float)),
+        "mode": ("mode", np.arange(m)),
+        "mode2": ("mode2", np.arange(m)),
+        "mode_label": ("mode", np.array(s.labels, dtype=object)),
+    }
     ds = xr.Dataset(data, coords=coords)
     if "bias" in ds.coords:
         k, lm = ds["K"], ds["L"]
@@ -343,19 +371,21 @@ def _dataset(preset, fermi_level, cfg, records, biases, status, extra=None):
     if extra:
         for k, v in extra.items():
             ds[k] = v
-    ds.attrs.update({
-        "title": "currentforces run",
-        "currentforces_version": __version__,
-        "config_json": config_to_json(cfg),
-        "status": status,
-        "description": preset.description,
-        "fermi_level_eV": float(fermi_level),
-        "temperature_K": float(cfg.electrons.temperature),
-        "spin": int(cfg.electrons.spin),
-        "sign_convention": "F = F0 - K X + L V (seed eq 14); mu_0 = E_F + V/2, mu_1 = E_F - V/2",
-        "bare_springs": "spring_constants stand for the zero-bias dynamical matrix; modes use "
-                        "spring_constants + K_current and L",
-    })
+    ds.attrs.update(
+        {
+            "title": "currentforces run",
+            "currentforces_version": __version__,
+            "config_json": config_to_json(cfg),
+            "status": status,
+            "description": preset.description,
+            "fermi_level_eV": float(fermi_level),
+            "temperature_K": float(cfg.electrons.temperature),
+            "spin": int(cfg.electrons.spin),
+            "sign_convention": "F = F0 - K X + L V (seed eq 14); mu_0 = E_F + V/2, mu_1 = E_F - V/2",
+            "bare_springs": "spring_constants stand for the zero-bias dynamical matrix; modes use "
+            "spring_constants + K_current and L",
+        }
+    )
     return ds
 
 
@@ -431,8 +461,11 @@ def _run_locked(cfg, path, progress, overwrite, log):
             log("currentforces.dynamics not available: mode analysis, runaway search and dynamics skipped")
         else:
             cache = {b: (records[b]["K_current"], records[b]["L"]) for b in biases}
-            extra.update(_modes(dyn, preset, cfg.modes, biases, cache,
-                                lambda v: coefficients_at(preset, ef, cfg.electrons, v, sea)))
+            extra.update(
+                _modes(
+                    dyn, preset, cfg.modes, biases, cache, lambda v: coefficients_at(preset, ef, cfg.electrons, v, sea)
+                )
+            )
             if cfg.dynamics.enabled:
                 _warn_beyond_runaway(cfg.dynamics.bias, extra.get("runaway_bias", ((), math.nan))[1], log)
                 extra.update(_langevin(dyn, preset, ef, cfg.electrons, cfg.dynamics, progress))
@@ -462,6 +495,7 @@ def _modes(dyn, preset, modes, biases, cache, coefficients_at_bias):
         out["growth_rate"] = (("bias", "eigenmode"), lam.real)
         out["mode_energy"] = (("bias", "eigenmode"), lam.imag * _hbar())
     if modes.runaway:
+
         def coefficients(v):
             if v not in cache:
                 c = coefficients_at_bias(v)
@@ -472,8 +506,9 @@ def _modes(dyn, preset, modes, biases, cache, coefficients_at_bias):
         if vmax == 0:
             out["runaway_bias"] = ((), math.nan)
         else:
-            r = dyn.runaway_threshold(coefficients, masses, springs, vmax, n_scan=modes.n_scan,
-                                      tolerance=modes.tolerance)
+            r = dyn.runaway_threshold(
+                coefficients, masses, springs, vmax, n_scan=modes.n_scan, tolerance=modes.tolerance
+            )
             out["runaway_bias"] = ((), math.nan if r.bias is None else float(r.bias))
             out["runaway_bias_lower"] = ((), math.nan if r.bracket[0] is None else float(r.bracket[0]))
             out["runaway_bias_upper"] = ((), math.nan if r.bracket[1] is None else float(r.bracket[1]))
@@ -485,8 +520,10 @@ def _warn_beyond_runaway(bias, threshold, log):
     """Log a warning when the trajectory's bias (V) is at or beyond the
     runaway threshold (V; NaN: none found) on the same side of zero."""
     if not math.isnan(threshold) and bias * threshold > 0 and abs(bias) >= abs(threshold):
-        log(f"warning: dynamics.bias = {bias} V is beyond the runaway threshold {threshold:.4f} V; "
-            "the trajectory grows exponentially")
+        log(
+            f"warning: dynamics.bias = {bias} V is beyond the runaway threshold {threshold:.4f} V; "
+            "the trajectory grows exponentially"
+        )
 
 
 def _hbar():
@@ -505,13 +542,28 @@ def _langevin(dyn, preset, ef, electrons, dynamics, progress):
     if d.noise:
         from .coupling import spectrum_from_junction
 
-        spectrum = spectrum_from_junction(preset.system.junction, preset.system.forces, d.hbar_omega_max,
-                                          n_omega=d.n_omega, bias=d.bias, temperature=e.temperature,
-                                          fermi_level=ef, spin=e.spin)
+        spectrum = spectrum_from_junction(
+            preset.system.junction,
+            preset.system.forces,
+            d.hbar_omega_max,
+            n_omega=d.n_omega,
+            bias=d.bias,
+            temperature=e.temperature,
+            fermi_level=ef,
+            spin=e.spin,
+        )
     bath = _phonon_bath(dyn, preset, e, d) if d.phonon_bath else None
-    md = dyn.LangevinDynamics(masses, springs, d.timestep, K=c["K_current"], L=c["L"],
-                              mean_force=c["mean_force_current"],
-                              spectrum=spectrum, seed=d.seed, bath=bath)
+    md = dyn.LangevinDynamics(
+        masses,
+        springs,
+        d.timestep,
+        K=c["K_current"],
+        L=c["L"],
+        mean_force=c["mean_force_current"],
+        spectrum=spectrum,
+        seed=d.seed,
+        bath=bath,
+    )
     # the slowest relaxation at this bias (with the bath's friction when it
     # is on, md.L): with electronic friction as the only damping it can take
     # far longer than the trajectory (run summary)
@@ -555,16 +607,20 @@ def _phonon_bath(dyn, preset, electrons, dynamics):
     if dynamics.bath_atoms is None:
         atoms = s.boundary_atoms()
         if not atoms:
-            raise InputError("dynamics.bath_atoms: no movable atom is within hopping range of an atom that does "
-                             "not move; name the atoms coupled to the phonon bath")
+            raise InputError(
+                "dynamics.bath_atoms: no movable atom is within hopping range of an atom that does "
+                "not move; name the atoms coupled to the phonon bath"
+            )
     else:
-        atoms = check_atom_indices("dynamics.bath_atoms", dynamics.bath_atoms, len(s.device),
-                                   what="the device")
+        atoms = check_atom_indices("dynamics.bath_atoms", dynamics.bath_atoms, len(s.device), what="the device")
         still = [a for a in atoms if a not in moving]
         if still:
-            raise InputError(f"dynamics.bath_atoms: atom(s) {still} do not move; the bath acts on moving atoms "
-                             f"({', '.join(map(str, moving))})")
+            raise InputError(
+                f"dynamics.bath_atoms: atom(s) {still} do not move; the bath acts on moving atoms "
+                f"({', '.join(map(str, moving))})"
+            )
     dofs = [i for i, (a, _) in enumerate(s.coordinates) if a in atoms]
     t = dynamics.bath_temperature
-    return dyn.PhononBath(dofs, dynamics.bath_friction, electrons.temperature if t == "auto" else t,
-                          cutoff=dynamics.hbar_omega_max)
+    return dyn.PhononBath(
+        dofs, dynamics.bath_friction, electrons.temperature if t == "auto" else t, cutoff=dynamics.hbar_omega_max
+    )

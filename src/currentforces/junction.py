@@ -3,7 +3,7 @@ r"""The junction: a tight-binding device between semi-infinite leads.
 The electronic model of the seed paper (section II.B): non-interacting
 electrons in the Landauer steady state, every lead a reservoir with its own
 chemical potential and a common temperature.  From the device Hamiltonian h
-and the lead self-energies Sigma_l (formulas.md §2):
+and the lead self-energies Sigma_l (:ref:`theory-leads`, :ref:`theory-negf`):
 
 .. math::
 
@@ -14,7 +14,7 @@ and the lead self-energies Sigma_l (formulas.md §2):
     \rho_{LP} = \int dE \sum_l n_F(E - \mu_l) A_l(E) / 2\pi
     \quad \text{(seed eq 13, device block)}.
 
-Bias convention (design.md): a bias V puts lead 0 at mu_0 = E_F + V/2 and
+Bias convention (:ref:`theory-bias`, :eq:`eq-bias`): a bias V puts lead 0 at mu_0 = E_F + V/2 and
 lead 1 at mu_1 = E_F - V/2, so that eV = mu_0 - mu_1; any number of leads
 takes explicit ``chemical_potentials``.
 
@@ -27,13 +27,21 @@ import contextlib
 import functools
 import math
 import warnings
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 import scipy.sparse as sp
 
-from ._checks import (as_dense_matrix, as_operator, check_energies, check_leads, check_number, check_rtol,
-                      check_spin, check_temperature)
+from ._checks import (
+    as_dense_matrix,
+    as_operator,
+    check_energies,
+    check_leads,
+    check_number,
+    check_rtol,
+    check_spin,
+    check_temperature,
+)
 from .boundstates import BOUND_STATE_COINCIDENCE, RESOLUTION, find_bound_states
 from .errors import BandEdgeWarning, BoundStateError, InputError
 from .greens import BlockTridiagonal, DenseInverse, GreensBackend
@@ -56,9 +64,11 @@ def _complex_linear(observable):
     """The complex-linear extension P(ReH X) + i P(ImH X) of a real linear map
     P on Hermitian matrices (ImH X = (X - X^dagger)/2i): the pole expansion
     sums analytic, non-Hermitian X, and Re of the sum of P_c(X) is P(ReH S[X])."""
+
     def project(x):
         xh = np.conj(np.swapaxes(x, -1, -2))
         return observable(0.5 * (x + xh)) + 1j * observable(-0.5j * (x - xh))
+
     return project
 
 
@@ -163,17 +173,22 @@ class Junction:
         if isinstance(solver, str) and solver not in ("dense", "rgf"):
             raise InputError(f"solver must be 'dense', 'rgf' or a GreensBackend instance, got {solver!r}")
         if not isinstance(solver, (str, GreensBackend)):
-            raise InputError(f"solver must be 'dense', 'rgf' or a GreensBackend instance (a subclass of "
-                             f"currentforces.greens.GreensBackend implementing green_submatrix and "
-                             f"green_derivative_submatrix), got {type(solver).__name__}")
+            raise InputError(
+                f"solver must be 'dense', 'rgf' or a GreensBackend instance (a subclass of "
+                f"currentforces.greens.GreensBackend implementing green_submatrix and "
+                f"green_derivative_submatrix), got {type(solver).__name__}"
+            )
         if layers is not None and not (isinstance(solver, str) and solver == "rgf"):
             raise InputError("layers is used only with solver='rgf'")
         if solver.dense if isinstance(solver, GreensBackend) else solver == "dense":
             h = as_dense_matrix("hamiltonian", hamiltonian, hermitian=True)
         else:
             # sparse input stays sparse: a 10^5-orbital wire is never densified
-            h = as_operator("hamiltonian", hamiltonian if sp.issparse(hamiltonian) else
-                            sp.csr_matrix(as_dense_matrix("hamiltonian", hamiltonian)), hermitian=True)
+            h = as_operator(
+                "hamiltonian",
+                hamiltonian if sp.issparse(hamiltonian) else sp.csr_matrix(as_dense_matrix("hamiltonian", hamiltonian)),
+                hermitian=True,
+            )
         self.hamiltonian = 0.5 * (h + h.conj().T)
         self.size = h.shape[0]
         leads = [as_lead(lead, f"leads[{i}]", self.size) for i, lead in enumerate(leads or ())]
@@ -181,8 +196,10 @@ class Junction:
         self.n_leads = len(leads)
         if isinstance(solver, GreensBackend):
             if solver.size != self.size or len(solver.leads) != self.n_leads:
-                raise InputError(f"solver: the backend {solver!r} is built for {solver.size} orbitals and "
-                                 f"{len(solver.leads)} leads, this junction has {self.size} and {self.n_leads}")
+                raise InputError(
+                    f"solver: the backend {solver!r} is built for {solver.size} orbitals and "
+                    f"{len(solver.leads)} leads, this junction has {self.size} and {self.n_leads}"
+                )
         elif solver == "dense":
             solver = DenseInverse(self.hamiltonian, leads)
         else:
@@ -239,8 +256,9 @@ class Junction:
         if not self.band_edges:
             return e
         real = np.real(e)
-        on = (np.abs(real[..., None] - np.asarray(self.band_edges)).min(axis=-1)
-              <= self.EDGE_RTOL * self.energy_scale) & (np.imag(e) == 0)
+        on = (
+            np.abs(real[..., None] - np.asarray(self.band_edges)).min(axis=-1) <= self.EDGE_RTOL * self.energy_scale
+        ) & (np.imag(e) == 0)
         if not np.any(on):
             return e
         idx = np.flatnonzero(on)
@@ -253,7 +271,8 @@ class Junction:
             "lead band edge where the device has a state: G diverges and T(E) is discontinuous there; "
             f"evaluated at E + i*{self.EDGE_ETA * self.energy_scale:.1e} eV, between the one-sided "
             "limits (1/2 for a perfect chain); use E -+ a small offset for the limit from one side",
-            BandEdgeWarning, stacklevel=3,
+            BandEdgeWarning,
+            stacklevel=3,
         )
         out = np.array(e, dtype=complex).reshape(-1)
         out[idx[singular]] += 1j * self.EDGE_ETA * self.energy_scale
@@ -425,8 +444,7 @@ class Junction:
         s = self._lead_index("source", source)
         d = self._lead_index("drain", drain)
         if s == d:
-            raise InputError(f"source and drain are the same lead ({s}): a transmission is between two "
-                             "different leads")
+            raise InputError(f"source and drain are the same lead ({s}): a transmission is between two different leads")
         return self.solver.transmission(self._energies(energy), s, d)
 
     # ------------------------------------------------------------ steady state
@@ -547,8 +565,17 @@ class Junction:
                 pts += list(graded_breakpoints(lo, hi, centers[narrow] - x, widths[narrow], GRADING))
         return np.unique(pts)
 
-    def current(self, bias=0.0, temperature=300.0, fermi_level=0.0, spin=2, chemical_potentials=None,
-                lead=0, rtol=1e-8, on_fail="raise"):
+    def current(
+        self,
+        bias=0.0,
+        temperature=300.0,
+        fermi_level=0.0,
+        spin=2,
+        chemical_potentials=None,
+        lead=0,
+        rtol=1e-8,
+        on_fail="raise",
+    ):
         r"""Landauer current in ampere.
 
         .. math::
@@ -603,8 +630,9 @@ class Junction:
         res = integrate_adaptive(integrand, pts, rtol=rtol, atol=1e-14, what="current integral", on_fail=on_fail)
         return float(spin * CONDUCTANCE_QUANTUM_SPINLESS * res.value)
 
-    def equilibrium_density_matrix(self, fermi_level=0.0, temperature=300.0, rtol=1e-9, orbitals=None,
-                                   observable=None, on_fail="raise"):
+    def equilibrium_density_matrix(
+        self, fermi_level=0.0, temperature=300.0, rtol=1e-9, orbitals=None, observable=None, on_fail="raise"
+    ):
         r"""Per-spin equilibrium density matrix from the Fermi-sea pole expansion.
 
         .. math::
@@ -661,6 +689,7 @@ class Junction:
         rtol = check_rtol(rtol)
         self.check_bound_state_occupation(mu, temperature)
         if orbitals is None:
+
             def green(z):
                 return self.green(z)
         else:
@@ -668,11 +697,19 @@ class Junction:
 
             def green(z):
                 return self.green_submatrix(z, orbitals, orbitals)
+
         analytic, extra, near = self.fermi_sea_density_terms(mu, temperature, orbitals)
         project = (lambda x: x) if observable is None else _complex_linear(observable)
-        res = fermi_sea_sum(lambda z: project(analytic(z, green(z))), mu, temperature, rtol=rtol,
-                            energy_scale=self.energy_scale, what="equilibrium density matrix", on_fail=on_fail,
-                            adaptive_at_zero=near)
+        res = fermi_sea_sum(
+            lambda z: project(analytic(z, green(z))),
+            mu,
+            temperature,
+            rtol=rtol,
+            energy_scale=self.energy_scale,
+            what="equilibrium density matrix",
+            on_fail=on_fail,
+            adaptive_at_zero=near,
+        )
         if observable is None:
             res.value = extra + _hermitian_part(res.value)
         else:
@@ -714,8 +751,16 @@ class Junction:
         near = bool(len(bs)) and float(np.min(np.abs(bs.energies - mu))) < 1e-3 * scale
         return analytic, extra, near
 
-    def density_matrix(self, bias=0.0, temperature=300.0, fermi_level=0.0, spin=2, chemical_potentials=None,
-                       rtol=1e-8, return_error=False):
+    def density_matrix(
+        self,
+        bias=0.0,
+        temperature=300.0,
+        fermi_level=0.0,
+        spin=2,
+        chemical_potentials=None,
+        rtol=1e-8,
+        return_error=False,
+    ):
         r"""Steady-state density matrix of the device (seed eq 13), times ``spin``.
 
         .. math::
@@ -725,7 +770,7 @@ class Junction:
 
         with mu_ref the mean chemical potential: the Fermi sea by the pole
         sum (:meth:`equilibrium_density_matrix`), the non-equilibrium part
-        by an adaptive integral over the bias window (formulas.md §3.4 split).
+        by an adaptive integral over the bias window (:ref:`theory-dm-split`, :eq:`eq-dm-split`).
 
         Parameters
         ----------
@@ -757,6 +802,7 @@ class Junction:
         eq = self.equilibrium_density_matrix(mu_ref, temperature, rtol=rtol)
         rho, err = eq.value, eq.error
         if len(mus) and np.ptp(mus) > 0:
+
             def integrand(e):
                 a_l = self.spectral_functions(e)
                 n_ref = fermi(e, mu_ref, temperature)

@@ -103,7 +103,15 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ._checks import check_leads, check_number, check_rtol, check_spin, check_temperature
+from ._checks import (
+    check_finite,
+    check_leads,
+    check_number,
+    check_rtol,
+    check_spin,
+    check_temperature,
+    renamed_keywords,
+)
 from .errors import InputError, IntegrationError, IntegrationWarning
 from .forces import ForceCoefficients, SpectralBlocks, antisymmetric_part, symmetric_part
 from .integrate import GK_NODES, GK_WEIGHTS, THERMAL_CUTOFF, fermi_derivative, fermi_derivative_rule, integrate_adaptive
@@ -281,19 +289,37 @@ class LowBiasCoefficients:
         f_cur = v * self.mean_force_per_volt
         mus = self.fermi_level + v * self.lead_shares
         if equilibrium is None:
-            return LinearCoefficients(K=k_cur, L=self.friction + l_cur, K_current=k_cur, L_current=l_cur,
-                                      mean_force_current=f_cur, mean_force=None, chemical_potentials=mus,
-                                      temperature=self.temperature, spin=self.spin, includes_equilibrium=False)
+            return LinearCoefficients(
+                K=k_cur,
+                L=self.friction + l_cur,
+                K_current=k_cur,
+                L_current=l_cur,
+                mean_force_current=f_cur,
+                mean_force=None,
+                chemical_potentials=mus,
+                temperature=self.temperature,
+                spin=self.spin,
+                includes_equilibrium=False,
+            )
         self._check_equilibrium(equilibrium)
-        return LinearCoefficients(K=equilibrium.K + k_cur, L=equilibrium.L + l_cur, K_current=k_cur,
-                                  L_current=l_cur, mean_force_current=f_cur,
-                                  mean_force=equilibrium.mean_force + f_cur, chemical_potentials=mus,
-                                  temperature=self.temperature, spin=self.spin, includes_equilibrium=True)
+        return LinearCoefficients(
+            K=equilibrium.K + k_cur,
+            L=equilibrium.L + l_cur,
+            K_current=k_cur,
+            L_current=l_cur,
+            mean_force_current=f_cur,
+            mean_force=equilibrium.mean_force + f_cur,
+            chemical_potentials=mus,
+            temperature=self.temperature,
+            spin=self.spin,
+            includes_equilibrium=True,
+        )
 
     def _check_equilibrium(self, eq):
         if not isinstance(eq, ForceCoefficients):
-            raise InputError(f"equilibrium must be a ForceCoefficients from force_coefficients(..., bias=0), "
-                             f"got {type(eq).__name__}")
+            raise InputError(
+                f"equilibrium must be a ForceCoefficients from force_coefficients(..., bias=0), got {type(eq).__name__}"
+            )
         m = self.K_per_volt.shape
         mus = np.asarray(eq.chemical_potentials, dtype=float)
         problems = []
@@ -312,7 +338,8 @@ class LowBiasCoefficients:
         if problems:
             raise InputError("equilibrium does not match these low-bias coefficients: " + "; ".join(problems))
 
-    def noise(self, omega, bias):
+    @renamed_keywords(omega="hbar_omega")
+    def noise(self, hbar_omega, bias):
         r"""Force-noise spectrum S(w) at low bias and frequency, in eV^2*fs/Angstrom^2.
 
         .. math::
@@ -327,19 +354,17 @@ class LowBiasCoefficients:
 
         Parameters
         ----------
-        omega : float or array_like
-            hbar*omega in eV.
+        hbar_omega : float or array_like
+            hbar*omega in eV.  ``omega`` is a deprecated alias.
         bias : float
             V in volt.
 
         Returns
         -------
-        ndarray, omega.shape + (M, M), complex Hermitian
+        ndarray, hbar_omega.shape + (M, M), complex Hermitian
         """
         v = check_number("bias", bias, "V")
-        w = np.asarray(omega, dtype=float)
-        if not np.all(np.isfinite(w)):
-            raise InputError("omega contains NaN or inf")
+        w = check_finite("hbar_omega", np.asarray(hbar_omega, dtype=float))
         kt = KB * self.temperature
         out = np.zeros(w.shape + self.noise_channels.shape[2:], dtype=complex)
         for l, al in enumerate(self.lead_shares):
@@ -357,8 +382,7 @@ class LowBiasCoefficients:
 # ----------------------------------------------------------------------------
 # the calculation
 # ----------------------------------------------------------------------------
-def low_bias_coefficients(junction, forces, fermi_level=0.0, temperature=0.0, spin=2, rtol=1e-8,
-                          on_fail="raise"):
+def low_bias_coefficients(junction, forces, fermi_level=0.0, temperature=0.0, spin=2, rtol=1e-8, on_fail="raise"):
     r"""Equilibrium friction and the current-induced force coefficients per volt
     at V -> 0, from Fermi-surface formulas (module :mod:`currentforces.low_bias`).
 
@@ -437,8 +461,10 @@ def low_bias_coefficients(junction, forces, fermi_level=0.0, temperature=0.0, sp
         raise InputError(f"on_fail must be 'raise' or 'warn', got {on_fail!r}")
     check_leads(junction, "a bias", minimum=2)
     if junction.n_leads != 2:
-        raise InputError(f"junction: low_bias_coefficients needs exactly two leads (V = mu_0 - mu_1), "
-                         f"this one has {junction.n_leads}")
+        raise InputError(
+            f"junction: low_bias_coefficients needs exactly two leads (V = mu_0 - mu_1), "
+            f"this one has {junction.n_leads}"
+        )
     alphas = junction.chemical_potentials(1.0, fermi_level) - fermi_level
     shares = alphas - alphas.mean()
     ops = ForceOperators(forces, junction.size)
@@ -460,15 +486,19 @@ def low_bias_coefficients(junction, forces, fermi_level=0.0, temperature=0.0, sp
     if temperature == 0.0:
         edges = [b for b in junction.band_edges if abs(b - fermi_level) <= 1e-12 * max(1.0, abs(fermi_level))]
         if edges:
-            raise InputError(f"fermi_level = {fermi_level} eV lies on a lead band edge ({edges[0]} eV): "
-                             "at T = 0 the Fermi-surface coefficients diverge there")
+            raise InputError(
+                f"fermi_level = {fermi_level} eV lies on a lead band edge ({edges[0]} eV): "
+                "at T = 0 the Fermi-surface coefficients diverge there"
+            )
         try:
             value = integrand(np.array([fermi_level]))[0]
         except np.linalg.LinAlgError:
             value = np.array([np.nan])
         if not np.all(np.isfinite(value)):
-            raise InputError(f"fermi_level = {fermi_level} eV: the Green's function is singular there "
-                             "(a bound state or band edge at the Fermi level)")
+            raise InputError(
+                f"fermi_level = {fermi_level} eV: the Green's function is singular there "
+                "(a bound state or band edge at the Fermi level)"
+            )
         errors = [0.0] * len(sizes)
         evaluations = 1
     else:
@@ -476,14 +506,20 @@ def low_bias_coefficients(junction, forces, fermi_level=0.0, temperature=0.0, sp
         pts = junction.window_breakpoints([fermi_level], temperature, extra=narrow)
         reach = THERMAL_CUTOFF * KB * temperature
         smooth = not narrow and not any(abs(b - fermi_level) < reach for b in junction.band_edges)
-        value, errors, tols, evaluations = _thermal_average(integrand, sizes, fermi_level, temperature, rtol,
-                                                            pts, smooth)
+        value, errors, tols, evaluations = _thermal_average(
+            integrand, sizes, fermi_level, temperature, rtol, pts, smooth
+        )
         largest = [float(np.abs(g).max(initial=0.0)) for g in np.split(value, np.cumsum(sizes)[:-1])]
-        missed = [f"{name} (estimated error {err / big if big else err:.2g} relative to its largest element)"
-                  for name, err, tol, big in zip(_GROUPS, errors, tols, largest) if not err <= tol]
+        missed = [
+            f"{name} (estimated error {err / big if big else err:.2g} relative to its largest element)"
+            for name, err, tol, big in zip(_GROUPS, errors, tols, largest)
+            if not err <= tol
+        ]
         if missed:
-            message = (f"low_bias_coefficients at {temperature} K: the thermal average missed rtol = {rtol:g} "
-                       f"for {', '.join(missed)} after {evaluations} energies")
+            message = (
+                f"low_bias_coefficients at {temperature} K: the thermal average missed rtol = {rtol:g} "
+                f"for {', '.join(missed)} after {evaluations} energies"
+            )
             if on_fail == "raise":
                 raise IntegrationError(message, error=max(errors), tolerance=min(tols))
             warnings.warn(message, IntegrationWarning, stacklevel=2)
@@ -496,12 +532,26 @@ def low_bias_coefficients(junction, forces, fermi_level=0.0, temperature=0.0, sp
     channels = spin * HBAR / (4 * math.pi) * (c_re + 1j * c_im).reshape(2, 2, m, m)
     friction = -symmetric_part(channels.sum(axis=(0, 1)).real)
     e_k, e_l, e_f, e_c = errors
-    error = {"K_per_volt": spin * e_k / math.pi, "L_per_volt": spin * HBAR * e_l / math.pi,
-             "mean_force_per_volt": spin * e_f / (2 * math.pi), "noise_channels": spin * HBAR * e_c / (4 * math.pi),
-             "friction": 4 * spin * HBAR * e_c / (4 * math.pi)}
-    return LowBiasCoefficients(friction=friction, K_per_volt=k_pv, L_per_volt=l_pv, mean_force_per_volt=f_pv,
-                               noise_channels=channels, fermi_level=fermi_level, temperature=temperature,
-                               spin=spin, lead_shares=alphas, evaluations=evaluations, error=error)
+    error = {
+        "K_per_volt": spin * e_k / math.pi,
+        "L_per_volt": spin * HBAR * e_l / math.pi,
+        "mean_force_per_volt": spin * e_f / (2 * math.pi),
+        "noise_channels": spin * HBAR * e_c / (4 * math.pi),
+        "friction": 4 * spin * HBAR * e_c / (4 * math.pi),
+    }
+    return LowBiasCoefficients(
+        friction=friction,
+        K_per_volt=k_pv,
+        L_per_volt=l_pv,
+        mean_force_per_volt=f_pv,
+        noise_channels=channels,
+        fermi_level=fermi_level,
+        temperature=temperature,
+        spin=spin,
+        lead_shares=alphas,
+        evaluations=evaluations,
+        error=error,
+    )
 
 
 def _narrow_resonances(junction, mu, temperature):
@@ -578,15 +628,21 @@ def _adaptive_by_group(integrand, sizes, mu, temperature, rtol, breakpoints):
     centres, halves = 0.5 * (pts[1:] + pts[:-1]), 0.5 * (pts[1:] - pts[:-1])
     first = weighted((centres[:, None] + halves[:, None] * GK_NODES[None, :]).ravel())
     first = first.reshape(centres.size, GK_NODES.size, -1)
-    absolute = np.einsum("pkr,k,p->r", np.abs(first), GK_WEIGHTS, halves)   # int |integrand| dE
+    absolute = np.einsum("pkr,k,p->r", np.abs(first), GK_WEIGHTS, halves)  # int |integrand| dE
     edges = np.concatenate([[0], np.cumsum(sizes)])
     values, errors, tols = [], [], []
     for lo, hi in zip(edges[:-1], edges[1:]):
         floor = max(_ROUNDOFF * float(absolute[lo:hi].max(initial=0.0)), 1e-300)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", IntegrationWarning)
-            res = integrate_adaptive(lambda e, lo=lo, hi=hi: weighted(e)[:, lo:hi], pts, rtol=rtol, atol=floor,
-                                     on_fail="warn", what="low-bias thermal average")
+            res = integrate_adaptive(
+                lambda e, lo=lo, hi=hi: weighted(e)[:, lo:hi],
+                pts,
+                rtol=rtol,
+                atol=floor,
+                on_fail="warn",
+                what="low-bias thermal average",
+            )
         values.append(res.value)
         errors.append(float(res.error))
         tols.append(max(floor, rtol * float(np.abs(res.value).max(initial=0.0))))

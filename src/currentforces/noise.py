@@ -1,27 +1,27 @@
 r"""Force noise, fluctuation-dissipation and Joule heating (seed section V).
 
 The random force that makes vibrations equilibrate and Joule-heat
-(seed eqs 58, 64-69) has the symmetrised spectrum (formulas.md §5.1)
+(seed eqs 58, 64-69) has the symmetrised spectrum (:ref:`theory-noise`)
 
 .. math::
 
-    S_{ab}(\omega) = \frac{g_s\hbar}{4\pi}\int d\epsilon \sum_{l,m}
-      \big[n_m(\epsilon)(1 - n_l(\epsilon+\hbar\omega))
-         + n_l(\epsilon+\hbar\omega)(1 - n_m(\epsilon))\big]
-      Tr[f_a A_l(\epsilon+\hbar\omega) f_b A_m(\epsilon)],
+    S_{ab}(\omega) = \frac{g_s\hbar}{4\pi}\int dE \sum_{l,m}
+      \big[n_m(E)(1 - n_l(E+\hbar\omega)) + n_l(E+\hbar\omega)(1 - n_m(E))\big]
+      \mathrm{Tr}[f_a A_l(E+\hbar\omega) f_b A_m(E)],
 
 Hermitian and positive semi-definite, with S(-omega) = S(omega)^T.  Its
-dissipative partner is (formulas.md §3.2)
+dissipative partner is (:ref:`theory-dissipation`)
 
 .. math::
 
-    D_{ab}(\omega) = \frac{g_s}{4\pi}\int d\epsilon \sum_{l,m}
-      [n_m(\epsilon) - n_l(\epsilon+\hbar\omega)]\,
-      Tr[f_a A_l(\epsilon+\hbar\omega) f_b A_m(\epsilon)]
+    D_{ab}(\omega) = \frac{g_s}{4\pi}\int dE \sum_{l,m}
+      [n_m(E) - n_l(E+\hbar\omega)]\,
+      \mathrm{Tr}[f_a A_l(E+\hbar\omega) f_b A_m(E)]
       = -\omega L^{sym}(\omega) + i K^{asym}(\omega),
 
-and each lead pair is a thermal bath shifted by mu_l - mu_m (formulas.md
-§5.2): S = hbar sum_lm coth((hbar w - mu_l + mu_m)/2k_BT) D_lm.
+and each lead pair is a thermal bath shifted by mu_l - mu_m
+(:eq:`eq-channel-fdt`): S = hbar sum_lm coth((hbar w - mu_l + mu_m)/2k_BT) D_lm.  All of them are views of
+one lead-pair kernel, :func:`currentforces.pairs.pair_spectra`.
 
 Units: hbar*omega in eV, S in eV^2*fs/Angstrom^2, D in eV/Angstrom^2.
 """
@@ -31,82 +31,54 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-import numpy as np
-
-from ._checks import check_leads, check_positive, check_rtol, check_spin, check_temperature
-from .errors import InputError
+from ._checks import check_positive, renamed_keywords
 from .forces import SpectralBlocks
-from .integrate import fermi, integrate_adaptive
-from .operators import ForceOperators
+from .pairs import pair_arguments, pair_spectra
 from .units import HBAR, KB
 
-__all__ = ["noise_spectrum", "dissipation_spectrum", "channel_spectra", "JouleHeating", "joule_heating"]
+__all__ = ["JouleHeating", "channel_spectra", "dissipation_spectrum", "joule_heating", "noise_spectrum"]
 
 
-def _lead_pair_spectra(junction, forces, omega, bias, temperature, fermi_level, spin, chemical_potentials,
-                       rtol, kind):
-    temperature = check_temperature(temperature)
-    spin = check_spin(spin)
-    rtol = check_rtol(rtol)
-    check_leads(junction, {"S": "noise_spectrum", "D": "dissipation_spectrum"}.get(kind, "channel_spectra"))
-    ops = ForceOperators(forces, junction.size)
-    mus = junction.chemical_potentials(bias, fermi_level, chemical_potentials)
-    blocks = SpectralBlocks(junction, ops)
-    omegas = np.asarray(omega, dtype=float)
-    if not np.all(np.isfinite(omegas)):
-        raise InputError("omega contains NaN or inf")
-    nl = len(mus)
-    extra = (2, nl, nl) if kind == "channels" else ()
-    out = np.empty(omegas.shape + extra + (ops.n_modes, ops.n_modes), dtype=complex)
-    for idx, w in np.ndenumerate(omegas):
-        def integrand(e, w=float(w)):
-            _, a_m = blocks.green_and_spectral(e)          # A_m(E)
-            _, a_l = blocks.green_and_spectral(e + w)      # A_l(E + w)
-            n_m = [fermi(e, mu, temperature)[:, None, None] for mu in mus]
-            n_l = [fermi(e + w, mu, temperature)[:, None, None] for mu in mus]
-            a_p, a_0 = sum(a_l), sum(a_m)
-            occ_p = sum(n * a for n, a in zip(n_l, a_l))    # sum_l n_l(E+w) A_l(E+w)
-            occ_0 = sum(n * a for n, a in zip(n_m, a_m))    # sum_m n_m(E) A_m(E)
-            if kind == "channels":
-                # D_lm and S_lm for every lead pair: (2, L, L, M, M)
-                rows_d, rows_s = [], []
-                for al, nl in zip(a_l, n_l):
-                    rd, rs = [], []
-                    for am, nm in zip(a_m, n_m):
-                        t = ops.traces(al, am)
-                        rd.append((nm - nl) * t)
-                        rs.append((nm * (1 - nl) + nl * (1 - nm)) * t)
-                    rows_d.append(np.stack(rd, axis=1))
-                    rows_s.append(np.stack(rs, axis=1))
-                return np.stack([np.stack(rows_d, axis=1), HBAR * np.stack(rows_s, axis=1)], axis=1)
-            if kind == "D":
-                # sum_lm [n_m - n_l'] T(A_l', A_m)
-                return ops.traces(a_p, occ_0) - ops.traces(occ_p, a_0)
-            # sum_lm [n_m + n_l' - 2 n_m n_l'] T(A_l', A_m)
-            return ops.traces(a_p, occ_0) + ops.traces(occ_p, a_0) - 2 * ops.traces(occ_p, occ_0)
-
-        # resonances graded at eps and at eps - w (A_l(E + w))
-        pts = junction.window_breakpoints(list(mus) + [m - w for m in mus], temperature, shifts=(float(w),))
-        if pts[-1] <= pts[0]:
-            out[idx] = 0.0
-            continue
-        res = integrate_adaptive(integrand, pts, rtol=rtol, atol=1e-14, what=f"{kind}(omega) integral")
-        prefactor = spin / (4 * math.pi) * (HBAR if kind == "S" else 1.0)  # channels carry hbar in S
-        out[idx] = prefactor * res.value
-    return out
+def _spectra(
+    junction, forces, hbar_omega, bias, temperature, fermi_level, spin, chemical_potentials, rtol, quantities, caller
+):
+    """The lead-pair kernel (:func:`currentforces.pairs.pair_spectra`) on the force support."""
+    ops, mus, hw, temperature, spin, rtol = pair_arguments(
+        junction, forces, hbar_omega, bias, temperature, fermi_level, spin, chemical_potentials, rtol, caller
+    )
+    return pair_spectra(SpectralBlocks(junction, ops), mus, hw, temperature, spin, rtol, quantities, what=caller)
 
 
-def noise_spectrum(junction, forces, omega, bias=0.0, temperature=300.0, fermi_level=0.0, spin=2,
-                   chemical_potentials=None, rtol=1e-8):
-    r"""Symmetrised force-noise spectrum S(omega) (formulas.md §5.1; seed eqs 58, 64).
+@renamed_keywords(omega="hbar_omega")
+def noise_spectrum(
+    junction,
+    forces,
+    hbar_omega,
+    bias=0.0,
+    temperature=300.0,
+    fermi_level=0.0,
+    spin=2,
+    chemical_potentials=None,
+    rtol=1e-8,
+):
+    r"""Symmetrised force-noise spectrum S(omega) (:ref:`theory-noise`; seed eqs 58, 64).
+
+    .. math::
+
+        S_{ab}(\omega) = \frac{g_s\hbar}{4\pi}\int dE\sum_{l,m}
+          \big[n_m(E)(1 - n_l(E+\hbar\omega)) + n_l(E+\hbar\omega)(1 - n_m(E))\big]
+          \mathrm{Tr}[f_a A_l(E+\hbar\omega) f_b A_m(E)],
+
+    the sum of the absorption and emission weights of the lead-pair kernel
+    (:mod:`currentforces.pairs`).
 
     Parameters
     ----------
     junction : Junction
     forces : sequence of (N, N) arrays
         Force operators in eV/Angstrom.
-    omega : float or array_like
-        hbar*omega in eV (any sign).
+    hbar_omega : float or array_like
+        hbar*omega in eV (any sign).  ``omega`` is a deprecated alias.
     bias : float
         V in volt.
     temperature : float
@@ -123,44 +95,101 @@ def noise_spectrum(junction, forces, omega, bias=0.0, temperature=300.0, fermi_l
     Returns
     -------
     ndarray
-        (M, M) for a scalar omega, omega.shape + (M, M) otherwise; complex
-        Hermitian positive semi-definite, in eV^2*fs/Angstrom^2.  The noise
-        xi of the Langevin equation has <xi_a(t+s) xi_b(t)> =
-        int domega/2pi e^{-i omega s} S_ab(omega).
+        (M, M) for a scalar hbar_omega, ``hbar_omega.shape + (M, M)``
+        otherwise; complex Hermitian positive semi-definite, in
+        eV^2*fs/Angstrom^2.  The noise xi of the Langevin equation has
+        <xi_a(t+s) xi_b(t)> = int domega/2pi e^{-i omega s} S_ab(omega).
     """
-    return _lead_pair_spectra(junction, forces, omega, bias, temperature, fermi_level, spin,
-                              chemical_potentials, rtol, "S")
+    return _spectra(
+        junction,
+        forces,
+        hbar_omega,
+        bias,
+        temperature,
+        fermi_level,
+        spin,
+        chemical_potentials,
+        rtol,
+        ("noise",),
+        "noise_spectrum",
+    ).noise
 
 
-def channel_spectra(junction, forces, omega, bias=0.0, temperature=300.0, fermi_level=0.0, spin=2,
-                    chemical_potentials=None, rtol=1e-8):
-    r"""Per lead-pair terms D_lm(omega) and S_lm(omega) (formulas.md §5.2).
+@renamed_keywords(omega="hbar_omega")
+def channel_spectra(
+    junction,
+    forces,
+    hbar_omega,
+    bias=0.0,
+    temperature=300.0,
+    fermi_level=0.0,
+    spin=2,
+    chemical_potentials=None,
+    rtol=1e-8,
+):
+    r"""Per lead-pair terms D_lm(omega) and S_lm(omega) (:eq:`eq-channel-fdt`).
 
     D_lm is the (l, m) term of D: electrons from lead m at E scattered into
     states from lead l at E + hbar w; S_lm the matching noise term.  Each
     channel obeys its own fluctuation-dissipation relation
     S_lm = hbar coth((hbar w - mu_l + mu_m)/2k_BT) D_lm: a thermal bath
-    shifted by the bias.
+    shifted by the bias.  Arguments as :func:`noise_spectrum`.
 
     Returns
     -------
-    d_lm, s_lm : ndarray, shape (L, L, M, M) for a scalar omega
-        In eV/Angstrom^2 and eV^2*fs/Angstrom^2.
+    d_lm, s_lm : ndarray, shape (L, L, M, M) for a scalar hbar_omega
+        In eV/Angstrom^2 and eV^2*fs/Angstrom^2 (``hbar_omega.shape +
+        (L, L, M, M)`` for an array).
     """
-    out = _lead_pair_spectra(junction, forces, omega, bias, temperature, fermi_level, spin,
-                             chemical_potentials, rtol, "channels")
-    return out[..., 0, :, :, :, :], out[..., 1, :, :, :, :]
+    out = _spectra(
+        junction,
+        forces,
+        hbar_omega,
+        bias,
+        temperature,
+        fermi_level,
+        spin,
+        chemical_potentials,
+        rtol,
+        ("channels",),
+        "channel_spectra",
+    )
+    return out.channel_dissipation, out.channel_noise
 
 
-def dissipation_spectrum(junction, forces, omega, bias=0.0, temperature=300.0, fermi_level=0.0, spin=2,
-                         chemical_potentials=None, rtol=1e-8):
+@renamed_keywords(omega="hbar_omega")
+def dissipation_spectrum(
+    junction,
+    forces,
+    hbar_omega,
+    bias=0.0,
+    temperature=300.0,
+    fermi_level=0.0,
+    spin=2,
+    chemical_potentials=None,
+    rtol=1e-8,
+):
     r"""Dissipative kernel D(omega) = -omega L^sym(omega) + i K^asym(omega) in eV/Angstrom^2.
 
-    Window form of formulas.md §3.2 (no Fermi sea); equals -2 pi Xi(omega)^*
-    of the electron-hole spectrum.  Arguments as :func:`noise_spectrum`.
+    Window form of the anti-Hermitian part of the force kernel
+    (:eq:`eq-dissipation`; no Fermi sea): the absorption minus the
+    emission weight of the lead-pair kernel (:mod:`currentforces.pairs`).
+    Equals -2 pi Xi(omega)^* of the electron-hole spectrum (:eq:`eq-d-xi`).  Arguments and
+    shapes as :func:`noise_spectrum`.
     """
-    return _lead_pair_spectra(junction, forces, omega, bias, temperature, fermi_level, spin,
-                              chemical_potentials, rtol, "D")
+    return _spectra(
+        junction,
+        forces,
+        hbar_omega,
+        bias,
+        temperature,
+        fermi_level,
+        spin,
+        chemical_potentials,
+        rtol,
+        ("dissipation",),
+        "dissipation_spectrum",
+    ).dissipation
 
 
 @dataclass
@@ -170,7 +199,7 @@ class JouleHeating:
     Attributes
     ----------
     frequency : float
-        hbar*omega_0 in eV.
+        hbar*omega_0 in eV (the ``hbar_omega`` it was computed at).
     noise : float
         S(omega_0) in eV^2*fs/Angstrom^2.
     damping : float
@@ -195,10 +224,20 @@ class JouleHeating:
     unstable: bool
 
 
-def joule_heating(junction, force, frequency, bias=0.0, temperature=300.0, fermi_level=0.0, spin=2,
-                  chemical_potentials=None, rtol=1e-8):
+@renamed_keywords(frequency="hbar_omega")
+def joule_heating(
+    junction,
+    force,
+    hbar_omega,
+    bias=0.0,
+    temperature=300.0,
+    fermi_level=0.0,
+    spin=2,
+    chemical_potentials=None,
+    rtol=1e-8,
+):
     r"""Steady-state energy, phonon occupation and effective temperature of one
-    mode under current (formulas.md §5.5; seed eqs 66-69 at equilibrium).
+    mode under current (:ref:`theory-joule`; seed eqs 66-69 at equilibrium).
 
     .. math::
 
@@ -216,13 +255,26 @@ def joule_heating(junction, force, frequency, bias=0.0, temperature=300.0, fermi
         The mode's force operator f (eV/Angstrom), e.g. sum_a e_a f_a for a
         normal-mode vector e (mass weighting is the caller's choice: the
         energy does not depend on the mass).
-    frequency : float
-        hbar*omega_0 > 0 in eV.
+    hbar_omega : float
+        hbar*omega_0 > 0 in eV.  ``frequency`` is a deprecated alias.
     Other parameters as :func:`noise_spectrum`.
     """
-    w = check_positive("frequency", frequency, "eV")
-    s = noise_spectrum(junction, [force], w, bias, temperature, fermi_level, spin, chemical_potentials, rtol)
-    d = dissipation_spectrum(junction, [force], w, bias, temperature, fermi_level, spin, chemical_potentials, rtol)
+    w = check_positive("hbar_omega", hbar_omega, "eV")
+    # D and S from one integral (each to rtol of its own size)
+    out = _spectra(
+        junction,
+        [force],
+        w,
+        bias,
+        temperature,
+        fermi_level,
+        spin,
+        chemical_potentials,
+        rtol,
+        ("dissipation", "noise"),
+        "joule_heating",
+    )
+    s, d = out.noise, out.dissipation
     noise = float(s[0, 0].real)
     eta = HBAR * float(d[0, 0].real) / w
     if eta <= 0:

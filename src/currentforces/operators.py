@@ -76,9 +76,11 @@ class ForceOperators:
         # s orbital of a straight chain) touches no orbital at all
         self.support = np.unique(np.concatenate([np.concatenate([r, c]) for r, c, _ in triplets]).astype(int))
         if self.support.size == 0:
-            raise InputError(f"forces: all {self.n_modes} force operators are identically zero, so every "
-                             "force coefficient would vanish; give at least one displacement that couples "
-                             "to the electrons (e.g. check the movable atoms and axes)")
+            raise InputError(
+                f"forces: all {self.n_modes} force operators are identically zero, so every "
+                "force coefficient would vanish; give at least one displacement that couples "
+                "to the electrons (e.g. check the movable atoms and axes)"
+            )
         s = self.support.size
         index = -np.ones(size, dtype=int)
         index[self.support] = np.arange(s)
@@ -96,7 +98,7 @@ class ForceOperators:
         # neighbour's block for a repeated start, not give the empty sum 0)
         self._active = np.flatnonzero([rs.size for rs in row_sets])
         self._starts = np.searchsorted(self._owner, self._active)
-        self._rows_of_f = sp.csr_matrix(self.dense[self._owner, self._orb, :])   # (Q, s), sparse
+        self._rows_of_f = sp.csr_matrix(self.dense[self._owner, self._orb, :])  # (Q, s), sparse
         self.real = bool(np.all(np.abs(self.dense.imag) == 0))
         q = self._orb.size
         self.route = "sparse" if q * s + q * q <= self.n_modes * s**3 + self.n_modes**2 * s**2 else "dense"
@@ -156,10 +158,10 @@ class ForceOperators:
             left, right = {}, {}
             for k, (x, y) in enumerate(pairs):
                 if id(x) not in left:
-                    left[id(x)] = self._left(x[i:i + self._batch])
+                    left[id(x)] = self._left(x[i : i + self._batch])
                 if id(y) not in right:
-                    right[id(y)] = self._right(y[i:i + self._batch])
-                outs[k][i:i + self._batch] = self._block_sum(left[id(x)] * right[id(y)])
+                    right[id(y)] = self._right(y[i : i + self._batch])
+                outs[k][i : i + self._batch] = self._block_sum(left[id(x)] * right[id(y)])
         return outs
 
     def _left(self, x):
@@ -188,25 +190,25 @@ class ForceOperators:
     def _traces_sparse(self, x, y):
         out = np.empty((x.shape[0], self.n_modes, self.n_modes), dtype=complex)
         for i in range(0, x.shape[0], self._batch):
-            xb, yb = x[i:i + self._batch], y[i:i + self._batch]
-            out[i:i + self._batch] = self._block_sum(self._left(xb) * self._right(yb))
+            xb, yb = x[i : i + self._batch], y[i : i + self._batch]
+            out[i : i + self._batch] = self._block_sum(self._left(xb) * self._right(yb))
         return out
 
     def _stacked_rows(self, x):
         """(f_a X)[R_a, :] for all a stacked: one sparse (Q x s) product with
         the energies laid side by side, cost proportional to nnz(f) s."""
         e, n, _ = x.shape
-        prod = self._rows_of_f @ np.moveaxis(x, 0, 1).reshape(n, e * n)    # (Q, e*s)
+        prod = self._rows_of_f @ np.moveaxis(x, 0, 1).reshape(n, e * n)  # (Q, e*s)
         return np.moveaxis(prod.reshape(-1, e, n), 1, 0)
 
     def _traces_dense(self, x, y):
         m = self.n_modes
         out = np.empty((x.shape[0], m, m), dtype=complex)
         for i in range(0, x.shape[0], self._batch):
-            xb, yb = x[i:i + self._batch], y[i:i + self._batch]
+            xb, yb = x[i : i + self._batch], y[i : i + self._batch]
             u = (self.dense[None] @ xb[:, None]).reshape(xb.shape[0], m, -1)
             v = np.swapaxes(self.dense[None] @ yb[:, None], -1, -2).reshape(yb.shape[0], m, -1)
-            out[i:i + self._batch] = u @ np.swapaxes(v, -1, -2)
+            out[i : i + self._batch] = u @ np.swapaxes(v, -1, -2)
         return out
 
 

@@ -111,16 +111,18 @@ def check_output_path(path):
         raise InputError("output file: the path is empty; give a file name such as 'run.nc'")
     path = Path(text)
     if path.is_dir():
-        raise InputError(f"output file {text!r} is a directory; give a file name such as "
-                         f"{str(path / 'run.nc')!r}")
+        raise InputError(f"output file {text!r} is a directory; give a file name such as {str(path / 'run.nc')!r}")
     if path.parent.exists() and not path.parent.is_dir():
-        raise InputError(f"output file {text!r}: {str(path.parent)!r} is a file, not a folder; "
-                         "choose another output file")
+        raise InputError(
+            f"output file {text!r}: {str(path.parent)!r} is a file, not a folder; choose another output file"
+        )
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise InputError(f"output file {text!r}: cannot create its folder {str(path.parent)!r} "
-                         f"({exc.strerror}); choose another output file") from None
+        raise InputError(
+            f"output file {text!r}: cannot create its folder {str(path.parent)!r} "
+            f"({exc.strerror}); choose another output file"
+        ) from None
     return path
 
 
@@ -199,15 +201,19 @@ class OutputLock:
                 self._take_over_if_stale(me["host"])
                 continue
             except OSError as exc:
-                raise InputError(f"output file {str(self.path)!r}: cannot write in its folder "
-                                 f"{str(self.path.parent)!r} ({exc.strerror}); choose a writable folder") from None
+                raise InputError(
+                    f"output file {str(self.path)!r}: cannot write in its folder "
+                    f"{str(self.path.parent)!r} ({exc.strerror}); choose a writable folder"
+                ) from None
             with os.fdopen(fd, "w") as fh:
                 fh.write(json.dumps(me))
             self._held = os.stat(self.lock).st_ino
             self._remove_stale_temporaries()
             return self
-        raise OutputLockedError(f"output file {str(self.path)!r}: could not take the lock {str(self.lock)!r} "
-                                "(it keeps reappearing); is another run starting?")
+        raise OutputLockedError(
+            f"output file {str(self.path)!r}: could not take the lock {str(self.lock)!r} "
+            "(it keeps reappearing); is another run starting?"
+        )
 
     def _owner(self):
         """(owner dict or None, inode) of the current lock file; (None, None) if it is gone."""
@@ -229,12 +235,12 @@ class OutputLock:
         if ino is None:
             return  # released meanwhile: try again
         if owner is None or owner["host"] != host or _alive(owner["pid"]):
-            who = ("an unreadable lock" if owner is None
-                   else f"process {owner['pid']} on host {owner['host']!r}")
+            who = "an unreadable lock" if owner is None else f"process {owner['pid']} on host {owner['host']!r}"
             raise OutputLockedError(
                 f"output file {str(self.path)!r} is being written by {who} (lock file {str(self.lock)!r}); "
                 "wait for that run to finish or choose another output file; if no such run is active, "
-                "delete the lock file")
+                "delete the lock file"
+            )
         aside = self.lock.with_name(f"{self.lock.name}.stale.{os.getpid()}")
         try:
             os.replace(self.lock, aside)

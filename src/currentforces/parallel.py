@@ -34,13 +34,14 @@ from __future__ import annotations
 import contextlib
 import multiprocessing
 import os
+from collections.abc import Callable, Iterable
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from functools import partial
-from typing import Any, Callable, Iterable
+from typing import Any
 
 import numpy as np
 
-from ._checks import check_rtol, check_spin, check_temperature
+from ._checks import check_rtol, check_spin, check_temperature, renamed_keywords
 from .errors import InputError
 
 __all__ = ["parallel_map", "energy_map", "bias_sweep", "BACKENDS"]
@@ -96,8 +97,14 @@ def _check_workers(workers):
     return int(workers)
 
 
-def parallel_map(func: Callable, items: Iterable, backend: Any = "serial", workers: int | None = None,
-                 blas_threads: int | None = None, **shared) -> list:
+def parallel_map(
+    func: Callable,
+    items: Iterable,
+    backend: Any = "serial",
+    workers: int | None = None,
+    blas_threads: int | None = None,
+    **shared,
+) -> list:
     """Apply ``func(item, **shared)`` to every item, in order.
 
     Parameters
@@ -142,8 +149,9 @@ def parallel_map(func: Callable, items: Iterable, backend: Any = "serial", worke
             with _blas_limit(blas), ThreadPoolExecutor(max_workers=workers) as pool:
                 return list(pool.map(partial(func, **shared), items))
         ctx = multiprocessing.get_context("spawn")  # no fork of a threaded BLAS
-        with ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_init_process,
-                                 initargs=(func, blas, shared)) as pool:
+        with ProcessPoolExecutor(
+            max_workers=workers, mp_context=ctx, initializer=_init_process, initargs=(func, blas, shared)
+        ) as pool:
             return list(pool.map(_run_in_process, items))
     if _is_dask_client(backend):
         if not items:
@@ -162,8 +170,14 @@ def _energy_chunk(chunk, function):
     return np.asarray(function(chunk))
 
 
-def energy_map(func: Callable, energies, chunk: int = 64, backend: Any = "serial", workers: int | None = None,
-               blas_threads: int | None = None):
+def energy_map(
+    func: Callable,
+    energies,
+    chunk: int = 64,
+    backend: Any = "serial",
+    workers: int | None = None,
+    blas_threads: int | None = None,
+):
     """Evaluate a batched function of energy on chunks of an energy grid.
 
     Parameters
@@ -189,9 +203,10 @@ def energy_map(func: Callable, energies, chunk: int = 64, backend: Any = "serial
         raise InputError(f"energies must be a 1-d array, got shape {e.shape}")
     if not isinstance(chunk, (int, np.integer)) or chunk < 1:
         raise InputError(f"chunk must be a positive integer, got {chunk!r}")
-    pieces = [e[i:i + chunk] for i in range(0, e.size, chunk)]
-    out = parallel_map(_energy_chunk, pieces, backend=backend, workers=workers, blas_threads=blas_threads,
-                       function=func)
+    pieces = [e[i : i + chunk] for i in range(0, e.size, chunk)]
+    out = parallel_map(
+        _energy_chunk, pieces, backend=backend, workers=workers, blas_threads=blas_threads, function=func
+    )
     return np.concatenate(out, axis=0) if out else np.asarray(func(e))
 
 
@@ -201,8 +216,16 @@ def _coefficients_at(bias, junction, forces, options):
     return force_coefficients(junction, forces, bias=bias, **options)
 
 
-def bias_sweep(junction, forces, biases, backend: Any = "serial", workers: int | None = None,
-               blas_threads: int | None = None, **options) -> list:
+@renamed_keywords(frequency="hbar_omega")
+def bias_sweep(
+    junction,
+    forces,
+    biases,
+    backend: Any = "serial",
+    workers: int | None = None,
+    blas_threads: int | None = None,
+    **options,
+) -> list:
     """Force coefficients at every bias of a sweep, in bias order.
 
     Calls :func:`currentforces.force_coefficients` once per bias (the same
@@ -224,7 +247,7 @@ def bias_sweep(junction, forces, biases, backend: Any = "serial", workers: int |
         per worker.
     **options
         Passed to :func:`~currentforces.force_coefficients`: ``temperature``
-        (K), ``fermi_level`` (eV), ``frequency`` (eV), ``spin``, ``rtol``.
+        (K), ``fermi_level`` (eV), ``hbar_omega`` (eV), ``spin``, ``rtol``.
 
     Returns
     -------
@@ -244,7 +267,15 @@ def bias_sweep(junction, forces, biases, backend: Any = "serial", workers: int |
         from .forces import fermi_sea_part
 
         # mu_0 = E_F at every bias of a two-lead sweep (mu = E_F +- V/2)
-        shared = {k: options[k] for k in ("temperature", "fermi_level", "frequency", "rtol") if k in options}
+        shared = {k: options[k] for k in ("temperature", "fermi_level", "hbar_omega", "rtol") if k in options}
         options = dict(options, fermi_sea=fermi_sea_part(junction, forces, **shared))
-    return parallel_map(_coefficients_at, b.tolist(), backend=backend, workers=workers,
-                        blas_threads=blas_threads, junction=junction, forces=forces, options=options)
+    return parallel_map(
+        _coefficients_at,
+        b.tolist(),
+        backend=backend,
+        workers=workers,
+        blas_threads=blas_threads,
+        junction=junction,
+        forces=forces,
+        options=options,
+    )

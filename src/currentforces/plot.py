@@ -68,9 +68,16 @@ def _coefficients_figure(ds):
         a.plot(v, np.abs(ds[name].values).max(axis=(1, 2)), "o-", ms=3, color=SINGLE_CURVE)
         a.set_ylabel(ylabel)
         if zero is not None:
-            a.text(0.5, 0.5, "zero to round-off at every bias:\na symmetry (see the run summary)",
-                   transform=a.transAxes, ha="center", va="center", fontsize=9,
-                   bbox={"facecolor": "white", "edgecolor": "0.7"})
+            a.text(
+                0.5,
+                0.5,
+                "zero to round-off at every bias:\na symmetry (see the run summary)",
+                transform=a.transAxes,
+                ha="center",
+                va="center",
+                fontsize=9,
+                bbox={"facecolor": "white", "edgecolor": "0.7"},
+            )
     ax[1, 1].set_ylabel(r"mean force $F^{(0)}$ (eV/$\AA$)")
     for a in ax[1]:
         a.set_xlabel("bias (V)")
@@ -93,9 +100,16 @@ def _runaway(ds, axes):
             a.axvline(vr, color="k", ls="--", lw=1)
             lo, hi = a.get_xlim()
             right = (vr - lo) < 0.5 * (hi - lo)
-            a.text(vr, 0.97, f" runaway {vr:.3f} V ",
-                   transform=a.get_xaxis_transform(), ha="left" if right else "right", va="top",
-                   fontsize=8, bbox={"facecolor": "white", "edgecolor": "none", "pad": 1.0})
+            a.text(
+                vr,
+                0.97,
+                f" runaway {vr:.3f} V ",
+                transform=a.get_xaxis_transform(),
+                ha="left" if right else "right",
+                va="top",
+                fontsize=8,
+                bbox={"facecolor": "white", "edgecolor": "none", "pad": 1.0},
+            )
 
 
 def _modes_figure(ds):

@@ -59,8 +59,9 @@ def run_report(ds):
     if "runaway_bias" in ds:
         v = float(ds["runaway_bias"])
         what = str(ds["runaway_character"].values) if "runaway_character" in ds else ""
-        lines.append("runaway threshold: " + ("none found up to the largest bias" if math.isnan(v)
-                                              else f"{v:.4f} V ({what})"))
+        lines.append(
+            "runaway threshold: " + ("none found up to the largest bias" if math.isnan(v) else f"{v:.4f} V ({what})")
+        )
     lines += run_notes(ds)
     return "\n".join(lines) + "\n"
 
@@ -90,12 +91,14 @@ def _springs_note(ds):
     springs_eig = np.linalg.eigvalsh(ds["spring_constants"].values)
     a = int(np.argmax(np.abs(f0)))
     label = str(ds["mode_label"].values[a])
-    return (f"the structure is taken as the mechanical equilibrium: its zero-bias mean force F0(0) "
-            f"(largest |F0(0)| {abs(f0[a]):.3f} eV/A, on {label}) and the electronic K(0) (symmetric "
-            f"part, eigenvalues {k0_eig[0]:.3f} to {k0_eig[-1]:.3f} eV/A^2) are replaced by the bare "
-            f"springs (spring_constants, eigenvalues {springs_eig[0]:.3f} to {springs_eig[-1]:.3f} "
-            "eV/A^2). Modes and dynamics use springs + K(V) - K(0), L(V) and F0(V) - F0(0); the "
-            "table's F0 is the full F0(V).")
+    return (
+        f"the structure is taken as the mechanical equilibrium: its zero-bias mean force F0(0) "
+        f"(largest |F0(0)| {abs(f0[a]):.3f} eV/A, on {label}) and the electronic K(0) (symmetric "
+        f"part, eigenvalues {k0_eig[0]:.3f} to {k0_eig[-1]:.3f} eV/A^2) are replaced by the bare "
+        f"springs (spring_constants, eigenvalues {springs_eig[0]:.3f} to {springs_eig[-1]:.3f} "
+        "eV/A^2). Modes and dynamics use springs + K(V) - K(0), L(V) and F0(V) - F0(0); the "
+        "table's F0 is the full F0(V)."
+    )
 
 
 def _free_directions_note(ds):
@@ -105,10 +108,12 @@ def _free_directions_note(ds):
     free = int(np.sum(eig <= ROUNDOFF * max(np.abs(eig).max(), 1e-300)))
     if free == 0:
         return None
-    return (f"the bare springs exert no force along {free} of the {eig.size} displacement directions "
-            "(zero eigenvalues of spring_constants), e.g. transverse motion of a straight chain held "
-            "by central springs: those modes have zero frequency, and a current-induced K can make "
-            "them run away. Restrict junction.axes to the directions the springs hold.")
+    return (
+        f"the bare springs exert no force along {free} of the {eig.size} displacement directions "
+        "(zero eigenvalues of spring_constants), e.g. transverse motion of a straight chain held "
+        "by central springs: those modes have zero frequency, and a current-induced K can make "
+        "them run away. Restrict junction.axes to the directions the springs hold."
+    )
 
 
 def asymmetry_vanishes(ds):
@@ -130,12 +135,14 @@ def _symmetry_note(ds):
     zero = asymmetry_vanishes(ds)
     if zero is None:
         return None
-    return (f"K_asym and L_asym vanish to round-off at every bias (largest {zero[0]:.1e} eV/A^2 and "
-            f"{zero[1]:.1e} eV fs/A^2): a symmetry, not a bug. The non-conservative and Berry forces "
-            "need electron-hole asymmetry of the states in the bias window around E_F. A "
-            "nearest-neighbour (bipartite) band at its centre has none: the s band of a half-filled "
-            "gold chain, the pi bands of a carbon chain at fermi_level = \"auto\" (E_F = e_p; its sigma "
-            "bands are gapped there). Move E_F off the band centre to see them.")
+    return (
+        f"K_asym and L_asym vanish to round-off at every bias (largest {zero[0]:.1e} eV/A^2 and "
+        f"{zero[1]:.1e} eV fs/A^2): a symmetry, not a bug. The non-conservative and Berry forces "
+        "need electron-hole asymmetry of the states in the bias window around E_F. A "
+        "nearest-neighbour (bipartite) band at its centre has none: the s band of a half-filled "
+        'gold chain, the pi bands of a carbon chain at fermi_level = "auto" (E_F = e_p; its sigma '
+        "bands are gapped there). Move E_F off the band centre to see them."
+    )
 
 
 def _duration(fs):
@@ -174,8 +181,10 @@ def phonon_bath(ds):
 def _bath_words(bath):
     labels, gamma, temperature = bath
     rate = f"{gamma[0]:g} /fs" if np.all(gamma == gamma[0]) else f"{gamma.min():g} to {gamma.max():g} /fs"
-    return (f"a phonon bath on {', '.join(labels)} (the electrode phonons: Ohmic friction {rate} with its "
-            f"quantum noise at {temperature:g} K)")
+    return (
+        f"a phonon bath on {', '.join(labels)} (the electrode phonons: Ohmic friction {rate} with its "
+        f"quantum noise at {temperature:g} K)"
+    )
 
 
 def steady_state_caveat(ds):
@@ -187,10 +196,15 @@ def steady_state_caveat(ds):
     rate, tau, length = s
     if rate >= 0:
         return "not a steady state: a mode does not decay at this bias"
-    damping = ("electronic friction and a phonon bath" if phonon_bath(ds)
-               else "electronic friction is the only damping; no phonon bath")
-    return (f"not a steady state: the slowest mode relaxes in {_duration(tau)}, the run lasts "
-            f"{_duration(length)}\n({damping})")
+    damping = (
+        "electronic friction and a phonon bath"
+        if phonon_bath(ds)
+        else "electronic friction is the only damping; no phonon bath"
+    )
+    return (
+        f"not a steady state: the slowest mode relaxes in {_duration(tau)}, the run lasts "
+        f"{_duration(length)}\n({damping})"
+    )
 
 
 def _steady_state_note(ds):
@@ -203,20 +217,28 @@ def _steady_state_note(ds):
     if s[2] >= STEADY_RELAXATIONS * s[1]:
         if bath is None:
             return None
-        return (f"the Langevin run at {v:.2f} V has {_bath_words(bath)}. Its slowest mode relaxes in "
-                f"{_duration(tau)} and the run lasts {_duration(length)}: after the first "
-                f"{_duration(STEADY_RELAXATIONS * tau)} the trajectory samples the steady state. (The "
-                "table's growth rates are those of the electrons and springs alone.)")
+        return (
+            f"the Langevin run at {v:.2f} V has {_bath_words(bath)}. Its slowest mode relaxes in "
+            f"{_duration(tau)} and the run lasts {_duration(length)}: after the first "
+            f"{_duration(STEADY_RELAXATIONS * tau)} the trajectory samples the steady state. (The "
+            "table's growth rates are those of the electrons and springs alone.)"
+        )
     if rate >= 0:
-        return (f"the Langevin run at {v:.2f} V is not in a steady state: a mode does not decay "
-                f"(largest Re lambda {rate * 1e3:.2e} /ps), so no steady state exists at this bias.")
+        return (
+            f"the Langevin run at {v:.2f} V is not in a steady state: a mode does not decay "
+            f"(largest Re lambda {rate * 1e3:.2e} /ps), so no steady state exists at this bias."
+        )
     if bath is not None:
-        return (f"the Langevin run at {v:.2f} V is not in a steady state: with {_bath_words(bath)} its "
-                f"slowest mode relaxes in {_duration(tau)} (Re lambda = {rate * 1e3:.2e} /ps) and the run "
-                f"lasts {_duration(length)}, so averages over this trajectory are not steady-state averages. "
-                "Run longer or strengthen dynamics.bath_friction.")
-    return (f"the Langevin run at {v:.2f} V is not in a steady state: its slowest mode relaxes in "
-            f"{_duration(tau)} (Re lambda = {rate * 1e3:.2e} /ps) and the run lasts {_duration(length)}. "
-            "Electronic friction is the only damping in this model (no phonon bath) and it barely damps "
-            "that mode, so averages over this trajectory are not steady-state averages; "
-            "dynamics.phonon_bath = true couples the boundary atoms to the electrode phonons.")
+        return (
+            f"the Langevin run at {v:.2f} V is not in a steady state: with {_bath_words(bath)} its "
+            f"slowest mode relaxes in {_duration(tau)} (Re lambda = {rate * 1e3:.2e} /ps) and the run "
+            f"lasts {_duration(length)}, so averages over this trajectory are not steady-state averages. "
+            "Run longer or strengthen dynamics.bath_friction."
+        )
+    return (
+        f"the Langevin run at {v:.2f} V is not in a steady state: its slowest mode relaxes in "
+        f"{_duration(tau)} (Re lambda = {rate * 1e3:.2e} /ps) and the run lasts {_duration(length)}. "
+        "Electronic friction is the only damping in this model (no phonon bath) and it barely damps "
+        "that mode, so averages over this trajectory are not steady-state averages; "
+        "dynamics.phonon_bath = true couples the boundary atoms to the electrode phonons."
+    )

@@ -83,7 +83,7 @@ def _refine(junction, pending, steps=3):
     ok = np.abs(norm) > 1e-12 * np.linalg.norm(l, axis=0) * np.linalg.norm(r, axis=0)
     z = z0.copy()
     for _ in range(steps):
-        sig = junction.self_energy(z.real)           # (k, N, N)
+        sig = junction.self_energy(z.real)  # (k, N, N)
         ref = np.stack([p[3] for p in pending])
         delta = np.einsum("ik,kij,jk->k", np.conj(l), sig - ref, r)
         z = np.where(ok, z0 + delta / np.where(ok, norm, 1.0), z0)

@@ -138,8 +138,9 @@ class ForceConstants:
         try:
             rows = [index[(int(a), int(c))] for a, c in coordinates]
         except KeyError as exc:
-            raise InputError(f"coordinates: {exc.args[0]} is not among the moving coordinates "
-                             f"of these force constants") from None
+            raise InputError(
+                f"coordinates: {exc.args[0]} is not among the moving coordinates of these force constants"
+            ) from None
         except (TypeError, ValueError):
             raise InputError("coordinates must be (atom, axis) pairs") from None
         return self.hessian[np.ix_(rows, rows)].copy()
@@ -174,9 +175,19 @@ def _relax(work, indices, optimizer, fmax, max_steps):
     return converged
 
 
-def bare_force_constants(atoms, indices=None, step=0.01, *, relax=False, fmax=0.01, optimizer="BFGS",
-                         max_steps=1000, check=True, rtol=STEP_RTOL,
-                         force_tolerance=FORCE_TOLERANCE) -> ForceConstants:
+def bare_force_constants(
+    atoms,
+    indices=None,
+    step=0.01,
+    *,
+    relax=False,
+    fmax=0.01,
+    optimizer="BFGS",
+    max_steps=1000,
+    check=True,
+    rtol=STEP_RTOL,
+    force_tolerance=FORCE_TOLERANCE,
+) -> ForceConstants:
     r"""Force constants K^b = -dF/dR of the moving atoms from an ASE calculator.
 
     Parameters
@@ -255,7 +266,9 @@ def bare_force_constants(atoms, indices=None, step=0.01, *, relax=False, fmax=0.
             f"({work.get_chemical_symbols()[worst]}), above {force_tolerance:g} eV/Angstrom; the force "
             "constants describe the curvature at a point that is not an equilibrium"
             + ("" if relax else " (relax=True relaxes the moving atoms first)"),
-            NotRelaxedWarning, stacklevel=2)
+            NotRelaxedWarning,
+            stacklevel=2,
+        )
     coordinates = [(a, c) for a in indices for c in range(3)]
 
     def forces_at(a, c, d):
@@ -274,8 +287,16 @@ def bare_force_constants(atoms, indices=None, step=0.01, *, relax=False, fmax=0.
         work.set_positions(pos, apply_constraint=False)
     raw = np.array(rows)
     if check:
-        warn_if_steps_disagree("the forces", errors, rows, coordinates, step, rtol, "eV/Angstrom^2",
-                               stacklevel=3)
+        warn_if_steps_disagree("the forces", errors, rows, coordinates, step, rtol, "eV/Angstrom^2", stacklevel=3)
     asymmetry = float(np.max(np.abs(raw - raw.T)) / 2)
-    return ForceConstants(0.5 * (raw + raw.T), coordinates, np.repeat(masses, 3), work, residual, relaxed,
-                          float(np.max(errors)), asymmetry, step)
+    return ForceConstants(
+        0.5 * (raw + raw.T),
+        coordinates,
+        np.repeat(masses, 3),
+        work,
+        residual,
+        relaxed,
+        float(np.max(errors)),
+        asymmetry,
+        step,
+    )

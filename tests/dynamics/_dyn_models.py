@@ -32,8 +32,18 @@ def single_level_mode(hbar_omega0, mass_amu=12.0, damping_ratio=0.05):
     return mass_amu, m * w0 * w0, eta, np.full((2, 2, 1, 1), tau)
 
 
-def stationary_energy_run(hbar_omega0, temperature, bias, timestep, n_steps, *,
-                          n_realizations=512, seed=1, cutoff_ratio=10.0, damping_ratio=0.05):
+def stationary_energy_run(
+    hbar_omega0,
+    temperature,
+    bias,
+    timestep,
+    n_steps,
+    *,
+    n_realizations=512,
+    seed=1,
+    cutoff_ratio=10.0,
+    damping_ratio=0.05,
+):
     """Simulated and exact stationary <E> of a wide-band-coupled oscillator.
 
     The noise is the wide-band S(omega) of docs/theory.rst eq-wide-band-noise
@@ -52,12 +62,13 @@ def stationary_energy_run(hbar_omega0, temperature, bias, timestep, n_steps, *,
     xx, vv, _ = stationary_covariance([mass], [[k]], [[-eta]], spec, 6.0 * cutoff)
     m = mass * AMU
     e_exact = 0.5 * k * xx[0, 0] + 0.5 * m * vv[0, 0]
-    dyn = LangevinDynamics([mass], [[k]], timestep, L=[[-eta]], spectrum=spec,
-                           n_realizations=n_realizations, seed=seed)
+    dyn = LangevinDynamics([mass], [[k]], timestep, L=[[-eta]], spectrum=spec, n_realizations=n_realizations, seed=seed)
     rng = np.random.default_rng(seed + 1000)
     # start from a Gaussian state with the exact stationary variances
-    dyn.set_state(positions=rng.normal(size=(n_realizations, 1)) * np.sqrt(xx[0, 0]),
-                  velocities=rng.normal(size=(n_realizations, 1)) * np.sqrt(vv[0, 0]))
+    dyn.set_state(
+        positions=rng.normal(size=(n_realizations, 1)) * np.sqrt(xx[0, 0]),
+        velocities=rng.normal(size=(n_realizations, 1)) * np.sqrt(vv[0, 0]),
+    )
     w0 = hbar_omega0 / HBAR
     relax = int(3.0 / (damping_ratio * w0) / timestep)  # 3 energy relaxation times
     dyn.run(relax, record_every=relax)
@@ -67,11 +78,16 @@ def stationary_energy_run(hbar_omega0, temperature, bias, timestep, n_steps, *,
     vsq = (tr.velocities[..., 0] ** 2).mean(axis=0)
     r = n_realizations
     return {
-        "mean": per_real.mean(), "se": per_real.std(ddof=1) / np.sqrt(r),
-        "x2": xsq.mean(), "x2_se": xsq.std(ddof=1) / np.sqrt(r),
-        "v2": vsq.mean(), "v2_se": vsq.std(ddof=1) / np.sqrt(r),
-        "exact": e_exact, "closed": spec([hbar_omega0])[0, 0, 0].real / (2 * eta),
-        "eta": eta, "t": t,
+        "mean": per_real.mean(),
+        "se": per_real.std(ddof=1) / np.sqrt(r),
+        "x2": xsq.mean(),
+        "x2_se": xsq.std(ddof=1) / np.sqrt(r),
+        "v2": vsq.mean(),
+        "v2_se": vsq.std(ddof=1) / np.sqrt(r),
+        "exact": e_exact,
+        "closed": spec([hbar_omega0])[0, 0, 0].real / (2 * eta),
+        "eta": eta,
+        "t": t,
     }
 
 
@@ -96,8 +112,7 @@ def joule_occupation(hbar_omega0, bias, temperature, ratio):
     which is the expression below; eq-joule-wide-band at T = 0.
     """
     kt = KB * temperature
-    s = sum(x_nbose(hbar_omega0 + sgn * bias, kt) - hbar_omega0 * bose(hbar_omega0, kt)
-            for sgn in (+1, -1))
+    s = sum(x_nbose(hbar_omega0 + sgn * bias, kt) - hbar_omega0 * bose(hbar_omega0, kt) for sgn in (+1, -1))
     return bose(hbar_omega0, kt) + ratio / hbar_omega0 * s
 
 
@@ -118,6 +133,10 @@ def two_mode_t_matrices(seed=1, scale=1e-2):
     vl = rng.normal(size=(n, 1)) + 1j * rng.normal(size=(n, 1))
     vr = rng.normal(size=(n, 2)) + 1j * rng.normal(size=(n, 2))
     a = [vl @ vl.conj().T, vr @ vr.conj().T]
-    t = np.array([[[[np.trace(f[al] @ a[l] @ f[be] @ a[m]) for be in range(2)] for al in range(2)]
-                   for m in range(2)] for l in range(2)])
+    t = np.array(
+        [
+            [[[np.trace(f[al] @ a[l] @ f[be] @ a[m]) for be in range(2)] for al in range(2)] for m in range(2)]
+            for l in range(2)
+        ]
+    )
     return scale * t

@@ -73,17 +73,16 @@ def test_matches_core_integrator_with_friction_berry_nc_and_noise():
     atoms.calc = Harmonic(kb, atoms.get_positions())
     x0 = np.array([0.05, -0.02, 0.01])
     atoms.set_positions([x0])
-    md = CurrentInducedLangevin(atoms, dt * units.fs, K=k, L=l, spectrum=spec, seed=9,
-                                noise_block=1024, reference_positions=[[0.0, 0.0, 0.0]])
+    md = CurrentInducedLangevin(
+        atoms, dt * units.fs, K=k, L=l, spectrum=spec, seed=9, noise_block=1024, reference_positions=[[0.0, 0.0, 0.0]]
+    )
     md.run(500)
-    core = LangevinDynamics([m] * 3, kb * np.eye(3), dt, K=k, L=l, spectrum=spec, seed=9,
-                            noise_block=1024)
+    core = LangevinDynamics([m] * 3, kb * np.eye(3), dt, K=k, L=l, spectrum=spec, seed=9, noise_block=1024)
     core.set_state(positions=x0)
     core.run(500, record_every=500)
     scale_x, scale_v = np.abs(core.positions).max(), np.abs(core.velocities).max()
     assert np.allclose(atoms.get_positions()[0], core.positions[0], rtol=0, atol=1e-6 * scale_x)
-    assert np.allclose(atoms.get_velocities()[0] * units.fs, core.velocities[0], rtol=0,
-                       atol=1e-6 * scale_v)
+    assert np.allclose(atoms.get_velocities()[0] * units.fs, core.velocities[0], rtol=0, atol=1e-6 * scale_v)
     assert np.abs(core.positions[0] - x0).max() > 0.1 * scale_x  # it actually moved
 
 
@@ -108,17 +107,23 @@ def test_phonon_bath_matches_the_core_integrator():
     for b in (bath, None):
         atoms = Atoms("Cu", positions=[x0])
         atoms.calc = Harmonic(kb, [[0.0, 0.0, 0.0]])
-        CurrentInducedLangevin(atoms, 1.0 * units.fs, L=l, spectrum=spec, seed=9, noise_block=1024,
-                               reference_positions=[[0.0, 0.0, 0.0]], bath=b).run(500)
+        CurrentInducedLangevin(
+            atoms,
+            1.0 * units.fs,
+            L=l,
+            spectrum=spec,
+            seed=9,
+            noise_block=1024,
+            reference_positions=[[0.0, 0.0, 0.0]],
+            bath=b,
+        ).run(500)
         runs.append(atoms)
-    core = LangevinDynamics([m] * 3, kb * np.eye(3), 1.0, L=l, spectrum=spec, seed=9, noise_block=1024,
-                            bath=bath)
+    core = LangevinDynamics([m] * 3, kb * np.eye(3), 1.0, L=l, spectrum=spec, seed=9, noise_block=1024, bath=bath)
     core.set_state(positions=x0)
     core.run(500, record_every=500)
     scale_x, scale_v = np.abs(core.positions).max(), np.abs(core.velocities).max()
     assert np.allclose(runs[0].get_positions()[0], core.positions[0], rtol=0, atol=1e-6 * scale_x)
-    assert np.allclose(runs[0].get_velocities()[0] * units.fs, core.velocities[0], rtol=0,
-                       atol=1e-6 * scale_v)
+    assert np.allclose(runs[0].get_velocities()[0] * units.fs, core.velocities[0], rtol=0, atol=1e-6 * scale_v)
     assert np.abs(runs[1].get_positions()[0] - core.positions[0]).max() > 0.05 * scale_x
     with pytest.raises(InputError, match="reach beyond"):
         CurrentInducedLangevin(Atoms("Cu"), 1.0, bath=PhononBath([3], 0.01, 300.0, cutoff=0.1))
@@ -129,10 +134,18 @@ def test_trajectory_logfile_and_attach(tmp_path):
     seen = []
     t = np.zeros((2, 2, 3, 3))
     t[:, :] = 0.3 * np.eye(3)
-    md = CurrentInducedLangevin(atoms, 2.0 * units.fs, L=-np.eye(3) * 0.5, indices=[1],
-                                spectrum=wide_band_spectrum(t, cutoff=0.5), seed=1,
-                                noise_block=256, trajectory=str(tmp_path / "md.traj"),
-                                logfile=str(tmp_path / "md.log"), loginterval=5)
+    md = CurrentInducedLangevin(
+        atoms,
+        2.0 * units.fs,
+        L=-np.eye(3) * 0.5,
+        indices=[1],
+        spectrum=wide_band_spectrum(t, cutoff=0.5),
+        seed=1,
+        noise_block=256,
+        trajectory=str(tmp_path / "md.traj"),
+        logfile=str(tmp_path / "md.log"),
+        loginterval=5,
+    )
     md.attach(lambda: seen.append(atoms.get_potential_energy()), interval=10)
     md.run(30)
     assert len(read(tmp_path / "md.traj", ":")) == 7

@@ -70,17 +70,22 @@ def bath_run(quantum, temperature=150.0, gamma=0.002, n_realizations=64, timeste
     # classical white noise is integrated to 200 hbar omega_max (the <V^2>
     # tail beyond, ~ gamma_k/(pi omega_c), is below 1e-4 relative)
     xx, vv, _ = stationary_covariance(masses, k, lm, bath.spectrum(masses), cutoff or 200 * hw.max())
-    dyn = LangevinDynamics(masses, k, timestep, bath=bath, n_realizations=n_realizations, seed=3,
-                           noise_block=8192)
+    dyn = LangevinDynamics(masses, k, timestep, bath=bath, n_realizations=n_realizations, seed=3, noise_block=8192)
     rng = np.random.default_rng(1)
-    dyn.set_state(positions=rng.multivariate_normal(np.zeros(3), xx, n_realizations),
-                  velocities=rng.multivariate_normal(np.zeros(3), vv, n_realizations))
+    dyn.set_state(
+        positions=rng.multivariate_normal(np.zeros(3), xx, n_realizations),
+        velocities=rng.multivariate_normal(np.zeros(3), vv, n_realizations),
+    )
     dyn.run(3000, record_every=10**9)
     tr = dyn.run(n_steps, record_every=10)
     per_real = tr.mode_energies().mean(axis=0)  # (R, 3) time averages
-    return {"hw": hw, "mean": per_real.mean(axis=0),
-            "se": per_real.std(axis=0, ddof=1) / np.sqrt(n_realizations),
-            "exact": mode_energy(masses, k, xx, vv), "kt": KB * temperature}
+    return {
+        "hw": hw,
+        "mean": per_real.mean(axis=0),
+        "se": per_real.std(axis=0, ddof=1) / np.sqrt(n_realizations),
+        "exact": mode_energy(masses, k, xx, vv),
+        "kt": KB * temperature,
+    }
 
 
 @pytest.mark.slow
@@ -148,11 +153,17 @@ def test_integrator_with_bath_is_the_integrator_with_its_friction_and_noise():
     t[:, :] = 0.02 * np.eye(3)
     elec = wide_band_spectrum(t, bias=0.2, temperature=300.0, cutoff=0.1)
     lm = -0.05 * np.eye(3)
-    a = LangevinDynamics(masses, k, 1.0, L=lm, spectrum=elec, bath=bath, n_realizations=2, seed=4,
-                         noise_block=512)
-    b = LangevinDynamics(masses, k, 1.0, L=lm + bath.velocity_matrix(masses),
-                         spectrum=combined_spectrum(elec, bath.spectrum(masses)), n_realizations=2, seed=4,
-                         noise_block=512)
+    a = LangevinDynamics(masses, k, 1.0, L=lm, spectrum=elec, bath=bath, n_realizations=2, seed=4, noise_block=512)
+    b = LangevinDynamics(
+        masses,
+        k,
+        1.0,
+        L=lm + bath.velocity_matrix(masses),
+        spectrum=combined_spectrum(elec, bath.spectrum(masses)),
+        n_realizations=2,
+        seed=4,
+        noise_block=512,
+    )
     ta, tb = a.run(1500, record_every=50), b.run(1500, record_every=50)
     assert np.array_equal(ta.positions, tb.positions)
     assert np.array_equal(a.L, b.L) and a.bath is bath
@@ -165,15 +176,14 @@ def test_checkpoint_knows_the_bath(tmp_path):
     """A checkpoint written with one bath temperature is refused by an
     integrator with another (the noise differs, L does not)."""
     masses, k = chain3()
-    a = LangevinDynamics(masses, k, 1.0, bath=PhononBath([0], 0.01, 300.0, cutoff=0.1), seed=1,
-                         noise_block=256)
+    a = LangevinDynamics(masses, k, 1.0, bath=PhononBath([0], 0.01, 300.0, cutoff=0.1), seed=1, noise_block=256)
     a.run(10, checkpoint=tmp_path / "c.npz")
-    b = LangevinDynamics(masses, k, 1.0, bath=PhononBath([0], 0.01, 200.0, cutoff=0.1), seed=1,
-                         noise_block=256)
+    b = LangevinDynamics(masses, k, 1.0, bath=PhononBath([0], 0.01, 200.0, cutoff=0.1), seed=1, noise_block=256)
     with pytest.raises(InputError, match="different parameters"):
         b.load_checkpoint(tmp_path / "c.npz")
-    LangevinDynamics(masses, k, 1.0, bath=PhononBath([0], 0.01, 300.0, cutoff=0.1), seed=1,
-                     noise_block=256).load_checkpoint(tmp_path / "c.npz")
+    LangevinDynamics(
+        masses, k, 1.0, bath=PhononBath([0], 0.01, 300.0, cutoff=0.1), seed=1, noise_block=256
+    ).load_checkpoint(tmp_path / "c.npz")
 
 
 def test_bad_input():
@@ -188,8 +198,10 @@ def test_bad_input():
         (lambda: PhononBath([0], 0.01, -1.0, cutoff=0.1), "temperature"),
         (lambda: PhononBath([0], 0.01, 300.0), "cutoff .* is required with quantum noise"),
         (lambda: PhononBath([0], 0.01, 300.0, cutoff=-1.0), "cutoff must be > 0"),
-        (lambda: LangevinDynamics(masses, k, 1.0, bath=PhononBath([3], 0.01, 300.0, cutoff=0.1)),
-         "reach beyond the 3 degrees of freedom"),
+        (
+            lambda: LangevinDynamics(masses, k, 1.0, bath=PhononBath([3], 0.01, 300.0, cutoff=0.1)),
+            "reach beyond the 3 degrees of freedom",
+        ),
         (lambda: LangevinDynamics(masses, k, 1.0, bath="phonons"), "bath must be a"),
     ]
     for call, message in cases:

@@ -24,8 +24,7 @@ def engine(monkeypatch):
 
     def force_coefficients(junction, forces, **kw):
         calls["coef"].append(kw)
-        return types.SimpleNamespace(mean_force=np.array([0.1]), K=np.array([[2.0]]),
-                                     L=np.array([[-0.5]]))
+        return types.SimpleNamespace(mean_force=np.array([0.1]), K=np.array([[2.0]]), L=np.array([[-0.5]]))
 
     def noise_spectrum(junction, forces, omega, **kw):
         calls["noise"].append(omega)
@@ -47,8 +46,9 @@ def test_deprecated_aliases_warn_and_forward(engine):
             spec = alias("J", "F", 0.2, n_omega=3)
         assert np.allclose(spec([0.1])[:, 0, 0], 1.1)  # interpolated between 0.1 and 0.2 nodes
     with pytest.warns(DeprecationWarning, match="LangevinDynamics.from_junction"):
-        dyn = LangevinDynamics.from_junction("J", "F", [1.0], [[1.0]], 1.0, hbar_omega_max=0.2,
-                                             n_omega=3, seed=0, noise_block=64)
+        dyn = LangevinDynamics.from_junction(
+            "J", "F", [1.0], [[1.0]], 1.0, hbar_omega_max=0.2, n_omega=3, seed=0, noise_block=64
+        )
     assert type(dyn) is LangevinDynamics
     assert dyn.force_constants[0, 0] == 3.0 and dyn.noise is not None
 
@@ -62,8 +62,7 @@ def test_mean_force_dynamics_from_junction(engine):
     assert type(dyn) is MeanForceDynamics and dyn.noise is None
     assert dyn.L[0, 0] == -0.5 and dyn.mean_force[0] == 0.1
     assert engine["noise"] == []
-    dyn = currentforces.coupling.from_junction("J", "F", [1.0], [[1.0]], 1.0, noise=False,
-                                               dynamics=MeanForceDynamics)
+    dyn = currentforces.coupling.from_junction("J", "F", [1.0], [[1.0]], 1.0, noise=False, dynamics=MeanForceDynamics)
     assert type(dyn) is MeanForceDynamics
 
 

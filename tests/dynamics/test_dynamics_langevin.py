@@ -59,9 +59,9 @@ def test_berry_only_rotation_is_exact_for_large_steps():
     speed = np.hypot(tr.velocities[:, 0, 0], tr.velocities[:, 0, 1])
     assert np.allclose(speed, 0.01, rtol=1e-12)
     # Lorentz-like circular motion: V rotates at rate b/M
-    assert np.allclose(tr.velocities[-1, 0], 0.01 * np.array([np.cos(200 * 50 * b / mm),
-                                                               -np.sin(200 * 50 * b / mm)]),
-                       atol=1e-10)
+    assert np.allclose(
+        tr.velocities[-1, 0], 0.01 * np.array([np.cos(200 * 50 * b / mm), -np.sin(200 * 50 * b / mm)]), atol=1e-10
+    )
 
 
 def small_noisy_system(**kw):
@@ -135,12 +135,15 @@ def test_bad_input():
     with pytest.raises(InputError, match="mean_force"):
         LangevinDynamics([1.0, 1.0], np.eye(2), 1.0, mean_force=[1.0])
     with pytest.raises(InputError, match="not positive semidefinite"):
-        LangevinDynamics([1.0], [[1.0]], 1.0, spectrum=lambda hw: -np.ones((len(hw), 1, 1)),
-                         noise_block=64)
+        LangevinDynamics([1.0], [[1.0]], 1.0, spectrum=lambda hw: -np.ones((len(hw), 1, 1)), noise_block=64)
     with pytest.raises(InputError, match="not Hermitian"):
-        LangevinDynamics([1.0, 1.0], np.eye(2), 1.0,
-                         spectrum=lambda hw: np.tile([[1.0, 0.2], [0.0, 1.0]], (len(hw), 1, 1)),
-                         noise_block=64)
+        LangevinDynamics(
+            [1.0, 1.0],
+            np.eye(2),
+            1.0,
+            spectrum=lambda hw: np.tile([[1.0, 0.2], [0.0, 1.0]], (len(hw), 1, 1)),
+            noise_block=64,
+        )
     dyn = LangevinDynamics([1.0, 1.0], np.eye(2), 1.0)
     with pytest.raises(InputError, match="positions"):
         dyn.set_state(positions=np.zeros(3))

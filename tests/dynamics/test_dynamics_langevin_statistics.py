@@ -136,11 +136,11 @@ def test_coupled_modes_under_bias_match_exact_stationary_covariance():
     spec = wide_band_spectrum(t, bias=bias, temperature=temperature, spin=spin, cutoff=0.5)
     xx, vv, xv = stationary_covariance(masses, bare + k_nc, lmat, spec, 3.0)
     r, dt = 512, 0.5
-    dyn = LangevinDynamics(masses, bare, dt, K=k_nc, L=lmat, spectrum=spec, n_realizations=r,
-                           seed=5)
+    dyn = LangevinDynamics(masses, bare, dt, K=k_nc, L=lmat, spectrum=spec, n_realizations=r, seed=5)
     rng = np.random.default_rng(0)
-    dyn.set_state(positions=rng.multivariate_normal(np.zeros(2), xx, r),
-                  velocities=rng.multivariate_normal(np.zeros(2), vv, r))
+    dyn.set_state(
+        positions=rng.multivariate_normal(np.zeros(2), xx, r), velocities=rng.multivariate_normal(np.zeros(2), vv, r)
+    )
     dyn.run(int(4 / -modes.max_growth_rate / dt), record_every=10**9)
     tr = dyn.run(32000, record_every=5)
     x, v = tr.positions, tr.velocities

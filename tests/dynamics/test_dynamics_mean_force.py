@@ -46,8 +46,7 @@ def test_hot_electrons_cool_the_oscillator_without_noise_and_heat_it_with_noise(
 
     spec = wide_band_spectrum(t, temperature=t_e, spin=1, cutoff=10 * hw0)
     rl = 512
-    lv = LangevinDynamics([mass], [[k]], dt, L=[[-eta]], spectrum=spec, n_realizations=rl,
-                          seed=8, noise_block=8192)
+    lv = LangevinDynamics([mass], [[k]], dt, L=[[-eta]], spectrum=spec, n_realizations=rl, seed=8, noise_block=8192)
     lv.set_state(positions=np.resize(x0, rl)[:, None], velocities=np.resize(v0, rl)[:, None])
     tr = lv.run(n, record_every=half_period)
     e_end = tr.energy()[-1]

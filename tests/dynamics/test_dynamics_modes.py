@@ -118,14 +118,12 @@ def test_negative_friction_and_static_softening_characters():
     # friction eta - c V turns negative at V = eta/c: a single mode with eta <= 0
     # is unstable (docs/theory.rst, theory-joule)
     c = eta / 0.37
-    res = runaway_threshold(lambda v: (np.zeros((1, 1)), np.array([[-eta + c * v]])), [m],
-                            [[k0]], 1.0, tolerance=1e-9)
+    res = runaway_threshold(lambda v: (np.zeros((1, 1)), np.array([[-eta + c * v]])), [m], [[k0]], 1.0, tolerance=1e-9)
     assert res.bias == pytest.approx(0.37, rel=1e-6)
     assert res.character == "negative friction"
     # softening K = -c V makes omega^2 < 0 at V = k0/c
     c = k0 / 0.61
-    res = runaway_threshold(lambda v: (np.array([[-c * v]]), np.array([[-eta]])), [m],
-                            [[k0]], 1.0, tolerance=1e-9)
+    res = runaway_threshold(lambda v: (np.array([[-c * v]]), np.array([[-eta]])), [m], [[k0]], 1.0, tolerance=1e-9)
     assert res.bias == pytest.approx(0.61, rel=1e-6)
     assert res.character == "static softening"
     # stable throughout
@@ -182,11 +180,12 @@ def test_coefficients_from_junction_calls_engine(monkeypatch):
     coef = coefficients_from_junction("J", "F", temperature=10.0, fermi_level=0.1, spin=1)
     k, l = coef(0.25)
     assert np.array_equal(k, np.eye(2)) and np.array_equal(l, -np.eye(2))
-    assert calls == [("J", "F", dict(bias=0.25, temperature=10.0, fermi_level=0.1,
-                                     frequency=0.0, spin=1, fermi_sea="SEA"))]
+    assert calls == [
+        ("J", "F", dict(bias=0.25, temperature=10.0, fermi_level=0.1, hbar_omega=0.0, spin=1, fermi_sea="SEA"))
+    ]
     # the bias-independent Fermi-sea part is computed once for every bias of a scan
     coef(0.5)
-    assert seas == [("J", "F", dict(fermi_level=0.1, temperature=10.0, frequency=0.0))]
+    assert seas == [("J", "F", dict(fermi_level=0.1, temperature=10.0, hbar_omega=0.0))]
     assert calls[1][2]["fermi_sea"] == "SEA"
 
 

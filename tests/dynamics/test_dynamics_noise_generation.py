@@ -71,8 +71,9 @@ def test_lag_covariance_matches_target_including_antisymmetric_part():
     gen = NoiseGenerator(spec, 2, dt, n_realizations=200, seed=7, block_length=4096)
     xi = gen.block(0)  # (N, R, M)
     lags = np.arange(0, 13, 2)
-    per = np.array([np.einsum("nra,nrb->rab", np.roll(xi, -lag, axis=0), xi) / xi.shape[0]
-                    for lag in lags])  # (lags, R, M, M)
+    per = np.array(
+        [np.einsum("nra,nrb->rab", np.roll(xi, -lag, axis=0), xi) / xi.shape[0] for lag in lags]
+    )  # (lags, R, M, M)
     mean = per.mean(axis=1)
     se = per.std(axis=1, ddof=1) / np.sqrt(per.shape[1])
     exact = gen.lag_covariance(lags)

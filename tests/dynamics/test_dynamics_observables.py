@@ -10,9 +10,16 @@ import pytest
 
 import currentforces.coupling
 from currentforces.coupling import from_junction, spectrum_from_junction
-from currentforces.dynamics import (effective_temperature, line_integral_work, mode_energies,
-                                    nonconservative_work, normal_modes, occupation, signed_area,
-                                    total_energy)
+from currentforces.dynamics import (
+    effective_temperature,
+    line_integral_work,
+    mode_energies,
+    nonconservative_work,
+    normal_modes,
+    occupation,
+    signed_area,
+    total_energy,
+)
 from currentforces.units import AMU, HBAR, KB
 
 
@@ -68,8 +75,7 @@ def fake_engine(monkeypatch):
 
     def force_coefficients(junction, forces, **kw):
         calls["coef"].append(kw)
-        return types.SimpleNamespace(mean_force=np.array([0.1]), K=np.array([[2.0]]),
-                                     L=np.array([[-0.5]]))
+        return types.SimpleNamespace(mean_force=np.array([0.1]), K=np.array([[2.0]]), L=np.array([[-0.5]]))
 
     def noise_spectrum(junction, forces, omega, **kw):
         calls["noise"].append((omega, kw))
@@ -86,8 +92,7 @@ def test_junction_wrappers_call_the_engine(monkeypatch):
     assert np.allclose(spec([0.05, 0.3])[:, 0, 0], [1.05, 0.0])  # interpolated; zero above cutoff
     assert [c[0] for c in calls["noise"]] == pytest.approx(np.linspace(0, 0.2, 5))
     assert calls["noise"][0][1] == dict(bias=0.1, temperature=50.0, fermi_level=0.0, spin=1)
-    dyn = from_junction("J", "F", [1.0], [[1.0]], 1.0, bias=0.1,
-                        hbar_omega_max=0.2, n_omega=5, seed=0, noise_block=64)
+    dyn = from_junction("J", "F", [1.0], [[1.0]], 1.0, bias=0.1, hbar_omega_max=0.2, n_omega=5, seed=0, noise_block=64)
     assert dyn.force_constants[0, 0] == 3.0 and dyn.L[0, 0] == -0.5
     assert dyn.mean_force[0] == 0.1 and dyn.noise is not None
-    assert calls["coef"][-1]["bias"] == 0.1 and calls["coef"][-1]["frequency"] == 0.0
+    assert calls["coef"][-1]["bias"] == 0.1 and calls["coef"][-1]["hbar_omega"] == 0.0

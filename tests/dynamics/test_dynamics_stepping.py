@@ -128,8 +128,7 @@ def test_run_keywords_observe_before_attached_observers(tmp_path):
 def test_state_set_between_steps_is_used():
     """set_state between two yields restarts from the new state: X = V = 0 is a
     fixed point of M X'' = -K X + L X' without F0 and noise, so the system stays there."""
-    dyn = MeanForceDynamics([12.0, 12.0], 12.0 * AMU * W0**2 * np.eye(2), 0.5,
-                            L=-0.01 * 12.0 * AMU * W0 * np.eye(2))
+    dyn = MeanForceDynamics([12.0, 12.0], 12.0 * AMU * W0**2 * np.eye(2), 0.5, L=-0.01 * 12.0 * AMU * W0 * np.eye(2))
     dyn.set_state(positions=[0.1, -0.05])
     for step in dyn.irun(10):
         if step == 4:

@@ -78,19 +78,19 @@ def test_energy_balance_per_cycle():
     x, v = tr.positions[:, 0, :], tr.velocities[:, 0, :]
     up = np.nonzero((x[:-1, 1] < 0) & (x[1:, 1] >= 0) & (x[1:, 0] > 0))[0] + 1
     i0, i1 = up[-2], up[-1]
-    path = x[i0:i1 + 1]
+    path = x[i0 : i1 + 1]
     kasym = 0.5 * (k - k.T)
     w_line = line_integral_work(-path @ kasym.T, path)
     w_area = nonconservative_work(k, path, 0, 1)
     assert w_area == pytest.approx(w_line, rel=0.01)
     lsym = 0.5 * (l + l.T)
-    vv = v[i0:i1 + 1]
+    vv = v[i0 : i1 + 1]
     p_fric = np.einsum("ta,ab,tb->t", vv, lsym, vv)
     w_fric = np.sum(0.5 * (p_fric[1:] + p_fric[:-1])) * dt
     e = tr.energy()[:, 0]
     assert e[i1] - e[i0] == pytest.approx(w_line + w_fric, rel=0.01)
     # the same work as the time integral of the instantaneous NC power
-    p_nc = tr.nonconservative_power()[i0:i1 + 1, 0]
+    p_nc = tr.nonconservative_power()[i0 : i1 + 1, 0]
     assert np.sum(0.5 * (p_nc[1:] + p_nc[:-1])) * dt == pytest.approx(w_line, rel=0.01)
     assert w_line > -w_fric > 0  # NC pumping beats friction above threshold
 
@@ -107,8 +107,9 @@ def test_langevin_ensemble_energy_grows_at_eigenvalue_rate():
     t[:, :, 0, 0] = t[:, :, 1, 1] = ETA * MM * np.pi / HBAR / 2  # eta = (hbar/4pi) 4 tau, g_s = 2
     spec = wide_band_spectrum(t, temperature=300.0, spin=2, cutoff=0.5)
     dt = 0.5
-    dyn = LangevinDynamics([M_AMU, M_AMU], np.zeros((2, 2)), dt, K=k, L=l, spectrum=spec,
-                           n_realizations=64, seed=3, noise_block=8192)
+    dyn = LangevinDynamics(
+        [M_AMU, M_AMU], np.zeros((2, 2)), dt, K=k, L=l, spectrum=spec, n_realizations=64, seed=3, noise_block=8192
+    )
     n = int(8.0 / rate / dt)
     tr = dyn.run(n, record_every=4)
     e = tr.energy().mean(axis=1)

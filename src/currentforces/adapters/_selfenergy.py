@@ -56,8 +56,9 @@ class SelfEnergyLead(LeadBase):
         if self.fallback is not None:
             outside = np.setdiff1d(self.fallback.support, self._support)
             if outside.size:
-                raise InputError(f"fallback couples to orbitals {outside.tolist()} outside orbitals "
-                                 f"{self.orbitals.tolist()}")
+                raise InputError(
+                    f"fallback couples to orbitals {outside.tolist()} outside orbitals {self.orbitals.tolist()}"
+                )
             self._fallback_rows = np.searchsorted(self._support, self.fallback.support)
         self.real_only = bool(real_only)
         self.step = check_positive("step", step, "eV")

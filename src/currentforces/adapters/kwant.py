@@ -109,13 +109,21 @@ def from_kwant(fsys, params=None, self_energy="decimation"):
         rows = _site_orbitals(off, iface)
         h0, v_full, v = _lead_blocks(lead, params)
         if rows.size != v.shape[1]:
-            raise InputError(f"fsys.leads[{i}]: {rows.size} interface orbitals but the lead hopping has "
-                             f"{v.shape[1]} interface columns")
+            raise InputError(
+                f"fsys.leads[{i}]: {rows.size} interface orbitals but the lead hopping has "
+                f"{v.shape[1]} interface columns"
+            )
         coupling = np.zeros((n, h0.shape[0]), dtype=complex)
         coupling[rows, :] = v.conj().T
         exact = Lead(h0, v_full.conj().T, coupling)
         if self_energy == "kwant":
-            exact = SelfEnergyLead(lambda e, lead=lead: lead.selfenergy(float(np.real(e)), params=params),
-                                   rows, n, band_edges=exact.band_edges, fallback=exact, real_only=True)
+            exact = SelfEnergyLead(
+                lambda e, lead=lead: lead.selfenergy(float(np.real(e)), params=params),
+                rows,
+                n,
+                band_edges=exact.band_edges,
+                fallback=exact,
+                real_only=True,
+            )
         leads.append(exact)
     return Junction(h, leads)

@@ -49,8 +49,9 @@ _DIRS = {"A": 0, "B": 1, "C": 2, "A1": 0, "A2": 1, "A3": 2}
 def _semi_inf(value, name):
     s = str(value).strip().upper()
     if len(s) < 2 or s[0] not in "+-" or s[1:] not in _DIRS:
-        raise InputError(f"{name}: semi-infinite direction must be one of +A, -A, +B, -B, +C, -C "
-                         f"(or +A1 ... -A3), got {value!r}")
+        raise InputError(
+            f"{name}: semi-infinite direction must be one of +A, -A, +B, -B, +C, -C (or +A1 ... -A3), got {value!r}"
+        )
     return (1 if s[0] == "+" else -1), _DIRS[s[1:]]
 
 
@@ -83,19 +84,23 @@ def electrode_blocks(electrode, semi_inf):
     sign, ax = _semi_inf(semi_inf, "semi_inf")
     nsc = np.asarray(electrode.geometry.lattice.nsc)
     if nsc[ax] != 3:
-        raise InputError(f"electrode: nsc along the semi-infinite direction must be 3 "
-                         f"(nearest-cell couplings only), got nsc = {nsc.tolist()}")
+        raise InputError(
+            f"electrode: nsc along the semi-infinite direction must be 3 "
+            f"(nearest-cell couplings only), got nsc = {nsc.tolist()}"
+        )
     if any(nsc[i] != 1 for i in range(3) if i != ax):
-        raise InputError(f"electrode: transverse periodicity (nsc = {nsc.tolist()}) needs k-point sampling, "
-                         "which is not supported; use nsc = 1 across the transport direction")
+        raise InputError(
+            f"electrode: transverse periodicity (nsc = {nsc.tolist()}) needs k-point sampling, "
+            "which is not supported; use nsc = 1 across the transport direction"
+        )
     no = electrode.no
     csr = electrode.tocsr(0).toarray()
     offset = [0, 0, 0]
     isc0 = electrode.geometry.lattice.sc_index(offset)
     offset[ax] = sign
     isc = electrode.geometry.lattice.sc_index(offset)
-    h00 = csr[:, isc0 * no:(isc0 + 1) * no]
-    h01 = csr[:, isc * no:(isc + 1) * no]
+    h00 = csr[:, isc0 * no : (isc0 + 1) * no]
+    h01 = csr[:, isc * no : (isc + 1) * no]
     return h00, h01
 
 
@@ -157,13 +162,15 @@ def from_sisl(hamiltonian, electrodes, self_energy="decimation", eta=None, check
             raise InputError(f"electrodes[{i}]: elec_pos must be an atom index in [0, {geom.na - na}], got {pos!r}")
         rows = np.asarray(geom.a2o(np.arange(pos, pos + na), all=True), dtype=int)
         if rows.size != h00.shape[0]:
-            raise InputError(f"electrodes[{i}]: the electrode has {h00.shape[0]} orbitals but its device copy "
-                             f"has {rows.size}")
+            raise InputError(
+                f"electrodes[{i}]: the electrode has {h00.shape[0]} orbitals but its device copy has {rows.size}"
+            )
         if check:
             dev = np.max(np.abs(h[np.ix_(rows, rows)] - h00))
             if dev > 1e-6:
-                warnings.warn(f"electrodes[{i}]: device copy differs from the electrode H_00 by {dev:.3g} eV",
-                              stacklevel=2)
+                warnings.warn(
+                    f"electrodes[{i}]: device copy differs from the electrode H_00 by {dev:.3g} eV", stacklevel=2
+                )
         coupling = np.zeros((n, h00.shape[0]), dtype=complex)
         coupling[rows, :] = h01
         lead = Lead(h00, h01, coupling, eta=eta if self_energy == "decimation" else None)
@@ -173,8 +180,9 @@ def from_sisl(hamiltonian, electrodes, self_energy="decimation", eta=None, check
             direction = ("+" if sign > 0 else "-") + "ABC"[ax]
             se = sisl.RecursiveSI(elec, direction, eta=1e-8 if eta is None else float(eta))
             # sisl gives the self-energy of the surface cell on the electrode copy
-            lead = SelfEnergyLead(lambda e, se=se: se.self_energy(e), rows, n,
-                                  band_edges=lead.band_edges, fallback=lead, real_only=False)
+            lead = SelfEnergyLead(
+                lambda e, se=se: se.self_energy(e), rows, n, band_edges=lead.band_edges, fallback=lead, real_only=False
+            )
         leads.append(lead)
     return Junction(h, leads)
 
@@ -208,8 +216,10 @@ def sisl_matrices(hamiltonian, k=None):
     if k is None:
         nsc = np.asarray(hamiltonian.geometry.lattice.nsc)
         if np.any(nsc != 1):
-            raise InputError(f"hamiltonian is periodic (nsc = {nsc.tolist()}): pass k, e.g. k=(0, 0, 0) for the "
-                             "Gamma point, or build a non-periodic device (nsc = [1, 1, 1])")
+            raise InputError(
+                f"hamiltonian is periodic (nsc = {nsc.tolist()}): pass k, e.g. k=(0, 0, 0) for the "
+                "Gamma point, or build a non-periodic device (nsc = [1, 1, 1])"
+            )
         h = hamiltonian.tocsr(0)
         s = None if orthogonal else hamiltonian.tocsr(hamiltonian.S_idx)
     else:

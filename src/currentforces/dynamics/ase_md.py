@@ -85,12 +85,27 @@ class CurrentInducedLangevin(MolecularDynamics):
     correction; do not include constrained atoms in ``indices``.
     """
 
-    def __init__(self, atoms, timestep, *, K=None, L=None, mean_force=None, spectrum=None,
-                 indices=None, reference_positions=None, seed=None, noise_block=16384, bath=None,
-                 trajectory=None, logfile=None, loginterval=1, **kwargs):
+    def __init__(
+        self,
+        atoms,
+        timestep,
+        *,
+        K=None,
+        L=None,
+        mean_force=None,
+        spectrum=None,
+        indices=None,
+        reference_positions=None,
+        seed=None,
+        noise_block=16384,
+        bath=None,
+        trajectory=None,
+        logfile=None,
+        loginterval=1,
+        **kwargs,
+    ):
         ts = check_number("timestep", timestep, "ASE time units", positive=True)
-        super().__init__(atoms, ts, trajectory=trajectory, logfile=logfile,
-                         loginterval=loginterval, **kwargs)
+        super().__init__(atoms, ts, trajectory=trajectory, logfile=logfile, loginterval=loginterval, **kwargs)
         natoms = len(atoms)
         idx = np.arange(natoms) if indices is None else np.asarray(indices, dtype=int).ravel()
         if idx.size == 0 or np.any(idx < 0) or np.any(idx >= natoms) or np.unique(idx).size != idx.size:
@@ -133,8 +148,7 @@ class CurrentInducedLangevin(MolecularDynamics):
         if spectrum is not None:
             if seed is None:
                 seed = int(np.random.SeedSequence().entropy % (2**63))
-            self.noise = NoiseGenerator(spectrum, n, self.dt_fs, n_realizations=1, seed=seed,
-                                        block_length=noise_block)
+            self.noise = NoiseGenerator(spectrum, n, self.dt_fs, n_realizations=1, seed=seed, block_length=noise_block)
         self.noise_step = 0
 
     def todict(self):

@@ -94,8 +94,9 @@ class PhononBath:
         try:
             g = np.broadcast_to(np.asarray(friction, dtype=float), d.shape).copy()
         except (TypeError, ValueError):
-            raise InputError(f"friction must be a rate in 1/fs, one number or one per dof ({d.size}), "
-                             f"got {friction!r}") from None
+            raise InputError(
+                f"friction must be a rate in 1/fs, one number or one per dof ({d.size}), got {friction!r}"
+            ) from None
         if not np.all(np.isfinite(g)) or np.any(g <= 0):
             raise InputError(f"friction must be finite and > 0 (a rate in 1/fs), got {friction!r}")
         self.friction = g
@@ -103,8 +104,10 @@ class PhononBath:
         self.quantum = bool(quantum)
         self.cutoff = None if cutoff is None else check_positive("cutoff", cutoff, "eV")
         if self.quantum and self.cutoff is None:
-            raise InputError("cutoff (hbar*omega_c in eV) is required with quantum noise: its zero-point part "
-                             "grows like hbar*omega; use e.g. the electrode's Debye energy, above the modes")
+            raise InputError(
+                "cutoff (hbar*omega_c in eV) is required with quantum noise: its zero-point part "
+                "grows like hbar*omega; use e.g. the electrode's Debye energy, above the modes"
+            )
 
     def _check(self, masses, n):
         m = np.asarray(masses, dtype=float).ravel()
@@ -149,9 +152,13 @@ class PhononBath:
 
     def fingerprint(self):
         """Numbers that identify the bath (for checkpoints)."""
-        return np.concatenate([self.dofs.astype(float), self.friction,
-                               [self.temperature, -1.0 if self.cutoff is None else self.cutoff,
-                                float(self.quantum)]])
+        return np.concatenate(
+            [
+                self.dofs.astype(float),
+                self.friction,
+                [self.temperature, -1.0 if self.cutoff is None else self.cutoff, float(self.quantum)],
+            ]
+        )
 
 
 def combined_spectrum(*spectra):

@@ -123,9 +123,21 @@ class LangevinDynamics:
         ``(function, interval, args, kwargs)`` registered by :meth:`attach`.
     """
 
-    def __init__(self, masses, bare_force_constants, timestep, *, K=None, L=None,
-                 mean_force=None, spectrum: Callable | None = None, n_realizations=1,
-                 seed=None, noise_block=16384, bath: PhononBath | None = None):
+    def __init__(
+        self,
+        masses,
+        bare_force_constants,
+        timestep,
+        *,
+        K=None,
+        L=None,
+        mean_force=None,
+        spectrum: Callable | None = None,
+        n_realizations=1,
+        seed=None,
+        noise_block=16384,
+        bath: PhononBath | None = None,
+    ):
         m = check_masses(masses)
         n = m.size
         self.n_modes = n
@@ -173,8 +185,9 @@ class LangevinDynamics:
         if spectrum is None:
             self.noise = None
         else:
-            self.noise = NoiseGenerator(spectrum, n, dt, n_realizations=self.n_realizations,
-                                        seed=self.seed, block_length=self.noise_block)
+            self.noise = NoiseGenerator(
+                spectrum, n, dt, n_realizations=self.n_realizations, seed=self.seed, block_length=self.noise_block
+            )
         self.positions = np.zeros((self.n_realizations, n))
         self.velocities = np.zeros((self.n_realizations, n))
         self.step = 0
@@ -188,8 +201,7 @@ class LangevinDynamics:
         ``currentforces.coupling.from_junction(junction, forces, ...,
         dynamics=LangevinDynamics)``; warns with :class:`DeprecationWarning`.
         """
-        return call_moved(f"{cls.__name__}.from_junction", "from_junction", args,
-                          dict(kwargs, dynamics=cls))
+        return call_moved(f"{cls.__name__}.from_junction", "from_junction", args, dict(kwargs, dynamics=cls))
 
     # -- state ---------------------------------------------------------------
     @property
@@ -296,8 +308,7 @@ class LangevinDynamics:
                     function(*args, **kwargs)
             yield step
 
-    def run(self, n_steps, *, record_every=1, progress=False, checkpoint=None,
-            checkpoint_every=None) -> Trajectory:
+    def run(self, n_steps, *, record_every=1, progress=False, checkpoint=None, checkpoint_every=None) -> Trajectory:
         """Advance ``n_steps`` steps and return the recorded frames.
 
         Frames are recorded after every step whose global index is a
@@ -348,9 +359,11 @@ class LangevinDynamics:
     # -- checkpoints ---------------------------------------------------------
     def _fingerprint(self):
         parts = [
-            self.masses, self.force_constants.ravel(), self.L.ravel(), self.mean_force,
-            [self.timestep, self.seed, self.n_realizations, self.noise_block,
-             0.0 if self.noise is None else 1.0],
+            self.masses,
+            self.force_constants.ravel(),
+            self.L.ravel(),
+            self.mean_force,
+            [self.timestep, self.seed, self.n_realizations, self.noise_block, 0.0 if self.noise is None else 1.0],
         ]
         if self.bath is not None:  # (without a bath: the fingerprint of earlier versions)
             parts.append(self.bath.fingerprint())
@@ -358,10 +371,16 @@ class LangevinDynamics:
 
     def save_checkpoint(self, path):
         """Write step, state and parameter fingerprint to ``path`` (.npz), atomically."""
+
         def write(tmp):
             with open(tmp, "wb") as fh:
-                np.savez(fh, positions=self.positions, velocities=self.velocities,
-                         step=self.step, fingerprint=self._fingerprint())
+                np.savez(
+                    fh,
+                    positions=self.positions,
+                    velocities=self.velocities,
+                    step=self.step,
+                    fingerprint=self._fingerprint(),
+                )
 
         atomic_write(path, write)
 
@@ -416,9 +435,14 @@ class _FrameRecorder:
 
     def trajectory(self):
         d = self.dyn
-        return Trajectory(time=self.steps * d.timestep, positions=self.positions,
-                          velocities=self.velocities, masses=d.masses,
-                          force_constants=d.force_constants, L=d.L)
+        return Trajectory(
+            time=self.steps * d.timestep,
+            positions=self.positions,
+            velocities=self.velocities,
+            masses=d.masses,
+            force_constants=d.force_constants,
+            L=d.L,
+        )
 
 
 class MeanForceDynamics(LangevinDynamics):
@@ -429,15 +453,21 @@ class MeanForceDynamics(LangevinDynamics):
     the missing noise is what heats it.
     """
 
-    def __init__(self, masses, bare_force_constants, timestep, *, K=None, L=None,
-                 mean_force=None, n_realizations=1):
-        super().__init__(masses, bare_force_constants, timestep, K=K, L=L,
-                         mean_force=mean_force, spectrum=None,
-                         n_realizations=n_realizations, seed=0)
+    def __init__(self, masses, bare_force_constants, timestep, *, K=None, L=None, mean_force=None, n_realizations=1):
+        super().__init__(
+            masses,
+            bare_force_constants,
+            timestep,
+            K=K,
+            L=L,
+            mean_force=mean_force,
+            spectrum=None,
+            n_realizations=n_realizations,
+            seed=0,
+        )
 
 
-def stationary_covariance(masses, force_constants, L, spectrum, hbar_omega_max, *,
-                          epsrel=1e-8):
+def stationary_covariance(masses, force_constants, L, spectrum, hbar_omega_max, *, epsrel=1e-8):
     """Exact stationary <X X^T>, <V V^T> and <X V^T> of the linear Langevin equation.
 
     :eq:`eq-stationary-covariance` with the Markov kernel Pi(omega) = K + i omega L:
@@ -496,6 +526,5 @@ def stationary_covariance(masses, force_constants, L, spectrum, hbar_omega_max, 
         cr = np.real(c) / np.pi
         return np.stack([cr, w * w * cr, -w * np.imag(c) / np.pi])
 
-    res, _err = quad_vec(integrand, 0.0, wmax, epsrel=epsrel, epsabs=0.0, points=pts or None,
-                         limit=10000)
+    res, _err = quad_vec(integrand, 0.0, wmax, epsrel=epsrel, epsabs=0.0, points=pts or None, limit=10000)
     return res[0], res[1], res[2]

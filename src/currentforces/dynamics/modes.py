@@ -23,8 +23,8 @@ thresholds).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 import numpy as np
 
@@ -200,8 +200,17 @@ class RunawayThreshold:
         return self.bias is not None
 
 
-def runaway_threshold(coefficients: Callable, masses, bare_force_constants, bias_max, *,
-                      bias_min=0.0, n_scan=21, tolerance=1e-4, max_iter=200) -> RunawayThreshold:
+def runaway_threshold(
+    coefficients: Callable,
+    masses,
+    bare_force_constants,
+    bias_max,
+    *,
+    bias_min=0.0,
+    n_scan=21,
+    tolerance=1e-4,
+    max_iter=200,
+) -> RunawayThreshold:
     """Smallest bias at which any mode of the current-driven dynamics grows.
 
     Scans ``n_scan`` biases from ``bias_min`` to ``bias_max`` for the first
@@ -258,8 +267,7 @@ def runaway_threshold(coefficients: Callable, masses, bare_force_constants, bias
     if first is None:
         return RunawayThreshold(None, (float(biases[-1]), None), None, "stable", scan)
     if first == 0:
-        return RunawayThreshold(float(biases[0]), (None, float(biases[0])), res,
-                                res.leading_character, scan)
+        return RunawayThreshold(float(biases[0]), (None, float(biases[0])), res, res.leading_character, scan)
     lo, hi, hi_res = biases[first - 1], biases[first], res
     for _ in range(max_iter):
         if abs(hi - lo) <= tolerance:
@@ -270,8 +278,7 @@ def runaway_threshold(coefficients: Callable, masses, bare_force_constants, bias
             lo = mid
         else:
             hi, hi_res = mid, r
-    return RunawayThreshold(float(0.5 * (lo + hi)), (float(lo), float(hi)), hi_res,
-                            hi_res.leading_character, scan)
+    return RunawayThreshold(float(0.5 * (lo + hi)), (float(lo), float(hi)), hi_res, hi_res.leading_character, scan)
 
 
 def coefficients_from_junction(*args, **kwargs):
@@ -279,5 +286,4 @@ def coefficients_from_junction(*args, **kwargs):
 
     Same arguments and result; warns with :class:`DeprecationWarning`.
     """
-    return call_moved("currentforces.dynamics.coefficients_from_junction",
-                      "coefficients_from_junction", args, kwargs)
+    return call_moved("currentforces.dynamics.coefficients_from_junction", "coefficients_from_junction", args, kwargs)

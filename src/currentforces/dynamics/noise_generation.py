@@ -63,18 +63,14 @@ def evaluate_spectrum(spectrum, hbar_omega, n_modes):
         s = s.reshape(-1, 1, 1)
     if s.shape != (hw.size, n_modes, n_modes):
         raise InputError(
-            f"spectrum must return shape (n, {n_modes}, {n_modes}) for n = {hw.size} "
-            f"frequencies, got {s.shape}"
+            f"spectrum must return shape (n, {n_modes}, {n_modes}) for n = {hw.size} frequencies, got {s.shape}"
         )
     if not np.all(np.isfinite(s)):
         raise InputError("spectrum returned NaN or inf entries")
     scale = max(np.max(np.abs(s)) if s.size else 0.0, 1e-300)
     dev = np.max(np.abs(s - np.conj(np.swapaxes(s, -1, -2)))) if s.size else 0.0
     if dev > SPECTRUM_RTOL * scale:
-        raise InputError(
-            f"spectrum is not Hermitian: max |S - S^dagger| = {dev:.3g} "
-            f"(largest entry {scale:.3g})"
-        )
+        raise InputError(f"spectrum is not Hermitian: max |S - S^dagger| = {dev:.3g} (largest entry {scale:.3g})")
     s = 0.5 * (s + np.conj(np.swapaxes(s, -1, -2)))
     w = np.linalg.eigvalsh(s)
     if w.size and w.min() < -SPECTRUM_RTOL * scale:
@@ -145,8 +141,16 @@ class NoiseGenerator:
         Even FFT length N (steps per block).
     """
 
-    def __init__(self, spectrum: Callable, n_modes: int, timestep: float, *,
-                 n_realizations: int = 1, seed: int = 0, block_length: int = 16384):
+    def __init__(
+        self,
+        spectrum: Callable,
+        n_modes: int,
+        timestep: float,
+        *,
+        n_realizations: int = 1,
+        seed: int = 0,
+        block_length: int = 16384,
+    ):
         if not callable(spectrum):
             raise InputError("spectrum must be a callable spectrum(hbar_omega) -> (n, M, M)")
         if int(block_length) != block_length or block_length < 4 or block_length % 2:
@@ -250,8 +254,7 @@ def tabulated_spectrum(hbar_omega, values, *, outside="zero"):
             raise InputError(f"hbar_omega outside the tabulated range [{x[0]}, {x[-1]}] eV")
         out = np.empty((hw.size, flat.shape[1]), dtype=complex)
         for j in range(flat.shape[1]):
-            out[:, j] = np.interp(hw, x, flat[:, j].real, right=0.0) + 1j * np.interp(
-                hw, x, flat[:, j].imag, right=0.0)
+            out[:, j] = np.interp(hw, x, flat[:, j].real, right=0.0) + 1j * np.interp(hw, x, flat[:, j].imag, right=0.0)
         return out.reshape(hw.size, v.shape[1], v.shape[2])
 
     return spectrum
@@ -325,7 +328,7 @@ def wide_band_spectrum(t_matrices, *, bias=0.0, temperature=300.0, spin=2, cutof
                 s += _x_coth(hw - shifts[l, m], kt)[:, None, None] * t[l, m]
         s *= spin * HBAR / (4.0 * np.pi)
         if cutoff is not None:
-            s *= np.exp(-(hw / cutoff) ** 2)[:, None, None]
+            s *= np.exp(-((hw / cutoff) ** 2))[:, None, None]
         return s
 
     return spectrum
@@ -336,5 +339,4 @@ def spectrum_from_junction(*args, **kwargs):
 
     Same arguments and result; warns with :class:`DeprecationWarning`.
     """
-    return call_moved("currentforces.dynamics.spectrum_from_junction",
-                      "spectrum_from_junction", args, kwargs)
+    return call_moved("currentforces.dynamics.spectrum_from_junction", "spectrum_from_junction", args, kwargs)

@@ -204,8 +204,12 @@ class Trajectory:
                 "force_constants": (("dof", "dof2"), np.asarray(self.force_constants), {"units": "eV/Angstrom^2"}),
                 "L": (("dof", "dof2"), np.asarray(self.L), {"units": "eV*fs/Angstrom^2"}),
             },
-            coords={"time": ("time", self.time, {"units": "fs"}),
-                    "realization": np.arange(r), "dof": np.arange(m), "dof2": np.arange(m)},
+            coords={
+                "time": ("time", self.time, {"units": "fs"}),
+                "realization": np.arange(r),
+                "dof": np.arange(m),
+                "dof2": np.arange(m),
+            },
             attrs={"title": "currentforces Langevin trajectory"},
         )
         return ds
@@ -221,9 +225,14 @@ class Trajectory:
 
         with xr.open_dataset(path) as ds:
             ds = ds.load()
-        return cls(time=ds["time"].values, positions=ds["positions"].values,
-                   velocities=ds["velocities"].values, masses=ds["masses"].values,
-                   force_constants=ds["force_constants"].values, L=ds["L"].values)
+        return cls(
+            time=ds["time"].values,
+            positions=ds["positions"].values,
+            velocities=ds["velocities"].values,
+            masses=ds["masses"].values,
+            force_constants=ds["force_constants"].values,
+            L=ds["L"].values,
+        )
 
 
 def write_netcdf(dataset, path):

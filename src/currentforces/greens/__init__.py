@@ -21,5 +21,11 @@ from .base import GreensBackend
 from .dense import DenseInverse
 from .rgf import CENTRAL_MAX, DEFAULT_MEMORY_BYTES, BlockTridiagonal, layers_from_sparsity
 
-__all__ = ["GreensBackend", "DenseInverse", "BlockTridiagonal", "layers_from_sparsity", "DEFAULT_MEMORY_BYTES",
-           "CENTRAL_MAX"]
+__all__ = [
+    "GreensBackend",
+    "DenseInverse",
+    "BlockTridiagonal",
+    "layers_from_sparsity",
+    "DEFAULT_MEMORY_BYTES",
+    "CENTRAL_MAX",
+]

@@ -246,8 +246,10 @@ class GreensBackend(abc.ABC):
         ends = np.cumsum([0] + [c.size for c in cols])
         g = self.green_submatrix(energy, supports[source], np.concatenate(cols))
         gam_s = self.leads[source].broadening_block(energy)
-        return [trace_transmission(gam_s, g[..., a:b], self.leads[d].broadening_block(energy))
-                for d, a, b in zip(drains, ends[:-1], ends[1:])]
+        return [
+            trace_transmission(gam_s, g[..., a:b], self.leads[d].broadening_block(energy))
+            for d, a, b in zip(drains, ends[:-1], ends[1:])
+        ]
 
     def transmission(self, energy, source=0, drain=1):
         r"""T(E) = Tr[Gamma_s G_{s,d} Gamma_d G_{s,d}^dagger], dimensionless.

@@ -92,24 +92,24 @@ class DenseInverse(GreensBackend):
         every = min(rows.size, cols.size) == self.size
         unit = np.eye(self.size)
         for i in range(0, flat.size, step):
-            z = flat[i:i + step]
+            z = flat[i : i + step]
             m = self._inverse_matrix(z)
             if every:
-                out[i:i + step] = np.linalg.inv(m)[:, rows[:, None], cols[None, :]]
+                out[i : i + step] = np.linalg.inv(m)[:, rows[:, None], cols[None, :]]
             elif rows.size < cols.size:
                 # G[rows, :] = ((E - h - Sigma)^T)^-1 [:, rows], transposed: |rows| right-hand sides
                 rhs = unit[:, rows]
                 x = np.linalg.solve(np.swapaxes(m, -1, -2), np.broadcast_to(rhs, (z.size,) + rhs.shape))
-                out[i:i + step] = np.swapaxes(x, -1, -2)[:, :, cols]
+                out[i : i + step] = np.swapaxes(x, -1, -2)[:, :, cols]
             else:
                 rhs = unit[:, cols]
-                out[i:i + step] = np.linalg.solve(m, np.broadcast_to(rhs, (z.size,) + rhs.shape))[:, rows, :]
+                out[i : i + step] = np.linalg.solve(m, np.broadcast_to(rhs, (z.size,) + rhs.shape))[:, rows, :]
         return out.reshape(e.shape + (rows.size, cols.size))
 
     def rows_and_columns(self, energy, orbitals):
         r"""G[S, :] and G[:, S] (1/eV) for a 1-d batch of energies, from one
         factorisation of E - h - Sigma per energy: the columns solve with the
-        |S| unit vectors, the rows the transposed system; when E - h - Sigma
+        ``|S|`` unit vectors, the rows the transposed system; when E - h - Sigma
         is complex symmetric (h symmetric and every Sigma_l symmetric on its
         support, to 1e-14) G^T = G and the rows are the transposed columns.
         About the cost of one G[:, S], never the whole inverse."""
@@ -125,12 +125,12 @@ class DenseInverse(GreensBackend):
             symmetric_h = self._symmetric_h = bool(np.array_equal(self.hamiltonian, self.hamiltonian.T))
         step = self._chunk()
         for i in range(0, z_all.size, step):
-            m = self._inverse_matrix(z_all[i:i + step])
+            m = self._inverse_matrix(z_all[i : i + step])
             n = m.shape[0]
             if symmetric_h and self._sigma_symmetric(m):
                 c = np.linalg.solve(m, np.broadcast_to(unit, (n,) + unit.shape))
-                cols[i:i + n] = c
-                rows[i:i + n] = np.swapaxes(c, -1, -2)
+                cols[i : i + n] = c
+                rows[i : i + n] = np.swapaxes(c, -1, -2)
                 continue
             for k in range(n):
                 lu = lu_factor(m[k], check_finite=False)
@@ -161,10 +161,10 @@ class DenseInverse(GreensBackend):
         d_out = np.empty((flat.size, s.size, s.size), dtype=complex)
         step = self._chunk()
         for i in range(0, flat.size, step):
-            z = flat[i:i + step]
-            rows, cols = self.rows_and_columns(z, s)              # G[S, :], G[:, S]
-            d_out[i:i + step] = self._derivative_from(z, rows, cols)
-            g_out[i:i + step] = rows[:, :, c]
+            z = flat[i : i + step]
+            rows, cols = self.rows_and_columns(z, s)  # G[S, :], G[:, S]
+            d_out[i : i + step] = self._derivative_from(z, rows, cols)
+            g_out[i : i + step] = rows[:, :, c]
         return g_out.reshape(e.shape + g_out.shape[1:]), d_out.reshape(e.shape + d_out.shape[1:])
 
     def singular(self, energy, tol):

@@ -172,7 +172,7 @@ class Layering:
             block = self.permuted[a:b, a:c].toarray()
             self.diag.append(block[:, : b - a])
             if k + 1 < nl:
-                self.up.append(block[:, b - a:])
+                self.up.append(block[:, b - a :])
         self.lead_layer = [self._lead_layer(i, lead) for i, lead in enumerate(leads)]
         self._windows = {}
 

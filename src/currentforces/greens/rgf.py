@@ -294,9 +294,11 @@ class BlockTridiagonal(GreensBackend):
         inside = np.flatnonzero((cl >= a) & (cl <= b))
         first = np.flatnonzero((cl < a) & (cl == 0))
         last = np.flatnonzero((cl > b) & (cl == self.n_layers - 1))
-        return [(inside, "G", self.layering.window_index(a, cols[inside])),
-                (first, "G_c0", self.local_of[cols[first]]),
-                (last, "G_cL", self.local_of[cols[last]])]
+        return [
+            (inside, "G", self.layering.window_index(a, cols[inside])),
+            (first, "G_c0", self.local_of[cols[first]]),
+            (last, "G_cL", self.local_of[cols[last]]),
+        ]
 
     @staticmethod
     def _take_columns(central, ri, plan, out):
@@ -312,8 +314,8 @@ class BlockTridiagonal(GreensBackend):
         nc = self._offsets[b + 1] - self._offsets[a]
         step = self._chunk_streaming(nc, rows.size * cols.size)
         for s in range(0, flat.size, step):
-            c = self._central(np.asarray(flat[s:s + step], dtype=complex), a, b)
-            self._take_columns(c, ri, plan, out[s:s + step])
+            c = self._central(np.asarray(flat[s : s + step], dtype=complex), a, b)
+            self._take_columns(c, ri, plan, out[s : s + step])
         return out
 
     def _chunk_streaming(self, nc, extra):
@@ -357,15 +359,29 @@ class BlockTridiagonal(GreensBackend):
         """G_{i,j} for j in targets: rightwards G_{i,j} = G_{i,j-1} H_{j-1,j} g^R_j,
         leftwards G_{i,j} = G_{i,j+1} H_{j+1,j} g^L_j."""
         up = self._up
-        self._sweep(i, targets, gii, lambda g, j: g @ up[j - 1] @ gr[j],
-                    lambda g, j: g @ up[j].conj().T @ gl[j], lambda j: (i, j), out)
+        self._sweep(
+            i,
+            targets,
+            gii,
+            lambda g, j: g @ up[j - 1] @ gr[j],
+            lambda g, j: g @ up[j].conj().T @ gl[j],
+            lambda j: (i, j),
+            out,
+        )
 
     def _sweep_col(self, j, targets, gjj, gl, gr, out):
         """G_{i,j} for i in targets: downwards G_{i,j} = g^R_i H_{i,i-1} G_{i-1,j},
         upwards G_{i,j} = g^L_i H_{i,i+1} G_{i+1,j}."""
         up = self._up
-        self._sweep(j, targets, gjj, lambda g, i: gr[i] @ up[i - 1].conj().T @ g,
-                    lambda g, i: gl[i] @ up[i] @ g, lambda i: (i, j), out)
+        self._sweep(
+            j,
+            targets,
+            gjj,
+            lambda g, i: gr[i] @ up[i - 1].conj().T @ g,
+            lambda g, i: gl[i] @ up[i] @ g,
+            lambda i: (i, j),
+            out,
+        )
 
     @staticmethod
     def _sweep(start, targets, g0, forward, backward, key, out):
@@ -418,12 +434,13 @@ class BlockTridiagonal(GreensBackend):
         rsel = {int(k): np.flatnonzero(rl == k) for k in np.unique(rl)}
         csel = {int(k): np.flatnonzero(cl == k) for k in np.unique(cl)}
         for s in range(0, flat.size, step):
-            z = np.asarray(flat[s:s + step], dtype=complex)
+            z = np.asarray(flat[s : s + step], dtype=complex)
             blocks = self._blocks(pairs, *self._connected(z, self._layer_sigma(z)))
             for (i, j), g in blocks.items():
                 ri, cj = rsel[i], csel[j]
-                out[s:s + step, ri[:, None], cj[None, :]] = g[:, self.local_of[rows[ri]][:, None],
-                                                             self.local_of[cols[cj]][None, :]]
+                out[s : s + step, ri[:, None], cj[None, :]] = g[
+                    :, self.local_of[rows[ri]][:, None], self.local_of[cols[cj]][None, :]
+                ]
         return out.reshape(e.shape + (rows.size, cols.size))
 
     def green_diagonal_blocks(self, energy, layers=None):
@@ -443,10 +460,10 @@ class BlockTridiagonal(GreensBackend):
         out = [np.empty((flat.size, self._sizes[k], self._sizes[k]), dtype=complex) for k in ks]
         step = self._chunk(int(np.sum(self._sizes[ks] ** 2)))
         for s in range(0, flat.size, step):
-            z = np.asarray(flat[s:s + step], dtype=complex)
+            z = np.asarray(flat[s : s + step], dtype=complex)
             gl, gr, mkk = self._connected(z, self._layer_sigma(z))
             for o, k in zip(out, ks):
-                o[s:s + step] = self._diagonal(k, gl, gr, mkk)
+                o[s : s + step] = self._diagonal(k, gl, gr, mkk)
         return [o.reshape(e.shape + o.shape[1:]) for o in out]
 
     def green_derivative_submatrix(self, energy, orbitals, cols=None):
@@ -492,9 +509,9 @@ class BlockTridiagonal(GreensBackend):
         nc = self._offsets[b + 1] - self._offsets[a]
         step = self._chunk_streaming(nc, ns * (ns + cols.size))
         for s in range(0, flat.size, step):
-            c = self._central(np.asarray(flat[s:s + step], dtype=complex), a, b, derivative=True)
-            self._take_columns(c, idx, plan, g_out[s:s + step])
-            d_out[s:s + step] = c["dG"][:, idx[:, None], idx[None, :]]
+            c = self._central(np.asarray(flat[s : s + step], dtype=complex), a, b, derivative=True)
+            self._take_columns(c, idx, plan, g_out[s : s + step])
+            d_out[s : s + step] = c["dG"][:, idx[:, None], idx[None, :]]
         return g_out, d_out
 
     def _derivative_general(self, flat, orb):
@@ -512,7 +529,7 @@ class BlockTridiagonal(GreensBackend):
         nmax = int(self._sizes.max())
         step = self._chunk(4 * ns * nmax * (b - a + 3) + len(pairs) * nmax**2)
         for s in range(0, flat.size, step):
-            z = np.asarray(flat[s:s + step], dtype=complex)
+            z = np.asarray(flat[s : s + step], dtype=complex)
             gl, gr, mkk = self._connected(z, self._layer_sigma(z))
             blocks = self._blocks(pairs, gl, gr, mkk)
             nz = z.size
@@ -546,12 +563,14 @@ class BlockTridiagonal(GreensBackend):
                 loc = self.local_of[np.asarray(lead.support, dtype=int)]
                 r, c = ends[k]
                 dg = dg + r[:, :, loc] @ dsig @ c[:, loc, :]
-            d_out[s:s + step] = dg
+            d_out[s : s + step] = dg
             for k in ks:
-                g_out[s:s + step, :, sel[k]] = row[k][:, :, self.local_of[orb[sel[k]]]]
+                g_out[s : s + step, :, sel[k]] = row[k][:, :, self.local_of[orb[sel[k]]]]
         return g_out, d_out
 
     def __repr__(self):
         sizes = self._sizes
-        return (f"BlockTridiagonal(size={self.size}, n_layers={self.n_layers}, "
-                f"layer sizes {int(sizes.min())}..{int(sizes.max())})")
+        return (
+            f"BlockTridiagonal(size={self.size}, n_layers={self.n_layers}, "
+            f"layer sizes {int(sizes.min())}..{int(sizes.max())})"
+        )

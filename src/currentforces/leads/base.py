@@ -160,7 +160,8 @@ class LeadBase(abc.ABC):
             "size, support, self_energy_block and self_energy_derivative_block of "
             "currentforces.leads.LeadBase instead (its support blocks are sliced from the dense "
             "matrices for now)",
-            DeprecationWarning, stacklevel=3,
+            DeprecationWarning,
+            stacklevel=3,
         )
         if _abstract(cls, "self_energy_block"):
             cls.self_energy_block = _earlier_self_energy_block
@@ -296,7 +297,8 @@ def as_lead(lead, name="lead", size=None, stacklevel=2):
         warnings.warn(
             f"{name} ({type(lead).__name__}) does not subclass currentforces.leads.LeadBase: subclass it "
             f"and implement {', '.join(PROTOCOL)}; the missing parts are derived from what it offers for now",
-            DeprecationWarning, stacklevel=stacklevel + 1,
+            DeprecationWarning,
+            stacklevel=stacklevel + 1,
         )
         lead = _DuckTypedLead(lead)
     if size is not None and lead.size != size:
@@ -305,4 +307,3 @@ def as_lead(lead, name="lead", size=None, stacklevel=2):
             "the lead does not fit the device"
         )
     return lead
-

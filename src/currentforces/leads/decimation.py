@@ -67,8 +67,8 @@ def decimate(z, onsite, hopping, tol, scale, max_iter=MAX_ITER):
     """
     n = onsite.shape[0]
     eye = np.eye(n)
-    alpha = np.broadcast_to(hopping, (z.size, n, n)).copy()           # towards the far end
-    beta = np.broadcast_to(hopping.conj().T, (z.size, n, n)).copy()   # towards the device
+    alpha = np.broadcast_to(hopping, (z.size, n, n)).copy()  # towards the far end
+    beta = np.broadcast_to(hopping.conj().T, (z.size, n, n)).copy()  # towards the device
     eps_s = np.broadcast_to(onsite, (z.size, n, n)).copy()
     eps = eps_s.copy()
     z_eye = z[:, None, None] * eye
@@ -93,6 +93,8 @@ def decimate(z, onsite, hopping, tol, scale, max_iter=MAX_ITER):
             f"lead decimation did not converge in {max_iter} iterations at E = {bad.real:.6g} eV with "
             f"broadening eta = {bad.imag:.3g} eV: the renormalised hoppings stayed above tol = {tol:g} times "
             f"the lead's energy scale {scale:.3g} eV (a larger tol or eta converges sooner)",
-            energy=bad, tol=tol, eta=bad.imag,
+            energy=bad,
+            tol=tol,
+            eta=bad.imag,
         )
     return np.linalg.inv(z_eye - eps_s)

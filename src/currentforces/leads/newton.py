@@ -20,8 +20,16 @@ import numpy as np
 
 from .base import broadening_from_self_energy
 
-__all__ = ["kron_system", "dyson_matrix", "dyson_residual", "dyson_jacobian", "well_conditioned",
-           "is_retarded", "newton_refine", "surface_green_derivative"]
+__all__ = [
+    "kron_system",
+    "dyson_matrix",
+    "dyson_residual",
+    "dyson_jacobian",
+    "well_conditioned",
+    "is_retarded",
+    "newton_refine",
+    "surface_green_derivative",
+]
 
 
 def kron_system(left, right):

@@ -123,8 +123,11 @@ def _decimate_afresh(z, onsite, hopping, tol, scale, max_iter):
             g = np.full((z.size,) + onsite.shape, np.nan, dtype=complex)
     fine = np.all(np.isfinite(g), axis=(1, 2))
     zf, gf = z[fine], g[fine]
-    fine[fine] = (is_retarded(gf) & (dyson_residual(zf, gf, onsite, hopping) < 1e-9)
-                  & well_conditioned(zf, dyson_jacobian(zf, gf, onsite, hopping), scale))
+    fine[fine] = (
+        is_retarded(gf)
+        & (dyson_residual(zf, gf, onsite, hopping) < 1e-9)
+        & well_conditioned(zf, dyson_jacobian(zf, gf, onsite, hopping), scale)
+    )
     return g, fine
 
 
@@ -136,7 +139,8 @@ def _report_accuracy(energies, eta_reached, scale):
             "a lead band edge, or a crossing of a right- and a left-moving lead band (folded "
             "lead cell?), makes the surface Dyson equation singular there; the "
             f"self-energy carries an error of order {eta_reached:.0e} eV times dg/dE",
-            SelfEnergyAccuracyWarning, stacklevel=5,
+            SelfEnergyAccuracyWarning,
+            stacklevel=5,
         )
 
 
@@ -246,7 +250,8 @@ class Lead(LeadBase):
                 f"energy {hit[0]:.12g} eV lies on a dispersionless band of the lead (localised states, "
                 "no velocity): Sigma has a pole there and its value, of order coupling^2/eta with "
                 f"eta = {self.eta:.1e} eV, is set by the broadening alone",
-                BandEdgeWarning, stacklevel=4,
+                BandEdgeWarning,
+                stacklevel=4,
             )
 
     def surface_green(self, energy):

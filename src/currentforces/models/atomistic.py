@@ -81,12 +81,13 @@ def hamiltonian_blocks(model, pos_a, pos_b, same=False):
         d = np.linalg.norm(pos_b - ra, axis=1)
         for j in np.flatnonzero(d < model.cutoff):
             if same and i == j:
-                h[i * no:(i + 1) * no, j * no:(j + 1) * no] = model.onsite_block()
+                h[i * no : (i + 1) * no, j * no : (j + 1) * no] = model.onsite_block()
             elif d[j] < 1e-8:
-                raise InputError(f"two atoms coincide at {ra.tolist()} Angstrom (lead cells must sit "
-                                 "outside the device, next to it)")
+                raise InputError(
+                    f"two atoms coincide at {ra.tolist()} Angstrom (lead cells must sit outside the device, next to it)"
+                )
             else:
-                h[i * no:(i + 1) * no, j * no:(j + 1) * no] = model.hopping_block(pos_b[j] - ra)
+                h[i * no : (i + 1) * no, j * no : (j + 1) * no] = model.hopping_block(pos_b[j] - ra)
     return h
 
 
@@ -310,8 +311,9 @@ def atomistic_junction(device, left, right, model, movable=None, axes="xyz", axi
             coords.append((a, c))
             masses.append(masses_all[a])
             labels.append(f"{symbols[a]}{a} {AXES[c]}")
-    return AtomisticJunction(Junction(h, leads), forces, coords, np.asarray(masses, dtype=float), labels,
-                             model, device, left, right, shifts)
+    return AtomisticJunction(
+        Junction(h, leads), forces, coords, np.asarray(masses, dtype=float), labels, model, device, left, right, shifts
+    )
 
 
 def spring_force_constants(positions, coordinates, spring_constant, bond_cutoff, fixed_positions=()):

@@ -218,9 +218,7 @@ def friction_force(coupling, k_fermi, velocity, mass=M_ELECTRON, spin=1):
     return friction(coupling, k_fermi, mass, spin) * np.asarray(velocity, dtype=float)
 
 
-def friction_electron_hole(
-    coupling, k_fermi, hbar_omega, temperature=0.0, mass=M_ELECTRON, spin=1, nodes=48
-):
+def friction_electron_hole(coupling, k_fermi, hbar_omega, temperature=0.0, mass=M_ELECTRON, spin=1, nodes=48):
     """``L_ZZ(omega_0)`` from the electron-hole sum, seed eqs (31) and (42).
 
     .. math::
@@ -285,7 +283,9 @@ def friction_electron_hole(
     cz, cw = gauss_legendre(nodes)
     cw = 0.5 * cw  # <.> = (1/2) int d cos
     avg = np.einsum(
-        "a,b,eab->e", cw, cw,
+        "a,b,eab->e",
+        cw,
+        cw,
         (k_q[:, None, None] * cz[None, :, None] - k_p[:, None, None] * cz[None, None, :]) ** 2,
     )
     dn = fermi(eps + hw, mu, temp) - fermi(eps, mu, temp)

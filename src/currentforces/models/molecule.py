@@ -32,8 +32,7 @@ def single_level(level=0.0, gamma_left=0.1, gamma_right=0.1, coupling=0.1):
     return j, [np.array([[coupling]], dtype=float)]
 
 
-def two_site_molecule(e1=0.0, e2=0.0, hopping=0.5, gamma_left=0.2, gamma_right=0.2,
-                      coupling1=0.05, coupling2=0.05):
+def two_site_molecule(e1=0.0, e2=0.0, hopping=0.5, gamma_left=0.2, gamma_right=0.2, coupling1=0.05, coupling2=0.05):
     """Two sites, h = [[e1, -t], [-t, e2]], Gamma_L on site 1, Gamma_R on site 2,
     ``f_1 = lambda_1 |1><1|``, ``f_2 = lambda_2 |2><2|`` (:eq:`eq-two-site`).
 

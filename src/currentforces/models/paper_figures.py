@@ -147,15 +147,22 @@ def make_paper_figures(out_dir, points=200):
     def arrows(ax):
         step = max(1, len(x) // 40)
         cq = curl[::step, ::step]
-        ax.quiver(x[::step], y[::step], cq[..., 0].T, cq[..., 1].T, color="white", pivot="mid",
-                  scale=None, width=0.0025)
+        ax.quiver(
+            x[::step], y[::step], cq[..., 0].T, cq[..., 1].T, color="white", pivot="mid", scale=None, width=0.0025
+        )
 
     png = _map_png(
-        plt, out / "fig5_curl_S10.png", x, y, mag, cmap="viridis",
+        plt,
+        out / "fig5_curl_S10.png",
+        x,
+        y,
+        mag,
+        cmap="viridis",
         label=r"$|\nabla\times\mathbf{F}|$  [$k_F F_w^{\rm bulk}$]",
         title=rf"Fig. 5: curl of the non-conservative force, $S = {FIG5_SIDE:g}\,\lambda_F$"
-              "\n(electrons flow out of the page; small bias and frequency, T = 0)",
-        decorate=arrows)
+        "\n(electrons flow out of the page; small bias and frequency, T = 0)",
+        decorate=arrows,
+    )
     written.append(png)
     written.append(
         _write_grid(
@@ -187,21 +194,28 @@ def make_paper_figures(out_dir, points=200):
     plt.close(fig)
     written.append(png)
     csv = out / "fig6_curl_y_profile.csv"
-    header = "distance_from_surface_lambdaF," + ",".join(
-        f"curl_y_S{s:g} [{curl_unit}]" for s in FIG6_SIDES
+    header = "distance_from_surface_lambdaF," + ",".join(f"curl_y_S{s:g} [{curl_unit}]" for s in FIG6_SIDES)
+    np.savetxt(
+        csv, np.column_stack([d] + [profiles[s] for s in FIG6_SIDES]), delimiter=",", header=header, comments="# "
     )
-    np.savetxt(csv, np.column_stack([d] + [profiles[s] for s in FIG6_SIDES]), delimiter=",",
-               header=header, comments="# ")
     written.append(csv)
 
     # ---- A_z map ----------------------------------------------------------
     x, y, a = lorentz_data(LORENTZ_SIDE, LORENTZ_HBAR_OMEGA, points)
     lim = np.max(np.abs(a))
     png = _map_png(
-        plt, out / "lorentz_Az_S10.png", x, y, a, cmap="RdBu_r", vmin=-lim, vmax=lim,
+        plt,
+        out / "lorentz_Az_S10.png",
+        x,
+        y,
+        a,
+        cmap="RdBu_r",
+        vmin=-lim,
+        vmax=lim,
         label=r"$A_z$  [$(eV/\epsilon_F)\,p_F\sigma_{\rm tr}\rho/k_F$]",
         title=rf"Vector potential of the Lorentz force (eq. 51), $S = {LORENTZ_SIDE:g}\,\lambda_F$, "
-              rf"$\hbar\omega_0 = {LORENTZ_HBAR_OMEGA:g}\,\epsilon_F$")
+        rf"$\hbar\omega_0 = {LORENTZ_HBAR_OMEGA:g}\,\epsilon_F$",
+    )
     written.append(png)
     written.append(
         _write_grid(

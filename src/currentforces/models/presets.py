@@ -94,8 +94,17 @@ def carbon_model(cutoff=1.9):
     """Slater-Koster sp carbon model (Harrison 1980, module docstring)."""
     d0 = 1.28
     v = HBAR2_OVER_M / d0**2
-    return SlaterKosterSP(e_s=-17.52, e_p=-8.97, v_sss=-1.40 * v, v_sps=1.84 * v, v_pps=3.24 * v,
-                          v_ppp=-0.81 * v, d0=d0, cutoff=cutoff, scaling="harrison")
+    return SlaterKosterSP(
+        e_s=-17.52,
+        e_p=-8.97,
+        v_sss=-1.40 * v,
+        v_sps=1.84 * v,
+        v_pps=3.24 * v,
+        v_ppp=-0.81 * v,
+        d0=d0,
+        cutoff=cutoff,
+        scaling="harrison",
+    )
 
 
 def chain_atoms(symbol, n_atoms, bond, lead_bond, buffer=1):
@@ -129,8 +138,7 @@ def chain_atoms(symbol, n_atoms, bond, lead_bond, buffer=1):
     z += [last + (i + 1) * lead_bond for i in range(buffer)]
     z = np.asarray(z)
     cell = [20.0, 20.0, lead_bond]
-    device = Atoms([symbol] * len(z),
-                   positions=np.c_[np.zeros_like(z), np.zeros_like(z), z])
+    device = Atoms([symbol] * len(z), positions=np.c_[np.zeros_like(z), np.zeros_like(z), z])
     left = Atoms([symbol], positions=[[0, 0, z[0] - lead_bond]], cell=cell, pbc=[False, False, True])
     right = Atoms([symbol], positions=[[0, 0, z[-1] + lead_bond]], cell=cell, pbc=[False, False, True])
     return device, left, right
@@ -163,11 +171,12 @@ def _preset(symbol, model, n_atoms, bond, lead_bond, movable, axes, spring, elec
     system = atomistic_junction(device, left, right, model, movable=movable, axes=axes)
     ef = lead_fermi_level(model, left.get_positions(), [0, 0, lead_bond], electrons)
     fixed = np.vstack([left.get_positions(), right.get_positions()])
-    k = spring_force_constants(device.get_positions(), system.coordinates, spring,
-                               1.2 * max(bond, lead_bond), fixed)
-    desc = (f"{symbol} chain: {n_atoms} atoms at {bond} A between {symbol} chain electrodes "
-            f"({lead_bond} A), {buffer} electrode atom(s) in the device per side; movable "
-            f"{', '.join(system.labels)}")
+    k = spring_force_constants(device.get_positions(), system.coordinates, spring, 1.2 * max(bond, lead_bond), fixed)
+    desc = (
+        f"{symbol} chain: {n_atoms} atoms at {bond} A between {symbol} chain electrodes "
+        f"({lead_bond} A), {buffer} electrode atom(s) in the device per side; movable "
+        f"{', '.join(system.labels)}"
+    )
     return Preset(system, ef, k, desc)
 
 
@@ -240,8 +249,9 @@ def _model_for_elements(atoms):
     return found.pop()
 
 
-def junction_from_atoms(device, left, right, model="auto", movable=None, axes="xyz", spring_constant=None,
-                        bond_cutoff=None, valence=None):
+def junction_from_atoms(
+    device, left, right, model="auto", movable=None, axes="xyz", spring_constant=None, bond_cutoff=None, valence=None
+):
     """A :class:`Preset` from your own ``ase.Atoms`` (or files ``ase.io.read`` reads).
 
     Parameters
@@ -293,13 +303,21 @@ def junction_from_atoms(device, left, right, model="auto", movable=None, axes="x
     tb = builder()
     system = atomistic_junction(device, left, right, tb, movable=movable, axes=axes)
     shift = system.lead_shifts[0]
-    ef = lead_fermi_level(tb, left.get_positions(), shift,
-                          (default_valence if valence is None else float(valence)) * len(left))
+    ef = lead_fermi_level(
+        tb, left.get_positions(), shift, (default_valence if valence is None else float(valence)) * len(left)
+    )
     fixed = np.vstack([left.get_positions(), right.get_positions()])
-    k = spring_force_constants(device.get_positions(), system.coordinates, spring_constant,
-                               tb.cutoff if bond_cutoff is None else float(bond_cutoff), fixed)
-    desc = (f"{device.get_chemical_formula()} device between {left.get_chemical_formula()} and "
-            f"{right.get_chemical_formula()} lead cells, model {model}; movable {', '.join(system.labels)}")
+    k = spring_force_constants(
+        device.get_positions(),
+        system.coordinates,
+        spring_constant,
+        tb.cutoff if bond_cutoff is None else float(bond_cutoff),
+        fixed,
+    )
+    desc = (
+        f"{device.get_chemical_formula()} device between {left.get_chemical_formula()} and "
+        f"{right.get_chemical_formula()} lead cells, model {model}; movable {', '.join(system.labels)}"
+    )
     return Preset(system, ef, k, desc)
 
 

@@ -143,7 +143,15 @@ def _vp_setup(side, x, y, fermi_energy, bias, hbar_omega, coupling, mass, closed
 
 
 def vector_potential(
-    side, x, y, fermi_energy, bias, hbar_omega, coupling, mass=M_ELECTRON, closed_cutoff=64.0,
+    side,
+    x,
+    y,
+    fermi_energy,
+    bias,
+    hbar_omega,
+    coupling,
+    mass=M_ELECTRON,
+    closed_cutoff=64.0,
     tail_correction=True,
 ):
     """``A_z(R)`` of the Berry ("Lorentz") force, closed form seed eq. (51), T = 0.
@@ -219,7 +227,14 @@ def vector_potential(
 
 
 def vector_potential_linear_response(
-    side, x, y, fermi_energy, hbar_omega, coupling, mass=M_ELECTRON, closed_cutoff=64.0,
+    side,
+    x,
+    y,
+    fermi_energy,
+    hbar_omega,
+    coupling,
+    mass=M_ELECTRON,
+    closed_cutoff=64.0,
     tail_correction=True,
 ):
     """``dA_z/d(eV)`` at ``eV -> 0`` from seed eq. (51), T = 0, in fs/Angstrom.
@@ -264,8 +279,18 @@ def vector_potential_linear_response(
 
 
 def vector_potential_numerical(
-    side, x, y, fermi_energy, bias, hbar_omega, coupling, temperature=0.0, mass=M_ELECTRON,
-    closed_cutoff=64.0, nodes=48, pv_nodes=64,
+    side,
+    x,
+    y,
+    fermi_energy,
+    bias,
+    hbar_omega,
+    coupling,
+    temperature=0.0,
+    mass=M_ELECTRON,
+    closed_cutoff=64.0,
+    nodes=48,
+    pv_nodes=64,
 ):
     """``A_z(R)``, seed eq. (50), by numerical principal-value integration.
 
@@ -332,8 +357,9 @@ def vector_potential_numerical(
         energy = et * (kap**2 + e_c[:, None])
         dn = fermi(energy, mu1, temp) - fermi(energy, mu2, temp)
         a = (kap**2 + e_c[:, None])[:, :, None] - e_cp[None, None, :]  # (Nc, Q, Ncp)
-        inner = (HBAR / et) * (principal_value_inverse_quadratic(a + w, pv_nodes)
-                               - principal_value_inverse_quadratic(a - w, pv_nodes))
+        inner = (HBAR / et) * (
+            principal_value_inverse_quadratic(a + w, pv_nodes) - principal_value_inverse_quadratic(a - w, pv_nodes)
+        )
         result_c += np.einsum("cq,cqe->ce", wk * kap * dn, inner)
     # The integral depends on the open subband (n, m) only through E_c: group the
     # (n, m) sum by distinct E_c, weight chi^2_nm by it, and chi^2_n'm' by the

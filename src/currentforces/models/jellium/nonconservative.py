@@ -52,10 +52,7 @@ def nonconservative_field(side, x, y, fermi_energy, bias, mass=M_ELECTRON):
     In 1/(eV Angstrom^5 fs), per spin.  ``L`` points along ``+z`` (the wire
     axis).  Arguments as in :func:`current_density`.
     """
-    return local_dos(side, x, y, fermi_energy, mass) * current_density(
-        side, x, y, fermi_energy, bias, mass
-    )
-
+    return local_dos(side, x, y, fermi_energy, mass) * current_density(side, x, y, fermi_energy, bias, mass)
 
 
 def nonconservative_field_direct(
@@ -152,8 +149,10 @@ def nonconservative_field_direct(
         return out
 
     a_p, b_p, a_q, b_q = (_mode_sums(s, xb, yb, pad(w)) for w in (a_p, b_p, a_q, b_q))
-    occ = {+1: (fermi(eps, mu1, temp), fermi(eps + hw, mu1, temp)),
-           -1: (fermi(eps, mu2, temp), fermi(eps + hw, mu2, temp))}
+    occ = {
+        +1: (fermi(eps, mu1, temp), fermi(eps + hw, mu1, temp)),
+        -1: (fermi(eps, mu2, temp), fermi(eps + hw, mu2, temp)),
+    }
     extra = (slice(None),) + (None,) * xb.ndim
     integrand = np.zeros_like(a_p)
     for sp in (+1, -1):
@@ -161,7 +160,6 @@ def nonconservative_field_direct(
             dn = (occ[sq][1] - occ[sp][0])[extra]
             integrand += (sq * a_p * b_q - sp * b_p * a_q) * dn
     return m_ / (8.0 * np.pi**2 * HBAR**3) * np.tensordot(wts, integrand, axes=(0, 0))
-
 
 
 # --------------------------------------------------------------------------
@@ -219,8 +217,9 @@ def bulk_wind_force(fermi_energy, bias, coupling, mass=M_ELECTRON):
     :func:`currentforces.models.electron_gas.wind_force`, driven by the
     Sharvin current.  ``coupling`` ``C`` in eV Angstrom^3.
     """
-    return wind_force(coupling, fermi_wavevector(fermi_energy, mass),
-                      bulk_current_density(fermi_energy, bias, mass), mass)
+    return wind_force(
+        coupling, fermi_wavevector(fermi_energy, mass), bulk_current_density(fermi_energy, bias, mass), mass
+    )
 
 
 def _dimensionless_weights(s):
@@ -284,4 +283,3 @@ def curl_nonconservative(side, x, y):
     kf, w = _dimensionless_weights(s)
     pref = (2.0 * np.pi / kf) * (4.0 * np.pi / kf**2) / kf
     return pref * _curl_of_product(s, xb, yb, w)
-

@@ -59,15 +59,13 @@ def _positions(side, x, y, unit):
             raise InputError(f"{name} contains NaN or inf")
         if a.size and (a.min() < 0 or a.max() > side):
             raise InputError(
-                f"{name} must lie in [0, side] = [0, {side:g}] {unit}; "
-                f"got values in [{a.min():g}, {a.max():g}]"
+                f"{name} must lie in [0, side] = [0, {side:g}] {unit}; got values in [{a.min():g}, {a.max():g}]"
             )
     try:
         xb, yb = np.broadcast_arrays(xa, ya)
     except ValueError:
         raise InputError(f"x (shape {xa.shape}) and y (shape {ya.shape}) do not broadcast") from None
     return xb, yb
-
 
 
 def _wire_args(side, x, y, fermi_energy, bias, mass, unit="Angstrom"):
@@ -216,7 +214,6 @@ def _check_edges(et, lo, hi, what):
         )
 
 
-
 # --------------------------------------------------------------------------
 # small-bias, small-frequency, T = 0 closed form: L = nu j
 # --------------------------------------------------------------------------
@@ -279,4 +276,3 @@ def bulk_current_density(fermi_energy, bias, mass=M_ELECTRON):
     kf = fermi_wavevector(fermi_energy, mass)
     ev = check_number("bias", bias, "V")
     return ev * kf**2 / (8.0 * np.pi**2 * HBAR)
-
