@@ -38,7 +38,10 @@ contain the equilibrium band force, which must not be counted twice).
 its curl, the antisymmetric part of K (seed eqs 33-36), is non-zero, so no
 function of R has F^(0) as its gradient and the "energy" of a relaxation
 path depends on the path.  By default :meth:`get_potential_energy`
-therefore raises :class:`ase.calculators.calculator.PropertyNotImplementedError`.
+therefore raises :class:`ase.calculators.calculator.PropertyNotImplementedError`
+(:ref:`theory-grand-potential`: at zero bias F^(0) is minus the gradient of
+the band grand potential, :eq:`eq-grand-potential`, which the test suite
+checks by finite differences).
 Optimisers that only need forces work: ``ase.optimize.FIRE`` steps on
 forces alone, but its log prints an energy; pass ``energy="bare"`` to
 return the bare energy there (the bare calculator's energy or

@@ -4,7 +4,7 @@ The bare normal modes (mass-weighted eigenvectors e_k of
 M^-1/2 K^b M^-1/2, frequencies omega_k; :func:`currentforces.dynamics.normal_modes`)
 have the Cartesian displacement patterns u_k = M^-1/2 e_k (amu^-1/2), so
 that X = sum_k u_k Q_k.  In that basis the coefficients of seed eq (14)
-become, per unit mass (1 amu),
+become, per unit mass (1 amu; :ref:`theory-mode-resolved`, :eq:`eq-mode-projection`),
 
 .. math::
 
@@ -24,7 +24,8 @@ and :func:`mode_resolved` reports at each bias, for each mode k:
   mode's force operator f_k = sum_a u_ka f_a: effective temperature T_eff,
   occupation, and the Joule power P_k = S_k/2 - gamma_k(omega_k) E_B(T)
   (eV/fs) that the current feeds into the mode while it is at the
-  electron temperature T (E_B = (hbar omega_k/2) coth(hbar omega_k/2k_BT));
+  electron temperature T (E_B = (hbar omega_k/2) coth(hbar omega_k/2k_BT);
+  :eq:`eq-joule-power`);
 * the **runaway threshold**: the smallest bias at which the linear dynamics
   M X'' = -(K^b + K) X + L X' has a growing solution
   (:func:`currentforces.dynamics.runaway_threshold`), with the displacement
