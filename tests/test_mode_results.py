@@ -141,3 +141,19 @@ def test_netcdf_form_round_trips(tmp_path):
     assert ds["friction"].attrs["units"] == "1/fs"
     assert list(ds["coordinate_label"].values) == ["X1 z"]
     assert np.isnan(float(ds["runaway_bias"]))  # a single damped level never runs away
+
+
+def test_bad_input_is_named():
+    from currentforces import InputError
+
+    junction, forces, masses, kb = _one_mode()
+    with pytest.raises(InputError, match="bare_force_constants"):
+        mode_resolved(junction, forces, masses, np.eye(2), [0.0])
+    with pytest.raises(InputError, match="k_part"):
+        mode_resolved(junction, forces, masses, kb, [0.0], k_part="half")
+    with pytest.raises(InputError, match="biases"):
+        mode_resolved(junction, forces, masses, kb, [])
+    with pytest.raises(InputError, match="forces"):
+        mode_resolved(junction, forces * 2, masses, kb, [0.0])
+    with pytest.raises(InputError, match="labels"):
+        mode_resolved(junction, forces, masses, kb, [0.0], labels=["a", "b"])
