@@ -1118,6 +1118,21 @@ def _surface_t0(blocks, ops, mu0):
     return -HBAR / (4 * math.pi) * ops.traces(a, a).real[0]
 
 
+def lead_pair_spectra(args, quantities, caller):
+    """The lead-pair kernel (:func:`currentforces.pairs.pair_spectra`) on the force support.
+
+    The one entry of the public lead-pair spectra (:func:`electron_hole_spectrum`
+    and those of :mod:`currentforces.noise`): ``args`` is their argument tuple
+    ``(junction, forces, hbar_omega, bias, temperature, fermi_level, spin,
+    chemical_potentials, rtol)``, checked by
+    :func:`currentforces.pairs.pair_arguments`; ``quantities`` as in
+    :func:`~currentforces.pairs.pair_spectra`; ``caller`` names the public
+    function in error messages.
+    """
+    ops, mus, hw, temperature, spin, rtol = pair_arguments(*args, caller)
+    return pair_spectra(SpectralBlocks(args[0], ops), mus, hw, temperature, spin, rtol, quantities, what=caller)
+
+
 # ----------------------------------------------------------------------------
 # electron-hole spectrum (seed eqs 22, 27-32)
 # ----------------------------------------------------------------------------
@@ -1167,18 +1182,5 @@ def electron_hole_spectrum(
         (the delta(hbar omega - ...) of seed eq 22 normalised per unit
         hbar*omega).
     """
-    ops, mus, hw, temperature, spin, rtol = pair_arguments(
-        junction,
-        forces,
-        hbar_omega,
-        bias,
-        temperature,
-        fermi_level,
-        spin,
-        chemical_potentials,
-        rtol,
-        "electron_hole_spectrum",
-    )
-    return pair_spectra(
-        SpectralBlocks(junction, ops), mus, hw, temperature, spin, rtol, ("dissipation",), what="electron_hole_spectrum"
-    ).electron_hole
+    args = (junction, forces, hbar_omega, bias, temperature, fermi_level, spin, chemical_potentials, rtol)
+    return lead_pair_spectra(args, ("dissipation",), "electron_hole_spectrum").electron_hole
