@@ -101,6 +101,13 @@ def antisymmetric_part(m):
     return 0.5 * (m - np.swapaxes(m, -1, -2))
 
 
+def matrix_part(part, attribute, doc):
+    """A read-only property: ``part`` (:func:`symmetric_part` or
+    :func:`antisymmetric_part`) of the matrix attribute named ``attribute``,
+    with docstring ``doc``; how the coefficient classes name the five forces."""
+    return property(lambda self: part(getattr(self, attribute)), doc=doc)
+
+
 # ----------------------------------------------------------------------------
 # Green's functions restricted to the force support
 # ----------------------------------------------------------------------------
@@ -206,47 +213,35 @@ class ForceCoefficients:
     error: dict = field(default_factory=dict)
 
     # the five forces (docs/theory.rst theory-five-forces)
-    @property
-    def renormalization(self):
-        """Symmetric part of K (eV/A^2): the conservative renormalisation of the potential."""
-        return symmetric_part(self.K)
-
-    @property
-    def nonconservative(self):
-        """Antisymmetric part of K (eV/A^2): the non-conservative ('waterwheel') force, seed eq 33-36."""
-        return antisymmetric_part(self.K)
-
-    @property
-    def friction(self):
-        """Symmetric part of L (eV*fs/A^2): electronic friction, negative
-        semi-definite at equilibrium (seed eq 40-43)."""
-        return symmetric_part(self.L)
-
-    @property
-    def berry(self):
-        """Antisymmetric part of L (eV*fs/A^2): the Berry-phase ('Lorentz') force, seed eq 44-47."""
-        return antisymmetric_part(self.L)
-
-    @property
-    def renormalization_current(self):
-        """Current-induced part of the renormalisation (eV/A^2)."""
-        return symmetric_part(self.K_current)
-
-    @property
-    def nonconservative_current(self):
-        """Current-induced non-conservative force (eV/A^2); equals ``nonconservative``
-        for real h and f (time-reversal symmetry)."""
-        return antisymmetric_part(self.K_current)
-
-    @property
-    def friction_current(self):
-        """Current-induced change of the friction (eV*fs/A^2)."""
-        return symmetric_part(self.L_current)
-
-    @property
-    def berry_current(self):
-        """Current-induced Berry force (eV*fs/A^2)."""
-        return antisymmetric_part(self.L_current)
+    renormalization = matrix_part(
+        symmetric_part, "K", "Symmetric part of K (eV/A^2): the conservative renormalisation of the potential."
+    )
+    nonconservative = matrix_part(
+        antisymmetric_part,
+        "K",
+        "Antisymmetric part of K (eV/A^2): the non-conservative ('waterwheel') force, seed eq 33-36.",
+    )
+    friction = matrix_part(
+        symmetric_part,
+        "L",
+        "Symmetric part of L (eV*fs/A^2): electronic friction, negative semi-definite at equilibrium (seed eq 40-43).",
+    )
+    berry = matrix_part(
+        antisymmetric_part,
+        "L",
+        "Antisymmetric part of L (eV*fs/A^2): the Berry-phase ('Lorentz') force, seed eq 44-47.",
+    )
+    renormalization_current = matrix_part(
+        symmetric_part, "K_current", "Current-induced part of the renormalisation (eV/A^2)."
+    )
+    nonconservative_current = matrix_part(
+        antisymmetric_part,
+        "K_current",
+        "Current-induced non-conservative force (eV/A^2); equals ``nonconservative`` for real h and f"
+        " (time-reversal symmetry).",
+    )
+    friction_current = matrix_part(symmetric_part, "L_current", "Current-induced change of the friction (eV*fs/A^2).")
+    berry_current = matrix_part(antisymmetric_part, "L_current", "Current-induced Berry force (eV*fs/A^2).")
 
     @property
     def bias(self):
