@@ -405,39 +405,31 @@ def _fermi_sea(junction, blocks, ops, w, mu0, temperature, rtol, berry=True, bou
 
             # the whole Im S[Tr f G' f G] is summed (its tolerance is set by its
             # symmetric part, of the size of the friction), then antisymmetrised
-            f, kk, bb = fermi_sea_sum(
-                func,
-                mu0,
-                temperature,
-                rtol=rtol,
-                atol=1e-14,
-                energy_scale=scale,
-                what="equilibrium force constants (pole sum)",
-                parts=[m, m * m, m * m],
-                on_fail="warn",
-                adaptive_at_zero=near,
-            )
-            k, ek = re_of(kk.value.reshape(m, m)), kk.error
-            b, eb = antisymmetric_part(im_of(bb.value.reshape(m, m))), bb.error
+            parts = [m, m * m, m * m]
         else:
 
             def func(z):
                 g0 = blocks.green(z)
                 return np.concatenate([mean_force(z, g0), k_part(z, g0)], axis=1)
 
-            f, kk = fermi_sea_sum(
-                func,
-                mu0,
-                temperature,
-                rtol=rtol,
-                atol=1e-14,
-                energy_scale=scale,
-                what="equilibrium force constants (pole sum)",
-                parts=[m, m * m],
-                on_fail="warn",
-                adaptive_at_zero=near,
-            )
-            k, ek, b, eb = re_of(kk.value.reshape(m, m)), kk.error, np.zeros((m, m)), 0.0
+            parts = [m, m * m]
+        f, kk, *bb = fermi_sea_sum(
+            func,
+            mu0,
+            temperature,
+            rtol=rtol,
+            atol=1e-14,
+            energy_scale=scale,
+            what="equilibrium force constants (pole sum)",
+            parts=parts,
+            on_fail="warn",
+            adaptive_at_zero=near,
+        )
+        k, ek = re_of(kk.value.reshape(m, m)), kk.error
+        if bb:
+            b, eb = antisymmetric_part(im_of(bb[0].value.reshape(m, m))), bb[0].error
+        else:
+            b, eb = np.zeros((m, m)), 0.0
         for e, c1, c2 in poles:
             # the subtracted pole terms, summed exactly at T = 0 (a = mu - E_b):
             # S[1/(z - E_b)^2] = -i/(pi a), S[1/(z - E_b) - 1/(z - E_b + i Lambda)]
