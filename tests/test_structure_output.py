@@ -96,3 +96,40 @@ def test_trajectory_object_writes_ase_files(tmp_path):
         tr.write_ase(path, device, coordinates, realization=3)
     with pytest.raises(InputError, match="displacements"):
         tr.write_ase(path, device, coordinates[:1])
+
+
+def test_run_writes_the_trajectory_file_it_is_asked_for(tmp_path, monkeypatch):
+    from currentforces.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    raw = json.loads(json.dumps(SMALL))
+    raw["output"].update({"file": "run.nc", "trajectory": "md.extxyz"})
+    cfg = validate_config(raw)
+    res = run_job(cfg, log=None)
+    frames = ase.io.read(tmp_path / "md.extxyz", index=":")
+    # expected: the frames write_trajectory makes from the stored dataset
+    write_trajectory(res.dataset, tmp_path / "again.extxyz")
+    again = ase.io.read(tmp_path / "again.extxyz", index=":")
+    assert len(frames) == len(again) == res.dataset.sizes["time"]
+    assert all(np.array_equal(a.positions, b.positions) for a, b in zip(frames, again))
+    # the key leaves the stored configuration text (and the resume digest) alone when it is ''
+    assert (
+        "trajectory"
+        not in json.loads(run_job(validate_config(SMALL), tmp_path / "b.nc", log=None).dataset.attrs["config_json"])[
+            "output"
+        ]
+    )
+    assert main(["config"]) == 0  # the schema lists the new key without error
+
+
+def test_trajectory_key_is_checked():
+    from currentforces.config import ConfigError
+
+    raw = json.loads(json.dumps(SMALL))
+    raw["output"]["trajectory"] = "md.pdb"
+    with pytest.raises(ConfigError, match="output.trajectory"):
+        validate_config(raw)
+    raw["output"]["trajectory"] = "md.traj"
+    raw["dynamics"]["enabled"] = False
+    with pytest.raises(ConfigError, match=r"output.trajectory.*\[dynamics\]"):
+        validate_config(raw)

@@ -487,6 +487,11 @@ def _run_locked(cfg, path, progress, overwrite, log):
                 extra.update(_langevin(dyn, preset, ef, cfg.electrons, cfg.dynamics, progress))
     ds = _stamp(_dataset(preset, ef, cfg, records, biases, "complete", extra), records, digests)
     write_dataset(ds, path)
+    if cfg.output.trajectory:
+        from .io import write_trajectory
+
+        write_trajectory(ds, cfg.output.trajectory)
+        log(f"wrote {cfg.output.trajectory}")
     return JobResult(ds, path, bool(reused))
 
 
