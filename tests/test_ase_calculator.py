@@ -221,3 +221,15 @@ def test_bad_input_is_named():
         atoms.get_forces()
     with pytest.raises(InputError, match="no geometry"):
         CurrentCarryingCalculator(builder).get_friction()
+
+
+def test_hamiltonian_builder_refuses_an_overlap():
+    """(H, S) would need the energy-dependent force operators -(dH/dX - E dS/dX):
+    refused with a message, never computed with dS/dX dropped."""
+    device, left, right = _chain()
+    leads = atomistic_junction(device, left, right, MODEL, movable=MOVABLE).junction.leads
+    builder = HamiltonianBuilder(lambda p: (device_hamiltonian(MODEL, p), np.eye(len(p))), leads, MOVABLE)
+    atoms = device.copy()
+    atoms.calc = CurrentCarryingCalculator(builder, fermi_level=EF)
+    with pytest.raises(InputError, match="dS/dX"):
+        atoms.get_forces()

@@ -139,9 +139,10 @@ class HamiltonianBuilder:
 
     Notes
     -----
-    A source that returns (H, S) with a non-orthogonal overlap raises
-    :class:`~currentforces.errors.InputError` here: the junction of this
-    builder is orthogonal.
+    A source that returns (H, S) raises :class:`~currentforces.errors.InputError`
+    here: in a non-orthogonal basis the force operators are
+    -(dH/dX - E dS/dX), energy-dependent, which the force coefficients do
+    not take yet.
     """
 
     def __init__(self, build: Callable, leads: Sequence, movable, step=0.01, axes="xyz", check=True, solver="dense"):
@@ -156,8 +157,9 @@ class HamiltonianBuilder:
         c = finite_difference_couplings(self.build, pos, self.movable, self.step, axes=self.axes, check=self.check)
         if c.overlap_derivatives is not None:
             raise InputError(
-                "build returns (H, S): a non-orthogonal basis is not supported by HamiltonianBuilder; "
-                "return H only (an orthogonal basis)"
+                "build returns (H, S): in a non-orthogonal basis the force operators are "
+                "-(dH/dX - E dS/dX), which force_coefficients does not take yet; HamiltonianBuilder "
+                "needs build to return H alone (an orthogonal basis)"
             )
         return Junction(c.hamiltonian, self.leads, solver=self.solver), c.forces, c.coordinates
 
