@@ -158,6 +158,11 @@ def _key(kind, default, help, **limits):
     return field(default=tuple(default) if isinstance(default, list) else default, metadata={"key": spec})
 
 
+def _length_or_auto(help):
+    """A field for a positive length in Angstrom, or "auto" (the preset's value)."""
+    return _key("float_or_auto", "auto", help, minimum=0.0, exclusive_minimum=True)
+
+
 def _plain(value):
     """``value`` as JSON-like plain data: sections become dicts, tuples lists."""
     if isinstance(value, _Section):
@@ -269,20 +274,8 @@ class JunctionConfig(_Section):
         choices=("auto", "gold_s", "carbon_sp"),
     )
     n_atoms: int = _key("int", 4, "chain atoms in the device", minimum=1)
-    bond: float | Literal["auto"] = _key(
-        "float_or_auto",
-        "auto",
-        "chain bond length, Angstrom ('auto': preset value)",
-        minimum=0.0,
-        exclusive_minimum=True,
-    )
-    lead_bond: float | Literal["auto"] = _key(
-        "float_or_auto",
-        "auto",
-        "electrode atom spacing, Angstrom ('auto': preset value)",
-        minimum=0.0,
-        exclusive_minimum=True,
-    )
+    bond: float | Literal["auto"] = _length_or_auto("chain bond length, Angstrom ('auto': preset value)")
+    lead_bond: float | Literal["auto"] = _length_or_auto("electrode atom spacing, Angstrom ('auto': preset value)")
     buffer: int = _key("int", 1, "electrode atoms kept in the device on each side", minimum=1)
     movable: tuple[int, ...] | None = _key(
         "int_list",
@@ -458,10 +451,20 @@ class OutputConfig(_Section):
         "str", "currentforces-run.nc", "NetCDF output file (relative to the working directory; --out overrides)"
     )
     figures: bool = _key("bool", True, "write PNG figures next to the output file")
+    trajectory: str = _key(
+        "str",
+        "",
+        "also write the [dynamics] trajectory for ase gui: an extended XYZ (.extxyz, .xyz) or ASE "
+        "trajectory (.traj) file name ('' for none)",
+    )
 
     def _cross_check(self):
         if not self.file.strip():
             raise ConfigError("output.file", "must not be empty; give a file name such as 'run.nc'")
+        if self.trajectory and not self.trajectory.lower().endswith((".extxyz", ".xyz", ".traj")):
+            raise ConfigError(
+                "output.trajectory", f"must end in .extxyz, .xyz or .traj (or be ''), got {self.trajectory!r}"
+            )
 
 
 @dataclass(frozen=True, eq=False)
@@ -485,6 +488,11 @@ class RunConfig(_Section):
         for name, cls in SECTIONS.items():
             if not isinstance(getattr(self, name), cls):
                 raise ConfigError(name, f"must be of type {cls.__name__}, got {getattr(self, name)!r}")
+        if self.output.trajectory and not self.dynamics.enabled:
+            raise ConfigError(
+                "output.trajectory",
+                "there is no trajectory to write: set enabled = true in [dynamics] or remove the key",
+            )
 
 
 SECTIONS: dict[str, type] = {f.name: f.default_factory for f in fields(RunConfig)}  # type: ignore[misc]
@@ -642,6 +650,8 @@ def config_to_json(cfg):
     if not dynamics.get("phonon_bath", False):
         for key in BATH_KEYS:
             dynamics.pop(key, None)
+    if not data.get("output", {}).get("trajectory", ""):
+        data.get("output", {}).pop("trajectory", None)  # no trajectory file: the text of earlier versions
     return json.dumps(data, sort_keys=True)
 
 
