@@ -20,8 +20,9 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 if not os.environ.get("CI"):
     pytest.importorskip("tblite")
-ase = pytest.importorskip("ase")
-
+pytest.importorskip("ase")
+import ase.io  # noqa: E402
+import ase.units  # noqa: E402
 from ase.vibrations import Vibrations  # noqa: E402
 
 from currentforces import (  # noqa: E402
@@ -237,3 +238,74 @@ def test_bad_input_is_named():
         xtb_junction(atoms, contacts=([12], [12, 13]))
     with pytest.raises(InputError, match="overlap"):
         lowdin(np.eye(2), -np.eye(2))
+
+
+# --------------------------------------------------------------------------
+# the command-line path: [junction] model = "xtb"
+# --------------------------------------------------------------------------
+EXAMPLES = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "examples")
+
+
+def xtb_config(**junction):
+    from currentforces.config import validate_config
+
+    base = {
+        "preset": "atoms",
+        "model": "xtb",
+        "device": os.path.join(EXAMPLES, "au4-bdt-au4.xyz"),
+        "movable": [0, 3],  # the para carbons: the CI run stays small
+        "axes": "z",
+    }
+    return validate_config(
+        {
+            "junction": {**base, **junction},
+            "electrons": {"rtol": 1e-6},
+            "bias": {"values": [0.0, 0.3]},
+            "transmission": {"emin": -1.0, "emax": 1.0, "num": 11},
+            "modes": {"runaway": False},
+            "output": {"figures": False},
+        }
+    )
+
+
+def test_xtb_keys_are_checked_naming_the_key():
+    from currentforces.config import ConfigError, config_to_json, validate_config
+
+    with pytest.raises(ConfigError, match="junction.model"):
+        validate_config({"junction": {"preset": "gold_chain", "model": "xtb"}})
+    with pytest.raises(ConfigError, match="junction.vibrations"):
+        validate_config({"junction": {"preset": "gold_chain", "vibrations": "calculator"}})
+    with pytest.raises(ConfigError, match="junction.left"):
+        xtb_config(left="left.xyz")
+    with pytest.raises(ConfigError, match="junction.method"):
+        xtb_config(method="GFN0-xTB")
+    # 'auto' vibrations: the calculator for xTB, the springs for tight binding;
+    # the xTB keys are stored only for an xTB run (earlier files resume)
+    assert xtb_config().junction.vibrations == "calculator"
+    assert validate_config({}).junction.vibrations == "springs"
+    assert '"method"' in config_to_json(xtb_config()) and '"method"' not in config_to_json(validate_config({}))
+
+
+@pytest.mark.slow
+def test_run_job_with_the_xtb_model(tmp_path):
+    """The example geometry (relaxed with GFN2-xTB, gold held) through
+    run_job: the zero-bias force constants are the calculator's (the
+    NetCDF attribute says so) and equal bare_force_constants of tblite's
+    ASE calculator on the same atoms (the same function, called here
+    directly: 1e-6 of the largest entry, the SCC convergence over the step);
+    the relaxed para carbons are mechanically stable (positive K^b
+    eigenvalues, the structure's own potential); the Fermi level is
+    tblite's; K and L are the finite-difference couplings' (shape)."""
+    pytest.importorskip("xarray")
+    pytest.importorskip("netCDF4")
+    from currentforces.job import run_job
+
+    ds = run_job(xtb_config(), tmp_path / "xtb.nc", log=None).dataset
+    assert ds.attrs["vibrations"].startswith("spring_constants: finite differences")
+    k = ds["spring_constants"].values
+    assert np.allclose(k, k.T) and np.linalg.eigvalsh(k).min() > 0
+    work = ase.io.read(os.path.join(EXAMPLES, "au4-bdt-au4.xyz"))
+    work.calc = xtb_calculator(accuracy=1e-4)
+    direct = bare_force_constants(work, indices=[0, 3]).select([(0, 2), (3, 2)])
+    assert np.abs(direct - k).max() < 1e-6 * np.abs(k).max()
+    assert ds["K"].shape == (2, 2, 2) and list(ds["mode_label"].values) == ["C0 z", "C3 z"]
