@@ -16,14 +16,16 @@ The matrices
 
     .. math:: H = S C \,\mathrm{diag}(\varepsilon)\, C^{T} S,
 
-    rebuilt from the orbital energies and coefficients (``H C = S C eps``
+    (:eq:`eq-xtb-hamiltonian`, :ref:`theory-xtb`) rebuilt from the orbital
+    energies and coefficients (``H C = S C eps``
     with ``C^T S C = 1``); ``tblite``'s own ``"hamiltonian-matrix"`` result is
     the non-self-consistent core Hamiltonian.  The bias does not change H:
-    the charge density is that of the junction at zero bias, as in the
-    founding paper (Lu, Brandbyge, Hedegård, Todorov and Dundas, footnote
-    31 of "Current-induced forces: a simple derivation"), where the
-    Hamiltonian is that of the equilibrium system and the bias enters only
-    through the leads' chemical potentials.
+    in principle the charge redistribution under current would (a
+    self-consistent NEGF calculation at each bias); like the founding paper
+    (T. N. Todorov, D. Dundas, J.-T. Lü, M. Brandbyge and P. Hedegård,
+    "Current-induced forces: a simple derivation", footnote 31) we neglect
+    it: H and S are those of the converged zero-bias density, and the bias
+    enters only through the chemical potentials of the leads.
 
 Orthogonal basis
     The xTB basis is non-orthogonal (overlap S).  The junction is built in
