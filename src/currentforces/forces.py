@@ -1014,7 +1014,7 @@ def force_coefficients(
             trial = compute(tols)
         factors = _error_ratios(trial, user_rtol, natural)
         worst = max(factors.values())
-        if worst < ratio:
+        if out is None or worst < ratio:
             out, ratio = trial, worst
         if worst <= 1:
             break
@@ -1022,6 +1022,7 @@ def force_coefficients(
             if factor > 1:
                 for name in _PARTS[q]:
                     tols[name] = max(1e-13, min(tols[name], 0.5 * tols[name] / factor))
+    assert out is not None  # the first attempt always sets it
     rtol = user_rtol
     _check_errors(out, rtol, on_fail, natural)
     return out
