@@ -18,6 +18,7 @@ checks its input, caches and maps to the device.
 from __future__ import annotations
 
 import warnings
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -34,6 +35,11 @@ from .newton import (
     well_conditioned,
 )
 
+if TYPE_CHECKING:
+    from numpy.typing import NDArray
+
+    from .._checks import ArrayLike, ComplexArray, IndexArray
+
 __all__ = ["Lead", "bulk_band_edges", "surface_green"]
 
 DECIMATION_ETA = 1e-2
@@ -42,7 +48,9 @@ starts: well conditioned at every energy (at small broadening it loses all
 digits, or overflows, where a cell block is nearly singular)."""
 
 
-def bulk_band_edges(onsite, hopping, flat_tol, nk=257):
+def bulk_band_edges(
+    onsite: NDArray[Any], hopping: NDArray[Any], flat_tol: float, nk: int = 257
+) -> tuple[tuple[float, ...], tuple[float, ...]]:
     """Band minima and maxima of a lead's bulk bands, and its dispersionless bands (eV).
 
     The bands of H(k) = H_00 + H_01 e^{ik} + H_10 e^{-ik} are sampled on
@@ -75,7 +83,15 @@ def bulk_band_edges(onsite, hopping, flat_tol, nk=257):
     return tuple(float(e) for e in edges), flat
 
 
-def surface_green(z, onsite, hopping, eta, tol, scale, max_iter=MAX_ITER):
+def surface_green(
+    z: ArrayLike,
+    onsite: NDArray[Any],
+    hopping: NDArray[Any],
+    eta: float,
+    tol: float,
+    scale: float,
+    max_iter: int = MAX_ITER,
+) -> ComplexArray:
     """Surface Green's function g of cell 1 at energies ``z`` (1/eV), shape z.shape + (n, n).
 
     Energies with Im z below ``eta`` are taken at z.real + i eta.  The
@@ -196,7 +212,9 @@ class Lead(LeadBase):
     flat_bands: tuple = ()
     """Energies (eV) of the lead's dispersionless bands: poles of Sigma."""
 
-    def __init__(self, onsite, hopping, coupling, eta=None, tol=1e-14):
+    def __init__(
+        self, onsite: ArrayLike, hopping: ArrayLike, coupling: ArrayLike, eta: float | None = None, tol: float = 1e-14
+    ) -> None:
         h00 = as_dense_matrix("onsite", onsite, hermitian=True)
         n = h00.shape[0]
         h01 = np.asarray(hopping, dtype=complex)
@@ -228,12 +246,12 @@ class Lead(LeadBase):
         self.band_edges, self.flat_bands = bulk_band_edges(h00, h01, flat_tol)
 
     @property
-    def size(self):
+    def size(self) -> int:
         """Number N of device orbitals."""
         return self.coupling.shape[0]
 
     @property
-    def support(self):
+    def support(self) -> IndexArray:
         """Device orbitals with a non-zero coupling to cell 1."""
         return self._support
 
@@ -254,7 +272,7 @@ class Lead(LeadBase):
                 stacklevel=4,
             )
 
-    def surface_green(self, energy):
+    def surface_green(self, energy: ArrayLike) -> ComplexArray:
         """Surface Green's function g of cell 1 (1/eV), shape (..., n, n).
 
         Real energies are E + i eta; the continuation in the broadening of
@@ -275,23 +293,23 @@ class Lead(LeadBase):
         self._cache = (key, g)
         return g.copy()
 
-    _cache = None
+    _cache: tuple[Any, ComplexArray] | None = None
 
     def __getstate__(self):
         state = self.__dict__.copy()
         state.pop("_cache", None)  # not worth shipping to parallel workers
         return state
 
-    def surface_green_derivative(self, energy):
+    def surface_green_derivative(self, energy: ArrayLike) -> ComplexArray:
         r"""dg/dE (1/eV^2) from the surface Dyson equation
         (:func:`~currentforces.leads.newton.surface_green_derivative`)."""
         return surface_green_derivative(self.surface_green(energy), self.hopping)
 
-    def self_energy_block(self, energy):
+    def self_energy_block(self, energy: ArrayLike) -> ComplexArray:
         """Sigma(E) = V g(E) V^dagger on ``support`` in eV, (..., n_s, n_s)."""
         return self._v @ self.surface_green(energy) @ self._v.conj().T
 
-    def self_energy_derivative_block(self, energy):
+    def self_energy_derivative_block(self, energy: ArrayLike) -> ComplexArray:
         """dSigma/dE = V (dg/dE) V^dagger on ``support`` (dimensionless), (..., n_s, n_s)."""
         return self._v @ self.surface_green_derivative(energy) @ self._v.conj().T
 
