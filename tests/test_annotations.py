@@ -34,6 +34,14 @@ ANNOTATED = [
     "currentforces.greens.base",
     "currentforces.greens.dense",
     "currentforces.greens.rgf",
+    "currentforces.operators",
+    "currentforces.boundstates",
+    "currentforces.units",
+    "currentforces.leads.decimation",
+    "currentforces.leads.newton",
+    "currentforces.greens.layers",
+    "currentforces.models.molecule",
+    "currentforces.models.chain",
 ]
 
 

@@ -15,7 +15,7 @@ with their dtype:
   self-energies, spectra);
 - ``IndexArray``: integer index arrays (lead supports, orbital sets);
 - ``MatrixLike``: an (N, N) matrix, dense array_like or scipy.sparse;
-- ``OperatorsLike``: force operators, an (M, N, N) array_like or a sequence
+- ``OperatorsLike``: force operators, an (M, N, N) array or a sequence
   of M dense or scipy.sparse (N, N) matrices;
 - ``Indices``: orbital or coordinate indices, a sequence or an integer array;
 - ``RealSequence``: real numbers that are iterated over (energies, chemical
@@ -41,7 +41,7 @@ ComplexArray: TypeAlias = NDArray[np.complexfloating[Any, Any]]
 IndexArray: TypeAlias = NDArray[np.intp]
 # scipy.sparse is untyped here (ignore_missing_imports): Any stands for its matrices
 MatrixLike: TypeAlias = ArrayLike | Any
-OperatorsLike: TypeAlias = ArrayLike | Sequence[Any]
+OperatorsLike: TypeAlias = Sequence[Any] | NDArray[Any]
 Indices: TypeAlias = Sequence[int] | NDArray[np.integer[Any]]
 RealSequence: TypeAlias = Sequence[float] | NDArray[np.floating[Any]]
 

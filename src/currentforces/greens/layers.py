@@ -18,16 +18,23 @@ Units: Hamiltonian eV.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 import numpy as np
 import scipy.sparse as sp
 
 from .._checks import as_orbital_indices
 from ..errors import InputError
 
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from .._checks import ComplexArray, IndexArray, Indices, MatrixLike
+
 __all__ = ["Layering", "layers_from_sparsity"]
 
 
-def layers_from_sparsity(hamiltonian, first, last=None):
+def layers_from_sparsity(hamiltonian: MatrixLike, first: Indices, last: Indices | None = None) -> list[IndexArray]:
     """Principal layers of a device from the sparsity pattern of h.
 
     Breadth-first search on the graph of the non-zero off-diagonal elements
@@ -149,7 +156,7 @@ class Layering:
         The layer (0 or L-1) each lead couples to.
     """
 
-    def __init__(self, hamiltonian, layers=None, leads=()):
+    def __init__(self, hamiltonian: MatrixLike, layers: Sequence[Any] | None = None, leads: Sequence[Any] = ()) -> None:
         h = sp.csr_matrix(hamiltonian)
         self.size = n = h.shape[0]
         self.layers = _partition(h, layers, list(leads))
@@ -174,7 +181,7 @@ class Layering:
             if k + 1 < nl:
                 self.up.append(block[:, b - a :])
         self.lead_layer = [self._lead_layer(i, lead) for i, lead in enumerate(leads)]
-        self._windows = {}
+        self._windows: dict[tuple[int, int], Any] = {}
 
     def _check_tridiagonal(self, h):
         coo = h.tocoo()
@@ -202,7 +209,7 @@ class Layering:
             "only; choose other layers or enlarge the end layers"
         )
 
-    def window(self, rows, cols, max_orbitals):
+    def window(self, rows: IndexArray, cols: IndexArray, max_orbitals: int) -> tuple[int, int] | None:
         """The layer window a..b of a request (rows, cols) for the streaming path, or None.
 
         a..b are the layers of ``rows``; the window qualifies when it holds at
@@ -218,11 +225,11 @@ class Layering:
             return a, b
         return None
 
-    def window_index(self, a, orbitals):
+    def window_index(self, a: int, orbitals: IndexArray) -> IndexArray:
         """Positions of ``orbitals`` (in layers a..b) in the dense basis of a window from layer a."""
         return self.offsets[self.layer_of[orbitals]] - self.offsets[a] + self.local_of[orbitals]
 
-    def window_hamiltonian(self, a, b):
+    def window_hamiltonian(self, a: int, b: int) -> ComplexArray:
         """h on the layers a..b, dense in layer order (eV); kept per window."""
         hc = self._windows.get((a, b))
         if hc is None:  # a dict, not one slot: safe when threads share the layering

@@ -16,9 +16,16 @@ form.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 import numpy as np
 
 from .base import broadening_from_self_energy
+
+if TYPE_CHECKING:
+    from numpy.typing import NDArray
+
+    from .._checks import ComplexArray, RealArray
 
 __all__ = [
     "kron_system",
@@ -32,18 +39,18 @@ __all__ = [
 ]
 
 
-def kron_system(left, right):
+def kron_system(left: NDArray[Any], right: NDArray[Any]) -> ComplexArray:
     """Matrix of X -> left X right in row-major vec form, batched: (nz, n^2, n^2)."""
     n = left.shape[-1]
     return np.einsum("bij,bkl->bikjl", left, np.swapaxes(right, -1, -2)).reshape(-1, n * n, n * n)
 
 
-def dyson_matrix(z, g, onsite, hopping):
+def dyson_matrix(z: NDArray[Any], g: NDArray[Any], onsite: NDArray[Any], hopping: NDArray[Any]) -> ComplexArray:
     """A = z - H_00 - H_01 g H_10, the inverse of g at the solution (eV)."""
     return z[:, None, None] * np.eye(onsite.shape[0]) - onsite - hopping @ g @ hopping.conj().T
 
 
-def dyson_residual(z, g, onsite, hopping):
+def dyson_residual(z: NDArray[Any], g: NDArray[Any], onsite: NDArray[Any], hopping: NDArray[Any]) -> RealArray:
     """``max abs(A g - 1)`` of the surface Dyson equation, per energy (dimensionless)."""
     eye = np.eye(onsite.shape[0])
     return np.abs(dyson_matrix(z, g, onsite, hopping) @ g - eye).max(axis=(1, 2))
@@ -54,12 +61,12 @@ def _linearisation(ainv, g, hopping):
     return np.eye(n * n)[None] - kron_system(ainv @ hopping, hopping.conj().T @ g)
 
 
-def dyson_jacobian(z, g, onsite, hopping):
+def dyson_jacobian(z: NDArray[Any], g: NDArray[Any], onsite: NDArray[Any], hopping: NDArray[Any]) -> ComplexArray:
     """Jacobian 1 - (A^{-1} H_01) x (H_10 g) of the surface Dyson equation, vec form."""
     return _linearisation(np.linalg.inv(dyson_matrix(z, g, onsite, hopping)), g, hopping)
 
 
-def well_conditioned(z, jacobian, scale):
+def well_conditioned(z: NDArray[Any], jacobian: NDArray[Any], scale: float) -> NDArray[np.bool_]:
     """Trust g at broadening eta = Im z only where the round-off along the
     Jacobian's near-null directions, ~ cond * eps, stays below the eta bias
     itself (relative to ``scale``, eV): going to smaller eta past that point
@@ -69,13 +76,15 @@ def well_conditioned(z, jacobian, scale):
     return cond * np.finfo(float).eps <= np.maximum(z.imag / scale, 1e-13)
 
 
-def is_retarded(g):
+def is_retarded(g: NDArray[Any]) -> NDArray[np.bool_]:
     """True where i(g - g^dagger) is positive semi-definite (the retarded root)."""
     w = np.linalg.eigvalsh(broadening_from_self_energy(g))
     return w.min(axis=-1) >= -1e-9 * np.maximum(1.0, np.abs(w).max(axis=-1))
 
 
-def newton_refine(z, g, onsite, hopping, scale, max_iter=12):
+def newton_refine(
+    z: NDArray[Any], g: NDArray[Any], onsite: NDArray[Any], hopping: NDArray[Any], scale: float, max_iter: int = 12
+) -> tuple[ComplexArray, NDArray[Any]]:
     """Newton iterations on the surface Dyson equation, started from ``g``.
 
     Each step solves J delta = A^{-1} (1 - A g) = A^{-1} - g, the scaled
@@ -118,7 +127,7 @@ def newton_refine(z, g, onsite, hopping, scale, max_iter=12):
     return g, converged
 
 
-def surface_green_derivative(g, hopping):
+def surface_green_derivative(g: NDArray[Any], hopping: NDArray[Any]) -> ComplexArray:
     r"""dg/dE (1/eV^2) at the solution g, from the surface Dyson equation.
 
     Differentiating g^{-1} = z - H_00 - H_01 g H_10 gives the linear
