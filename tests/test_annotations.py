@@ -42,6 +42,12 @@ ANNOTATED = [
     "currentforces.greens.layers",
     "currentforces.models.molecule",
     "currentforces.models.chain",
+    "currentforces.dynamics.langevin",
+    "currentforces.dynamics.modes",
+    "currentforces.dynamics.noise_generation",
+    "currentforces.dynamics.observables",
+    "currentforces.dynamics.splitting",
+    "currentforces.dynamics.bath",
 ]
 
 

@@ -19,7 +19,8 @@ with their dtype:
   of M dense or scipy.sparse (N, N) matrices;
 - ``Indices``: orbital or coordinate indices, a sequence or an integer array;
 - ``RealSequence``: real numbers that are iterated over (energies, chemical
-  potentials), a sequence or a float array.
+  potentials), a sequence or a float array;
+- ``Spectrum``: a noise spectrum, ``spectrum(hbar_omega) -> (n, M, M)``.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from __future__ import annotations
 import functools
 import inspect
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, TypeAlias
 
 import numpy as np
@@ -44,6 +45,7 @@ MatrixLike: TypeAlias = ArrayLike | Any
 OperatorsLike: TypeAlias = Sequence[Any] | NDArray[Any]
 Indices: TypeAlias = Sequence[int] | NDArray[np.integer[Any]]
 RealSequence: TypeAlias = Sequence[float] | NDArray[np.floating[Any]]
+Spectrum: TypeAlias = Callable[[ArrayLike], NDArray[Any]]
 
 __all__ = [
     "as_dense_matrix",
