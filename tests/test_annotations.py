@@ -48,6 +48,10 @@ ANNOTATED = [
     "currentforces.dynamics.observables",
     "currentforces.dynamics.splitting",
     "currentforces.dynamics.bath",
+    "currentforces.parallel",
+    "currentforces.report",
+    "currentforces.plot",
+    "currentforces.models.paper_figures",
 ]
 
 
