@@ -52,6 +52,10 @@ ANNOTATED = [
     "currentforces.report",
     "currentforces.plot",
     "currentforces.models.paper_figures",
+    "currentforces.models.electron_gas",
+    "currentforces.models.jellium.subbands",
+    "currentforces.models.jellium.nonconservative",
+    "currentforces.models.jellium.berry",
 ]
 
 

@@ -90,7 +90,7 @@ class SubbandEdgeError(InputError):
     ``(n, m)``) and ``energies`` (eV) name the offending edges.
     """
 
-    def __init__(self, message: str, subbands: Sequence[tuple[int, int]] = (), energies: Sequence[float] = ()) -> None:
+    def __init__(self, message: str, subbands: Sequence[tuple[int, ...]] = (), energies: Sequence[float] = ()) -> None:
         super().__init__(message)
         self.subbands = list(subbands)
         self.energies = list(energies)
