@@ -56,6 +56,10 @@ ANNOTATED = [
     "currentforces.models.jellium.subbands",
     "currentforces.models.jellium.nonconservative",
     "currentforces.models.jellium.berry",
+    "currentforces.adapters",
+    "currentforces.adapters._selfenergy",
+    "currentforces.adapters.kwant",
+    "currentforces.models.tight_binding",
 ]
 
 
