@@ -60,6 +60,10 @@ ANNOTATED = [
     "currentforces.adapters._selfenergy",
     "currentforces.adapters.kwant",
     "currentforces.models.tight_binding",
+    "currentforces.config",
+    "currentforces.io",
+    "currentforces.outfile",
+    "currentforces.cli",
 ]
 
 

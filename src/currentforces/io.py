@@ -18,11 +18,17 @@ xarray and netCDF4 are imported when a function is called.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from .errors import InputError
 from .outfile import atomic_write
+
+if TYPE_CHECKING:
+    import os
+
+    import xarray as xr
 
 __all__ = ["write_dataset", "read_dataset", "UNITS", "describe_dataset"]
 
@@ -84,7 +90,7 @@ def _annotate(ds):
     return ds
 
 
-def write_dataset(ds, path):
+def write_dataset(ds: xr.Dataset, path: str | os.PathLike[str]) -> Path:
     """Write ``ds`` to NetCDF at ``path`` atomically.
 
     Parameters
@@ -108,7 +114,7 @@ def write_dataset(ds, path):
     return atomic_write(path, lambda tmp: ds.to_netcdf(tmp, engine="netcdf4", format="NETCDF4"))
 
 
-def read_dataset(path):
+def read_dataset(path: str | os.PathLike[str]) -> xr.Dataset:
     """Load a NetCDF results file fully into memory and close it.
 
     Parameters
@@ -131,7 +137,7 @@ def read_dataset(path):
         raise InputError(f"FILE: {str(path)!r} is not a readable NetCDF file: {exc}") from None
 
 
-def describe_dataset(ds):
+def describe_dataset(ds: xr.Dataset) -> str:
     """A short text summary of a results dataset (what ``currentforces info`` prints)."""
     lines = []
     a = ds.attrs
@@ -148,7 +154,7 @@ def describe_dataset(ds):
     return "\n".join(lines)
 
 
-def summary_table(ds):
+def summary_table(ds: xr.Dataset) -> str:
     """Per-bias table: current, largest mean force, friction, NC and Berry
     magnitudes, and the largest growth rate if modes were analysed."""
     head = (
