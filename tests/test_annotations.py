@@ -64,6 +64,10 @@ ANNOTATED = [
     "currentforces.io",
     "currentforces.outfile",
     "currentforces.cli",
+    "currentforces.models.atomistic",
+    "currentforces.models.presets",
+    "currentforces.dynamics.ase_md",
+    "currentforces.job",
 ]
 
 
