@@ -38,6 +38,7 @@ from ..errors import InputError
 if TYPE_CHECKING:
     from .._checks import ArrayLike, ComplexArray
 
+
 __all__ = ["LeadBase", "as_lead", "broadening_from_self_energy", "EDGE_RTOL", "FLAT_BAND_RTOL"]
 
 EDGE_RTOL = 1e-12
@@ -132,6 +133,24 @@ class LeadBase(abc.ABC):
     def self_energy_derivative(self, energy: ArrayLike) -> ComplexArray:
         """dSigma/dE in the device basis (dimensionless), energy.shape + (N, N)."""
         return self._embed(self.self_energy_derivative_block(energy))
+
+    def self_energy_slope_block(self) -> ComplexArray:
+        r"""Sigma_1 = lim Sigma(z)/z for ``|z|`` -> infinity on ``support`` (dimensionless).
+
+        Zero for every lead whose self-energy stays bounded (the default); a
+        lead coupled to the device through an overlap S_dl grows linearly,
+        Sigma(z) ~ z S_dl g_1 S_ld (:eq:`eq-overlap-tail`).  Read by the sums
+        over the imaginary axis that need the large-``|z|`` form of G
+        (:meth:`~currentforces.Junction.energy_density_matrix`).
+        """
+        n = np.asarray(self.support).size
+        return np.zeros((n, n), dtype=complex)
+
+    def self_energy_remainder_block(self, energy: ArrayLike) -> ComplexArray:
+        """Sigma(z) - z Sigma_1 on ``support`` (eV), computed without the
+        cancellation of the two at large ``|z|``; the default (Sigma_1 = 0)
+        is :meth:`self_energy_block`."""
+        return self.self_energy_block(energy)
 
     def broadening(self, energy: ArrayLike) -> ComplexArray:
         r"""Broadening Gamma(E) = i (Sigma - Sigma^dagger) in eV, energy.shape + (N, N)."""

@@ -18,11 +18,13 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ..errors import LeadConvergenceError
+from .newton import cell_blocks
 
 if TYPE_CHECKING:
     from numpy.typing import NDArray
 
     from .._checks import ComplexArray
+
 
 __all__ = ["decimate", "MAX_ITER"]
 
@@ -32,7 +34,14 @@ MAX_ITER = 200
 
 
 def decimate(
-    z: NDArray[Any], onsite: NDArray[Any], hopping: NDArray[Any], tol: float, scale: float, max_iter: int = MAX_ITER
+    z: NDArray[Any],
+    onsite: NDArray[Any],
+    hopping: NDArray[Any],
+    tol: float,
+    scale: float,
+    max_iter: int = MAX_ITER,
+    s00: NDArray[Any] | None = None,
+    s01: NDArray[Any] | None = None,
 ) -> ComplexArray:
     r"""Surface Green's function g of cell 1 at complex energies, by decimation (1/eV).
 
@@ -50,6 +59,9 @@ def decimate(
 
     from alpha_0 = H_01, beta_0 = H_01^dagger, eps_0 = eps^s_0 = H_00, until
     ``max(abs(alpha), abs(beta)) < tol * scale``; then g = (z - eps^s)^{-1}.
+    In a non-orthogonal basis (``s00``, ``s01``) the same recursion runs on
+    the pencil: z -> z S_00, alpha_0 = H_01 - z S_01, beta_0 = H_10 - z S_10
+    (:func:`~currentforces.leads.newton.cell_blocks`).
 
     Parameters
     ----------
@@ -75,12 +87,10 @@ def decimate(
         the broadening eta = Im z.
     """
     n = onsite.shape[0]
-    eye = np.eye(n)
-    alpha = np.broadcast_to(hopping, (z.size, n, n)).copy()  # towards the far end
-    beta = np.broadcast_to(hopping.conj().T, (z.size, n, n)).copy()  # towards the device
+    z_eye, alpha, beta = cell_blocks(z, np.zeros((n, n)), hopping, s00, s01)
+    alpha, beta = alpha.copy(), beta.copy()  # towards the far end, towards the device
     eps_s = np.broadcast_to(onsite, (z.size, n, n)).copy()
     eps = eps_s.copy()
-    z_eye = z[:, None, None] * eye
     active = np.ones(z.size, dtype=bool)
     for _ in range(max_iter):
         g = np.linalg.inv(z_eye[active] - eps[active])
