@@ -68,6 +68,8 @@ ANNOTATED = [
     "currentforces.models.presets",
     "currentforces.dynamics.ase_md",
     "currentforces.job",
+    "currentforces.contour",
+    "currentforces.resonances",
 ]
 
 
