@@ -54,6 +54,7 @@ BACKEND_MODULES = [
     "test_low_bias.py",
     "test_zero_force_operators.py",
     "test_overlap.py",
+    "test_overlap_forces.py",
 ]
 # the tests there that stay on one backend, and why
 ONE_BACKEND = {

@@ -32,7 +32,9 @@ import math
 from dataclasses import dataclass
 
 from ._checks import check_positive, renamed_keywords
+from .errors import OverlapError
 from .forces import SpectralBlocks
+from .nonorthogonal import check_overlap_derivatives
 from .pairs import pair_arguments, pair_spectra
 from .units import HBAR, KB
 
@@ -60,6 +62,7 @@ def noise_spectrum(
     spin=2,
     chemical_potentials=None,
     rtol=1e-8,
+    overlap_derivatives=None,
 ):
     r"""Symmetrised force-noise spectrum S(omega) (:ref:`theory-noise`; seed eqs 58, 64).
 
@@ -92,6 +95,13 @@ def noise_spectrum(
     rtol : float
         Relative tolerance of the energy integral.
 
+    overlap_derivatives : sequence of (N, N) arrays or sparse matrices, optional
+        dS/dX_a in 1/Angstrom, one per force operator, for a junction with an
+        ``overlap`` (:ref:`theory-overlap-forces`); None (or all zero): the
+        overlap does not move.  A moving overlap (energy-dependent couplings)
+        is not implemented yet: :class:`~currentforces.errors.OverlapError`
+        naming the argument.
+
     Returns
     -------
     ndarray
@@ -100,6 +110,11 @@ def noise_spectrum(
         eV^2*fs/Angstrom^2.  The noise xi of the Langevin equation has
         <xi_a(t+s) xi_b(t)> = int domega/2pi e^{-i omega s} S_ab(omega).
     """
+    if check_overlap_derivatives(junction, forces, overlap_derivatives) is not None:
+        raise OverlapError(
+            "overlap_derivatives: noise_spectrum with a moving overlap (energy-dependent couplings "
+            "f_a(E) = forces[a] + E dS/dX_a) is not implemented yet"
+        )
     return _spectra(
         junction,
         forces,
