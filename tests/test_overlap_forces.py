@@ -206,3 +206,24 @@ def test_equilibrium_friction_with_overlap_is_negative_semidefinite(solver, tol)
     friction = np.linalg.eigvalsh(0.5 * (c.L + c.L.T))
     assert friction.max() <= tol["tight_quad"] * np.abs(friction).max()
     assert friction.min() < -tol["visible"] * np.abs(c.L).max()
+
+
+def test_bias_window_contour_with_overlap_agrees_with_the_real_axis(tol):
+    # second route: narrow resonances (half-widths ~1e-4 eV) between wide-band
+    # leads put the dense backend's bias window on the contour (poles of the
+    # pencil (h + Sigma, S), residues with r^dagger S l); the RGF backend
+    # integrates the same window on the real axis with graded break points
+    from currentforces import WideBandLead, contour, force_coefficients
+
+    h = np.array([[0.2, -0.5, 0.0], [-0.5, -0.1, -0.4], [0.0, -0.4, 0.3]])
+    o = np.eye(3) + 0.15 * (np.eye(3, k=1) + np.eye(3, k=-1))
+    leads = [WideBandLead(np.diag([3e-4, 0, 0])), WideBandLead(np.diag([0, 0, 3e-4]))]
+    forces = [np.diag([0.0, 1.0, 0.0]), np.array([[0, 1.0, 0], [1.0, 0, 0], [0, 0, 0]])]
+    dense = Junction(h, leads, overlap=o)
+    assert contour.applies(dense, dense.chemical_potentials(0.6, 0.0, None), 300.0, 1e-8)
+    kw = dict(bias=0.6, temperature=300.0, rtol=1e-8)
+    on_contour = force_coefficients(dense, forces, **kw)
+    real_axis = force_coefficients(Junction(h, leads, overlap=o, solver="rgf"), forces, **kw)
+    for name in ("K", "L"):
+        ref = getattr(real_axis, name)
+        np.testing.assert_allclose(getattr(on_contour, name), ref, atol=tol["quad"] * np.abs(ref).max())

@@ -33,22 +33,11 @@ from dataclasses import dataclass
 
 from ._checks import check_positive, renamed_keywords
 from .errors import OverlapError
-from .forces import SpectralBlocks
+from .forces import lead_pair_spectra
 from .nonorthogonal import check_overlap_derivatives
-from .pairs import pair_arguments, pair_spectra
 from .units import HBAR, KB
 
 __all__ = ["JouleHeating", "channel_spectra", "dissipation_spectrum", "joule_heating", "noise_spectrum"]
-
-
-def _spectra(
-    junction, forces, hbar_omega, bias, temperature, fermi_level, spin, chemical_potentials, rtol, quantities, caller
-):
-    """The lead-pair kernel (:func:`currentforces.pairs.pair_spectra`) on the force support."""
-    ops, mus, hw, temperature, spin, rtol = pair_arguments(
-        junction, forces, hbar_omega, bias, temperature, fermi_level, spin, chemical_potentials, rtol, caller
-    )
-    return pair_spectra(SpectralBlocks(junction, ops), mus, hw, temperature, spin, rtol, quantities, what=caller)
 
 
 @renamed_keywords(omega="hbar_omega")
@@ -115,19 +104,8 @@ def noise_spectrum(
             "overlap_derivatives: noise_spectrum with a moving overlap (energy-dependent couplings "
             "f_a(E) = forces[a] + E dS/dX_a) is not implemented yet"
         )
-    return _spectra(
-        junction,
-        forces,
-        hbar_omega,
-        bias,
-        temperature,
-        fermi_level,
-        spin,
-        chemical_potentials,
-        rtol,
-        ("noise",),
-        "noise_spectrum",
-    ).noise
+    args = (junction, forces, hbar_omega, bias, temperature, fermi_level, spin, chemical_potentials, rtol)
+    return lead_pair_spectra(args, ("noise",), "noise_spectrum").noise
 
 
 @renamed_keywords(omega="hbar_omega")
@@ -156,19 +134,8 @@ def channel_spectra(
         In eV/Angstrom^2 and eV^2*fs/Angstrom^2 (``hbar_omega.shape +
         (L, L, M, M)`` for an array).
     """
-    out = _spectra(
-        junction,
-        forces,
-        hbar_omega,
-        bias,
-        temperature,
-        fermi_level,
-        spin,
-        chemical_potentials,
-        rtol,
-        ("channels",),
-        "channel_spectra",
-    )
+    args = (junction, forces, hbar_omega, bias, temperature, fermi_level, spin, chemical_potentials, rtol)
+    out = lead_pair_spectra(args, ("channels",), "channel_spectra")
     return out.channel_dissipation, out.channel_noise
 
 
@@ -192,19 +159,8 @@ def dissipation_spectrum(
     Equals -2 pi Xi(omega)^* of the electron-hole spectrum (:eq:`eq-d-xi`).  Arguments and
     shapes as :func:`noise_spectrum`.
     """
-    return _spectra(
-        junction,
-        forces,
-        hbar_omega,
-        bias,
-        temperature,
-        fermi_level,
-        spin,
-        chemical_potentials,
-        rtol,
-        ("dissipation",),
-        "dissipation_spectrum",
-    ).dissipation
+    args = (junction, forces, hbar_omega, bias, temperature, fermi_level, spin, chemical_potentials, rtol)
+    return lead_pair_spectra(args, ("dissipation",), "dissipation_spectrum").dissipation
 
 
 @dataclass
@@ -276,19 +232,8 @@ def joule_heating(
     """
     w = check_positive("hbar_omega", hbar_omega, "eV")
     # D and S from one integral (each to rtol of its own size)
-    out = _spectra(
-        junction,
-        [force],
-        w,
-        bias,
-        temperature,
-        fermi_level,
-        spin,
-        chemical_potentials,
-        rtol,
-        ("dissipation", "noise"),
-        "joule_heating",
-    )
+    args = (junction, [force], w, bias, temperature, fermi_level, spin, chemical_potentials, rtol)
+    out = lead_pair_spectra(args, ("dissipation", "noise"), "joule_heating")
     s, d = out.noise, out.dissipation
     noise = float(s[0, 0].real)
     eta = HBAR * float(d[0, 0].real) / w
