@@ -115,7 +115,9 @@ def mean_force(
     Returns
     -------
     (ndarray, float)
-        F0 (M,) in eV/Angstrom and its estimated absolute error.
+        F0 (M,) in eV/Angstrom and its estimated absolute error.  Read from the
+        full N x N rho and rho_E (:meth:`~currentforces.Junction.density_matrix`):
+        for small devices.
 
     Raises
     ------
