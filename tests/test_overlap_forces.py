@@ -227,3 +227,25 @@ def test_bias_window_contour_with_overlap_agrees_with_the_real_axis(tol):
     for name in ("K", "L"):
         ref = getattr(real_axis, name)
         np.testing.assert_allclose(getattr(on_contour, name), ref, atol=tol["quad"] * np.abs(ref).max())
+
+
+def test_identity_overlap_reproduces_the_orthogonal_force_coefficients(solver, tol):
+    # exact: S = 1 makes every formula the orthogonal one (the same pole sums
+    # and windows; only C = lim z G is read numerically, to ~1e-14)
+    from currentforces import force_coefficients, noise_spectrum
+
+    h, _, dh, _, _, _ = open_moving_chain(0.0)
+    onsite = np.zeros((7, 7))
+    onsite[3, 3] = -1.0
+    leads = chain_leads(7, s=0.0)
+    plain = Junction(h, leads, solver=solver)
+    unit = Junction(h, leads, overlap=np.eye(7), solver=solver)
+    for kw in (dict(bias=0.0), dict(bias=0.4, hbar_omega=0.05)):
+        ref = force_coefficients(plain, [-dh, onsite], fermi_level=0.2, **kw)
+        got = force_coefficients(unit, [-dh, onsite], fermi_level=0.2, **kw)
+        for name in ("mean_force", "K", "L"):
+            a, b = getattr(got, name), getattr(ref, name)
+            np.testing.assert_allclose(a, b, atol=tol["exact"] * np.abs(b).max())
+    ref = noise_spectrum(plain, [-dh, onsite], 0.05, bias=0.4)
+    got = noise_spectrum(unit, [-dh, onsite], 0.05, bias=0.4)
+    np.testing.assert_allclose(got, ref, atol=tol["exact"] * np.abs(ref).max())
