@@ -249,3 +249,29 @@ def test_identity_overlap_reproduces_the_orthogonal_force_coefficients(solver, t
     ref = noise_spectrum(plain, [-dh, onsite], 0.05, bias=0.4)
     got = noise_spectrum(unit, [-dh, onsite], 0.05, bias=0.4)
     np.testing.assert_allclose(got, ref, atol=tol["exact"] * np.abs(ref).max())
+
+
+def test_equilibrium_friction_with_moving_overlap(solver, tol):
+    # exact: the Fermi-surface friction -(hbar/4pi) int (-n_F') Re Tr[f_a A f_b A]
+    # is negative semi-definite for any Hermitian couplings, here f(E) = F + E dS/dX;
+    # second route: with dS/dX = 0 it is the friction (symmetric part of L) of
+    # force_coefficients at zero bias
+    from currentforces import force_coefficients
+    from currentforces.nonorthogonal import equilibrium_friction
+
+    h, o, dh, ds, _, _ = open_moving_chain(0.0)
+    onsite = np.zeros((7, 7))
+    onsite[3, 3] = -1.0
+    j = Junction(h, chain_leads(7), overlap=o, solver=solver)
+    forces, derivs = [-dh, onsite], [ds, np.zeros((7, 7))]
+    for temperature in (0.0, 300.0):
+        friction, _ = equilibrium_friction(j, forces, derivs, fermi_level=0.2, temperature=temperature, rtol=1e-10)
+        w = np.linalg.eigvalsh(friction)
+        assert np.abs(friction - friction.T).max() <= tol["roundoff"] * np.abs(friction).max()
+        assert w.max() <= tol["exact"] * np.abs(w).max() and w.min() < -tol["visible"] * np.abs(w).max()
+    ref = force_coefficients(j, forces, fermi_level=0.2, temperature=300.0, rtol=1e-10).friction
+    got, _ = equilibrium_friction(j, forces, fermi_level=0.2, temperature=300.0, rtol=1e-10)
+    np.testing.assert_allclose(got, ref, atol=tol["tight_quad"] * np.abs(ref).max())
+    # the overlap term changes the friction visibly
+    moving, _ = equilibrium_friction(j, forces, derivs, fermi_level=0.2, temperature=300.0, rtol=1e-10)
+    assert np.abs(moving - got).max() > tol["visible"] * np.abs(got).max()

@@ -30,11 +30,11 @@ import numpy as np
 
 from ._checks import check_leads, check_rtol, check_spin, check_temperature
 from .errors import InputError, OverlapError
-from .integrate import fermi, integrate_adaptive
+from .integrate import fermi, fermi_derivative, integrate_adaptive
 from .operators import ForceOperators
-from .units import KB
+from .units import HBAR, KB
 
-__all__ = ["check_overlap_derivatives", "mean_force", "static_force_constants"]
+__all__ = ["check_overlap_derivatives", "equilibrium_friction", "mean_force", "static_force_constants"]
 
 
 def check_overlap_derivatives(junction, forces, overlap_derivatives):
@@ -149,6 +149,86 @@ def mean_force(
     return spin * value, spin * error
 
 
+def _couplings_on_union(ops, dops):
+    """F_a and D_a on the union of their supports: (support, F (M, s, s), D (M, s, s))."""
+    support = ops.support if dops is None else np.union1d(ops.support, dops.support)
+    f = np.zeros((ops.n_modes, support.size, support.size), dtype=complex)
+    idx = np.searchsorted(support, ops.support)
+    f[:, idx[:, None], idx[None, :]] = ops.dense
+    d = np.zeros_like(f)
+    if dops is not None:
+        idx = np.searchsorted(support, dops.support)
+        d[:, idx[:, None], idx[None, :]] = dops.dense
+    return support, f, d
+
+
+def _pair_traces(fe, x, y):
+    """Re Tr[f_a X f_b Y] for all a, b with energy-dependent f: fe (n, M, s, s), x, y (n, s, s)."""
+    fx = np.einsum("nair,nrj->naij", fe, x)
+    fy = np.einsum("nbjr,nri->nbji", fe, y)
+    return np.einsum("naij,nbji->nab", fx, fy).real
+
+
+def equilibrium_friction(
+    junction, forces, overlap_derivatives=None, fermi_level=0.0, temperature=300.0, spin=2, rtol=1e-8
+):
+    r"""Equilibrium electronic friction in a non-orthogonal basis (eV fs/Angstrom^2).
+
+    .. math::
+
+        L_{ab} = -\frac{g_s\hbar}{4\pi}\int dE\,\Big(-\frac{dn_F}{dE}\Big)\,
+            \mathrm{Re}\,\mathrm{Tr}\big[f_a(E)\, A(E)\, f_b(E)\, A(E)\big]
+
+    (:eq:`eq-overlap-friction`): the dissipative (Fermi-surface) part of L at
+    zero bias, with A = sum_l A_l and the coupling f_a(E) = F_a + E D_a of the
+    electron-hole pairs at the Fermi surface (their two energies coincide as
+    omega -> 0, so the choice of energy in :eq:`eq-overlap-moving` does not
+    enter; the neglected connection term does not either).  Symmetric and
+    negative semi-definite.  At T = 0 the integrand at mu alone.
+
+    Parameters
+    ----------
+    As :func:`mean_force` (no bias: the leads share ``fermi_level``).
+
+    Returns
+    -------
+    (ndarray, float)
+        L (M, M) in eV fs/Angstrom^2 and its estimated absolute error.
+    """
+    temperature = check_temperature(temperature)
+    spin = check_spin(spin)
+    rtol = check_rtol(rtol)
+    check_leads(junction, "equilibrium_friction")
+    ops = ForceOperators(forces, junction.size)
+    dops = check_overlap_derivatives(junction, forces, overlap_derivatives)
+    support, f, d = _couplings_on_union(ops, dops)
+    m = ops.n_modes
+    mu = float(fermi_level)
+
+    def kernel(e):
+        a = sum(junction.solver.spectral_functions(junction._energies(e), support))
+        fe = f[None] + e.real[:, None, None, None] * d[None]
+        return -HBAR / (4 * np.pi) * _pair_traces(fe, a, a)
+
+    if temperature == 0:
+        return spin * kernel(np.array([mu]))[0], 0.0
+    kt = KB * temperature
+    lo, hi = mu - 40 * kt, mu + 40 * kt
+    pts = list(junction.window_breakpoints([lo, hi], 0.0)) + [mu - 4 * kt, mu, mu + 4 * kt]
+
+    def integrand(e):
+        return fermi_derivative(e, mu, temperature)[:, None, None] * kernel(e)  # -dn_F/dE >= 0
+
+    res = integrate_adaptive(
+        lambda e: integrand(e).reshape(e.size, -1),
+        np.unique(pts),
+        rtol=rtol,
+        atol=1e-300,
+        what="equilibrium friction",
+    )
+    return spin * res.value.reshape(m, m), spin * float(res.error)
+
+
 def static_force_constants(
     junction,
     forces,
@@ -217,14 +297,8 @@ def static_force_constants(
             "potential + 40 k_B T), whose response is not included here; use force_coefficients (orthogonal "
             "couplings) or a device without them"
         )
-    support = ops.support if dops is None else np.union1d(ops.support, dops.support)
+    support, f, d = _couplings_on_union(ops, dops)
     m = ops.n_modes
-    f = np.zeros((m, support.size, support.size), dtype=complex)
-    f[:, *np.ix_(np.searchsorted(support, ops.support), np.searchsorted(support, ops.support))] = ops.dense
-    d = np.zeros_like(f)
-    if dops is not None:
-        idx = np.searchsorted(support, dops.support)
-        d[:, *np.ix_(idx, idx)] = dops.dense
     edges = np.asarray(junction.band_edges)
     lo = float(edges.min())
     hi = min(float(edges.max()), float(np.max(mus)) + 40 * kt)
@@ -235,15 +309,11 @@ def static_force_constants(
 
     def integrand(e):
         g = junction.green_submatrix(e, support, support)
-        a_l = junction.solver.spectral_functions(e, support)
+        a_l = junction.solver.spectral_functions(junction._energies(e), support)
         fe = f[None] + e[:, None, None, None].real * d[None]  # (n, M, s, s)
         occ = [fermi(e, mu, temperature) for mu in mus]
         aw = sum(o[:, None, None] * a for o, a in zip(occ, a_l))
-        # Re Tr[f_a G f_b A] for all a, b: (f_a G)_{ij} (f_b A)_{ji}
-        fg = np.einsum("nair,nrj->naij", fe, g)
-        fa = np.einsum("nbjr,nri->nbji", fe, aw)
-        out = np.einsum("naij,nbji->nab", fg, fa).real / np.pi
-        return out.reshape(e.size, -1)
+        return (_pair_traces(fe, g, aw) / np.pi).reshape(e.size, -1)
 
     res = integrate_adaptive(integrand, np.unique(pts), rtol=rtol, atol=1e-14, what="static force constants")
     return spin * res.value.reshape(m, m), spin * float(res.error)
