@@ -33,7 +33,9 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, cast
 
 from ._checks import check_positive, renamed_keywords
+from .errors import OverlapError
 from .forces import lead_pair_spectra
+from .nonorthogonal import check_overlap_derivatives
 from .units import HBAR, KB
 
 if TYPE_CHECKING:
@@ -54,6 +56,7 @@ def noise_spectrum(
     spin: float = 2,
     chemical_potentials: ArrayLike | None = None,
     rtol: float = 1e-8,
+    overlap_derivatives: OperatorsLike | None = None,
 ) -> ComplexArray:
     r"""Symmetrised force-noise spectrum S(omega) (:ref:`theory-noise`; seed eqs 58, 64).
 
@@ -86,6 +89,13 @@ def noise_spectrum(
     rtol : float
         Relative tolerance of the energy integral.
 
+    overlap_derivatives : sequence of (N, N) arrays or sparse matrices, optional
+        dS/dX_a in 1/Angstrom, one per force operator, for a junction with an
+        ``overlap`` (:ref:`theory-overlap-forces`); None (or all zero): the
+        overlap does not move.  A moving overlap (energy-dependent couplings)
+        is not implemented yet: :class:`~currentforces.errors.OverlapError`
+        naming the argument.
+
     Returns
     -------
     ndarray
@@ -94,6 +104,11 @@ def noise_spectrum(
         eV^2*fs/Angstrom^2.  The noise xi of the Langevin equation has
         <xi_a(t+s) xi_b(t)> = int domega/2pi e^{-i omega s} S_ab(omega).
     """
+    if check_overlap_derivatives(junction, forces, overlap_derivatives) is not None:
+        raise OverlapError(
+            "overlap_derivatives: noise_spectrum with a moving overlap (energy-dependent couplings "
+            "f_a(E) = forces[a] + E dS/dX_a) is not implemented yet"
+        )
     args = (junction, forces, hbar_omega, bias, temperature, fermi_level, spin, chemical_potentials, rtol)
     return cast("ComplexArray", lead_pair_spectra(args, ("noise",), "noise_spectrum").noise)
 
