@@ -7,6 +7,7 @@ import pytest
 
 from currentforces import Junction, WideBandLead, force_coefficients
 from currentforces.ehrenfest import EhrenfestDynamics, EhrenfestTrajectory, WideBandElectrons
+from currentforces.dynamics import NoiseGenerator, analyze_modes
 from currentforces.errors import InputError
 from currentforces.integrate import fermi
 from currentforces.leads import ChainLead
@@ -222,3 +223,62 @@ def test_hot_electrons_damp_the_vibration_at_the_friction_rate():
     turning = np.flatnonzero(np.diff(np.sign(tr.velocities[:, 0])) != 0)
     rate = np.polyfit(tr.time[turning], np.log(energy[turning]), 1)[0]
     assert rate == pytest.approx(k_el.L[0, 0] / (mass * AMU), rel=0.03)
+
+
+@pytest.mark.slow
+def test_waterwheel_grows_at_the_mode_analysis_rate():
+    # Two neighbouring atoms of a biased chain with bare springs that make their modes
+    # degenerate (K_b = M w^2 - K^sym): above the waterwheel threshold (docs/theory.rst
+    # eq-threshold-degenerate; here |K^asym| = 0.15 > eta w = 0.1 eV/Angstrom^2).
+    # Expected: the energy growth rate 2 max Re(lambda) of analyze_modes with K(omega),
+    # L(omega) from force_coefficients (the linear, frequency-domain route).  Measured:
+    # slope of log E over the last 1.5 e-folds of a run from X ~ 1e-3 Angstrom (E grows
+    # 12-fold, the motion stays linear); within 3% (the coefficients are taken at the
+    # real frequency w, the motion has the complex one w + i rate/2: a shift of
+    # O(rate hbar/Gamma) ~ 1% of K and L).
+    j = wide_band_chain()
+    f = chain_force_operators(N, 1.0, atoms=[1, 2])
+    kw = dict(BIAS, bias=1.5)
+    mass, hw = 1.0, 0.05
+    c = force_coefficients(j, f, hbar_omega=hw, rtol=1e-10, **kw)
+    kb = mass * AMU * (hw / HBAR) ** 2 * np.eye(2) - 0.5 * (c.K + c.K.T)
+    modes = analyze_modes([mass, mass], kb, c.K, c.L)
+    rate = 2 * modes.max_growth_rate
+    assert modes.leading_character == "waterwheel" and rate > 0
+    dyn = EhrenfestDynamics(
+        j,
+        f,
+        [mass, mass],
+        1.0,
+        bare_force_constants=kb,
+        bare_mean_force="balance",
+        velocities=[1e-4, 0.0],
+        rtol=1e-7,
+        atol=1e-9,
+        far=6.0,
+        **kw,
+    )
+    tr = dyn.run(int(2.5 / rate), record_every=2)
+    stiffness = kb + 0.5 * (c.K + c.K.T)
+    energy = tr.kinetic + 0.5 * np.einsum("ta,ab,tb->t", tr.positions, stiffness, tr.positions)
+    late = tr.time > tr.time[-1] - 1.5 / rate
+    assert np.polyfit(tr.time[late], np.log(energy[late]), 1)[0] == pytest.approx(rate, rel=0.03)
+
+
+def test_noise_variant_adds_the_generated_force():
+    # Ehrenfest plus noise: the force is the mean force plus the noise of
+    # NoiseGenerator(spectrum, seed) at the same step (white spectrum S = s0, any s0 > 0).
+    j = wide_band_chain()
+    f = chain_force_operators(N, 0.5, atoms=[1, 2])
+
+    def white(hbar_omega):
+        return np.broadcast_to(1e-3 * np.eye(2), np.shape(hbar_omega) + (2, 2))
+
+    common = dict(bare_force_constants=10 * np.eye(2), rtol=1e-8, atol=1e-10, **BIAS)
+    plain = EhrenfestDynamics(j, f, [2.0, 2.0], 1.0, **common)
+    noisy = EhrenfestDynamics(j, f, [2.0, 2.0], 1.0, noise=white, seed=5, noise_block=64, **common)
+    gen = NoiseGenerator(white, 2, 1.0, seed=5, block_length=64)
+    assert np.allclose(noisy._force - plain._force, gen.at(0)[0], rtol=0, atol=1e-15)
+    noisy.run(1)
+    expected = noisy.bare_force(noisy.positions)[0] + noisy._electronic_force + gen.at(1)[0]
+    assert np.allclose(noisy._force, expected, rtol=0, atol=1e-15)
