@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from currentforces import Junction, WideBandLead, force_coefficients
-from currentforces.ehrenfest import EhrenfestDynamics, EhrenfestTrajectory, WideBandElectrons
 from currentforces.dynamics import NoiseGenerator, analyze_modes
+from currentforces.ehrenfest import EhrenfestDynamics, EhrenfestTrajectory, WideBandElectrons
 from currentforces.errors import InputError
 from currentforces.integrate import fermi
 from currentforces.leads import ChainLead
