@@ -7,12 +7,18 @@ import pytest
 
 from currentforces import Junction, WideBandLead, force_coefficients
 from currentforces.dynamics import NoiseGenerator, analyze_modes
-from currentforces.ehrenfest import EhrenfestDynamics, EhrenfestTrajectory, WideBandElectrons
+from currentforces.ehrenfest import (
+    EhrenfestDynamics,
+    EhrenfestTrajectory,
+    WideBandElectrons,
+    compare_dynamics,
+    plot_mode_energies,
+)
 from currentforces.errors import InputError
 from currentforces.integrate import fermi
 from currentforces.leads import ChainLead
 from currentforces.models.chain import chain_force_operators
-from currentforces.units import AMU, HBAR
+from currentforces.units import AMU, HBAR, KB
 
 N = 4
 BIAS = dict(bias=0.4, temperature=300.0, fermi_level=0.1)
@@ -282,3 +288,41 @@ def test_noise_variant_adds_the_generated_force():
     noisy.run(1)
     expected = noisy.bare_force(noisy.positions)[0] + noisy._electronic_force + gen.at(1)[0]
     assert np.allclose(noisy._force, expected, rtol=0, atol=1e-15)
+
+
+@pytest.mark.slow
+def test_side_by_side_hot_electrons(tmp_path):
+    # Seed section V, three pictures of one atom with hot electrons (2000 K, no bias):
+    # Ehrenfest and mean-force Langevin (K, L frozen) lose energy alike (the same
+    # friction; they agree to 2%, the O((hbar omega/Gamma)^2) memory and the discrete
+    # sampling of both), while full Langevin heats the mode towards its equilibrium
+    # energy (hbar w/2) coth(hbar w/2 k_B T) = 0.178 eV: after 1.3 friction times the
+    # ensemble (32 realisations, statistical error ~20%) is above half of it.
+    j = wide_band_chain()
+    f = chain_force_operators(N, 1.0, atoms=[1])
+    t, hw, mass = 2000.0, 0.1, 1.0
+    c = force_coefficients(j, f, hbar_omega=hw, temperature=t)
+    kb = mass * AMU * (hw / HBAR) ** 2 - c.K
+    comp = compare_dynamics(
+        j,
+        f,
+        [mass],
+        kb,
+        0.25,
+        600,
+        hbar_omega=hw,
+        velocities=[0.003],
+        temperature=t,
+        record_every=4,
+        n_realizations=32,
+        rtol=1e-8,
+        atol=1e-10,
+    )
+    e = comp.mode_energies()
+    decay = np.exp(c.L[0, 0] / (mass * AMU) * comp.ehrenfest.time[-1])
+    assert e["ehrenfest"][-1, 0] == pytest.approx(e["mean_force"][-1, 0], rel=0.02)
+    assert e["ehrenfest"][-1, 0] == pytest.approx(e["ehrenfest"][0, 0] * decay, rel=0.05)
+    equilibrium = 0.5 * hw / np.tanh(hw / (2 * KB * t))
+    assert e["langevin"][-1, 0] > 0.5 * equilibrium > 20 * e["ehrenfest"][-1, 0]
+    fig = plot_mode_energies([comp], tmp_path / "modes.png", labels=["2000 K, no bias"])
+    assert (tmp_path / "modes.png").stat().st_size > 0 and len(fig.axes) == 1

@@ -11,11 +11,13 @@ functional
 of a function F analytic in the upper half plane (decaying as ``1/|z|^2``)
 by a fixed rule: N exact Matsubara poles, a Fermi-weight Gauss rule for the
 thermal correction on the line Im z = 2 pi k_B T N, and a trapezoidal rule
-in ln y above it (:ref:`theory-pole-expansion`).  Every piece is a sum of
+in ln y above it (:ref:`theory-poles`).  Every piece is a sum of
 values of F at points of the upper half plane, so the whole rule is a list
 of poles z_p and weights c_p with
 
-.. math:: S[F] \approx \sum_p c_p F(z_p)   \qquad (:eq:`eq-pole-list`).
+.. math:: S[F] \approx \sum_p c_p F(z_p)
+
+(:eq:`eq-pole-list`).
 
 :func:`fermi_poles` returns that list for one trapezoidal step, the form a
 time-dependent scheme needs (one auxiliary matrix per pole; see

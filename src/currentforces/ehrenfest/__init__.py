@@ -13,15 +13,19 @@ runs of :mod:`currentforces.dynamics`.
 
 Modules: :mod:`.propagator` (electrons), :mod:`.models` (h(X), f(X), bare
 forces), :mod:`.atoms` (the coupled integrator), :mod:`.trajectory`
-(output).
+(output), :mod:`.compare` (the side-by-side driver).
 """
 
 from .atoms import EhrenfestDynamics
+from .compare import Comparison, compare_dynamics, plot_mode_energies
 from .models import HarmonicBareForce, LinearModel
 from .propagator import ElectronState, WideBandElectrons
 from .trajectory import EhrenfestTrajectory
 
 __all__ = [
+    "Comparison",
+    "compare_dynamics",
+    "plot_mode_energies",
     "EhrenfestDynamics",
     "EhrenfestTrajectory",
     "ElectronState",
