@@ -148,6 +148,7 @@ class EhrenfestDynamics:
         if noise is not None:
             self.noise = NoiseGenerator(noise, m, self.timestep, seed=self.seed, block_length=self.noise_block)
         self._hamiltonian = h
+        self._rate = None  # dh/dt of the last step (eV/fs)
         self._electronic_force = f_el
         self._force = self._total_force(x, f_el, 0)
         self.observers: list = []
@@ -171,6 +172,7 @@ class EhrenfestDynamics:
             v_half = self.velocities + 0.5 * dt * inv_m * self._force
             x = self.positions + dt * v_half
             h = self.model.hamiltonian(x)
+            self._rate = (h - self._hamiltonian) / dt
             self.electrons.propagate(self.state, self._hamiltonian, h, self.state.time + dt)
             self.step += 1
             self._electronic_force = self.electrons.forces(self.state, self.model.force_operators(x))
@@ -196,8 +198,8 @@ class EhrenfestDynamics:
         potential = self.bare_force(self.positions)[1]
         electronic = self.electrons.energy(self.state, h)
         if self.electrons.mus.size:
-            currents = self.electrons.currents(self.state, h)
-            flows = self.electrons.energy_flows(self.state, h)
+            currents = self.electrons.currents(self.state, h, self._rate)
+            flows = self.electrons.energy_flows(self.state, h, self._rate)
         else:
             currents = flows = np.zeros(0)
         return {
@@ -279,6 +281,7 @@ class EhrenfestDynamics:
                     step_size=np.nan if self.electrons._step_size is None else self.electrons._step_size,
                     electronic_force=self._electronic_force,
                     force=self._force,
+                    rate=np.full((0, 0), np.nan) if self._rate is None else self._rate,
                     fingerprint=self._fingerprint(),
                 )
 
@@ -303,5 +306,7 @@ class EhrenfestDynamics:
             self.electrons._step_size = None if np.isnan(size) else size
             self._electronic_force = data["electronic_force"].copy()
             self._force = data["force"].copy()
+            rate = data["rate"]
+            self._rate = None if rate.size == 0 else rate.copy()
         self._hamiltonian = self.model.hamiltonian(self.positions)
         return self

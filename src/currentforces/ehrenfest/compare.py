@@ -176,7 +176,7 @@ def compare_dynamics(
     if langevin:
         hw_modes = np.abs(normal_modes(eh_traj.masses, stiffness)[0])
         hw_max = float(noise_cutoff) if noise_cutoff is not None else max(0.5, 4.0 * float(hw_modes.max()))
-        grid = np.linspace(0.0, hw_max, 41)
+        grid = np.linspace(0.0, hw_max, 21)
         table = np.array([noise_spectrum(junction, fops, w, **kw) for w in grid])
         spectrum = tabulated_spectrum(grid, table)
         lv = LangevinDynamics(

@@ -116,7 +116,7 @@ class WideBandElectrons:
         rtol=1e-10,
         atol=1e-12,
         pole_rtol=1e-10,
-        far=8.0,
+        far=4.0,
     ):
         self.temperature = check_temperature(temperature)
         self.spin = check_spin(spin)
@@ -291,26 +291,39 @@ class WideBandElectrons:
                 )
 
     # ------------------------------------------------------------------ equations of motion
-    def _columns(self, heff, aux):
-        """sum over each lead's poles of Phi, dynamic plus adiabatic: (N, S), the leads' columns stacked."""
+    def _columns(self, heff, aux, hdot=None):
+        """sum over each lead's poles of Phi, dynamic plus adiabatic: (N, S), the leads' columns stacked.
+
+        The far poles: the series sum_n m_n A^n Gamma (A = h_eff - mu) and,
+        with the rate ``hdot`` = dh/dt (eV/fs), its first adiabatic
+        correction -i hbar sum_p w_p R_p^2 (dh/dt) R_p Gamma to first order
+        in A/(z_p - mu): -i hbar [m_2 hdot + m_3 (2 A hdot + hdot A)] Gamma
+        (:eq:`eq-tdnegf-adiabatic`).
+        """
         cols = aux @ self._sum
         m = self._moments
         if m.shape[0]:
             g = self._gcat
+            mu = self._mucol
             acc = m[-1] * g
             for mn in m[-2::-1]:
-                acc = heff @ acc - acc * self._mucol + mn * g
+                acc = heff @ acc - acc * mu + mn * g
             cols = cols + acc
+            if hdot is not None and m.shape[0] > 3:
+                hg = hdot @ g
+                ag = heff @ g - g * mu
+                ahg = heff @ hg - hg * mu
+                cols = cols - 1j * HBAR * (m[2] * hg + m[3] * (2.0 * ahg + hdot @ ag))
         return cols
 
-    def _q_matrix(self, heff, aux):
-        q = self._columns(heff, aux) @ self._embed
+    def _q_matrix(self, heff, aux, hdot=None):
+        q = self._columns(heff, aux, hdot) @ self._embed
         return q + q.conj().T
 
-    def derivatives(self, heff, sigma, aux):
+    def derivatives(self, heff, sigma, aux, hdot=None):
         """(d sigma/dt, d Phi/dt) in 1/fs and eV/fs (:eq:`eq-tdnegf-sigma`, :eq:`eq-tdnegf-aux`)."""
         a = heff @ sigma
-        dsigma = (-1j * (a - a.conj().T) + 0.5 * self.gamma + self._q_matrix(heff, aux)) / HBAR
+        dsigma = (-1j * (a - a.conj().T) + 0.5 * self.gamma + self._q_matrix(heff, aux, hdot)) / HBAR
         daux = (-1j / HBAR) * (self._drive + heff @ aux - aux * self._zc)
         return dsigma, daux
 
@@ -327,7 +340,7 @@ class WideBandElectrons:
             raise InputError(f"t_end must be after the state's time {t0} fs, got {t_end!r}")
         h_start = _dense(h_start)
         slope = (_dense(h_end) - h_start) / span
-        return self._integrate(state, lambda t: h_start + (t - t0) * slope, t0 + span)
+        return self._integrate(state, lambda t: h_start + (t - t0) * slope, lambda t: slope, t0 + span)
 
     def propagate_driven(self, state, hamiltonian, t_end):
         """Advance ``state`` (in place) to ``t_end`` (fs) under a given h(t): ``hamiltonian(t)`` -> (N, N) in eV.
@@ -339,16 +352,23 @@ class WideBandElectrons:
             raise InputError(f"t_end must be after the state's time {t0} fs, got {t_end!r}")
         if not callable(hamiltonian):
             raise InputError("hamiltonian must be a callable hamiltonian(t) -> (N, N) array in eV")
-        return self._integrate(state, lambda t: _dense(hamiltonian(t)), float(t_end))
+        delta = 1e-3  # fs: central difference of h for the far-pole correction (error ~ delta^2 d^3h/dt^3)
 
-    def _integrate(self, state, h_of_t, t_end):
+        def rate(t):
+            return (_dense(hamiltonian(t + delta)) - _dense(hamiltonian(t - delta))) / (2 * delta)
+
+        return self._integrate(state, lambda t: _dense(hamiltonian(t)), rate, float(t_end))
+
+    def _integrate(self, state, h_of_t, rate_of_t, t_end):
         n = self.size
         t0 = state.time
         nsig = n * n
         half_gamma = 0.5j * self.gamma
 
         def fun(t, y):
-            ds, da = self.derivatives(h_of_t(t) - half_gamma, y[:nsig].reshape(n, n), y[nsig:].reshape(n, self.n_aux))
+            ds, da = self.derivatives(
+                h_of_t(t) - half_gamma, y[:nsig].reshape(n, n), y[nsig:].reshape(n, self.n_aux), rate_of_t(t)
+            )
             return np.concatenate([ds.ravel(), da.ravel()])
 
         y0 = np.concatenate([state.sigma.ravel(), state.aux.ravel()])
@@ -377,10 +397,10 @@ class WideBandElectrons:
         """g_s Tr[f_a sigma] for (M, N, N) operators f_a, in eV/Angstrom (seed eq 6)."""
         return self.spin * np.einsum("aij,ji->a", operators, state.sigma).real
 
-    def lead_terms(self, state, h):
-        """Per lead the matrix L_alpha with hbar d sigma/dt = -i[h, sigma] + sum_alpha L_alpha."""
+    def lead_terms(self, state, h, hdot=None):
+        """Per lead the matrix L_alpha with hbar d sigma/dt = -i[h, sigma] + sum_alpha L_alpha (``hdot``: dh/dt, eV/fs)."""
         heff = _dense(h) - 0.5j * self.gamma
-        cols = self._columns(heff, state.aux)
+        cols = self._columns(heff, state.aux, hdot)
         out = []
         for a, g in enumerate(self.gammas):
             mine = self._lead_of_col == a
@@ -388,20 +408,20 @@ class WideBandElectrons:
             out.append(0.5 * g - 0.5 * (g @ state.sigma + state.sigma @ g) + q + q.conj().T)
         return out
 
-    def currents(self, state, h):
+    def currents(self, state, h, hdot=None):
         r"""Electric current from each lead into the device, in A (:eq:`eq-tdnegf-current`).
 
         I_alpha = g_s e Tr[L_alpha] / hbar, positive when electrons enter the
         device from lead alpha (the sign of :meth:`~currentforces.Junction.current`).
         """
         return np.array(
-            [self.spin * np.trace(m).real / HBAR * PARTICLE_CURRENT_TO_AMPERE for m in self.lead_terms(state, h)]
+            [self.spin * np.trace(m).real / HBAR * PARTICLE_CURRENT_TO_AMPERE for m in self.lead_terms(state, h, hdot)]
         )
 
-    def energy_flows(self, state, h):
+    def energy_flows(self, state, h, hdot=None):
         """Power (eV/fs) each lead delivers to the device electrons, g_s Tr[h L_alpha]/hbar (:eq:`eq-tdnegf-energy`)."""
         hd = _dense(h)
-        return np.array([self.spin * np.trace(hd @ m).real / HBAR for m in self.lead_terms(state, h)])
+        return np.array([self.spin * np.trace(hd @ m).real / HBAR for m in self.lead_terms(state, h, hdot)])
 
     def energy(self, state, h):
         """Band energy g_s Tr[h sigma] of the device electrons in eV."""
