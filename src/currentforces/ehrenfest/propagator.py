@@ -398,7 +398,7 @@ class WideBandElectrons:
         return self.spin * np.einsum("aij,ji->a", operators, state.sigma).real
 
     def lead_terms(self, state, h, hdot=None):
-        """Per lead the matrix L_alpha with hbar d sigma/dt = -i[h, sigma] + sum_alpha L_alpha (hdot: dh/dt in eV/fs)."""
+        """Per lead the matrix L_alpha of hbar d sigma/dt = -i[h, sigma] + sum_alpha L_alpha (hdot: dh/dt, eV/fs)."""
         heff = _dense(h) - 0.5j * self.gamma
         cols = self._columns(heff, state.aux, hdot)
         out = []
