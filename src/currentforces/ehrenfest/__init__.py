@@ -13,11 +13,12 @@ runs of :mod:`currentforces.dynamics`.
 
 Modules: :mod:`.propagator` (electrons), :mod:`.models` (h(X), f(X), bare
 forces), :mod:`.atoms` (the coupled integrator), :mod:`.trajectory`
-(output), :mod:`.compare` (the side-by-side driver).
+(output), :mod:`.lorentzian` (energy-dependent leads), :mod:`.compare` (the side-by-side driver).
 """
 
 from .atoms import EhrenfestDynamics
 from .compare import Comparison, compare_dynamics, plot_mode_energies
+from .lorentzian import LorentzianFit, LorentzianFitWarning, embed_lorentzian_leads, fit_lorentzians
 from .models import HarmonicBareForce, LinearModel
 from .propagator import ElectronState, WideBandElectrons
 from .trajectory import EhrenfestTrajectory
@@ -31,5 +32,9 @@ __all__ = [
     "ElectronState",
     "HarmonicBareForce",
     "LinearModel",
+    "LorentzianFit",
+    "LorentzianFitWarning",
+    "embed_lorentzian_leads",
+    "fit_lorentzians",
     "WideBandElectrons",
 ]

@@ -44,6 +44,7 @@ from ..errors import InputError, IntegrationError
 from ..leads import WideBandLead
 from ..poles import fermi_poles
 from ..units import E_CHARGE, FS, HBAR
+from .lorentzian import embed_lorentzian_leads
 
 __all__ = ["WideBandElectrons", "ElectronState"]
 
@@ -95,6 +96,12 @@ class WideBandElectrons:
     far : float
         Poles farther than ``far`` times the spectral radius bound from mu
         are treated adiabatically (see the module notes).
+    lorentzians : int, optional
+        Fit the broadening of every energy-dependent lead by this many
+        Lorentzians (:mod:`~currentforces.ehrenfest.lorentzian`): the device
+        is enlarged by their auxiliary levels (``size`` > ``n_device``).
+    fit_tolerance : float
+        Warn when a Lorentzian fit's relative error exceeds it.
 
     Attributes
     ----------
@@ -102,6 +109,8 @@ class WideBandElectrons:
         The pole list of each lead.
     pole_error : float
         Difference of the stationary sigma between the last two pole steps.
+    fits : list
+        The Lorentzian fit of each lead (None for a wide-band lead), with its ``error``.
     """
 
     def __init__(
@@ -117,6 +126,8 @@ class WideBandElectrons:
         atol=1e-12,
         pole_rtol=1e-10,
         far=4.0,
+        lorentzians=None,
+        fit_tolerance=1e-2,
     ):
         self.temperature = check_temperature(temperature)
         self.spin = check_spin(spin)
@@ -126,14 +137,20 @@ class WideBandElectrons:
         self.far = check_number("far", far)
         if not self.far > 1.5:
             raise InputError(f"far must exceed 1.5 (the adiabatic series converges as 1/far), got {far!r}")
+        self.n_device = junction.size
+        self.fits: list = [None] * len(junction.leads)
         for i, lead in enumerate(junction.leads):
-            if not isinstance(lead, WideBandLead):
+            if not isinstance(lead, WideBandLead) and lorentzians is None:
                 raise InputError(
                     f"junction.leads[{i}] is a {type(lead).__name__}: the time-dependent scheme needs "
-                    f"wide-band leads (WideBandLead); a Lorentzian fit of energy-dependent leads is not available"
+                    f"wide-band leads (WideBandLead), or lorentzians=K for a Lorentzian fit of its broadening"
                 )
+        if lorentzians is not None and not all(isinstance(lead, WideBandLead) for lead in junction.leads):
+            junction, self.fits = embed_lorentzian_leads(junction, lorentzians, fit_tolerance)
         self.size = n = junction.size
         self.h0 = _dense(junction.hamiltonian)
+        self._frame = self.h0.copy()
+        self._frame[: self.n_device, : self.n_device] = 0.0
         self.mus = np.asarray(junction.chemical_potentials(bias, fermi_level, chemical_potentials), dtype=float)
         self.supports = [np.asarray(lead.support, dtype=int) for lead in junction.leads]
         self.gammas = [np.asarray(lead.gamma, dtype=complex) for lead in junction.leads]
@@ -149,6 +166,17 @@ class WideBandElectrons:
         else:
             self.poles, self.pole_error = [], 0.0
             self._layout([])
+
+    def _pad(self, h, rate=False):
+        """A device-size matrix placed in the enlarged device (the auxiliary levels of the fits, or 0 for a rate)."""
+        d = _dense(h)
+        if d.shape[0] == self.size:
+            return d
+        if d.shape != (self.n_device, self.n_device):
+            raise InputError(f"expected a ({self.n_device}, {self.n_device}) Hamiltonian, got shape {d.shape}")
+        out = np.zeros_like(self._frame) if rate else self._frame.copy()
+        out[: self.n_device, : self.n_device] = d
+        return out
 
     # ------------------------------------------------------------------ poles
     def _choose_poles(self, heff):
@@ -257,7 +285,7 @@ class WideBandElectrons:
         (:eq:`eq-tdnegf-stationary`): the Landauer density matrix (seed eq
         13) of the pole expansion.
         """
-        h = self.h0 if hamiltonian is None else _dense(hamiltonian)
+        h = self.h0 if hamiltonian is None else self._pad(hamiltonian)
         self._check_radius(h)
         heff = h - 0.5j * self.gamma
         aux = np.empty((self.size, self.n_aux), dtype=complex)
@@ -338,8 +366,8 @@ class WideBandElectrons:
         span = float(t_end) - t0
         if not span > 0:
             raise InputError(f"t_end must be after the state's time {t0} fs, got {t_end!r}")
-        h_start = _dense(h_start)
-        slope = (_dense(h_end) - h_start) / span
+        h_start = self._pad(h_start)
+        slope = (self._pad(h_end) - h_start) / span
         return self._integrate(state, lambda t: h_start + (t - t0) * slope, lambda t: slope, t0 + span)
 
     def propagate_driven(self, state, hamiltonian, t_end):
@@ -355,9 +383,9 @@ class WideBandElectrons:
         delta = 1e-3  # fs: central difference of h for the far-pole correction (error ~ delta^2 d^3h/dt^3)
 
         def rate(t):
-            return (_dense(hamiltonian(t + delta)) - _dense(hamiltonian(t - delta))) / (2 * delta)
+            return self._pad((_dense(hamiltonian(t + delta)) - _dense(hamiltonian(t - delta))) / (2 * delta), True)
 
-        return self._integrate(state, lambda t: _dense(hamiltonian(t)), rate, float(t_end))
+        return self._integrate(state, lambda t: self._pad(hamiltonian(t)), rate, float(t_end))
 
     def _integrate(self, state, h_of_t, rate_of_t, t_end):
         n = self.size
@@ -390,17 +418,19 @@ class WideBandElectrons:
 
     # ------------------------------------------------------------------ observables
     def density_matrix(self, state):
-        """g_s sigma: the device density matrix (electrons), (N, N)."""
-        return self.spin * state.sigma
+        """g_s sigma on the device orbitals: the device density matrix (electrons), (N, N)."""
+        nd = self.n_device
+        return self.spin * state.sigma[:nd, :nd]
 
     def forces(self, state, operators):
         """g_s Tr[f_a sigma] for (M, N, N) operators f_a, in eV/Angstrom (seed eq 6)."""
-        return self.spin * np.einsum("aij,ji->a", operators, state.sigma).real
+        nd = self.n_device
+        return self.spin * np.einsum("aij,ji->a", operators, state.sigma[:nd, :nd]).real
 
     def lead_terms(self, state, h, hdot=None):
         """Per lead the matrix L_alpha of hbar d sigma/dt = -i[h, sigma] + sum_alpha L_alpha (hdot: dh/dt, eV/fs)."""
-        heff = _dense(h) - 0.5j * self.gamma
-        cols = self._columns(heff, state.aux, hdot)
+        heff = self._pad(h) - 0.5j * self.gamma
+        cols = self._columns(heff, state.aux, None if hdot is None else self._pad(hdot, True))
         out = []
         for a, g in enumerate(self.gammas):
             mine = self._lead_of_col == a
@@ -420,9 +450,9 @@ class WideBandElectrons:
 
     def energy_flows(self, state, h, hdot=None):
         """Power (eV/fs) each lead delivers to the device electrons, g_s Tr[h L_alpha]/hbar (:eq:`eq-tdnegf-energy`)."""
-        hd = _dense(h)
+        hd = self._pad(h)
         return np.array([self.spin * np.trace(hd @ m).real / HBAR for m in self.lead_terms(state, h, hdot)])
 
     def energy(self, state, h):
-        """Band energy g_s Tr[h sigma] of the device electrons in eV."""
-        return float(self.spin * np.trace(_dense(h) @ state.sigma).real)
+        """Band energy g_s Tr[h sigma] of the device electrons in eV (with a Lorentzian fit: of the enlarged device)."""
+        return float(self.spin * np.trace(self._pad(h) @ state.sigma).real)
