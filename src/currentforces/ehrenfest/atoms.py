@@ -262,6 +262,9 @@ class EhrenfestDynamics:
                 el.h0.real.ravel(),
                 el.h0.imag.ravel(),
                 el.gamma.real.ravel(),
+                np.ravel(getattr(self.model, "operators", np.zeros(0))).real,
+                np.ravel(getattr(self.bare_force, "K", np.zeros(0))),
+                np.ravel(getattr(self.bare_force, "mean_force", np.zeros(0))),
             ]
         )
 

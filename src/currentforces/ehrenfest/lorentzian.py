@@ -31,15 +31,11 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.optimize
 
-from ..errors import InputError
+from ..errors import InputError, LorentzianFitWarning
 from ..junction import Junction
 from ..leads import WideBandLead
 
-__all__ = ["LorentzianFit", "LorentzianFitWarning", "fit_lorentzians", "embed_lorentzian_leads"]
-
-
-class LorentzianFitWarning(UserWarning):
-    """A Lorentzian fit of a lead's broadening misses its tolerance."""
+__all__ = ["LorentzianFit", "fit_lorentzians", "embed_lorentzian_leads"]
 
 
 @dataclass
@@ -81,7 +77,7 @@ def fit_lorentzians(lead, n_lorentzians=40, tolerance=1e-2, n_grid=2001):
     n_lorentzians : int
         Number K of Lorentzians (auxiliary levels).
     tolerance : float
-        Warn (:class:`LorentzianFitWarning`) when the relative fit error exceeds it.
+        Warn (:class:`~currentforces.errors.LorentzianFitWarning`) when the relative fit error exceeds it.
     n_grid : int
         Grid points of the fit.
 
