@@ -14,7 +14,7 @@ from currentforces.ehrenfest import (
     compare_dynamics,
     plot_mode_energies,
 )
-from currentforces.errors import InputError
+from currentforces.errors import InputError, LorentzianFitWarning
 from currentforces.integrate import fermi
 from currentforces.leads import ChainLead
 from currentforces.models.chain import chain_force_operators
@@ -203,7 +203,6 @@ def test_lorentzian_fit_of_chain_leads_approaches_landauer():
     # edges and is reported (0.29 and 0.22 relative: warned about); the integrated
     # quantities converge faster: the current error falls from 1.6e-2 (K = 10) to
     # 4.2e-3 (K = 20), about K^-2, and the device density matrix is within 1e-3.
-    from currentforces.ehrenfest import LorentzianFitWarning
     from currentforces.models.chain import chain_junction
 
     j = chain_junction(4, 1.0, coupling=0.6)
@@ -350,3 +349,43 @@ def test_side_by_side_hot_electrons(tmp_path):
     assert e["langevin"][-1, 0] > 0.5 * equilibrium > 20 * e["ehrenfest"][-1, 0]
     fig = plot_mode_energies([comp], tmp_path / "modes.png", labels=["2000 K, no bias"])
     assert (tmp_path / "modes.png").stat().st_size > 0 and len(fig.axes) == 1
+
+
+def test_atomistic_model_gold_chain():
+    # The atomistic model at finite displacement: f_k(X) = -dh/dX_k against a central
+    # difference of h(X) (step 1e-5 Angstrom: error ~1e-10 of its 1 eV/Angstrom scale).
+    # The gold-chain preset's periodic s-band leads enter through the Lorentzian fit
+    # (K = 10, relative fit error 0.29 at the band edges): the initial electronic force
+    # is the Landauer mean force F0 of force_coefficients to 1% (0.4% measured).
+    import warnings
+
+    from currentforces.ehrenfest import AtomisticModel
+    from currentforces.models.presets import gold_chain
+
+    preset = gold_chain(n_atoms=2)
+    system = preset.system
+    model = AtomisticModel(system)
+    x, step = np.array([0.05, -0.03]), 1e-5
+    for k in range(2):
+        dx = np.zeros(2)
+        dx[k] = step
+        numeric = -(model.hamiltonian(x + dx) - model.hamiltonian(x - dx)) / (2 * step)
+        assert np.abs(numeric - model.force_operators(x)[k]).max() < 1e-9
+    kw = dict(bias=0.5, fermi_level=preset.fermi_level)
+    c = force_coefficients(system.junction, system.forces, **kw)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", LorentzianFitWarning)
+        dyn = EhrenfestDynamics(
+            system.junction,
+            model,
+            system.masses,
+            2.0,
+            lorentzians=10,
+            velocities=[0.002, 0.0],
+            rtol=1e-8,
+            atol=1e-10,
+            **kw,
+        )
+    assert dyn._electronic_force == pytest.approx(c.mean_force, rel=1e-2)
+    tr = dyn.run(1)
+    assert tr.positions[-1] == pytest.approx([0.004, 0.0], abs=1e-3)

@@ -18,12 +18,13 @@ forces), :mod:`.atoms` (the coupled integrator), :mod:`.trajectory`
 
 from .atoms import EhrenfestDynamics
 from .compare import Comparison, compare_dynamics, plot_mode_energies
-from .lorentzian import LorentzianFit, LorentzianFitWarning, embed_lorentzian_leads, fit_lorentzians
-from .models import HarmonicBareForce, LinearModel
+from .lorentzian import LorentzianFit, embed_lorentzian_leads, fit_lorentzians
+from .models import AtomisticModel, HarmonicBareForce, LinearModel
 from .propagator import ElectronState, WideBandElectrons
 from .trajectory import EhrenfestTrajectory
 
 __all__ = [
+    "AtomisticModel",
     "Comparison",
     "compare_dynamics",
     "plot_mode_energies",
@@ -33,7 +34,6 @@ __all__ = [
     "HarmonicBareForce",
     "LinearModel",
     "LorentzianFit",
-    "LorentzianFitWarning",
     "embed_lorentzian_leads",
     "fit_lorentzians",
     "WideBandElectrons",

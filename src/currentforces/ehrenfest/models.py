@@ -4,7 +4,9 @@ operators f_a(X) = -dh/dX_a, and the bare (non-electronic) forces.
 :class:`LinearModel` is the model of the seed paper (eq 6 expanded to first
 order, :ref:`theory-conventions`): h(X) = h_0 - sum_a X_a f_a with constant
 force operators, exact for the chain models of
-:mod:`currentforces.models.chain`.  Any object with ``n_dofs``,
+:mod:`currentforces.models.chain`; :class:`AtomisticModel` the full h(X)
+of an atomistic junction (tight-binding hoppings at the displaced
+positions).  Any object with ``n_dofs``,
 ``hamiltonian(x)`` and ``force_operators(x)`` can take its place (an
 atomistic model whose hoppings depend on the atom positions).
 """
@@ -17,7 +19,7 @@ import scipy.sparse as sp
 from .._checks import as_dense_matrix
 from ..errors import InputError
 
-__all__ = ["LinearModel", "HarmonicBareForce"]
+__all__ = ["AtomisticModel", "LinearModel", "HarmonicBareForce"]
 
 
 class LinearModel:
@@ -83,3 +85,57 @@ class HarmonicBareForce:
         x = np.asarray(x, dtype=float)
         kx = self.K @ x
         return self.mean_force - kx, float(0.5 * x @ kx - self.mean_force @ x)
+
+
+class AtomisticModel:
+    r"""h(X) and f(X) of an atomistic junction, at any displacement (no expansion).
+
+    X_k displaces device atom a_k along Cartesian axis i_k (the
+    ``coordinates`` of :class:`~currentforces.models.atomistic.AtomisticJunction`)
+    from its input position; h(X) is the tight-binding Hamiltonian of the
+    displaced atoms (:func:`~currentforces.models.atomistic.device_hamiltonian`)
+    and f_k(X) = -dh/dX_k its analytic derivative
+    (:func:`~currentforces.models.atomistic.device_hamiltonian_derivative`).
+
+    Parameters
+    ----------
+    system : AtomisticJunction
+        From :func:`~currentforces.models.atomistic.atomistic_junction` or a
+        preset (``preset.system``).
+    """
+
+    def __init__(self, system):
+        from ..models.atomistic import device_hamiltonian, device_hamiltonian_derivative
+
+        self._h = device_hamiltonian
+        self._dh = device_hamiltonian_derivative
+        self.system = system
+        self.tb = system.model
+        self.reference = np.asarray(system.device.get_positions(), dtype=float)
+        self.coordinates = [(int(a), int(i)) for a, i in system.coordinates]
+        self.n_dofs = len(self.coordinates)
+
+    def positions(self, x):
+        """Atom positions (Angstrom) at displacements ``x``."""
+        x = np.asarray(x, dtype=float).reshape(-1)
+        if x.shape != (self.n_dofs,):
+            raise InputError(f"x must hold {self.n_dofs} displacements, got shape {x.shape}")
+        pos = self.reference.copy()
+        for (a, i), xi in zip(self.coordinates, x):
+            pos[a, i] += xi
+        return pos
+
+    def hamiltonian(self, x):
+        """h(X) in eV."""
+        return self._h(self.tb, self.positions(x))
+
+    def force_operators(self, x):
+        """f_k(X) = -dh/dX_k, (M, N, N) in eV/Angstrom."""
+        pos = self.positions(x)
+        cache: dict = {}
+        out = []
+        for a, i in self.coordinates:
+            if a not in cache:
+                cache[a] = self._dh(self.tb, pos, a)
+            out.append(-cache[a][i])
+        return np.array(out)
