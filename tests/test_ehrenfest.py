@@ -189,6 +189,7 @@ def test_checkpoint_resume_is_bit_for_bit(tmp_path):
 
 
 def test_energy_dependent_leads_need_the_lorentzian_fit():
+    # Bad input: chain leads without lorentzians= raise InputError naming the way out.
     h = np.zeros((2, 2))
     j = Junction(h, [ChainLead(-1.0, [-1.0, 0.0]), ChainLead(-1.0, [0.0, -1.0])])
     with pytest.raises(InputError, match="lorentzians"):

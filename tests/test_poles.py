@@ -40,5 +40,6 @@ def test_pole_list_integrates_the_fermi_function():
 
 
 def test_bad_step_is_refused():
+    # Bad input: a step that is not one of the nested powers of two raises InputError.
     with pytest.raises(InputError, match="step"):
         fermi_poles(0.0, 300.0, step=0.3)
