@@ -196,6 +196,15 @@ def test_energy_dependent_leads_need_the_lorentzian_fit():
         WideBandElectrons(j)
 
 
+def test_non_orthogonal_basis_is_refused():
+    # Bad input: the equations of motion assume an orthogonal basis; a junction with an
+    # overlap matrix raises InputError instead of evolving with the wrong metric.
+    j = wide_band_chain()
+    s = np.eye(N) + 0.1 * (np.eye(N, k=1) + np.eye(N, k=-1))
+    with pytest.raises(InputError, match="overlap"):
+        WideBandElectrons(Junction(j.hamiltonian, j.leads, overlap=s))
+
+
 def test_lorentzian_fit_of_chain_leads_approaches_landauer():
     # Chain leads (t = 1 eV, device coupling 0.6 eV) fitted by K Lorentzians = K
     # auxiliary levels with wide-band leads.  Expected: the Landauer current and density

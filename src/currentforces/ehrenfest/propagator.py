@@ -137,6 +137,11 @@ class WideBandElectrons:
         self.far = check_number("far", far)
         if not self.far > 1.5:
             raise InputError(f"far must exceed 1.5 (the adiabatic series converges as 1/far), got {far!r}")
+        if getattr(junction, "overlap", None) is not None:
+            raise InputError(
+                "junction has an overlap matrix: the time-dependent scheme works in an orthogonal basis "
+                "(transform h and the force operators with S^-1/2 first)"
+            )
         self.n_device = junction.size
         self.fits: list = [None] * len(junction.leads)
         for i, lead in enumerate(junction.leads):
