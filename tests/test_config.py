@@ -230,6 +230,7 @@ def test_dict_reading_of_earlier_versions(tmp_path):
     plain["junction"].update(
         method="GFN2-xTB", gamma="auto", left_contact=None, right_contact=None, vibrations="springs"
     )
+    plain["output"].update(trajectory="")  # and the trajectory file name, left out while ''
     assert cfg == plain and plain == cfg
     assert cfg["bias"]["values"] == [0.0, 0.5, -1.0]
     assert cfg["junction"] is cfg.junction

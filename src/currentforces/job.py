@@ -37,12 +37,23 @@ import hashlib
 import json
 import math
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from . import __version__
 from .config import as_run_config, config_to_json
 from .errors import InputError, IntegrationError, ResumeError
+
+if TYPE_CHECKING:
+    import os
+    from collections.abc import Callable, Mapping
+
+    import xarray as xr
+
+    from .config import ElectronsConfig, JunctionConfig, RunConfig
+    from .forces import FermiSeaPart
+    from .models.presets import Preset
 
 __all__ = [
     "JobResult",
@@ -60,13 +71,13 @@ _PER_BIAS = ("mean_force", "mean_force_current", "K", "L", "K_current", "L_curre
 class JobResult:
     """What :func:`run_job` returns: the ``dataset`` and the output ``path``."""
 
-    def __init__(self, dataset, path, resumed):
+    def __init__(self, dataset: xr.Dataset, path: Path, resumed: bool) -> None:
         self.dataset = dataset
         self.path = path
         self.resumed = resumed
 
 
-def build_system(cfg):
+def build_system(cfg: RunConfig | Mapping[str, Any]) -> tuple[Preset, float]:
     """The junction of a run configuration and the Fermi level to use.
 
     Parameters
@@ -89,7 +100,7 @@ def build_system(cfg):
     return preset, (preset.fermi_level if ef == "auto" else float(ef))
 
 
-def build_junction(junction):
+def build_junction(junction: JunctionConfig) -> Preset:
     """The :class:`~currentforces.models.presets.Preset` of a ``[junction]``
     section (:class:`~currentforces.config.JunctionConfig`).
 
@@ -100,7 +111,7 @@ def build_junction(junction):
 
     j = junction
     movable = None if j.movable is None else list(j.movable)
-    axes = {} if j.axes == "auto" else {"axes": j.axes}
+    axes: dict[str, Any] = {} if j.axes == "auto" else {"axes": j.axes}
     try:
         if j.model == "xtb":
             from .adapters.xtb import xtb_preset
@@ -162,7 +173,13 @@ class _LazyFermiSea:
         return self._part
 
 
-def coefficients_at(preset, fermi_level, electrons, bias, fermi_sea=None):
+def coefficients_at(
+    preset: Preset,
+    fermi_level: float,
+    electrons: ElectronsConfig | RunConfig | Mapping[str, Any] | RunConfig | Mapping[str, Any],
+    bias: float,
+    fermi_sea: FermiSeaPart | Callable[[], FermiSeaPart] | None = None,
+) -> dict[str, Any]:
     """Force coefficients and current at one bias.
 
     Parameters
@@ -190,7 +207,7 @@ def coefficients_at(preset, fermi_level, electrons, bias, fermi_sea=None):
     from .config import ElectronsConfig
 
     e = electrons if isinstance(electrons, ElectronsConfig) else as_run_config(electrons).electrons
-    kw = dict(temperature=e.temperature, fermi_level=fermi_level, spin=e.spin)
+    kw: dict[str, Any] = dict(temperature=e.temperature, fermi_level=fermi_level, spin=e.spin)
     try:
         sea = fermi_sea() if callable(fermi_sea) else fermi_sea
         c = force_coefficients(
@@ -216,7 +233,7 @@ def _sha256(data):
     return hashlib.sha256(data).hexdigest()
 
 
-def input_digests(cfg):
+def input_digests(cfg: RunConfig | Mapping[str, Any]) -> dict[str, str]:
     """Digests of every input that changes the numbers of a run.
 
     Parameters
@@ -251,7 +268,7 @@ def input_digests(cfg):
     return parts
 
 
-def record_checksum(bias, record):
+def record_checksum(bias: float, record: Mapping[str, Any]) -> str:
     """SHA-256 (hex) of the stored values of one bias: the bias (V) and the
     arrays of every per-bias variable, as little-endian float64 in a fixed
     order.  Stored in the output file and verified before a resume reuses
@@ -369,6 +386,7 @@ def _dataset(preset, fermi_level, cfg, records, biases, status, extra=None):
             data[k] = (("bias",), arr)
     data["masses"] = (("mode",), np.asarray(s.masses, dtype=float))
     data["spring_constants"] = (("mode", "mode2"), np.asarray(preset.spring_constants, dtype=float))
+    data.update(_structure_variables(preset))
     coords = {
         "bias": ("bias", np.array(done, dtype=float)),
         "mode": ("mode", np.arange(m)),
@@ -409,6 +427,21 @@ def _dataset(preset, fermi_level, cfg, records, biases, status, extra=None):
     return ds
 
 
+def _structure_variables(preset):
+    """The device atoms, the coordinate map and the bare normal modes (mass-weighted
+    eigenvectors of the springs, hbar*omega in eV) as dataset variables."""
+    from .dynamics.observables import normal_modes
+    from .io import atoms_variables
+
+    s = preset.system
+    hw, vectors = normal_modes(np.asarray(s.masses, dtype=float), np.asarray(preset.spring_constants, dtype=float))
+    return {
+        **atoms_variables(s.device, s.coordinates),
+        "normal_mode_hbar_omega": (("normal_mode",), hw),
+        "normal_mode_vectors": (("mode", "normal_mode"), vectors),
+    }
+
+
 def _progress(iterable, enabled, desc, total=None):
     if not enabled:
         return iterable
@@ -426,7 +459,13 @@ def _dynamics_module():
     return dynamics
 
 
-def run_job(cfg, path=None, progress=False, overwrite=False, log=print):
+def run_job(
+    cfg: RunConfig | Mapping[str, Any],
+    path: str | os.PathLike[str] | None = None,
+    progress: bool = False,
+    overwrite: bool = False,
+    log: Callable[[str], object] = print,
+) -> JobResult:
     """Run a validated configuration and write its NetCDF file.
 
     Parameters
@@ -491,6 +530,11 @@ def _run_locked(cfg, path, progress, overwrite, log):
                 extra.update(_langevin(dyn, preset, ef, cfg.electrons, cfg.dynamics, progress))
     ds = _stamp(_dataset(preset, ef, cfg, records, biases, "complete", extra), records, digests)
     write_dataset(ds, path)
+    if cfg.output.trajectory:
+        from .io import write_trajectory
+
+        write_trajectory(ds, cfg.output.trajectory)
+        log(f"wrote {cfg.output.trajectory}")
     return JobResult(ds, path, bool(reused))
 
 
