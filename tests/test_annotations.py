@@ -60,6 +60,7 @@ ANNOTATED = [
     "currentforces.adapters",
     "currentforces.adapters._selfenergy",
     "currentforces.adapters.kwant",
+    "currentforces.adapters.xtb",
     "currentforces.models.tight_binding",
     "currentforces.config",
     "currentforces.io",

@@ -77,9 +77,12 @@ Units: Angstrom, eV, eV/Angstrom, amu.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from .._checks import AXES, check_atom_indices, check_nonnegative, check_positive
 from ..couplings import FiniteDifferenceCouplings, finite_difference_couplings
@@ -87,6 +90,9 @@ from ..errors import InputError
 from ..junction import Junction
 from ..leads import WideBandLead
 from ..units import BOHR, HARTREE, KB
+
+if TYPE_CHECKING:
+    from ..models.presets import Preset
 
 __all__ = [
     "METHODS",
@@ -134,7 +140,7 @@ def _method(method):
     return method
 
 
-def lowdin(hamiltonian, overlap):
+def lowdin(hamiltonian: ArrayLike, overlap: ArrayLike) -> np.ndarray:
     r"""Löwdin-orthogonalised Hamiltonian S^{-1/2} H S^{-1/2}.
 
     Parameters
@@ -148,6 +154,7 @@ def lowdin(hamiltonian, overlap):
         The Hamiltonian in the symmetrically orthogonalised basis, eV; its
         eigenvalues are the generalised eigenvalues of (H, S).
     """
+    overlap = np.asarray(overlap, dtype=float)
     w, v = np.linalg.eigh(overlap)
     if w.min() <= 0:
         raise InputError(f"overlap is not positive definite (smallest eigenvalue {w.min():.3g})")
@@ -218,15 +225,15 @@ class XTBSource:
 
     def __init__(
         self,
-        numbers,
-        method="GFN2-xTB",
+        numbers: ArrayLike,
+        method: str = "GFN2-xTB",
         *,
-        charge=0.0,
-        temperature=300.0,
-        accuracy=SCC_ACCURACY,
-        orthogonal=True,
-        reuse_density=True,
-    ):
+        charge: float = 0.0,
+        temperature: float = 300.0,
+        accuracy: float = SCC_ACCURACY,
+        orthogonal: bool = True,
+        reuse_density: bool = True,
+    ) -> None:
         self.numbers = np.asarray(numbers, dtype=int)
         if self.numbers.ndim != 1 or len(self.numbers) == 0 or np.any(self.numbers < 1) or np.any(self.numbers > 86):
             raise InputError(f"numbers must be atomic numbers 1..86 (GFN-xTB elements), got {numbers!r}")
@@ -237,8 +244,8 @@ class XTBSource:
         self.orthogonal = bool(orthogonal)
         self.reuse_density = bool(reuse_density)
         self.calls = 0
-        self._calc = None
-        self._guess = None
+        self._calc: Any = None
+        self._guess: Any = None
         self.orbital_atoms = None
         self.orbital_l = None
 
@@ -260,7 +267,7 @@ class XTBSource:
         self.orbital_l = np.asarray(calc.get("angular-momenta"))[shells]
         return calc
 
-    def run(self, positions) -> XTBMatrices:
+    def run(self, positions: ArrayLike) -> XTBMatrices:
         """The converged zero-bias matrices at ``positions`` (Angstrom)."""
         _, Result = _interface()
         bohr = self._positions(positions)
@@ -284,7 +291,7 @@ class XTBSource:
             0.5 * (h + h.T), s, _fermi_level(eps, occ, self.temperature), res.get("energy") * HARTREE, eps * HARTREE
         )
 
-    def __call__(self, positions):
+    def __call__(self, positions: ArrayLike) -> np.ndarray | tuple[np.ndarray, np.ndarray]:
         m = self.run(positions)
         return lowdin(m.hamiltonian, m.overlap) if self.orthogonal else (m.hamiltonian, m.overlap)
 
@@ -300,7 +307,7 @@ def _fermi_level(eps, occ, temperature):
     return float(0.5 * (homo + lumo) * HARTREE)
 
 
-def outer_atoms(atoms, axis=2, element="Au", tolerance=0.5):
+def outer_atoms(atoms: Any, axis: int = 2, element: str = "Au", tolerance: float = 0.5) -> tuple[list, list]:
     """The left and right contact atoms: the atoms of ``element`` within
     ``tolerance`` Angstrom of the lowest and of the highest coordinate along
     ``axis`` among that element's atoms (the outer layer of each cluster).
@@ -360,7 +367,7 @@ class XTBJunction:
     coordinates: list
     masses: np.ndarray
     labels: list
-    device: object
+    device: Any
     fermi_level: float
     matrices: XTBMatrices
     orbital_atoms: np.ndarray
@@ -370,16 +377,16 @@ class XTBJunction:
     method: str
     source: XTBSource = field(repr=False, default=None)  # type: ignore[assignment]
 
-    def with_gamma(self, gamma) -> Junction:
+    def with_gamma(self, gamma: float) -> Junction:
         """The same extended molecule with another wide-band broadening
         ``gamma`` (eV) on the contact orbitals."""
         return Junction(self.junction.hamiltonian, _wideband_leads(self.orbital_atoms, self.contacts, gamma))
 
-    def hamiltonian_at(self, positions):
+    def hamiltonian_at(self, positions: ArrayLike) -> np.ndarray:
         """Löwdin H (eV) with the atoms at ``positions`` (Angstrom)."""
         return lowdin(*_pair(self.source.run(positions)))
 
-    def boundary_atoms(self):
+    def boundary_atoms(self) -> list[int]:
         """Movable atoms bonded (within 1.25 times the sum of covalent
         radii) to an atom that does not move: they couple to the electrode
         phonons.  Sorted indices."""
@@ -420,18 +427,18 @@ def _atoms(atoms):
 
 
 def xtb_junction(
-    atoms,
-    contacts="auto",
-    movable=None,
+    atoms: Any,
+    contacts: Any = "auto",
+    movable: Sequence[int] | None = None,
     *,
-    method="GFN2-xTB",
-    gamma=DEFAULT_GAMMA,
-    axes="xyz",
-    step=0.01,
-    check=True,
-    charge=0.0,
-    temperature=300.0,
-    axis=2,
+    method: str = "GFN2-xTB",
+    gamma: float = DEFAULT_GAMMA,
+    axes: str = "xyz",
+    step: float = 0.01,
+    check: bool = True,
+    charge: float = 0.0,
+    temperature: float = 300.0,
+    axis: int = 2,
 ) -> XTBJunction:
     r"""Extended-molecule junction from GFN-xTB with wide-band leads and
     finite-difference couplings.
@@ -523,7 +530,7 @@ def xtb_junction(
     )
 
 
-def xtb_calculator(method="GFN2-xTB", **kwargs):
+def xtb_calculator(method: str = "GFN2-xTB", **kwargs: Any) -> Any:
     """``tblite``'s ASE calculator (forces for
     :func:`~currentforces.vibrations.bare_force_constants`), quiet.
 
@@ -541,7 +548,7 @@ def xtb_calculator(method="GFN2-xTB", **kwargs):
     return TBLite(method=_method(method), **kwargs)
 
 
-def gold_benzenedithiol(s_gold=2.4, cluster_spacing=2.88):
+def gold_benzenedithiol(s_gold: float = 2.4, cluster_spacing: float = 2.88) -> tuple[Any, np.ndarray]:
     r"""Benzene-1,4-dithiolate between two Au4 pyramids (20 atoms).
 
     The ring lies in the xz plane with its para axis along z (the transport
@@ -587,17 +594,17 @@ def gold_benzenedithiol(s_gold=2.4, cluster_spacing=2.88):
 
 
 def xtb_preset(
-    device,
-    contacts="auto",
-    movable=None,
+    device: Any,
+    contacts: Any = "auto",
+    movable: Sequence[int] | None = None,
     *,
-    method="GFN2-xTB",
-    gamma=None,
-    axes="xyz",
-    vibrations="calculator",
-    spring_constant=None,
-    bond_cutoff=3.0,
-):
+    method: str = "GFN2-xTB",
+    gamma: float | None = None,
+    axes: str = "xyz",
+    vibrations: str = "calculator",
+    spring_constant: float | None = None,
+    bond_cutoff: float = 3.0,
+) -> Preset:
     """A :class:`~currentforces.models.presets.Preset` (what a run of the
     command line needs) of an extended molecule: :func:`xtb_junction` and
     the zero-bias force constants.
@@ -647,6 +654,7 @@ def xtb_preset(
     else:
         pos = system.device.get_positions()
         fixed = pos[[i for i in range(len(pos)) if i not in set(atoms)]]
+        assert spring_constant is not None  # checked above
         k = spring_force_constants(pos, system.coordinates, float(spring_constant), bond_cutoff, fixed)
     left, right = system.contacts
     desc = (
