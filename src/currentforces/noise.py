@@ -31,8 +31,11 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+import numpy as np
+
 from ._checks import check_positive, renamed_keywords
 from .forces import SpectralBlocks
+from .junctionset import JunctionSet, resolve_spin
 from .pairs import pair_arguments, pair_spectra
 from .units import HBAR, KB
 
@@ -57,7 +60,7 @@ def noise_spectrum(
     bias=0.0,
     temperature=300.0,
     fermi_level=0.0,
-    spin=2,
+    spin=None,
     chemical_potentials=None,
     rtol=1e-8,
 ):
@@ -74,9 +77,14 @@ def noise_spectrum(
 
     Parameters
     ----------
-    junction : Junction
-    forces : sequence of (N, N) arrays
-        Force operators in eV/Angstrom.
+    junction : Junction or JunctionSet
+        A set (spin channels, k-points) sums its members' spectra with
+        their weights (:eq:`eq-junction-set`); a folded k-point adds
+        S(k)^T for -k at zero bias (:eq:`eq-kpoint-reversal`) and evaluates
+        -k under bias.
+    forces : sequence of (N, N) arrays, or callable
+        Force operators in eV/Angstrom; for a set also ``forces(key)`` per
+        member (as :func:`currentforces.force_coefficients`).
     hbar_omega : float or array_like
         hbar*omega in eV (any sign).  ``omega`` is a deprecated alias.
     bias : float
@@ -85,8 +93,8 @@ def noise_spectrum(
         K.
     fermi_level : float
         eV.
-    spin : float
-        Spin degeneracy g_s.
+    spin : {None, 1, 2}
+        Spin degeneracy g_s; default 2, or the set's own.
     chemical_potentials : sequence of float, optional
         One per lead, eV.
     rtol : float
@@ -100,6 +108,22 @@ def noise_spectrum(
         eV^2*fs/Angstrom^2.  The noise xi of the Langevin equation has
         <xi_a(t+s) xi_b(t)> = int domega/2pi e^{-i omega s} S_ab(omega).
     """
+    if isinstance(junction, JunctionSet):
+        biased = junction._biased(bias, fermi_level, chemical_potentials)
+        return junction.evaluate(
+            noise_spectrum,
+            forces,
+            exact=not biased,
+            mirror=lambda s, *_: np.swapaxes(s, -1, -2),
+            hbar_omega=hbar_omega,
+            bias=bias,
+            temperature=temperature,
+            fermi_level=fermi_level,
+            spin=spin,
+            chemical_potentials=chemical_potentials,
+            rtol=rtol,
+        )
+    spin = resolve_spin(junction, spin)
     return _spectra(
         junction,
         forces,
