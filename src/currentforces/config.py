@@ -158,6 +158,11 @@ def _key(kind, default, help, **limits):
     return field(default=tuple(default) if isinstance(default, list) else default, metadata={"key": spec})
 
 
+def _length_or_auto(help):
+    """A field for a positive length in Angstrom, or "auto" (the preset's value)."""
+    return _key("float_or_auto", "auto", help, minimum=0.0, exclusive_minimum=True)
+
+
 def _plain(value):
     """``value`` as JSON-like plain data: sections become dicts, tuples lists."""
     if isinstance(value, _Section):
@@ -269,20 +274,8 @@ class JunctionConfig(_Section):
         choices=("auto", "gold_s", "carbon_sp"),
     )
     n_atoms: int = _key("int", 4, "chain atoms in the device", minimum=1)
-    bond: float | Literal["auto"] = _key(
-        "float_or_auto",
-        "auto",
-        "chain bond length, Angstrom ('auto': preset value)",
-        minimum=0.0,
-        exclusive_minimum=True,
-    )
-    lead_bond: float | Literal["auto"] = _key(
-        "float_or_auto",
-        "auto",
-        "electrode atom spacing, Angstrom ('auto': preset value)",
-        minimum=0.0,
-        exclusive_minimum=True,
-    )
+    bond: float | Literal["auto"] = _length_or_auto("chain bond length, Angstrom ('auto': preset value)")
+    lead_bond: float | Literal["auto"] = _length_or_auto("electrode atom spacing, Angstrom ('auto': preset value)")
     buffer: int = _key("int", 1, "electrode atoms kept in the device on each side", minimum=1)
     movable: tuple[int, ...] | None = _key(
         "int_list",

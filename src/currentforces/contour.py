@@ -269,17 +269,21 @@ def _rectangle(dev, w, vl, vr, gam, a, b, y_top, weights, rtol, on_fail, vertica
         z = x + 1j * y_top
         return dev.traces(z, weights(z)).reshape(x.size, -1)
 
-    res = integrate_adaptive(
-        top,
-        np.unique(pts),
-        rtol=rtol,
-        atol=1e-300,
-        groups=[m * m, m * m],
-        what="bias-window contour (top side)",
-        on_fail=on_fail,
-    )
-    total = total + res.value.reshape(2, m, m)
-    err = err + res.errors
+    def integral(f, points, side):
+        """(value (2, M, M), error estimates) of one side of the rectangle."""
+        res = integrate_adaptive(
+            f,
+            np.unique(points),
+            rtol=rtol,
+            atol=1e-300,
+            groups=[m * m, m * m],
+            what=f"bias-window contour ({side})",
+            on_fail=on_fail,
+        )
+        return res.value.reshape(2, m, m), res.errors
+
+    value, error = integral(top, pts, "top side")
+    total, err = total + value, err + error
     if vertical:
         for x0, orient in ((a, 1.0), (b, -1.0)):
             # i * integral_0^Y of the integrand at x0 + iy, oriented up at a, down at b;
@@ -294,15 +298,6 @@ def _rectangle(dev, w, vl, vr, gam, a, b, y_top, weights, rtol, on_fail, vertica
                 z = x0 + 1j * y
                 return dev.traces(z, weights(z), orient * 1j).reshape(y.size, -1)
 
-            res = integrate_adaptive(
-                side,
-                np.unique(ys),
-                rtol=rtol,
-                atol=1e-300,
-                groups=[m * m, m * m],
-                what="bias-window contour (side)",
-                on_fail=on_fail,
-            )
-            total = total + res.value.reshape(2, m, m)
-            err = err + res.errors
+            value, error = integral(side, ys, "side")
+            total, err = total + value, err + error
     return total, err

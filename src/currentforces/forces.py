@@ -103,6 +103,13 @@ def antisymmetric_part(m):
     return 0.5 * (m - np.swapaxes(m, -1, -2))
 
 
+def matrix_part(part, attribute, doc):
+    """A read-only property: ``part`` (:func:`symmetric_part` or
+    :func:`antisymmetric_part`) of the matrix attribute named ``attribute``,
+    with docstring ``doc``; how the coefficient classes name the five forces."""
+    return property(lambda self: part(getattr(self, attribute)), doc=doc)
+
+
 # ----------------------------------------------------------------------------
 # Green's functions restricted to the force support
 # ----------------------------------------------------------------------------
@@ -208,47 +215,35 @@ class ForceCoefficients:
     error: dict = field(default_factory=dict)
 
     # the five forces (docs/theory.rst theory-five-forces)
-    @property
-    def renormalization(self):
-        """Symmetric part of K (eV/A^2): the conservative renormalisation of the potential."""
-        return symmetric_part(self.K)
-
-    @property
-    def nonconservative(self):
-        """Antisymmetric part of K (eV/A^2): the non-conservative ('waterwheel') force, seed eq 33-36."""
-        return antisymmetric_part(self.K)
-
-    @property
-    def friction(self):
-        """Symmetric part of L (eV*fs/A^2): electronic friction, negative
-        semi-definite at equilibrium (seed eq 40-43)."""
-        return symmetric_part(self.L)
-
-    @property
-    def berry(self):
-        """Antisymmetric part of L (eV*fs/A^2): the Berry-phase ('Lorentz') force, seed eq 44-47."""
-        return antisymmetric_part(self.L)
-
-    @property
-    def renormalization_current(self):
-        """Current-induced part of the renormalisation (eV/A^2)."""
-        return symmetric_part(self.K_current)
-
-    @property
-    def nonconservative_current(self):
-        """Current-induced non-conservative force (eV/A^2); equals ``nonconservative``
-        for real h and f (time-reversal symmetry)."""
-        return antisymmetric_part(self.K_current)
-
-    @property
-    def friction_current(self):
-        """Current-induced change of the friction (eV*fs/A^2)."""
-        return symmetric_part(self.L_current)
-
-    @property
-    def berry_current(self):
-        """Current-induced Berry force (eV*fs/A^2)."""
-        return antisymmetric_part(self.L_current)
+    renormalization = matrix_part(
+        symmetric_part, "K", "Symmetric part of K (eV/A^2): the conservative renormalisation of the potential."
+    )
+    nonconservative = matrix_part(
+        antisymmetric_part,
+        "K",
+        "Antisymmetric part of K (eV/A^2): the non-conservative ('waterwheel') force, seed eq 33-36.",
+    )
+    friction = matrix_part(
+        symmetric_part,
+        "L",
+        "Symmetric part of L (eV*fs/A^2): electronic friction, negative semi-definite at equilibrium (seed eq 40-43).",
+    )
+    berry = matrix_part(
+        antisymmetric_part,
+        "L",
+        "Antisymmetric part of L (eV*fs/A^2): the Berry-phase ('Lorentz') force, seed eq 44-47.",
+    )
+    renormalization_current = matrix_part(
+        symmetric_part, "K_current", "Current-induced part of the renormalisation (eV/A^2)."
+    )
+    nonconservative_current = matrix_part(
+        antisymmetric_part,
+        "K_current",
+        "Current-induced non-conservative force (eV/A^2); equals ``nonconservative`` for real h and f"
+        " (time-reversal symmetry).",
+    )
+    friction_current = matrix_part(symmetric_part, "L_current", "Current-induced change of the friction (eV*fs/A^2).")
+    berry_current = matrix_part(antisymmetric_part, "L_current", "Current-induced Berry force (eV*fs/A^2).")
 
     @property
     def bias(self):
@@ -435,39 +430,31 @@ def _fermi_sea(junction, blocks, ops, w, mu0, temperature, rtol, berry=True, bou
 
             # the whole Im S[Tr f G' f G] is summed (its tolerance is set by its
             # symmetric part, of the size of the friction), then antisymmetrised
-            f, kk, bb = fermi_sea_sum(
-                func,
-                mu0,
-                temperature,
-                rtol=rtol,
-                atol=1e-14,
-                energy_scale=scale,
-                what="equilibrium force constants (pole sum)",
-                parts=[m, m * m, m * m],
-                on_fail="warn",
-                adaptive_at_zero=near,
-            )
-            k, ek = re_of(kk.value.reshape(m, m)), kk.error
-            b, eb = antisymmetric_part(im_of(bb.value.reshape(m, m))), bb.error
+            parts = [m, m * m, m * m]
         else:
 
             def func(z):
                 g0 = blocks.green(z)
                 return np.concatenate([mean_force(z, g0), k_part(z, g0)], axis=1)
 
-            f, kk = fermi_sea_sum(
-                func,
-                mu0,
-                temperature,
-                rtol=rtol,
-                atol=1e-14,
-                energy_scale=scale,
-                what="equilibrium force constants (pole sum)",
-                parts=[m, m * m],
-                on_fail="warn",
-                adaptive_at_zero=near,
-            )
-            k, ek, b, eb = re_of(kk.value.reshape(m, m)), kk.error, np.zeros((m, m)), 0.0
+            parts = [m, m * m]
+        f, kk, *bb = fermi_sea_sum(
+            func,
+            mu0,
+            temperature,
+            rtol=rtol,
+            atol=1e-14,
+            energy_scale=scale,
+            what="equilibrium force constants (pole sum)",
+            parts=parts,
+            on_fail="warn",
+            adaptive_at_zero=near,
+        )
+        k, ek = re_of(kk.value.reshape(m, m)), kk.error
+        if bb:
+            b, eb = antisymmetric_part(im_of(bb[0].value.reshape(m, m))), bb[0].error
+        else:
+            b, eb = np.zeros((m, m)), 0.0
         for e, c1, c2 in poles:
             # the subtracted pole terms, summed exactly at T = 0 (a = mu - E_b):
             # S[1/(z - E_b)^2] = -i/(pi a), S[1/(z - E_b) - 1/(z - E_b + i Lambda)]
@@ -1179,6 +1166,21 @@ def _surface_t0(blocks, ops, mu0):
     return -HBAR / (4 * math.pi) * ops.traces(a, a).real[0]
 
 
+def lead_pair_spectra(args, quantities, caller):
+    """The lead-pair kernel (:func:`currentforces.pairs.pair_spectra`) on the force support.
+
+    The one entry of the public lead-pair spectra (:func:`electron_hole_spectrum`
+    and those of :mod:`currentforces.noise`): ``args`` is their argument tuple
+    ``(junction, forces, hbar_omega, bias, temperature, fermi_level, spin,
+    chemical_potentials, rtol)``, checked by
+    :func:`currentforces.pairs.pair_arguments`; ``quantities`` as in
+    :func:`~currentforces.pairs.pair_spectra`; ``caller`` names the public
+    function in error messages.
+    """
+    ops, mus, hw, temperature, spin, rtol = pair_arguments(*args, caller)
+    return pair_spectra(SpectralBlocks(args[0], ops), mus, hw, temperature, spin, rtol, quantities, what=caller)
+
+
 # ----------------------------------------------------------------------------
 # electron-hole spectrum (seed eqs 22, 27-32)
 # ----------------------------------------------------------------------------
@@ -1228,18 +1230,5 @@ def electron_hole_spectrum(
         (the delta(hbar omega - ...) of seed eq 22 normalised per unit
         hbar*omega).
     """
-    ops, mus, hw, temperature, spin, rtol = pair_arguments(
-        junction,
-        forces,
-        hbar_omega,
-        bias,
-        temperature,
-        fermi_level,
-        spin,
-        chemical_potentials,
-        rtol,
-        "electron_hole_spectrum",
-    )
-    return pair_spectra(
-        SpectralBlocks(junction, ops), mus, hw, temperature, spin, rtol, ("dissipation",), what="electron_hole_spectrum"
-    ).electron_hole
+    args = (junction, forces, hbar_omega, bias, temperature, fermi_level, spin, chemical_potentials, rtol)
+    return lead_pair_spectra(args, ("dissipation",), "electron_hole_spectrum").electron_hole

@@ -113,7 +113,7 @@ from ._checks import (
     renamed_keywords,
 )
 from .errors import InputError, IntegrationError, IntegrationWarning
-from .forces import ForceCoefficients, SpectralBlocks, antisymmetric_part, symmetric_part
+from .forces import ForceCoefficients, SpectralBlocks, antisymmetric_part, matrix_part, symmetric_part
 from .integrate import GK_NODES, GK_WEIGHTS, THERMAL_CUTOFF, fermi_derivative, fermi_derivative_rule, integrate_adaptive
 from .operators import ForceOperators
 from .units import HBAR, KB
@@ -238,25 +238,16 @@ class LowBiasCoefficients:
     evaluations: int
     error: dict = field(default_factory=dict)
 
-    @property
-    def renormalization_per_volt(self):
-        """Symmetric part of dK/dV (eV/Angstrom^2/V); sclmd's zeta1."""
-        return symmetric_part(self.K_per_volt)
-
-    @property
-    def nonconservative_per_volt(self):
-        """Antisymmetric part of dK/dV (eV/Angstrom^2/V); minus sclmd's xim."""
-        return antisymmetric_part(self.K_per_volt)
-
-    @property
-    def friction_per_volt(self):
-        """Symmetric part of dL/dV (eV*fs/Angstrom^2/V)."""
-        return symmetric_part(self.L_per_volt)
-
-    @property
-    def berry_per_volt(self):
-        """Antisymmetric part of dL/dV (eV*fs/Angstrom^2/V); -hbar times sclmd's zeta2."""
-        return antisymmetric_part(self.L_per_volt)
+    renormalization_per_volt = matrix_part(
+        symmetric_part, "K_per_volt", "Symmetric part of dK/dV (eV/Angstrom^2/V); sclmd's zeta1."
+    )
+    nonconservative_per_volt = matrix_part(
+        antisymmetric_part, "K_per_volt", "Antisymmetric part of dK/dV (eV/Angstrom^2/V); minus sclmd's xim."
+    )
+    friction_per_volt = matrix_part(symmetric_part, "L_per_volt", "Symmetric part of dL/dV (eV*fs/Angstrom^2/V).")
+    berry_per_volt = matrix_part(
+        antisymmetric_part, "L_per_volt", "Antisymmetric part of dL/dV (eV*fs/Angstrom^2/V); -hbar times sclmd's zeta2."
+    )
 
     @property
     def noise_emission(self):
@@ -289,30 +280,21 @@ class LowBiasCoefficients:
         f_cur = v * self.mean_force_per_volt
         mus = self.fermi_level + v * self.lead_shares
         if equilibrium is None:
-            return LinearCoefficients(
-                K=k_cur,
-                L=self.friction + l_cur,
-                K_current=k_cur,
-                L_current=l_cur,
-                mean_force_current=f_cur,
-                mean_force=None,
-                chemical_potentials=mus,
-                temperature=self.temperature,
-                spin=self.spin,
-                includes_equilibrium=False,
-            )
-        self._check_equilibrium(equilibrium)
+            k0, l0, mean_force = 0.0, self.friction, None
+        else:
+            self._check_equilibrium(equilibrium)
+            k0, l0, mean_force = equilibrium.K, equilibrium.L, equilibrium.mean_force + f_cur
         return LinearCoefficients(
-            K=equilibrium.K + k_cur,
-            L=equilibrium.L + l_cur,
+            K=k0 + k_cur,
+            L=l0 + l_cur,
             K_current=k_cur,
             L_current=l_cur,
             mean_force_current=f_cur,
-            mean_force=equilibrium.mean_force + f_cur,
+            mean_force=mean_force,
             chemical_potentials=mus,
             temperature=self.temperature,
             spin=self.spin,
-            includes_equilibrium=True,
+            includes_equilibrium=equilibrium is not None,
         )
 
     def _check_equilibrium(self, eq):

@@ -34,22 +34,11 @@ from dataclasses import dataclass
 import numpy as np
 
 from ._checks import check_positive, renamed_keywords
-from .forces import SpectralBlocks
+from .forces import lead_pair_spectra
 from .junctionset import JunctionSet, resolve_spin
-from .pairs import pair_arguments, pair_spectra
 from .units import HBAR, KB
 
 __all__ = ["JouleHeating", "channel_spectra", "dissipation_spectrum", "joule_heating", "noise_spectrum"]
-
-
-def _spectra(
-    junction, forces, hbar_omega, bias, temperature, fermi_level, spin, chemical_potentials, rtol, quantities, caller
-):
-    """The lead-pair kernel (:func:`currentforces.pairs.pair_spectra`) on the force support."""
-    ops, mus, hw, temperature, spin, rtol = pair_arguments(
-        junction, forces, hbar_omega, bias, temperature, fermi_level, spin, chemical_potentials, rtol, caller
-    )
-    return pair_spectra(SpectralBlocks(junction, ops), mus, hw, temperature, spin, rtol, quantities, what=caller)
 
 
 @renamed_keywords(omega="hbar_omega")
@@ -124,19 +113,8 @@ def noise_spectrum(
             rtol=rtol,
         )
     spin = resolve_spin(junction, spin)
-    return _spectra(
-        junction,
-        forces,
-        hbar_omega,
-        bias,
-        temperature,
-        fermi_level,
-        spin,
-        chemical_potentials,
-        rtol,
-        ("noise",),
-        "noise_spectrum",
-    ).noise
+    args = (junction, forces, hbar_omega, bias, temperature, fermi_level, spin, chemical_potentials, rtol)
+    return lead_pair_spectra(args, ("noise",), "noise_spectrum").noise
 
 
 @renamed_keywords(omega="hbar_omega")
@@ -165,19 +143,8 @@ def channel_spectra(
         In eV/Angstrom^2 and eV^2*fs/Angstrom^2 (``hbar_omega.shape +
         (L, L, M, M)`` for an array).
     """
-    out = _spectra(
-        junction,
-        forces,
-        hbar_omega,
-        bias,
-        temperature,
-        fermi_level,
-        spin,
-        chemical_potentials,
-        rtol,
-        ("channels",),
-        "channel_spectra",
-    )
+    args = (junction, forces, hbar_omega, bias, temperature, fermi_level, spin, chemical_potentials, rtol)
+    out = lead_pair_spectra(args, ("channels",), "channel_spectra")
     return out.channel_dissipation, out.channel_noise
 
 
@@ -201,19 +168,8 @@ def dissipation_spectrum(
     Equals -2 pi Xi(omega)^* of the electron-hole spectrum (:eq:`eq-d-xi`).  Arguments and
     shapes as :func:`noise_spectrum`.
     """
-    return _spectra(
-        junction,
-        forces,
-        hbar_omega,
-        bias,
-        temperature,
-        fermi_level,
-        spin,
-        chemical_potentials,
-        rtol,
-        ("dissipation",),
-        "dissipation_spectrum",
-    ).dissipation
+    args = (junction, forces, hbar_omega, bias, temperature, fermi_level, spin, chemical_potentials, rtol)
+    return lead_pair_spectra(args, ("dissipation",), "dissipation_spectrum").dissipation
 
 
 @dataclass
@@ -285,19 +241,8 @@ def joule_heating(
     """
     w = check_positive("hbar_omega", hbar_omega, "eV")
     # D and S from one integral (each to rtol of its own size)
-    out = _spectra(
-        junction,
-        [force],
-        w,
-        bias,
-        temperature,
-        fermi_level,
-        spin,
-        chemical_potentials,
-        rtol,
-        ("dissipation", "noise"),
-        "joule_heating",
-    )
+    args = (junction, [force], w, bias, temperature, fermi_level, spin, chemical_potentials, rtol)
+    out = lead_pair_spectra(args, ("dissipation", "noise"), "joule_heating")
     s, d = out.noise, out.dissipation
     noise = float(s[0, 0].real)
     eta = HBAR * float(d[0, 0].real) / w
