@@ -247,7 +247,7 @@ class KPointJunction(JunctionSet):
         spin=None,
         backend="serial",
         workers=None,
-    ):
+    ) -> None:
         if not callable(make):
             raise InputError(f"make must be a callable k -> Junction, got {type(make).__name__}")
         if (kgrid is None) == (kpoints is None):
