@@ -233,3 +233,37 @@ def test_sisl_kgrid_bad_input_is_named():
         from_sisl(dev, elecs, kgrid=(4, 2))  # B is not periodic
     with pytest.raises(InputError, match="spin"):
         from_sisl(dev, elecs, kgrid=(4, 1), spin="up")  # unpolarised: no channel to pick
+
+
+def _overlap_engine():
+    from currentforces.adapters.sisl import _overlap_supported
+
+    return _overlap_supported()
+
+
+@pytest.mark.skipif(not _overlap_engine(), reason="Junction(..., overlap=S) not merged yet (issue 13 items 1-2)")
+def test_sisl_nonorthogonal_sheet_transmission(tol):
+    # expected (closed form): a square sheet with one s orbital per site,
+    # hopping t and overlap s to the four nearest neighbours, on-site 0, has
+    # the generalised band E(k_A, kappa) = (2t cos 2pi k_A + 2t cos kappa) /
+    # (1 + 2s cos 2pi k_A + 2s cos kappa); at fixed k_A it is monotonic in
+    # cos kappa, so one channel is open (T = 1) for E between its values at
+    # cos kappa = -1 and +1, and none outside
+    t, s = -1.0, 0.1
+    xyz = [[0.0, 0.0, c] for c in range(3)]
+    atom = sisl.Atom(1, R=1.1)
+
+    def build(length, nsc_c):
+        g = sisl.Geometry(xyz[:length], atoms=atom, lattice=sisl.Lattice([1, 10, length], nsc=[3, 1, nsc_c]))
+        h = sisl.Hamiltonian(g, orthogonal=False)
+        h.construct([(0.1, 1.1), ((0.0, 1.0), (t, s))])
+        return h
+
+    el = build(1, 3)
+    j = from_sisl(build(3, 1), [(el, "-C"), (el, "+C")], kgrid=(6, 1))
+    e = np.array([-1.7, -0.6, 0.2, 1.3])
+    for k, tk in zip(j.kpoints[:, 0], j.transmission(e, resolved=True)):
+        c = np.cos(2 * np.pi * k)
+        ends = [(2 * t * c + 2 * t * x) / (1 + 2 * s * c + 2 * s * x) for x in (-1.0, 1.0)]
+        open_ = ((e > min(ends)) & (e < max(ends))).astype(float)
+        np.testing.assert_allclose(tk, open_, atol=tol["lead"])

@@ -71,11 +71,11 @@ def resolve_spin(junction, spin):
 
 
 def _apply(item, func, kwargs):
-    """func(junction, [forces,] **kwargs) for one (junction, forces) item (picklable)."""
-    junction, forces = item
+    """func(junction, [forces,] **kwargs, **extra) for one (junction, forces, extra) item (picklable)."""
+    junction, forces, extra = item
     if forces is None:
-        return func(junction, **kwargs)
-    return func(junction, forces, **kwargs)
+        return func(junction, **kwargs, **extra)
+    return func(junction, forces, **kwargs, **extra)
 
 
 def _sum(results, weights):
@@ -222,7 +222,7 @@ class JunctionSet:
             return None
         return forces(key) if callable(forces) else forces
 
-    def resolved(self, func, forces=None, exact=True, mirror=None, **kwargs):
+    def resolved(self, func, forces=None, exact=True, mirror=None, per_member=None, **kwargs):
         """Per-member results Q_i of ``func`` (each folded member averaged with its partner).
 
         Parameters
@@ -240,6 +240,10 @@ class JunctionSet:
         mirror : callable, optional
             ``mirror(result, junction, forces)`` -> the partner's result
             from the member's (identity if omitted).
+        per_member : dict, optional
+            Further keyword arguments of ``func`` resolved per member like
+            ``forces`` (a value, or a callable of the key); None values are
+            left out.
         **kwargs
             Passed to ``func``; ``spin`` is resolved against the set's own.
 
@@ -249,12 +253,15 @@ class JunctionSet:
             Q_i in member order; the set's result is sum_i w_i Q_i.
         """
         kwargs["spin"] = resolve_spin(self, kwargs.get("spin"))
-        items = [(m, self._forces_for(forces, k)) for m, k in zip(self.members, self.keys)]
+        per_member = {name: v for name, v in (per_member or {}).items() if v is not None}
+
+        def item(junction, key):
+            extra = {name: self._forces_for(v, key) for name, v in per_member.items()}
+            return junction, self._forces_for(forces, key), extra
+
+        items = [item(m, k) for m, k in zip(self.members, self.keys)]
         need = [i for i in np.flatnonzero(self.folded) if not exact]
-        extra = []
-        for i in need:
-            junction, key = self.partner(i)
-            extra.append((junction, self._forces_for(forces, key)))
+        extra = [item(*self.partner(i)) for i in need]
         task = partial(_apply, func=func, kwargs=kwargs)
         results = parallel_map(task, items + extra, backend=self.backend, workers=self.workers)
         own, theirs = results[: len(items)], dict(zip(need, results[len(items) :]))
@@ -263,7 +270,7 @@ class JunctionSet:
             if not self.folded[i]:
                 out.append(r)
                 continue
-            p = theirs[i] if i in theirs else (r if mirror is None else mirror(r, *items[i]))
+            p = theirs[i] if i in theirs else (r if mirror is None else mirror(r, *items[i][:2]))
             out.append(_mean(r, p))
         return out
 
@@ -273,9 +280,9 @@ class JunctionSet:
             return combine(results, self.weights)
         return _sum(results, self.weights)
 
-    def evaluate(self, func, forces=None, exact=True, mirror=None, combine=None, **kwargs):
+    def evaluate(self, func, forces=None, exact=True, mirror=None, combine=None, per_member=None, **kwargs):
         """The set's result sum_i w_i Q_i (:eq:`eq-junction-set`); arguments as :meth:`resolved`."""
-        return self.combine(self.resolved(func, forces, exact, mirror, **kwargs), combine)
+        return self.combine(self.resolved(func, forces, exact, mirror, per_member, **kwargs), combine)
 
     # ------------------------------------------------------- Junction's methods
     def _biased(self, bias, fermi_level, chemical_potentials):

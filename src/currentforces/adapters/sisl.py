@@ -56,7 +56,15 @@ from ..kpoints import KPointJunction
 from ..leads import Lead
 from ._selfenergy import SelfEnergyLead
 
-__all__ = ["from_sisl", "electrode_blocks", "sisl_matrices", "sisl_builder", "read_hamiltonian", "SislDevice"]
+__all__ = [
+    "from_sisl",
+    "electrode_blocks",
+    "electrode_overlap_blocks",
+    "sisl_matrices",
+    "sisl_builder",
+    "read_hamiltonian",
+    "SislDevice",
+]
 
 _DIRS = {"A": 0, "B": 1, "C": 2, "A1": 0, "A2": 1, "A3": 2}
 
@@ -97,7 +105,7 @@ def _spin_kind(h):
 def _check_hamiltonian(name, h, channel=None):
     if not hasattr(h, "geometry") or not hasattr(h, "tocsr"):
         raise InputError(f"{name} must be a sisl.Hamiltonian, got {type(h).__name__}")
-    if not h.orthogonal:
+    if not h.orthogonal and not _overlap_supported():
         raise InputError(f"{name}: only orthogonal Hamiltonians (no overlap matrix) are supported")
     if _spin_kind(h) == "polarized" and channel is None:
         raise SpinPolarisedError(
@@ -117,6 +125,22 @@ def _channel(value, kind):
     if kind != "polarized":
         raise InputError(f"spin: the Hamiltonian is {kind}, it has no collinear spin channels to pick from")
     return names[key]
+
+
+def _sk(h, k):
+    """Dense S(k) of a non-orthogonal sisl Hamiltonian, in the basis of :func:`_hk` (spinor-doubled for
+    non-collinear spin, orbital-major)."""
+    sk = np.asarray(h.Sk(k, format="array"))
+    if _spin_kind(h) == "noncolinear" and sk.shape[0] == h.no:
+        sk = np.kron(sk, np.eye(2))
+    return sk
+
+
+def _overlap_supported():
+    """Whether Junction takes an overlap matrix (the non-orthogonal engine)."""
+    import inspect
+
+    return "overlap" in inspect.signature(Junction.__init__).parameters
 
 
 def _hk(h, k, channel):
@@ -168,6 +192,18 @@ def electrode_blocks(electrode, semi_inf, k=None, spin=None):
             f"electrode: periodic across the transport direction (nsc = {nsc.tolist()}): give k-points "
             "(from_sisl(..., kgrid=(n1, n2))) or use nsc = 1 across"
         )
+    return _cell_blocks(lambda kappa: _hk(electrode, kappa, spin), k, ax, sign)
+
+
+def electrode_overlap_blocks(electrode, semi_inf, k=None):
+    """Overlap blocks S_00 and S_{0,s} of a non-orthogonal sisl electrode (as :func:`electrode_blocks`)."""
+    electrode = read_hamiltonian(electrode, "electrode")
+    sign, ax = _semi_inf(semi_inf, "semi_inf")
+    return _cell_blocks(lambda kappa: _sk(electrode, kappa), k, ax, sign)
+
+
+def _cell_blocks(matrix_k, k, ax, sign):
+    """M_0 and M_sign of a nearest-cell Bloch matrix from its values at kappa = 0, 1/3, 2/3 along ``ax``."""
     kk = np.zeros(3) if k is None else np.array(k, dtype=float).reshape(3)
     blocks = {}
     for m in (0, sign):
@@ -175,12 +211,12 @@ def electrode_blocks(electrode, semi_inf, k=None, spin=None):
         for j in range(3):
             kappa = kk.copy()
             kappa[ax] = j / 3
-            acc = acc + _hk(electrode, kappa, spin) * np.exp(-2j * np.pi * m * j / 3)
+            acc = acc + matrix_k(kappa) * np.exp(-2j * np.pi * m * j / 3)
         blocks[m] = acc / 3
     h00, h01 = blocks[0], blocks[sign]
     scale = max(1.0, float(np.abs(h00).max()), float(np.abs(h01).max()))
     if max(np.abs(h00.imag).max(), np.abs(h01.imag).max()) <= 1e-14 * scale:
-        h00, h01 = h00.real, h01.real  # a real Hamiltonian at a time-reversal invariant k: round-off only
+        h00, h01 = h00.real, h01.real  # a real matrix at a time-reversal invariant k: round-off only
     return h00, h01
 
 
@@ -388,6 +424,8 @@ class _Builder:
         h = _hk(self.h, k3, channel)
         if k is None and np.abs(h.imag).max() == 0:
             h = h.real
+        orthogonal = bool(self.h.orthogonal)
+        s = None if orthogonal else _sk(self.h, k3)
         n = h.shape[0]
         spinor = 2 if _spin_kind(self.h) == "noncolinear" else 1
         leads = []
@@ -411,7 +449,22 @@ class _Builder:
                     )
             coupling = np.zeros((n, h00.shape[0]), dtype=complex)
             coupling[rows, :] = h01
-            lead = Lead(h00, h01, coupling, eta=self.eta if self.self_energy == "decimation" else None)
+            eta = self.eta if self.self_energy == "decimation" else None
+            if orthogonal:
+                lead = Lead(h00, h01, coupling, eta=eta)
+            else:
+                s00, s01 = electrode_overlap_blocks(elec, semi, None if k is None else k3)
+                s_coupling = np.zeros((n, s00.shape[0]), dtype=complex)
+                s_coupling[rows, :] = s01
+                lead = Lead(  # type: ignore[call-arg]
+                    h00,
+                    h01,
+                    coupling,
+                    eta=eta,
+                    onsite_overlap=s00,
+                    hopping_overlap=s01,
+                    coupling_overlap=s_coupling,
+                )
             if self.self_energy == "sisl":
                 import sisl
 
@@ -427,7 +480,9 @@ class _Builder:
                     real_only=False,
                 )
             leads.append(lead)
-        return Junction(h, leads)
+        if orthogonal:
+            return Junction(h, leads)
+        return Junction(h, leads, overlap=s)  # type: ignore[call-arg]
 
 
 @dataclass
@@ -493,6 +548,33 @@ class SislDevice:
         def ops(k, channel):
             k3 = self.k3(k)
             return [-(_hk(p, k3, channel) - _hk(m, k3, channel)) / (2 * step) for p, m in zip(plus, minus)]
+
+        return self._structure(ops)
+
+    def overlap_derivatives(self, plus, minus, step):
+        r"""Overlap derivatives dS/dX_a = (S_a^+ - S_a^-)/(2 step) (1/Angstrom) of a non-orthogonal basis.
+
+        Arguments and return structure as :meth:`force_operators` (the
+        ``overlap_derivatives`` of :func:`~currentforces.force_coefficients`).
+        """
+        step = check_positive("step", step, "Angstrom")
+        plus = [read_hamiltonian(h, f"plus[{i}]") for i, h in enumerate(plus)]
+        minus = [read_hamiltonian(h, f"minus[{i}]") for i, h in enumerate(minus)]
+        if len(plus) != len(minus) or not plus:
+            raise InputError(
+                f"plus and minus: need one Hamiltonian each per coordinate, got {len(plus)} and {len(minus)}"
+            )
+        if any(h.orthogonal for h in plus + minus):
+            raise InputError("plus, minus: orthogonal Hamiltonians have no overlap derivatives")
+
+        def ops(k, channel):
+            k3 = self.k3(k)
+            return [(_sk(p, k3) - _sk(m, k3)) / (2 * step) for p, m in zip(plus, minus)]
+
+        return self._structure(ops)
+
+    def _structure(self, ops):
+        """ops(k, channel) arranged as the junction's members want them (a list, per k, per channel)."""
 
         def per_channel(channel):
             if self.across:
