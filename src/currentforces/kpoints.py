@@ -294,7 +294,7 @@ class KPointJunction(JunctionSet):
     def _check_reversal(self, i):
         j, _ = self.partner(i)
         h, hp = self.members[i].hamiltonian, j.hamiltonian
-        diff = abs(hp - np.conj(h)).max()
+        diff = abs(hp - h.conj()).max()  # dense or sparse (rgf)
         scale = max(1.0, float(abs(h).max()))
         if diff > REVERSAL_RTOL * scale:
             raise InputError(
