@@ -53,9 +53,13 @@ BACKEND_MODULES = [
     "test_noise.py",
     "test_low_bias.py",
     "test_zero_force_operators.py",
+    "test_overlap.py",
 ]
 # the tests there that stay on one backend, and why
 ONE_BACKEND = {
+    "test_overlap.py::test_identity_overlap_reproduces_the_orthogonal_junction": (
+        "property-based: hypothesis draws the backend with the device"
+    ),
     "test_low_bias.py::test_block_tridiagonal_backend_gives_the_same_numbers": (
         "builds both backends itself and compares them"
     ),

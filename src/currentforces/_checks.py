@@ -13,11 +13,12 @@ import warnings
 import numpy as np
 import scipy.sparse as sp
 
-from .errors import InputError
+from .errors import InputError, OverlapError
 
 __all__ = [
     "as_dense_matrix",
     "as_operator",
+    "as_overlap",
     "as_real_matrix",
     "check_finite",
     "check_hermitian",
@@ -100,6 +101,69 @@ def as_operator(name, array, size=None, hermitian=True):
             check_hermitian(name, a)
         return a
     return as_dense_matrix(name, array, size=size, hermitian=hermitian)
+
+
+def as_overlap(name, array, size, sparse=False):
+    r"""Validate an overlap matrix S: square of ``size``, finite, Hermitian, positive definite.
+
+    S_ij = <i|j> of a non-orthogonal basis is dimensionless.  A dense S (or
+    a sparse one of at most :data:`OVERLAP_DENSE_CHECK` orbitals) is checked
+    positive definite here from its smallest eigenvalue; a larger sparse S
+    is checked by the block-tridiagonal backend, by a block Cholesky
+    factorisation along its layers (linear in the length).
+
+    Parameters
+    ----------
+    name : str
+        How the message names it (``"overlap"``).
+    array : (N, N) array_like or scipy.sparse matrix
+    size : int
+        N.
+    sparse : bool
+        Return a CSR matrix (else a dense complex array).
+
+    Returns
+    -------
+    (matrix, float or None)
+        S, exactly Hermitian (its Hermitian part), and its smallest
+        eigenvalue where it was computed.
+
+    Raises
+    ------
+    OverlapError
+        An :class:`~currentforces.errors.InputError` naming ``name``.
+    """
+    try:
+        if sp.issparse(array) or sparse:
+            s = as_operator(name, array if sp.issparse(array) else as_dense_matrix(name, array, size), size)
+            s = sp.csr_matrix(s, dtype=complex)
+        else:
+            s = as_dense_matrix(name, array, size, hermitian=True)
+    except OverlapError:
+        raise
+    except InputError as exc:
+        raise OverlapError(str(exc)) from None
+    s = 0.5 * (s + s.conj().T)
+    lowest = None
+    if not sp.issparse(s) or size <= OVERLAP_DENSE_CHECK:
+        dense = s.toarray() if sp.issparse(s) else s
+        w = np.linalg.eigvalsh(dense) if size else np.ones(1)
+        lowest = float(w.min())
+        if not lowest > OVERLAP_RTOL * max(float(np.abs(w).max()), 1e-300):
+            raise OverlapError(
+                f"{name} is not positive definite: its smallest eigenvalue is {lowest:.3g} (largest "
+                f"{float(np.abs(w).max()):.3g}); an overlap matrix <i|j> of linearly independent orbitals has "
+                "only positive eigenvalues"
+            )
+    return (sp.csr_matrix(s) if sparse else s), lowest
+
+
+OVERLAP_DENSE_CHECK = 3000
+"""Largest sparse overlap matrix (orbitals) checked by a dense eigenvalue solve."""
+
+OVERLAP_RTOL = 1e-12
+"""An overlap matrix whose smallest eigenvalue is below this fraction of its
+largest counts as singular (linearly dependent orbitals)."""
 
 
 def check_temperature(temperature, name="temperature"):

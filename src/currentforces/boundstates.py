@@ -20,7 +20,10 @@ Near a bound state at E_b (:ref:`theory-bound-states`, :eq:`eq-bound-residue`)
 with u = v (1 - v^\dagger \Sigma'(E_b) v)^{-1/2} for a normalised null
 vector v of E_b - h - Sigma(E_b) (a degenerate level takes the matrix
 version): the residue is the device part of the normalised eigenstate of
-the whole system (for a decoupled state R = v v^dagger).  Its weight
+the whole system (for a decoupled state R = v v^dagger).  In a
+non-orthogonal basis (overlap S, :ref:`theory-overlap`) the same holds for
+the pencil E S - h - Sigma(E): the eigenvectors are S-normalised,
+v^dagger S v = 1, and u = v (v^dagger (S - Sigma'(E_b)) v)^{-1/2}.  Its weight
 Tr R_b <= 1 is the probability to find the electron in the device.
 
 How the rest of the package uses them: a bound state holds n_F(E_b - mu_0)
@@ -48,10 +51,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import scipy.linalg as la
 from scipy.optimize import brentq
 
 from .errors import InputError
-from .leads import broadening_from_self_energy
+from .leads import EDGE_RTOL, broadening_from_self_energy
 
 __all__ = ["BoundStates", "find_bound_states", "BOUND_STATE_COINCIDENCE", "RESOLUTION"]
 
@@ -129,6 +133,27 @@ def _dense_hamiltonian(junction):
     return np.asarray(h.toarray() if hasattr(h, "toarray") else h, dtype=complex)
 
 
+def _dense_overlap(junction):
+    """The device overlap S, dense (the identity in an orthogonal basis)."""
+    s = getattr(junction, "overlap", None)
+    if s is None:
+        return None
+    return np.asarray(s.toarray() if hasattr(s, "toarray") else s, dtype=complex)
+
+
+def _eigh(a, b=None):
+    """Eigenpairs of a (Hermitian) or of the pencil (a, b), b-orthonormal eigenvectors."""
+    if b is None:
+        return np.linalg.eigh(a)
+    return la.eigh(a, b)
+
+
+def _eigvalsh(a, b=None):
+    if b is None:
+        return np.linalg.eigvalsh(a)
+    return la.eigh(a, b, eigvals_only=True)
+
+
 def _total_self_energy(junction, energy):
     """Sum of the lead self-energies at one energy, dense (N, N)."""
     return junction.self_energy(np.array([energy]))[0]
@@ -143,7 +168,7 @@ def _null_space(matrix, tol):
     return np.conj(vh[rank:]).T
 
 
-def _decoupled_subspace(junction, h, scale):
+def _decoupled_subspace(junction, h, scale, s=None):
     """Largest h-invariant subspace on which every lead's self-energy vanishes.
 
     An h-invariant subspace is spanned by eigenvectors of h, so it is the sum
@@ -159,7 +184,7 @@ def _decoupled_subspace(junction, h, scale):
     # the same resolution as the resonance grading of the windows
     # (junction.window_breakpoints): a level narrower than this is a bound state
     tol = RESOLUTION * max(1.0, scale)
-    w, v = np.linalg.eigh(h)
+    w, v = _eigh(h, s)
     weights = np.einsum("ik,ij,jk->k", np.conj(v), gamma, v).real
     out = []
     i, n = 0, w.size
@@ -202,7 +227,7 @@ def _gap_intervals(junction, scale):
     return out
 
 
-def _gap_states(junction, h, basis, scale):
+def _gap_states(junction, h, basis, scale, s=None):
     """Roots of det[E - h - Sigma(E)] in every gap, restricted to ``basis``.
 
     In a gap Sigma(E) is Hermitian with dSigma/dE <= 0 (it is a sum of
@@ -214,14 +239,15 @@ def _gap_states(junction, h, basis, scale):
     if m == 0:
         return []
     hb = basis.conj().T @ h @ basis
+    sb = None if s is None else basis.conj().T @ s @ basis
 
     def lam(e):
-        s = _total_self_energy(junction, e)
-        s = 0.5 * (s + s.conj().T)
-        return np.linalg.eigvalsh(hb + basis.conj().T @ s @ basis)
+        sig = _total_self_energy(junction, e)
+        sig = 0.5 * (sig + sig.conj().T)
+        return _eigvalsh(hb + basis.conj().T @ sig @ basis, sb)
 
     found = []
-    eps = 1e-12 * scale
+    eps = 4 * EDGE_RTOL * scale  # clear of the band-edge tolerance of junction energies
     for a, b in _gap_intervals(junction, scale):
         if np.isinf(a):
             top = lam(b - eps)
@@ -247,12 +273,12 @@ def _gap_states(junction, h, basis, scale):
     return sorted(found)
 
 
-def _gap_amplitudes(junction, h, basis, energy, multiplicity, scale):
+def _gap_amplitudes(junction, h, basis, energy, multiplicity, scale, s=None):
     """Device amplitudes u (N, multiplicity) of the gap level at ``energy``."""
-    s = _total_self_energy(junction, energy)
-    s = 0.5 * (s + s.conj().T)
-    hb = basis.conj().T @ (h + s) @ basis
-    w, v = np.linalg.eigh(hb)
+    sig = _total_self_energy(junction, energy)
+    sig = 0.5 * (sig + sig.conj().T)
+    hb = basis.conj().T @ (h + sig) @ basis
+    w, v = _eigh(hb, None if s is None else basis.conj().T @ s @ basis)
     order = np.argsort(np.abs(w - energy))[:multiplicity]
     vec = basis @ v[:, order]
     dsig = sum(np.asarray(lead.self_energy_derivative(np.array([energy])))[0] for lead in junction.leads)
@@ -308,25 +334,27 @@ def find_bound_states(junction, max_dense=MAX_DENSE):
         return _empty(n)
     h = _dense_hamiltonian(junction)
     h = 0.5 * (h + h.conj().T)
+    s = _dense_overlap(junction)
     scale = float(junction.energy_scale)
-    u = _decoupled_subspace(junction, h, scale)
+    u = _decoupled_subspace(junction, h, scale, s)
     energies, amps, dec = [], [], []
     if u.shape[1]:
         w, v = np.linalg.eigh(u.conj().T @ h @ u)
         energies += list(w)
         amps.append(u @ v)
         dec += [True] * w.size
-    # complement of the decoupled subspace
-    q, _ = np.linalg.qr(np.concatenate([u, np.eye(n)], axis=1))
+    # complement of the decoupled subspace (its S-orthogonal complement, which
+    # the pencil E S - h - Sigma leaves invariant: x^dagger S u = 0 gives x^dagger (E S - h) u = 0)
+    q, _ = np.linalg.qr(np.concatenate([u if s is None else s @ u, np.eye(n)], axis=1))
     basis = q[:, u.shape[1] : n]
-    roots = _gap_states(junction, h, basis, scale)
+    roots = _gap_states(junction, h, basis, scale, s)
     i = 0
     while i < len(roots):
         j = i + 1
         while j < len(roots) and roots[j] - roots[i] <= 1e-10 * max(1.0, scale):
             j += 1
         e = float(np.mean(roots[i:j]))
-        amps.append(_gap_amplitudes(junction, h, basis, e, j - i, scale))
+        amps.append(_gap_amplitudes(junction, h, basis, e, j - i, scale, s))
         energies += [e] * (j - i)
         dec += [False] * (j - i)
         i = j

@@ -27,7 +27,10 @@ poles z_k^* inside it,
         \mathrm{Tr}[f_a X(z_k^*) f_b G(z_k^*) \Gamma_l R^A_k], \qquad
     R^A_k = \frac{l_k r_k^\dagger}{r_k^\dagger l_k},
 
-(r_k, l_k the right and left eigenvectors of h + Sigma), which carry the
+(r_k, l_k the right and left eigenvectors of h + Sigma; in a non-orthogonal
+basis with overlap S, G(z) = [z S - h - Sigma]^{-1}, G' = -G S G, the
+eigenvectors are those of the pencil (h + Sigma, S) and the denominator is
+r_k^\dagger S l_k), which carry the
 narrow resonances exactly, while the path stays a distance ~Y from every
 pole.  At T = 0 the weights n_l - n_0 = +-1 are constant on [mu_0, mu_l]
 (one rectangle per lead); at T > 0 they are analytic for
@@ -108,7 +111,9 @@ class _Device:
             self.sups.append(np.asarray(lead.support, dtype=int))
             self.gammas.append(np.asarray(lead.broadening_block(z0))[0])
         self.heff = h + sigma
-        self.eye = np.eye(n)
+        s = getattr(junction, "overlap", None)
+        self.overlap = None if s is None else np.asarray(s.toarray() if hasattr(s, "toarray") else s, dtype=complex)
+        self.eye = np.eye(n) if self.overlap is None else self.overlap
         self.s = ops.support
         self.ops = ops
 
@@ -123,7 +128,7 @@ class _Device:
         ga = np.conj(np.swapaxes(self.green(np.conj(z)), -1, -2))  # G^A(z) = G(z*)^dagger
         s = self.s
         gss = g[:, s[:, None], s[None, :]]
-        dg = -(g[:, s, :] @ g[:, :, s])
+        dg = -(g[:, s, :] @ g[:, :, s]) if self.overlap is None else -(g[:, s, :] @ self.overlap @ g[:, :, s])
         a_l = [
             g[:, s[:, None], sup[None, :]] @ gam @ ga[:, sup[:, None], s[None, :]]
             for sup, gam in zip(self.sups, self.gammas)
@@ -167,7 +172,7 @@ def adiabatic_bias_window(junction, ops, chemical_potentials, temperature, rtol,
     dev = _Device(junction, ops)
     nl = len(mus)
     m = ops.n_modes
-    w, vl, vr = la.eig(dev.heff, left=True, right=True)
+    w, vl, vr = la.eig(dev.heff, dev.overlap, left=True, right=True)
     gam = np.maximum(-w.imag, 0.0)
     kt = KB * temperature
     scale = max(1.0, junction.energy_scale)
@@ -246,11 +251,11 @@ def _rectangle(dev, w, vl, vr, gam, a, b, y_top, weights, rtol, on_fail, vertica
         g = dev.green(zc)
         s = dev.s
         gss = g[:, s[:, None], s[None, :]]
-        dg = -(g[:, s, :] @ g[:, :, s])
+        dg = -(g[:, s, :] @ g[:, :, s]) if dev.overlap is None else -(g[:, s, :] @ dev.overlap @ g[:, :, s])
         wt = weights(zc)
         for j, k in enumerate(inside):
             l_k, r_k = vl[:, k], vr[:, k]
-            norm = np.vdot(r_k, l_k)  # r^dagger l
+            norm = np.vdot(r_k, l_k) if dev.overlap is None else np.vdot(r_k, dev.overlap @ l_k)  # r^dagger S l
             ra = np.outer(l_k, np.conj(r_k)) / norm  # R^A_k = l r^dagger / (r^dagger l)
             aw = 0.0
             for i, (sup, gmat) in enumerate(zip(dev.sups, dev.gammas)):

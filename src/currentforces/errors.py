@@ -24,6 +24,7 @@ __all__ = [
     "SubbandEdgeError",
     "LeadConvergenceError",
     "SelfEnergyAccuracyWarning",
+    "OverlapError",
     "StepSizeWarning",
     "NotRelaxedWarning",
 ]
@@ -37,6 +38,12 @@ class BoundStateError(InputError):
     """A bound state of the device makes the request undefined: it sits
     exactly on a chemical potential at T = 0 (occupation 0 or 1 undecided),
     or on the real-axis path of a window integral that cannot take its pole."""
+
+
+class OverlapError(InputError):
+    """An overlap matrix S (of a device or of a lead) is not a valid overlap:
+    wrong shape, non-finite entries, not Hermitian or not positive definite;
+    the message names the argument."""
 
 
 class OutputLockedError(InputError):

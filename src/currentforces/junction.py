@@ -7,7 +7,7 @@ and the lead self-energies Sigma_l (:ref:`theory-leads`, :ref:`theory-negf`):
 
 .. math::
 
-    G(E) = [E - h - \sum_l \Sigma_l(E)]^{-1}, \qquad
+    G(E) = [E S - h - \sum_l \Sigma_l(E)]^{-1}, \qquad
     \Gamma_l = i(\Sigma_l - \Sigma_l^\dagger), \qquad
     A_l = G \Gamma_l G^\dagger,
 
@@ -35,6 +35,7 @@ import scipy.sparse as sp
 from ._checks import (
     as_dense_matrix,
     as_operator,
+    as_overlap,
     check_energies,
     check_leads,
     check_number,
@@ -43,7 +44,7 @@ from ._checks import (
     check_temperature,
 )
 from .boundstates import BOUND_STATE_COINCIDENCE, RESOLUTION, find_bound_states
-from .errors import BandEdgeWarning, BoundStateError, InputError
+from .errors import BandEdgeWarning, BoundStateError, InputError, OverlapError
 from .greens import BlockTridiagonal, DenseInverse, GreensBackend
 from .integrate import fermi, fermi_sea_sum, graded_breakpoints, integrate_adaptive, window_bounds
 from .leads import EDGE_RTOL, as_lead, broadening_from_self_energy
@@ -145,7 +146,16 @@ class Junction:
     layers : sequence, optional
         Principal layers for ``solver="rgf"``: layer sizes, or the orbital
         indices of each layer; default: found from the sparsity pattern of h
-        (:func:`~currentforces.greens.layers_from_sparsity`).
+        (and of S; :func:`~currentforces.greens.layers_from_sparsity`).
+    overlap : (N, N) array_like or scipy.sparse matrix, optional
+        Overlap matrix S_ij = <i|j> of a non-orthogonal basis
+        (dimensionless): Hermitian, positive definite, finite, N x N (else
+        :class:`~currentforces.errors.OverlapError` naming ``overlap``).
+        Then G(E) = [E S - h - Sigma(E)]^{-1} (:ref:`theory-overlap`,
+        :eq:`eq-overlap-green`) everywhere, the number of electrons is
+        Tr[rho S], and the leads may carry overlap blocks of their own
+        (:class:`~currentforces.Lead`).  With ``solver="rgf"`` S must be block
+        tridiagonal on the same layers as h.  None: an orthogonal basis.
 
     Notes
     -----
@@ -169,7 +179,7 @@ class Junction:
 
     _green_counter: GreenCounter | None = None
 
-    def __init__(self, hamiltonian, leads: Sequence, solver="dense", layers=None):
+    def __init__(self, hamiltonian, leads: Sequence, solver="dense", layers=None, overlap=None):
         if isinstance(solver, str) and solver not in ("dense", "rgf"):
             raise InputError(f"solver must be 'dense', 'rgf' or a GreensBackend instance, got {solver!r}")
         if not isinstance(solver, (str, GreensBackend)):
@@ -191,6 +201,13 @@ class Junction:
             )
         self.hamiltonian = 0.5 * (h + h.conj().T)
         self.size = h.shape[0]
+        lowest = None
+        if overlap is not None:
+            sparse = not (solver.dense if isinstance(solver, GreensBackend) else solver == "dense")
+            overlap, lowest = as_overlap("overlap", overlap, self.size, sparse=sparse)
+        self.overlap = overlap
+        """The overlap matrix S (dimensionless; dense, or CSR with a sparse
+        backend), or None for an orthogonal basis."""
         leads = [as_lead(lead, f"leads[{i}]", self.size) for i, lead in enumerate(leads or ())]
         self.leads = leads
         self.n_leads = len(leads)
@@ -200,10 +217,18 @@ class Junction:
                     f"solver: the backend {solver!r} is built for {solver.size} orbitals and "
                     f"{len(solver.leads)} leads, this junction has {self.size} and {self.n_leads}"
                 )
+            if (overlap is None) != (solver.overlap is None):
+                raise OverlapError(
+                    "overlap: give the same overlap matrix to the junction and to the backend instance "
+                    f"(the junction has {'none' if overlap is None else 'one'}, the backend "
+                    f"{'none' if solver.overlap is None else 'one'})"
+                )
         elif solver == "dense":
-            solver = DenseInverse(self.hamiltonian, leads)
+            solver = DenseInverse(self.hamiltonian, leads, overlap=overlap)
         else:
-            solver = BlockTridiagonal(self.hamiltonian, leads, layers=layers)
+            solver = BlockTridiagonal(self.hamiltonian, leads, layers=layers, overlap=overlap)
+            if overlap is not None and lowest is None:
+                lowest = solver.layering.overlap_lowest
         self.solver = solver
         """The Green's-function backend (a :class:`~currentforces.greens.GreensBackend`:
         :class:`~currentforces.greens.DenseInverse` for ``solver="dense"``),
@@ -211,6 +236,9 @@ class Junction:
         edges = sorted({float(e) for lead in leads for e in lead.band_edges})
         self.band_edges = tuple(edges)
         scales = [1.0, float(abs(self.hamiltonian).sum(axis=1).max()) if self.size else 0.0]
+        if lowest is not None:
+            # the spectrum of the pencil (h, S) reaches |h| / lambda_min(S)
+            scales.append(scales[1] / lowest)
         scales += [abs(e) for e in edges]
         self.energy_scale = max(scales)
         """A typical energy scale (eV) of the spectrum: used to map the
@@ -335,7 +363,7 @@ class Junction:
 
     @_counted
     def green(self, energy):
-        r"""Retarded Green's function G(E) = [E - h - Sigma(E)]^{-1} in 1/eV.
+        r"""Retarded Green's function G(E) = [E S - h - Sigma(E)]^{-1} in 1/eV (S = 1 without ``overlap``).
 
         Parameters
         ----------
@@ -716,6 +744,42 @@ class Junction:
             res.value = observable(extra[None])[0] + res.value.real
         return res
 
+    TAIL_HEIGHT = 1e7
+    """Height Y, times ``energy_scale``, at which :meth:`asymptotic_weight`
+    reads z G(z): its error is O((energy_scale/Y)^2)."""
+
+    MOMENT_HEIGHT = 3e3
+    """Height Y, times ``energy_scale``, of the first-moment estimate of
+    :meth:`energy_density_matrix` (Richardson-extrapolated from Y and 2Y:
+    error O((energy_scale/Y)^4) + round-off O(eps Y/energy_scale))."""
+
+    def asymptotic_weight(self, orbitals=None):
+        r"""C = lim z G(z) for ``|z|`` -> infinity on ``orbitals`` (dimensionless).
+
+        In an orthogonal basis C = 1.  With an overlap S, G(z) =
+        [z(S - Sigma_1) - h - ...]^{-1} where Sigma_1 = lim Sigma(z)/z is
+        non-zero for leads with overlap blocks of their own, so C = (S -
+        Sigma_1)^{-1} (:eq:`eq-overlap-tail`), the device block of the inverse
+        overlap of the whole system.  It is read as ReH[iY G(iY)] at Y =
+        :attr:`TAIL_HEIGHT` times :attr:`energy_scale`: the 1/z term of z G is
+        anti-Hermitian there (the moments of G are Hermitian), so the error is
+        O((energy_scale/Y)^2).  It is the weight 1/2 C that the pole expansion
+        of the density matrix adds in closed form, and its sum rule: Tr[rho S]
+        counts the electrons of a closed device.
+        """
+        size = self.size if orbitals is None else len(orbitals)
+        if self.overlap is None:
+            return np.eye(size)
+        idx = np.arange(self.size) if orbitals is None else np.asarray(orbitals, dtype=int)
+        key = idx.tobytes()
+        cache = self.__dict__.setdefault("_tails", {})
+        if key not in cache:
+            if len(cache) > 16:
+                cache.clear()
+            y = self.TAIL_HEIGHT * self.energy_scale
+            cache[key] = _hermitian_part(1j * y * self.solver.green_submatrix(np.array([1j * y]), idx, idx)[0])
+        return cache[key]
+
     def fermi_sea_density_terms(self, mu, temperature, orbitals=None):
         r"""The parts of rho_eq = extra + ReH S[X] (:meth:`equilibrium_density_matrix`).
 
@@ -730,8 +794,7 @@ class Junction:
         expansion this way.
         """
         bs = self.bound_states()
-        size = self.size if orbitals is None else len(orbitals)
-        eye = np.eye(size)
+        eye = self.asymptotic_weight(orbitals)
         scale = self.energy_scale
         if len(bs):
             r = bs.residues(orbitals)
@@ -817,3 +880,136 @@ class Junction:
             err += win.error
         rho = spin * rho
         return (rho, spin * err) if return_error else rho
+
+    def energy_density_matrix(
+        self,
+        bias=0.0,
+        temperature=300.0,
+        fermi_level=0.0,
+        spin=2,
+        chemical_potentials=None,
+        rtol=1e-8,
+        return_error=False,
+    ):
+        r"""Steady-state energy-weighted density matrix (eV), times ``spin``.
+
+        .. math::
+
+            \rho_E = g_s \int \frac{dE}{2\pi}\, E \sum_l n_l(E)\, A_l(E)
+
+        (:ref:`theory-overlap`, :eq:`eq-energy-density`): the matrix whose
+        trace with dS/dX gives the overlap part of the mean force in a
+        non-orthogonal basis, Tr[rho_E dS/dX].  Split as the density matrix is
+        (:meth:`density_matrix`): at the reference chemical potential mu,
+        rho_E,eq = mu rho_eq + int f (E - mu) A/2pi, the second term by the pole
+        expansion of (z - mu) G_c(z) minus its constant C_c, whose 1/(z - mu)
+        tail M (the first moment of G_c about mu, read from G far up the
+        imaginary axis, :attr:`MOMENT_HEIGHT`) adds M/2 in closed form; the
+        bound states add (E_b - mu) n_F(E_b - mu) R_b exactly; the bias window
+        is integrated on the real axis.
+
+        Parameters
+        ----------
+        bias, temperature, fermi_level, spin, chemical_potentials, rtol, return_error
+            As for :meth:`density_matrix`.
+
+        Returns
+        -------
+        ndarray (N, N)
+            Hermitian, eV (times the spin degeneracy).
+
+        Raises
+        ------
+        InputError
+            A lead whose broadening does not vanish far from the device's
+            spectrum (a wide-band lead): then A(E) ~ 1/E^2 and the integral of
+            E A(E) diverges logarithmically; rho_E exists only with leads of
+            finite bands (or a closed device).
+        """
+        temperature = check_temperature(temperature)
+        spin = check_spin(spin)
+        rtol = check_rtol(rtol)
+        mus = self.chemical_potentials(bias, fermi_level, chemical_potentials)
+        mu_ref = float(np.mean(mus)) if len(mus) else float(fermi_level)
+        self.check_bound_state_occupation(mu_ref, temperature)
+        y = self.MOMENT_HEIGHT * self.energy_scale
+        far = np.array([mu_ref - y, mu_ref + y])
+        for i, lead in enumerate(self.leads):
+            gam = np.abs(np.asarray(lead.broadening_block(far))).max(initial=0.0)
+            if gam > 1e-12 * self.energy_scale:
+                raise InputError(
+                    f"leads[{i}]: its broadening does not vanish far from the spectrum ({gam:.3g} eV at "
+                    f"E = mu +- {y:.3g} eV; a wide-band lead?): the energy-weighted density matrix int E A(E) dE "
+                    "diverges logarithmically; use a lead with finite bands"
+                )
+        eq = self.equilibrium_density_matrix(mu_ref, temperature, rtol=rtol)
+        _, _, near = self.fermi_sea_density_terms(mu_ref, temperature)
+        bs = self.bound_states()
+        n = self.size
+        h = self.hamiltonian
+        h = np.asarray(h.toarray() if sp.issparse(h) else h, dtype=complex)
+        s = np.eye(n) if self.overlap is None else self.overlap
+        s = np.asarray(s.toarray() if sp.issparse(s) else s, dtype=complex)
+        slope = np.zeros((n, n), dtype=complex)
+        for lead in self.leads:
+            sup = np.asarray(lead.support, dtype=int)
+            slope[sup[:, None], sup[None, :]] += lead.self_energy_slope_block()
+        c_inf = np.linalg.inv(s - slope)  # C = lim z G(z)
+
+        def g_c(z):
+            g = self.green(z)
+            return g - bs.pole_part(z) if len(bs) else g
+
+        def f_c(z):
+            """(z - mu) G_c(z) - C_c without cancellation: (z - mu) G - C = [C (h + Sigma_r(z)) - mu] G
+            (from G^{-1} = z (S - Sigma_1) - h - Sigma_r), minus the bound-state terms
+            sum_b R_b (E_b - mu)/(z - E_b)."""
+            g = self.green(z)
+            m = np.broadcast_to(h, g.shape).copy()
+            for lead in self.leads:
+                sup = np.asarray(lead.support, dtype=int)
+                m[:, sup[:, None], sup[None, :]] += lead.self_energy_remainder_block(z)
+            out = (c_inf @ m - mu_ref * np.eye(n)) @ g
+            if len(bs):
+                out = out - np.einsum("zb,bij->zij", (bs.energies - mu_ref) / (z[:, None] - bs.energies), bs.residues())
+            return out
+
+        # first moment of G_c about mu: M = -Y^2 ReH G_c(mu + iY) + O(Y^-2), Richardson in Y and 2Y
+        m1, m2 = (-(x**2) * _hermitian_part(g_c(np.array([mu_ref + 1j * x]))[0]) for x in (y, 2 * y))
+        moment = (4 * m2 - m1) / 3
+        scale = self.energy_scale
+
+        def summand(z):
+            w = (z - mu_ref)[:, None, None]
+            return f_c(z) - moment[None] / (w + 1j * scale)
+
+        res = fermi_sea_sum(
+            summand,
+            mu_ref,
+            temperature,
+            rtol=rtol,
+            energy_scale=scale,
+            what="equilibrium energy density matrix",
+            adaptive_at_zero=near,
+        )
+        rho_e = mu_ref * eq.value + 0.5 * moment + _hermitian_part(res.value)
+        err = abs(mu_ref) * eq.error + res.error
+        if len(bs):
+            occ = fermi(bs.energies, mu_ref, temperature) * (bs.energies - mu_ref)
+            rho_e = rho_e + np.einsum("b,bij->ij", occ, bs.residues())
+        if len(mus) and np.ptp(mus) > 0:
+
+            def integrand(e):
+                a_l = self.spectral_functions(e)
+                n_ref = fermi(e, mu_ref, temperature)
+                out = np.zeros(e.shape + (self.size, self.size), dtype=complex)
+                for a, mu in zip(a_l, mus):
+                    out += ((fermi(e, mu, temperature) - n_ref) * np.real(e))[:, None, None] * a
+                return out / (2 * math.pi)
+
+            pts = self.window_breakpoints(mus, temperature)
+            win = integrate_adaptive(integrand, pts, rtol=rtol, atol=1e-13, what="energy-density window")
+            rho_e = rho_e + _hermitian_part(win.value)
+            err += win.error
+        rho_e = spin * rho_e
+        return (rho_e, spin * err) if return_error else rho_e

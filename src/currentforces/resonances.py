@@ -6,7 +6,8 @@ G(E) = [E - h - Sigma(E)]^{-1}, whose poles z_k = eps_k - i w_k below the
 real axis make a Lorentzian peak of half-width w_k at eps_k.  A peak much
 narrower than a quadrature panel falls between the nodes and goes unseen,
 by the integral and by its error estimate alike.  The poles are the
-eigenvalues of the effective Hamiltonian h + Sigma(E) at E ~ eps_k, found
+eigenvalues of the effective Hamiltonian h + Sigma(E) at E ~ eps_k (of the
+pencil (h + Sigma(E), S) in a non-orthogonal basis with overlap S), found
 here so that the windows can put graded breakpoints around them
 (:func:`~currentforces.integrate.graded_breakpoints`).
 
@@ -81,6 +82,10 @@ def _refine(junction, pending, steps=3):
     l = np.stack([p[2] for p in pending], axis=1)
     norm = np.einsum("ik,ik->k", np.conj(l), r)
     ok = np.abs(norm) > 1e-12 * np.linalg.norm(l, axis=0) * np.linalg.norm(r, axis=0)
+    s = getattr(junction, "overlap", None)
+    if s is not None:  # the pencil: l^dagger S r
+        norm = np.einsum("ik,ij,jk->k", np.conj(l), np.asarray(s.toarray() if sp.issparse(s) else s), r)
+        ok = np.abs(norm) > 1e-12 * np.linalg.norm(l, axis=0) * np.linalg.norm(r, axis=0)
     z = z0.copy()
     for _ in range(steps):
         sig = junction.self_energy(z.real)  # (k, N, N)
@@ -126,9 +131,11 @@ def device_poles(junction, lo, hi, max_dense=MAX_DENSE, references=5, sparse_k=2
         close = np.abs(refs[:, None] - edges[None, :]).min(axis=1) < 1e-9 * max(1.0, width)
         refs = np.where(close, refs + 1e-6 * width, refs)
     h = junction.hamiltonian
+    s = getattr(junction, "overlap", None)
     dense = n <= (max_dense if junction.solver.dense else min(max_dense, MAX_SPARSE_DENSE))
     if dense:
         hd = np.asarray(h.toarray() if sp.issparse(h) else h, dtype=complex)
+        sd = None if s is None else np.asarray(s.toarray() if sp.issparse(s) else s, dtype=complex)
     poles, pending = [], []
     for i, e in enumerate(refs):
         # the poles this reference energy is responsible for (nearest reference)
@@ -136,13 +143,13 @@ def device_poles(junction, lo, hi, max_dense=MAX_DENSE, references=5, sparse_k=2
         b = np.inf if i == refs.size - 1 else 0.5 * (refs[i + 1] + e)
         if dense:
             sig = _self_energy_matrix(junction, e, False)
-            w, vl, vr = la.eig(hd + sig, left=True, right=True, check_finite=False)
+            w, vl, vr = la.eig(hd + sig, sd, left=True, right=True, check_finite=False)
         else:
             from scipy.sparse.linalg import eigs
 
             m = sp.csr_matrix(h, dtype=complex) + _self_energy_matrix(junction, e, True)
             k = min(sparse_k, n - 2)
-            w, vr = eigs(m.tocsc(), k=k, sigma=e, which="LM")
+            w, vr = eigs(m.tocsc(), k=k, M=None if s is None else sp.csc_matrix(s), sigma=e, which="LM")
             vl = None
         sel = np.flatnonzero((w.real >= max(a, lo - margin)) & (w.real < min(b, hi + margin)))
         for j in sel:

@@ -3,9 +3,10 @@ r"""The Green's-function backend interface, and what every backend derives from 
 A backend computes blocks of the retarded Green's function of a device
 coupled to leads,
 
-.. math:: G(E) = [E - h - \sum_l \Sigma_l(E)]^{-1},
+.. math:: G(E) = [E S - h - \sum_l \Sigma_l(E)]^{-1},
 
-and of its energy derivative.  A concrete backend implements two methods:
+and of its energy derivative (S the overlap matrix of a non-orthogonal
+basis, :ref:`theory-overlap`; S = 1 when the backend's ``overlap`` is None).  A concrete backend implements two methods:
 
 * :meth:`GreensBackend.green_submatrix`: G(E)[rows, cols] at a batch of
   energies;
@@ -14,9 +15,9 @@ and of its energy derivative.  A concrete backend implements two methods:
 
   .. math::
 
-      \frac{dG}{dE} = -G\Big(1 - \sum_l \frac{d\Sigma_l}{dE}\Big)G
+      \frac{dG}{dE} = -G\Big(S - \sum_l \frac{d\Sigma_l}{dE}\Big)G
 
-  (differentiate G M = 1 with M = E - h - Sigma: dG M + G dM = 0).
+  (differentiate G M = 1 with M = E S - h - Sigma: dG M + G dM = 0).
 
 Everything else is written once, here, from these blocks and the leads'
 support blocks (:class:`~currentforces.leads.LeadBase`), so that it reads
@@ -103,6 +104,10 @@ class GreensBackend(abc.ABC):
     policy of :class:`~currentforces.Junction` is applied before.
     """
 
+    overlap = None
+    """The device overlap matrix S (dimensionless; dense or sparse), or None
+    for an orthogonal basis (S = 1)."""
+
     dense = False
     """Whether the backend holds h as a dense array, so that N x N work
     (eigenvalues of h + Sigma, the contour of :mod:`currentforces.contour`) is
@@ -187,13 +192,13 @@ class GreensBackend(abc.ABC):
         return total
 
     def _derivative_from(self, energy, rows, cols):
-        r"""dG/dE[S, S] = -G[S, :] G[:, S] + sum_l G[S, s_l] dSigma_l/dE G[s_l, S].
+        r"""dG/dE[S, S] = -G[S, :] S G[:, S] + sum_l G[S, s_l] dSigma_l/dE G[s_l, S].
 
         ``rows`` is G[S, :] and ``cols`` G[:, S] (..., over all N orbitals):
         the generic form of the derivative, for a backend that has the full
         rows and columns (the dense one).
         """
-        dg = -(rows @ cols)
+        dg = -(rows @ cols) if self.overlap is None else -(rows @ (self.overlap @ cols))
         for sup, dsig in zip(self.lead_supports(), self.lead_self_energy_derivative_blocks(energy)):
             dg = dg + rows[..., :, sup] @ dsig @ cols[..., sup, :]
         return dg

@@ -1,4 +1,4 @@
-r"""The dense backend: G(E) = [E - h - Sigma(E)]^{-1} by dense linear algebra.
+r"""The dense backend: G(E) = [E S - h - Sigma(E)]^{-1} by dense linear algebra.
 
 The default backend of :class:`~currentforces.Junction`.  A block
 G[rows, cols] solves (E - h - Sigma) X = 1[:, cols], or the transposed
@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._checks import as_dense_matrix, as_orbital_indices
+from .._checks import as_dense_matrix, as_orbital_indices, as_overlap
 from .base import GreensBackend
 
 __all__ = ["DenseInverse", "CHUNK_BYTES"]
@@ -44,6 +44,9 @@ class DenseInverse(GreensBackend):
     leads : sequence of LeadBase
         The leads (:class:`~currentforces.leads.LeadBase`), read through their
         support blocks.
+    overlap : (N, N) array_like, optional
+        Overlap matrix S of a non-orthogonal basis (dimensionless, Hermitian
+        positive definite; checked); None: S = 1.
 
     Examples
     --------
@@ -57,13 +60,16 @@ class DenseInverse(GreensBackend):
 
     dense = True
 
-    def __init__(self, hamiltonian, leads):
+    def __init__(self, hamiltonian, leads, overlap=None):
         h = as_dense_matrix("hamiltonian", hamiltonian, hermitian=True)
         # an exactly Hermitian array (the junction's, symmetrised already) is
         # shared, not copied: one h in memory, and the junction's is the one used
         self.hamiltonian = h if np.array_equal(h, h.conj().T) else 0.5 * (h + h.conj().T)
         """The device Hamiltonian h (eV), dense, Hermitian."""
         super().__init__(h.shape[0], leads)
+        if overlap is not None:
+            s, _ = as_overlap("overlap", overlap, self.size)
+            self.overlap = s if np.array_equal(s, s.conj().T) else 0.5 * (s + s.conj().T)
 
     def __repr__(self):
         return f"DenseInverse(size={self.size})"
@@ -72,8 +78,9 @@ class DenseInverse(GreensBackend):
         return max(1, int(CHUNK_BYTES // (16 * max(1, self.size) ** 2)))
 
     def _inverse_matrix(self, z):
-        """E - h - Sigma(E) for a 1-d batch of energies, (n, N, N)."""
-        m = z[:, None, None] * np.eye(self.size) - self.hamiltonian
+        """E S - h - Sigma(E) for a 1-d batch of energies, (n, N, N)."""
+        s = np.eye(self.size) if self.overlap is None else self.overlap
+        m = z[:, None, None] * s - self.hamiltonian
         self._add_self_energy(m, z, sign=-1.0)
         return m
 
@@ -122,7 +129,10 @@ class DenseInverse(GreensBackend):
         unit = np.eye(self.size)[:, s]
         symmetric_h = getattr(self, "_symmetric_h", None)
         if symmetric_h is None:
-            symmetric_h = self._symmetric_h = bool(np.array_equal(self.hamiltonian, self.hamiltonian.T))
+            symmetric_h = bool(np.array_equal(self.hamiltonian, self.hamiltonian.T))
+            if self.overlap is not None:
+                symmetric_h = symmetric_h and bool(np.array_equal(self.overlap, self.overlap.T))
+            self._symmetric_h = symmetric_h
         step = self._chunk()
         for i in range(0, z_all.size, step):
             m = self._inverse_matrix(z_all[i : i + step])

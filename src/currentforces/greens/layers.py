@@ -22,7 +22,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from .._checks import as_orbital_indices
-from ..errors import InputError
+from ..errors import InputError, OverlapError
 
 __all__ = ["Layering", "layers_from_sparsity"]
 
@@ -132,6 +132,12 @@ class Layering:
         orbitals of each layer.
     leads : sequence of LeadBase
         Every lead's support must lie inside the first or the last layer.
+    overlap : (N, N) scipy.sparse matrix, optional
+        Overlap matrix S of a non-orthogonal basis (checked by the caller
+        except for positive definiteness, checked here by a block Cholesky
+        factorisation along the layers); the partition is found from, and
+        must be block tridiagonal for, the union of the sparsity patterns of
+        h and S.
 
     Attributes
     ----------
@@ -145,45 +151,98 @@ class Layering:
         Orbitals per layer, and where each layer starts in layer order.
     diag, up : list of ndarray
         Dense blocks H_kk and H_{k,k+1} (eV).
+    sdiag, sup : list of ndarray or None
+        Dense blocks S_kk and S_{k,k+1} of the overlap (None: orthogonal).
+    overlap_lowest : float or None
+        Smallest eigenvalue of the Schur complements of the block Cholesky
+        factorisation of S (an upper bound of its smallest eigenvalue).
     lead_layer : list of int
         The layer (0 or L-1) each lead couples to.
     """
 
-    def __init__(self, hamiltonian, layers=None, leads=()):
+    def __init__(self, hamiltonian, layers=None, leads=(), overlap=None):
         h = sp.csr_matrix(hamiltonian)
         self.size = n = h.shape[0]
-        self.layers = _partition(h, layers, list(leads))
-        nl = self.n_layers = len(self.layers)
+        pattern = h if overlap is None else (abs(h) + abs(sp.csr_matrix(overlap))).tocsr()
+        self.layers = _partition(pattern, layers, list(leads))
+        self.n_layers = len(self.layers)
         self.layer_of = np.empty(n, dtype=int)
         self.local_of = np.empty(n, dtype=int)
         for k, idx in enumerate(self.layers):
             self.layer_of[idx] = k
             self.local_of[idx] = np.arange(idx.size)
         self._check_tridiagonal(h)
+        if overlap is not None:
+            self._check_tridiagonal(sp.csr_matrix(overlap), "overlap")
         self.sizes = np.array([idx.size for idx in self.layers])
         self.offsets = np.concatenate([[0], np.cumsum(self.sizes)])
         order = np.concatenate(self.layers)
         self.permuted = h[order][:, order].tocsr()
         """h with its orbitals in layer order (eV)."""
-        self.diag, self.up = [], []
-        for k in range(nl):
-            a, b = self.offsets[k], self.offsets[k + 1]
-            c = self.offsets[k + 2] if k + 1 < nl else b
-            block = self.permuted[a:b, a:c].toarray()
-            self.diag.append(block[:, : b - a])
-            if k + 1 < nl:
-                self.up.append(block[:, b - a :])
+        self.diag, self.up = self._blocks(self.permuted)
+        self.permuted_overlap = self.sdiag = self.sup = self.overlap_lowest = None
+        if overlap is not None:
+            self.permuted_overlap = sp.csr_matrix(overlap)[order][:, order].tocsr()
+            self.sdiag, self.sup = self._blocks(self.permuted_overlap)
+            self.overlap_lowest = self._block_cholesky()
         self.lead_layer = [self._lead_layer(i, lead) for i, lead in enumerate(leads)]
         self._windows = {}
 
-    def _check_tridiagonal(self, h):
+    def _blocks(self, permuted):
+        """Dense diagonal blocks and blocks above the diagonal of a matrix in layer order."""
+        diag, up = [], []
+        for k in range(self.n_layers):
+            a, b = self.offsets[k], self.offsets[k + 1]
+            c = self.offsets[k + 2] if k + 1 < self.n_layers else b
+            block = permuted[a:b, a:c].toarray()
+            diag.append(block[:, : b - a])
+            if k + 1 < self.n_layers:
+                up.append(block[:, b - a :])
+        return diag, up
+
+    def _block_cholesky(self):
+        """Check S positive definite by the block Cholesky factorisation along the
+        layers: every Schur complement S_kk - S_{k,k-1} C_{k-1}^{-1} S_{k-1,k}
+        must be positive definite (linear in the length).  Returns the smallest
+        eigenvalue met."""
+        lowest = np.inf
+        schur = None
+        for k in range(self.n_layers):
+            c = self.sdiag[k]
+            if k:
+                u = self.sup[k - 1]
+                c = c - u.conj().T @ np.linalg.solve(schur, u)
+            c = 0.5 * (c + c.conj().T)
+            w = np.linalg.eigvalsh(c)
+            scale = max(float(np.abs(w).max()), 1e-300)
+            if not w.min() > 1e-12 * scale:
+                raise OverlapError(
+                    f"overlap is not positive definite: the block Cholesky factorisation along the layers "
+                    f"fails at layer {k} (Schur complement eigenvalue {w.min():.3g}); an overlap matrix <i|j> "
+                    "of linearly independent orbitals has only positive eigenvalues"
+                )
+            lowest = min(lowest, float(w.min()))
+            schur = c
+        return lowest
+
+    def window_overlap(self, a, b):
+        """S on the layers a..b, dense in layer order; kept per window."""
+        key = ("S", a, b)
+        sc = self._windows.get(key)
+        if sc is None:
+            o0, o1 = self.offsets[a], self.offsets[b + 1]
+            sc = self._windows[key] = self.permuted_overlap[o0:o1, o0:o1].toarray()
+        return sc
+
+    def _check_tridiagonal(self, h, name="hamiltonian"):
         coo = h.tocoo()
         gap = np.abs(self.layer_of[coo.row] - self.layer_of[coo.col])
         bad = np.flatnonzero(gap > 1)
         if bad.size:
             i, j = coo.row[bad[0]], coo.col[bad[0]]
-            raise InputError(
-                f"layers: the hamiltonian couples orbital {i} (layer {self.layer_of[i]}) to orbital {j} "
+            error = OverlapError if name == "overlap" else InputError
+            raise error(
+                f"layers: the {name} couples orbital {i} (layer {self.layer_of[i]}) to orbital {j} "
                 f"(layer {self.layer_of[j]}); only neighbouring layers may be coupled "
                 "(the partition is not block tridiagonal)"
             )

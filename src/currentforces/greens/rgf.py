@@ -79,7 +79,7 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
-from .._checks import as_operator, as_orbital_indices
+from .._checks import as_operator, as_orbital_indices, as_overlap
 from ..errors import InputError
 from .base import GreensBackend
 from .layers import Layering, layers_from_sparsity  # layers_from_sparsity: re-exported, its old home
@@ -130,19 +130,49 @@ class BlockTridiagonal(GreensBackend):
     blocks of G on the lead supports.
     """
 
-    def __init__(self, hamiltonian, leads, layers=None, memory_bytes=DEFAULT_MEMORY_BYTES, streaming=True):
+    def __init__(
+        self, hamiltonian, leads, layers=None, memory_bytes=DEFAULT_MEMORY_BYTES, streaming=True, overlap=None
+    ):
         h = hamiltonian if sp.issparse(hamiltonian) else sp.csr_matrix(np.asarray(hamiltonian))
         h = as_operator("hamiltonian", h, hermitian=True)
         super().__init__(h.shape[0], leads)
         self.memory_bytes = int(memory_bytes)
         self.streaming = bool(streaming)
-        lay = self.layering = Layering(h, layers, self.leads)
+        if overlap is not None:
+            overlap, _ = as_overlap("overlap", overlap, self.size, sparse=True)
+            self.overlap = overlap
+        lay = self.layering = Layering(h, layers, self.leads, overlap=overlap)
         """The partition into principal layers (:class:`~currentforces.greens.layers.Layering`)."""
         self.layers, self.n_layers = lay.layers, lay.n_layers
         self.layer_of, self.local_of = lay.layer_of, lay.local_of
         # the recursions read these blocks and maps on every layer
         self._diag, self._up, self._sizes, self._offsets = lay.diag, lay.up, lay.sizes, lay.offsets
+        self._sdiag, self._sup = lay.sdiag, lay.sup
         self._lead_layer = lay.lead_layer
+
+    # ------------------------------------------------------------ blocks of E S - h
+    def _onsite(self, z, k):
+        """z S_kk - H_kk for a 1-d batch z, (nz, n_k, n_k) in eV."""
+        s = np.eye(self._sizes[k]) if self._sdiag is None else self._sdiag[k]
+        return z[:, None, None] * s - self._diag[k]
+
+    def _donsite(self, k, nz):
+        """d(z S_kk - H_kk)/dz = S_kk, broadcast to (nz, n_k, n_k)."""
+        s = np.eye(self._sizes[k], dtype=complex) if self._sdiag is None else self._sdiag[k]
+        return np.broadcast_to(s, (nz,) + s.shape)
+
+    def _hops(self, z):
+        """Bond k between layers k and k+1: (U_k, D_k) = (H_{k,k+1} - z S_{k,k+1},
+        H_{k+1,k} - z S_{k+1,k}), minus the off-diagonal blocks of z S - h (eV);
+        the plain blocks of h, U_k^dagger = D_k, in an orthogonal basis."""
+        if self._sup is None:
+            return [(u, u.conj().T) for u in self._up]
+        zz = z[:, None, None]
+        return [(u - zz * su, u.conj().T - zz * su.conj().T) for u, su in zip(self._up, self._sup)]
+
+    def _sandwich(self, r, k, c):
+        """r S_kk c (r c in an orthogonal basis)."""
+        return r @ c if self._sdiag is None else r @ self._sdiag[k] @ c
 
     # ------------------------------------------------------------ lead blocks
     def _on_end_layers(self, z, blocks):
@@ -173,8 +203,10 @@ class BlockTridiagonal(GreensBackend):
         """Left- and right-connected blocks g^L_k, g^R_k (lists over layers)."""
         nl = self.n_layers
 
+        hops = self._hops(z)
+
         def mkk(k):
-            a = z[:, None, None] * np.eye(self._sizes[k]) - self._diag[k]
+            a = self._onsite(z, k)
             if k in sigma:
                 a = a - sigma[k]
             return a
@@ -182,23 +214,23 @@ class BlockTridiagonal(GreensBackend):
         gl = [None] * nl
         gl[0] = np.linalg.inv(mkk(0))
         for k in range(1, nl):
-            u = self._up[k - 1]  # H_{k-1,k}
-            gl[k] = np.linalg.inv(mkk(k) - u.conj().T @ gl[k - 1] @ u)
+            u, d = hops[k - 1]  # H_{k-1,k}, H_{k,k-1}
+            gl[k] = np.linalg.inv(mkk(k) - d @ gl[k - 1] @ u)
         gr = [None] * nl
         gr[nl - 1] = np.linalg.inv(mkk(nl - 1))
         for k in range(nl - 2, -1, -1):
-            u = self._up[k]  # H_{k,k+1}
-            gr[k] = np.linalg.inv(mkk(k) - u @ gr[k + 1] @ u.conj().T)
-        return gl, gr, mkk
+            u, d = hops[k]  # H_{k,k+1}, H_{k+1,k}
+            gr[k] = np.linalg.inv(mkk(k) - u @ gr[k + 1] @ d)
+        return gl, gr, mkk, hops
 
-    def _diagonal(self, k, gl, gr, mkk):
+    def _diagonal(self, k, gl, gr, mkk, hops):
         nl = self.n_layers
         if k == 0:
             return gr[0]
         if k == nl - 1:
             return gl[nl - 1]
-        ul, ur = self._up[k - 1], self._up[k]
-        return np.linalg.inv(mkk(k) - ul.conj().T @ gl[k - 1] @ ul - ur @ gr[k + 1] @ ur.conj().T)
+        (ul, dl), (ur, dr) = hops[k - 1], hops[k]
+        return np.linalg.inv(mkk(k) - dl @ gl[k - 1] @ ul - ur @ gr[k + 1] @ dr)
 
     def _central(self, z, a, b, derivative=False):
         """Streaming solve of the window of layers a..b (module docstring).
@@ -212,14 +244,32 @@ class BlockTridiagonal(GreensBackend):
         sigma = self._layer_sigma(z)
         dsig = self._layer_dsigma(z) if derivative else None
         nz = z.size
+        hops = self._hops(z)
+        ov = self._sup is not None
 
         def mkk(k):
-            m = z[:, None, None] * np.eye(self._sizes[k]) - self._diag[k]
+            m = self._onsite(z, k)
             return m - sigma[k] if k in sigma else m
 
         def dmkk(k):
-            d = np.broadcast_to(np.eye(self._sizes[k], dtype=complex), (nz,) + (self._sizes[k],) * 2)
+            d = self._donsite(k, nz)
             return d - dsig[k] if k in dsig else d
+
+        def dfold(u, d, g, dg, k):
+            """d/dE of d g u across bond k (u, d the hops of the bond, g the folded block)."""
+            out = d @ dg @ u
+            if ov:  # dU/dE = -S_{k,k+1}, dD/dE = -S_{k+1,k}
+                su = self._sup[k]
+                out = out - su.conj().T @ g @ u - d @ g @ su
+            return out
+
+        def dfold_right(u, d, g, dg, k):
+            """d/dE of u g d across bond k."""
+            out = u @ dg @ d
+            if ov:
+                su = self._sup[k]
+                out = out - su @ g @ d - u @ g @ su.conj().T
+            return out
 
         out = {}
         # forward from layer 0 to a-1: g^L, dg^L/dE, g^L_{k,0}, g^L_{0,k}
@@ -227,34 +277,33 @@ class BlockTridiagonal(GreensBackend):
         for k in range(a):
             m = mkk(k)
             if k:
-                u = self._up[k - 1]
-                uh = u.conj().T
-                m = m - uh @ gl @ u
+                u, d = hops[k - 1]
+                m = m - d @ gl @ u
             g = np.linalg.inv(m)
             if derivative:
-                dm = dmkk(k) if not k else dmkk(k) - uh @ dgl @ u
+                dm = dmkk(k) if not k else dmkk(k) - dfold(u, d, gl, dgl, k - 1)
                 dgl = -g @ dm @ g
-            pl, plt = (g, g) if not k else (g @ uh @ pl, plt @ u @ g)
+            pl, plt = (g, g) if not k else (g @ d @ pl, plt @ u @ g)
             gl = g
         # backward from layer L-1 to b+1
         gr = dgr = pr = prt = None
         for k in range(nl - 1, b, -1):
             m = mkk(k)
             if k < nl - 1:
-                u = self._up[k]
-                uh = u.conj().T
-                m = m - u @ gr @ uh
+                u, d = hops[k]
+                m = m - u @ gr @ d
             g = np.linalg.inv(m)
             if derivative:
-                dm = dmkk(k) if k == nl - 1 else dmkk(k) - u @ dgr @ uh
+                dm = dmkk(k) if k == nl - 1 else dmkk(k) - dfold_right(u, d, gr, dgr, k)
                 dgr = -g @ dm @ g
-            pr, prt = (g, g) if k == nl - 1 else (g @ u @ pr, prt @ uh @ g)
+            pr, prt = (g, g) if k == nl - 1 else (g @ u @ pr, prt @ d @ g)
             gr = g
         # the window, dense
         hc = self.layering.window_hamiltonian(a, b)
         nc = hc.shape[0]
-        m = z[:, None, None] * np.eye(nc) - hc
-        dm = np.broadcast_to(np.eye(nc, dtype=complex), (nz, nc, nc)).copy() if derivative else None
+        sc = np.eye(nc) if not ov else self.layering.window_overlap(a, b)
+        m = z[:, None, None] * sc - hc
+        dm = np.broadcast_to(sc.astype(complex), (nz, nc, nc)).copy() if derivative else None
         la = slice(0, self._sizes[a])
         lb = slice(nc - self._sizes[b], nc)
         for k in {a, b} & set(sigma):
@@ -263,27 +312,27 @@ class BlockTridiagonal(GreensBackend):
             if derivative:
                 dm[:, sl, sl] -= dsig[k]
         if a > 0:
-            u = self._up[a - 1]
-            m[:, la, la] -= u.conj().T @ gl @ u
+            u, d = hops[a - 1]
+            m[:, la, la] -= d @ gl @ u
             if derivative:
-                dm[:, la, la] -= u.conj().T @ dgl @ u
+                dm[:, la, la] -= dfold(u, d, gl, dgl, a - 1)
         if b < nl - 1:
-            u = self._up[b]
-            m[:, lb, lb] -= u @ gr @ u.conj().T
+            u, d = hops[b]
+            m[:, lb, lb] -= u @ gr @ d
             if derivative:
-                dm[:, lb, lb] -= u @ dgr @ u.conj().T
+                dm[:, lb, lb] -= dfold_right(u, d, gr, dgr, b)
         g = np.linalg.inv(m)
         out["G"] = g
         if derivative:
             out["dG"] = -g @ dm @ g
         if a > 0:
-            u = self._up[a - 1]
-            out["G_c0"] = g[:, :, la] @ u.conj().T @ pl
+            u, d = hops[a - 1]
+            out["G_c0"] = g[:, :, la] @ d @ pl
             out["G_0c"] = plt @ u @ g[:, la, :]
         if b < nl - 1:
-            u = self._up[b]
+            u, d = hops[b]
             out["G_cL"] = g[:, :, lb] @ u @ pr
-            out["G_Lc"] = prt @ u.conj().T @ g[:, lb, :]
+            out["G_Lc"] = prt @ d @ g[:, lb, :]
         return out
 
     def _column_plan(self, cols, a, b):
@@ -323,7 +372,7 @@ class BlockTridiagonal(GreensBackend):
         per = 16 * (6 * nc * nc + 4 * nc * n0 + 12 * nmax * nmax + extra)
         return max(1, int(self.memory_bytes // max(per, 1)))
 
-    def _blocks(self, pairs, gl, gr, mkk):
+    def _blocks(self, pairs, gl, gr, mkk, hops):
         """G_ij for the set of layer pairs (i, j), given the connected blocks."""
         nl = self.n_layers
         diag = {}
@@ -331,7 +380,7 @@ class BlockTridiagonal(GreensBackend):
 
         def d(k):
             if k not in diag:
-                diag[k] = self._diagonal(k, gl, gr, mkk)
+                diag[k] = self._diagonal(k, gl, gr, mkk, hops)
             return diag[k]
 
         ends = {0, nl - 1}
@@ -342,43 +391,41 @@ class BlockTridiagonal(GreensBackend):
         for e in sorted(ends):
             row_targets = {j for i, j in pairs if i == e and j != e}
             if row_targets:
-                self._sweep_row(e, row_targets, d(e), gl, gr, out)
+                self._sweep_row(e, row_targets, d(e), gl, gr, hops, out)
             col_targets = {i for i, j in pairs if j == e and i != e and (i, j) not in out}
             if col_targets:
-                self._sweep_col(e, col_targets, d(e), gl, gr, out)
+                self._sweep_col(e, col_targets, d(e), gl, gr, hops, out)
         # interior pairs: products from the diagonal block of the row
         rest = [(i, j) for i, j in pairs if (i, j) not in out]
         rows = {}
         for i, j in rest:
             rows.setdefault(i, set()).add(j)
         for i, targets in rows.items():
-            self._sweep_row(i, targets, d(i), gl, gr, out)
+            self._sweep_row(i, targets, d(i), gl, gr, hops, out)
         return out
 
-    def _sweep_row(self, i, targets, gii, gl, gr, out):
+    def _sweep_row(self, i, targets, gii, gl, gr, hops, out):
         """G_{i,j} for j in targets: rightwards G_{i,j} = G_{i,j-1} H_{j-1,j} g^R_j,
         leftwards G_{i,j} = G_{i,j+1} H_{j+1,j} g^L_j."""
-        up = self._up
         self._sweep(
             i,
             targets,
             gii,
-            lambda g, j: g @ up[j - 1] @ gr[j],
-            lambda g, j: g @ up[j].conj().T @ gl[j],
+            lambda g, j: g @ hops[j - 1][0] @ gr[j],
+            lambda g, j: g @ hops[j][1] @ gl[j],
             lambda j: (i, j),
             out,
         )
 
-    def _sweep_col(self, j, targets, gjj, gl, gr, out):
+    def _sweep_col(self, j, targets, gjj, gl, gr, hops, out):
         """G_{i,j} for i in targets: downwards G_{i,j} = g^R_i H_{i,i-1} G_{i-1,j},
         upwards G_{i,j} = g^L_i H_{i,i+1} G_{i+1,j}."""
-        up = self._up
         self._sweep(
             j,
             targets,
             gjj,
-            lambda g, i: gr[i] @ up[i - 1].conj().T @ g,
-            lambda g, i: gl[i] @ up[i] @ g,
+            lambda g, i: gr[i] @ hops[i - 1][1] @ g,
+            lambda g, i: gl[i] @ hops[i][0] @ g,
             lambda i: (i, j),
             out,
         )
@@ -461,9 +508,9 @@ class BlockTridiagonal(GreensBackend):
         step = self._chunk(int(np.sum(self._sizes[ks] ** 2)))
         for s in range(0, flat.size, step):
             z = np.asarray(flat[s : s + step], dtype=complex)
-            gl, gr, mkk = self._connected(z, self._layer_sigma(z))
+            gl, gr, mkk, hops = self._connected(z, self._layer_sigma(z))
             for o, k in zip(out, ks):
-                o[s : s + step] = self._diagonal(k, gl, gr, mkk)
+                o[s : s + step] = self._diagonal(k, gl, gr, mkk, hops)
         return [o.reshape(e.shape + o.shape[1:]) for o in out]
 
     def green_derivative_submatrix(self, energy, orbitals, cols=None):
@@ -530,8 +577,8 @@ class BlockTridiagonal(GreensBackend):
         step = self._chunk(4 * ns * nmax * (b - a + 3) + len(pairs) * nmax**2)
         for s in range(0, flat.size, step):
             z = np.asarray(flat[s : s + step], dtype=complex)
-            gl, gr, mkk = self._connected(z, self._layer_sigma(z))
-            blocks = self._blocks(pairs, gl, gr, mkk)
+            gl, gr, mkk, hops = self._connected(z, self._layer_sigma(z))
+            blocks = self._blocks(pairs, gl, gr, mkk, hops)
             nz = z.size
             row, col = {}, {}  # G[S, layer k] (nz, ns, n_k) and G[layer k, S] (nz, n_k, ns)
             for k in span:
@@ -542,20 +589,31 @@ class BlockTridiagonal(GreensBackend):
                     r[:, sel[i], :] = blocks[(i, k)][:, loc, :]
                     c[:, :, sel[i]] = blocks[(k, i)][:, :, loc]
                 row[k], col[k] = r, c
-            acc = sum(row[k] @ col[k] for k in span)
+            # sum over layers of G[S, k] (dM/dE)_{kk'} G[k', S], dM/dE = S (block tridiagonal) - dSigma/dE
+            ov = self._sup is not None
+            acc = sum(self._sandwich(row[k], k, col[k]) for k in span)
+            if ov:
+                for k in range(a, b):
+                    acc = acc + row[k] @ self._sup[k] @ col[k + 1] + row[k + 1] @ self._sup[k].conj().T @ col[k]
             ends = {k: (row[k], col[k]) for k in (0, nl - 1) if k in row}
             r, c = row[b], col[b]
             for k in range(b + 1, nl):
-                r = r @ self._up[k - 1] @ gr[k]
-                c = gr[k] @ self._up[k - 1].conj().T @ c
-                acc = acc + r @ c
+                rp, cp = r, c
+                r = r @ hops[k - 1][0] @ gr[k]
+                c = gr[k] @ hops[k - 1][1] @ c
+                acc = acc + self._sandwich(r, k, c)
+                if ov:
+                    acc = acc + rp @ self._sup[k - 1] @ c + r @ self._sup[k - 1].conj().T @ cp
             if b < nl - 1:
                 ends[nl - 1] = (r, c)
             r, c = row[a], col[a]
             for k in range(a - 1, -1, -1):
-                r = r @ self._up[k].conj().T @ gl[k]
-                c = gl[k] @ self._up[k] @ c
-                acc = acc + r @ c
+                rp, cp = r, c
+                r = r @ hops[k][1] @ gl[k]
+                c = gl[k] @ hops[k][0] @ c
+                acc = acc + self._sandwich(r, k, c)
+                if ov:
+                    acc = acc + r @ self._sup[k] @ cp + rp @ self._sup[k].conj().T @ c
             if a > 0:
                 ends[0] = (r, c)
             dg = -acc

@@ -129,6 +129,24 @@ class LeadBase(abc.ABC):
         """dSigma/dE in the device basis (dimensionless), energy.shape + (N, N)."""
         return self._embed(self.self_energy_derivative_block(energy))
 
+    def self_energy_slope_block(self):
+        r"""Sigma_1 = lim Sigma(z)/z for ``|z|`` -> infinity on ``support`` (dimensionless).
+
+        Zero for every lead whose self-energy stays bounded (the default); a
+        lead coupled to the device through an overlap S_dl grows linearly,
+        Sigma(z) ~ z S_dl g_1 S_ld (:eq:`eq-overlap-tail`).  Read by the sums
+        over the imaginary axis that need the large-``|z|`` form of G
+        (:meth:`~currentforces.Junction.energy_density_matrix`).
+        """
+        n = np.asarray(self.support).size
+        return np.zeros((n, n), dtype=complex)
+
+    def self_energy_remainder_block(self, energy):
+        """Sigma(z) - z Sigma_1 on ``support`` (eV), computed without the
+        cancellation of the two at large ``|z|``; the default (Sigma_1 = 0)
+        is :meth:`self_energy_block`."""
+        return self.self_energy_block(energy)
+
     def broadening(self, energy):
         r"""Broadening Gamma(E) = i (Sigma - Sigma^dagger) in eV, energy.shape + (N, N)."""
         return broadening_from_self_energy(self.self_energy(energy))

@@ -16,6 +16,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import LeadConvergenceError
+from .newton import cell_blocks
 
 __all__ = ["decimate", "MAX_ITER"]
 
@@ -24,7 +25,7 @@ MAX_ITER = 200
 2^200 cells, far beyond any broadening a double can hold."""
 
 
-def decimate(z, onsite, hopping, tol, scale, max_iter=MAX_ITER):
+def decimate(z, onsite, hopping, tol, scale, max_iter=MAX_ITER, s00=None, s01=None):
     r"""Surface Green's function g of cell 1 at complex energies, by decimation (1/eV).
 
     The renormalised on-site blocks eps (bulk) and eps_s (surface) and the
@@ -41,6 +42,9 @@ def decimate(z, onsite, hopping, tol, scale, max_iter=MAX_ITER):
 
     from alpha_0 = H_01, beta_0 = H_01^dagger, eps_0 = eps^s_0 = H_00, until
     ``max(abs(alpha), abs(beta)) < tol * scale``; then g = (z - eps^s)^{-1}.
+    In a non-orthogonal basis (``s00``, ``s01``) the same recursion runs on
+    the pencil: z -> z S_00, alpha_0 = H_01 - z S_01, beta_0 = H_10 - z S_10
+    (:func:`~currentforces.leads.newton.cell_blocks`).
 
     Parameters
     ----------
@@ -66,12 +70,10 @@ def decimate(z, onsite, hopping, tol, scale, max_iter=MAX_ITER):
         the broadening eta = Im z.
     """
     n = onsite.shape[0]
-    eye = np.eye(n)
-    alpha = np.broadcast_to(hopping, (z.size, n, n)).copy()  # towards the far end
-    beta = np.broadcast_to(hopping.conj().T, (z.size, n, n)).copy()  # towards the device
+    z_eye, alpha, beta = cell_blocks(z, np.zeros((n, n)), hopping, s00, s01)
+    alpha, beta = alpha.copy(), beta.copy()  # towards the far end, towards the device
     eps_s = np.broadcast_to(onsite, (z.size, n, n)).copy()
     eps = eps_s.copy()
-    z_eye = z[:, None, None] * eye
     active = np.ones(z.size, dtype=bool)
     for _ in range(max_iter):
         g = np.linalg.inv(z_eye[active] - eps[active])

@@ -6,6 +6,12 @@ solves (:ref:`theory-periodic-lead`)
 
 .. math:: (z - H_{00} - H_{01}\, g\, H_{10})\, g = 1 .
 
+In a non-orthogonal basis (cell overlap S_00, S_01) every H becomes the
+energy-dependent block of the pencil z S - H: z - H_00 -> z S_00 - H_00 and
+H_01 -> H_01 - z S_01, H_10 -> H_10 - z S_10 (:ref:`theory-overlap`); the
+functions below take ``s00``, ``s01`` (None: orthogonal) and form these
+blocks with :func:`cell_blocks`.
+
 Its linearisation, the operator X -> X - (A^{-1} H_01) X (H_10 g) with
 A = z - H_00 - H_01 g H_10, serves twice: as the Jacobian of the Newton
 iterations that refine g, and (at the solution, where A^{-1} = g) as the
@@ -21,6 +27,7 @@ import numpy as np
 from .base import broadening_from_self_energy
 
 __all__ = [
+    "cell_blocks",
     "kron_system",
     "dyson_matrix",
     "dyson_residual",
@@ -38,25 +45,39 @@ def kron_system(left, right):
     return np.einsum("bij,bkl->bikjl", left, np.swapaxes(right, -1, -2)).reshape(-1, n * n, n * n)
 
 
-def dyson_matrix(z, g, onsite, hopping):
-    """A = z - H_00 - H_01 g H_10, the inverse of g at the solution (eV)."""
-    return z[:, None, None] * np.eye(onsite.shape[0]) - onsite - hopping @ g @ hopping.conj().T
+def cell_blocks(z, onsite, hopping, s00=None, s01=None):
+    """The blocks (z S_00 - H_00, H_01 - z S_01, H_10 - z S_10) of a lead cell at
+    the energies z (1-d), each (nz, n, n) in eV; S = None is the orthogonal
+    basis (S_00 = 1, S_01 = 0), where the hoppings are H_01 and H_01^dagger."""
+    zz = z[:, None, None]
+    a = zz * (np.eye(onsite.shape[0]) if s00 is None else s00) - onsite
+    if s01 is None:
+        return a, np.broadcast_to(hopping, a.shape), np.broadcast_to(hopping.conj().T, a.shape)
+    return a, hopping - zz * s01, hopping.conj().T - zz * s01.conj().T
 
 
-def dyson_residual(z, g, onsite, hopping):
+def dyson_matrix(z, g, onsite, hopping, s00=None, s01=None):
+    """A = z S_00 - H_00 - H'_01 g H'_10, the inverse of g at the solution (eV)
+    (H'_01 = H_01 - z S_01, :func:`cell_blocks`)."""
+    a, out, back = cell_blocks(z, onsite, hopping, s00, s01)
+    return a - out @ g @ back
+
+
+def dyson_residual(z, g, onsite, hopping, s00=None, s01=None):
     """``max abs(A g - 1)`` of the surface Dyson equation, per energy (dimensionless)."""
     eye = np.eye(onsite.shape[0])
-    return np.abs(dyson_matrix(z, g, onsite, hopping) @ g - eye).max(axis=(1, 2))
+    return np.abs(dyson_matrix(z, g, onsite, hopping, s00, s01) @ g - eye).max(axis=(1, 2))
 
 
-def _linearisation(ainv, g, hopping):
+def _linearisation(ainv, g, out, back):
     n = g.shape[-1]
-    return np.eye(n * n)[None] - kron_system(ainv @ hopping, hopping.conj().T @ g)
+    return np.eye(n * n)[None] - kron_system(ainv @ out, back @ g)
 
 
-def dyson_jacobian(z, g, onsite, hopping):
-    """Jacobian 1 - (A^{-1} H_01) x (H_10 g) of the surface Dyson equation, vec form."""
-    return _linearisation(np.linalg.inv(dyson_matrix(z, g, onsite, hopping)), g, hopping)
+def dyson_jacobian(z, g, onsite, hopping, s00=None, s01=None):
+    """Jacobian 1 - (A^{-1} H'_01) x (H'_10 g) of the surface Dyson equation, vec form."""
+    _, out, back = cell_blocks(z, onsite, hopping, s00, s01)
+    return _linearisation(np.linalg.inv(dyson_matrix(z, g, onsite, hopping, s00, s01)), g, out, back)
 
 
 def well_conditioned(z, jacobian, scale):
@@ -75,7 +96,7 @@ def is_retarded(g):
     return w.min(axis=-1) >= -1e-9 * np.maximum(1.0, np.abs(w).max(axis=-1))
 
 
-def newton_refine(z, g, onsite, hopping, scale, max_iter=12):
+def newton_refine(z, g, onsite, hopping, scale, max_iter=12, s00=None, s01=None):
     """Newton iterations on the surface Dyson equation, started from ``g``.
 
     Each step solves J delta = A^{-1} (1 - A g) = A^{-1} - g, the scaled
@@ -101,8 +122,9 @@ def newton_refine(z, g, onsite, hopping, scale, max_iter=12):
         if idx.size == 0:
             break
         gi = g[idx]
-        ainv = np.linalg.inv(dyson_matrix(z[idx], gi, onsite, hopping))
-        lhs = _linearisation(ainv, gi, hopping)
+        a, out, back = cell_blocks(z[idx], onsite, hopping, s00, s01)
+        ainv = np.linalg.inv(a - out @ gi @ back)
+        lhs = _linearisation(ainv, gi, out, back)
         rhs = (ainv - gi).reshape(-1, n * n)
         delta = np.linalg.solve(lhs, rhs[..., None])[..., 0].reshape(-1, n, n)
         g[idx] = gi + delta
@@ -118,7 +140,7 @@ def newton_refine(z, g, onsite, hopping, scale, max_iter=12):
     return g, converged
 
 
-def surface_green_derivative(g, hopping):
+def surface_green_derivative(g, hopping, z=None, s00=None, s01=None):
     r"""dg/dE (1/eV^2) at the solution g, from the surface Dyson equation.
 
     Differentiating g^{-1} = z - H_00 - H_01 g H_10 gives the linear
@@ -126,12 +148,27 @@ def surface_green_derivative(g, hopping):
 
     .. math:: \frac{dg}{dE} = -g\,g + (g H_{01})\,\frac{dg}{dE}\,(H_{10}\, g),
 
-    solved exactly in vec form.  ``g`` is (..., n, n).
+    solved exactly in vec form.  ``g`` is (..., n, n).  With overlap blocks
+    (``s00``, ``s01`` and the energies ``z`` of ``g``), g^{-1} = z S_00 -
+    H_00 - H'_01 g H'_10 with H'_01 = H_01 - z S_01 carries the derivative of
+    every factor (product rule):
+
+    .. math:: \frac{dg}{dE} = -g\,(S_{00} + S_{01} g H'_{10} + H'_{01} g S_{10})\,g
+              + (g H'_{01})\,\frac{dg}{dE}\,(H'_{10}\, g).
     """
     shape = g.shape[:-2]
     n = g.shape[-1]
     g = g.reshape(-1, n, n)
-    lhs = _linearisation(g, g, hopping)  # at the solution A^{-1} = g
-    rhs = -(g @ g).reshape(-1, n * n)
+    if s00 is None and s01 is None:
+        lhs = _linearisation(g, g, hopping, hopping.conj().T)  # at the solution A^{-1} = g
+        rhs = -(g @ g).reshape(-1, n * n)
+    else:
+        zf = np.broadcast_to(np.asarray(z, dtype=complex), shape).reshape(-1)
+        _, out, back = cell_blocks(zf, np.zeros((n, n)), hopping, s00, s01)
+        lhs = _linearisation(g, g, out, back)
+        src = np.eye(n) if s00 is None else s00
+        if s01 is not None:
+            src = src + s01 @ g @ back + out @ g @ s01.conj().T
+        rhs = -(g @ src @ g).reshape(-1, n * n)
     x = np.linalg.solve(lhs, rhs[..., None])[..., 0]
     return x.reshape(shape + (n, n))
