@@ -235,13 +235,6 @@ def test_sisl_kgrid_bad_input_is_named():
         from_sisl(dev, elecs, kgrid=(4, 1), spin="up")  # unpolarised: no channel to pick
 
 
-def _overlap_engine():
-    from currentforces.adapters.sisl import _overlap_supported
-
-    return _overlap_supported()
-
-
-@pytest.mark.skipif(not _overlap_engine(), reason="Junction(..., overlap=S) not merged yet (issue 13 items 1-2)")
 def test_sisl_nonorthogonal_sheet_transmission(tol):
     # expected (closed form): a square sheet with one s orbital per site,
     # hopping t and overlap s to the four nearest neighbours, on-site 0, has

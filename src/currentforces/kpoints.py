@@ -296,9 +296,12 @@ class KPointJunction(JunctionSet):
         h, hp = self.members[i].hamiltonian, j.hamiltonian
         diff = abs(hp - h.conj()).max()  # dense or sparse (rgf)
         scale = max(1.0, float(abs(h).max()))
+        s, sp = getattr(self.members[i], "overlap", None), getattr(j, "overlap", None)
+        if s is not None and sp is not None:
+            diff = max(diff, abs(sp - s.conj()).max())  # S(-k) = S(k)^* as well
         if diff > REVERSAL_RTOL * scale:
             raise InputError(
-                f"time_reversal: H(-k) differs from H(k)^* by {float(diff):.3g} eV at k = "
+                f"time_reversal: H(-k) (or S(-k)) differs from H(k)^* by {float(diff):.3g} at k = "
                 f"{self.kpoints[i].tolist()} (a complex real-space Hamiltonian or a magnetic field breaks time "
                 "reversal); pass time_reversal=False for the full grid"
             )

@@ -28,8 +28,10 @@ samples the two lattice directions other than the transport one, in
 lattice-vector order, on a Gamma-centred or Monkhorst-Pack grid
 (:class:`~currentforces.kpoints.KPointJunction`; the Bloch blocks of every
 electrode at k come from three k-points along its semi-infinite direction,
-exact for nearest-cell couplings).  Only orthogonal Hamiltonians are
-accepted; energies in eV, lengths in Angstrom (sisl's own units).  A path
+exact for nearest-cell couplings).  A non-orthogonal Hamiltonian brings its
+overlap S(k) and the electrodes' overlap blocks
+(``Junction(..., overlap=S)``, ``Lead(..., onsite_overlap=...)``); energies
+in eV, lengths in Angstrom (sisl's own units).  A path
 (a SIESTA/TranSIESTA ``.TSHS`` file or anything ``sisl.get_sile`` reads)
 may stand for any Hamiltonian.
 
@@ -105,8 +107,6 @@ def _spin_kind(h):
 def _check_hamiltonian(name, h, channel=None):
     if not hasattr(h, "geometry") or not hasattr(h, "tocsr"):
         raise InputError(f"{name} must be a sisl.Hamiltonian, got {type(h).__name__}")
-    if not h.orthogonal and not _overlap_supported():
-        raise InputError(f"{name}: only orthogonal Hamiltonians (no overlap matrix) are supported")
     if _spin_kind(h) == "polarized" and channel is None:
         raise SpinPolarisedError(
             f"{name} is spin-polarised where one spin channel is expected: pass spin=0 (up) or spin=1 (down), "
@@ -134,13 +134,6 @@ def _sk(h, k):
     if _spin_kind(h) == "noncolinear" and sk.shape[0] == h.no:
         sk = np.kron(sk, np.eye(2))
     return sk
-
-
-def _overlap_supported():
-    """Whether Junction takes an overlap matrix (the non-orthogonal engine)."""
-    import inspect
-
-    return "overlap" in inspect.signature(Junction.__init__).parameters
 
 
 def _hk(h, k, channel):
@@ -456,7 +449,7 @@ class _Builder:
                 s00, s01 = electrode_overlap_blocks(elec, semi, None if k is None else k3)
                 s_coupling = np.zeros((n, s00.shape[0]), dtype=complex)
                 s_coupling[rows, :] = s01
-                lead = Lead(  # type: ignore[call-arg]
+                lead = Lead(
                     h00,
                     h01,
                     coupling,
@@ -482,7 +475,7 @@ class _Builder:
             leads.append(lead)
         if orthogonal:
             return Junction(h, leads)
-        return Junction(h, leads, overlap=s)  # type: ignore[call-arg]
+        return Junction(h, leads, overlap=s)
 
 
 @dataclass
