@@ -260,3 +260,24 @@ def test_sisl_nonorthogonal_sheet_transmission(tol):
         ends = [(2 * t * c + 2 * t * x) / (1 + 2 * s * c + 2 * s * x) for x in (-1.0, 1.0)]
         open_ = ((e > min(ends)) & (e < max(ends))).astype(float)
         np.testing.assert_allclose(tk, open_, atol=tol["lead"])
+
+
+def test_sisl_spin_channels_of_kpoints_force_coefficients(tol):
+    # expected: a polarised sheet with no exchange splitting (shift 0) is two
+    # identical channels with g_s = 1 each: the same force coefficients as the
+    # unpolarised sheet with g_s = 2 (nested sets: channels of k-point sets,
+    # forces per channel label and per k from displaced calculations)
+    beta, step, width = 0.6, 1e-3, 3
+    kw = dict(temperature=0.0, fermi_level=0.35)
+    results = []
+    for spin in ("polarized", None):
+        dev, elecs = _sheet_junction(spin=spin, shift=0.0)
+        j, data = from_sisl(dev, elecs, kgrid=(4, 1), return_data=True)
+        plus = [_sheet(width, 4, beta=beta, moved=(4, step), spin=spin)]
+        minus = [_sheet(width, 4, beta=beta, moved=(4, -step), spin=spin)]
+        results.append(currentforces.force_coefficients(j, data.force_operators(plus, minus, step), **kw))
+    channels, plain = results
+    assert channels.spin == 1 and plain.spin == 2
+    for name in ("mean_force", "K", "L"):
+        scale = max(1.0, np.abs(getattr(plain, name)).max())
+        np.testing.assert_allclose(getattr(channels, name), getattr(plain, name), atol=tol["default_quad"] * scale)
