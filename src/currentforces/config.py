@@ -451,10 +451,20 @@ class OutputConfig(_Section):
         "str", "currentforces-run.nc", "NetCDF output file (relative to the working directory; --out overrides)"
     )
     figures: bool = _key("bool", True, "write PNG figures next to the output file")
+    trajectory: str = _key(
+        "str",
+        "",
+        "also write the [dynamics] trajectory for ase gui: an extended XYZ (.extxyz, .xyz) or ASE "
+        "trajectory (.traj) file name ('' for none)",
+    )
 
     def _cross_check(self):
         if not self.file.strip():
             raise ConfigError("output.file", "must not be empty; give a file name such as 'run.nc'")
+        if self.trajectory and not self.trajectory.lower().endswith((".extxyz", ".xyz", ".traj")):
+            raise ConfigError(
+                "output.trajectory", f"must end in .extxyz, .xyz or .traj (or be ''), got {self.trajectory!r}"
+            )
 
 
 @dataclass(frozen=True, eq=False)
@@ -478,6 +488,11 @@ class RunConfig(_Section):
         for name, cls in SECTIONS.items():
             if not isinstance(getattr(self, name), cls):
                 raise ConfigError(name, f"must be of type {cls.__name__}, got {getattr(self, name)!r}")
+        if self.output.trajectory and not self.dynamics.enabled:
+            raise ConfigError(
+                "output.trajectory",
+                "there is no trajectory to write: set enabled = true in [dynamics] or remove the key",
+            )
 
 
 SECTIONS: dict[str, type] = {f.name: f.default_factory for f in fields(RunConfig)}  # type: ignore[misc]
@@ -635,6 +650,8 @@ def config_to_json(cfg):
     if not dynamics.get("phonon_bath", False):
         for key in BATH_KEYS:
             dynamics.pop(key, None)
+    if not data.get("output", {}).get("trajectory", ""):
+        data.get("output", {}).pop("trajectory", None)  # no trajectory file: the text of earlier versions
     return json.dumps(data, sort_keys=True)
 
 

@@ -24,7 +24,15 @@ import numpy as np
 from .errors import InputError
 from .outfile import atomic_write
 
-__all__ = ["write_dataset", "read_dataset", "UNITS", "describe_dataset"]
+__all__ = [
+    "write_dataset",
+    "read_dataset",
+    "UNITS",
+    "describe_dataset",
+    "atoms_variables",
+    "atoms_from_dataset",
+    "write_trajectory",
+]
 
 UNITS = {
     "bias": ("V", "bias voltage V (mu_0 - mu_1 = eV)"),
@@ -72,6 +80,15 @@ UNITS = {
     "velocities": ("Angstrom/fs", "velocities"),
     "kinetic_energy": ("eV", "kinetic energy"),
     "potential_energy": ("eV", "potential energy of the springs and K_sym"),
+    "atom_symbol": ("1", "chemical symbol of each device atom"),
+    "atom_positions": ("Angstrom", "device atom positions at X = 0"),
+    "atom_masses": ("amu", "mass of each device atom"),
+    "atom_cell": ("Angstrom", "cell vectors of the device structure (rows)"),
+    "atom_pbc": ("1", "periodic boundary condition along each cell vector (0/1)"),
+    "mode_atom": ("1", "device atom of each coordinate"),
+    "mode_axis": ("1", "Cartesian axis (0: x, 1: y, 2: z) of each coordinate"),
+    "normal_mode_vectors": ("1", "mass-weighted orthonormal eigenvectors of the spring matrix (columns)"),
+    "normal_mode_hbar_omega": ("eV", "hbar omega of each bare normal mode (negative: unstable direction)"),
 }
 """Variable or coordinate -> (units, long_name)."""
 
@@ -171,3 +188,85 @@ def summary_table(ds):
             row += f" {1e3 * np.nanmax(ds['growth_rate'].values[i]):18.5f}"
         rows.append(row)
     return "\n".join(rows)
+
+
+def atoms_variables(atoms, coordinates):
+    """The structure and the coordinate map as dataset variables.
+
+    Parameters
+    ----------
+    atoms : ase.Atoms
+        The device at X = 0.
+    coordinates : sequence of (int, int)
+        (atom index, Cartesian axis) of each ``mode`` (coordinate) of the
+        dataset.
+
+    Returns
+    -------
+    dict
+        ``name -> (dims, values)`` for ``atom_symbol``, ``atom_positions``,
+        ``atom_masses`` (dimension ``atom``), ``atom_cell``, ``atom_pbc``
+        (``cell_vector``, ``xyz``) and ``mode_atom``, ``mode_axis``
+        (``mode``): enough for :func:`atoms_from_dataset` to rebuild the
+        ``ase.Atoms``.
+    """
+    cell = np.asarray(atoms.get_cell(), dtype=float).reshape(3, 3)
+    return {
+        "atom_symbol": (("atom",), np.array(atoms.get_chemical_symbols(), dtype=object)),
+        "atom_positions": (("atom", "xyz"), np.asarray(atoms.get_positions(), dtype=float)),
+        "atom_masses": (("atom",), np.asarray(atoms.get_masses(), dtype=float)),
+        "atom_cell": (("cell_vector", "xyz"), cell),
+        "atom_pbc": (("cell_vector",), np.asarray(atoms.get_pbc(), dtype=np.int8)),
+        "mode_atom": (("mode",), np.array([int(a) for a, _ in coordinates], dtype=np.int64)),
+        "mode_axis": (("mode",), np.array([int(c) for _, c in coordinates], dtype=np.int64)),
+    }
+
+
+def atoms_from_dataset(ds):
+    """The ``ase.Atoms`` stored by :func:`atoms_variables` (symbols,
+    positions in Angstrom, masses, cell, pbc), and its coordinate map.
+
+    Returns
+    -------
+    atoms : ase.Atoms
+    coordinates : list of (int, int)
+    """
+    from ase import Atoms  # lazy: optional dependency
+
+    missing = [k for k in ("atom_symbol", "atom_positions", "mode_atom", "mode_axis") if k not in ds]
+    if missing:
+        raise InputError(f"the dataset stores no structure (missing {', '.join(missing)}); rerun to store it")
+    atoms = Atoms(
+        symbols=[str(s) for s in ds["atom_symbol"].values],
+        positions=ds["atom_positions"].values,
+        cell=ds["atom_cell"].values if "atom_cell" in ds else None,
+        pbc=ds["atom_pbc"].values.astype(bool) if "atom_pbc" in ds else False,
+    )
+    if "atom_masses" in ds:
+        atoms.set_masses(ds["atom_masses"].values)
+    coordinates = [(int(a), int(c)) for a, c in zip(ds["mode_atom"].values, ds["mode_axis"].values)]
+    return atoms, coordinates
+
+
+def write_trajectory(ds, path, format=None):
+    """Write the Langevin trajectory of a results dataset as an extended XYZ
+    (``.extxyz``/``.xyz``) or ASE trajectory (``.traj``) file.
+
+    The frames are the stored structure (:func:`atoms_from_dataset`) with the
+    displacements ``positions`` (time, mode) added; ``ase gui PATH`` opens
+    the file.
+
+    Parameters
+    ----------
+    ds : xarray.Dataset
+        A run with ``[dynamics]`` enabled (``read_dataset``).
+    path : str or Path
+    format : str, optional
+        An :func:`ase.io.write` format name (default from the suffix).
+    """
+    from .dynamics.observables import displaced_frames, write_frames
+
+    if "positions" not in ds or "time" not in ds["positions"].dims:
+        raise InputError("the dataset holds no trajectory (enable [dynamics] in the configuration)")
+    atoms, coordinates = atoms_from_dataset(ds)
+    write_frames(path, displaced_frames(atoms, coordinates, ds["positions"].values), format)

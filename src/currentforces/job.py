@@ -353,6 +353,7 @@ def _dataset(preset, fermi_level, cfg, records, biases, status, extra=None):
             data[k] = (("bias",), arr)
     data["masses"] = (("mode",), np.asarray(s.masses, dtype=float))
     data["spring_constants"] = (("mode", "mode2"), np.asarray(preset.spring_constants, dtype=float))
+    data.update(_structure_variables(preset))
     coords = {
         "bias": ("bias", np.array(done, dtype=float)),
         "mode": ("mode", np.arange(m)),
@@ -387,6 +388,21 @@ def _dataset(preset, fermi_level, cfg, records, biases, status, extra=None):
         }
     )
     return ds
+
+
+def _structure_variables(preset):
+    """The device atoms, the coordinate map and the bare normal modes (mass-weighted
+    eigenvectors of the springs, hbar*omega in eV) as dataset variables."""
+    from .dynamics.observables import normal_modes
+    from .io import atoms_variables
+
+    s = preset.system
+    hw, vectors = normal_modes(np.asarray(s.masses, dtype=float), np.asarray(preset.spring_constants, dtype=float))
+    return {
+        **atoms_variables(s.device, s.coordinates),
+        "normal_mode_hbar_omega": (("normal_mode",), hw),
+        "normal_mode_vectors": (("mode", "normal_mode"), vectors),
+    }
 
 
 def _progress(iterable, enabled, desc, total=None):
@@ -471,6 +487,11 @@ def _run_locked(cfg, path, progress, overwrite, log):
                 extra.update(_langevin(dyn, preset, ef, cfg.electrons, cfg.dynamics, progress))
     ds = _stamp(_dataset(preset, ef, cfg, records, biases, "complete", extra), records, digests)
     write_dataset(ds, path)
+    if cfg.output.trajectory:
+        from .io import write_trajectory
+
+        write_trajectory(ds, cfg.output.trajectory)
+        log(f"wrote {cfg.output.trajectory}")
     return JobResult(ds, path, bool(reused))
 
 

@@ -26,6 +26,8 @@ __all__ = [
     "nonconservative_power",
     "line_integral_work",
     "write_netcdf",
+    "displaced_frames",
+    "write_frames",
 ]
 
 
@@ -218,6 +220,28 @@ class Trajectory:
         """Write to NetCDF atomically (temporary file, then ``os.replace``)."""
         write_netcdf(self.to_xarray(), path)
 
+    def write_ase(self, path, atoms, coordinates, realization=0, format=None):
+        """Write the frames as an extended XYZ or ASE trajectory file (``ase gui`` opens both).
+
+        Parameters
+        ----------
+        path : str or Path
+            Destination; ``.extxyz``/``.xyz`` or ``.traj`` (or give ``format``).
+        atoms : ase.Atoms
+            The structure at X = 0 (positions in Angstrom).
+        coordinates : sequence of (int, int)
+            (atom index, Cartesian axis) of each degree of freedom, in the
+            order of the trajectory's ``dof`` axis.
+        realization : int
+            Which realisation to write.
+        format : str, optional
+            An :func:`ase.io.write` format name.
+        """
+        if not 0 <= int(realization) < self.positions.shape[1]:
+            raise InputError(f"realization must be in [0, {self.positions.shape[1]}), got {realization!r}")
+        frames = displaced_frames(atoms, coordinates, self.positions[:, int(realization), :])
+        write_frames(path, frames, format)
+
     @classmethod
     def read_netcdf(cls, path):
         """Read a file written by :meth:`write_netcdf`."""
@@ -240,3 +264,55 @@ def write_netcdf(dataset, path):
     if not hasattr(dataset, "to_netcdf"):
         raise InputError("dataset must be an xarray.Dataset")
     atomic_write(path, dataset.to_netcdf)
+
+
+def displaced_frames(atoms, coordinates, displacements):
+    """``ase.Atoms`` frames with the displacements X (Angstrom) added to ``atoms``.
+
+    Parameters
+    ----------
+    atoms : ase.Atoms
+        The structure at X = 0.
+    coordinates : sequence of (int, int)
+        (atom index, Cartesian axis 0/1/2) of each column of ``displacements``.
+    displacements : array_like, shape (n_frames, M)
+        X in Angstrom.
+
+    Returns
+    -------
+    list of ase.Atoms
+        One copy per frame, without calculator.
+    """
+    x = np.asarray(displacements, dtype=float)
+    n = len(atoms)
+    coords = [(int(a), int(c)) for a, c in coordinates]
+    if x.ndim != 2 or x.shape[1] != len(coords):
+        raise InputError(f"displacements must have shape (n_frames, {len(coords)}), got {x.shape}")
+    if any(not 0 <= a < n or c not in (0, 1, 2) for a, c in coords):
+        raise InputError(f"coordinates must be (atom, axis) pairs with atoms in [0, {n}) and axes 0, 1, 2")
+    rows = np.array([a for a, _ in coords], dtype=int)
+    cols = np.array([c for _, c in coords], dtype=int)
+    reference = np.asarray(atoms.get_positions(), dtype=float)
+    frames = []
+    for xt in x:
+        frame = atoms.copy()
+        frame.calc = None
+        pos = reference.copy()
+        pos[rows, cols] += xt
+        frame.set_positions(pos, apply_constraint=False)
+        frames.append(frame)
+    return frames
+
+
+def write_frames(path, frames, format=None):
+    """Write ``ase.Atoms`` frames through :func:`ase.io.write` atomically
+    (``.extxyz``/``.xyz`` or ``.traj`` from the suffix, or ``format``)."""
+    from ase.io import write  # lazy: optional dependency
+
+    fmt = format
+    if fmt is None:
+        suffix = str(path).rsplit(".", 1)[-1].lower()
+        fmt = {"xyz": "extxyz", "extxyz": "extxyz", "traj": "traj"}.get(suffix)
+        if fmt is None:
+            raise InputError(f"path: give a .extxyz, .xyz or .traj file (or format=...), got {str(path)!r}")
+    atomic_write(path, lambda tmp: write(tmp, frames, format=fmt))
