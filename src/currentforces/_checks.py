@@ -1,7 +1,26 @@
-"""Input validation shared by every public entry point.
+"""Input validation shared by every public entry point, and the types of
+the arguments it checks.
 
 Each helper raises :class:`~currentforces.errors.InputError` with a message
 that names the offending argument.
+
+The type aliases of the public signatures live here too (every layer may
+import this module):  arrays go in as :data:`numpy.typing.ArrayLike`
+(anything ``numpy.asarray`` takes) and come out as :class:`numpy.ndarray`
+with their dtype:
+
+- ``RealArray``: real floating results (transmissions, real coefficient
+  matrices);
+- ``ComplexArray``: complex floating results (Green's functions,
+  self-energies, spectra);
+- ``IndexArray``: integer index arrays (lead supports, orbital sets);
+- ``MatrixLike``: an (N, N) matrix, dense array_like or scipy.sparse;
+- ``OperatorsLike``: force operators, an (M, N, N) array or a sequence
+  of M dense or scipy.sparse (N, N) matrices;
+- ``Indices``: orbital or coordinate indices, a sequence or an integer array;
+- ``RealSequence``: real numbers that are iterated over (energies, chemical
+  potentials), a sequence or a float array;
+- ``Spectrum``: a noise spectrum, ``spectrum(hbar_omega) -> (n, M, M)``.
 """
 
 from __future__ import annotations
@@ -9,11 +28,24 @@ from __future__ import annotations
 import functools
 import inspect
 import warnings
+from collections.abc import Callable, Sequence
+from typing import Any, TypeAlias
 
 import numpy as np
 import scipy.sparse as sp
+from numpy.typing import ArrayLike, NDArray
 
 from .errors import InputError, OverlapError
+
+RealArray: TypeAlias = NDArray[np.floating[Any]]
+ComplexArray: TypeAlias = NDArray[np.complexfloating[Any, Any]]
+IndexArray: TypeAlias = NDArray[np.intp]
+# scipy.sparse is untyped here (ignore_missing_imports): Any stands for its matrices
+MatrixLike: TypeAlias = ArrayLike | Any
+OperatorsLike: TypeAlias = Sequence[Any] | NDArray[Any]
+Indices: TypeAlias = Sequence[int] | NDArray[np.integer[Any]]
+RealSequence: TypeAlias = Sequence[float] | NDArray[np.floating[Any]]
+Spectrum: TypeAlias = Callable[[ArrayLike], NDArray[Any]]
 
 __all__ = [
     "as_dense_matrix",
@@ -309,7 +341,7 @@ def check_leads(junction, what, minimum=1):
     return junction
 
 
-def check_energies(energy):
+def check_energies(energy: ArrayLike) -> NDArray[Any]:
     """Energies in eV: finite, real or in the upper half plane (retarded)."""
     e = np.asarray(energy)
     if not np.all(np.isfinite(e)):
@@ -319,7 +351,7 @@ def check_energies(energy):
     return e
 
 
-def as_orbital_indices(name, indices, size):
+def as_orbital_indices(name: str, indices: ArrayLike, size: int) -> IndexArray:
     """Device orbital indices as a 1-D int array in [0, size).
 
     Negative indices count from the end, as in Python; repeats are kept

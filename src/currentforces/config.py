@@ -42,7 +42,7 @@ import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
-from typing import ClassVar, Literal
+from typing import Any, ClassVar, Literal
 
 from .errors import ConfigError  # re-exported: its old home
 
@@ -315,7 +315,7 @@ class JunctionConfig(_Section):
         if self.movable is not None:
             object.__setattr__(self, "movable", tuple(_chain_movable(list(self.movable), self.n_atoms, self.buffer)))
 
-    def relative_to(self, base_dir):
+    def relative_to(self, base_dir: str | os.PathLike[str]) -> JunctionConfig:
         """This section with the structure files of ``preset = "atoms"``
         given by relative paths taken relative to ``base_dir`` (absolute)."""
         if self.preset != "atoms":
@@ -328,7 +328,7 @@ class JunctionConfig(_Section):
         return replace(self, **moved) if moved else self
 
     @property
-    def input_files(self):
+    def input_files(self) -> dict[str, str]:
         """The structure files the section reads, ``{"junction.device": path, ...}``
         (empty for the built-in presets)."""
         if self.preset != "atoms":
@@ -502,12 +502,12 @@ SCHEMA = {name: {f.name: f.metadata["key"] for f in fields(cls)} for name, cls i
 """section -> key -> :class:`Key` (read from the section dataclasses)."""
 
 
-def default_config():
+def default_config() -> dict[str, dict[str, Any]]:
     """The full default configuration (a nested dict)."""
     return {sec: {k: copy.deepcopy(spec.default) for k, spec in keys.items()} for sec, keys in SCHEMA.items()}
 
 
-def validate_config(raw, base_dir=None):
+def validate_config(raw: Mapping[str, Any], base_dir: str | os.PathLike[str] | None = None) -> RunConfig:
     """Check a configuration dict, fill in defaults and parse it into sections.
 
     Parameters
@@ -552,7 +552,7 @@ def validate_config(raw, base_dir=None):
     return cfg
 
 
-def as_run_config(cfg):
+def as_run_config(cfg: RunConfig | Mapping[str, Any]) -> RunConfig:
     """``cfg`` as a :class:`RunConfig`: itself if it is one, otherwise a
     nested dict checked by :func:`validate_config`."""
     return cfg if isinstance(cfg, RunConfig) else validate_config(cfg)
@@ -585,12 +585,12 @@ def _chain_movable(movable, n_atoms, buffer):
     return out
 
 
-def bias_values(cfg):
+def bias_values(cfg: RunConfig | Mapping[str, Any]) -> list[float]:
     """The bias list (V) of a configuration, as floats."""
     return [float(v) for v in as_run_config(cfg).bias.values]
 
 
-def input_files(cfg):
+def input_files(cfg: RunConfig | Mapping[str, Any]) -> dict[str, str]:
     """The files a configuration reads, ``{key: path}``.
 
     These are the structure files of ``preset = "atoms"``
@@ -602,7 +602,7 @@ def input_files(cfg):
     return as_run_config(cfg).junction.input_files
 
 
-def load_config(path):
+def load_config(path: str | os.PathLike[str]) -> RunConfig:
     """Read and validate a TOML configuration file.
 
     Parameters
@@ -639,7 +639,7 @@ def load_config(path):
     return validate_config(raw, base_dir=path.parent)
 
 
-def config_to_json(cfg):
+def config_to_json(cfg: RunConfig | Mapping[str, Any]) -> str:
     """Canonical JSON text of a configuration (sorted keys): stored in the
     output file and compared on resume.  The same TOML gives the same text
     (and so the same resume digest) as the nested dict of earlier versions:
@@ -655,7 +655,7 @@ def config_to_json(cfg):
     return json.dumps(data, sort_keys=True)
 
 
-def describe_schema():
+def describe_schema() -> str:
     """Human-readable list of every section, key, type, default and meaning."""
     lines = []
     for sec, keys in SCHEMA.items():

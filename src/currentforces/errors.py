@@ -11,6 +11,11 @@ never a silent wrong number.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
 __all__ = [
     "InputError",
     "BoundStateError",
@@ -63,7 +68,7 @@ class SpinPolarisedError(InputError):
 class ConfigError(InputError):
     """A configuration key is missing, unknown, of the wrong type or out of range."""
 
-    def __init__(self, key, message):
+    def __init__(self, key: str, message: str) -> None:
         super().__init__(f"{key}: {message}")
         self.key = key
 
@@ -71,7 +76,7 @@ class ConfigError(InputError):
 class IntegrationError(RuntimeError):
     """An energy integral did not reach its requested tolerance."""
 
-    def __init__(self, message, error=None, tolerance=None):
+    def __init__(self, message: str, error: float | None = None, tolerance: float | None = None) -> None:
         super().__init__(message)
         self.error = error
         self.tolerance = tolerance
@@ -98,7 +103,7 @@ class SubbandEdgeError(InputError):
     ``(n, m)``) and ``energies`` (eV) name the offending edges.
     """
 
-    def __init__(self, message, subbands=(), energies=()):
+    def __init__(self, message: str, subbands: Sequence[tuple[int, ...]] = (), energies: Sequence[float] = ()) -> None:
         super().__init__(message)
         self.subbands = list(subbands)
         self.energies = list(energies)
@@ -116,7 +121,9 @@ class LeadConvergenceError(RuntimeError):
     the bare error this replaces.
     """
 
-    def __init__(self, message, energy=None, tol=None, eta=None):
+    def __init__(
+        self, message: str, energy: complex | None = None, tol: float | None = None, eta: float | None = None
+    ) -> None:
         super().__init__(message)
         self.energy = energy
         self.tol = tol

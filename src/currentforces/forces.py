@@ -59,9 +59,12 @@ import dataclasses
 import hashlib
 import math
 import warnings
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 import numpy as np
+from numpy.typing import NDArray
 
 from . import contour
 from ._checks import (
@@ -75,11 +78,16 @@ from ._checks import (
 )
 from .errors import BoundStateError, InputError, IntegrationError, IntegrationWarning
 from .integrate import THERMAL_CUTOFF, fermi, fermi_derivative, fermi_sea_sum, integrate_adaptive
-from .junctionset import JunctionSet, resolve_spin
+from .junctionset import JunctionSet, operators_for_one, resolve_spin
 from .leads import broadening_from_self_energy
 from .operators import ForceOperators
 from .pairs import pair_arguments, pair_spectra
 from .units import HBAR, KB
+
+if TYPE_CHECKING:
+    from ._checks import ArrayLike, ComplexArray, OperatorsLike
+    from .junction import Junction
+    from .pairs import PairSpectra
 
 __all__ = [
     "ForceCoefficients",
@@ -93,21 +101,25 @@ __all__ = [
 ]
 
 
-def symmetric_part(m):
+def symmetric_part(m: NDArray[Any]) -> NDArray[Any]:
     """(M + M^T)/2 over the last two axes."""
     return 0.5 * (m + np.swapaxes(m, -1, -2))
 
 
-def antisymmetric_part(m):
+def antisymmetric_part(m: NDArray[Any]) -> NDArray[Any]:
     """(M - M^T)/2 over the last two axes."""
     return 0.5 * (m - np.swapaxes(m, -1, -2))
 
 
-def matrix_part(part, attribute, doc):
+def matrix_part(part: Callable[[NDArray[Any]], NDArray[Any]], attribute: str, doc: str) -> property:
     """A read-only property: ``part`` (:func:`symmetric_part` or
     :func:`antisymmetric_part`) of the matrix attribute named ``attribute``,
     with docstring ``doc``; how the coefficient classes name the five forces."""
-    return property(lambda self: part(getattr(self, attribute)), doc=doc)
+
+    def get(self: Any) -> NDArray[Any]:
+        return part(getattr(self, attribute))
+
+    return property(get, doc=doc)
 
 
 # ----------------------------------------------------------------------------
@@ -121,7 +133,7 @@ class SpectralBlocks:
     supports), which every backend (:mod:`currentforces.greens`) answers.
     """
 
-    def __init__(self, junction, operators: ForceOperators):
+    def __init__(self, junction: Junction, operators: ForceOperators) -> None:
         self.junction = junction
         self.ops = operators
         self.s = operators.support
@@ -132,11 +144,11 @@ class SpectralBlocks:
         self._pos_s = np.searchsorted(cols, self.s)
         self._pos_l = [np.searchsorted(cols, sup) for sup in sups]
 
-    def green(self, energy):
+    def green(self, energy: ArrayLike) -> ComplexArray:
         """G[S, S] for energies (1-d), shape (n, s, s)."""
         return self.junction.green_submatrix(energy, self.s, self.s)
 
-    def green_and_spectral(self, energy):
+    def green_and_spectral(self, energy: ArrayLike) -> tuple[ComplexArray, list[ComplexArray]]:
         """G[S, S] and the list A_l[S, S] = G[S, sup_l] Gamma_l G[S, sup_l]^dagger."""
         g = self.junction.green_submatrix(energy, self.s, self.cols)
         return g[:, :, self._pos_s], self._spectral_from(g, self._pos_l, energy)
@@ -150,7 +162,7 @@ class SpectralBlocks:
             a_l.append(gs @ gamma @ np.conj(np.swapaxes(gs, -1, -2)))
         return a_l
 
-    def green_derivative(self, energy, spectral=False):
+    def green_derivative(self, energy: ArrayLike, spectral: bool = False) -> tuple[ComplexArray, ...]:
         r"""G[S, S] and dG/dE [S, S] = -[G (1 - dSigma/dE) G]_{SS} (1/eV^2),
         and with ``spectral=True`` also the list A_l[S, S].
 
@@ -246,32 +258,35 @@ class ForceCoefficients:
     berry_current = matrix_part(antisymmetric_part, "L_current", "Current-induced Berry force (eV*fs/A^2).")
 
     @property
-    def bias(self):
+    def bias(self) -> float:
         """mu_0 - mu_1 in V for a junction with at least two leads."""
         mus = self.chemical_potentials
         return float(mus[0] - mus[1]) if len(mus) > 1 else 0.0
 
     _SUMMED = ("mean_force", "K", "L", "mean_force_current", "K_current", "L_current")
 
-    def transposed(self):
+    def transposed(self) -> ForceCoefficients:
         """The coefficients with K and L (and their current-induced parts)
         transposed over the modes: those of the time-reversed partner -k of a
         k-point at zero bias (:eq:`eq-kpoint-reversal`)."""
         swap = {name: np.swapaxes(getattr(self, name), -1, -2) for name in ("K", "L", "K_current", "L_current")}
         return dataclasses.replace(self, **swap)
 
-    def mean_with(self, other):
+    def mean_with(self, other: ForceCoefficients) -> ForceCoefficients:
         """The mean of two sets of coefficients (a k-point and its partner -k)."""
         return ForceCoefficients.weighted_sum([self, other], [0.5, 0.5])
 
     @staticmethod
-    def weighted_sum(parts, weights):
+    def weighted_sum(parts: Sequence[ForceCoefficients], weights: ArrayLike) -> ForceCoefficients:
         """sum_i w_i C_i of coefficients at the same bias, temperature and frequency
         (:eq:`eq-junction-set`); errors add as sum_i w_i err_i."""
         first = parts[0]
-        sums = {name: sum(w * getattr(p, name) for p, w in zip(parts, weights)) for name in ForceCoefficients._SUMMED}
+        ws = [float(w) for w in np.asarray(weights, dtype=float).reshape(-1)]
+        sums: dict[str, Any] = {
+            name: sum(w * getattr(p, name) for p, w in zip(parts, ws)) for name in ForceCoefficients._SUMMED
+        }
         keys = set().union(*(p.error for p in parts))
-        err = {key: float(sum(w * p.error.get(key, 0.0) for p, w in zip(parts, weights))) for key in keys}
+        err = {key: float(sum(w * p.error.get(key, 0.0) for p, w in zip(parts, ws))) for key in keys}
         return dataclasses.replace(first, error=err, **sums)
 
 
@@ -535,7 +550,14 @@ this share of rtol at the first attempt."""
 
 
 @renamed_keywords(frequency="hbar_omega")
-def fermi_sea_part(junction, forces, fermi_level=0.0, temperature=300.0, hbar_omega=0.0, rtol=1e-8):
+def fermi_sea_part(
+    junction: Junction,
+    forces: OperatorsLike,
+    fermi_level: float = 0.0,
+    temperature: float = 300.0,
+    hbar_omega: float = 0.0,
+    rtol: float = 1e-8,
+) -> FermiSeaPart:
     r"""The bias-independent Fermi-sea part of :func:`force_coefficients`,
     to compute once and reuse across a bias sweep.
 
@@ -807,18 +829,18 @@ def _in_continuum(junction, energy):
 
 @renamed_keywords(frequency="hbar_omega")
 def force_coefficients(
-    junction,
-    forces,
-    bias=0.0,
-    temperature=300.0,
-    fermi_level=0.0,
-    hbar_omega=0.0,
-    spin=None,
-    chemical_potentials=None,
-    rtol=1e-8,
-    on_fail="raise",
-    fermi_sea=None,
-):
+    junction: Junction | JunctionSet,
+    forces: OperatorsLike | Callable[[Any], Any],
+    bias: float = 0.0,
+    temperature: float = 300.0,
+    fermi_level: float = 0.0,
+    hbar_omega: float = 0.0,
+    spin: float | None = None,
+    chemical_potentials: ArrayLike | None = None,
+    rtol: float = 1e-8,
+    on_fail: str = "raise",
+    fermi_sea: FermiSeaPart | None = None,
+) -> ForceCoefficients:
     r"""Mean force and the K, L coefficients of seed eq (14) at any bias,
     temperature and frequency.
 
@@ -916,7 +938,7 @@ def force_coefficients(
     check_leads(junction, "force_coefficients")
     if on_fail not in ("raise", "warn"):
         raise InputError(f"on_fail must be 'raise' or 'warn', got {on_fail!r}")
-    ops = ForceOperators(forces, junction.size)
+    ops = ForceOperators(operators_for_one(forces, "force_coefficients"), junction.size)
     mus = junction.chemical_potentials(bias, fermi_level, chemical_potentials)
     mu0 = float(np.mean(mus)) if len(mus) else float(fermi_level)
     blocks = SpectralBlocks(junction, ops)
@@ -931,7 +953,7 @@ def force_coefficients(
 
     user_rtol = rtol
     off_axis = biased and w == 0 and contour.applies(junction, mus, temperature, rtol)
-    memo = {}
+    memo: dict[tuple[str, float], Any] = {}
 
     def part(name, rtol):
         """One of the two computations (Fermi sea, windows), memoised by its tolerance."""
@@ -1051,7 +1073,7 @@ def force_coefficients(
             trial = compute(tols)
         factors = _error_ratios(trial, user_rtol, natural)
         worst = max(factors.values())
-        if worst < ratio:
+        if out is None or worst < ratio:
             out, ratio = trial, worst
         if worst <= 1:
             break
@@ -1059,6 +1081,7 @@ def force_coefficients(
             if factor > 1:
                 for name in _PARTS[q]:
                     tols[name] = max(1e-13, min(tols[name], 0.5 * tols[name] / factor))
+    assert out is not None  # the first attempt always sets it
     rtol = user_rtol
     _check_errors(out, rtol, on_fail, natural)
     return out
@@ -1166,7 +1189,13 @@ def _surface_t0(blocks, ops, mu0):
     return -HBAR / (4 * math.pi) * ops.traces(a, a).real[0]
 
 
-def lead_pair_spectra(args, quantities, caller):
+PairArguments: TypeAlias = (
+    "tuple[Junction, OperatorsLike, ArrayLike, float, float, float, float, ArrayLike | None, float]"
+)
+"""The arguments the public lead-pair spectra share, in their order."""
+
+
+def lead_pair_spectra(args: PairArguments, quantities: Sequence[str], caller: str) -> PairSpectra:
     """The lead-pair kernel (:func:`currentforces.pairs.pair_spectra`) on the force support.
 
     The one entry of the public lead-pair spectra (:func:`electron_hole_spectrum`
@@ -1186,16 +1215,16 @@ def lead_pair_spectra(args, quantities, caller):
 # ----------------------------------------------------------------------------
 @renamed_keywords(omega="hbar_omega")
 def electron_hole_spectrum(
-    junction,
-    forces,
-    hbar_omega,
-    bias=0.0,
-    temperature=300.0,
-    fermi_level=0.0,
-    spin=2,
-    chemical_potentials=None,
-    rtol=1e-8,
-):
+    junction: Junction,
+    forces: OperatorsLike,
+    hbar_omega: ArrayLike,
+    bias: float = 0.0,
+    temperature: float = 300.0,
+    fermi_level: float = 0.0,
+    spin: float = 2,
+    chemical_potentials: ArrayLike | None = None,
+    rtol: float = 1e-8,
+) -> ComplexArray:
     r"""Electron-hole spectrum Xi(omega) = Lambda^o'(omega) + i Lambda^e''(omega).
 
     .. math::

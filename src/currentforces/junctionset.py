@@ -37,8 +37,9 @@ the set), so that a k-grid parallelises over k.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from functools import partial
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -47,10 +48,13 @@ from .errors import InputError
 from .junction import Junction
 from .parallel import BACKENDS, parallel_map
 
-__all__ = ["JunctionSet", "spin_channels", "resolve_spin"]
+if TYPE_CHECKING:
+    from ._checks import ArrayLike
+
+__all__ = ["JunctionSet", "spin_channels", "resolve_spin", "operators_for_one"]
 
 
-def resolve_spin(junction, spin):
+def resolve_spin(junction: Junction | JunctionSet, spin: float | None) -> int:
     """The spin degeneracy to use for ``junction`` (a Junction or a set) given the caller's ``spin``.
 
     ``None`` means 2 for a :class:`~currentforces.Junction` (spin-degenerate
@@ -60,14 +64,24 @@ def resolve_spin(junction, spin):
     """
     own = getattr(junction, "spin", None) if isinstance(junction, JunctionSet) else None
     if spin is None:
-        return 2 if own is None else own
-    spin = check_spin(spin)
-    if own is not None and spin != own:
+        return 2 if own is None else int(own)
+    g = check_spin(spin)
+    if own is not None and g != own:
         raise InputError(
             f"spin: this junction set's members each carry spin degeneracy {own} (spin channels or a "
-            f"Hamiltonian with spin in its basis), got spin={spin}; leave spin unset"
+            f"Hamiltonian with spin in its basis), got spin={g}; leave spin unset"
         )
-    return spin
+    return g
+
+
+def operators_for_one(forces: Any, what: str) -> Any:
+    """``forces`` for one Junction: operators, not the per-member callable a set takes."""
+    if callable(forces):
+        raise InputError(
+            f"forces: a callable (operators per k-point or spin channel) goes with a JunctionSet; {what} got "
+            "one Junction, which takes the operators themselves"
+        )
+    return forces
 
 
 def _apply(item, func, kwargs):
@@ -130,15 +144,15 @@ class JunctionSet:
 
     def __init__(
         self,
-        junctions: Sequence,
-        weights=None,
-        labels=None,
-        keys=None,
-        spin=None,
-        folded=None,
-        backend="serial",
-        workers=None,
-    ):
+        junctions: Sequence[Junction | JunctionSet],
+        weights: ArrayLike | None = None,
+        labels: Sequence[Any] | None = None,
+        keys: Sequence[Any] | None = None,
+        spin: int | None = None,
+        folded: ArrayLike | None = None,
+        backend: Any = "serial",
+        workers: int | None = None,
+    ) -> None:
         members = list(junctions)
         if not members:
             raise InputError("junctions: a junction set needs at least one member")
@@ -167,8 +181,8 @@ class JunctionSet:
             raise InputError(f"backend must be one of {BACKENDS} or a dask.distributed Client, got {backend!r}")
         self.backend = backend
         self.workers = workers
-        self.n_leads = members[0].n_leads
-        self.size = members[0].size
+        self.n_leads: int = int(members[0].n_leads)
+        self.size: int = int(members[0].size)
 
     @staticmethod
     def _vector(name, value, n, default):
@@ -196,15 +210,17 @@ class JunctionSet:
         return f"{type(self).__name__}(members={len(self)}, folded={int(self.folded.sum())}{spin})"
 
     @property
-    def energy_scale(self):
+    def energy_scale(self) -> float:
         """The largest energy scale (eV) of the members."""
         return max(float(m.energy_scale) for m in self.members)
 
-    def chemical_potentials(self, bias=0.0, fermi_level=0.0, chemical_potentials=None):
+    def chemical_potentials(
+        self, bias: float = 0.0, fermi_level: float = 0.0, chemical_potentials: ArrayLike | None = None
+    ) -> np.ndarray:
         """Lead chemical potentials (eV), as :meth:`Junction.chemical_potentials`."""
         return self.members[0].chemical_potentials(bias, fermi_level, chemical_potentials)
 
-    def partner(self, index):
+    def partner(self, index: int) -> tuple[Junction | JunctionSet, Any]:
         """The time-reversed partner of folded member ``index``: (junction, key).
 
         A set with folded members that cannot build their partners raises
@@ -222,7 +238,15 @@ class JunctionSet:
             return None
         return forces(key) if callable(forces) else forces
 
-    def resolved(self, func, forces=None, exact=True, mirror=None, per_member=None, **kwargs):
+    def resolved(
+        self,
+        func: Callable[..., Any],
+        forces: Any = None,
+        exact: bool = True,
+        mirror: Callable[..., Any] | None = None,
+        per_member: dict[str, Any] | None = None,
+        **kwargs: Any,
+    ) -> list[Any]:
         """Per-member results Q_i of ``func`` (each folded member averaged with its partner).
 
         Parameters
@@ -260,7 +284,7 @@ class JunctionSet:
             return junction, self._forces_for(forces, key), extra
 
         items = [item(m, k) for m, k in zip(self.members, self.keys)]
-        need = [i for i in np.flatnonzero(self.folded) if not exact]
+        need = [int(i) for i in np.flatnonzero(self.folded) if not exact]
         extra = [item(*self.partner(i)) for i in need]
         task = partial(_apply, func=func, kwargs=kwargs)
         results = parallel_map(task, items + extra, backend=self.backend, workers=self.workers)
@@ -274,13 +298,22 @@ class JunctionSet:
             out.append(_mean(r, p))
         return out
 
-    def combine(self, results, combine=None):
+    def combine(self, results: Sequence[Any], combine: Callable[..., Any] | None = None) -> Any:
         """sum_i w_i Q_i of per-member results (``combine(results, weights)`` for a non-array type)."""
         if combine is not None:
             return combine(results, self.weights)
         return _sum(results, self.weights)
 
-    def evaluate(self, func, forces=None, exact=True, mirror=None, combine=None, per_member=None, **kwargs):
+    def evaluate(
+        self,
+        func: Callable[..., Any],
+        forces: Any = None,
+        exact: bool = True,
+        mirror: Callable[..., Any] | None = None,
+        combine: Callable[..., Any] | None = None,
+        per_member: dict[str, Any] | None = None,
+        **kwargs: Any,
+    ) -> Any:
         """The set's result sum_i w_i Q_i (:eq:`eq-junction-set`); arguments as :meth:`resolved`."""
         return self.combine(self.resolved(func, forces, exact, mirror, per_member, **kwargs), combine)
 
@@ -289,7 +322,7 @@ class JunctionSet:
         mus = self.chemical_potentials(bias, fermi_level, chemical_potentials)
         return len(mus) > 1 and float(np.ptp(mus)) > 0
 
-    def transmission(self, energy, source=0, drain=1, resolved=False):
+    def transmission(self, energy: ArrayLike, source: int = 0, drain: int = 1, resolved: bool = False) -> Any:
         r"""Weighted transmission sum_i w_i T_i(E) (dimensionless; per transverse cell for k-points).
 
         Under time reversal T_sd(-k) = T_ds(k) (G^r(-k) = G^r(k)^T): a
@@ -305,8 +338,15 @@ class JunctionSet:
         return np.asarray(parts) if resolved else self.combine(parts)
 
     def current(
-        self, bias=0.0, temperature=300.0, fermi_level=0.0, spin=None, chemical_potentials=None, lead=0, **kwargs
-    ):
+        self,
+        bias: float = 0.0,
+        temperature: float = 300.0,
+        fermi_level: float = 0.0,
+        spin: float | None = None,
+        chemical_potentials: ArrayLike | None = None,
+        lead: int = 0,
+        **kwargs: Any,
+    ) -> float:
         """Current in ampere, sum_i w_i I_i; arguments as :meth:`Junction.current` (``spin``: see the class).
 
         Exact under time reversal for two leads (T_01 = T_10 at every k); with
@@ -328,8 +368,14 @@ class JunctionSet:
         return float(self.combine(out))
 
     def density_matrix(
-        self, bias=0.0, temperature=300.0, fermi_level=0.0, spin=None, chemical_potentials=None, **kwargs
-    ):
+        self,
+        bias: float = 0.0,
+        temperature: float = 300.0,
+        fermi_level: float = 0.0,
+        spin: float | None = None,
+        chemical_potentials: ArrayLike | None = None,
+        **kwargs: Any,
+    ) -> np.ndarray:
         r"""Density matrix sum_i w_i rho_i (N, N); for k-points the home-cell block rho_{R=0}.
 
         At zero bias rho(-k) = rho(k)^* (the equilibrium density matrix is a
@@ -377,7 +423,9 @@ def _mean(a, b):
     return 0.5 * (np.asarray(a) + np.asarray(b))
 
 
-def spin_channels(up, down, backend="serial", workers=None):
+def spin_channels(
+    up: Junction | JunctionSet, down: Junction | JunctionSet, backend: Any = "serial", workers: int | None = None
+) -> JunctionSet:
     """A collinear spin-polarised junction as two spin channels (g_s = 1 each, results summed).
 
     Parameters

@@ -36,13 +36,17 @@ symmetric under k -> -k.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from .errors import InputError
 from .junction import Junction
 from .junctionset import JunctionSet
+
+if TYPE_CHECKING:
+    from ._checks import ArrayLike
 
 __all__ = ["KPointJunction", "kpoint_grid", "time_reversal_reduction", "bloch_sum", "bloch_forces", "CENTRES"]
 
@@ -64,7 +68,7 @@ def _wrap(k):
     return w
 
 
-def kpoint_grid(kgrid, centre="gamma"):
+def kpoint_grid(kgrid: Sequence[int], centre: str = "gamma") -> tuple[np.ndarray, np.ndarray]:
     """A transverse k-grid: reduced points (n_k, d) and weights summing to 1.
 
     Parameters
@@ -106,7 +110,7 @@ def _index_of(points, k):
     return int(hit[0]) if hit.size else -1
 
 
-def time_reversal_reduction(kpoints, weights):
+def time_reversal_reduction(kpoints: ArrayLike, weights: ArrayLike) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Fold a grid symmetric under k -> -k onto its irreducible points.
 
     Parameters
@@ -149,7 +153,7 @@ def time_reversal_reduction(kpoints, weights):
     return np.array(out_k), np.array(out_w), np.array(folded)
 
 
-def bloch_sum(blocks, k):
+def bloch_sum(blocks: Mapping[tuple[int, ...], Any], k: ArrayLike) -> np.ndarray:
     r"""sum_R e^{2 pi i k.R} M_R of real-space blocks.
 
     Parameters
@@ -167,8 +171,8 @@ def bloch_sum(blocks, k):
     """
     k = np.asarray(k, dtype=float).reshape(-1)
     out = None
-    for r, m in blocks.items():
-        r = np.asarray(r, dtype=float).reshape(-1)
+    for offset, m in blocks.items():
+        r = np.asarray(offset, dtype=float).reshape(-1)
         if r.shape != k.shape:
             raise InputError(f"blocks: cell offset {tuple(r.tolist())} has {r.size} entries, k has {k.size}")
         term = np.exp(2j * np.pi * float(k @ r)) * np.asarray(m)
@@ -178,7 +182,7 @@ def bloch_sum(blocks, k):
     return out
 
 
-def bloch_forces(blocks) -> Callable:
+def bloch_forces(blocks: Mapping[tuple[int, ...], Any]) -> Callable[[Any], list[np.ndarray]]:
     """``forces(k)`` -> the q = 0 force operators f(k) = sum_R e^{2 pi i k.R} f_R (eV/Angstrom).
 
     ``blocks`` maps cell offsets R to stacks (M, N, N) of f_R = -dH_R/dX,
@@ -238,15 +242,15 @@ class KPointJunction(JunctionSet):
 
     def __init__(
         self,
-        make,
-        kgrid=None,
-        centre="gamma",
-        kpoints=None,
-        weights=None,
-        time_reversal=True,
-        spin=None,
-        backend="serial",
-        workers=None,
+        make: Callable[[np.ndarray], Junction],
+        kgrid: Sequence[int] | None = None,
+        centre: str = "gamma",
+        kpoints: ArrayLike | None = None,
+        weights: ArrayLike | None = None,
+        time_reversal: bool = True,
+        spin: int | None = None,
+        backend: Any = "serial",
+        workers: int | None = None,
     ) -> None:
         if not callable(make):
             raise InputError(f"make must be a callable k -> Junction, got {type(make).__name__}")
@@ -306,7 +310,7 @@ class KPointJunction(JunctionSet):
                 "reversal); pass time_reversal=False for the full grid"
             )
 
-    def partner(self, index):
+    def partner(self, index: int) -> tuple[Junction | JunctionSet, Any]:
         """The junction at -k of irreducible point ``index`` (built once) and its key -k."""
         k = _wrap(-self.kpoints[index])
         if index not in self._partners:

@@ -29,30 +29,36 @@ Units: hbar*omega in eV, S in eV^2*fs/Angstrom^2, D in eV/Angstrom^2.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 
 from ._checks import check_positive, renamed_keywords
 from .forces import lead_pair_spectra
-from .junctionset import JunctionSet, resolve_spin
+from .junctionset import JunctionSet, operators_for_one, resolve_spin
 from .units import HBAR, KB
+
+if TYPE_CHECKING:
+    from ._checks import ArrayLike, ComplexArray, MatrixLike, OperatorsLike
+    from .junction import Junction
 
 __all__ = ["JouleHeating", "channel_spectra", "dissipation_spectrum", "joule_heating", "noise_spectrum"]
 
 
 @renamed_keywords(omega="hbar_omega")
 def noise_spectrum(
-    junction,
-    forces,
-    hbar_omega,
-    bias=0.0,
-    temperature=300.0,
-    fermi_level=0.0,
-    spin=None,
-    chemical_potentials=None,
-    rtol=1e-8,
-):
+    junction: Junction | JunctionSet,
+    forces: OperatorsLike | Callable[[Any], Any],
+    hbar_omega: ArrayLike,
+    bias: float = 0.0,
+    temperature: float = 300.0,
+    fermi_level: float = 0.0,
+    spin: float | None = None,
+    chemical_potentials: ArrayLike | None = None,
+    rtol: float = 1e-8,
+) -> ComplexArray:
     r"""Symmetrised force-noise spectrum S(omega) (:ref:`theory-noise`; seed eqs 58, 64).
 
     .. math::
@@ -113,22 +119,23 @@ def noise_spectrum(
             rtol=rtol,
         )
     spin = resolve_spin(junction, spin)
-    args = (junction, forces, hbar_omega, bias, temperature, fermi_level, spin, chemical_potentials, rtol)
-    return lead_pair_spectra(args, ("noise",), "noise_spectrum").noise
+    ops = operators_for_one(forces, "noise_spectrum")
+    args = (junction, ops, hbar_omega, bias, temperature, fermi_level, spin, chemical_potentials, rtol)
+    return cast("ComplexArray", lead_pair_spectra(args, ("noise",), "noise_spectrum").noise)
 
 
 @renamed_keywords(omega="hbar_omega")
 def channel_spectra(
-    junction,
-    forces,
-    hbar_omega,
-    bias=0.0,
-    temperature=300.0,
-    fermi_level=0.0,
-    spin=2,
-    chemical_potentials=None,
-    rtol=1e-8,
-):
+    junction: Junction,
+    forces: OperatorsLike,
+    hbar_omega: ArrayLike,
+    bias: float = 0.0,
+    temperature: float = 300.0,
+    fermi_level: float = 0.0,
+    spin: float = 2,
+    chemical_potentials: ArrayLike | None = None,
+    rtol: float = 1e-8,
+) -> tuple[ComplexArray, ComplexArray]:
     r"""Per lead-pair terms D_lm(omega) and S_lm(omega) (:eq:`eq-channel-fdt`).
 
     D_lm is the (l, m) term of D: electrons from lead m at E scattered into
@@ -145,21 +152,21 @@ def channel_spectra(
     """
     args = (junction, forces, hbar_omega, bias, temperature, fermi_level, spin, chemical_potentials, rtol)
     out = lead_pair_spectra(args, ("channels",), "channel_spectra")
-    return out.channel_dissipation, out.channel_noise
+    return cast("ComplexArray", out.channel_dissipation), cast("ComplexArray", out.channel_noise)
 
 
 @renamed_keywords(omega="hbar_omega")
 def dissipation_spectrum(
-    junction,
-    forces,
-    hbar_omega,
-    bias=0.0,
-    temperature=300.0,
-    fermi_level=0.0,
-    spin=2,
-    chemical_potentials=None,
-    rtol=1e-8,
-):
+    junction: Junction,
+    forces: OperatorsLike,
+    hbar_omega: ArrayLike,
+    bias: float = 0.0,
+    temperature: float = 300.0,
+    fermi_level: float = 0.0,
+    spin: float = 2,
+    chemical_potentials: ArrayLike | None = None,
+    rtol: float = 1e-8,
+) -> ComplexArray:
     r"""Dissipative kernel D(omega) = -omega L^sym(omega) + i K^asym(omega) in eV/Angstrom^2.
 
     Window form of the anti-Hermitian part of the force kernel
@@ -169,7 +176,7 @@ def dissipation_spectrum(
     shapes as :func:`noise_spectrum`.
     """
     args = (junction, forces, hbar_omega, bias, temperature, fermi_level, spin, chemical_potentials, rtol)
-    return lead_pair_spectra(args, ("dissipation",), "dissipation_spectrum").dissipation
+    return cast("ComplexArray", lead_pair_spectra(args, ("dissipation",), "dissipation_spectrum").dissipation)
 
 
 @dataclass
@@ -206,16 +213,16 @@ class JouleHeating:
 
 @renamed_keywords(frequency="hbar_omega")
 def joule_heating(
-    junction,
-    force,
-    hbar_omega,
-    bias=0.0,
-    temperature=300.0,
-    fermi_level=0.0,
-    spin=2,
-    chemical_potentials=None,
-    rtol=1e-8,
-):
+    junction: Junction,
+    force: MatrixLike,
+    hbar_omega: float,
+    bias: float = 0.0,
+    temperature: float = 300.0,
+    fermi_level: float = 0.0,
+    spin: float = 2,
+    chemical_potentials: ArrayLike | None = None,
+    rtol: float = 1e-8,
+) -> JouleHeating:
     r"""Steady-state energy, phonon occupation and effective temperature of one
     mode under current (:ref:`theory-joule`; seed eqs 66-69 at equilibrium).
 
@@ -243,7 +250,7 @@ def joule_heating(
     # D and S from one integral (each to rtol of its own size)
     args = (junction, [force], w, bias, temperature, fermi_level, spin, chemical_potentials, rtol)
     out = lead_pair_spectra(args, ("dissipation", "noise"), "joule_heating")
-    s, d = out.noise, out.dissipation
+    s, d = cast("ComplexArray", out.noise), cast("ComplexArray", out.dissipation)
     noise = float(s[0, 0].real)
     eta = HBAR * float(d[0, 0].real) / w
     if eta <= 0:

@@ -23,11 +23,20 @@ The cheaper route is chosen automatically.  Units: f in eV/Angstrom.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 import numpy as np
 import scipy.sparse as sp
 
 from ._checks import HERMITIAN_RTOL, as_operator
 from .errors import InputError
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from numpy.typing import NDArray
+
+    from ._checks import ComplexArray, OperatorsLike
 
 __all__ = ["ForceOperators"]
 
@@ -59,7 +68,7 @@ class ForceOperators:
         The operators restricted to the support.
     """
 
-    def __init__(self, forces, size):
+    def __init__(self, forces: OperatorsLike, size: int) -> None:
         if isinstance(forces, np.ndarray) and forces.ndim == 2:
             raise InputError("forces must be a sequence of (N, N) matrices, got one matrix: wrap it in a list")
         try:
@@ -109,18 +118,18 @@ class ForceOperators:
         work = q * q if self.route == "sparse" else self.n_modes * s * s
         self._batch = max(1, int(2**16 // max(1, work)))
 
-    def on_support(self, matrix):
+    def on_support(self, matrix: NDArray[Any]) -> NDArray[Any]:
         """Restrict (..., N, N) to (..., s, s) on the support."""
         idx = self.support
         return matrix[..., idx[:, None], idx[None, :]]
 
-    def expectation(self, rho):
+    def expectation(self, rho: NDArray[Any]) -> ComplexArray:
         """Tr[f_a rho] for all a, rho (..., s, s) on the support -> (..., M)."""
         rho = np.asarray(rho)
         flat = np.swapaxes(rho, -1, -2).reshape(rho.shape[:-2] + (-1,))
         return flat @ self.dense.reshape(self.n_modes, -1).T
 
-    def traces(self, x, y):
+    def traces(self, x: NDArray[Any], y: NDArray[Any]) -> ComplexArray:
         r"""T_ab = Tr[f_a X f_b Y] for all a, b.
 
         Parameters
@@ -143,7 +152,7 @@ class ForceOperators:
             out = self._traces_dense(x, y)
         return out.reshape(lead + (self.n_modes, self.n_modes))
 
-    def traces_many(self, pairs):
+    def traces_many(self, pairs: Sequence[tuple[NDArray[Any], NDArray[Any]]]) -> list[ComplexArray]:
         """[T(X, Y) for (X, Y) in pairs] for batches of shape (e, s, s),
         computing the gathered rows of each distinct X and Y once (the
         force-coefficient integrand reuses G and A in several traces)."""

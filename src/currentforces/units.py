@@ -24,6 +24,12 @@ appears anywhere else in the package.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import numpy as np
+    from numpy.typing import NDArray
+
 __all__ = [
     "HBAR",
     "KB",
@@ -88,11 +94,11 @@ M_ELECTRON = M_ELECTRON_KG / _MASS_UNIT_KG
 """Electron mass in eV*fs^2/Angstrom^2 (about 0.05686)."""
 
 
-def thermal_energy(temperature):
+def thermal_energy(temperature: float) -> float:
     """k_B * T in eV for a temperature in K."""
     return KB * temperature
 
 
-def mass_to_internal(mass_amu):
+def mass_to_internal(mass_amu: float | NDArray[np.floating[Any]]) -> float | NDArray[np.floating[Any]]:
     """Convert a mass in amu to eV*fs^2/Angstrom^2."""
     return mass_amu * AMU

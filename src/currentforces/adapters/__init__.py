@@ -10,17 +10,22 @@ sisl and Kwant are imported only when an adapter is called.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ..junction import Junction
+
 __all__ = ["from_sisl", "from_kwant", "SelfEnergyLead"]
 
 
-def from_sisl(*args, **kwargs):
+def from_sisl(*args: Any, **kwargs: Any) -> Junction:
     """See :func:`currentforces.adapters.sisl.from_sisl`."""
     from .sisl import from_sisl as _from_sisl
 
     return _from_sisl(*args, **kwargs)
 
 
-def from_kwant(*args, **kwargs):
+def from_kwant(*args: Any, **kwargs: Any) -> Junction:
     """See :func:`currentforces.adapters.kwant.from_kwant`."""
     from .kwant import from_kwant as _from_kwant
 
