@@ -88,6 +88,11 @@ def test_bad_sets_are_named_errors():
         JunctionSet([j, "not a junction"])
     with pytest.raises(InputError, match="junctions"):
         JunctionSet([])
+    with pytest.raises(InputError, match="forces: a callable"):
+        # operators per key belong to a set; one Junction takes the operators
+        force_coefficients(j, lambda key: _bond_forces())
+    with pytest.raises(InputError, match="forces: a callable"):
+        noise_spectrum(j, lambda key: _bond_forces(), 0.1)
     with pytest.raises(InputError, match="set of junctions"):
         # a function that takes one Junction names the set it got
         from currentforces import fermi_sea_part
