@@ -166,10 +166,10 @@ def as_overlap(name, array, size, sparse=False):
         An :class:`~currentforces.errors.InputError` naming ``name``.
     """
     try:
-        if sp.issparse(array) or sparse:
+        if sparse:
             s = as_operator(name, array if sp.issparse(array) else as_dense_matrix(name, array, size), size)
             s = sp.csr_matrix(s, dtype=complex)
-        else:
+        else:  # a sparse S for a dense backend is densified (as_dense_matrix)
             s = as_dense_matrix(name, array, size, hermitian=True)
     except OverlapError:
         raise

@@ -32,6 +32,7 @@ __all__ = [
     "OverlapError",
     "StepSizeWarning",
     "NotRelaxedWarning",
+    "LorentzianFitWarning",
 ]
 
 
@@ -147,3 +148,9 @@ class NotRelaxedWarning(UserWarning):
     equilibrium: the residual force on a moving atom exceeds the threshold,
     so the harmonic expansion about it has a linear term that the force
     constants do not describe."""
+
+
+class LorentzianFitWarning(UserWarning):
+    """A Lorentzian fit of a lead's broadening (the time-dependent scheme of
+    :mod:`currentforces.ehrenfest.lorentzian`) misses its tolerance: its
+    largest relative error is in the message and in the fit's ``error``."""

@@ -76,10 +76,11 @@ from ._checks import (
     check_temperature,
     renamed_keywords,
 )
-from .errors import BoundStateError, InputError, IntegrationError, IntegrationWarning
+from .errors import BoundStateError, InputError, IntegrationError, IntegrationWarning, OverlapError
 from .integrate import THERMAL_CUTOFF, fermi, fermi_derivative, fermi_sea_sum, integrate_adaptive
 from .junctionset import JunctionSet, operators_for_one, resolve_spin
 from .leads import broadening_from_self_energy
+from .nonorthogonal import check_overlap_derivatives
 from .operators import ForceOperators
 from .pairs import pair_arguments, pair_spectra
 from .units import HBAR, KB
@@ -300,6 +301,9 @@ def _time_reversal_symmetric(junction, ops):
     h = junction.hamiltonian
     data = h.data if hasattr(h, "data") and not isinstance(h, np.ndarray) else np.asarray(h)
     if not ops.real or np.any(np.imag(data) != 0):
+        return False
+    s = getattr(junction, "overlap", None)
+    if s is not None and np.any(np.imag(s.data if hasattr(s, "data") and not isinstance(s, np.ndarray) else s) != 0):
         return False
     z = np.array([0.1 * junction.energy_scale + 0.37j * junction.energy_scale])
     for lead in junction.leads:
@@ -529,15 +533,17 @@ class FermiSeaPart:
 
 def _fingerprint(junction, ops):
     """A digest of what the Fermi-sea part depends on (except the leads'
-    self-energies): the Hamiltonian and the force operators on their support."""
-    h = junction.hamiltonian
+    self-energies): the Hamiltonian, the overlap and the force operators on their support."""
     digest = hashlib.sha1()
-    if hasattr(h, "tocsr"):
-        h = h.tocsr()
-        for arr in (h.data, h.indices, h.indptr):
-            digest.update(np.ascontiguousarray(arr).tobytes())
-    else:
-        digest.update(np.ascontiguousarray(h).tobytes())
+    for h in (junction.hamiltonian, getattr(junction, "overlap", None)):
+        if h is None:
+            continue
+        if hasattr(h, "tocsr"):
+            h = h.tocsr()
+            for arr in (h.data, h.indices, h.indptr):
+                digest.update(np.ascontiguousarray(arr).tobytes())
+        else:
+            digest.update(np.ascontiguousarray(h).tobytes())
     digest.update(np.ascontiguousarray(ops.support).tobytes())
     digest.update(np.ascontiguousarray(ops.dense).tobytes())
     digest.update(repr((junction.size, junction.n_leads, float(junction.energy_scale))).encode())
@@ -840,6 +846,7 @@ def force_coefficients(
     rtol: float = 1e-8,
     on_fail: str = "raise",
     fermi_sea: FermiSeaPart | None = None,
+    overlap_derivatives: OperatorsLike | None = None,
 ) -> ForceCoefficients:
     r"""Mean force and the K, L coefficients of seed eq (14) at any bias,
     temperature and frequency.
@@ -883,6 +890,17 @@ def force_coefficients(
         tolerance at most ``rtol``), reused instead of recomputed: a bias
         sweep computes it once.  A part that does not match raises
         InputError.
+
+    overlap_derivatives : sequence of (N, N) arrays or sparse matrices, optional
+        dS/dX_a in 1/Angstrom, one per force operator, for a junction with an
+        ``overlap`` (:ref:`theory-overlap-forces`); None (or all zero): the
+        overlap does not move and f_a = ``forces[a]``.  A moving overlap makes
+        the coupling energy dependent, f_a(E) = forces[a] + E dS/dX_a; this
+        function does not have that kernel yet and raises
+        :class:`~currentforces.errors.OverlapError` naming the argument: the
+        mean force with the overlap term is
+        :func:`currentforces.nonorthogonal.mean_force`.  For a set: the same
+        for every member, or a callable of the member's key, like ``forces``.
 
     Returns
     -------
@@ -929,7 +947,17 @@ def force_coefficients(
         if fermi_sea is not None:
             raise InputError("fermi_sea: a precomputed Fermi-sea part belongs to one Junction, not to a junction set")
         return _set_coefficients(
-            junction, forces, bias, temperature, fermi_level, hbar_omega, spin, chemical_potentials, rtol, on_fail
+            junction,
+            forces,
+            bias,
+            temperature,
+            fermi_level,
+            hbar_omega,
+            spin,
+            chemical_potentials,
+            rtol,
+            on_fail,
+            overlap_derivatives,
         )
     temperature = check_temperature(temperature)
     w = check_nonnegative("hbar_omega", hbar_omega, "eV")
@@ -939,6 +967,12 @@ def force_coefficients(
     if on_fail not in ("raise", "warn"):
         raise InputError(f"on_fail must be 'raise' or 'warn', got {on_fail!r}")
     ops = ForceOperators(operators_for_one(forces, "force_coefficients"), junction.size)
+    if check_overlap_derivatives(junction, forces, overlap_derivatives) is not None:
+        raise OverlapError(
+            "overlap_derivatives: force_coefficients with a moving overlap (energy-dependent couplings "
+            "f_a(E) = forces[a] + E dS/dX_a) is not implemented yet; the mean force with the overlap term is "
+            "currentforces.nonorthogonal.mean_force"
+        )
     mus = junction.chemical_potentials(bias, fermi_level, chemical_potentials)
     mu0 = float(np.mean(mus)) if len(mus) else float(fermi_level)
     blocks = SpectralBlocks(junction, ops)
@@ -1087,7 +1121,7 @@ def force_coefficients(
     return out
 
 
-def _set_coefficients(junctions, forces, bias, temperature, fermi_level, w, spin, mus, rtol, on_fail):
+def _set_coefficients(junctions, forces, bias, temperature, fermi_level, w, spin, mus, rtol, on_fail, derivs):
     """force_coefficients of a junction set: sum_i w_i C_i (:eq:`eq-junction-set`).
 
     A folded k-point stands for -k too: at zero bias its partner's
@@ -1100,6 +1134,7 @@ def _set_coefficients(junctions, forces, bias, temperature, fermi_level, w, spin
         exact=not biased,
         mirror=lambda c, *_: c.transposed(),
         combine=ForceCoefficients.weighted_sum,
+        per_member={"overlap_derivatives": derivs},
         bias=bias,
         temperature=temperature,
         fermi_level=fermi_level,

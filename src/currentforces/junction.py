@@ -949,7 +949,8 @@ class Junction:
         Returns
         -------
         ndarray (N, N)
-            Hermitian, eV (times the spin degeneracy).
+            Hermitian, eV (times the spin degeneracy).  Built from full N x N
+            Green's functions (as :meth:`density_matrix`): for small devices.
 
         Raises
         ------

@@ -36,8 +36,10 @@ from typing import TYPE_CHECKING, Any, cast
 import numpy as np
 
 from ._checks import check_positive, renamed_keywords
+from .errors import OverlapError
 from .forces import lead_pair_spectra
 from .junctionset import JunctionSet, operators_for_one, resolve_spin
+from .nonorthogonal import check_overlap_derivatives
 from .units import HBAR, KB
 
 if TYPE_CHECKING:
@@ -58,6 +60,7 @@ def noise_spectrum(
     spin: float | None = None,
     chemical_potentials: ArrayLike | None = None,
     rtol: float = 1e-8,
+    overlap_derivatives: OperatorsLike | None = None,
 ) -> ComplexArray:
     r"""Symmetrised force-noise spectrum S(omega) (:ref:`theory-noise`; seed eqs 58, 64).
 
@@ -95,6 +98,13 @@ def noise_spectrum(
     rtol : float
         Relative tolerance of the energy integral.
 
+    overlap_derivatives : sequence of (N, N) arrays or sparse matrices, optional
+        dS/dX_a in 1/Angstrom, one per force operator, for a junction with an
+        ``overlap`` (:ref:`theory-overlap-forces`); None (or all zero): the
+        overlap does not move.  A moving overlap (energy-dependent couplings)
+        is not implemented yet: :class:`~currentforces.errors.OverlapError`
+        naming the argument.
+
     Returns
     -------
     ndarray
@@ -110,6 +120,7 @@ def noise_spectrum(
             forces,
             exact=not biased,
             mirror=lambda s, *_: np.swapaxes(s, -1, -2),
+            per_member={"overlap_derivatives": overlap_derivatives},
             hbar_omega=hbar_omega,
             bias=bias,
             temperature=temperature,
@@ -120,6 +131,11 @@ def noise_spectrum(
         )
     spin = resolve_spin(junction, spin)
     ops = operators_for_one(forces, "noise_spectrum")
+    if check_overlap_derivatives(junction, forces, overlap_derivatives) is not None:
+        raise OverlapError(
+            "overlap_derivatives: noise_spectrum with a moving overlap (energy-dependent couplings "
+            "f_a(E) = forces[a] + E dS/dX_a) is not implemented yet"
+        )
     args = (junction, ops, hbar_omega, bias, temperature, fermi_level, spin, chemical_potentials, rtol)
     return cast("ComplexArray", lead_pair_spectra(args, ("noise",), "noise_spectrum").noise)
 
