@@ -281,3 +281,36 @@ def test_sisl_spin_channels_of_kpoints_force_coefficients(tol):
     for name in ("mean_force", "K", "L"):
         scale = max(1.0, np.abs(getattr(plain, name)).max())
         np.testing.assert_allclose(getattr(channels, name), getattr(plain, name), atol=tol["default_quad"] * scale)
+
+
+def test_sisl_overlap_derivatives_reach_every_kpoint(tol):
+    # expected: overlap derivatives are passed per k like the forces.  With an
+    # overlap that does not depend on the bond length they vanish (exactly, by
+    # central differences) and the coefficients equal those without them; an
+    # overlap that moves reaches force_coefficients at every k, which names
+    # the argument (the energy-dependent kernel is not implemented yet)
+    from currentforces.errors import OverlapError
+
+    def build(length, nsc_c, dz=0.0, s_slope=0.0):
+        xyz = np.array([[0.0, 0.0, c] for c in range(length)])
+        xyz[min(1, length - 1), 2] += dz
+        g = sisl.Geometry(xyz, atoms=sisl.Atom(1, R=1.3), lattice=sisl.Lattice([1, 10, length], nsc=[3, 1, nsc_c]))
+        h = sisl.Hamiltonian(g, orthogonal=False)
+        for ia in g:
+            idx, rij = g.close(ia, R=1.3, ret_rij=True)
+            for ja, d in zip(idx, rij):
+                h[ia, ja] = (0.0, 1.0) if d < 1e-8 else (-1.0 + 0.6 * (d - 1), 0.1 + s_slope * (d - 1))
+        return h
+
+    el = build(1, 3)
+    j, data = from_sisl(build(3, 1), [(el, "-C"), (el, "+C")], kgrid=(4, 1), return_data=True)
+    step = 1e-3
+    forces = data.force_operators([build(3, 1, step)], [build(3, 1, -step)], step)
+    still = data.overlap_derivatives([build(3, 1, step)], [build(3, 1, -step)], step)
+    kw = dict(temperature=0.0, fermi_level=0.3)
+    a = currentforces.force_coefficients(j, forces, overlap_derivatives=still, **kw)
+    b = currentforces.force_coefficients(j, forces, **kw)
+    np.testing.assert_allclose(a.K, b.K, atol=tol["exact"] * np.abs(b.K).max())
+    moving = data.overlap_derivatives([build(3, 1, step, 0.2)], [build(3, 1, -step, 0.2)], step)
+    with pytest.raises(OverlapError, match="overlap_derivatives"):
+        currentforces.force_coefficients(j, forces, overlap_derivatives=moving, **kw)
