@@ -20,6 +20,8 @@ import currentforces
 
 ANNOTATED = [
     "currentforces.junction",
+    "currentforces.junctionset",
+    "currentforces.kpoints",
     "currentforces.forces",
     "currentforces.noise",
     "currentforces.pairs",
