@@ -303,3 +303,21 @@ def test_bad_input(solver, tol):
     # (a factor 100 of room for the estimate's being an upper bound)
     c = force_coefficients(j, f, bias=0.2)
     assert set(c.error) >= {"K", "L"} and c.error["K"] < 100 * tol["default_quad"]
+
+
+def test_unrankable_error_estimate_keeps_the_first_attempt(solver, monkeypatch):
+    # Regression: force_coefficients keeps the best of its two attempts by
+    # their error ratios; when a ratio is NaN (a quantity whose estimate and
+    # size are both zero) no attempt compared "better" than the initial
+    # inf, nothing was kept, and the call died with an AttributeError on
+    # None.  Oracle: the first attempt is then returned, and it is the very
+    # computation an unpatched call makes (same tolerances, same numbers).
+    import currentforces.forces as forces_module
+
+    j, f = disordered_chain_model(solver=solver)
+    expected = force_coefficients(j, f, bias=0.2, temperature=300.0, fermi_level=EF)
+    monkeypatch.setattr(forces_module, "_error_ratios", lambda c, rtol, natural: {"K": math.nan})
+    c = force_coefficients(j, f, bias=0.2, temperature=300.0, fermi_level=EF)
+    np.testing.assert_array_equal(c.K, expected.K)
+    np.testing.assert_array_equal(c.L, expected.L)
+    np.testing.assert_array_equal(c.mean_force, expected.mean_force)

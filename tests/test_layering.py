@@ -117,3 +117,16 @@ def test_no_control_characters_in_source_or_docstrings(path):
                 bad = CONTROL.search(doc)
                 where = getattr(node, "name", "module")
                 assert bad is None, f'docstring of {where} holds {bad.group()!r} (make it raw: r""")'
+
+
+def test_only_the_root_and_the_cli_import_the_ehrenfest_package():
+    """currentforces.ehrenfest sits on top (it uses junction, leads, forces, noise and
+    dynamics): no module below it imports it; the package root and the CLI may."""
+    for path in sorted(SRC.rglob("*.py")):
+        rel = path.relative_to(SRC)
+        if rel.parts[0] == "ehrenfest" or str(rel) in ("__init__.py", "cli.py"):
+            continue
+        parts = ["currentforces", *rel.parts[:-1]]
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for target, line, _ in _imports(tree, parts):
+            assert target != "ehrenfest", f"{rel}:{line} imports currentforces.ehrenfest"

@@ -1,7 +1,26 @@
-"""Input validation shared by every public entry point.
+"""Input validation shared by every public entry point, and the types of
+the arguments it checks.
 
 Each helper raises :class:`~currentforces.errors.InputError` with a message
 that names the offending argument.
+
+The type aliases of the public signatures live here too (every layer may
+import this module):  arrays go in as :data:`numpy.typing.ArrayLike`
+(anything ``numpy.asarray`` takes) and come out as :class:`numpy.ndarray`
+with their dtype:
+
+- ``RealArray``: real floating results (transmissions, real coefficient
+  matrices);
+- ``ComplexArray``: complex floating results (Green's functions,
+  self-energies, spectra);
+- ``IndexArray``: integer index arrays (lead supports, orbital sets);
+- ``MatrixLike``: an (N, N) matrix, dense array_like or scipy.sparse;
+- ``OperatorsLike``: force operators, an (M, N, N) array or a sequence
+  of M dense or scipy.sparse (N, N) matrices;
+- ``Indices``: orbital or coordinate indices, a sequence or an integer array;
+- ``RealSequence``: real numbers that are iterated over (energies, chemical
+  potentials), a sequence or a float array;
+- ``Spectrum``: a noise spectrum, ``spectrum(hbar_omega) -> (n, M, M)``.
 """
 
 from __future__ import annotations
@@ -9,11 +28,24 @@ from __future__ import annotations
 import functools
 import inspect
 import warnings
+from collections.abc import Callable, Sequence
+from typing import Any, TypeAlias
 
 import numpy as np
 import scipy.sparse as sp
+from numpy.typing import ArrayLike, NDArray
 
 from .errors import InputError, OverlapError
+
+RealArray: TypeAlias = NDArray[np.floating[Any]]
+ComplexArray: TypeAlias = NDArray[np.complexfloating[Any, Any]]
+IndexArray: TypeAlias = NDArray[np.intp]
+# scipy.sparse is untyped here (ignore_missing_imports): Any stands for its matrices
+MatrixLike: TypeAlias = ArrayLike | Any
+OperatorsLike: TypeAlias = Sequence[Any] | NDArray[Any]
+Indices: TypeAlias = Sequence[int] | NDArray[np.integer[Any]]
+RealSequence: TypeAlias = Sequence[float] | NDArray[np.floating[Any]]
+Spectrum: TypeAlias = Callable[[ArrayLike], NDArray[Any]]
 
 __all__ = [
     "as_dense_matrix",
@@ -134,10 +166,10 @@ def as_overlap(name, array, size, sparse=False):
         An :class:`~currentforces.errors.InputError` naming ``name``.
     """
     try:
-        if sp.issparse(array) or sparse:
+        if sparse:
             s = as_operator(name, array if sp.issparse(array) else as_dense_matrix(name, array, size), size)
             s = sp.csr_matrix(s, dtype=complex)
-        else:
+        else:  # a sparse S for a dense backend is densified (as_dense_matrix)
             s = as_dense_matrix(name, array, size, hermitian=True)
     except OverlapError:
         raise
@@ -293,6 +325,12 @@ def check_leads(junction, what, minimum=1):
     A device without leads is a closed system: its Green's function and its
     equilibrium density matrix exist, but anything carried by lead states
     (a current, a transmission, friction, noise, a bias) does not."""
+    if hasattr(junction, "members") and hasattr(junction, "weights"):
+        raise InputError(
+            f"junction is a set of junctions (spin channels or k-points): {what} takes one Junction; "
+            "call it on each member (junction_set[label]), or use the set's transmission, current and "
+            "density_matrix, force_coefficients or noise_spectrum, which accept a set"
+        )
     n = int(junction.n_leads)
     if n < minimum:
         need = {1: "a lead (an electron bath)", 2: "at least two leads"}.get(minimum, f"at least {minimum} leads")
@@ -303,7 +341,7 @@ def check_leads(junction, what, minimum=1):
     return junction
 
 
-def check_energies(energy):
+def check_energies(energy: ArrayLike) -> NDArray[Any]:
     """Energies in eV: finite, real or in the upper half plane (retarded)."""
     e = np.asarray(energy)
     if not np.all(np.isfinite(e)):
@@ -313,7 +351,7 @@ def check_energies(energy):
     return e
 
 
-def as_orbital_indices(name, indices, size):
+def as_orbital_indices(name: str, indices: ArrayLike, size: int) -> IndexArray:
     """Device orbital indices as a 1-D int array in [0, size).
 
     Negative indices count from the end, as in Python; repeats are kept

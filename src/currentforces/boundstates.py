@@ -49,6 +49,7 @@ Units: energies eV; residues are dimensionless (electrons per spin).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import scipy.linalg as la
@@ -56,6 +57,10 @@ from scipy.optimize import brentq
 
 from .errors import InputError
 from .leads import EDGE_RTOL, broadening_from_self_energy
+
+if TYPE_CHECKING:
+    from ._checks import ArrayLike, ComplexArray, IndexArray, Indices, RealArray
+    from .junction import Junction
 
 __all__ = ["BoundStates", "find_bound_states", "BOUND_STATE_COINCIDENCE", "RESOLUTION"]
 
@@ -104,22 +109,22 @@ class BoundStates:
         return int(self.energies.size)
 
     @property
-    def weights(self):
+    def weights(self) -> RealArray:
         """Tr R_b of each state: its probability to be in the device (<= 1)."""
         return np.sum(np.abs(self.amplitudes) ** 2, axis=0)
 
-    def residues(self, orbitals=None):
+    def residues(self, orbitals: Indices | None = None) -> ComplexArray:
         """R_b restricted to ``orbitals`` (default all), shape (n, s, s)."""
         u = self.amplitudes if orbitals is None else self.amplitudes[np.asarray(orbitals, dtype=int)]
         return np.einsum("ib,jb->bij", u, np.conj(u))
 
-    def pole_part(self, z, orbitals=None):
+    def pole_part(self, z: ArrayLike, orbitals: Indices | None = None) -> ComplexArray:
         """sum_b R_b / (z - E_b) on ``orbitals`` for a 1-d array z, (len(z), s, s)."""
         z = np.asarray(z).reshape(-1)
         r = self.residues(orbitals)
         return np.einsum("zb,bij->zij", 1.0 / (z[:, None] - self.energies[None, :]), r)
 
-    def near(self, energy, tolerance):
+    def near(self, energy: float, tolerance: float) -> IndexArray:
         """Indices of the states within ``tolerance`` (eV) of ``energy``."""
         return np.flatnonzero(np.abs(self.energies - energy) <= tolerance)
 
@@ -293,7 +298,7 @@ def _gap_amplitudes(junction, h, basis, energy, multiplicity, scale, s=None):
     return vec @ q / np.sqrt(d)[None, :]
 
 
-def find_bound_states(junction, max_dense=MAX_DENSE):
+def find_bound_states(junction: Junction, max_dense: int = MAX_DENSE) -> BoundStates:
     """Bound states of a junction: decoupled states and the real poles of G
     in the gaps of the leads.
 
@@ -360,7 +365,7 @@ def find_bound_states(junction, max_dense=MAX_DENSE):
         i = j
     if not energies:
         return _empty(n)
-    energies = np.asarray(energies)
-    amps = np.concatenate(amps, axis=1)
-    order = np.argsort(energies, kind="stable")
-    return BoundStates(energies[order], amps[:, order], np.asarray(dec)[order])
+    e_all = np.asarray(energies)
+    a_all = np.concatenate(amps, axis=1)
+    order = np.argsort(e_all, kind="stable")
+    return BoundStates(e_all[order], a_all[:, order], np.asarray(dec)[order])

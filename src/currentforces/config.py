@@ -42,7 +42,7 @@ import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
-from typing import ClassVar, Literal
+from typing import Any, ClassVar, Literal
 
 from .errors import ConfigError  # re-exported: its old home
 
@@ -59,6 +59,7 @@ __all__ = [
     "TransmissionConfig",
     "as_run_config",
     "BATH_KEYS",
+    "XTB_KEYS",
     "bias_values",
     "config_to_json",
     "default_config",
@@ -268,10 +269,38 @@ class JunctionConfig(_Section):
     model: str = _key(
         "str",
         "auto",
-        "tight-binding parameter set ('auto': the preset's own, gold_s for "
+        "electronic structure: a tight-binding parameter set ('auto': the preset's own, gold_s for "
         "gold_chain and carbon_sp for carbon_chain; for 'atoms', the one of "
-        "the element of an all-Au or all-C structure)",
-        choices=("auto", "gold_s", "carbon_sp"),
+        "the element of an all-Au or all-C structure), or 'xtb' (preset = 'atoms', device only: "
+        "a molecule between gold clusters with GFN-xTB and wide-band leads on the outer gold atoms)",
+        choices=("auto", "gold_s", "carbon_sp", "xtb"),
+    )
+    method: str = _key("str", "GFN2-xTB", "model = 'xtb': the xTB parametrisation", choices=("GFN2-xTB", "GFN1-xTB"))
+    gamma: float | Literal["auto"] = _key(
+        "float_or_auto",
+        "auto",
+        "model = 'xtb': wide-band broadening of each contact orbital, eV ('auto': 0.3, where the "
+        "transmission near E_F is least sensitive to it; currentforces.adapters.xtb)",
+        minimum=0.0,
+        exclusive_minimum=True,
+    )
+    left_contact: tuple[int, ...] | None = _key(
+        "int_list",
+        None,
+        "model = 'xtb': atoms coupled to the left electrode (default: the outermost gold layer at low z)",
+    )
+    right_contact: tuple[int, ...] | None = _key(
+        "int_list",
+        None,
+        "model = 'xtb': atoms coupled to the right electrode (default: the outermost gold layer at high z)",
+    )
+    vibrations: str = _key(
+        "str",
+        "auto",
+        "zero-bias force constants: 'calculator' (finite differences of the forces of the model's ASE "
+        "calculator, tblite's for model = 'xtb') or 'springs' (nearest-neighbour springs of "
+        "spring_constant); 'auto': calculator for 'xtb', springs for the tight-binding models",
+        choices=("auto", "calculator", "springs"),
     )
     n_atoms: int = _key("int", 4, "chain atoms in the device", minimum=1)
     bond: float | Literal["auto"] = _length_or_auto("chain bond length, Angstrom ('auto': preset value)")
@@ -296,6 +325,26 @@ class JunctionConfig(_Section):
     )
 
     def _cross_check(self):
+        if self.vibrations == "auto":
+            object.__setattr__(self, "vibrations", "calculator" if self.model == "xtb" else "springs")
+        elif self.vibrations == "calculator" and self.model != "xtb":
+            raise ConfigError(
+                "junction.vibrations",
+                f"'calculator' needs a model with an ASE calculator (model = 'xtb'); the tight-binding "
+                f"model {self.model!r} has none: use 'springs'",
+            )
+        if self.model == "xtb":
+            if self.preset != "atoms":
+                raise ConfigError("junction.model", "'xtb' needs preset = 'atoms' and a device structure file")
+            if not self.device:
+                raise ConfigError("junction.device", "is required with model = 'xtb' (the extended molecule)")
+            for key in ("left", "right"):
+                if getattr(self, key):
+                    raise ConfigError(
+                        f"junction.{key}",
+                        "is not used with model = 'xtb' (wide-band leads on left_contact and right_contact)",
+                    )
+            return
         if self.preset == "atoms":
             for key in ("device", "left", "right"):
                 if not getattr(self, key):
@@ -315,7 +364,7 @@ class JunctionConfig(_Section):
         if self.movable is not None:
             object.__setattr__(self, "movable", tuple(_chain_movable(list(self.movable), self.n_atoms, self.buffer)))
 
-    def relative_to(self, base_dir):
+    def relative_to(self, base_dir: str | os.PathLike[str]) -> JunctionConfig:
         """This section with the structure files of ``preset = "atoms"``
         given by relative paths taken relative to ``base_dir`` (absolute)."""
         if self.preset != "atoms":
@@ -323,17 +372,17 @@ class JunctionConfig(_Section):
         moved = {
             k: os.path.abspath(Path(base_dir) / getattr(self, k))
             for k in ("device", "left", "right")
-            if not Path(getattr(self, k)).is_absolute()
+            if getattr(self, k) and not Path(getattr(self, k)).is_absolute()
         }
         return replace(self, **moved) if moved else self
 
     @property
-    def input_files(self):
+    def input_files(self) -> dict[str, str]:
         """The structure files the section reads, ``{"junction.device": path, ...}``
         (empty for the built-in presets)."""
         if self.preset != "atoms":
             return {}
-        return {f"junction.{k}": getattr(self, k) for k in ("device", "left", "right")}
+        return {f"junction.{k}": getattr(self, k) for k in ("device", "left", "right") if getattr(self, k)}
 
 
 @dataclass(frozen=True, eq=False)
@@ -440,6 +489,10 @@ class DynamicsConfig(_Section):
 BATH_KEYS = ("phonon_bath", "bath_friction", "bath_temperature", "bath_atoms")
 """The [dynamics] keys of the phonon bath."""
 
+XTB_KEYS = ("method", "gamma", "left_contact", "right_contact", "vibrations")
+"""The [junction] keys of ``model = "xtb"`` (with a tight-binding model
+``vibrations`` is always ``"springs"``)."""
+
 
 @dataclass(frozen=True, eq=False)
 class OutputConfig(_Section):
@@ -502,12 +555,12 @@ SCHEMA = {name: {f.name: f.metadata["key"] for f in fields(cls)} for name, cls i
 """section -> key -> :class:`Key` (read from the section dataclasses)."""
 
 
-def default_config():
+def default_config() -> dict[str, dict[str, Any]]:
     """The full default configuration (a nested dict)."""
     return {sec: {k: copy.deepcopy(spec.default) for k, spec in keys.items()} for sec, keys in SCHEMA.items()}
 
 
-def validate_config(raw, base_dir=None):
+def validate_config(raw: Mapping[str, Any], base_dir: str | os.PathLike[str] | None = None) -> RunConfig:
     """Check a configuration dict, fill in defaults and parse it into sections.
 
     Parameters
@@ -552,7 +605,7 @@ def validate_config(raw, base_dir=None):
     return cfg
 
 
-def as_run_config(cfg):
+def as_run_config(cfg: RunConfig | Mapping[str, Any]) -> RunConfig:
     """``cfg`` as a :class:`RunConfig`: itself if it is one, otherwise a
     nested dict checked by :func:`validate_config`."""
     return cfg if isinstance(cfg, RunConfig) else validate_config(cfg)
@@ -585,12 +638,12 @@ def _chain_movable(movable, n_atoms, buffer):
     return out
 
 
-def bias_values(cfg):
+def bias_values(cfg: RunConfig | Mapping[str, Any]) -> list[float]:
     """The bias list (V) of a configuration, as floats."""
     return [float(v) for v in as_run_config(cfg).bias.values]
 
 
-def input_files(cfg):
+def input_files(cfg: RunConfig | Mapping[str, Any]) -> dict[str, str]:
     """The files a configuration reads, ``{key: path}``.
 
     These are the structure files of ``preset = "atoms"``
@@ -602,7 +655,7 @@ def input_files(cfg):
     return as_run_config(cfg).junction.input_files
 
 
-def load_config(path):
+def load_config(path: str | os.PathLike[str]) -> RunConfig:
     """Read and validate a TOML configuration file.
 
     Parameters
@@ -639,23 +692,28 @@ def load_config(path):
     return validate_config(raw, base_dir=path.parent)
 
 
-def config_to_json(cfg):
+def config_to_json(cfg: RunConfig | Mapping[str, Any]) -> str:
     """Canonical JSON text of a configuration (sorted keys): stored in the
     output file and compared on resume.  The same TOML gives the same text
     (and so the same resume digest) as the nested dict of earlier versions:
     with ``dynamics.phonon_bath`` off the bath keys change no number and are
-    left out, as before the bath existed."""
+    left out, as before the bath existed, and so are the xTB keys
+    (:data:`XTB_KEYS`) of a tight-binding model."""
     data = _plain(cfg)
     dynamics = data.get("dynamics", {})
     if not dynamics.get("phonon_bath", False):
         for key in BATH_KEYS:
             dynamics.pop(key, None)
+    junction = data.get("junction", {})
+    if junction.get("model") != "xtb":
+        for key in XTB_KEYS:
+            junction.pop(key, None)
     if not data.get("output", {}).get("trajectory", ""):
         data.get("output", {}).pop("trajectory", None)  # no trajectory file: the text of earlier versions
     return json.dumps(data, sort_keys=True)
 
 
-def describe_schema():
+def describe_schema() -> str:
     """Human-readable list of every section, key, type, default and meaning."""
     lines = []
     for sec, keys in SCHEMA.items():

@@ -43,12 +43,18 @@ Units: energies eV; P in the units of f^2 (eV^2/Angstrom^2) per eV.
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
 
 import numpy as np
 import scipy.linalg as la
 
 from .integrate import THERMAL_CUTOFF, graded_breakpoints, integrate_adaptive, window_bounds
 from .units import KB
+
+if TYPE_CHECKING:
+    from ._checks import RealArray, RealSequence
+    from .junction import Junction
+    from .operators import ForceOperators
 
 __all__ = ["applies", "adiabatic_bias_window"]
 
@@ -62,7 +68,13 @@ fraction of the energy scale: the real-axis integrand of a level of width w
 cancels to ~eps E / w of its size, far from rtol only below ~1e-8 E / rtol."""
 
 
-def applies(junction, chemical_potentials=(), temperature=0.0, rtol=1e-8, cutoff=THERMAL_CUTOFF):
+def applies(
+    junction: Junction,
+    chemical_potentials: RealSequence = (),
+    temperature: float = 0.0,
+    rtol: float = 1e-8,
+    cutoff: float = THERMAL_CUTOFF,
+) -> bool:
     """Whether the bias window needs the contour and allows it.
 
     Needs: a pole in the window of half-width w with eps (E/w)^2 > rtol/10
@@ -145,7 +157,15 @@ class _Device:
         return np.stack([(coef * tr[0]).real, (coef * tr[1]).imag], axis=1)
 
 
-def adiabatic_bias_window(junction, ops, chemical_potentials, temperature, rtol, on_fail="warn", cutoff=THERMAL_CUTOFF):
+def adiabatic_bias_window(
+    junction: Junction,
+    ops: ForceOperators,
+    chemical_potentials: RealSequence,
+    temperature: float,
+    rtol: float,
+    on_fail: str = "warn",
+    cutoff: float = THERMAL_CUTOFF,
+) -> tuple[RealArray, RealArray, float, float]:
     r"""P_G and P_G' of the module docstring by contour deformation.
 
     Parameters
@@ -222,11 +242,11 @@ def adiabatic_bias_window(junction, ops, chemical_potentials, temperature, rtol,
         lo, hi = window_bounds(mus, temperature, cutoff=cutoff)
         y_top = _clear_height(min(0.8 * math.pi * kt, 0.5 * (hi - lo), 0.25 * scale), w, lo, hi)
 
-        def weights(z):
+        def n_diffs(z):  # occupation differences n_l - n_0, the weights of the rectangle
             n0 = _fermi(z, mu0, temperature)
             return np.stack([_fermi(z, mu, temperature) - n0 for mu in mus], axis=1)
 
-        add(*_rectangle(dev, w, vl, vr, gam, lo, hi, y_top, weights, rtol, on_fail, vertical=False, marks=[*mus, mu0]))
+        add(*_rectangle(dev, w, vl, vr, gam, lo, hi, y_top, n_diffs, rtol, on_fail, vertical=False, marks=[*mus, mu0]))
     return total[0], total[1], errors[0], errors[1]
 
 

@@ -25,20 +25,38 @@ masses amu, force constants eV/Angstrom^2, time step fs.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 import numpy as np
 
 from ._checks import check_nonnegative, check_number, check_positive, check_spin, check_temperature, renamed_keywords
 from .dynamics.langevin import LangevinDynamics
 from .dynamics.noise_generation import tabulated_spectrum
 from .errors import InputError
-from .forces import fermi_sea_part, force_coefficients
+from .forces import FermiSeaPart, fermi_sea_part, force_coefficients
 from .noise import noise_spectrum
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from numpy.typing import NDArray
+
+    from ._checks import ArrayLike, OperatorsLike, RealArray
+    from .junction import Junction
 
 __all__ = ["coefficients_from_junction", "spectrum_from_junction", "from_junction"]
 
 
 @renamed_keywords(frequency="hbar_omega")
-def coefficients_from_junction(junction, forces, *, temperature=300.0, fermi_level=0.0, hbar_omega=0.0, spin=2):
+def coefficients_from_junction(
+    junction: Junction,
+    forces: OperatorsLike,
+    *,
+    temperature: float = 300.0,
+    fermi_level: float = 0.0,
+    hbar_omega: float = 0.0,
+    spin: float = 2,
+) -> Callable[[float], tuple[RealArray, RealArray]]:
     """``coefficients(bias) -> (K, L)`` of a junction, for the mode analysis.
 
     The callable that :func:`currentforces.dynamics.runaway_threshold`
@@ -67,7 +85,7 @@ def coefficients_from_junction(junction, forces, *, temperature=300.0, fermi_lev
     check_nonnegative("hbar_omega", hbar_omega, "eV")
     check_spin(spin)
 
-    sea = []
+    sea: list[FermiSeaPart] = []
 
     def coefficients(bias):
         if not sea:
@@ -92,8 +110,16 @@ def coefficients_from_junction(junction, forces, *, temperature=300.0, fermi_lev
 
 
 def spectrum_from_junction(
-    junction, forces, hbar_omega_max, *, n_omega=201, bias=0.0, temperature=300.0, fermi_level=0.0, spin=2
-):
+    junction: Junction,
+    forces: OperatorsLike,
+    hbar_omega_max: float,
+    *,
+    n_omega: int = 201,
+    bias: float = 0.0,
+    temperature: float = 300.0,
+    fermi_level: float = 0.0,
+    spin: float = 2,
+) -> Callable[[ArrayLike], NDArray[Any]]:
     """The force-noise spectrum S(omega) of a junction as a spectrum callable.
 
     Evaluates :func:`currentforces.noise_spectrum` at ``n_omega`` equally
@@ -134,22 +160,22 @@ def spectrum_from_junction(
 
 
 def from_junction(
-    junction,
-    forces,
-    masses,
-    bare_force_constants,
-    timestep,
+    junction: Junction,
+    forces: OperatorsLike,
+    masses: ArrayLike,
+    bare_force_constants: ArrayLike,
+    timestep: float,
     *,
-    bias=0.0,
-    temperature=300.0,
-    fermi_level=0.0,
-    spin=2,
-    hbar_omega_max=1.0,
-    n_omega=201,
-    noise=True,
-    dynamics=LangevinDynamics,
-    **kwargs,
-):
+    bias: float = 0.0,
+    temperature: float = 300.0,
+    fermi_level: float = 0.0,
+    spin: float = 2,
+    hbar_omega_max: float = 1.0,
+    n_omega: int = 201,
+    noise: bool = True,
+    dynamics: type[LangevinDynamics] = LangevinDynamics,
+    **kwargs: Any,
+) -> LangevinDynamics:
     """Langevin dynamics of the atoms of a junction under current.
 
     Evaluates the adiabatic F^(0), K and L at ``bias``

@@ -42,6 +42,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import scipy.sparse as sp
@@ -49,6 +50,11 @@ import scipy.sparse as sp
 from ._checks import AXES, check_atom_indices, check_axes, check_finite, check_hermitian, check_positive, check_rtol
 from ._finite_differences import central_difference, warn_if_steps_disagree
 from .errors import InputError
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping, Sequence
+
+    from ._checks import ArrayLike
 
 __all__ = ["finite_difference_couplings", "couplings_from_displacements", "FiniteDifferenceCouplings", "STEP_RTOL"]
 
@@ -107,7 +113,7 @@ class FiniteDifferenceCouplings:
     overlap: object = None
 
     @property
-    def labels(self):
+    def labels(self) -> list[str]:
         """``"atom 3 z"``-style names of the coordinates."""
         return [f"atom {a} {AXES[c]}" for a, c in self.coordinates]
 
@@ -221,7 +227,14 @@ def _assemble(evaluate_at, coordinates, step, check, rtol, reference):
 
 
 def finite_difference_couplings(
-    build: Callable, positions, movable, step=0.01, *, axes="xyz", check=True, rtol=STEP_RTOL
+    build: Callable,
+    positions: ArrayLike,
+    movable: Sequence[int],
+    step: float = 0.01,
+    *,
+    axes: str = "xyz",
+    check: bool = True,
+    rtol: float = STEP_RTOL,
 ) -> FiniteDifferenceCouplings:
     r"""Force operators f = -dH/dX (and dS/dX) by finite differences of ``build``.
 
@@ -304,7 +317,13 @@ def finite_difference_couplings(
     return _assemble(evaluate_at, coordinates, step, check, rtol, reference)
 
 
-def couplings_from_displacements(displaced, movable, step, *, axes="xyz") -> FiniteDifferenceCouplings:
+def couplings_from_displacements(
+    displaced: Mapping[tuple[int, int, int], Any] | Callable[[int, int, int], Any],
+    movable: Sequence[int],
+    step: float,
+    *,
+    axes: str = "xyz",
+) -> FiniteDifferenceCouplings:
     r"""Force operators from precomputed displaced calculations.
 
     The layout of Inelastica's ``FCrun``: one electronic-structure

@@ -11,6 +11,11 @@ never a silent wrong number.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
 __all__ = [
     "InputError",
     "BoundStateError",
@@ -20,12 +25,14 @@ __all__ = [
     "OutputLockedError",
     "ResumeError",
     "ConfigError",
+    "SpinPolarisedError",
     "SubbandEdgeError",
     "LeadConvergenceError",
     "SelfEnergyAccuracyWarning",
     "OverlapError",
     "StepSizeWarning",
     "NotRelaxedWarning",
+    "LorentzianFitWarning",
 ]
 
 
@@ -54,10 +61,15 @@ class ResumeError(InputError):
     inputs, or its stored values do not match their checksums."""
 
 
+class SpinPolarisedError(InputError):
+    """A spin-polarised Hamiltonian given where one spin channel is expected:
+    pick a channel (``spin=0`` or ``1``) or take both as spin channels."""
+
+
 class ConfigError(InputError):
     """A configuration key is missing, unknown, of the wrong type or out of range."""
 
-    def __init__(self, key, message):
+    def __init__(self, key: str, message: str) -> None:
         super().__init__(f"{key}: {message}")
         self.key = key
 
@@ -65,7 +77,7 @@ class ConfigError(InputError):
 class IntegrationError(RuntimeError):
     """An energy integral did not reach its requested tolerance."""
 
-    def __init__(self, message, error=None, tolerance=None):
+    def __init__(self, message: str, error: float | None = None, tolerance: float | None = None) -> None:
         super().__init__(message)
         self.error = error
         self.tolerance = tolerance
@@ -92,7 +104,7 @@ class SubbandEdgeError(InputError):
     ``(n, m)``) and ``energies`` (eV) name the offending edges.
     """
 
-    def __init__(self, message, subbands=(), energies=()):
+    def __init__(self, message: str, subbands: Sequence[tuple[int, ...]] = (), energies: Sequence[float] = ()) -> None:
         super().__init__(message)
         self.subbands = list(subbands)
         self.energies = list(energies)
@@ -110,7 +122,9 @@ class LeadConvergenceError(RuntimeError):
     the bare error this replaces.
     """
 
-    def __init__(self, message, energy=None, tol=None, eta=None):
+    def __init__(
+        self, message: str, energy: complex | None = None, tol: float | None = None, eta: float | None = None
+    ) -> None:
         super().__init__(message)
         self.energy = energy
         self.tol = tol
@@ -134,3 +148,9 @@ class NotRelaxedWarning(UserWarning):
     equilibrium: the residual force on a moving atom exceeds the threshold,
     so the harmonic expansion about it has a linear term that the force
     constants do not describe."""
+
+
+class LorentzianFitWarning(UserWarning):
+    """A Lorentzian fit of a lead's broadening (the time-dependent scheme of
+    :mod:`currentforces.ehrenfest.lorentzian`) misses its tolerance: its
+    largest relative error is in the message and in the fit's ``error``."""

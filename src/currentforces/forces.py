@@ -55,12 +55,16 @@ forces f in eV/Angstrom; F0 eV/A, K eV/A^2, L eV*fs/A^2.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import math
 import warnings
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 import numpy as np
+from numpy.typing import NDArray
 
 from . import contour
 from ._checks import (
@@ -72,12 +76,19 @@ from ._checks import (
     check_temperature,
     renamed_keywords,
 )
-from .errors import BoundStateError, InputError, IntegrationError, IntegrationWarning
+from .errors import BoundStateError, InputError, IntegrationError, IntegrationWarning, OverlapError
 from .integrate import THERMAL_CUTOFF, fermi, fermi_derivative, fermi_sea_sum, integrate_adaptive, thermal_cutoff
+from .junctionset import JunctionSet, operators_for_one, resolve_spin
 from .leads import broadening_from_self_energy
+from .nonorthogonal import check_overlap_derivatives
 from .operators import ForceOperators
 from .pairs import pair_arguments, pair_spectra
 from .units import HBAR, KB
+
+if TYPE_CHECKING:
+    from ._checks import ArrayLike, ComplexArray, OperatorsLike
+    from .junction import Junction
+    from .pairs import PairSpectra
 
 __all__ = [
     "ForceCoefficients",
@@ -91,21 +102,25 @@ __all__ = [
 ]
 
 
-def symmetric_part(m):
+def symmetric_part(m: NDArray[Any]) -> NDArray[Any]:
     """(M + M^T)/2 over the last two axes."""
     return 0.5 * (m + np.swapaxes(m, -1, -2))
 
 
-def antisymmetric_part(m):
+def antisymmetric_part(m: NDArray[Any]) -> NDArray[Any]:
     """(M - M^T)/2 over the last two axes."""
     return 0.5 * (m - np.swapaxes(m, -1, -2))
 
 
-def matrix_part(part, attribute, doc):
+def matrix_part(part: Callable[[NDArray[Any]], NDArray[Any]], attribute: str, doc: str) -> property:
     """A read-only property: ``part`` (:func:`symmetric_part` or
     :func:`antisymmetric_part`) of the matrix attribute named ``attribute``,
     with docstring ``doc``; how the coefficient classes name the five forces."""
-    return property(lambda self: part(getattr(self, attribute)), doc=doc)
+
+    def get(self: Any) -> NDArray[Any]:
+        return part(getattr(self, attribute))
+
+    return property(get, doc=doc)
 
 
 # ----------------------------------------------------------------------------
@@ -119,7 +134,7 @@ class SpectralBlocks:
     supports), which every backend (:mod:`currentforces.greens`) answers.
     """
 
-    def __init__(self, junction, operators: ForceOperators):
+    def __init__(self, junction: Junction, operators: ForceOperators) -> None:
         self.junction = junction
         self.ops = operators
         self.s = operators.support
@@ -130,11 +145,11 @@ class SpectralBlocks:
         self._pos_s = np.searchsorted(cols, self.s)
         self._pos_l = [np.searchsorted(cols, sup) for sup in sups]
 
-    def green(self, energy):
+    def green(self, energy: ArrayLike) -> ComplexArray:
         """G[S, S] for energies (1-d), shape (n, s, s)."""
         return self.junction.green_submatrix(energy, self.s, self.s)
 
-    def green_and_spectral(self, energy):
+    def green_and_spectral(self, energy: ArrayLike) -> tuple[ComplexArray, list[ComplexArray]]:
         """G[S, S] and the list A_l[S, S] = G[S, sup_l] Gamma_l G[S, sup_l]^dagger."""
         g = self.junction.green_submatrix(energy, self.s, self.cols)
         return g[:, :, self._pos_s], self._spectral_from(g, self._pos_l, energy)
@@ -148,7 +163,7 @@ class SpectralBlocks:
             a_l.append(gs @ gamma @ np.conj(np.swapaxes(gs, -1, -2)))
         return a_l
 
-    def green_derivative(self, energy, spectral=False):
+    def green_derivative(self, energy: ArrayLike, spectral: bool = False) -> tuple[ComplexArray, ...]:
         r"""G[S, S] and dG/dE [S, S] = -[G (1 - dSigma/dE) G]_{SS} (1/eV^2),
         and with ``spectral=True`` also the list A_l[S, S].
 
@@ -244,10 +259,36 @@ class ForceCoefficients:
     berry_current = matrix_part(antisymmetric_part, "L_current", "Current-induced Berry force (eV*fs/A^2).")
 
     @property
-    def bias(self):
+    def bias(self) -> float:
         """mu_0 - mu_1 in V for a junction with at least two leads."""
         mus = self.chemical_potentials
         return float(mus[0] - mus[1]) if len(mus) > 1 else 0.0
+
+    _SUMMED = ("mean_force", "K", "L", "mean_force_current", "K_current", "L_current")
+
+    def transposed(self) -> ForceCoefficients:
+        """The coefficients with K and L (and their current-induced parts)
+        transposed over the modes: those of the time-reversed partner -k of a
+        k-point at zero bias (:eq:`eq-kpoint-reversal`)."""
+        swap = {name: np.swapaxes(getattr(self, name), -1, -2) for name in ("K", "L", "K_current", "L_current")}
+        return dataclasses.replace(self, **swap)
+
+    def mean_with(self, other: ForceCoefficients) -> ForceCoefficients:
+        """The mean of two sets of coefficients (a k-point and its partner -k)."""
+        return ForceCoefficients.weighted_sum([self, other], [0.5, 0.5])
+
+    @staticmethod
+    def weighted_sum(parts: Sequence[ForceCoefficients], weights: ArrayLike) -> ForceCoefficients:
+        """sum_i w_i C_i of coefficients at the same bias, temperature and frequency
+        (:eq:`eq-junction-set`); errors add as sum_i w_i err_i."""
+        first = parts[0]
+        ws = [float(w) for w in np.asarray(weights, dtype=float).reshape(-1)]
+        sums: dict[str, Any] = {
+            name: sum(w * getattr(p, name) for p, w in zip(parts, ws)) for name in ForceCoefficients._SUMMED
+        }
+        keys = set().union(*(p.error for p in parts))
+        err = {key: float(sum(w * p.error.get(key, 0.0) for p, w in zip(parts, ws))) for key in keys}
+        return dataclasses.replace(first, error=err, **sums)
 
 
 # ----------------------------------------------------------------------------
@@ -260,6 +301,9 @@ def _time_reversal_symmetric(junction, ops):
     h = junction.hamiltonian
     data = h.data if hasattr(h, "data") and not isinstance(h, np.ndarray) else np.asarray(h)
     if not ops.real or np.any(np.imag(data) != 0):
+        return False
+    s = getattr(junction, "overlap", None)
+    if s is not None and np.any(np.imag(s.data if hasattr(s, "data") and not isinstance(s, np.ndarray) else s) != 0):
         return False
     z = np.array([0.1 * junction.energy_scale + 0.37j * junction.energy_scale])
     for lead in junction.leads:
@@ -489,15 +533,17 @@ class FermiSeaPart:
 
 def _fingerprint(junction, ops):
     """A digest of what the Fermi-sea part depends on (except the leads'
-    self-energies): the Hamiltonian and the force operators on their support."""
-    h = junction.hamiltonian
+    self-energies): the Hamiltonian, the overlap and the force operators on their support."""
     digest = hashlib.sha1()
-    if hasattr(h, "tocsr"):
-        h = h.tocsr()
-        for arr in (h.data, h.indices, h.indptr):
-            digest.update(np.ascontiguousarray(arr).tobytes())
-    else:
-        digest.update(np.ascontiguousarray(h).tobytes())
+    for h in (junction.hamiltonian, getattr(junction, "overlap", None)):
+        if h is None:
+            continue
+        if hasattr(h, "tocsr"):
+            h = h.tocsr()
+            for arr in (h.data, h.indices, h.indptr):
+                digest.update(np.ascontiguousarray(arr).tobytes())
+        else:
+            digest.update(np.ascontiguousarray(h).tobytes())
     digest.update(np.ascontiguousarray(ops.support).tobytes())
     digest.update(np.ascontiguousarray(ops.dense).tobytes())
     digest.update(repr((junction.size, junction.n_leads, float(junction.energy_scale))).encode())
@@ -510,7 +556,14 @@ this share of rtol at the first attempt."""
 
 
 @renamed_keywords(frequency="hbar_omega")
-def fermi_sea_part(junction, forces, fermi_level=0.0, temperature=300.0, hbar_omega=0.0, rtol=1e-8):
+def fermi_sea_part(
+    junction: Junction,
+    forces: OperatorsLike,
+    fermi_level: float = 0.0,
+    temperature: float = 300.0,
+    hbar_omega: float = 0.0,
+    rtol: float = 1e-8,
+) -> FermiSeaPart:
     r"""The bias-independent Fermi-sea part of :func:`force_coefficients`,
     to compute once and reuse across a bias sweep.
 
@@ -807,27 +860,33 @@ def _in_continuum(junction, energy):
 
 @renamed_keywords(frequency="hbar_omega")
 def force_coefficients(
-    junction,
-    forces,
-    bias=0.0,
-    temperature=300.0,
-    fermi_level=0.0,
-    hbar_omega=0.0,
-    spin=2,
-    chemical_potentials=None,
-    rtol=1e-8,
-    on_fail="raise",
-    fermi_sea=None,
-):
+    junction: Junction | JunctionSet,
+    forces: OperatorsLike | Callable[[Any], Any],
+    bias: float = 0.0,
+    temperature: float = 300.0,
+    fermi_level: float = 0.0,
+    hbar_omega: float = 0.0,
+    spin: float | None = None,
+    chemical_potentials: ArrayLike | None = None,
+    rtol: float = 1e-8,
+    on_fail: str = "raise",
+    fermi_sea: FermiSeaPart | None = None,
+    overlap_derivatives: OperatorsLike | None = None,
+) -> ForceCoefficients:
     r"""Mean force and the K, L coefficients of seed eq (14) at any bias,
     temperature and frequency.
 
     Parameters
     ----------
-    junction : Junction
-        The device and its leads.
-    forces : sequence of (N, N) arrays or scipy.sparse matrices
+    junction : Junction or JunctionSet
+        The device and its leads; or a :class:`~currentforces.junctionset.JunctionSet`
+        (spin channels, k-points), whose members' coefficients are summed
+        with their weights (:eq:`eq-junction-set`).
+    forces : sequence of (N, N) arrays or scipy.sparse matrices, or callable
         Force operators f_a = -dh/dX_a in eV/Angstrom (Hermitian, device basis).
+        For a set: the same operators for every member, or ``forces(key)``
+        per member (``key`` = k for a k-point set,
+        :func:`currentforces.kpoints.bloch_forces`).
     bias : float
         V in volt: mu_0 = E_F + V/2 (lead 0), mu_1 = E_F - V/2 (lead 1).
     temperature : float
@@ -837,8 +896,9 @@ def force_coefficients(
     hbar_omega : float
         Oscillator energy hbar*omega_0 in eV (>= 0); 0 is the adiabatic
         limit.  ``frequency`` is a deprecated alias.
-    spin : float
-        Spin degeneracy g_s multiplying every coefficient.
+    spin : {None, 1, 2}
+        Spin degeneracy g_s multiplying every coefficient; default 2, or the
+        set's own (1 for spin channels).
     chemical_potentials : sequence of float, optional
         One per lead in eV; replaces ``bias`` and ``fermi_level``.
     rtol : float
@@ -855,6 +915,17 @@ def force_coefficients(
         tolerance at most ``rtol``), reused instead of recomputed: a bias
         sweep computes it once.  A part that does not match raises
         InputError.
+
+    overlap_derivatives : sequence of (N, N) arrays or sparse matrices, optional
+        dS/dX_a in 1/Angstrom, one per force operator, for a junction with an
+        ``overlap`` (:ref:`theory-overlap-forces`); None (or all zero): the
+        overlap does not move and f_a = ``forces[a]``.  A moving overlap makes
+        the coupling energy dependent, f_a(E) = forces[a] + E dS/dX_a; this
+        function does not have that kernel yet and raises
+        :class:`~currentforces.errors.OverlapError` naming the argument: the
+        mean force with the overlap term is
+        :func:`currentforces.nonorthogonal.mean_force`.  For a set: the same
+        for every member, or a callable of the member's key, like ``forces``.
 
     Returns
     -------
@@ -897,14 +968,36 @@ def force_coefficients(
     the estimates of the integrals it is made of (pole sums, window
     integrals), each computed for that quantity alone.
     """
+    if isinstance(junction, JunctionSet):
+        if fermi_sea is not None:
+            raise InputError("fermi_sea: a precomputed Fermi-sea part belongs to one Junction, not to a junction set")
+        return _set_coefficients(
+            junction,
+            forces,
+            bias,
+            temperature,
+            fermi_level,
+            hbar_omega,
+            spin,
+            chemical_potentials,
+            rtol,
+            on_fail,
+            overlap_derivatives,
+        )
     temperature = check_temperature(temperature)
     w = check_nonnegative("hbar_omega", hbar_omega, "eV")
-    spin = check_spin(spin)
+    spin = check_spin(resolve_spin(junction, spin))
     rtol = check_rtol(rtol)
     check_leads(junction, "force_coefficients")
     if on_fail not in ("raise", "warn"):
         raise InputError(f"on_fail must be 'raise' or 'warn', got {on_fail!r}")
-    ops = ForceOperators(forces, junction.size)
+    ops = ForceOperators(operators_for_one(forces, "force_coefficients"), junction.size)
+    if check_overlap_derivatives(junction, forces, overlap_derivatives) is not None:
+        raise OverlapError(
+            "overlap_derivatives: force_coefficients with a moving overlap (energy-dependent couplings "
+            "f_a(E) = forces[a] + E dS/dX_a) is not implemented yet; the mean force with the overlap term is "
+            "currentforces.nonorthogonal.mean_force"
+        )
     mus = junction.chemical_potentials(bias, fermi_level, chemical_potentials)
     mu0 = float(np.mean(mus)) if len(mus) else float(fermi_level)
     blocks = SpectralBlocks(junction, ops)
@@ -923,7 +1016,7 @@ def force_coefficients(
 
     user_rtol = rtol
     off_axis = biased and w == 0 and contour.applies(junction, mus, temperature, rtol, cutoff)
-    memo = {}
+    memo: dict[tuple[str, float], Any] = {}
 
     def part(name, rtol):
         """One of the two computations (Fermi sea, windows), memoised by its tolerance."""
@@ -1050,7 +1143,7 @@ def force_coefficients(
             trial = compute(tols)
         factors = _error_ratios(trial, user_rtol, natural)
         worst = max(factors.values())
-        if worst < ratio:
+        if out is None or worst < ratio:
             out, ratio = trial, worst
         if worst <= 1:
             break
@@ -1058,9 +1151,35 @@ def force_coefficients(
             if factor > 1:
                 for name in _PARTS[q]:
                     tols[name] = max(1e-13, min(tols[name], 0.5 * tols[name] / factor))
+    assert out is not None  # the first attempt always sets it
     rtol = user_rtol
     _check_errors(out, rtol, on_fail, natural)
     return out
+
+
+def _set_coefficients(junctions, forces, bias, temperature, fermi_level, w, spin, mus, rtol, on_fail, derivs):
+    """force_coefficients of a junction set: sum_i w_i C_i (:eq:`eq-junction-set`).
+
+    A folded k-point stands for -k too: at zero bias its partner's
+    coefficients are the transposed ones (:eq:`eq-kpoint-reversal`), under
+    bias the partner is evaluated."""
+    biased = junctions._biased(bias, fermi_level, mus)
+    return junctions.evaluate(
+        force_coefficients,
+        forces,
+        exact=not biased,
+        mirror=lambda c, *_: c.transposed(),
+        combine=ForceCoefficients.weighted_sum,
+        per_member={"overlap_derivatives": derivs},
+        bias=bias,
+        temperature=temperature,
+        fermi_level=fermi_level,
+        hbar_omega=w,
+        spin=spin,
+        chemical_potentials=mus,
+        rtol=rtol,
+        on_fail=on_fail,
+    )
 
 
 FLOOR = 0.1
@@ -1141,7 +1260,13 @@ def _surface_t0(blocks, ops, mu0):
     return -HBAR / (4 * math.pi) * ops.traces(a, a).real[0]
 
 
-def lead_pair_spectra(args, quantities, caller):
+PairArguments: TypeAlias = (
+    "tuple[Junction, OperatorsLike, ArrayLike, float, float, float, float, ArrayLike | None, float]"
+)
+"""The arguments the public lead-pair spectra share, in their order."""
+
+
+def lead_pair_spectra(args: PairArguments, quantities: Sequence[str], caller: str) -> PairSpectra:
     """The lead-pair kernel (:func:`currentforces.pairs.pair_spectra`) on the force support.
 
     The one entry of the public lead-pair spectra (:func:`electron_hole_spectrum`
@@ -1161,16 +1286,16 @@ def lead_pair_spectra(args, quantities, caller):
 # ----------------------------------------------------------------------------
 @renamed_keywords(omega="hbar_omega")
 def electron_hole_spectrum(
-    junction,
-    forces,
-    hbar_omega,
-    bias=0.0,
-    temperature=300.0,
-    fermi_level=0.0,
-    spin=2,
-    chemical_potentials=None,
-    rtol=1e-8,
-):
+    junction: Junction,
+    forces: OperatorsLike,
+    hbar_omega: ArrayLike,
+    bias: float = 0.0,
+    temperature: float = 300.0,
+    fermi_level: float = 0.0,
+    spin: float = 2,
+    chemical_potentials: ArrayLike | None = None,
+    rtol: float = 1e-8,
+) -> ComplexArray:
     r"""Electron-hole spectrum Xi(omega) = Lambda^o'(omega) + i Lambda^e''(omega).
 
     .. math::

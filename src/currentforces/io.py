@@ -18,11 +18,19 @@ xarray and netCDF4 are imported when a function is called.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from .errors import InputError
 from .outfile import atomic_write
+
+if TYPE_CHECKING:
+    import os
+    from collections.abc import Sequence
+
+    import xarray as xr
+    from ase import Atoms
 
 __all__ = [
     "write_dataset",
@@ -101,7 +109,7 @@ def _annotate(ds):
     return ds
 
 
-def write_dataset(ds, path):
+def write_dataset(ds: xr.Dataset, path: str | os.PathLike[str]) -> Path:
     """Write ``ds`` to NetCDF at ``path`` atomically.
 
     Parameters
@@ -125,7 +133,7 @@ def write_dataset(ds, path):
     return atomic_write(path, lambda tmp: ds.to_netcdf(tmp, engine="netcdf4", format="NETCDF4"))
 
 
-def read_dataset(path):
+def read_dataset(path: str | os.PathLike[str]) -> xr.Dataset:
     """Load a NetCDF results file fully into memory and close it.
 
     Parameters
@@ -148,7 +156,7 @@ def read_dataset(path):
         raise InputError(f"FILE: {str(path)!r} is not a readable NetCDF file: {exc}") from None
 
 
-def describe_dataset(ds):
+def describe_dataset(ds: xr.Dataset) -> str:
     """A short text summary of a results dataset (what ``currentforces info`` prints)."""
     lines = []
     a = ds.attrs
@@ -165,7 +173,7 @@ def describe_dataset(ds):
     return "\n".join(lines)
 
 
-def summary_table(ds):
+def summary_table(ds: xr.Dataset) -> str:
     """Per-bias table: current, largest mean force, friction, NC and Berry
     magnitudes, and the largest growth rate if modes were analysed."""
     head = (
@@ -190,7 +198,9 @@ def summary_table(ds):
     return "\n".join(rows)
 
 
-def atoms_variables(atoms, coordinates):
+def atoms_variables(
+    atoms: Atoms, coordinates: Sequence[tuple[int, int]]
+) -> dict[str, tuple[tuple[str, ...], np.ndarray]]:
     """The structure and the coordinate map as dataset variables.
 
     Parameters
@@ -222,7 +232,7 @@ def atoms_variables(atoms, coordinates):
     }
 
 
-def atoms_from_dataset(ds):
+def atoms_from_dataset(ds: xr.Dataset) -> tuple[Atoms, list[tuple[int, int]]]:
     """The ``ase.Atoms`` stored by :func:`atoms_variables` (symbols,
     positions in Angstrom, masses, cell, pbc), and its coordinate map.
 
@@ -248,7 +258,7 @@ def atoms_from_dataset(ds):
     return atoms, coordinates
 
 
-def write_trajectory(ds, path, format=None):
+def write_trajectory(ds: xr.Dataset, path: str | os.PathLike[str], format: str | None = None) -> None:
     """Write the Langevin trajectory of a results dataset as an extended XYZ
     (``.extxyz``/``.xyz``) or ASE trajectory (``.traj``) file.
 

@@ -37,12 +37,23 @@ import hashlib
 import json
 import math
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from . import __version__
 from .config import as_run_config, config_to_json
 from .errors import InputError, IntegrationError, ResumeError
+
+if TYPE_CHECKING:
+    import os
+    from collections.abc import Callable, Mapping
+
+    import xarray as xr
+
+    from .config import ElectronsConfig, JunctionConfig, RunConfig
+    from .forces import FermiSeaPart
+    from .models.presets import Preset
 
 __all__ = [
     "JobResult",
@@ -60,13 +71,13 @@ _PER_BIAS = ("mean_force", "mean_force_current", "K", "L", "K_current", "L_curre
 class JobResult:
     """What :func:`run_job` returns: the ``dataset`` and the output ``path``."""
 
-    def __init__(self, dataset, path, resumed):
+    def __init__(self, dataset: xr.Dataset, path: Path, resumed: bool) -> None:
         self.dataset = dataset
         self.path = path
         self.resumed = resumed
 
 
-def build_system(cfg):
+def build_system(cfg: RunConfig | Mapping[str, Any]) -> tuple[Preset, float]:
     """The junction of a run configuration and the Fermi level to use.
 
     Parameters
@@ -89,7 +100,7 @@ def build_system(cfg):
     return preset, (preset.fermi_level if ef == "auto" else float(ef))
 
 
-def build_junction(junction):
+def build_junction(junction: JunctionConfig) -> Preset:
     """The :class:`~currentforces.models.presets.Preset` of a ``[junction]``
     section (:class:`~currentforces.config.JunctionConfig`).
 
@@ -100,8 +111,24 @@ def build_junction(junction):
 
     j = junction
     movable = None if j.movable is None else list(j.movable)
-    axes = {} if j.axes == "auto" else {"axes": j.axes}
+    axes: dict[str, Any] = {} if j.axes == "auto" else {"axes": j.axes}
     try:
+        if j.model == "xtb":
+            from .adapters.xtb import xtb_preset
+
+            contacts = (
+                "auto" if j.left_contact is None and j.right_contact is None else (j.left_contact, j.right_contact)
+            )
+            return xtb_preset(
+                j.device,
+                contacts=contacts,
+                movable=movable,
+                method=j.method,
+                gamma=None if j.gamma == "auto" else j.gamma,
+                vibrations=j.vibrations,
+                spring_constant=None if j.spring_constant == "auto" else j.spring_constant,
+                **axes,
+            )
         if j.preset == "atoms":
             return junction_from_atoms(
                 j.device,
@@ -146,7 +173,13 @@ class _LazyFermiSea:
         return self._part
 
 
-def coefficients_at(preset, fermi_level, electrons, bias, fermi_sea=None):
+def coefficients_at(
+    preset: Preset,
+    fermi_level: float,
+    electrons: ElectronsConfig | RunConfig | Mapping[str, Any] | RunConfig | Mapping[str, Any],
+    bias: float,
+    fermi_sea: FermiSeaPart | Callable[[], FermiSeaPart] | None = None,
+) -> dict[str, Any]:
     """Force coefficients and current at one bias.
 
     Parameters
@@ -174,7 +207,7 @@ def coefficients_at(preset, fermi_level, electrons, bias, fermi_sea=None):
     from .config import ElectronsConfig
 
     e = electrons if isinstance(electrons, ElectronsConfig) else as_run_config(electrons).electrons
-    kw = dict(temperature=e.temperature, fermi_level=fermi_level, spin=e.spin)
+    kw: dict[str, Any] = dict(temperature=e.temperature, fermi_level=fermi_level, spin=e.spin)
     try:
         sea = fermi_sea() if callable(fermi_sea) else fermi_sea
         c = force_coefficients(
@@ -200,7 +233,7 @@ def _sha256(data):
     return hashlib.sha256(data).hexdigest()
 
 
-def input_digests(cfg):
+def input_digests(cfg: RunConfig | Mapping[str, Any]) -> dict[str, str]:
     """Digests of every input that changes the numbers of a run.
 
     Parameters
@@ -235,7 +268,7 @@ def input_digests(cfg):
     return parts
 
 
-def record_checksum(bias, record):
+def record_checksum(bias: float, record: Mapping[str, Any]) -> str:
     """SHA-256 (hex) of the stored values of one bias: the bias (V) and the
     arrays of every per-bias variable, as little-endian float64 in a fixed
     order.  Stored in the output file and verified before a resume reuses
@@ -385,6 +418,10 @@ def _dataset(preset, fermi_level, cfg, records, biases, status, extra=None):
             "sign_convention": "F = F0 - K X + L V (seed eq 14); mu_0 = E_F + V/2, mu_1 = E_F - V/2",
             "bare_springs": "spring_constants stand for the zero-bias dynamical matrix; modes use "
             "spring_constants + K_current and L",
+            "vibrations": {
+                "springs": "spring_constants: central nearest-neighbour springs (a model)",
+                "calculator": "spring_constants: finite differences of the structure's own ASE calculator forces",
+            }[getattr(preset, "vibrations", "springs")],
         }
     )
     return ds
@@ -422,7 +459,13 @@ def _dynamics_module():
     return dynamics
 
 
-def run_job(cfg, path=None, progress=False, overwrite=False, log=print):
+def run_job(
+    cfg: RunConfig | Mapping[str, Any],
+    path: str | os.PathLike[str] | None = None,
+    progress: bool = False,
+    overwrite: bool = False,
+    log: Callable[[str], object] = print,
+) -> JobResult:
     """Run a validated configuration and write its NetCDF file.
 
     Parameters

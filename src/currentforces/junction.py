@@ -28,6 +28,7 @@ import functools
 import math
 import warnings
 from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import scipy.sparse as sp
@@ -50,6 +51,16 @@ from .integrate import THERMAL_CUTOFF, fermi, fermi_sea_sum, graded_breakpoints,
 from .leads import EDGE_RTOL, as_lead, broadening_from_self_energy
 from .resonances import NARROW, device_poles
 from .units import CONDUCTANCE_QUANTUM_SPINLESS, KB
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterator
+
+    from numpy.typing import NDArray
+
+    from ._checks import ArrayLike, ComplexArray, Indices, MatrixLike, RealArray, RealSequence
+    from .boundstates import BoundStates
+    from .integrate import Integral
+
 
 __all__ = ["Junction", "GreenCounter"]
 
@@ -89,7 +100,7 @@ class GreenCounter:
         Outermost Green's-function calls.
     """
 
-    def __init__(self):
+    def __init__(self) -> None:
         self.energies = 0
         self.calls = 0
         self._depth = 0
@@ -178,8 +189,16 @@ class Junction:
     """
 
     _green_counter: GreenCounter | None = None
+    overlap: Any  # dense array or CSR matrix, or None (documented in __init__)
 
-    def __init__(self, hamiltonian, leads: Sequence, solver="dense", layers=None, overlap=None):
+    def __init__(
+        self,
+        hamiltonian: MatrixLike,
+        leads: Sequence,
+        solver: str | GreensBackend = "dense",
+        layers: Sequence[Any] | None = None,
+        overlap: MatrixLike | None = None,
+    ) -> None:
         if isinstance(solver, str) and solver not in ("dense", "rgf"):
             raise InputError(f"solver must be 'dense', 'rgf' or a GreensBackend instance, got {solver!r}")
         if not isinstance(solver, (str, GreensBackend)):
@@ -243,7 +262,7 @@ class Junction:
         self.energy_scale = max(scales)
         """A typical energy scale (eV) of the spectrum: used to map the
         imaginary-axis tail of Fermi-sea sums."""
-        self._bound_states = None
+        self._bound_states: BoundStates | None = None
         self._poles: dict[tuple[float, float], tuple[np.ndarray, np.ndarray]] = {}
 
     # ------------------------------------------------------------------ helpers
@@ -321,7 +340,7 @@ class Junction:
         return int(index) % self.n_leads
 
     @contextlib.contextmanager
-    def count_energies(self):
+    def count_energies(self) -> Iterator[GreenCounter]:
         """Count the energies at which this junction evaluates its Green's function.
 
         Yields a :class:`GreenCounter`; costs one attribute test per
@@ -352,17 +371,17 @@ class Junction:
                 self._green_counter = outer
 
     # ------------------------------------------------------------ Green's functions
-    def self_energies(self, energy):
+    def self_energies(self, energy: ArrayLike) -> list[ComplexArray]:
         """List over leads of Sigma_l(E), each (..., N, N) in eV."""
         e = self._energies(energy)
         return [np.asarray(lead.self_energy(e)) for lead in self.leads]
 
-    def self_energy(self, energy):
+    def self_energy(self, energy: ArrayLike) -> ComplexArray:
         """Total self-energy sum_l Sigma_l(E), (..., N, N) in eV."""
         return self.solver.self_energy(self._energies(energy))
 
     @_counted
-    def green(self, energy):
+    def green(self, energy: ArrayLike) -> ComplexArray:
         r"""Retarded Green's function G(E) = [E S - h - Sigma(E)]^{-1} in 1/eV (S = 1 without ``overlap``).
 
         Parameters
@@ -378,7 +397,7 @@ class Junction:
         return self.solver.green(self._energies(energy))
 
     @_counted
-    def green_submatrix(self, energy, rows, cols):
+    def green_submatrix(self, energy: ArrayLike, rows: Indices, cols: Indices) -> ComplexArray:
         r"""Block G(E)[rows, cols] of the retarded Green's function (1/eV).
 
         The one access point through which the force coefficients read the
@@ -401,7 +420,9 @@ class Junction:
         return self.solver.green_submatrix(self._energies(energy), rows, cols)
 
     @_counted
-    def green_derivative_submatrix(self, energy, orbitals, cols=None):
+    def green_derivative_submatrix(
+        self, energy: ArrayLike, orbitals: Indices, cols: Indices | None = None
+    ) -> tuple[ComplexArray, ComplexArray]:
         r"""G[S, S] and dG/dE[S, S] on a set S of orbitals (1/eV, 1/eV^2).
 
         .. math:: \frac{dG}{dE} = -G\Big(1 - \sum_l \frac{d\Sigma_l}{dE}\Big)G
@@ -426,12 +447,12 @@ class Junction:
         """
         return self.solver.green_derivative_submatrix(self._energies(energy), orbitals, cols)
 
-    def broadening(self, energy):
+    def broadening(self, energy: ArrayLike) -> list[ComplexArray]:
         """List over leads of Gamma_l(E) = i(Sigma_l - Sigma_l^dagger), (..., N, N) in eV."""
         return [broadening_from_self_energy(s) for s in self.self_energies(energy)]
 
     @_counted
-    def spectral_functions(self, energy):
+    def spectral_functions(self, energy: ArrayLike) -> list[ComplexArray]:
         r"""Partial spectral functions A_l = G Gamma_l G^dagger, one per lead, in lead order.
 
         Computed from the columns of G on the lead supports only.
@@ -449,13 +470,13 @@ class Junction:
         """
         return self.solver.spectral_functions(self._energies(energy))
 
-    def spectral_function(self, energy):
+    def spectral_function(self, energy: ArrayLike) -> ComplexArray:
         """Total spectral function A = sum_l A_l (1/eV); equals i(G - G^dagger)
         when the device has no bound states."""
         return sum(self.spectral_functions(energy))
 
     @_counted
-    def transmission(self, energy, source=0, drain=1):
+    def transmission(self, energy: ArrayLike, source: int = 0, drain: int = 1) -> RealArray:
         r"""Transmission T(E) = Tr[Gamma_source G Gamma_drain G^dagger] (dimensionless).
 
         Evaluated on the lead supports only, from the block of G between the
@@ -476,7 +497,9 @@ class Junction:
         return self.solver.transmission(self._energies(energy), s, d)
 
     # ------------------------------------------------------------ steady state
-    def chemical_potentials(self, bias=0.0, fermi_level=0.0, chemical_potentials=None):
+    def chemical_potentials(
+        self, bias: float = 0.0, fermi_level: float = 0.0, chemical_potentials: ArrayLike | None = None
+    ) -> RealArray:
         """Chemical potentials of the leads in eV.
 
         ``bias`` V (volt) gives mu_0 = E_F + V/2 and mu_1 = E_F - V/2; explicit
@@ -506,7 +529,7 @@ class Junction:
             return np.array([fermi_level + 0.5 * bias, fermi_level - 0.5 * bias])
         return np.full(self.n_leads, fermi_level)
 
-    def bound_states(self):
+    def bound_states(self) -> BoundStates:
         """The bound states of the device (computed once).
 
         Returns
@@ -521,7 +544,7 @@ class Junction:
             self._bound_states = find_bound_states(self)
         return self._bound_states
 
-    def resonances(self, lo, hi):
+    def resonances(self, lo: float, hi: float) -> tuple[RealArray, RealArray]:
         """Poles eps - i w of G(E) with eps near [lo, hi] (eV), computed once per window.
 
         Returns
@@ -536,7 +559,7 @@ class Junction:
             self._poles[key] = device_poles(self, lo, hi)
         return self._poles[key]
 
-    def check_bound_state_occupation(self, mu, temperature, name="fermi_level"):
+    def check_bound_state_occupation(self, mu: float, temperature: float, name: str = "fermi_level") -> None:
         """Raise :class:`~currentforces.errors.BoundStateError` when a bound
         state sits exactly on the chemical potential ``mu`` (eV) at T = 0,
         where its occupation (0 or 1) is undefined."""
@@ -552,7 +575,14 @@ class Junction:
                 "undefined; move the chemical potential off E_b or give a temperature > 0"
             )
 
-    def window_breakpoints(self, chemical_potentials, temperature, extra=(), shifts=(), cutoff=THERMAL_CUTOFF):
+    def window_breakpoints(
+        self,
+        chemical_potentials: RealSequence,
+        temperature: float,
+        extra: RealSequence = (),
+        shifts: RealSequence = (),
+        cutoff: float = THERMAL_CUTOFF,
+    ) -> RealArray:
         """Breakpoints (eV) for integrals over the occupation window.
 
         Its bounds, the chemical potentials (with a few k_B T around them),
@@ -599,15 +629,15 @@ class Junction:
 
     def current(
         self,
-        bias=0.0,
-        temperature=300.0,
-        fermi_level=0.0,
-        spin=2,
-        chemical_potentials=None,
-        lead=0,
-        rtol=1e-8,
-        on_fail="raise",
-    ):
+        bias: float = 0.0,
+        temperature: float = 300.0,
+        fermi_level: float = 0.0,
+        spin: float = 2,
+        chemical_potentials: ArrayLike | None = None,
+        lead: int = 0,
+        rtol: float = 1e-8,
+        on_fail: str = "raise",
+    ) -> float:
         r"""Landauer current in ampere.
 
         .. math::
@@ -663,8 +693,14 @@ class Junction:
         return float(spin * CONDUCTANCE_QUANTUM_SPINLESS * res.value)
 
     def equilibrium_density_matrix(
-        self, fermi_level=0.0, temperature=300.0, rtol=1e-9, orbitals=None, observable=None, on_fail="raise"
-    ):
+        self,
+        fermi_level: float = 0.0,
+        temperature: float = 300.0,
+        rtol: float = 1e-9,
+        orbitals: Indices | None = None,
+        observable: Callable[[NDArray[Any]], NDArray[np.float64]] | None = None,
+        on_fail: str = "raise",
+    ) -> Integral:
         r"""Per-spin equilibrium density matrix from the Fermi-sea pole expansion.
 
         .. math::
@@ -757,7 +793,7 @@ class Junction:
     :meth:`energy_density_matrix` (Richardson-extrapolated from Y and 2Y:
     error O((energy_scale/Y)^4) + round-off O(eps Y/energy_scale))."""
 
-    def asymptotic_weight(self, orbitals=None):
+    def asymptotic_weight(self, orbitals: Indices | None = None) -> NDArray[Any]:
         r"""C = lim z G(z) for ``|z|`` -> infinity on ``orbitals`` (dimensionless).
 
         In an orthogonal basis C = 1.  With an overlap S, G(z) =
@@ -784,7 +820,9 @@ class Junction:
             cache[key] = _hermitian_part(1j * y * self.solver.green_submatrix(np.array([1j * y]), idx, idx)[0])
         return cache[key]
 
-    def fermi_sea_density_terms(self, mu, temperature, orbitals=None):
+    def fermi_sea_density_terms(
+        self, mu: float, temperature: float, orbitals: Indices | None = None
+    ) -> tuple[Callable[[ComplexArray, ComplexArray], ComplexArray], ComplexArray, bool]:
         r"""The parts of rho_eq = extra + ReH S[X] (:meth:`equilibrium_density_matrix`).
 
         Returns ``analytic(z, g)``, which turns the block g = G[orbitals,
@@ -820,14 +858,14 @@ class Junction:
 
     def density_matrix(
         self,
-        bias=0.0,
-        temperature=300.0,
-        fermi_level=0.0,
-        spin=2,
-        chemical_potentials=None,
-        rtol=1e-8,
-        return_error=False,
-    ):
+        bias: float = 0.0,
+        temperature: float = 300.0,
+        fermi_level: float = 0.0,
+        spin: float = 2,
+        chemical_potentials: ArrayLike | None = None,
+        rtol: float = 1e-8,
+        return_error: bool = False,
+    ) -> NDArray[Any] | tuple[NDArray[Any], float]:
         r"""Steady-state density matrix of the device (seed eq 13), times ``spin``.
 
         .. math::
@@ -887,14 +925,14 @@ class Junction:
 
     def energy_density_matrix(
         self,
-        bias=0.0,
-        temperature=300.0,
-        fermi_level=0.0,
-        spin=2,
-        chemical_potentials=None,
-        rtol=1e-8,
-        return_error=False,
-    ):
+        bias: float = 0.0,
+        temperature: float = 300.0,
+        fermi_level: float = 0.0,
+        spin: float = 2,
+        chemical_potentials: ArrayLike | None = None,
+        rtol: float = 1e-8,
+        return_error: bool = False,
+    ) -> NDArray[Any] | tuple[NDArray[Any], float]:
         r"""Steady-state energy-weighted density matrix (eV), times ``spin``.
 
         .. math::
@@ -920,7 +958,8 @@ class Junction:
         Returns
         -------
         ndarray (N, N)
-            Hermitian, eV (times the spin degeneracy).
+            Hermitian, eV (times the spin degeneracy).  Built from full N x N
+            Green's functions (as :meth:`density_matrix`): for small devices.
 
         Raises
         ------
@@ -952,7 +991,7 @@ class Junction:
         n = self.size
         h = self.hamiltonian
         h = np.asarray(h.toarray() if sp.issparse(h) else h, dtype=complex)
-        s = np.eye(n) if self.overlap is None else self.overlap
+        s: Any = np.eye(n) if self.overlap is None else self.overlap
         s = np.asarray(s.toarray() if sp.issparse(s) else s, dtype=complex)
         slope = np.zeros((n, n), dtype=complex)
         for lead in self.leads:

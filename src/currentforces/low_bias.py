@@ -100,8 +100,10 @@ from __future__ import annotations
 import math
 import warnings
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+from numpy.typing import NDArray
 
 from ._checks import (
     check_finite,
@@ -117,6 +119,10 @@ from .forces import ForceCoefficients, SpectralBlocks, antisymmetric_part, matri
 from .integrate import GK_NODES, GK_WEIGHTS, THERMAL_CUTOFF, fermi_derivative, fermi_derivative_rule, integrate_adaptive
 from .operators import ForceOperators
 from .units import HBAR, KB
+
+if TYPE_CHECKING:
+    from ._checks import ArrayLike, ComplexArray, OperatorsLike, RealArray
+    from .junction import Junction
 
 __all__ = ["LowBiasCoefficients", "LinearCoefficients", "low_bias_coefficients"]
 
@@ -250,13 +256,13 @@ class LowBiasCoefficients:
     )
 
     @property
-    def noise_emission(self):
+    def noise_emission(self) -> RealArray:
         """Re(C_01 + C_10) in eV*fs/Angstrom^2 (per volt): at T = 0 and
         hbar w << eV the bias adds ``|V|`` times this to the noise S(w); hbar
         times sclmd's xip."""
         return (self.noise_channels[0, 1] + self.noise_channels[1, 0]).real
 
-    def at(self, bias, equilibrium=None):
+    def at(self, bias: float, equilibrium: ForceCoefficients | None = None) -> LinearCoefficients:
         """The coefficients at ``bias`` (V) to first order.
 
         Parameters
@@ -279,6 +285,7 @@ class LowBiasCoefficients:
         l_cur = v * self.L_per_volt
         f_cur = v * self.mean_force_per_volt
         mus = self.fermi_level + v * self.lead_shares
+        k0: NDArray[Any] | float
         if equilibrium is None:
             k0, l0, mean_force = 0.0, self.friction, None
         else:
@@ -321,7 +328,7 @@ class LowBiasCoefficients:
             raise InputError("equilibrium does not match these low-bias coefficients: " + "; ".join(problems))
 
     @renamed_keywords(omega="hbar_omega")
-    def noise(self, hbar_omega, bias):
+    def noise(self, hbar_omega: ArrayLike, bias: float) -> ComplexArray:
         r"""Force-noise spectrum S(w) at low bias and frequency, in eV^2*fs/Angstrom^2.
 
         .. math::
@@ -364,7 +371,15 @@ class LowBiasCoefficients:
 # ----------------------------------------------------------------------------
 # the calculation
 # ----------------------------------------------------------------------------
-def low_bias_coefficients(junction, forces, fermi_level=0.0, temperature=0.0, spin=2, rtol=1e-8, on_fail="raise"):
+def low_bias_coefficients(
+    junction: Junction,
+    forces: OperatorsLike,
+    fermi_level: float = 0.0,
+    temperature: float = 0.0,
+    spin: float = 2,
+    rtol: float = 1e-8,
+    on_fail: str = "raise",
+) -> LowBiasCoefficients:
     r"""Equilibrium friction and the current-induced force coefficients per volt
     at V -> 0, from Fermi-surface formulas (module :mod:`currentforces.low_bias`).
 

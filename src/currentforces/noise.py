@@ -29,27 +29,39 @@ Units: hbar*omega in eV, S in eV^2*fs/Angstrom^2, D in eV/Angstrom^2.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, cast
+
+import numpy as np
 
 from ._checks import check_positive, renamed_keywords
+from .errors import OverlapError
 from .forces import lead_pair_spectra
+from .junctionset import JunctionSet, operators_for_one, resolve_spin
+from .nonorthogonal import check_overlap_derivatives
 from .units import HBAR, KB
+
+if TYPE_CHECKING:
+    from ._checks import ArrayLike, ComplexArray, MatrixLike, OperatorsLike
+    from .junction import Junction
 
 __all__ = ["JouleHeating", "channel_spectra", "dissipation_spectrum", "joule_heating", "noise_spectrum"]
 
 
 @renamed_keywords(omega="hbar_omega")
 def noise_spectrum(
-    junction,
-    forces,
-    hbar_omega,
-    bias=0.0,
-    temperature=300.0,
-    fermi_level=0.0,
-    spin=2,
-    chemical_potentials=None,
-    rtol=1e-8,
-):
+    junction: Junction | JunctionSet,
+    forces: OperatorsLike | Callable[[Any], Any],
+    hbar_omega: ArrayLike,
+    bias: float = 0.0,
+    temperature: float = 300.0,
+    fermi_level: float = 0.0,
+    spin: float | None = None,
+    chemical_potentials: ArrayLike | None = None,
+    rtol: float = 1e-8,
+    overlap_derivatives: OperatorsLike | None = None,
+) -> ComplexArray:
     r"""Symmetrised force-noise spectrum S(omega) (:ref:`theory-noise`; seed eqs 58, 64).
 
     .. math::
@@ -63,9 +75,14 @@ def noise_spectrum(
 
     Parameters
     ----------
-    junction : Junction
-    forces : sequence of (N, N) arrays
-        Force operators in eV/Angstrom.
+    junction : Junction or JunctionSet
+        A set (spin channels, k-points) sums its members' spectra with
+        their weights (:eq:`eq-junction-set`); a folded k-point adds
+        S(k)^T for -k at zero bias (:eq:`eq-kpoint-reversal`) and evaluates
+        -k under bias.
+    forces : sequence of (N, N) arrays, or callable
+        Force operators in eV/Angstrom; for a set also ``forces(key)`` per
+        member (as :func:`currentforces.force_coefficients`).
     hbar_omega : float or array_like
         hbar*omega in eV (any sign).  ``omega`` is a deprecated alias.
     bias : float
@@ -74,12 +91,19 @@ def noise_spectrum(
         K.
     fermi_level : float
         eV.
-    spin : float
-        Spin degeneracy g_s.
+    spin : {None, 1, 2}
+        Spin degeneracy g_s; default 2, or the set's own.
     chemical_potentials : sequence of float, optional
         One per lead, eV.
     rtol : float
         Relative tolerance of the energy integral.
+
+    overlap_derivatives : sequence of (N, N) arrays or sparse matrices, optional
+        dS/dX_a in 1/Angstrom, one per force operator, for a junction with an
+        ``overlap`` (:ref:`theory-overlap-forces`); None (or all zero): the
+        overlap does not move.  A moving overlap (energy-dependent couplings)
+        is not implemented yet: :class:`~currentforces.errors.OverlapError`
+        naming the argument.
 
     Returns
     -------
@@ -89,22 +113,45 @@ def noise_spectrum(
         eV^2*fs/Angstrom^2.  The noise xi of the Langevin equation has
         <xi_a(t+s) xi_b(t)> = int domega/2pi e^{-i omega s} S_ab(omega).
     """
-    args = (junction, forces, hbar_omega, bias, temperature, fermi_level, spin, chemical_potentials, rtol)
-    return lead_pair_spectra(args, ("noise",), "noise_spectrum").noise
+    if isinstance(junction, JunctionSet):
+        biased = junction._biased(bias, fermi_level, chemical_potentials)
+        return junction.evaluate(
+            noise_spectrum,
+            forces,
+            exact=not biased,
+            mirror=lambda s, *_: np.swapaxes(s, -1, -2),
+            per_member={"overlap_derivatives": overlap_derivatives},
+            hbar_omega=hbar_omega,
+            bias=bias,
+            temperature=temperature,
+            fermi_level=fermi_level,
+            spin=spin,
+            chemical_potentials=chemical_potentials,
+            rtol=rtol,
+        )
+    spin = resolve_spin(junction, spin)
+    ops = operators_for_one(forces, "noise_spectrum")
+    if check_overlap_derivatives(junction, forces, overlap_derivatives) is not None:
+        raise OverlapError(
+            "overlap_derivatives: noise_spectrum with a moving overlap (energy-dependent couplings "
+            "f_a(E) = forces[a] + E dS/dX_a) is not implemented yet"
+        )
+    args = (junction, ops, hbar_omega, bias, temperature, fermi_level, spin, chemical_potentials, rtol)
+    return cast("ComplexArray", lead_pair_spectra(args, ("noise",), "noise_spectrum").noise)
 
 
 @renamed_keywords(omega="hbar_omega")
 def channel_spectra(
-    junction,
-    forces,
-    hbar_omega,
-    bias=0.0,
-    temperature=300.0,
-    fermi_level=0.0,
-    spin=2,
-    chemical_potentials=None,
-    rtol=1e-8,
-):
+    junction: Junction,
+    forces: OperatorsLike,
+    hbar_omega: ArrayLike,
+    bias: float = 0.0,
+    temperature: float = 300.0,
+    fermi_level: float = 0.0,
+    spin: float = 2,
+    chemical_potentials: ArrayLike | None = None,
+    rtol: float = 1e-8,
+) -> tuple[ComplexArray, ComplexArray]:
     r"""Per lead-pair terms D_lm(omega) and S_lm(omega) (:eq:`eq-channel-fdt`).
 
     D_lm is the (l, m) term of D: electrons from lead m at E scattered into
@@ -121,21 +168,21 @@ def channel_spectra(
     """
     args = (junction, forces, hbar_omega, bias, temperature, fermi_level, spin, chemical_potentials, rtol)
     out = lead_pair_spectra(args, ("channels",), "channel_spectra")
-    return out.channel_dissipation, out.channel_noise
+    return cast("ComplexArray", out.channel_dissipation), cast("ComplexArray", out.channel_noise)
 
 
 @renamed_keywords(omega="hbar_omega")
 def dissipation_spectrum(
-    junction,
-    forces,
-    hbar_omega,
-    bias=0.0,
-    temperature=300.0,
-    fermi_level=0.0,
-    spin=2,
-    chemical_potentials=None,
-    rtol=1e-8,
-):
+    junction: Junction,
+    forces: OperatorsLike,
+    hbar_omega: ArrayLike,
+    bias: float = 0.0,
+    temperature: float = 300.0,
+    fermi_level: float = 0.0,
+    spin: float = 2,
+    chemical_potentials: ArrayLike | None = None,
+    rtol: float = 1e-8,
+) -> ComplexArray:
     r"""Dissipative kernel D(omega) = -omega L^sym(omega) + i K^asym(omega) in eV/Angstrom^2.
 
     Window form of the anti-Hermitian part of the force kernel
@@ -145,7 +192,7 @@ def dissipation_spectrum(
     shapes as :func:`noise_spectrum`.
     """
     args = (junction, forces, hbar_omega, bias, temperature, fermi_level, spin, chemical_potentials, rtol)
-    return lead_pair_spectra(args, ("dissipation",), "dissipation_spectrum").dissipation
+    return cast("ComplexArray", lead_pair_spectra(args, ("dissipation",), "dissipation_spectrum").dissipation)
 
 
 @dataclass
@@ -182,16 +229,16 @@ class JouleHeating:
 
 @renamed_keywords(frequency="hbar_omega")
 def joule_heating(
-    junction,
-    force,
-    hbar_omega,
-    bias=0.0,
-    temperature=300.0,
-    fermi_level=0.0,
-    spin=2,
-    chemical_potentials=None,
-    rtol=1e-8,
-):
+    junction: Junction,
+    force: MatrixLike,
+    hbar_omega: float,
+    bias: float = 0.0,
+    temperature: float = 300.0,
+    fermi_level: float = 0.0,
+    spin: float = 2,
+    chemical_potentials: ArrayLike | None = None,
+    rtol: float = 1e-8,
+) -> JouleHeating:
     r"""Steady-state energy, phonon occupation and effective temperature of one
     mode under current (:ref:`theory-joule`; seed eqs 66-69 at equilibrium).
 
@@ -219,7 +266,7 @@ def joule_heating(
     # D and S from one integral (each to rtol of its own size)
     args = (junction, [force], w, bias, temperature, fermi_level, spin, chemical_potentials, rtol)
     out = lead_pair_spectra(args, ("dissipation", "noise"), "joule_heating")
-    s, d = out.noise, out.dissipation
+    s, d = cast("ComplexArray", out.noise), cast("ComplexArray", out.dissipation)
     noise = float(s[0, 0].real)
     eta = HBAR * float(d[0, 0].real) / w
     if eta <= 0:

@@ -23,11 +23,20 @@ The cheaper route is chosen automatically.  Units: f in eV/Angstrom.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 import numpy as np
 import scipy.sparse as sp
 
 from ._checks import HERMITIAN_RTOL, as_operator
 from .errors import InputError
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from numpy.typing import NDArray
+
+    from ._checks import ComplexArray, OperatorsLike
 
 __all__ = ["ForceOperators"]
 
@@ -35,6 +44,12 @@ _SHARED_GATHER_MAX = 2**14
 """Largest gathered (Q x Q) array, in complex numbers, that traces_many keeps
 for reuse across the traces of one energy batch (Q = 72: sharing is ~15 %
 faster; Q = 210: ~3x slower, measured with OPENBLAS_NUM_THREADS=1)."""
+
+
+_CSR_SLOWDOWN = 4
+"""Cost of one multiply-add of the sparse route's CSR product relative to
+one of BLAS (measured ~7 for dense operators; 4 keeps every operator with
+few non-zero rows, the atomic-displacement case, on the sparse route)."""
 
 
 class ForceOperators:
@@ -59,7 +74,7 @@ class ForceOperators:
         The operators restricted to the support.
     """
 
-    def __init__(self, forces, size):
+    def __init__(self, forces: OperatorsLike, size: int) -> None:
         if isinstance(forces, np.ndarray) and forces.ndim == 2:
             raise InputError("forces must be a sequence of (N, N) matrices, got one matrix: wrap it in a list")
         try:
@@ -101,7 +116,15 @@ class ForceOperators:
         self._rows_of_f = sp.csr_matrix(self.dense[self._owner, self._orb, :])  # (Q, s), sparse
         self.real = bool(np.all(np.abs(self.dense.imag) == 0))
         q = self._orb.size
-        self.route = "sparse" if q * s + q * q <= self.n_modes * s**3 + self.n_modes**2 * s**2 else "dense"
+        # per energy: the sparse route multiplies the Q stacked rows (nnz
+        # non-zero entries) into an s x s matrix (nnz * s multiply-adds in
+        # scipy's CSR kernel, ~7x slower per operation than BLAS: M = 4 dense
+        # 118 x 118 operators, 0.40 s against 0.057 s for 8 energies) and
+        # gathers Q x Q; the dense one makes M BLAS products of s x s matrices
+        # and an M x s^2 one.  Operators dense on their support (a
+        # Löwdin-orthogonalised basis) belong on the dense route
+        sparse_cost = _CSR_SLOWDOWN * self._rows_of_f.nnz * s + q * q
+        self.route = "sparse" if sparse_cost < self.n_modes * s**3 + self.n_modes**2 * s**2 else "dense"
         # energies per batch: the route's work array (Q x Q, or M x s^2) stays
         # near 1 MB (2^16 complex numbers), in cache; measured faster than
         # large batches (N = 400, M = 120: 0.66 s at 1 energy per batch
@@ -109,18 +132,18 @@ class ForceOperators:
         work = q * q if self.route == "sparse" else self.n_modes * s * s
         self._batch = max(1, int(2**16 // max(1, work)))
 
-    def on_support(self, matrix):
+    def on_support(self, matrix: NDArray[Any]) -> NDArray[Any]:
         """Restrict (..., N, N) to (..., s, s) on the support."""
         idx = self.support
         return matrix[..., idx[:, None], idx[None, :]]
 
-    def expectation(self, rho):
+    def expectation(self, rho: NDArray[Any]) -> ComplexArray:
         """Tr[f_a rho] for all a, rho (..., s, s) on the support -> (..., M)."""
         rho = np.asarray(rho)
         flat = np.swapaxes(rho, -1, -2).reshape(rho.shape[:-2] + (-1,))
         return flat @ self.dense.reshape(self.n_modes, -1).T
 
-    def traces(self, x, y):
+    def traces(self, x: NDArray[Any], y: NDArray[Any]) -> ComplexArray:
         r"""T_ab = Tr[f_a X f_b Y] for all a, b.
 
         Parameters
@@ -143,7 +166,7 @@ class ForceOperators:
             out = self._traces_dense(x, y)
         return out.reshape(lead + (self.n_modes, self.n_modes))
 
-    def traces_many(self, pairs):
+    def traces_many(self, pairs: Sequence[tuple[NDArray[Any], NDArray[Any]]]) -> list[ComplexArray]:
         """[T(X, Y) for (X, Y) in pairs] for batches of shape (e, s, s),
         computing the gathered rows of each distinct X and Y once (the
         force-coefficient integrand reuses G and A in several traces)."""

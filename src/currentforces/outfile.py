@@ -23,8 +23,12 @@ import re
 import secrets
 import socket
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .errors import InputError, OutputLockedError
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 __all__ = ["OutputLock", "atomic_write", "check_output_path", "lock_path", "temporary_files"]
 
@@ -35,7 +39,7 @@ def _temporary_re(name):
     return re.compile(re.escape(f".{name}.") + f"[0-9a-f]{{{_TMP_HEX}}}" + re.escape(".tmp"))
 
 
-def temporary_files(path):
+def temporary_files(path: str | os.PathLike[str]) -> list[Path]:
     """Temporary files of :func:`atomic_write` for ``path`` that exist now
     (a list of Paths; written by a running or a killed writer)."""
     path = Path(path)
@@ -47,7 +51,7 @@ def temporary_files(path):
     return [path.parent / n for n in sorted(names) if pattern.fullmatch(n)]
 
 
-def atomic_write(path, write):
+def atomic_write(path: str | os.PathLike[str], write: Callable[[str], object]) -> Path:
     """Create or replace the file ``path`` atomically.
 
     Parameters
@@ -91,13 +95,13 @@ def atomic_write(path, write):
     return path
 
 
-def lock_path(path):
+def lock_path(path: str | os.PathLike[str]) -> Path:
     """The lock file of the output file ``path``: ``NAME.lock`` next to it."""
     path = Path(path)
     return path.with_name(path.name + ".lock")
 
 
-def check_output_path(path):
+def check_output_path(path: str | os.PathLike[str]) -> Path:
     """Check, before any work, that ``path`` can be written; create its folder.
 
     Raises
@@ -176,11 +180,11 @@ class OutputLock:
     every writer holds the lock) are deleted.
     """
 
-    def __init__(self, path):
+    def __init__(self, path: str | os.PathLike[str]) -> None:
         self._text = os.fspath(path)
         self.path = Path(path)
-        self.lock = None
-        self._held = None
+        self.lock: Path | None = None
+        self._held: int | None = None
 
     def __enter__(self):
         self.acquire()
@@ -190,13 +194,13 @@ class OutputLock:
         self.release()
         return False
 
-    def acquire(self):
+    def acquire(self) -> OutputLock:
         check_output_path(self._text)
-        self.lock = lock_path(self.path)
+        self.lock = lock = lock_path(self.path)
         me = {"pid": os.getpid(), "host": socket.gethostname()}
         for _ in range(10):
             try:
-                fd = os.open(self.lock, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+                fd = os.open(lock, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
             except FileExistsError:
                 self._take_over_if_stale(me["host"])
                 continue
@@ -207,7 +211,7 @@ class OutputLock:
                 ) from None
             with os.fdopen(fd, "w") as fh:
                 fh.write(json.dumps(me))
-            self._held = os.stat(self.lock).st_ino
+            self._held = os.stat(lock).st_ino
             self._remove_stale_temporaries()
             return self
         raise OutputLockedError(
@@ -262,9 +266,9 @@ class OutputLock:
             except FileNotFoundError:  # pragma: no cover
                 pass
 
-    def release(self):
+    def release(self) -> None:
         """Delete the lock file if it is still this process's (idempotent)."""
-        if self._held is None:
+        if self._held is None or self.lock is None:  # (the lock is set whenever held)
             return
         owner, ino = self._owner()
         if ino == self._held and owner is not None and owner["pid"] == os.getpid():

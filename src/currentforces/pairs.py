@@ -61,7 +61,9 @@ Units: hbar*w in eV; D and Xi in eV/Angstrom^2, S in eV^2*fs/Angstrom^2.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -70,6 +72,9 @@ from .errors import InputError
 from .integrate import fermi, integrate_adaptive
 from .operators import ForceOperators
 from .units import HBAR
+
+if TYPE_CHECKING:
+    from ._checks import ArrayLike, ComplexArray, OperatorsLike, RealArray, RealSequence
 
 __all__ = ["QUANTITIES", "PairSpectra", "pair_arguments", "pair_spectra"]
 
@@ -109,7 +114,7 @@ class PairSpectra:
     error: dict = field(default_factory=dict)
 
     @property
-    def electron_hole(self):
+    def electron_hole(self) -> ComplexArray:
         r"""Xi(w) = -D(w)^* / 2 pi in eV/Angstrom^2 (:ref:`theory-electron-hole`)."""
         if self.dissipation is None:
             raise InputError("electron_hole needs the dissipation: ask pair_spectra for 'dissipation'")
@@ -117,8 +122,17 @@ class PairSpectra:
 
 
 def pair_arguments(
-    junction, forces, hbar_omega, bias, temperature, fermi_level, spin, chemical_potentials, rtol, caller
-):
+    junction: Any,  # a Junction (pairs sits below junction and does not import it)
+    forces: OperatorsLike,
+    hbar_omega: ArrayLike,
+    bias: float,
+    temperature: float,
+    fermi_level: float,
+    spin: float,
+    chemical_potentials: ArrayLike | None,
+    rtol: float,
+    caller: str,
+) -> tuple[ForceOperators, RealArray, RealArray, float, float, float]:
     """Check the common arguments of the lead-pair spectra.
 
     Returns
@@ -146,8 +160,15 @@ def pair_arguments(
 
 
 def pair_spectra(
-    blocks, chemical_potentials, hbar_omega, temperature, spin, rtol, quantities, what="lead-pair spectrum"
-):
+    blocks: Any,
+    chemical_potentials: RealSequence,
+    hbar_omega: ArrayLike,
+    temperature: float,
+    spin: float,
+    rtol: float,
+    quantities: Sequence[str],
+    what: str = "lead-pair spectrum",
+) -> PairSpectra:
     r"""D(w), S(w) and the channel spectra D_lm(w), S_lm(w) at every hbar*w.
 
     .. math::
@@ -205,7 +226,7 @@ def pair_spectra(
         "channel_dissipation": (nl, nl, m, m),
         "channel_noise": (nl, nl, m, m),
     }
-    names = [q for q in ("dissipation", "noise") if q in quantities]
+    names: list[str] = [q for q in ("dissipation", "noise") if q in quantities]
     if "channels" in quantities:
         names += ["channel_dissipation", "channel_noise"]
     sizes = [int(np.prod(shapes[q])) for q in names]

@@ -37,12 +37,18 @@ import os
 from collections.abc import Callable, Iterable
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from functools import partial
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from ._checks import check_rtol, check_spin, check_temperature, renamed_keywords
 from .errors import InputError
+
+if TYPE_CHECKING:
+    from numpy.typing import NDArray
+
+    from ._checks import ArrayLike, OperatorsLike
+    from .junction import Junction
 
 __all__ = ["parallel_map", "energy_map", "bias_sweep", "BACKENDS"]
 
@@ -103,7 +109,7 @@ def parallel_map(
     backend: Any = "serial",
     workers: int | None = None,
     blas_threads: int | None = None,
-    **shared,
+    **shared: Any,
 ) -> list:
     """Apply ``func(item, **shared)`` to every item, in order.
 
@@ -172,12 +178,12 @@ def _energy_chunk(chunk, function):
 
 def energy_map(
     func: Callable,
-    energies,
+    energies: ArrayLike,
     chunk: int = 64,
     backend: Any = "serial",
     workers: int | None = None,
     blas_threads: int | None = None,
-):
+) -> NDArray[Any]:
     """Evaluate a batched function of energy on chunks of an energy grid.
 
     Parameters
@@ -218,13 +224,13 @@ def _coefficients_at(bias, junction, forces, options):
 
 @renamed_keywords(frequency="hbar_omega")
 def bias_sweep(
-    junction,
-    forces,
-    biases,
+    junction: Junction,
+    forces: OperatorsLike,
+    biases: Iterable[float],
     backend: Any = "serial",
     workers: int | None = None,
     blas_threads: int | None = None,
-    **options,
+    **options: Any,
 ) -> list:
     """Force coefficients at every bias of a sweep, in bias order.
 

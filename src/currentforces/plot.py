@@ -17,8 +17,14 @@ matplotlib is imported when a function runs.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+if TYPE_CHECKING:
+    import os
+
+    import xarray as xr
 
 __all__ = ["make_figures", "plot_coefficients", "plot_modes", "plot_transmission", "plot_trajectory"]
 
@@ -85,7 +91,7 @@ def _coefficients_figure(ds):
     return fig
 
 
-def plot_coefficients(ds, out, prefix=""):
+def plot_coefficients(ds: xr.Dataset, out: str | os.PathLike[str], prefix: str = "") -> Path:
     """Coefficients versus bias: diagonal friction -L_sym (eV fs/A^2),
     largest ``|K_asym|`` (eV/A^2), largest ``|L_asym|`` (eV fs/A^2), mean force F0 (eV/A)."""
     return _save(_coefficients_figure(ds), out, f"{prefix}coefficients.png")
@@ -132,13 +138,13 @@ def _modes_figure(ds):
     return fig
 
 
-def plot_modes(ds, out, prefix=""):
+def plot_modes(ds: xr.Dataset, out: str | os.PathLike[str], prefix: str = "") -> Path:
     """Mode energies hbar Im(lambda) (meV) and growth rates Re(lambda) (1/ps)
     versus bias, with the runaway threshold as a dashed line."""
     return _save(_modes_figure(ds), out, f"{prefix}modes.png")
 
 
-def plot_transmission(ds, out, prefix=""):
+def plot_transmission(ds: xr.Dataset, out: str | os.PathLike[str], prefix: str = "") -> Path:
     """Transmission T(E) with the Fermi level marked."""
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(5, 3.5))
@@ -173,14 +179,14 @@ def _trajectory_figure(ds):
     return fig
 
 
-def plot_trajectory(ds, out, prefix=""):
+def plot_trajectory(ds: xr.Dataset, out: str | os.PathLike[str], prefix: str = "") -> Path:
     """Displacements (Angstrom) and kinetic/potential/total energy (meV)
     of the Langevin run versus time (ps); the title says when the run is not
     in a steady state."""
     return _save(_trajectory_figure(ds), out, f"{prefix}trajectory.png")
 
 
-def make_figures(ds, out, prefix=""):
+def make_figures(ds: xr.Dataset, out: str | os.PathLike[str], prefix: str = "") -> list[Path]:
     """Write every figure the dataset has data for; returns the paths."""
     paths = []
     if "bias" in ds.coords and ds.sizes.get("bias", 0):

@@ -25,8 +25,14 @@ from __future__ import annotations
 
 import math
 import textwrap
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+if TYPE_CHECKING:
+    import xarray as xr
+
+    from ._checks import RealArray
 
 __all__ = ["run_report", "run_notes", "steady_state_caveat", "asymmetry_vanishes", "phonon_bath"]
 
@@ -39,7 +45,7 @@ STEADY_RELAXATIONS = 5.0
 of its slowest mode (amplitude memory e^-5 < 1 %)."""
 
 
-def run_report(ds):
+def run_report(ds: xr.Dataset) -> str:
     """Table, runaway threshold and notes of a results dataset (text).
 
     Parameters
@@ -66,7 +72,7 @@ def run_report(ds):
     return "\n".join(lines) + "\n"
 
 
-def run_notes(ds):
+def run_notes(ds: xr.Dataset) -> list[str]:
     """Notes on what a run's numbers mean (list of wrapped paragraphs,
     each starting with ``note:``)."""
     notes = []
@@ -91,12 +97,18 @@ def _springs_note(ds):
     springs_eig = np.linalg.eigvalsh(ds["spring_constants"].values)
     a = int(np.argmax(np.abs(f0)))
     label = str(ds["mode_label"].values[a])
+    source = (
+        "force constants of the structure's own calculator"
+        if str(ds.attrs.get("vibrations", "")).startswith("spring_constants: finite differences")
+        else "springs"
+    )
+    used = "springs" if source == "springs" else "them"
     return (
         f"the structure is taken as the mechanical equilibrium: its zero-bias mean force F0(0) "
         f"(largest |F0(0)| {abs(f0[a]):.3f} eV/A, on {label}) and the electronic K(0) (symmetric "
         f"part, eigenvalues {k0_eig[0]:.3f} to {k0_eig[-1]:.3f} eV/A^2) are replaced by the bare "
-        f"springs (spring_constants, eigenvalues {springs_eig[0]:.3f} to {springs_eig[-1]:.3f} "
-        "eV/A^2). Modes and dynamics use springs + K(V) - K(0), L(V) and F0(V) - F0(0); the "
+        f"{source} (spring_constants, eigenvalues {springs_eig[0]:.3f} to {springs_eig[-1]:.3f} "
+        f"eV/A^2). Modes and dynamics use {used} + K(V) - K(0), L(V) and F0(V) - F0(0); the "
         "table's F0 is the full F0(V)."
     )
 
@@ -116,7 +128,7 @@ def _free_directions_note(ds):
     )
 
 
-def asymmetry_vanishes(ds):
+def asymmetry_vanishes(ds: xr.Dataset) -> tuple[float, float] | None:
     """(largest |K_asym| in eV/A^2, largest |L_asym| in eV fs/A^2) when both
     are zero to round-off (:data:`ROUNDOFF`) at every bias of a run with a
     non-zero bias and at least two coordinates; ``None`` otherwise."""
@@ -164,7 +176,7 @@ def _steady_state(ds):
     return rate, tau, float(t[-1] - t[0])
 
 
-def phonon_bath(ds):
+def phonon_bath(ds: xr.Dataset) -> tuple[list[str], RealArray, float] | None:
     """(labels of the coordinates in the bath, friction rates in 1/fs,
     temperature in K) of a run whose Langevin trajectory had a phonon bath;
     ``None`` otherwise."""
@@ -187,7 +199,7 @@ def _bath_words(bath):
     )
 
 
-def steady_state_caveat(ds):
+def steady_state_caveat(ds: xr.Dataset) -> str | None:
     """Two short lines for the trajectory figure when the Langevin run is not
     in a steady state (``None`` otherwise)."""
     s = _steady_state(ds)

@@ -23,9 +23,15 @@ Units: eV.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 import scipy.linalg as la
 import scipy.sparse as sp
+
+if TYPE_CHECKING:
+    from ._checks import RealArray
+    from .junction import Junction
 
 __all__ = ["device_poles", "MAX_DENSE"]
 
@@ -95,7 +101,9 @@ def _refine(junction, pending, steps=3):
     return z
 
 
-def device_poles(junction, lo, hi, max_dense=MAX_DENSE, references=5, sparse_k=24):
+def device_poles(
+    junction: Junction, lo: float, hi: float, max_dense: int = MAX_DENSE, references: int = 5, sparse_k: int = 24
+) -> tuple[RealArray, RealArray]:
     """Poles z = eps - i w of the device Green's function with eps near [lo, hi].
 
     Parameters

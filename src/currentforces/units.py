@@ -24,6 +24,12 @@ appears anywhere else in the package.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import numpy as np
+    from numpy.typing import NDArray
+
 __all__ = [
     "HBAR",
     "KB",
@@ -38,6 +44,8 @@ __all__ = [
     "FS",
     "AMU_KG",
     "M_ELECTRON_KG",
+    "HARTREE",
+    "BOHR",
     "thermal_energy",
     "mass_to_internal",
 ]
@@ -87,12 +95,19 @@ in Angstrom/fs^2 and ``F`` in eV/Angstrom.
 M_ELECTRON = M_ELECTRON_KG / _MASS_UNIT_KG
 """Electron mass in eV*fs^2/Angstrom^2 (about 0.05686)."""
 
+# --- Atomic units (CODATA 2018), for electronic-structure codes -------------
+HARTREE = 27.211386245988
+"""One Hartree in eV (CODATA 2018): energies of xTB (``tblite``) and most
+quantum-chemistry codes."""
+BOHR = 0.529177210903
+"""One Bohr radius in Angstrom (CODATA 2018): lengths of ``tblite``."""
 
-def thermal_energy(temperature):
+
+def thermal_energy(temperature: float) -> float:
     """k_B * T in eV for a temperature in K."""
     return KB * temperature
 
 
-def mass_to_internal(mass_amu):
+def mass_to_internal(mass_amu: float | NDArray[np.floating[Any]]) -> float | NDArray[np.floating[Any]]:
     """Convert a mass in amu to eV*fs^2/Angstrom^2."""
     return mass_amu * AMU

@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -43,6 +44,13 @@ from ._checks import AXES, check_atom_indices, check_positive, check_rtol
 from ._finite_differences import central_difference, warn_if_steps_disagree
 from .couplings import STEP_RTOL
 from .errors import InputError, NotRelaxedWarning
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from ase import Atoms
+
+    from ._checks import RealArray
 
 __all__ = ["bare_force_constants", "ForceConstants", "NormalModes", "FORCE_TOLERANCE"]
 
@@ -108,7 +116,7 @@ class ForceConstants:
     hessian: np.ndarray
     coordinates: list
     masses: np.ndarray
-    atoms: object
+    atoms: Atoms
     residual_force: float
     relaxed: bool | None
     error: float
@@ -116,7 +124,7 @@ class ForceConstants:
     step: float
 
     @property
-    def labels(self):
+    def labels(self) -> list[str]:
         """``"Cu3 z"``-style names of the coordinates."""
         symbols = self.atoms.get_chemical_symbols()
         return [f"{symbols[a]}{a} {AXES[c]}" for a, c in self.coordinates]
@@ -128,7 +136,7 @@ class ForceConstants:
         hw, e = normal_modes(self.masses, self.hessian)
         return NormalModes(hw, e, e / np.sqrt(self.masses)[:, None], self.masses.copy())
 
-    def select(self, coordinates):
+    def select(self, coordinates: Sequence[tuple[int, int]]) -> RealArray:
         """The sub-matrix (eV/Angstrom^2) of the given (atom, axis)
         coordinates, in their order: e.g. the ``coordinates`` of an
         :class:`~currentforces.models.atomistic.AtomisticJunction` whose
@@ -176,17 +184,17 @@ def _relax(work, indices, optimizer, fmax, max_steps):
 
 
 def bare_force_constants(
-    atoms,
-    indices=None,
-    step=0.01,
+    atoms: Atoms,
+    indices: Sequence[int] | None = None,
+    step: float = 0.01,
     *,
-    relax=False,
-    fmax=0.01,
-    optimizer="BFGS",
-    max_steps=1000,
-    check=True,
-    rtol=STEP_RTOL,
-    force_tolerance=FORCE_TOLERANCE,
+    relax: bool = False,
+    fmax: float = 0.01,
+    optimizer: str = "BFGS",
+    max_steps: int = 1000,
+    check: bool = True,
+    rtol: float = STEP_RTOL,
+    force_tolerance: float = FORCE_TOLERANCE,
 ) -> ForceConstants:
     r"""Force constants K^b = -dF/dR of the moving atoms from an ASE calculator.
 

@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
 from .._checks import check_energies, check_positive
 from ..errors import InputError
 from ..leads import LeadBase, as_lead
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Sequence
+
+    from .._checks import ArrayLike, ComplexArray, IndexArray, Indices
 
 __all__ = ["SelfEnergyLead"]
 
@@ -41,7 +48,16 @@ class SelfEnergyLead(LeadBase):
     the default s = 1e-5 eV away from band edges.
     """
 
-    def __init__(self, function, orbitals, size, band_edges=(), fallback=None, real_only=False, step=1e-5):
+    def __init__(
+        self,
+        function: Callable[..., ArrayLike],
+        orbitals: Indices,
+        size: int,
+        band_edges: Sequence[float] = (),
+        fallback: LeadBase | None = None,
+        real_only: bool = False,
+        step: float = 1e-5,
+    ) -> None:
         self.function = function
         self.orbitals = np.asarray(orbitals, dtype=int).reshape(-1)
         self._size = int(size)
@@ -64,12 +80,12 @@ class SelfEnergyLead(LeadBase):
         self.step = check_positive("step", step, "eV")
 
     @property
-    def size(self):
+    def size(self) -> int:
         """Number N of device orbitals."""
         return self._size
 
     @property
-    def support(self):
+    def support(self) -> IndexArray:
         """The sorted ``orbitals``."""
         return self._support
 
@@ -84,7 +100,7 @@ class SelfEnergyLead(LeadBase):
             raise InputError(f"self-energy function returned shape {s.shape}, expected {(n, n)}")
         return s
 
-    def self_energy_block(self, energy):
+    def self_energy_block(self, energy: ArrayLike) -> ComplexArray:
         """Sigma(E) on ``support`` in eV, shape energy.shape + (n_s, n_s)."""
         e = check_energies(energy)
         flat = e.reshape(-1)
@@ -99,11 +115,12 @@ class SelfEnergyLead(LeadBase):
             else:
                 out[k][np.ix_(rows, rows)] = s
         if fallback:
+            assert self.fallback is not None  # _one returns None only when there is one
             fr = self._fallback_rows
-            out[np.ix_(fallback, fr, fr)] = self.fallback.self_energy_block(flat[fallback])
+            out[np.ix_(np.asarray(fallback), fr, fr)] = self.fallback.self_energy_block(flat[fallback])
         return out.reshape(e.shape + (n, n))
 
-    def self_energy_derivative_block(self, energy):
+    def self_energy_derivative_block(self, energy: ArrayLike) -> ComplexArray:
         """dSigma/dE on ``support`` (dimensionless) by central differences (see Notes)."""
         e = check_energies(energy)
         s = self.step

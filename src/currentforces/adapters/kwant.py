@@ -25,11 +25,13 @@ as eV.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from ..errors import InputError
 from ..junction import Junction
-from ..leads import Lead
+from ..leads import Lead, LeadBase
 from ._selfenergy import SelfEnergyLead
 
 __all__ = ["from_kwant"]
@@ -69,7 +71,7 @@ def _lead_blocks(lead, params):
     return h0, v_full, v
 
 
-def from_kwant(fsys, params=None, self_energy="decimation"):
+def from_kwant(fsys: Any, params: dict[str, Any] | None = None, self_energy: str = "decimation") -> Junction:
     """A :class:`~currentforces.Junction` from a finalized Kwant system.
 
     Parameters
@@ -115,7 +117,7 @@ def from_kwant(fsys, params=None, self_energy="decimation"):
             )
         coupling = np.zeros((n, h0.shape[0]), dtype=complex)
         coupling[rows, :] = v.conj().T
-        exact = Lead(h0, v_full.conj().T, coupling)
+        exact: LeadBase = Lead(h0, v_full.conj().T, coupling)
         if self_energy == "kwant":
             exact = SelfEnergyLead(
                 lambda e, lead=lead: lead.selfenergy(float(np.real(e)), params=params),

@@ -23,6 +23,8 @@ works without it.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 import numpy as np
 from ase import units as ase_units
 from ase.md.md import MolecularDynamics
@@ -33,6 +35,12 @@ from .bath import PhononBath, combined_spectrum
 from .modes import check_matrix
 from .noise_generation import NoiseGenerator
 from .splitting import baoab_step, velocity_propagator
+
+if TYPE_CHECKING:
+    from ase import Atoms
+    from numpy.typing import NDArray
+
+    from .._checks import ArrayLike, Indices, Spectrum
 
 __all__ = ["CurrentInducedLangevin"]
 
@@ -87,23 +95,23 @@ class CurrentInducedLangevin(MolecularDynamics):
 
     def __init__(
         self,
-        atoms,
-        timestep,
+        atoms: Atoms,
+        timestep: float,
         *,
-        K=None,
-        L=None,
-        mean_force=None,
-        spectrum=None,
-        indices=None,
-        reference_positions=None,
-        seed=None,
-        noise_block=16384,
-        bath=None,
-        trajectory=None,
-        logfile=None,
-        loginterval=1,
-        **kwargs,
-    ):
+        K: ArrayLike | None = None,
+        L: ArrayLike | None = None,
+        mean_force: ArrayLike | None = None,
+        spectrum: Spectrum | None = None,
+        indices: Indices | None = None,
+        reference_positions: ArrayLike | None = None,
+        seed: int | None = None,
+        noise_block: int = 16384,
+        bath: PhononBath | None = None,
+        trajectory: Any = None,
+        logfile: Any = None,
+        loginterval: int = 1,
+        **kwargs: Any,
+    ) -> None:
         ts = check_number("timestep", timestep, "ASE time units", positive=True)
         super().__init__(atoms, ts, trajectory=trajectory, logfile=logfile, loginterval=loginterval, **kwargs)
         natoms = len(atoms)
@@ -147,11 +155,12 @@ class CurrentInducedLangevin(MolecularDynamics):
         self.noise = None
         if spectrum is not None:
             if seed is None:
-                seed = int(np.random.SeedSequence().entropy % (2**63))
+                # the entropy drawn from the OS is an int (numpy types it int | Sequence[int] | None)
+                seed = int(np.random.SeedSequence().entropy % (2**63))  # type: ignore[operator]
             self.noise = NoiseGenerator(spectrum, n, self.dt_fs, n_realizations=1, seed=seed, block_length=noise_block)
         self.noise_step = 0
 
-    def todict(self):
+    def todict(self) -> dict[str, Any]:
         d = super().todict()
         d.update({"seed": None if self.noise is None else self.noise.seed})
         return d
@@ -165,7 +174,7 @@ class CurrentInducedLangevin(MolecularDynamics):
         f[self.dofs] += extra
         return f
 
-    def step(self, forces=None):
+    def step(self, forces: ArrayLike | None = None) -> NDArray[Any]:
         atoms = self.atoms
         if forces is None:
             forces = atoms.get_forces(md=True)

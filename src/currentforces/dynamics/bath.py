@@ -49,12 +49,19 @@ the cutoff in eV, S in eV^2*fs/Angstrom^2.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 import numpy as np
 
 from .._checks import check_positive, check_temperature
 from ..errors import InputError
 from ..units import AMU, KB
 from .noise_generation import _x_coth
+
+if TYPE_CHECKING:
+    from numpy.typing import NDArray
+
+    from .._checks import ArrayLike, Indices, RealArray, RealSequence, Spectrum
 
 __all__ = ["PhononBath", "combined_spectrum"]
 
@@ -81,7 +88,15 @@ class PhononBath:
         classical 2 k_B T eta.
     """
 
-    def __init__(self, dofs, friction, temperature, *, cutoff=None, quantum=True):
+    def __init__(
+        self,
+        dofs: Indices,
+        friction: ArrayLike,
+        temperature: float,
+        *,
+        cutoff: float | None = None,
+        quantum: bool = True,
+    ) -> None:
         try:
             d = np.atleast_1d(np.asarray(dofs))
         except (TypeError, ValueError):
@@ -117,11 +132,11 @@ class PhononBath:
             raise InputError(f"bath dofs {list(self.dofs)} reach beyond the {n} degrees of freedom of the dynamics")
         return m
 
-    def coefficients(self, masses):
+    def coefficients(self, masses: ArrayLike) -> RealArray:
         """eta_i = M_i gamma_i in eV*fs/Angstrom^2 for ``masses`` (amu) of the bath dofs."""
         return np.asarray(masses, dtype=float) * AMU * self.friction
 
-    def velocity_matrix(self, masses, n=None):
+    def velocity_matrix(self, masses: RealSequence, n: int | None = None) -> RealArray:
         """The bath's part of L: -diag(eta) on the bath dofs, (n, n) in eV*fs/Angstrom^2.
 
         ``masses`` (amu) are those of all n degrees of freedom."""
@@ -131,7 +146,7 @@ class PhononBath:
         out[self.dofs, self.dofs] = -self.coefficients(m[self.dofs])
         return out
 
-    def spectrum(self, masses, n=None):
+    def spectrum(self, masses: RealSequence, n: int | None = None) -> Spectrum:
         """Noise spectrum callable ``spectrum(hbar_omega) -> (k, n, n)`` in
         eV^2*fs/Angstrom^2, diagonal on the bath dofs (``masses`` in amu)."""
         n = len(masses) if n is None else n
@@ -150,7 +165,7 @@ class PhononBath:
 
         return spectrum
 
-    def fingerprint(self):
+    def fingerprint(self) -> NDArray[Any]:
         """Numbers that identify the bath (for checkpoints)."""
         return np.concatenate(
             [
@@ -161,7 +176,7 @@ class PhononBath:
         )
 
 
-def combined_spectrum(*spectra):
+def combined_spectrum(*spectra: Spectrum | None) -> Spectrum | None:
     """The sum of independent noise sources: ``spectrum(hbar_omega)`` adding
     each non-``None`` spectrum callable of ``spectra`` (``None`` if none)."""
     parts = [s for s in spectra if s is not None]

@@ -38,6 +38,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -52,10 +53,15 @@ from .noise_generation import NoiseGenerator, evaluate_spectrum
 from .observables import Trajectory
 from .splitting import baoab_step, velocity_propagator
 
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+    from .._checks import ArrayLike, RealArray, Spectrum
+
 __all__ = ["LangevinDynamics", "MeanForceDynamics", "stationary_covariance", "stability_limit"]
 
 
-def stability_limit(masses, force_constants):
+def stability_limit(masses: ArrayLike, force_constants: ArrayLike) -> float:
     """Largest stable time step 2/omega_max (fs) of the Verlet position part.
 
     omega_max^2 is the largest ``|eigenvalue|`` of M^-1 (K^b + K) (masses in amu,
@@ -125,19 +131,19 @@ class LangevinDynamics:
 
     def __init__(
         self,
-        masses,
-        bare_force_constants,
-        timestep,
+        masses: ArrayLike,
+        bare_force_constants: ArrayLike,
+        timestep: float,
         *,
-        K=None,
-        L=None,
-        mean_force=None,
+        K: ArrayLike | None = None,
+        L: ArrayLike | None = None,
+        mean_force: ArrayLike | None = None,
         spectrum: Callable | None = None,
-        n_realizations=1,
-        seed=None,
-        noise_block=16384,
+        n_realizations: int = 1,
+        seed: int | None = None,
+        noise_block: int = 16384,
         bath: PhononBath | None = None,
-    ):
+    ) -> None:
         m = check_masses(masses)
         n = m.size
         self.n_modes = n
@@ -194,7 +200,7 @@ class LangevinDynamics:
         self.observers: list[tuple[Callable, int, tuple, dict]] = []
 
     @classmethod
-    def from_junction(cls, *args, **kwargs):
+    def from_junction(cls, *args: Any, **kwargs: Any) -> Any:
         """Deprecated: use :func:`currentforces.coupling.from_junction`.
 
         ``LangevinDynamics.from_junction(junction, forces, ...)`` is
@@ -205,11 +211,13 @@ class LangevinDynamics:
 
     # -- state ---------------------------------------------------------------
     @property
-    def time(self):
+    def time(self) -> float:
         """Elapsed time in fs."""
         return self.step * self.timestep
 
-    def set_state(self, positions=None, velocities=None, step=None):
+    def set_state(
+        self, positions: ArrayLike | None = None, velocities: ArrayLike | None = None, step: int | None = None
+    ) -> None:
         """Set displacements (Angstrom), velocities (Angstrom/fs) and/or step.
 
         Arrays of shape (M,) are broadcast to all realisations; (R, M) arrays
@@ -241,7 +249,7 @@ class LangevinDynamics:
         return x @ self._acc_matrix.T + self._acc0 + self._force_noise(step)
 
     # -- integration ---------------------------------------------------------
-    def attach(self, function, interval=1, *args, **kwargs):
+    def attach(self, function: Callable[..., Any], interval: int = 1, *args: Any, **kwargs: Any) -> None:
         """Call ``function(*args, **kwargs)`` during runs, as ASE's ``attach``.
 
         With ``interval > 0`` it is called after every step whose global
@@ -270,7 +278,7 @@ class LangevinDynamics:
             function = function.write
         self.observers.append((function, int(interval), args, kwargs))
 
-    def irun(self, n_steps):
+    def irun(self, n_steps: int) -> Iterator[int]:
         """Advance ``n_steps`` steps as a generator, as ASE's ``irun``.
 
         After each step the attached observers are called and the global
@@ -308,7 +316,15 @@ class LangevinDynamics:
                     function(*args, **kwargs)
             yield step
 
-    def run(self, n_steps, *, record_every=1, progress=False, checkpoint=None, checkpoint_every=None) -> Trajectory:
+    def run(
+        self,
+        n_steps: int,
+        *,
+        record_every: int = 1,
+        progress: bool = False,
+        checkpoint: str | os.PathLike[str] | None = None,
+        checkpoint_every: int | None = None,
+    ) -> Trajectory:
         """Advance ``n_steps`` steps and return the recorded frames.
 
         Frames are recorded after every step whose global index is a
@@ -369,7 +385,7 @@ class LangevinDynamics:
             parts.append(self.bath.fingerprint())
         return np.concatenate(parts)
 
-    def save_checkpoint(self, path):
+    def save_checkpoint(self, path: str | os.PathLike[str]) -> None:
         """Write step, state and parameter fingerprint to ``path`` (.npz), atomically."""
 
         def write(tmp):
@@ -384,7 +400,7 @@ class LangevinDynamics:
 
         atomic_write(path, write)
 
-    def load_checkpoint(self, path):
+    def load_checkpoint(self, path: str | os.PathLike[str]) -> LangevinDynamics:
         """Restore the state written by :meth:`save_checkpoint`.
 
         Raises :class:`InputError` if the checkpoint was written by an
@@ -453,7 +469,17 @@ class MeanForceDynamics(LangevinDynamics):
     the missing noise is what heats it.
     """
 
-    def __init__(self, masses, bare_force_constants, timestep, *, K=None, L=None, mean_force=None, n_realizations=1):
+    def __init__(
+        self,
+        masses: ArrayLike,
+        bare_force_constants: ArrayLike,
+        timestep: float,
+        *,
+        K: ArrayLike | None = None,
+        L: ArrayLike | None = None,
+        mean_force: ArrayLike | None = None,
+        n_realizations: int = 1,
+    ) -> None:
         super().__init__(
             masses,
             bare_force_constants,
@@ -467,7 +493,15 @@ class MeanForceDynamics(LangevinDynamics):
         )
 
 
-def stationary_covariance(masses, force_constants, L, spectrum, hbar_omega_max, *, epsrel=1e-8):
+def stationary_covariance(
+    masses: ArrayLike,
+    force_constants: ArrayLike,
+    L: ArrayLike,
+    spectrum: Spectrum,
+    hbar_omega_max: float,
+    *,
+    epsrel: float = 1e-8,
+) -> tuple[RealArray, RealArray, RealArray]:
     """Exact stationary <X X^T>, <V V^T> and <X V^T> of the linear Langevin equation.
 
     :eq:`eq-stationary-covariance` with the Markov kernel Pi(omega) = K + i omega L:

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -33,6 +34,11 @@ from .._checks import check_masses, check_number, check_positive
 from ..errors import InputError
 from ..units import AMU, HBAR
 from ._moved import call_moved
+
+if TYPE_CHECKING:
+    from numpy.typing import NDArray
+
+    from .._checks import ArrayLike, RealArray
 
 __all__ = [
     "ModeAnalysis",
@@ -84,29 +90,29 @@ class ModeAnalysis:
     characters: tuple = field(default=())
 
     @property
-    def growth_rates(self):
+    def growth_rates(self) -> RealArray:
         return self.eigenvalues.real
 
     @property
-    def frequencies(self):
+    def frequencies(self) -> RealArray:
         return HBAR * self.eigenvalues.imag
 
     @property
-    def unstable(self):
+    def unstable(self) -> NDArray[Any]:
         lam = self.eigenvalues
         return lam.real > GROWTH_RTOL * np.abs(lam)
 
     @property
-    def max_growth_rate(self):
+    def max_growth_rate(self) -> float:
         """Largest Re lambda in 1/fs."""
         return float(self.eigenvalues.real[0])
 
     @property
-    def is_stable(self):
+    def is_stable(self) -> bool:
         return not bool(np.any(self.unstable))
 
     @property
-    def leading_character(self):
+    def leading_character(self) -> str:
         """Character of the fastest-growing mode ("stable" if none grows)."""
         return self.characters[0]
 
@@ -120,7 +126,9 @@ def _assemble(masses, bare_force_constants, K, L):
     return m * AMU, kb + k, lm
 
 
-def analyze_modes(masses, bare_force_constants, K=None, L=None) -> ModeAnalysis:
+def analyze_modes(
+    masses: ArrayLike, bare_force_constants: ArrayLike, K: ArrayLike | None = None, L: ArrayLike | None = None
+) -> ModeAnalysis:
     """Solve the quadratic eigenproblem (M lambda^2 - L lambda + K^b + K) x = 0.
 
     Parameters
@@ -196,20 +204,20 @@ class RunawayThreshold:
     scan: tuple
 
     @property
-    def found(self):
+    def found(self) -> bool:
         return self.bias is not None
 
 
 def runaway_threshold(
     coefficients: Callable,
-    masses,
-    bare_force_constants,
-    bias_max,
+    masses: ArrayLike,
+    bare_force_constants: ArrayLike,
+    bias_max: float,
     *,
-    bias_min=0.0,
-    n_scan=21,
-    tolerance=1e-4,
-    max_iter=200,
+    bias_min: float = 0.0,
+    n_scan: int = 21,
+    tolerance: float = 1e-4,
+    max_iter: int = 200,
 ) -> RunawayThreshold:
     """Smallest bias at which any mode of the current-driven dynamics grows.
 
@@ -281,7 +289,7 @@ def runaway_threshold(
     return RunawayThreshold(float(0.5 * (lo + hi)), (float(lo), float(hi)), hi_res, hi_res.leading_character, scan)
 
 
-def coefficients_from_junction(*args, **kwargs):
+def coefficients_from_junction(*args: Any, **kwargs: Any) -> Any:
     """Deprecated: use :func:`currentforces.coupling.coefficients_from_junction`.
 
     Same arguments and result; warns with :class:`DeprecationWarning`.

@@ -23,6 +23,7 @@ the generator only ever asks for omega >= 0 and uses S(-omega) = S(omega)^T.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -30,6 +31,11 @@ from .._checks import check_number, check_positive, check_spin, check_temperatur
 from ..errors import InputError
 from ..units import HBAR, KB
 from ._moved import call_moved
+
+if TYPE_CHECKING:
+    from numpy.typing import NDArray
+
+    from .._checks import ArrayLike, ComplexArray, Spectrum
 
 __all__ = [
     "NoiseGenerator",
@@ -44,7 +50,7 @@ SPECTRUM_RTOL = 1e-8
 """Relative tolerance of the Hermiticity / positivity checks on S(omega)."""
 
 
-def evaluate_spectrum(spectrum, hbar_omega, n_modes):
+def evaluate_spectrum(spectrum: Spectrum, hbar_omega: ArrayLike, n_modes: int) -> ComplexArray:
     """Call ``spectrum`` on non-negative ``hbar_omega`` (eV) and validate it.
 
     Returns a complex array of shape ``(n, n_modes, n_modes)``.  Raises
@@ -82,7 +88,7 @@ def evaluate_spectrum(spectrum, hbar_omega, n_modes):
     return s
 
 
-def spectrum_factors(s, real=False):
+def spectrum_factors(s: NDArray[Any], real: bool = False) -> NDArray[Any]:
     """Square-root factors B with B B^dagger = S for a stack of PSD matrices.
 
     Uses the eigen-decomposition (so singular S is fine); negative round-off
@@ -150,7 +156,7 @@ class NoiseGenerator:
         n_realizations: int = 1,
         seed: int = 0,
         block_length: int = 16384,
-    ):
+    ) -> None:
         if not callable(spectrum):
             raise InputError("spectrum must be a callable spectrum(hbar_omega) -> (n, M, M)")
         if int(block_length) != block_length or block_length < 4 or block_length % 2:
@@ -208,7 +214,7 @@ class NoiseGenerator:
         b, j = divmod(int(step), self.block_length)
         return self.block(b)[j]
 
-    def lag_covariance(self, lags) -> np.ndarray:
+    def lag_covariance(self, lags: ArrayLike) -> np.ndarray:
         """Exact within-block covariance <xi(t+s) xi(t)^T> for lags s = lag*dt.
 
         (1/(N dt)) sum over all N frequencies of S(omega_k) exp(-i omega_k s),
@@ -224,7 +230,7 @@ class NoiseGenerator:
         return np.real(np.einsum("lk,kab->lab", phase, full)) / (n * self.timestep)
 
 
-def tabulated_spectrum(hbar_omega, values, *, outside="zero"):
+def tabulated_spectrum(hbar_omega: ArrayLike, values: ArrayLike, *, outside: str = "zero") -> Spectrum:
     """A spectrum callable interpolating tabulated S(omega) linearly.
 
     Parameters
@@ -274,7 +280,14 @@ def _x_coth(x, kt):
     return out
 
 
-def wide_band_spectrum(t_matrices, *, bias=0.0, temperature=300.0, spin=2, cutoff=None):
+def wide_band_spectrum(
+    t_matrices: ArrayLike,
+    *,
+    bias: float = 0.0,
+    temperature: float = 300.0,
+    spin: float = 2,
+    cutoff: float | None = None,
+) -> Spectrum:
     """Wide-band force-noise spectrum (:eq:`eq-wide-band-noise`), as a callable.
 
     .. math::
@@ -334,7 +347,7 @@ def wide_band_spectrum(t_matrices, *, bias=0.0, temperature=300.0, spin=2, cutof
     return spectrum
 
 
-def spectrum_from_junction(*args, **kwargs):
+def spectrum_from_junction(*args: Any, **kwargs: Any) -> Any:
     """Deprecated: use :func:`currentforces.coupling.spectrum_from_junction`.
 
     Same arguments and result; warns with :class:`DeprecationWarning`.

@@ -7,12 +7,22 @@ amu, energies in eV, time in fs.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from ..errors import InputError
 from ..outfile import atomic_write
 from ..units import AMU, HBAR, KB
+
+if TYPE_CHECKING:
+    import os
+    from collections.abc import Sequence
+
+    from ase import Atoms
+    from numpy.typing import NDArray
+
+    from .._checks import ArrayLike, RealArray
 
 __all__ = [
     "Trajectory",
@@ -31,7 +41,7 @@ __all__ = [
 ]
 
 
-def normal_modes(masses, force_constants):
+def normal_modes(masses: ArrayLike, force_constants: ArrayLike) -> tuple[RealArray, RealArray]:
     """Normal modes of the symmetric part of a spring matrix.
 
     Returns ``(hbar_omega, vectors)``: hbar*omega_k in eV (negative values
@@ -46,7 +56,9 @@ def normal_modes(masses, force_constants):
     return HBAR * np.sign(w2) * np.sqrt(np.abs(w2)), e
 
 
-def mode_energies(positions, velocities, masses, force_constants):
+def mode_energies(
+    positions: NDArray[Any], velocities: NDArray[Any], masses: ArrayLike, force_constants: ArrayLike
+) -> RealArray:
     """Energies of the normal modes, E_k = (Q'_k^2 + omega_k^2 Q_k^2)/2 (eV).
 
     ``positions`` and ``velocities`` have shape (..., M); the result has shape
@@ -61,7 +73,9 @@ def mode_energies(positions, velocities, masses, force_constants):
     return 0.5 * (p * p + w2 * q * q)
 
 
-def total_energy(positions, velocities, masses, force_constants):
+def total_energy(
+    positions: NDArray[Any], velocities: NDArray[Any], masses: ArrayLike, force_constants: ArrayLike
+) -> RealArray:
     """Mechanical energy M V^2/2 + X.K^sym X/2 in eV, shape (...)."""
     m = np.asarray(masses, dtype=float) * AMU
     x = np.asarray(positions)
@@ -71,12 +85,12 @@ def total_energy(positions, velocities, masses, force_constants):
     return 0.5 * np.sum(m * v * v, axis=-1) + 0.5 * np.einsum("...a,ab,...b->...", x, ks, x)
 
 
-def occupation(energy, hbar_omega):
+def occupation(energy: ArrayLike, hbar_omega: ArrayLike) -> NDArray[Any]:
     """Phonon occupation n = E/(hbar omega) - 1/2 (:eq:`eq-joule`); eV in, number out."""
     return np.asarray(energy) / np.asarray(hbar_omega) - 0.5
 
 
-def effective_temperature(energy, hbar_omega):
+def effective_temperature(energy: ArrayLike, hbar_omega: ArrayLike) -> NDArray[Any]:
     """T_eff in K from (hbar w/2) coth(hbar w/(2 k_B T_eff)) = E (:eq:`eq-joule`).
 
     Returns 0 for E <= hbar w/2 (no thermal excitation above zero point).
@@ -89,7 +103,7 @@ def effective_temperature(energy, hbar_omega):
     return t
 
 
-def signed_area(x1, x2, axis=-1):
+def signed_area(x1: ArrayLike, x2: ArrayLike, axis: int = -1) -> NDArray[Any]:
     """Signed area enclosed by the path (x1, x2) (shoelace formula), Angstrom^2.
 
     Positive for counter-clockwise circulation in the (x1, x2) plane.  The
@@ -100,7 +114,7 @@ def signed_area(x1, x2, axis=-1):
     return 0.5 * np.sum(a * np.roll(b, -1, axis=axis) - np.roll(a, -1, axis=axis) * b, axis=axis)
 
 
-def nonconservative_work(K, x, alpha, beta):
+def nonconservative_work(K: ArrayLike, x: ArrayLike, alpha: int, beta: int) -> NDArray[Any]:
     """Work of the NC force around a closed orbit, W = 2 K^asym_ab * area (eV).
 
     :ref:`theory-waterwheel` (:eq:`eq-nc-work`; the waterwheel energetics of
@@ -117,7 +131,7 @@ def nonconservative_work(K, x, alpha, beta):
     return 2.0 * kasym * signed_area(xa, xb, axis=-1)
 
 
-def nonconservative_power(K, positions, velocities):
+def nonconservative_power(K: ArrayLike, positions: ArrayLike, velocities: ArrayLike) -> NDArray[Any]:
     """Instantaneous power of the NC force, P = -V . K^asym X (eV/fs).
 
     Shapes (..., M); K in eV/Angstrom^2, X in Angstrom, V in Angstrom/fs.
@@ -128,7 +142,7 @@ def nonconservative_power(K, positions, velocities):
     return -np.einsum("...a,ab,...b->...", np.asarray(velocities), kasym, np.asarray(positions))
 
 
-def line_integral_work(force, x):
+def line_integral_work(force: ArrayLike, x: ArrayLike) -> float:
     """Trapezoid line integral sum F.dX along a sampled path (eV).
 
     ``force`` and ``x`` have shape (n_t, M); used to check
@@ -160,23 +174,23 @@ class Trajectory:
     force_constants: np.ndarray
     L: np.ndarray
 
-    def energy(self):
+    def energy(self) -> RealArray:
         """Mechanical energy per frame and realisation, (n_t, R), eV."""
         return total_energy(self.positions, self.velocities, self.masses, self.force_constants)
 
-    def mode_energies(self):
+    def mode_energies(self) -> RealArray:
         """Normal-mode energies (n_t, R, M) in eV (see :func:`mode_energies`)."""
         return mode_energies(self.positions, self.velocities, self.masses, self.force_constants)
 
-    def hbar_omega(self):
+    def hbar_omega(self) -> RealArray:
         """Normal-mode energies hbar*omega_k (eV) of K^sym."""
         return normal_modes(self.masses, self.force_constants)[0]
 
-    def occupations(self):
+    def occupations(self) -> NDArray[Any]:
         """n_k(t) = E_k/(hbar omega_k) - 1/2, shape (n_t, R, M)."""
         return occupation(self.mode_energies(), self.hbar_omega())
 
-    def effective_temperatures(self, average_realizations=True):
+    def effective_temperatures(self, average_realizations: bool = True) -> NDArray[Any]:
         """T_eff (K) of each normal mode from its energy (:eq:`eq-joule`).
 
         With ``average_realizations`` the mode energies are first averaged
@@ -188,11 +202,11 @@ class Trajectory:
             e = e.mean(axis=1)
         return effective_temperature(e, self.hbar_omega())
 
-    def nonconservative_power(self):
+    def nonconservative_power(self) -> NDArray[Any]:
         """Instantaneous NC power -V.K^asym X, shape (n_t, R), eV/fs."""
         return nonconservative_power(self.force_constants, self.positions, self.velocities)
 
-    def to_xarray(self):
+    def to_xarray(self) -> Any:
         """The trajectory as an :class:`xarray.Dataset` (units in attributes)."""
         import xarray as xr  # lazy: optional dependency
 
@@ -216,11 +230,18 @@ class Trajectory:
         )
         return ds
 
-    def write_netcdf(self, path):
+    def write_netcdf(self, path: str | os.PathLike[str]) -> None:
         """Write to NetCDF atomically (temporary file, then ``os.replace``)."""
         write_netcdf(self.to_xarray(), path)
 
-    def write_ase(self, path, atoms, coordinates, realization=0, format=None):
+    def write_ase(
+        self,
+        path: str | os.PathLike[str],
+        atoms: Atoms,
+        coordinates: Sequence[tuple[int, int]],
+        realization: int = 0,
+        format: str | None = None,
+    ) -> None:
         """Write the frames as an extended XYZ or ASE trajectory file (``ase gui`` opens both).
 
         Parameters
@@ -243,7 +264,7 @@ class Trajectory:
         write_frames(path, frames, format)
 
     @classmethod
-    def read_netcdf(cls, path):
+    def read_netcdf(cls, path: str | os.PathLike[str]) -> Trajectory:
         """Read a file written by :meth:`write_netcdf`."""
         import xarray as xr
 
@@ -259,14 +280,14 @@ class Trajectory:
         )
 
 
-def write_netcdf(dataset, path):
+def write_netcdf(dataset: Any, path: str | os.PathLike[str]) -> None:
     """Write an xarray Dataset to NetCDF atomically (temp file + ``os.replace``)."""
     if not hasattr(dataset, "to_netcdf"):
         raise InputError("dataset must be an xarray.Dataset")
     atomic_write(path, dataset.to_netcdf)
 
 
-def displaced_frames(atoms, coordinates, displacements):
+def displaced_frames(atoms: Atoms, coordinates: Sequence[tuple[int, int]], displacements: ArrayLike) -> list[Atoms]:
     """``ase.Atoms`` frames with the displacements X (Angstrom) added to ``atoms``.
 
     Parameters
@@ -304,7 +325,7 @@ def displaced_frames(atoms, coordinates, displacements):
     return frames
 
 
-def write_frames(path, frames, format=None):
+def write_frames(path: str | os.PathLike[str], frames: Sequence[Atoms], format: str | None = None) -> None:
     """Write ``ase.Atoms`` frames through :func:`ase.io.write` atomically
     (``.extxyz``/``.xyz`` or ``.traj`` from the suffix, or ``format``)."""
     from ase.io import write  # lazy: optional dependency

@@ -26,13 +26,22 @@ coloured).  Without L it is velocity Verlet.  Both
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 import numpy as np
 import scipy.linalg
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from numpy.typing import NDArray
+
+    from .._checks import ArrayLike, Indices, RealArray
 
 __all__ = ["velocity_propagator", "baoab_step"]
 
 
-def velocity_propagator(masses, L, timestep):
+def velocity_propagator(masses: ArrayLike, L: ArrayLike, timestep: float) -> RealArray:
     """exp(dt M^-1 L): the O-step, the exact flow of v' = M^-1 L v over dt.
 
     Parameters
@@ -52,7 +61,15 @@ def velocity_propagator(masses, L, timestep):
     return scipy.linalg.expm(timestep * np.asarray(L, dtype=float) * minv[:, None])
 
 
-def baoab_step(x, v, a, acceleration, timestep, propagator, dofs=None):
+def baoab_step(
+    x: NDArray[Any],
+    v: NDArray[Any],
+    a: NDArray[Any],
+    acceleration: Callable[[NDArray[Any]], NDArray[Any]],
+    timestep: float,
+    propagator: NDArray[Any],
+    dofs: Indices | None = None,
+) -> tuple[NDArray[Any], NDArray[Any], NDArray[Any]]:
     """One B A O A B step; returns new ``(x, v, a)`` (the inputs are not modified).
 
     Parameters

@@ -45,11 +45,19 @@ Units: energies eV, self-energies and broadenings eV, Green's functions
 from __future__ import annotations
 
 import abc
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from .._checks import as_orbital_indices, check_energies
 from ..leads import as_lead
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from numpy.typing import NDArray
+
+    from .._checks import ArrayLike, ComplexArray, IndexArray, Indices, RealArray
 
 __all__ = ["GreensBackend"]
 
@@ -58,7 +66,7 @@ def _dagger(m):
     return np.conj(np.swapaxes(m, -1, -2))
 
 
-def trace_transmission(gamma_s, g_sd, gamma_d):
+def trace_transmission(gamma_s: NDArray[Any], g_sd: NDArray[Any], gamma_d: NDArray[Any]) -> RealArray:
     r"""Re Tr[Gamma_s G_sd Gamma_d G_sd^dagger] over the last two axes.
 
     With Gamma_d Hermitian, (Gamma_d G^dagger)_{ji} = conj((G Gamma_d)_{ij}),
@@ -104,7 +112,7 @@ class GreensBackend(abc.ABC):
     policy of :class:`~currentforces.Junction` is applied before.
     """
 
-    overlap = None
+    overlap: Any = None
     """The device overlap matrix S (dimensionless; dense or sparse), or None
     for an orthogonal basis (S = 1)."""
 
@@ -113,7 +121,7 @@ class GreensBackend(abc.ABC):
     (eigenvalues of h + Sigma, the contour of :mod:`currentforces.contour`) is
     affordable."""
 
-    def __init__(self, size, leads):
+    def __init__(self, size: int, leads: Sequence[Any]) -> None:
         self.size = int(size)
         """Number of device orbitals N."""
         self.leads = [as_lead(lead, f"leads[{i}]", self.size) for i, lead in enumerate(leads or ())]
@@ -121,7 +129,7 @@ class GreensBackend(abc.ABC):
 
     # ------------------------------------------------------------ the two methods
     @abc.abstractmethod
-    def green_submatrix(self, energy, rows, cols):
+    def green_submatrix(self, energy: ArrayLike, rows: Indices, cols: Indices) -> ComplexArray:
         r"""Block G(E)[rows, cols] of the retarded Green's function (1/eV).
 
         Parameters
@@ -138,7 +146,9 @@ class GreensBackend(abc.ABC):
         """
 
     @abc.abstractmethod
-    def green_derivative_submatrix(self, energy, orbitals, cols=None):
+    def green_derivative_submatrix(
+        self, energy: ArrayLike, orbitals: Indices, cols: Indices | None = None
+    ) -> tuple[ComplexArray, ComplexArray]:
         r"""G[S, S] and dG/dE[S, S] on a set S of orbitals (1/eV, 1/eV^2).
 
         .. math:: \frac{dG}{dE} = -G\Big(1 - \sum_l \frac{d\Sigma_l}{dE}\Big)G
@@ -167,15 +177,15 @@ class GreensBackend(abc.ABC):
     def _energies(energy):
         return check_energies(energy)
 
-    def lead_supports(self):
+    def lead_supports(self) -> list[IndexArray]:
         """Device orbitals of every lead's support, list of int arrays."""
         return [np.asarray(lead.support, dtype=int) for lead in self.leads]
 
-    def lead_self_energy_blocks(self, energy):
+    def lead_self_energy_blocks(self, energy: ArrayLike) -> list[ComplexArray]:
         """Sigma_l on each lead's support, list of (..., n_s, n_s) arrays in eV."""
         return [np.asarray(lead.self_energy_block(energy)) for lead in self.leads]
 
-    def lead_self_energy_derivative_blocks(self, energy):
+    def lead_self_energy_derivative_blocks(self, energy: ArrayLike) -> list[ComplexArray]:
         """dSigma_l/dE on each lead's support, list of (..., n_s, n_s) arrays."""
         return [np.asarray(lead.self_energy_derivative_block(energy)) for lead in self.leads]
 
@@ -184,7 +194,7 @@ class GreensBackend(abc.ABC):
         for sup, block in zip(self.lead_supports(), self.lead_self_energy_blocks(energy)):
             out[..., sup[:, None], sup[None, :]] += sign * block
 
-    def self_energy(self, energy):
+    def self_energy(self, energy: ArrayLike) -> ComplexArray:
         """Total self-energy sum_l Sigma_l(E), energy.shape + (N, N) in eV."""
         e = self._energies(energy)
         total = np.zeros(e.shape + (self.size, self.size), dtype=complex)
@@ -204,12 +214,14 @@ class GreensBackend(abc.ABC):
         return dg
 
     # ------------------------------------------------------------ derived quantities
-    def green(self, energy):
+    def green(self, energy: ArrayLike) -> ComplexArray:
         """The full G(E), energy.shape + (N, N) in 1/eV (small devices)."""
         idx = np.arange(self.size)
         return self.green_submatrix(energy, idx, idx)
 
-    def spectral_functions(self, energy, rows=None, cols=None):
+    def spectral_functions(
+        self, energy: ArrayLike, rows: Indices | None = None, cols: Indices | None = None
+    ) -> list[ComplexArray]:
         r"""Partial spectral functions A_l[rows, cols] = G[rows, s_l] Gamma_l G[cols, s_l]^dagger.
 
         Only the columns of G on the lead supports s_l are computed.
@@ -256,7 +268,7 @@ class GreensBackend(abc.ABC):
             for d, a, b in zip(drains, ends[:-1], ends[1:])
         ]
 
-    def transmission(self, energy, source=0, drain=1):
+    def transmission(self, energy: ArrayLike, source: int = 0, drain: int = 1) -> RealArray:
         r"""T(E) = Tr[Gamma_s G_{s,d} Gamma_d G_{s,d}^dagger], dimensionless.
 
         G_{s,d} is the block of G between the supports of the two leads
@@ -278,7 +290,9 @@ class GreensBackend(abc.ABC):
         e = self._energies(energy)
         return self._transmissions(e, int(source), [int(drain)])[0]
 
-    def current_integrand(self, energy, lead, occupations):
+    def current_integrand(
+        self, energy: ArrayLike, lead: int, occupations: Sequence[NDArray[np.floating[Any]] | float]
+    ) -> RealArray:
         r"""Landauer integrand sum_{m != l} T_lm(E) [n_l(E) - n_m(E)] (dimensionless).
 
         Parameters
@@ -305,7 +319,7 @@ class GreensBackend(abc.ABC):
             out += t * (occupations[lead] - occupations[m])
         return out
 
-    def singular(self, energy, tol):
+    def singular(self, energy: ArrayLike, tol: float) -> NDArray[np.bool_]:
         r"""Mask over a 1-d batch of real energies: is E - h - Sigma(E) singular there?
 
         Generic test: the norm of G is at least 1/sigma_min (sigma_min the

@@ -22,10 +22,20 @@ Units: energies and h in eV, Green's functions 1/eV.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 import numpy as np
 
 from .._checks import as_dense_matrix, as_orbital_indices, as_overlap
 from .base import GreensBackend
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from numpy.typing import NDArray
+
+    from .._checks import ArrayLike, ComplexArray, Indices, MatrixLike
+
 
 __all__ = ["DenseInverse", "CHUNK_BYTES"]
 
@@ -60,7 +70,7 @@ class DenseInverse(GreensBackend):
 
     dense = True
 
-    def __init__(self, hamiltonian, leads, overlap=None):
+    def __init__(self, hamiltonian: MatrixLike, leads: Sequence[Any], overlap: MatrixLike | None = None) -> None:
         h = as_dense_matrix("hamiltonian", hamiltonian, hermitian=True)
         # an exactly Hermitian array (the junction's, symmetrised already) is
         # shared, not copied: one h in memory, and the junction's is the one used
@@ -84,7 +94,7 @@ class DenseInverse(GreensBackend):
         self._add_self_energy(m, z, sign=-1.0)
         return m
 
-    def green_submatrix(self, energy, rows, cols):
+    def green_submatrix(self, energy: ArrayLike, rows: Indices, cols: Indices) -> ComplexArray:
         r"""Block G(E)[rows, cols] (1/eV): solves (E - h - Sigma) X = 1[:, cols].
 
         See :meth:`GreensBackend.green_submatrix
@@ -113,7 +123,7 @@ class DenseInverse(GreensBackend):
                 out[i : i + step] = np.linalg.solve(m, np.broadcast_to(rhs, (z.size,) + rhs.shape))[:, rows, :]
         return out.reshape(e.shape + (rows.size, cols.size))
 
-    def rows_and_columns(self, energy, orbitals):
+    def rows_and_columns(self, energy: ArrayLike, orbitals: Indices) -> tuple[ComplexArray, ComplexArray]:
         r"""G[S, :] and G[:, S] (1/eV) for a 1-d batch of energies, from one
         factorisation of E - h - Sigma per energy: the columns solve with the
         ``|S|`` unit vectors, the rows the transposed system; when E - h - Sigma
@@ -157,7 +167,9 @@ class DenseInverse(GreensBackend):
                 return False
         return True
 
-    def green_derivative_submatrix(self, energy, orbitals, cols=None):
+    def green_derivative_submatrix(
+        self, energy: ArrayLike, orbitals: Indices, cols: Indices | None = None
+    ) -> tuple[ComplexArray, ComplexArray]:
         r"""G[S, S] (or G[S, cols]) and dG/dE[S, S] from one factorisation per energy.
 
         See :meth:`GreensBackend.green_derivative_submatrix
@@ -172,12 +184,12 @@ class DenseInverse(GreensBackend):
         step = self._chunk()
         for i in range(0, flat.size, step):
             z = flat[i : i + step]
-            rows, cols = self.rows_and_columns(z, s)  # G[S, :], G[:, S]
-            d_out[i : i + step] = self._derivative_from(z, rows, cols)
-            g_out[i : i + step] = rows[:, :, c]
+            g_rows, g_cols = self.rows_and_columns(z, s)  # G[S, :], G[:, S]
+            d_out[i : i + step] = self._derivative_from(z, g_rows, g_cols)
+            g_out[i : i + step] = g_rows[:, :, c]
         return g_out.reshape(e.shape + g_out.shape[1:]), d_out.reshape(e.shape + d_out.shape[1:])
 
-    def singular(self, energy, tol):
+    def singular(self, energy: ArrayLike, tol: float) -> NDArray[np.bool_]:
         """Mask over a 1-d batch of real energies: the smallest singular value
         of E - h - Sigma(E) is below ``tol`` (eV)."""
         smallest = np.linalg.svd(self._inverse_matrix(np.asarray(energy)), compute_uv=False).min(axis=-1)

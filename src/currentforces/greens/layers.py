@@ -18,16 +18,24 @@ Units: Hamiltonian eV.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 import numpy as np
 import scipy.sparse as sp
 
 from .._checks import as_orbital_indices
 from ..errors import InputError, OverlapError
 
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from .._checks import ComplexArray, IndexArray, Indices, MatrixLike
+
+
 __all__ = ["Layering", "layers_from_sparsity"]
 
 
-def layers_from_sparsity(hamiltonian, first, last=None):
+def layers_from_sparsity(hamiltonian: MatrixLike, first: Indices, last: Indices | None = None) -> list[IndexArray]:
     """Principal layers of a device from the sparsity pattern of h.
 
     Breadth-first search on the graph of the non-zero off-diagonal elements
@@ -160,7 +168,15 @@ class Layering:
         The layer (0 or L-1) each lead couples to.
     """
 
-    def __init__(self, hamiltonian, layers=None, leads=(), overlap=None):
+    permuted_overlap: Any  # CSR matrix, or None without an overlap
+
+    def __init__(
+        self,
+        hamiltonian: MatrixLike,
+        layers: Sequence[Any] | None = None,
+        leads: Sequence[Any] = (),
+        overlap: MatrixLike | None = None,
+    ) -> None:
         h = sp.csr_matrix(hamiltonian)
         self.size = n = h.shape[0]
         pattern = h if overlap is None else (abs(h) + abs(sp.csr_matrix(overlap))).tocsr()
@@ -186,7 +202,7 @@ class Layering:
             self.sdiag, self.sup = self._blocks(self.permuted_overlap)
             self.overlap_lowest = self._block_cholesky()
         self.lead_layer = [self._lead_layer(i, lead) for i, lead in enumerate(leads)]
-        self._windows = {}
+        self._windows: dict[tuple[Any, ...], Any] = {}
 
     def _blocks(self, permuted):
         """Dense diagonal blocks and blocks above the diagonal of a matrix in layer order."""
@@ -225,7 +241,7 @@ class Layering:
             schur = c
         return lowest
 
-    def window_overlap(self, a, b):
+    def window_overlap(self, a: int, b: int) -> ComplexArray:
         """S on the layers a..b, dense in layer order; kept per window."""
         key = ("S", a, b)
         sc = self._windows.get(key)
@@ -261,7 +277,7 @@ class Layering:
             "only; choose other layers or enlarge the end layers"
         )
 
-    def window(self, rows, cols, max_orbitals):
+    def window(self, rows: IndexArray, cols: IndexArray, max_orbitals: int) -> tuple[int, int] | None:
         """The layer window a..b of a request (rows, cols) for the streaming path, or None.
 
         a..b are the layers of ``rows``; the window qualifies when it holds at
@@ -277,11 +293,11 @@ class Layering:
             return a, b
         return None
 
-    def window_index(self, a, orbitals):
+    def window_index(self, a: int, orbitals: IndexArray) -> IndexArray:
         """Positions of ``orbitals`` (in layers a..b) in the dense basis of a window from layer a."""
         return self.offsets[self.layer_of[orbitals]] - self.offsets[a] + self.local_of[orbitals]
 
-    def window_hamiltonian(self, a, b):
+    def window_hamiltonian(self, a: int, b: int) -> ComplexArray:
         """h on the layers a..b, dense in layer order (eV); kept per window."""
         hc = self._windows.get((a, b))
         if hc is None:  # a dict, not one slot: safe when threads share the layering

@@ -76,6 +76,8 @@ Units: energies eV, Hamiltonian eV, Green's functions 1/eV.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 import numpy as np
 import scipy.sparse as sp
 
@@ -83,6 +85,12 @@ from .._checks import as_operator, as_orbital_indices, as_overlap
 from ..errors import InputError
 from .base import GreensBackend
 from .layers import Layering, layers_from_sparsity  # layers_from_sparsity: re-exported, its old home
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from .._checks import ArrayLike, ComplexArray, Indices, MatrixLike
+
 
 __all__ = ["BlockTridiagonal", "layers_from_sparsity", "DEFAULT_MEMORY_BYTES", "CENTRAL_MAX"]
 
@@ -131,8 +139,14 @@ class BlockTridiagonal(GreensBackend):
     """
 
     def __init__(
-        self, hamiltonian, leads, layers=None, memory_bytes=DEFAULT_MEMORY_BYTES, streaming=True, overlap=None
-    ):
+        self,
+        hamiltonian: MatrixLike,
+        leads: Sequence[Any],
+        layers: Sequence[Any] | None = None,
+        memory_bytes: int = DEFAULT_MEMORY_BYTES,
+        streaming: bool = True,
+        overlap: MatrixLike | None = None,
+    ) -> None:
         h = hamiltonian if sp.issparse(hamiltonian) else sp.csr_matrix(np.asarray(hamiltonian))
         h = as_operator("hamiltonian", h, hermitian=True)
         super().__init__(h.shape[0], leads)
@@ -447,7 +461,7 @@ class BlockTridiagonal(GreensBackend):
                     out[key(k)] = g
 
     # ------------------------------------------------------------ the backend interface
-    def green_submatrix(self, energy, rows, cols):
+    def green_submatrix(self, energy: ArrayLike, rows: Indices, cols: Indices) -> ComplexArray:
         r"""Block G(E)[rows, cols] of the retarded Green's function (1/eV).
 
         Only the layer blocks G_ij with i a layer of ``rows`` and j a layer of
@@ -490,7 +504,7 @@ class BlockTridiagonal(GreensBackend):
                 ]
         return out.reshape(e.shape + (rows.size, cols.size))
 
-    def green_diagonal_blocks(self, energy, layers=None):
+    def green_diagonal_blocks(self, energy: ArrayLike, layers: Sequence[int] | None = None) -> list[ComplexArray]:
         """Diagonal blocks G_kk(E) of the given layers (default all).
 
         Returns
@@ -513,7 +527,9 @@ class BlockTridiagonal(GreensBackend):
                 o[s : s + step] = self._diagonal(k, gl, gr, mkk, hops)
         return [o.reshape(e.shape + o.shape[1:]) for o in out]
 
-    def green_derivative_submatrix(self, energy, orbitals, cols=None):
+    def green_derivative_submatrix(
+        self, energy: ArrayLike, orbitals: Indices, cols: Indices | None = None
+    ) -> tuple[ComplexArray, ComplexArray]:
         r"""G[S, S] and its energy derivative dG/dE[S, S] on a set S of orbitals.
 
         .. math::

@@ -29,10 +29,15 @@ from __future__ import annotations
 
 import abc
 import warnings
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from ..errors import InputError
+
+if TYPE_CHECKING:
+    from .._checks import ArrayLike, ComplexArray
+
 
 __all__ = ["LeadBase", "as_lead", "broadening_from_self_energy", "EDGE_RTOL", "FLAT_BAND_RTOL"]
 
@@ -53,7 +58,7 @@ PROTOCOL = ("size", "support", "self_energy_block", "self_energy_derivative_bloc
 """What every lead implements (the abstract members of :class:`LeadBase`)."""
 
 
-def broadening_from_self_energy(sigma):
+def broadening_from_self_energy(sigma: ArrayLike) -> ComplexArray:
     r"""Gamma = i (Sigma - Sigma^dagger) in eV, batched over leading axes.
 
     .. math:: \Gamma = i\,(\Sigma - \Sigma^\dagger)
@@ -104,7 +109,7 @@ class LeadBase(abc.ABC):
         """Device orbitals the lead couples to: sorted, distinct ints in [0, N)."""
 
     @abc.abstractmethod
-    def self_energy_block(self, energy):
+    def self_energy_block(self, energy: ArrayLike) -> ComplexArray:
         """Sigma(E) on ``support`` in eV, shape energy.shape + (n_s, n_s).
 
         The body slices :meth:`self_energy`: a subclass that builds the
@@ -113,7 +118,7 @@ class LeadBase(abc.ABC):
         return _support_block(self, self.self_energy(energy))
 
     @abc.abstractmethod
-    def self_energy_derivative_block(self, energy):
+    def self_energy_derivative_block(self, energy: ArrayLike) -> ComplexArray:
         """dSigma/dE on ``support`` (dimensionless), shape energy.shape + (n_s, n_s).
 
         The body slices :meth:`self_energy_derivative` (see
@@ -121,15 +126,15 @@ class LeadBase(abc.ABC):
         return _support_block(self, self.self_energy_derivative(energy))
 
     # ------------------------------------------------------------ derived once
-    def self_energy(self, energy):
+    def self_energy(self, energy: ArrayLike) -> ComplexArray:
         """Sigma(E) in the device basis, eV, shape energy.shape + (N, N)."""
         return self._embed(self.self_energy_block(energy))
 
-    def self_energy_derivative(self, energy):
+    def self_energy_derivative(self, energy: ArrayLike) -> ComplexArray:
         """dSigma/dE in the device basis (dimensionless), energy.shape + (N, N)."""
         return self._embed(self.self_energy_derivative_block(energy))
 
-    def self_energy_slope_block(self):
+    def self_energy_slope_block(self) -> ComplexArray:
         r"""Sigma_1 = lim Sigma(z)/z for ``|z|`` -> infinity on ``support`` (dimensionless).
 
         Zero for every lead whose self-energy stays bounded (the default); a
@@ -141,21 +146,21 @@ class LeadBase(abc.ABC):
         n = np.asarray(self.support).size
         return np.zeros((n, n), dtype=complex)
 
-    def self_energy_remainder_block(self, energy):
+    def self_energy_remainder_block(self, energy: ArrayLike) -> ComplexArray:
         """Sigma(z) - z Sigma_1 on ``support`` (eV), computed without the
         cancellation of the two at large ``|z|``; the default (Sigma_1 = 0)
         is :meth:`self_energy_block`."""
         return self.self_energy_block(energy)
 
-    def broadening(self, energy):
+    def broadening(self, energy: ArrayLike) -> ComplexArray:
         r"""Broadening Gamma(E) = i (Sigma - Sigma^dagger) in eV, energy.shape + (N, N)."""
         return broadening_from_self_energy(self.self_energy(energy))
 
-    def broadening_derivative(self, energy):
+    def broadening_derivative(self, energy: ArrayLike) -> ComplexArray:
         """dGamma/dE (dimensionless), energy.shape + (N, N)."""
         return broadening_from_self_energy(self.self_energy_derivative(energy))
 
-    def broadening_block(self, energy):
+    def broadening_block(self, energy: ArrayLike) -> ComplexArray:
         """Gamma(E) on ``support`` in eV, energy.shape + (n_s, n_s)."""
         return broadening_from_self_energy(self.self_energy_block(energy))
 
@@ -275,7 +280,7 @@ class _DuckTypedLead(LeadBase):
         return repr(self.lead)
 
 
-def as_lead(lead, name="lead", size=None, stacklevel=2):
+def as_lead(lead: Any, name: str = "lead", size: int | None = None, stacklevel: int = 2) -> LeadBase:
     """Check that ``lead`` is a lead (for ``size`` device orbitals) and return it.
 
     Parameters

@@ -2,16 +2,21 @@ r"""The semi-infinite single-orbital chain, in closed form (:ref:`theory-chain-l
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
 from .._checks import check_energies, check_finite, check_number
 from ..errors import InputError
 from .base import FLAT_BAND_RTOL, LeadBase
 
+if TYPE_CHECKING:
+    from .._checks import ArrayLike, ComplexArray, IndexArray
+
 __all__ = ["ChainLead", "chain_surface_green", "chain_surface_green_derivative"]
 
 
-def chain_surface_green(z, hopping, onsite=0.0):
+def chain_surface_green(z: ArrayLike, hopping: float, onsite: float = 0.0) -> ComplexArray:
     r"""Retarded surface Green's function of a semi-infinite 1D chain (1/eV).
 
     .. math::
@@ -40,7 +45,7 @@ def chain_surface_green(z, hopping, onsite=0.0):
     return (x - a * b) / (2 * t)
 
 
-def chain_surface_green_derivative(z, hopping, onsite=0.0):
+def chain_surface_green_derivative(z: ArrayLike, hopping: float, onsite: float = 0.0) -> ComplexArray:
     r"""dg/dz of :func:`chain_surface_green` (1/eV^2).
 
     From g = 1/(z - t^2 g):
@@ -78,7 +83,7 @@ class ChainLead(LeadBase):
     the energy scale is refused (:data:`~currentforces.leads.FLAT_BAND_RTOL`).
     """
 
-    def __init__(self, hopping, coupling, onsite=0.0):
+    def __init__(self, hopping: float, coupling: ArrayLike, onsite: float = 0.0) -> None:
         self.hopping = check_number("hopping", hopping, "eV")
         self.onsite = check_number("onsite", onsite, "eV")
         try:
@@ -105,24 +110,24 @@ class ChainLead(LeadBase):
         self.band_edges = (self.onsite - 2 * t, self.onsite + 2 * t)
 
     @property
-    def size(self):
+    def size(self) -> int:
         """Number N of device orbitals."""
         return self.coupling.size
 
     @property
-    def support(self):
+    def support(self) -> IndexArray:
         """Device orbitals with a non-zero coupling to the chain."""
         return self._support
 
-    def surface_green(self, energy):
+    def surface_green(self, energy: ArrayLike) -> ComplexArray:
         """Surface Green's function g(E) of the chain (1/eV)."""
         return chain_surface_green(check_energies(energy), self.hopping, self.onsite)
 
-    def self_energy_block(self, energy):
+    def self_energy_block(self, energy: ArrayLike) -> ComplexArray:
         """Sigma(E) = ``|c><c|`` g(E) on ``support``, (..., n_s, n_s), eV."""
         return self.surface_green(energy)[..., None, None] * self._outer
 
-    def self_energy_derivative_block(self, energy):
+    def self_energy_derivative_block(self, energy: ArrayLike) -> ComplexArray:
         """dSigma/dE = ``|c><c|`` dg/dE on ``support``; diverges at the band edges."""
         dg = chain_surface_green_derivative(check_energies(energy), self.hopping, self.onsite)
         return dg[..., None, None] * self._outer

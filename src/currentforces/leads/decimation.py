@@ -13,10 +13,18 @@ next one away from the device.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 import numpy as np
 
 from ..errors import LeadConvergenceError
 from .newton import cell_blocks
+
+if TYPE_CHECKING:
+    from numpy.typing import NDArray
+
+    from .._checks import ComplexArray
+
 
 __all__ = ["decimate", "MAX_ITER"]
 
@@ -25,7 +33,16 @@ MAX_ITER = 200
 2^200 cells, far beyond any broadening a double can hold."""
 
 
-def decimate(z, onsite, hopping, tol, scale, max_iter=MAX_ITER, s00=None, s01=None):
+def decimate(
+    z: NDArray[Any],
+    onsite: NDArray[Any],
+    hopping: NDArray[Any],
+    tol: float,
+    scale: float,
+    max_iter: int = MAX_ITER,
+    s00: NDArray[Any] | None = None,
+    s01: NDArray[Any] | None = None,
+) -> ComplexArray:
     r"""Surface Green's function g of cell 1 at complex energies, by decimation (1/eV).
 
     The renormalised on-site blocks eps (bulk) and eps_s (surface) and the

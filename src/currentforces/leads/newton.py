@@ -22,9 +22,17 @@ form.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 import numpy as np
 
 from .base import broadening_from_self_energy
+
+if TYPE_CHECKING:
+    from numpy.typing import NDArray
+
+    from .._checks import ComplexArray, RealArray
+
 
 __all__ = [
     "cell_blocks",
@@ -39,13 +47,19 @@ __all__ = [
 ]
 
 
-def kron_system(left, right):
+def kron_system(left: NDArray[Any], right: NDArray[Any]) -> ComplexArray:
     """Matrix of X -> left X right in row-major vec form, batched: (nz, n^2, n^2)."""
     n = left.shape[-1]
     return np.einsum("bij,bkl->bikjl", left, np.swapaxes(right, -1, -2)).reshape(-1, n * n, n * n)
 
 
-def cell_blocks(z, onsite, hopping, s00=None, s01=None):
+def cell_blocks(
+    z: NDArray[Any],
+    onsite: NDArray[Any],
+    hopping: NDArray[Any],
+    s00: NDArray[Any] | None = None,
+    s01: NDArray[Any] | None = None,
+) -> tuple[NDArray[Any], NDArray[Any], NDArray[Any]]:
     """The blocks (z S_00 - H_00, H_01 - z S_01, H_10 - z S_10) of a lead cell at
     the energies z (1-d), each (nz, n, n) in eV; S = None is the orthogonal
     basis (S_00 = 1, S_01 = 0), where the hoppings are H_01 and H_01^dagger."""
@@ -56,14 +70,28 @@ def cell_blocks(z, onsite, hopping, s00=None, s01=None):
     return a, hopping - zz * s01, hopping.conj().T - zz * s01.conj().T
 
 
-def dyson_matrix(z, g, onsite, hopping, s00=None, s01=None):
+def dyson_matrix(
+    z: NDArray[Any],
+    g: NDArray[Any],
+    onsite: NDArray[Any],
+    hopping: NDArray[Any],
+    s00: NDArray[Any] | None = None,
+    s01: NDArray[Any] | None = None,
+) -> ComplexArray:
     """A = z S_00 - H_00 - H'_01 g H'_10, the inverse of g at the solution (eV)
     (H'_01 = H_01 - z S_01, :func:`cell_blocks`)."""
     a, out, back = cell_blocks(z, onsite, hopping, s00, s01)
     return a - out @ g @ back
 
 
-def dyson_residual(z, g, onsite, hopping, s00=None, s01=None):
+def dyson_residual(
+    z: NDArray[Any],
+    g: NDArray[Any],
+    onsite: NDArray[Any],
+    hopping: NDArray[Any],
+    s00: NDArray[Any] | None = None,
+    s01: NDArray[Any] | None = None,
+) -> RealArray:
     """``max abs(A g - 1)`` of the surface Dyson equation, per energy (dimensionless)."""
     eye = np.eye(onsite.shape[0])
     return np.abs(dyson_matrix(z, g, onsite, hopping, s00, s01) @ g - eye).max(axis=(1, 2))
@@ -74,13 +102,20 @@ def _linearisation(ainv, g, out, back):
     return np.eye(n * n)[None] - kron_system(ainv @ out, back @ g)
 
 
-def dyson_jacobian(z, g, onsite, hopping, s00=None, s01=None):
+def dyson_jacobian(
+    z: NDArray[Any],
+    g: NDArray[Any],
+    onsite: NDArray[Any],
+    hopping: NDArray[Any],
+    s00: NDArray[Any] | None = None,
+    s01: NDArray[Any] | None = None,
+) -> ComplexArray:
     """Jacobian 1 - (A^{-1} H'_01) x (H'_10 g) of the surface Dyson equation, vec form."""
     _, out, back = cell_blocks(z, onsite, hopping, s00, s01)
     return _linearisation(np.linalg.inv(dyson_matrix(z, g, onsite, hopping, s00, s01)), g, out, back)
 
 
-def well_conditioned(z, jacobian, scale):
+def well_conditioned(z: NDArray[Any], jacobian: NDArray[Any], scale: float) -> NDArray[np.bool_]:
     """Trust g at broadening eta = Im z only where the round-off along the
     Jacobian's near-null directions, ~ cond * eps, stays below the eta bias
     itself (relative to ``scale``, eV): going to smaller eta past that point
@@ -90,13 +125,22 @@ def well_conditioned(z, jacobian, scale):
     return cond * np.finfo(float).eps <= np.maximum(z.imag / scale, 1e-13)
 
 
-def is_retarded(g):
+def is_retarded(g: NDArray[Any]) -> NDArray[np.bool_]:
     """True where i(g - g^dagger) is positive semi-definite (the retarded root)."""
     w = np.linalg.eigvalsh(broadening_from_self_energy(g))
     return w.min(axis=-1) >= -1e-9 * np.maximum(1.0, np.abs(w).max(axis=-1))
 
 
-def newton_refine(z, g, onsite, hopping, scale, max_iter=12, s00=None, s01=None):
+def newton_refine(
+    z: NDArray[Any],
+    g: NDArray[Any],
+    onsite: NDArray[Any],
+    hopping: NDArray[Any],
+    scale: float,
+    max_iter: int = 12,
+    s00: NDArray[Any] | None = None,
+    s01: NDArray[Any] | None = None,
+) -> tuple[ComplexArray, NDArray[Any]]:
     """Newton iterations on the surface Dyson equation, started from ``g``.
 
     Each step solves J delta = A^{-1} (1 - A g) = A^{-1} - g, the scaled
@@ -140,7 +184,13 @@ def newton_refine(z, g, onsite, hopping, scale, max_iter=12, s00=None, s01=None)
     return g, converged
 
 
-def surface_green_derivative(g, hopping, z=None, s00=None, s01=None):
+def surface_green_derivative(
+    g: NDArray[Any],
+    hopping: NDArray[Any],
+    z: NDArray[Any] | None = None,
+    s00: NDArray[Any] | None = None,
+    s01: NDArray[Any] | None = None,
+) -> ComplexArray:
     r"""dg/dE (1/eV^2) at the solution g, from the surface Dyson equation.
 
     Differentiating g^{-1} = z - H_00 - H_01 g H_10 gives the linear

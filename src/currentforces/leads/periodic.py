@@ -18,6 +18,7 @@ checks its input, caches and maps to the device.
 from __future__ import annotations
 
 import warnings
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -35,6 +36,12 @@ from .newton import (
     well_conditioned,
 )
 
+if TYPE_CHECKING:
+    from numpy.typing import NDArray
+
+    from .._checks import ArrayLike, ComplexArray, IndexArray
+
+
 __all__ = ["Lead", "bulk_band_edges", "surface_green"]
 
 DECIMATION_ETA = 1e-2
@@ -43,7 +50,14 @@ starts: well conditioned at every energy (at small broadening it loses all
 digits, or overflows, where a cell block is nearly singular)."""
 
 
-def bulk_band_edges(onsite, hopping, flat_tol, nk=257, s00=None, s01=None):
+def bulk_band_edges(
+    onsite: NDArray[Any],
+    hopping: NDArray[Any],
+    flat_tol: float,
+    nk: int = 257,
+    s00: NDArray[Any] | None = None,
+    s01: NDArray[Any] | None = None,
+) -> tuple[tuple[float, ...], tuple[float, ...]]:
     """Band minima and maxima of a lead's bulk bands, and its dispersionless bands (eV).
 
     The bands of H(k) = H_00 + H_01 e^{ik} + H_10 e^{-ik} are sampled on
@@ -97,7 +111,17 @@ def bulk_band_edges(onsite, hopping, flat_tol, nk=257, s00=None, s01=None):
     return tuple(float(e) for e in edges), flat
 
 
-def surface_green(z, onsite, hopping, eta, tol, scale, max_iter=MAX_ITER, s00=None, s01=None):
+def surface_green(
+    z: ArrayLike,
+    onsite: NDArray[Any],
+    hopping: NDArray[Any],
+    eta: float,
+    tol: float,
+    scale: float,
+    max_iter: int = MAX_ITER,
+    s00: NDArray[Any] | None = None,
+    s01: NDArray[Any] | None = None,
+) -> ComplexArray:
     """Surface Green's function g of cell 1 at energies ``z`` (1/eV), shape z.shape + (n, n).
 
     Energies with Im z below ``eta`` are taken at z.real + i eta.  The
@@ -113,7 +137,7 @@ def surface_green(z, onsite, hopping, eta, tol, scale, max_iter=MAX_ITER, s00=No
     never a silent error.  ``s00``, ``s01``: the cell overlap blocks (None:
     orthogonal), for the pencil z S - H.
     """
-    ov = {"s00": s00, "s01": s01}
+    ov: dict[str, Any] = {"s00": s00, "s01": s01}
     z = np.asarray(z, dtype=complex)
     shape = z.shape
     z = np.where(z.imag < eta, z.real + 1j * eta, z).reshape(-1)
@@ -234,15 +258,15 @@ class Lead(LeadBase):
 
     def __init__(
         self,
-        onsite,
-        hopping,
-        coupling,
-        eta=None,
-        tol=1e-14,
-        onsite_overlap=None,
-        hopping_overlap=None,
-        coupling_overlap=None,
-    ):
+        onsite: ArrayLike,
+        hopping: ArrayLike,
+        coupling: ArrayLike,
+        eta: float | None = None,
+        tol: float = 1e-14,
+        onsite_overlap: ArrayLike | None = None,
+        hopping_overlap: ArrayLike | None = None,
+        coupling_overlap: ArrayLike | None = None,
+    ) -> None:
         h00 = as_dense_matrix("onsite", onsite, hermitian=True)
         n = h00.shape[0]
         h01 = np.asarray(hopping, dtype=complex)
@@ -283,12 +307,12 @@ class Lead(LeadBase):
             self._scale = max(self._scale, *np.abs(self.band_edges))
 
     @property
-    def size(self):
+    def size(self) -> int:
         """Number N of device orbitals."""
         return self.coupling.shape[0]
 
     @property
-    def support(self):
+    def support(self) -> IndexArray:
         """Device orbitals with a non-zero coupling to cell 1."""
         return self._support
 
@@ -309,7 +333,7 @@ class Lead(LeadBase):
                 stacklevel=4,
             )
 
-    def surface_green(self, energy):
+    def surface_green(self, energy: ArrayLike) -> ComplexArray:
         """Surface Green's function g of cell 1 (1/eV), shape (..., n, n).
 
         Real energies are E + i eta; the continuation in the broadening of
@@ -330,14 +354,14 @@ class Lead(LeadBase):
         self._cache = (key, g)
         return g.copy()
 
-    _cache = None
+    _cache: tuple[Any, ComplexArray] | None = None
 
     def __getstate__(self):
         state = self.__dict__.copy()
         state.pop("_cache", None)  # not worth shipping to parallel workers
         return state
 
-    def surface_green_derivative(self, energy):
+    def surface_green_derivative(self, energy: ArrayLike) -> ComplexArray:
         r"""dg/dE (1/eV^2) from the surface Dyson equation
         (:func:`~currentforces.leads.newton.surface_green_derivative`)."""
         g = self.surface_green(energy)
@@ -356,13 +380,13 @@ class Lead(LeadBase):
             self._g1 = decimate(np.array([1.0 + 0j]), zero, zero, self.tol, 1.0, self.max_iter, **self._ov)[0]
         return self._g1
 
-    def self_energy_slope_block(self):
+    def self_energy_slope_block(self) -> ComplexArray:
         r"""Sigma_1 = lim Sigma(z)/z = S_dl g_1 S_ld on ``support`` (:eq:`eq-overlap-tail`)."""
         if self._sv is None:
             return super().self_energy_slope_block()
         return self._sv @ self._asymptotic_surface() @ self._sv.conj().T
 
-    def self_energy_remainder_block(self, energy):
+    def self_energy_remainder_block(self, energy: ArrayLike) -> ComplexArray:
         r"""Sigma(z) - z Sigma_1 on ``support`` (eV) without cancellation.
 
         With X = z g - g_1, Sigma - z Sigma_1 = V g V^dagger - z (S_dl g V^dagger +
@@ -397,12 +421,12 @@ class Lead(LeadBase):
         e = np.asarray(check_energies(energy))[..., None, None]
         return self._v - e * self._sv, self._v.conj().T - e * self._sv.conj().T
 
-    def self_energy_block(self, energy):
+    def self_energy_block(self, energy: ArrayLike) -> ComplexArray:
         """Sigma(E) = (H_dl - E S_dl) g(E) (H_ld - E S_ld) on ``support`` in eV, (..., n_s, n_s)."""
         left, right = self._couplings(energy)
         return left @ self.surface_green(energy) @ right
 
-    def self_energy_derivative_block(self, energy):
+    def self_energy_derivative_block(self, energy: ArrayLike) -> ComplexArray:
         """dSigma/dE on ``support`` (dimensionless), (..., n_s, n_s): V (dg/dE) V^dagger, plus
         -S_dl g V'_ld - V'_dl g S_ld with V' = H - E S in a non-orthogonal basis."""
         left, right = self._couplings(energy)

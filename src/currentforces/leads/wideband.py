@@ -2,11 +2,16 @@ r"""The wide-band lead: an energy-independent broadening (:ref:`theory-wide-band
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
 from .._checks import as_dense_matrix, check_energies
 from ..errors import InputError
 from .base import LeadBase
+
+if TYPE_CHECKING:
+    from .._checks import ArrayLike, ComplexArray, IndexArray
 
 __all__ = ["WideBandLead"]
 
@@ -29,7 +34,7 @@ class WideBandLead(LeadBase):
     complex energy is not a broadening of this lead.
     """
 
-    def __init__(self, gamma):
+    def __init__(self, gamma: ArrayLike) -> None:
         g = as_dense_matrix("gamma", gamma, hermitian=True)
         w = np.linalg.eigvalsh(0.5 * (g + g.conj().T))
         if w.min() < -1e-12 * max(1.0, abs(w).max()):
@@ -40,21 +45,21 @@ class WideBandLead(LeadBase):
         self._block = -0.5j * g[np.ix_(self._support, self._support)]
 
     @property
-    def size(self):
+    def size(self) -> int:
         """Number N of device orbitals."""
         return self.gamma.shape[0]
 
     @property
-    def support(self):
+    def support(self) -> IndexArray:
         """Orbitals with a non-zero row or column of ``gamma``."""
         return self._support
 
-    def self_energy_block(self, energy):
+    def self_energy_block(self, energy: ArrayLike) -> ComplexArray:
         """Sigma = -i Gamma / 2 on ``support`` (eV), broadcast to the shape of ``energy``."""
         e = check_energies(energy)
         return np.broadcast_to(self._block, e.shape + self._block.shape).copy()
 
-    def self_energy_derivative_block(self, energy):
+    def self_energy_derivative_block(self, energy: ArrayLike) -> ComplexArray:
         """dSigma/dE = 0 on ``support``."""
         e = check_energies(energy)
         return np.zeros(e.shape + self._block.shape, dtype=complex)

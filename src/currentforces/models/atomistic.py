@@ -30,6 +30,7 @@ molecule between tips.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -38,6 +39,14 @@ from ..errors import InputError
 from ..junction import Junction
 from ..leads import Lead
 from .tight_binding import TightBindingModel
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from ase import Atoms
+    from numpy.typing import NDArray
+
+    from .._checks import ArrayLike, RealArray
 
 __all__ = [
     "AtomisticJunction",
@@ -60,7 +69,9 @@ def _positions(name, atoms):
     return pos
 
 
-def hamiltonian_blocks(model, pos_a, pos_b, same=False):
+def hamiltonian_blocks(
+    model: TightBindingModel, pos_a: ArrayLike, pos_b: ArrayLike, same: bool = False
+) -> NDArray[Any]:
     """Hopping matrix between two sets of atoms (eV), rows: orbitals of
     ``pos_a``, columns: orbitals of ``pos_b``; with ``same`` the diagonal
     atom blocks are the on-site blocks.
@@ -91,13 +102,13 @@ def hamiltonian_blocks(model, pos_a, pos_b, same=False):
     return h
 
 
-def device_hamiltonian(model, positions):
+def device_hamiltonian(model: TightBindingModel, positions: ArrayLike) -> NDArray[Any]:
     """Device Hamiltonian h (eV, (N, N), N = n_atoms * n_orbitals) of atoms
     at ``positions`` (Angstrom, (n_atoms, 3))."""
     return hamiltonian_blocks(model, positions, positions, same=True)
 
 
-def device_hamiltonian_derivative(model, positions, atom):
+def device_hamiltonian_derivative(model: TightBindingModel, positions: ArrayLike, atom: int) -> NDArray[Any]:
     """dh/dR_atom (eV/Angstrom), shape (3, N, N): the analytic derivative of
     :func:`device_hamiltonian` with respect to the Cartesian position of
     ``atom`` (index into ``positions``)."""
@@ -128,7 +139,14 @@ def _away_shift(name, lead_atoms, lead_pos, device_center, axis):
     return period if np.dot(period, toward) > 0 else -period
 
 
-def lead_fermi_level(model, cell_positions, period, electrons_per_cell, spin=2, nk=2000):
+def lead_fermi_level(
+    model: TightBindingModel,
+    cell_positions: ArrayLike,
+    period: float,
+    electrons_per_cell: float,
+    spin: float = 2,
+    nk: int = 2000,
+) -> float:
     """Fermi level (eV) of a periodic lead at T = 0 from its bands.
 
     Parameters
@@ -197,12 +215,12 @@ class AtomisticJunction:
     right: object
     lead_shifts: list = field(default_factory=list)
 
-    def hamiltonian_at(self, positions):
+    def hamiltonian_at(self, positions: ArrayLike) -> NDArray[Any]:
         """Device Hamiltonian (eV) with the device atoms at ``positions``
         (Angstrom): for finite-difference checks and dynamics."""
         return device_hamiltonian(self.model, positions)
 
-    def boundary_atoms(self):
+    def boundary_atoms(self) -> list[int]:
         """The movable device atoms within the hopping cutoff of a device
         atom that does not move: the atoms bonded to the electrodes, which
         couple to their phonons (sorted device indices; empty if none)."""
@@ -233,7 +251,16 @@ def _movable(movable, n_atoms, axes, default):
     return check_atom_indices("movable", movable, n_atoms, what="the device"), check_axes(axes)
 
 
-def atomistic_junction(device, left, right, model, movable=None, axes="xyz", axis=2, check_range=True):
+def atomistic_junction(
+    device: Atoms,
+    left: Atoms,
+    right: Atoms,
+    model: TightBindingModel,
+    movable: Sequence[int] | None = None,
+    axes: str = "xyz",
+    axis: int = 2,
+    check_range: bool = True,
+) -> AtomisticJunction:
     """Build a tight-binding junction and its force operators from atoms.
 
     Parameters
@@ -316,7 +343,13 @@ def atomistic_junction(device, left, right, model, movable=None, axes="xyz", axi
     )
 
 
-def spring_force_constants(positions, coordinates, spring_constant, bond_cutoff, fixed_positions=()):
+def spring_force_constants(
+    positions: ArrayLike,
+    coordinates: Sequence[tuple[int, int]],
+    spring_constant: float,
+    bond_cutoff: float,
+    fixed_positions: ArrayLike = (),
+) -> RealArray:
     r"""Force-constant matrix (eV/Angstrom^2) of central nearest-neighbour
     springs, for the chosen coordinates.
 

@@ -18,16 +18,25 @@ in eV/Angstrom for beta in eV/Angstrom.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 import numpy as np
 
 from ..errors import InputError
 from ..junction import Junction
 from ..leads import ChainLead
 
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from numpy.typing import NDArray
+
 __all__ = ["chain_junction", "chain_force_operators"]
 
 
-def chain_junction(n_sites=6, hopping=1.0, onsite=0.0, coupling=None):
+def chain_junction(
+    n_sites: int = 6, hopping: float = 1.0, onsite: float = 0.0, coupling: float | None = None
+) -> Junction:
     """Perfect (or weakly coupled) chain junction.
 
     Parameters
@@ -59,7 +68,7 @@ def chain_junction(n_sites=6, hopping=1.0, onsite=0.0, coupling=None):
     return Junction(h, [ChainLead(-t, cl, onsite), ChainLead(-t, cr, onsite)])
 
 
-def chain_force_operators(n_sites, beta, atoms=None):
+def chain_force_operators(n_sites: int, beta: float, atoms: Sequence[int] | None = None) -> list[NDArray[Any]]:
     """Force operators f_j (eV/Angstrom) for longitudinal displacements of
     the device atoms ``atoms`` (default: all but the two end sites, so every
     f_j lies inside the device, :ref:`theory-conventions`).

@@ -28,11 +28,18 @@ over electron states, never hidden.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 import numpy as np
 
 from .._checks import check_number, check_spin
 from ..integrate import fermi, gauss_legendre, window_bounds
 from ..units import HBAR, M_ELECTRON
+
+if TYPE_CHECKING:
+    from numpy.typing import NDArray
+
+    from .._checks import ArrayLike
 
 __all__ = [
     "born_amplitude",
@@ -54,7 +61,9 @@ _number = check_number
 _spin = check_spin
 
 
-def born_amplitude(coupling, theta, k=1.0, width=0.0, mass=M_ELECTRON):
+def born_amplitude(
+    coupling: float, theta: ArrayLike, k: float = 1.0, width: float = 0.0, mass: float = M_ELECTRON
+) -> NDArray[Any]:
     r"""First Born scattering amplitude of the test scatterer, in Angstrom.
 
     .. math:: f(\theta) = -\frac{m}{2\pi\hbar^2}\int e^{-i\mathbf q\cdot
@@ -93,7 +102,9 @@ def born_amplitude(coupling, theta, k=1.0, width=0.0, mass=M_ELECTRON):
     return -m * v_q / (2.0 * np.pi * HBAR**2)
 
 
-def transport_cross_section_born(coupling, k=1.0, width=0.0, mass=M_ELECTRON, nodes=64):
+def transport_cross_section_born(
+    coupling: float, k: float = 1.0, width: float = 0.0, mass: float = M_ELECTRON, nodes: int = 64
+) -> float:
     r"""Transport cross-section from the Born amplitude by angular quadrature, Angstrom^2.
 
     .. math:: \sigma_{\rm tr} = 2\pi\int_0^\pi (1 - \cos\theta)
@@ -108,7 +119,7 @@ def transport_cross_section_born(coupling, k=1.0, width=0.0, mass=M_ELECTRON, no
     return 2.0 * np.pi * np.sum(w * (1.0 - u) * np.abs(f) ** 2)
 
 
-def transport_cross_section(coupling, mass=M_ELECTRON):
+def transport_cross_section(coupling: float, mass: float = M_ELECTRON) -> float:
     """Closed-form Born transport cross-section ``m^2 C^2 / (pi hbar^4)`` in Angstrom^2.
 
     ``dsigma/dOmega = m^2 C^2 / (4 pi^2 hbar^4)`` is isotropic and
@@ -119,19 +130,19 @@ def transport_cross_section(coupling, mass=M_ELECTRON):
     return m**2 * c**2 / (np.pi * HBAR**4)
 
 
-def fermi_energy(k_fermi, mass=M_ELECTRON):
+def fermi_energy(k_fermi: float, mass: float = M_ELECTRON) -> float:
     """``epsilon_F = hbar^2 k_F^2 / 2m`` in eV for ``k_fermi`` in 1/Angstrom."""
     k = _number("k_fermi", k_fermi, "1/Angstrom", positive=True)
     return (HBAR * k) ** 2 / (2.0 * mass)
 
 
-def electron_density(k_fermi, spin=1):
+def electron_density(k_fermi: float, spin: float = 1) -> float:
     """Electron number density ``rho = spin k_F^3 / (6 pi^2)`` in 1/Angstrom^3."""
     k = _number("k_fermi", k_fermi, "1/Angstrom", positive=True)
     return _spin(spin) * k**3 / (6.0 * np.pi**2)
 
 
-def wind_force(coupling, k_fermi, current_density, mass=M_ELECTRON):
+def wind_force(coupling: float, k_fermi: float, current_density: float, mass: float = M_ELECTRON) -> float:
     """Electron wind force ``F_w = sigma_tr p_F j``, seed eq. (1), in eV/Angstrom.
 
     Parameters
@@ -151,7 +162,9 @@ def wind_force(coupling, k_fermi, current_density, mass=M_ELECTRON):
     return transport_cross_section(coupling, mass) * HBAR * k * j
 
 
-def wind_force_golden_rule(coupling, k_fermi, drift_velocity, mass=M_ELECTRON, spin=1, nodes=96):
+def wind_force_golden_rule(
+    coupling: float, k_fermi: float, drift_velocity: float, mass: float = M_ELECTRON, spin: float = 1, nodes: int = 96
+) -> float:
     """Wind force along ``z`` from the golden-rule momentum transfer, eV/Angstrom.
 
     A Fermi sphere of radius ``k_F`` shifted by ``q = m v_d / hbar`` along
@@ -203,7 +216,7 @@ def wind_force_golden_rule(coupling, k_fermi, drift_velocity, mass=M_ELECTRON, s
     return g * 2.0 * np.pi * c**2 / HBAR * kint
 
 
-def friction(coupling, k_fermi, mass=M_ELECTRON, spin=1):
+def friction(coupling: float, k_fermi: float, mass: float = M_ELECTRON, spin: float = 1) -> float:
     """Friction coefficient ``L_ZZ = -p_F sigma_tr rho``, seed eq. (48), eV fs/Angstrom^2.
 
     Small-frequency limit at equilibrium; isotropic, ``L = L_ZZ * identity``.
@@ -213,12 +226,22 @@ def friction(coupling, k_fermi, mass=M_ELECTRON, spin=1):
     return -HBAR * k * transport_cross_section(coupling, mass) * electron_density(k, spin)
 
 
-def friction_force(coupling, k_fermi, velocity, mass=M_ELECTRON, spin=1):
+def friction_force(
+    coupling: float, k_fermi: float, velocity: ArrayLike, mass: float = M_ELECTRON, spin: float = 1
+) -> NDArray[Any]:
     """Friction force ``F^F = L_ZZ V`` on a scatterer moving at ``V`` (Angstrom/fs), eV/Angstrom."""
     return friction(coupling, k_fermi, mass, spin) * np.asarray(velocity, dtype=float)
 
 
-def friction_electron_hole(coupling, k_fermi, hbar_omega, temperature=0.0, mass=M_ELECTRON, spin=1, nodes=48):
+def friction_electron_hole(
+    coupling: float,
+    k_fermi: float,
+    hbar_omega: float,
+    temperature: float = 0.0,
+    mass: float = M_ELECTRON,
+    spin: float = 1,
+    nodes: int = 48,
+) -> float:
     """``L_ZZ(omega_0)`` from the electron-hole sum, seed eqs (31) and (42).
 
     .. math::

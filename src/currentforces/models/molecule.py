@@ -3,15 +3,22 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
 from ..junction import Junction
 from ..leads import WideBandLead
 
+if TYPE_CHECKING:
+    from .._checks import RealArray
+
 __all__ = ["single_level", "two_site_molecule"]
 
 
-def single_level(level=0.0, gamma_left=0.1, gamma_right=0.1, coupling=0.1):
+def single_level(
+    level: float = 0.0, gamma_left: float = 0.1, gamma_right: float = 0.1, coupling: float = 0.1
+) -> tuple[Junction, list[RealArray]]:
     """One level between wide-band leads, h = level - coupling * X.
 
     Parameters
@@ -32,7 +39,15 @@ def single_level(level=0.0, gamma_left=0.1, gamma_right=0.1, coupling=0.1):
     return j, [np.array([[coupling]], dtype=float)]
 
 
-def two_site_molecule(e1=0.0, e2=0.0, hopping=0.5, gamma_left=0.2, gamma_right=0.2, coupling1=0.05, coupling2=0.05):
+def two_site_molecule(
+    e1: float = 0.0,
+    e2: float = 0.0,
+    hopping: float = 0.5,
+    gamma_left: float = 0.2,
+    gamma_right: float = 0.2,
+    coupling1: float = 0.05,
+    coupling2: float = 0.05,
+) -> tuple[Junction, list[RealArray]]:
     """Two sites, h = [[e1, -t], [-t, e2]], Gamma_L on site 1, Gamma_R on site 2,
     ``f_1 = lambda_1 |1><1|``, ``f_2 = lambda_2 |2><2|`` (:eq:`eq-two-site`).
 

@@ -26,10 +26,17 @@ it is installed, otherwise to CSV.
 from __future__ import annotations
 
 import pathlib
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from . import jellium
+
+if TYPE_CHECKING:
+    import os
+    from collections.abc import Sequence
+
+    from .._checks import RealArray
 
 __all__ = [
     "FIG5_SIDE",
@@ -53,14 +60,16 @@ LORENTZ_HBAR_OMEGA = 0.004
 subband edge at E_F +- hbar omega_0)."""
 
 
-def fig5_data(side=FIG5_SIDE, points=200):
+def fig5_data(side: float = FIG5_SIDE, points: int = 200) -> tuple[RealArray, RealArray, RealArray]:
     """Grid ``x, y`` (lambda_F, ``points`` each) and the curl, shape ``(points, points, 2)``."""
     x = np.linspace(0.0, side, int(points))
     curl = jellium.curl_nonconservative(side, x[:, None], x[None, :])
     return x, x.copy(), curl
 
 
-def fig6_data(sides=FIG6_SIDES, depth=5.0, points=1001):
+def fig6_data(
+    sides: Sequence[float] = FIG6_SIDES, depth: float = 5.0, points: int = 1001
+) -> tuple[RealArray, dict[float, RealArray]]:
     """Distance ``d = S - x`` from the surface (lambda_F) and ``curl_y(S - d, S/2)`` per side."""
     d = np.linspace(0.0, depth, int(points))
     profiles = {}
@@ -69,7 +78,9 @@ def fig6_data(sides=FIG6_SIDES, depth=5.0, points=1001):
     return d, profiles
 
 
-def lorentz_data(side=LORENTZ_SIDE, hbar_omega=LORENTZ_HBAR_OMEGA, points=200):
+def lorentz_data(
+    side: float = LORENTZ_SIDE, hbar_omega: float = LORENTZ_HBAR_OMEGA, points: int = 200
+) -> tuple[RealArray, RealArray, RealArray]:
     """Grid ``x, y`` (lambda_F) and dimensionless ``A_z`` (linear response in the bias)."""
     x = np.linspace(0.0, side, int(points))
     a = jellium.vector_potential_dimensionless(side, x[:, None], x[None, :], hbar_omega)
@@ -115,7 +126,7 @@ def _map_png(plt, path, x, y, values, *, cmap, label, title, vmin=None, vmax=Non
     return path
 
 
-def make_paper_figures(out_dir, points=200):
+def make_paper_figures(out_dir: str | os.PathLike[str], points: int = 200) -> list[pathlib.Path]:
     """Write Figs 5, 6 and the ``A_z`` map (PNG) with their data into ``out_dir``.
 
     Parameters

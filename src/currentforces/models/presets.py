@@ -59,12 +59,18 @@ the carbyne stretching modes).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from ..errors import InputError
 from .atomistic import AtomisticJunction, atomistic_junction, lead_fermi_level, spring_force_constants
-from .tight_binding import SBandModel, SlaterKosterSP
+from .tight_binding import SBandModel, SlaterKosterSP, TightBindingModel
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from ase import Atoms
 
 __all__ = [
     "Preset",
@@ -84,13 +90,13 @@ HBAR2_OVER_M = 7.62
 """hbar^2/m_e in eV*Angstrom^2 (Harrison 1980)."""
 
 
-def gold_model(cutoff=3.3):
+def gold_model(cutoff: float = 3.3) -> SBandModel:
     """s-band gold model (parameters in the module docstring)."""
     d0 = 2.5
     return SBandModel(t0=1.40 * HBAR2_OVER_M / d0**2, beta=2.0 / d0, d0=d0, cutoff=cutoff, onsite=0.0)
 
 
-def carbon_model(cutoff=1.9):
+def carbon_model(cutoff: float = 1.9) -> SlaterKosterSP:
     """Slater-Koster sp carbon model (Harrison 1980, module docstring)."""
     d0 = 1.28
     v = HBAR2_OVER_M / d0**2
@@ -107,7 +113,9 @@ def carbon_model(cutoff=1.9):
     )
 
 
-def chain_atoms(symbol, n_atoms, bond, lead_bond, buffer=1):
+def chain_atoms(
+    symbol: str, n_atoms: int, bond: float, lead_bond: float, buffer: int = 1
+) -> tuple[Atoms, Atoms, Atoms]:
     """Device and lead-cell ``ase.Atoms`` of a straight chain along z.
 
     Parameters
@@ -136,11 +144,11 @@ def chain_atoms(symbol, n_atoms, bond, lead_bond, buffer=1):
     z += [i * bond for i in range(int(n_atoms))]
     last = z[-1]
     z += [last + (i + 1) * lead_bond for i in range(buffer)]
-    z = np.asarray(z)
+    zs = np.asarray(z)
     cell = [20.0, 20.0, lead_bond]
-    device = Atoms([symbol] * len(z), positions=np.c_[np.zeros_like(z), np.zeros_like(z), z])
-    left = Atoms([symbol], positions=[[0, 0, z[0] - lead_bond]], cell=cell, pbc=[False, False, True])
-    right = Atoms([symbol], positions=[[0, 0, z[-1] + lead_bond]], cell=cell, pbc=[False, False, True])
+    device = Atoms([symbol] * len(zs), positions=np.c_[np.zeros_like(zs), np.zeros_like(zs), zs])
+    left = Atoms([symbol], positions=[[0, 0, zs[0] - lead_bond]], cell=cell, pbc=[False, False, True])
+    right = Atoms([symbol], positions=[[0, 0, zs[-1] + lead_bond]], cell=cell, pbc=[False, False, True])
     return device, left, right
 
 
@@ -150,18 +158,25 @@ class Preset:
 
     Attributes
     ----------
-    system : AtomisticJunction
+    system : AtomisticJunction or XTBJunction
+        The junction and its force operators
+        (:class:`~currentforces.adapters.xtb.XTBJunction` for ``model = "xtb"``).
     fermi_level : float
         eV.
     spring_constants : (M, M) ndarray
         Mechanical force constants of the movable coordinates, eV/Angstrom^2.
     description : str
+    vibrations : str
+        Where ``spring_constants`` come from: ``"springs"`` (central
+        nearest-neighbour springs) or ``"calculator"`` (finite differences of
+        an ASE calculator's forces, :func:`currentforces.bare_force_constants`).
     """
 
     system: AtomisticJunction
     fermi_level: float
     spring_constants: np.ndarray
     description: str
+    vibrations: str = "springs"
 
 
 def _preset(symbol, model, n_atoms, bond, lead_bond, movable, axes, spring, electrons, buffer):
@@ -180,7 +195,15 @@ def _preset(symbol, model, n_atoms, bond, lead_bond, movable, axes, spring, elec
     return Preset(system, ef, k, desc)
 
 
-def gold_chain(n_atoms=4, bond=2.5, lead_bond=2.88, movable=None, axes="z", buffer=1, spring_constant=2.0):
+def gold_chain(
+    n_atoms: int = 4,
+    bond: float = 2.5,
+    lead_bond: float = 2.88,
+    movable: Sequence[int] | None = None,
+    axes: str = "z",
+    buffer: int = 1,
+    spring_constant: float = 2.0,
+) -> Preset:
     """Gold atomic chain between gold chain electrodes (s-band model).
 
     Parameters
@@ -214,7 +237,15 @@ def gold_chain(n_atoms=4, bond=2.5, lead_bond=2.88, movable=None, axes="z", buff
     return _preset("Au", gold_model(), n_atoms, bond, lead_bond, movable, axes, spring_constant, 1.0, buffer)
 
 
-def carbon_chain(n_atoms=4, bond=1.28, lead_bond=1.28, movable=None, axes="z", buffer=1, spring_constant=50.0):
+def carbon_chain(
+    n_atoms: int = 4,
+    bond: float = 1.28,
+    lead_bond: float = 1.28,
+    movable: Sequence[int] | None = None,
+    axes: str = "z",
+    buffer: int = 1,
+    spring_constant: float = 50.0,
+) -> Preset:
     """Carbon chain between carbon chain electrodes (Slater-Koster sp model).
 
     Parameters as :func:`gold_chain` (defaults: cumulene bonds 1.28
@@ -250,8 +281,16 @@ def _model_for_elements(atoms):
 
 
 def junction_from_atoms(
-    device, left, right, model="auto", movable=None, axes="xyz", spring_constant=None, bond_cutoff=None, valence=None
-):
+    device: Any,  # ase.Atoms, or a file name (str) that ase.io.read reads; also left and right
+    left: Any,
+    right: Any,
+    model: str | TightBindingModel = "auto",
+    movable: Sequence[int] | None = None,
+    axes: str = "xyz",
+    spring_constant: float | None = None,
+    bond_cutoff: float | None = None,
+    valence: float | None = None,
+) -> Preset:
     """A :class:`Preset` from your own ``ase.Atoms`` (or files ``ase.io.read`` reads).
 
     Parameters
@@ -325,7 +364,7 @@ PRESETS = {"gold_chain": gold_chain, "carbon_chain": carbon_chain}
 """Name -> builder, for configuration files."""
 
 
-def build_preset(name, **kwargs):
+def build_preset(name: str, **kwargs: Any) -> Preset:
     """Build the preset ``name`` (a key of :data:`PRESETS`) with keyword
     overrides."""
     if name not in PRESETS:

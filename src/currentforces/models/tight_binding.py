@@ -30,11 +30,17 @@ there).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from .._checks import check_number, check_positive
 from ..errors import InputError
+
+if TYPE_CHECKING:
+    from numpy.typing import NDArray
+
+    from .._checks import ArrayLike
 
 __all__ = ["SBandModel", "SlaterKosterSP", "TightBindingModel"]
 
@@ -48,13 +54,13 @@ class TightBindingModel:
     cutoff: float
     orbital_names: tuple
 
-    def onsite_block(self):  # pragma: no cover - interface
+    def onsite_block(self) -> NDArray[Any]:  # pragma: no cover - interface
         raise NotImplementedError
 
-    def hopping_block(self, r):  # pragma: no cover - interface
+    def hopping_block(self, r: NDArray[Any]) -> NDArray[Any]:  # pragma: no cover - interface
         raise NotImplementedError
 
-    def hopping_gradient(self, r):  # pragma: no cover - interface
+    def hopping_gradient(self, r: NDArray[Any]) -> NDArray[Any]:  # pragma: no cover - interface
         raise NotImplementedError
 
 
@@ -103,19 +109,19 @@ class SBandModel(TightBindingModel):
         _positive("cutoff", self.cutoff, "Angstrom")
         _finite("onsite", self.onsite, "eV")
 
-    def onsite_block(self):
+    def onsite_block(self) -> NDArray[Any]:
         return np.array([[self.onsite]])
 
-    def hopping(self, d):
+    def hopping(self, d: ArrayLike) -> NDArray[Any]:
         """t(d) in eV for distances d in Angstrom (0 at d >= cutoff)."""
         d = np.asarray(d, dtype=float)
         return np.where(d < self.cutoff, -self.t0 * np.exp(-self.beta * (d - self.d0)), 0.0)
 
-    def hopping_block(self, r):
+    def hopping_block(self, r: NDArray[Any]) -> NDArray[Any]:
         d = float(np.linalg.norm(r))
         return np.array([[float(self.hopping(d))]])
 
-    def hopping_gradient(self, r):
+    def hopping_gradient(self, r: NDArray[Any]) -> NDArray[Any]:
         r = np.asarray(r, dtype=float)
         d = float(np.linalg.norm(r))
         # dt/dd = -beta t; grad_r t = dt/dd * r/d
@@ -180,7 +186,7 @@ class SlaterKosterSP(TightBindingModel):
             raise InputError(f"scaling must be 'harrison' or 'exponential', got {self.scaling!r}")
         _finite("beta", self.beta, "1/Angstrom")
 
-    def onsite_block(self):
+    def onsite_block(self) -> NDArray[Any]:
         return np.diag([self.e_s, self.e_p, self.e_p, self.e_p])
 
     def _radial(self, d):
@@ -203,13 +209,13 @@ class SlaterKosterSP(TightBindingModel):
         h[1:, 1:] = np.outer(l, l) * (pps - ppp) + np.eye(3) * ppp
         return h
 
-    def hopping_block(self, r):
+    def hopping_block(self, r: NDArray[Any]) -> NDArray[Any]:
         r = np.asarray(r, dtype=float)
         d = float(np.linalg.norm(r))
         s, _ = self._radial(d)
         return self._table(r / d, s)
 
-    def hopping_gradient(self, r):
+    def hopping_gradient(self, r: NDArray[Any]) -> NDArray[Any]:
         r = np.asarray(r, dtype=float)
         d = float(np.linalg.norm(r))
         s, ds = self._radial(d)

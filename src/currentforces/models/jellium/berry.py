@@ -14,6 +14,8 @@ Units: energies eV, lengths Angstrom, time fs, mass eV fs^2/Angstrom^2,
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 import numpy as np
 
 from ..._checks import check_nonnegative, check_number
@@ -34,6 +36,11 @@ from .subbands import (
     transverse_energy,
 )
 
+if TYPE_CHECKING:
+    from numpy.typing import NDArray
+
+    from ..._checks import ArrayLike
+
 __all__ = [
     "principal_value_inverse_quadratic",
     "vector_potential",
@@ -46,7 +53,7 @@ __all__ = [
 # --------------------------------------------------------------------------
 # Berry ("Lorentz") vector potential, seed eqs (49)-(51)
 # --------------------------------------------------------------------------
-def principal_value_inverse_quadratic(b, nodes=64):
+def principal_value_inverse_quadratic(b: ArrayLike, nodes: int = 64) -> NDArray[Any]:
     """``P int_0^inf d kappa / (b - kappa^2)`` by numerical quadrature.
 
     For ``b > 0`` the pole at ``s = sqrt(b)`` is handled by the subtraction
@@ -143,17 +150,17 @@ def _vp_setup(side, x, y, fermi_energy, bias, hbar_omega, coupling, mass, closed
 
 
 def vector_potential(
-    side,
-    x,
-    y,
-    fermi_energy,
-    bias,
-    hbar_omega,
-    coupling,
-    mass=M_ELECTRON,
-    closed_cutoff=64.0,
-    tail_correction=True,
-):
+    side: float,
+    x: ArrayLike,
+    y: ArrayLike,
+    fermi_energy: float,
+    bias: float,
+    hbar_omega: float,
+    coupling: float,
+    mass: float = M_ELECTRON,
+    closed_cutoff: float = 64.0,
+    tail_correction: bool = True,
+) -> NDArray[Any]:
     """``A_z(R)`` of the Berry ("Lorentz") force, closed form seed eq. (51), T = 0.
 
     .. math::
@@ -227,16 +234,16 @@ def vector_potential(
 
 
 def vector_potential_linear_response(
-    side,
-    x,
-    y,
-    fermi_energy,
-    hbar_omega,
-    coupling,
-    mass=M_ELECTRON,
-    closed_cutoff=64.0,
-    tail_correction=True,
-):
+    side: float,
+    x: ArrayLike,
+    y: ArrayLike,
+    fermi_energy: float,
+    hbar_omega: float,
+    coupling: float,
+    mass: float = M_ELECTRON,
+    closed_cutoff: float = 64.0,
+    tail_correction: bool = True,
+) -> NDArray[Any]:
     """``dA_z/d(eV)`` at ``eV -> 0`` from seed eq. (51), T = 0, in fs/Angstrom.
 
     With ``mu_(1,2) = E_F +- eV/2`` the bracket of eq. (51) is, to first
@@ -279,19 +286,19 @@ def vector_potential_linear_response(
 
 
 def vector_potential_numerical(
-    side,
-    x,
-    y,
-    fermi_energy,
-    bias,
-    hbar_omega,
-    coupling,
-    temperature=0.0,
-    mass=M_ELECTRON,
-    closed_cutoff=64.0,
-    nodes=48,
-    pv_nodes=64,
-):
+    side: float,
+    x: ArrayLike,
+    y: ArrayLike,
+    fermi_energy: float,
+    bias: float,
+    hbar_omega: float,
+    coupling: float,
+    temperature: float = 0.0,
+    mass: float = M_ELECTRON,
+    closed_cutoff: float = 64.0,
+    nodes: int = 48,
+    pv_nodes: int = 64,
+) -> NDArray[Any]:
     """``A_z(R)``, seed eq. (50), by numerical principal-value integration.
 
     .. math::
@@ -376,7 +383,14 @@ def vector_potential_numerical(
     return c2 / hw * np.pi / (4.0 * s**3) * total
 
 
-def vector_potential_dimensionless(side, x, y, hbar_omega, closed_cutoff=64.0, tail_correction=True):
+def vector_potential_dimensionless(
+    side: float,
+    x: ArrayLike,
+    y: ArrayLike,
+    hbar_omega: float,
+    closed_cutoff: float = 64.0,
+    tail_correction: bool = True,
+) -> NDArray[Any]:
     """Linear-response ``A_z`` in units of ``(eV/epsilon_F) p_F sigma_tr rho / k_F``.
 
     Evaluates :func:`vector_potential_linear_response` (seed eq. 51 to first

@@ -15,6 +15,8 @@ of ``lambda_F``.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 import numpy as np
 
 from ..._checks import check_nonnegative, check_number
@@ -36,6 +38,11 @@ from .subbands import (
     transverse_energy,
 )
 
+if TYPE_CHECKING:
+    from numpy.typing import NDArray
+
+    from ..._checks import ArrayLike
+
 __all__ = [
     "nonconservative_field",
     "nonconservative_field_direct",
@@ -46,7 +53,9 @@ __all__ = [
 ]
 
 
-def nonconservative_field(side, x, y, fermi_energy, bias, mass=M_ELECTRON):
+def nonconservative_field(
+    side: float, x: ArrayLike, y: ArrayLike, fermi_energy: float, bias: float, mass: float = M_ELECTRON
+) -> NDArray[Any]:
     """``L_z(R) = nu(R, E_F) j_z(R)``: seed eq. (38) for small bias and frequency, T = 0.
 
     In 1/(eV Angstrom^5 fs), per spin.  ``L`` points along ``+z`` (the wire
@@ -56,8 +65,16 @@ def nonconservative_field(side, x, y, fermi_energy, bias, mass=M_ELECTRON):
 
 
 def nonconservative_field_direct(
-    side, x, y, fermi_energy, bias, hbar_omega, temperature=0.0, mass=M_ELECTRON, nodes=48
-):
+    side: float,
+    x: ArrayLike,
+    y: ArrayLike,
+    fermi_energy: float,
+    bias: float,
+    hbar_omega: float,
+    temperature: float = 0.0,
+    mass: float = M_ELECTRON,
+    nodes: int = 48,
+) -> NDArray[Any]:
     """Seed eq. (38) evaluated directly at finite ``(hbar omega_0, eV, T)``.
 
     .. math::
@@ -179,7 +196,9 @@ def _curl_of_product(s, xb, yb, weights):
     return np.stack([ay * b + a * by, -(ax * b + a * bx)], axis=-1)
 
 
-def curl_nonconservative_force(side, x, y, fermi_energy, bias, coupling, mass=M_ELECTRON):
+def curl_nonconservative_force(
+    side: float, x: ArrayLike, y: ArrayLike, fermi_energy: float, bias: float, coupling: float, mass: float = M_ELECTRON
+) -> NDArray[Any]:
     """Curl of the non-conservative force on the test scatterer, seed eq. (37).
 
     .. math:: \\nabla_R\\times\\mathbf F = \\frac{2\\pi m C^2}{\\hbar}\\nabla_R\\times
@@ -208,7 +227,7 @@ def curl_nonconservative_force(side, x, y, fermi_energy, bias, coupling, mass=M_
     return pref * curl_nu_j
 
 
-def bulk_wind_force(fermi_energy, bias, coupling, mass=M_ELECTRON):
+def bulk_wind_force(fermi_energy: float, bias: float, coupling: float, mass: float = M_ELECTRON) -> float:
     """Bulk wind force ``F_w = sigma_tr p_F j_b`` per spin, in eV/Angstrom (seed eq. 1).
 
     ``sigma_tr = m^2 C^2 / (pi hbar^4)`` (Born, :eq:`eq-born`), ``p_F =
@@ -230,7 +249,7 @@ def _dimensionless_weights(s):
     return kf, np.stack([inv_k, mask.astype(float)])
 
 
-def nonconservative_field_dimensionless(side, x, y):
+def nonconservative_field_dimensionless(side: float, x: ArrayLike, y: ArrayLike) -> NDArray[Any]:
     r"""``ell(R) = L_z / (nu_b j_b)``: the field of eq. (38) in units of its bulk value.
 
     .. math:: \ell = \Big[\frac{2\pi}{k_F}\sum\frac{\chi^2_{nm}}{k_{nm}}\Big]
@@ -248,7 +267,7 @@ def nonconservative_field_dimensionless(side, x, y):
     return (2.0 * np.pi / kf) * a * (4.0 * np.pi / kf**2) * b
 
 
-def curl_nonconservative(side, x, y):
+def curl_nonconservative(side: float, x: ArrayLike, y: ArrayLike) -> NDArray[Any]:
     """Dimensionless curl of the non-conservative force (Figs 5 and 6).
 
     Small-bias, small-frequency, T = 0 limit, in units of ``k_F`` times the

@@ -13,12 +13,19 @@ Units: energies eV, lengths Angstrom, time fs, mass eV fs^2/Angstrom^2.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 import numpy as np
 
 from ..._checks import check_number
 from ...errors import InputError, SubbandEdgeError  # re-exported: its old home
 from ...integrate import THERMAL_CUTOFF
 from ...units import HBAR, M_ELECTRON
+
+if TYPE_CHECKING:
+    from numpy.typing import NDArray
+
+    from ..._checks import ArrayLike
 
 __all__ = [
     "EDGE_RTOL",
@@ -81,7 +88,7 @@ def _wire_args(side, x, y, fermi_energy, bias, mass, unit="Angstrom"):
 # --------------------------------------------------------------------------
 # subbands and transverse mode sums
 # --------------------------------------------------------------------------
-def fermi_wavevector(fermi_energy, mass=M_ELECTRON):
+def fermi_wavevector(fermi_energy: float, mass: float = M_ELECTRON) -> float:
     """Fermi wavevector ``k_F = sqrt(2 m E_F) / hbar`` in 1/Angstrom.
 
     Parameters
@@ -96,7 +103,7 @@ def fermi_wavevector(fermi_energy, mass=M_ELECTRON):
     return np.sqrt(2.0 * m * ef) / HBAR
 
 
-def transverse_energy(side, mass=M_ELECTRON):
+def transverse_energy(side: float, mass: float = M_ELECTRON) -> float:
     """Transverse energy scale ``epsilon_t = hbar^2 pi^2 / (2 m S^2)`` in eV.
 
     Subband ``(n, m)`` has its edge at ``epsilon_t (n^2 + m^2)`` (seed IV.C).
@@ -123,7 +130,9 @@ def _open_mask(ratio_max):
     return n2m2 < ratio_max * (1.0 - EDGE_RTOL), n2m2
 
 
-def open_subbands(side, fermi_energy, mass=M_ELECTRON):
+def open_subbands(
+    side: float, fermi_energy: float, mass: float = M_ELECTRON
+) -> tuple[NDArray[Any], NDArray[Any], NDArray[Any]]:
     """Open subbands at ``E_F`` and their longitudinal wavevectors.
 
     A subband is open when its edge is strictly below ``E_F`` (module
@@ -217,7 +226,7 @@ def _check_edges(et, lo, hi, what):
 # --------------------------------------------------------------------------
 # small-bias, small-frequency, T = 0 closed form: L = nu j
 # --------------------------------------------------------------------------
-def local_dos(side, x, y, fermi_energy, mass=M_ELECTRON):
+def local_dos(side: float, x: ArrayLike, y: ArrayLike, fermi_energy: float, mass: float = M_ELECTRON) -> NDArray[Any]:
     """Local density of states at ``E_F`` per spin, ``nu(R)`` in 1/(eV Angstrom^3).
 
     .. math:: \\nu(\\mathbf R) = \\frac{m}{\\pi\\hbar^2}\\sum_{\\rm open}
@@ -244,7 +253,9 @@ def local_dos(side, x, y, fermi_energy, mass=M_ELECTRON):
     return mass / (np.pi * HBAR**2) * _mode_sums(s, xb, yb, inv_k[None])[0]
 
 
-def current_density(side, x, y, fermi_energy, bias, mass=M_ELECTRON):
+def current_density(
+    side: float, x: ArrayLike, y: ArrayLike, fermi_energy: float, bias: float, mass: float = M_ELECTRON
+) -> NDArray[Any]:
     """Particle current density ``j_z(R)`` per spin in 1/(Angstrom^2 fs), T = 0, small bias.
 
     .. math:: j_z(\\mathbf R) = \\frac{eV}{2\\pi\\hbar}\\sum_{\\rm open}\\chi_{nm}^2(\\mathbf R)
@@ -261,13 +272,13 @@ def current_density(side, x, y, fermi_energy, bias, mass=M_ELECTRON):
     return ev / (2.0 * np.pi * HBAR) * _mode_sums(s, xb, yb, one[None])[0]
 
 
-def bulk_local_dos(fermi_energy, mass=M_ELECTRON):
+def bulk_local_dos(fermi_energy: float, mass: float = M_ELECTRON) -> float:
     """Bulk free-electron DOS per spin ``nu_b = m k_F / (2 pi^2 hbar^2)`` in 1/(eV Angstrom^3)."""
     kf = fermi_wavevector(fermi_energy, mass)
     return mass * kf / (2.0 * np.pi**2 * HBAR**2)
 
 
-def bulk_current_density(fermi_energy, bias, mass=M_ELECTRON):
+def bulk_current_density(fermi_energy: float, bias: float, mass: float = M_ELECTRON) -> float:
     """Bulk (Sharvin) particle current density per spin, ``eV k_F^2 / (8 pi^2 hbar)``.
 
     The current per area of a wide ballistic wire, in 1/(Angstrom^2 fs)
