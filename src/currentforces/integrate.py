@@ -66,7 +66,7 @@ TAIL_MARGIN = 12.0
 """Safety margin, in units of k_B T, of :func:`thermal_cutoff` beyond ln(1/rtol)."""
 
 
-def thermal_cutoff(rtol):
+def thermal_cutoff(rtol: float) -> float:
     r"""Half-width c (units of k_B T) of a Fermi-window integral at relative
     tolerance ``rtol``: :math:`c = \min(\ln(1/\mathrm{rtol}) + 12,\ 40)`.
 
