@@ -1048,6 +1048,9 @@ def force_coefficients(
                     what="force-coefficient window integral",
                     groups=sizes,
                     on_fail="warn",
+                    # dG/dE ~ 1/sqrt|E - E_edge| at a lead band edge, G(E +- w) has its
+                    # square root at E_edge -+ w: E = E_edge -+ u^2 there
+                    edges=[e - s for e in junction.band_edges for s in {0.0, w, -w}],
                 )
                 offset, k = 0, 0
                 for piece, shape in pieces:

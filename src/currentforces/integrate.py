@@ -62,6 +62,11 @@ THERMAL_CUTOFF = 40.0
 """Half-width, in units of k_B T, beyond which a Fermi-window integrand is
 dropped: the occupation differences there are below e^-40 = 4e-18."""
 
+EDGE_FLOOR = 1e-8
+"""Closest approach (eV, times max(1, ``|E_edge|``)) to a band edge of the
+nodes of :func:`integrate_adaptive`'s bisected edge panels: of order sqrt(eps),
+where a Green's function that diverges at the edge has lost half its digits."""
+
 TAIL_MARGIN = 12.0
 """Safety margin, in units of k_B T, of :func:`thermal_cutoff` beyond ln(1/rtol)."""
 
@@ -313,9 +318,18 @@ def _group_index(groups, ncomp):
 
 
 def integrate_adaptive(
-    func, breakpoints, rtol=1e-8, atol=1e-12, max_panels=4000, chunk=256, on_fail="raise", what="integral", groups=None
+    func,
+    breakpoints,
+    rtol=1e-8,
+    atol=1e-12,
+    max_panels=4000,
+    chunk=256,
+    on_fail="raise",
+    what="integral",
+    groups=None,
+    edges=(),
 ):
-    """Adaptive vectorised Gauss-Kronrod (7-15) quadrature of an array-valued
+    r"""Adaptive vectorised Gauss-Kronrod (7-15) quadrature of an array-valued
     function over [breakpoints[0], breakpoints[-1]].
 
     Parameters
@@ -348,6 +362,12 @@ def integrate_adaptive(
         Each group must meet ``max(atol, rtol * max|value of the group|)``,
         so a small quantity integrated together with a large one is not
         judged against the large one's scale.  Default: one group.
+    edges : sequence of float, optional
+        Square-root branch points of the integrand (eV): lead band edges,
+        where the self-energy, and with it G, goes as ``sqrt|E - E_edge|``
+        and dG/dE as ``1/sqrt|E - E_edge|``.  Those inside the interval are
+        added to the breakpoints, and the panels next to them are integrated
+        in the variable u of :math:`E = E_{edge} \mp u^2` (see Notes).
 
     Returns
     -------
@@ -367,6 +387,22 @@ def integrate_adaptive(
     every group's tolerance, and bisects the others; memory stays bounded by
     the unconverged panels.  A peak much narrower than a panel can fall
     between the nodes of both rules and go unseen: give breakpoints there.
+
+    Band edges (``edges``): an integrand with a term
+    :math:`g(E)/\sqrt{E_{edge} - E}` (dG/dE next to a band edge of a lead,
+    or the 1D van Hove peak) converges only algebraically under bisection.
+    On a panel [a, E_edge] the substitution :math:`E = E_{edge} - u^2`,
+    :math:`dE = 2u\,du`, :math:`u \in [0, \sqrt{E_{edge} - a}]`, turns
+    every half-integer power :math:`(E_{edge} - E)^{k/2}` with k >= -1
+    into the polynomial :math:`2u^{k+1}`, so the integrand in u is smooth
+    and Gauss-Kronrod converges exponentially (likewise
+    :math:`E = E_{edge} + u^2` on a panel [E_edge, b]); a panel between two
+    edges is split at its midpoint.  This is the Gauss-Jacobi treatment of
+    an end-point singularity of weight :math:`(E_{edge} - E)^{-1/2}`
+    (P. J. Davis and P. Rabinowitz, *Methods of Numerical Integration*,
+    2nd ed., Academic Press 1984, section 2.12.5), done by a change of
+    variables so that the same adaptive rule and error estimate apply.
+    Panels are then bisected in u.
     """
     pts = np.unique(np.asarray(breakpoints, dtype=float))
     if pts.size < 2:
@@ -375,8 +411,11 @@ def integrate_adaptive(
         raise InputError(f"{what}: integration limits must be finite, got {breakpoints!r}")
     if on_fail not in ("raise", "warn"):
         raise InputError(f"on_fail must be 'raise' or 'warn', got {on_fail!r}")
-    lo = pts[:-1]
-    hi = pts[1:]
+    edge = np.unique(np.asarray(edges, dtype=float).reshape(-1))
+    if not np.all(np.isfinite(edge)):
+        raise InputError(f"{what}: edges must be finite energies, got {edges!r}")
+    edge = edge[(edge > pts[0]) & (edge < pts[-1])]
+    lo, hi, sign, anchor = _edge_panels(pts, edge)
     retired = None
     nevals = 0
     npanels = 0
@@ -385,11 +424,14 @@ def integrate_adaptive(
         centers = 0.5 * (lo + hi)
         halfw = 0.5 * (hi - lo)
         x = (centers[:, None] + halfw[:, None] * GK_NODES[None, :]).ravel()
-        vals = _evaluate_chunked(func, x, chunk)
+        energy, jac = _edge_map(x, sign, anchor)
+        vals = _evaluate_chunked(func, energy, chunk)
         nevals += x.size
         npanels += lo.size
         out_shape = vals.shape[1:]
         vals = vals.reshape(lo.size, 15, -1)
+        if jac is not None:
+            vals = vals * jac.reshape(lo.size, 15, 1)
         if index is None:
             index = _group_index(groups, vals.shape[2])
             ngroups = len(index)
@@ -434,6 +476,14 @@ def integrate_adaptive(
             ok = np.zeros(lo.size, dtype=bool)
             ok[order] = np.cumsum(trunc[order, gi]) <= room
             done &= ok | (trunc[:, gi] <= rerr[:, gi])
+        # A panel [0, h] in u next to a band edge is not bisected once its
+        # halves would put a node within EDGE_FLOOR of the edge: there the
+        # integrand itself is rounding (G ~ 1/u at a van Hove peak, and its
+        # products cancel terms ~ 1/u^4), which bisection would chase; the
+        # panel's |K15 - G7| stays in the estimate.
+        if jac is not None:
+            nearest = 0.25 * (1.0 - GK_NODES.max()) * hi
+            done |= (sign != 0) & (lo == 0) & (nearest**2 < EDGE_FLOOR * np.maximum(1.0, np.abs(anchor)))
         if np.any(done):
             part = kron[done].sum(axis=0)
             retired = part if retired is None else retired + part
@@ -459,8 +509,57 @@ def integrate_adaptive(
             return Integral(current.reshape(out_shape), float(total_err.max()), nevals, total_err)
         mid = centers[todo]
         lo, hi = np.concatenate([lo[todo], mid]), np.concatenate([mid, hi[todo]])
-        order = np.argsort(lo)
-        lo, hi = lo[order], hi[order]
+        sign, anchor = np.tile(sign[todo], 2), np.tile(anchor[todo], 2)
+        # in the order of the panels' positions on the energy axis
+        order = np.argsort(np.where(sign == 0, lo, anchor + sign * lo * lo), kind="stable")
+        lo, hi, sign, anchor = lo[order], hi[order], sign[order], anchor[order]
+
+
+def _edge_panels(pts, edges):
+    """Initial panels of :func:`integrate_adaptive`: (lo, hi, sign, anchor).
+
+    A panel with sign 0 is [lo, hi] in E (anchor 0).  A panel that ends at
+    a band edge E_e (one of ``edges``, all inside [pts[0], pts[-1]]) is
+    [0, sqrt(L)] in u, with E = E_e + sign u^2 (sign -1 below the edge, +1
+    above; anchor E_e); one between two edges is split at its midpoint.
+    """
+    pts = np.unique(np.concatenate([pts, edges]))
+    if edges.size == 0:
+        return pts[:-1], pts[1:], np.zeros(pts.size - 1), np.zeros(pts.size - 1)
+    lo, hi, sign, anchor = [], [], [], []
+    for a, b in zip(pts[:-1], pts[1:]):
+        at_a, at_b = bool(np.any(edges == a)), bool(np.any(edges == b))
+        if at_a and at_b:
+            m = 0.5 * (a + b)
+            lo += [0.0, 0.0]
+            hi += [math.sqrt(m - a), math.sqrt(b - m)]
+            sign += [1.0, -1.0]
+            anchor += [a, b]
+        elif at_a or at_b:
+            lo.append(0.0)
+            hi.append(math.sqrt(b - a))
+            sign.append(1.0 if at_a else -1.0)
+            anchor.append(a if at_a else b)
+        else:
+            lo.append(a)
+            hi.append(b)
+            sign.append(0.0)
+            anchor.append(0.0)
+    return np.array(lo), np.array(hi), np.array(sign), np.array(anchor)
+
+
+def _edge_map(x, sign, anchor):
+    """Energies and Jacobians dE/du of the nodes ``x`` ((panels * 15,)) of
+    panels with the given signs and anchors (:func:`_edge_panels`); the
+    Jacobian is None where no panel is mapped."""
+    if not np.any(sign):
+        return x, None
+    s = np.repeat(sign, 15)
+    a = np.repeat(anchor, 15)
+    mapped = s != 0
+    energy = np.where(mapped, a + s * x * x, x)
+    jac = np.where(mapped, 2.0 * x, 1.0)
+    return energy, jac
 
 
 def _legendre_matrix(u, n):
