@@ -8,6 +8,7 @@ below the first Matsubara pole, the route before the lift), and the number
 of complex energies at T = 0 (count bound)."""
 
 import numpy as np
+import scipy.linalg
 from scipy.integrate import quad_vec
 from scipy.special import expit
 
@@ -116,3 +117,65 @@ def test_narrow_level_at_1K_costs_about_what_it_costs_at_T0(monkeypatch):
     _window(j, ops, 1.0, 1e-6)
     assert seen[0] <= 3 * at_zero, (seen[0], at_zero)
     assert at_zero > 0
+
+
+def _pieces_both_routes(junction, ops, z):
+    """contour._Device pieces at z by the inverse route and the eigenvector route."""
+    dev = contour._Device(junction, ops)
+    by_inverse = dev.pieces(z)
+    lam, vr = scipy.linalg.eig(dev.heff, dev.overlap)
+    used = dev.use_eigenvectors(lam, vr, 1e-8)
+    return used, by_inverse, dev.pieces(z)
+
+
+def test_eigenvector_route_equals_the_inverse_route():
+    # G = V diag(1/(z - lambda)) W against inv(z S - h - Sigma), with and
+    # without an overlap, at points on the top side, near a pole and far off:
+    # both exact up to rounding (cond(V) eps ~ 1e-14 here), so to 1e-10 of
+    # the largest entry
+    rng = np.random.default_rng(3)
+    n = 30
+    h = rng.normal(scale=0.3, size=(n, n))
+    h = 0.5 * (h + h.T)
+    gl = np.zeros((n, n))
+    gl[:3, :3] = 0.2 * np.eye(3)
+    gr = np.zeros((n, n))
+    gr[-3:, -3:] = 0.4 * np.eye(3)
+    f = rng.normal(size=(3, n, n))
+    f[:, :5] = 0.0
+    f[:, :, :5] = 0.0  # a force support smaller than the device
+    ops = ForceOperators([0.5 * (x + x.T) for x in f], n)
+    a = rng.normal(scale=0.05, size=(n, n))
+    overlap = np.eye(n) + 0.5 * (a + a.T)
+    for s in (None, overlap):
+        j = Junction(h, [WideBandLead(gl), WideBandLead(gr)], overlap=s)
+        lam = np.linalg.eigvals(np.linalg.solve(np.eye(n) if s is None else s, j.hamiltonian - 0.5j * (gl + gr)))
+        z = np.array([0.013 + 0.02j, -0.4 + 1e-3j, 2.0 + 0.5j, lam[0].real - 0.1j * lam[0].imag])
+        used, inv, eig = _pieces_both_routes(j, ops, z)
+        assert used
+        for x, y in zip([inv[0], inv[1], *inv[2]], [eig[0], eig[1], *eig[2]]):
+            np.testing.assert_allclose(y, x, atol=1e-10 * np.abs(x).max())
+
+
+def test_exceptional_point_falls_back_to_inverses(monkeypatch):
+    # h = [[0, t], [t, 0]] with Gamma_L = Gamma_R = 2t on site 0: h + Sigma = [[-2it, t], [t, 0]]
+    # has the double eigenvalue -it with one eigenvector (an exceptional point),
+    # so V is singular to rounding (cond(V) ~ 1e8); the contour must keep the
+    # inverses (forced through V there, its top side stops at an estimated
+    # error 1e-5 above the tolerance 3e-7: IntegrationError) and give what the
+    # route that never uses V (EIG_COND_RTOL = 0) gives
+    t = 0.01
+    gl = gr = np.diag([2 * t, 0.0])
+    j = Junction(np.array([[0.0, t], [t, 0.0]]), [WideBandLead(gl), WideBandLead(gr)])
+    ops = ForceOperators([np.array([[1.0, 0.3], [0.3, -0.5]])], 2)
+    used, _, _ = _pieces_both_routes(j, ops, np.array([0.01 + 0.02j]))
+    assert not used
+    mus = [0.5 * BIAS, -0.5 * BIAS]
+    for temperature in (0.0, 10.0):
+        default = contour.adiabatic_bias_window(j, ops, mus, temperature, 1e-10, on_fail="raise")
+        monkeypatch.setattr(contour, "EIG_COND_RTOL", 0.0)
+        inverses = contour.adiabatic_bias_window(j, ops, mus, temperature, 1e-10, on_fail="raise")
+        monkeypatch.undo()
+        for a, b in zip(default[:2], inverses[:2]):
+            # the same route twice: identical
+            np.testing.assert_array_equal(a, b)
