@@ -79,7 +79,8 @@ from .errors import BoundStateError, InputError, IntegrationError, IntegrationWa
 from .integrate import THERMAL_CUTOFF, fermi, fermi_derivative, fermi_sea_sum, integrate_adaptive
 from .leads import broadening_from_self_energy
 from .nonorthogonal import check_overlap_derivatives
-from .operators import ForceOperators
+from .operators import ForceOperators, stacked_operators
+from .overlap_kernel import moving_overlap_coefficients
 from .pairs import pair_arguments, pair_spectra
 from .units import HBAR, KB
 
@@ -916,14 +917,18 @@ def force_coefficients(
     if on_fail not in ("raise", "warn"):
         raise InputError(f"on_fail must be 'raise' or 'warn', got {on_fail!r}")
     ops = ForceOperators(forces, junction.size)
-    if check_overlap_derivatives(junction, forces, overlap_derivatives) is not None:
-        raise OverlapError(
-            "overlap_derivatives: force_coefficients with a moving overlap (energy-dependent couplings "
-            "f_a(E) = forces[a] + E dS/dX_a) is not implemented yet; the mean force with the overlap term is "
-            "currentforces.nonorthogonal.mean_force"
-        )
     mus = junction.chemical_potentials(bias, fermi_level, chemical_potentials)
     mu0 = float(np.mean(mus)) if len(mus) else float(fermi_level)
+    if check_overlap_derivatives(junction, forces, overlap_derivatives) is not None:
+        if fermi_sea is not None:
+            raise OverlapError(
+                "fermi_sea: a precomputed Fermi-sea part has constant couplings and cannot serve with a moving "
+                "overlap (overlap_derivatives); leave fermi_sea out"
+            )
+        assert overlap_derivatives is not None  # checked above
+        return _moving_overlap(
+            junction, ops, forces, overlap_derivatives, mus, mu0, temperature, w, spin, rtol, on_fail
+        )
     blocks = SpectralBlocks(junction, ops)
     biased = len(mus) > 1 and np.ptp(mus) > 0
     kt = KB * temperature
@@ -1070,6 +1075,36 @@ def force_coefficients(
     return out
 
 
+def _moving_overlap(junction, ops, forces, derivs, mus, mu0, temperature, w, spin, rtol, on_fail):
+    """force_coefficients with a moving overlap: the real-axis kernel of
+    :mod:`currentforces.overlap_kernel`, in one integral at a share of rtol, a
+    second at a tighter one if a quantity misses rtol."""
+    both = stacked_operators(forces, derivs, junction.size)
+    blocks = SpectralBlocks(junction, both)
+    natural = _natural_scales(ops, junction, spin)
+    share = _PART_SHARE * rtol
+    out = None
+    for _attempt in range(2):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", IntegrationWarning)
+            values, errors = moving_overlap_coefficients(blocks, ops.n_modes, mus, mu0, temperature, w, share)
+        out = ForceCoefficients(
+            **{k: spin * v for k, v in values.items()},
+            frequency=w,
+            chemical_potentials=mus,
+            temperature=temperature,
+            spin=spin,
+            error={k: spin * e for k, e in errors.items()},
+        )
+        worst = max(_error_ratios(out, rtol, natural).values())
+        if worst <= 1:
+            break
+        share = max(1e-13, 0.5 * share / worst)
+    assert out is not None
+    _check_errors(out, rtol, on_fail, natural)
+    return out
+
+
 FLOOR = 0.1
 """A quantity is judged against rtol times its own size, but not below rtol
 times this fraction of its natural scale (:func:`_natural_scales`): a
@@ -1154,7 +1189,12 @@ PairArguments: TypeAlias = (
 """The arguments the public lead-pair spectra share, in their order."""
 
 
-def lead_pair_spectra(args: PairArguments, quantities: Sequence[str], caller: str) -> PairSpectra:
+def lead_pair_spectra(
+    args: PairArguments,
+    quantities: Sequence[str],
+    caller: str,
+    overlap_derivatives: OperatorsLike | None = None,
+) -> PairSpectra:
     """The lead-pair kernel (:func:`currentforces.pairs.pair_spectra`) on the force support.
 
     The one entry of the public lead-pair spectra (:func:`electron_hole_spectrum`
@@ -1163,10 +1203,20 @@ def lead_pair_spectra(args: PairArguments, quantities: Sequence[str], caller: st
     chemical_potentials, rtol)``, checked by
     :func:`currentforces.pairs.pair_arguments`; ``quantities`` as in
     :func:`~currentforces.pairs.pair_spectra`; ``caller`` names the public
-    function in error messages.
+    function in error messages.  ``overlap_derivatives`` (dS/dX_a, checked by
+    :func:`~currentforces.nonorthogonal.check_overlap_derivatives`): a moving
+    overlap, whose couplings f_a = forces[a] + E dS/dX_a the kernel takes at
+    the mean energy of each pair (the ``modes`` of
+    :func:`~currentforces.pairs.pair_spectra`).
     """
     ops, mus, hw, temperature, spin, rtol = pair_arguments(*args, caller)
-    return pair_spectra(SpectralBlocks(args[0], ops), mus, hw, temperature, spin, rtol, quantities, what=caller)
+    junction = args[0]
+    if check_overlap_derivatives(junction, args[1], overlap_derivatives) is None:
+        return pair_spectra(SpectralBlocks(junction, ops), mus, hw, temperature, spin, rtol, quantities, what=caller)
+    assert overlap_derivatives is not None  # checked above
+    both = stacked_operators(args[1], overlap_derivatives, junction.size)
+    blocks = SpectralBlocks(junction, both)
+    return pair_spectra(blocks, mus, hw, temperature, spin, rtol, quantities, what=caller, modes=ops.n_modes)
 
 
 # ----------------------------------------------------------------------------

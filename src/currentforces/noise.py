@@ -33,9 +33,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, cast
 
 from ._checks import check_positive, renamed_keywords
-from .errors import OverlapError
 from .forces import lead_pair_spectra
-from .nonorthogonal import check_overlap_derivatives
 from .units import HBAR, KB
 
 if TYPE_CHECKING:
@@ -92,9 +90,11 @@ def noise_spectrum(
     overlap_derivatives : sequence of (N, N) arrays or sparse matrices, optional
         dS/dX_a in 1/Angstrom, one per force operator, for a junction with an
         ``overlap`` (:ref:`theory-overlap-forces`); None (or all zero): the
-        overlap does not move.  A moving overlap (energy-dependent couplings)
-        is not implemented yet: :class:`~currentforces.errors.OverlapError`
-        naming the argument.
+        overlap does not move.  A moving overlap makes the couplings energy
+        dependent; each pair of states at E and E + hbar*omega is coupled by
+        f_a(E + hbar*omega/2) = forces[a] + (E + hbar*omega/2) dS/dX_a, the
+        symmetrised coupling of :eq:`eq-overlap-moving` (the connection
+        term of the moving basis neglected, as there).
 
     Returns
     -------
@@ -104,13 +104,9 @@ def noise_spectrum(
         eV^2*fs/Angstrom^2.  The noise xi of the Langevin equation has
         <xi_a(t+s) xi_b(t)> = int domega/2pi e^{-i omega s} S_ab(omega).
     """
-    if check_overlap_derivatives(junction, forces, overlap_derivatives) is not None:
-        raise OverlapError(
-            "overlap_derivatives: noise_spectrum with a moving overlap (energy-dependent couplings "
-            "f_a(E) = forces[a] + E dS/dX_a) is not implemented yet"
-        )
     args = (junction, forces, hbar_omega, bias, temperature, fermi_level, spin, chemical_potentials, rtol)
-    return cast("ComplexArray", lead_pair_spectra(args, ("noise",), "noise_spectrum").noise)
+    out = lead_pair_spectra(args, ("noise",), "noise_spectrum", overlap_derivatives)
+    return cast("ComplexArray", out.noise)
 
 
 @renamed_keywords(omega="hbar_omega")
@@ -155,6 +151,7 @@ def dissipation_spectrum(
     spin: float = 2,
     chemical_potentials: ArrayLike | None = None,
     rtol: float = 1e-8,
+    overlap_derivatives: OperatorsLike | None = None,
 ) -> ComplexArray:
     r"""Dissipative kernel D(omega) = -omega L^sym(omega) + i K^asym(omega) in eV/Angstrom^2.
 
@@ -162,10 +159,11 @@ def dissipation_spectrum(
     (:eq:`eq-dissipation`; no Fermi sea): the absorption minus the
     emission weight of the lead-pair kernel (:mod:`currentforces.pairs`).
     Equals -2 pi Xi(omega)^* of the electron-hole spectrum (:eq:`eq-d-xi`).  Arguments and
-    shapes as :func:`noise_spectrum`.
+    shapes as :func:`noise_spectrum` (``overlap_derivatives`` included).
     """
     args = (junction, forces, hbar_omega, bias, temperature, fermi_level, spin, chemical_potentials, rtol)
-    return cast("ComplexArray", lead_pair_spectra(args, ("dissipation",), "dissipation_spectrum").dissipation)
+    out = lead_pair_spectra(args, ("dissipation",), "dissipation_spectrum", overlap_derivatives)
+    return cast("ComplexArray", out.dissipation)
 
 
 @dataclass
