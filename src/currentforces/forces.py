@@ -191,7 +191,9 @@ class ForceCoefficients:
     Attributes
     ----------
     mean_force : ndarray (M,)
-        F0_a = g_s integral Tr[f_a rho(E)] dE in eV/Angstrom (seed eqs 6, 13).
+        F0_a = g_s integral Tr[f_a rho(E)] dE in eV/Angstrom (seed eqs 6, 13);
+        with a moving overlap g_s (Tr[rho F_a] + Tr[rho_E dS/dX_a])
+        (:eq:`eq-overlap-mean-force`).
     K : ndarray (M, M)
         Position coefficients in eV/Angstrom^2, F = -K X (seed eq 20), full
         (Fermi sea included).
@@ -861,12 +863,18 @@ def force_coefficients(
     overlap_derivatives : sequence of (N, N) arrays or sparse matrices, optional
         dS/dX_a in 1/Angstrom, one per force operator, for a junction with an
         ``overlap`` (:ref:`theory-overlap-forces`); None (or all zero): the
-        overlap does not move and f_a = ``forces[a]``.  A moving overlap makes
-        the coupling energy dependent, f_a(E) = forces[a] + E dS/dX_a; this
-        function does not have that kernel yet and raises
-        :class:`~currentforces.errors.OverlapError` naming the argument: the
-        mean force with the overlap term is
-        :func:`currentforces.nonorthogonal.mean_force`.
+        overlap does not move and f_a = ``forces[a]`` (the pole-sum route
+        above, bit for bit).  A moving overlap makes the coupling energy
+        dependent, f_a(E) = forces[a] + E dS/dX_a, taken at the mean energy
+        of the two states it connects (:eq:`eq-overlap-moving`, the
+        connection term of the moving basis neglected); the mean force
+        gains Tr[rho_E dS/dX_a] (:eq:`eq-overlap-mean-force`).  That kernel
+        is integrated on the real axis over the lead bands
+        (:eq:`eq-overlap-kernel-real`, :mod:`currentforces.overlap_kernel`):
+        it needs leads of finite bands and a device without bound states
+        below the highest chemical potential + 40 k_B T + ``hbar_omega``,
+        and takes no ``fermi_sea`` (each raises
+        :class:`~currentforces.errors.OverlapError` naming the reason).
 
     Returns
     -------

@@ -16,8 +16,8 @@ moments 1, e, e, e^2 (:func:`~currentforces.operators.combine`):
         + e^2\,T_{D_aD_b}, \qquad T_{PQ} = \mathrm{Tr}[P X Q Y].
 
 :func:`moving_overlap_coefficients` evaluates the kernel (:eq:`eq-kernel`)
-with these couplings, written as (the second term of :eq:`eq-kernel` is the
-complex conjugate of the first at -omega, :eq:`eq-overlap-kernel-real`)
+with these couplings, written as (:eq:`eq-overlap-kernel-real`: the second
+term of :eq:`eq-kernel` is the complex conjugate of the first at -omega)
 
 .. math::
 
