@@ -39,6 +39,34 @@ def model(solver, x=0.0):
     return j, [-dh, onsite], [ds, np.zeros((7, 7))], (d2h, d2s)
 
 
+def _embed(m):
+    out = np.zeros((8, 8))
+    out[:7, :7] = m
+    return out
+
+
+def side_model(solver, x=0.0, level=-2.5):
+    """The chain of :func:`model` with an adatom (site 7, level ``level``)
+    side-coupled to atom 3 (hopping -0.8 eV, overlap 0.1): a bound state
+    below the lead band (at -2.60 eV for level -2.5)."""
+    from overlaphelpers import E0, S0, T0
+
+    from currentforces import Lead
+
+    h, o, dh, ds, d2h, d2s = open_moving_chain(x)
+    hh, oo = _embed(h), _embed(o)
+    hh[7, 7], oo[7, 7] = level, 1.0
+    hh[3, 7] = hh[7, 3] = -0.8
+    oo[3, 7] = oo[7, 3] = 0.1
+    leads = []
+    for site in (0, 6):
+        c, sc = np.zeros((8, 1)), np.zeros((8, 1))
+        c[site], sc[site] = T0, S0
+        leads.append(Lead([[E0]], [[T0]], c, onsite_overlap=[[1.0]], hopping_overlap=[[S0]], coupling_overlap=sc))
+    j = Junction(hh, leads, overlap=oo, solver=solver)
+    return j, [-_embed(dh)], [_embed(ds)], (_embed(d2h), _embed(d2s))
+
+
 def test_mean_force_static_k_and_friction_against_the_nonorthogonal_routes(solver, tol):
     # second routes (currentforces.nonorthogonal): the mean force from the full
     # rho and rho_E (pole sums plus bias window), the static K on the real
@@ -166,21 +194,48 @@ def test_zero_overlap_derivatives_are_bit_identical(solver):
     assert np.array_equal(a, b)
 
 
+@pytest.mark.slow
+def test_bound_states_at_zero_frequency(solver, tol):
+    # exact: K = -dF0/dX (minus the explicit second-derivative terms) with a
+    # bound state below the band, occupied with n_F(E_b - mu_0): the bound
+    # state's terms of F0 and K (its residue and the regular part of G at E_b)
+    # against a 5-point central difference of nonorthogonal.mean_force (the
+    # density matrices by pole sums, bound states included), step 1e-3 A as in
+    # test_k_is_minus_the_derivative_of_the_mean_force; at E_F = -2.59 eV, k_B T
+    # from the level, the occupation's derivative dominates
+    from currentforces.nonorthogonal import mean_force
+
+    step = 1e-3
+    j, forces, derivs, (d2h, d2s) = side_model(solver)
+    assert j.bound_states().energies.min() < min(j.band_edges)
+    for fermi_level in (EF, -2.59):
+        kw = dict(fermi_level=fermi_level, temperature=300.0, spin=1, rtol=1e-11)
+        c = force_coefficients(j, forces, overlap_derivatives=derivs, **kw)
+        f0, _ = mean_force(j, forces, derivs, **kw)
+        # F0 of the stretch vanishes at zero bias by mirror symmetry: judged
+        # against its natural scale sum |F_ij| (eV/A)
+        np.testing.assert_allclose(c.mean_force, f0, atol=tol["tight_quad"] * np.abs(forces[0]).sum())
+        rho = j.density_matrix(**kw)
+        rho_e = j.energy_density_matrix(**kw)
+        explicit = np.trace(rho @ -d2h).real + np.trace(rho_e @ d2s).real
+        values = [mean_force(*side_model(solver, m * step)[:3], **kw)[0][0] for m in (-2, -1, 1, 2)]
+        dfdx = (values[0] - 8 * values[1] + 8 * values[2] - values[3]) / (12 * step)
+        assert c.K[0, 0] == pytest.approx(-(dfdx - explicit), abs=tol["quad"])
+
+
 def test_where_the_real_axis_route_does_not_apply_is_named(solver):
     # named errors: wide-band leads (the E- and E^2-weighted Fermi sea
-    # diverges), occupied bound states (not on the real-axis path), a
-    # precomputed constant-coupling Fermi-sea part
+    # diverges), bound states at finite frequency (poles of G(E -+ hbar w) on
+    # the real-axis path), a precomputed constant-coupling Fermi-sea part
     from currentforces import fermi_sea_part
 
     h, o, dh, ds, _, _ = open_moving_chain(0.0)
     wide = Junction(h, [WideBandLead(np.diag([0.5] + [0] * 6)), WideBandLead(np.diag([0] * 6 + [0.5]))], overlap=o)
     with pytest.raises(OverlapError, match="wide-band"):
         force_coefficients(wide, [-dh], overlap_derivatives=[ds])
-    deep = h.copy()
-    deep[3, 3] = -4.0  # a level far below the band bottom (-1.36 eV): a bound state
-    bound = Junction(deep, chain_leads(7), overlap=o, solver=solver)
+    bound, bf, bd, _ = side_model(solver)
     with pytest.raises(OverlapError, match="bound states"):
-        force_coefficients(bound, [-dh], overlap_derivatives=[ds], fermi_level=EF)
+        force_coefficients(bound, bf, overlap_derivatives=bd, fermi_level=EF, hbar_omega=0.05)
     j, forces, derivs, _ = model(solver)
     part = fermi_sea_part(j, forces, fermi_level=EF)
     with pytest.raises(OverlapError, match="fermi_sea"):

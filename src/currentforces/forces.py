@@ -79,7 +79,7 @@ from .errors import BoundStateError, InputError, IntegrationError, IntegrationWa
 from .integrate import THERMAL_CUTOFF, fermi, fermi_derivative, fermi_sea_sum, integrate_adaptive
 from .leads import broadening_from_self_energy
 from .nonorthogonal import check_overlap_derivatives
-from .operators import ForceOperators, stacked_operators
+from .operators import ForceOperators, combine, stacked_operators
 from .overlap_kernel import moving_overlap_coefficients
 from .pairs import pair_arguments, pair_spectra
 from .units import HBAR, KB
@@ -871,10 +871,12 @@ def force_coefficients(
         gains Tr[rho_E dS/dX_a] (:eq:`eq-overlap-mean-force`).  That kernel
         is integrated on the real axis over the lead bands
         (:eq:`eq-overlap-kernel-real`, :mod:`currentforces.overlap_kernel`):
-        it needs leads of finite bands and a device without bound states
-        below the highest chemical potential + 40 k_B T + ``hbar_omega``,
-        and takes no ``fermi_sea`` (each raises
-        :class:`~currentforces.errors.OverlapError` naming the reason).
+        it needs leads of finite bands; bound states enter in closed form
+        at ``hbar_omega=0`` (:eq:`eq-overlap-bound`, with time-reversal
+        symmetry) and must lie above the highest chemical potential +
+        40 k_B T + ``hbar_omega`` at finite frequency; no ``fermi_sea``
+        (each raises :class:`~currentforces.errors.OverlapError` naming the
+        reason).
 
     Returns
     -------
@@ -1091,11 +1093,17 @@ def _moving_overlap(junction, ops, forces, derivs, mus, mu0, temperature, w, spi
     blocks = SpectralBlocks(junction, both)
     natural = _natural_scales(ops, junction, spin)
     share = _PART_SHARE * rtol
+    bound = _moving_overlap_bound_states(junction, both, blocks, ops.n_modes, mus, mu0, temperature) if w == 0 else None
     out = None
     for _attempt in range(2):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", IntegrationWarning)
-            values, errors = moving_overlap_coefficients(blocks, ops.n_modes, mus, mu0, temperature, w, share)
+            values, errors = moving_overlap_coefficients(
+                blocks, ops.n_modes, mus, mu0, temperature, w, share, bound_states=bound is not None
+            )
+        if bound is not None:
+            values["mean_force"] = values["mean_force"] + bound[0]
+            values["K"] = values["K"] + bound[1]
         out = ForceCoefficients(
             **{k: spin * v for k, v in values.items()},
             frequency=w,
@@ -1111,6 +1119,66 @@ def _moving_overlap(junction, ops, forces, derivs, mus, mu0, temperature, w, spi
     assert out is not None
     _check_errors(out, rtol, on_fail, natural)
     return out
+
+
+def _moving_overlap_bound_states(junction, both, blocks, m, mus, mu0, temperature):
+    r"""The bound states' terms of F0 and K with a moving overlap at omega = 0
+    (:eq:`eq-overlap-bound`), per spin, or None without bound states.
+
+    A bound state at E_b with residue R (on the stacked support ``both``) and
+    occupation n = n_F(E_b - mu_0) (as in the orthogonal route) puts
+    G = R/(E - E_b + i0) + G_c into F0 = -(1/pi) int n Im Tr[f(E) G] and
+    K = -(1/pi) int n Im Tr[f_a(E) G f_b(E) G] (time-reversal symmetry:
+    every trace real), which gives
+
+    .. math::
+
+        F^{(0)}_a \mathrel{+}= n\,\mathrm{Tr}[f_a(E_b) R], \qquad
+        K_{ab} \mathrel{+}= \frac{d}{dE}\big(n\, \mathrm{Tr}[f_a R f_b R]\big)_{E_b}
+          + n\,\big(\mathrm{Tr}[f_a R f_b G_c] + \mathrm{Tr}[f_a G_c f_b R]\big),
+
+    the derivative acting on n_F and on the couplings f(E) = F + E D (the
+    occupation follows the level; at T = 0 only the coupling's derivative).
+    L gets no term: at omega -> 0 a bound state outside the continua forms
+    no electron-hole pair, and its Berry term vanishes with time-reversal
+    symmetry, which is required here (:class:`OverlapError` otherwise), as
+    is every bound state lying outside the lead continua (a decoupled state
+    inside a band is a pole on the real-axis path).
+    """
+    levels = _bound_state_data(junction, both, mus, mu0, temperature, 0.0)
+    if not levels:
+        return None
+    top = float(np.max(mus)) + THERMAL_CUTOFF * KB * temperature
+    for e, _, dec, _ in levels:
+        if dec and e < top and _in_continuum(junction, e):
+            raise OverlapError(
+                f"overlap_derivatives: the bound state at E_b = {e!r} eV is decoupled from the leads inside a lead "
+                "band, a pole on the real-axis path of the kernel with a moving overlap; not supported"
+            )
+    if not _time_reversal_symmetric(junction, both):
+        raise OverlapError(
+            "overlap_derivatives: with bound states the kernel with a moving overlap needs time-reversal symmetry "
+            "(real h, S, forces and overlap_derivatives, symmetric self-energies), which this junction lacks"
+        )
+    scale = junction.energy_scale
+    f0, k = np.zeros(m), np.zeros((m, m))
+    energies = [lv[0] for lv in levels]
+    for e, r, _, _ in levels:
+        if temperature == 0:
+            if e == mu0:
+                raise BoundStateError(f"a bound state at E_b = mu_0 = {e!r} eV at T = 0 has no defined occupation")
+            n, dn = float(e < mu0), 0.0
+        else:
+            n, dn = float(fermi(e, mu0, temperature)), -float(fermi_derivative(e, mu0, temperature))
+        gc = _regular_part(blocks, e, r, [x for x in energies if x != e], scale)
+        x = both.expectation(r[None])[0]
+        f0 += n * (x[:m] + e * x[m:]).real
+        rr = both.traces(r[None], r[None])[0]
+        g = combine(rr[None], np.array([e]), m)[0]
+        dg = rr[:m, m:] + rr[m:, :m] + 2 * e * rr[m:, m:]
+        c1 = combine((both.traces(r[None], gc[None]) + both.traces(gc[None], r[None])), np.array([e]), m)[0]
+        k += (dn * g + n * dg + n * c1).real
+    return f0, k
 
 
 FLOOR = 0.1

@@ -34,10 +34,11 @@ dT/domega = Tr[f_a G' f_b A_l] + (Tr[D_a G f_b A_l] + Tr[f_a G D_b A_l])/2.
 
 This route needs leads of finite bands (with wide-band leads the energy
 weights E and E^2 make the integrals over the Fermi sea diverge, as that of
-rho_E does: :eq:`eq-energy-density`) and a device without bound states
-within reach (the real-axis integrand of a bound state is a pole on the
-path): :func:`moving_overlap_coefficients` raises
-:class:`~currentforces.errors.OverlapError` otherwise.
+rho_E does: :eq:`eq-energy-density`).  It covers the lead continua; the
+bound states of the device are poles on the real axis, whose terms
+:func:`currentforces.force_coefficients` adds in closed form at omega = 0
+(``bound_states=True`` here); otherwise bound states within reach raise
+:class:`~currentforces.errors.OverlapError`.
 
 This module sits below :mod:`currentforces.forces`: it gets the
 Green's-function blocks on the stacked support from its caller (``blocks``,
@@ -62,8 +63,9 @@ from .units import HBAR, KB
 __all__ = ["moving_overlap_coefficients"]
 
 
-def _check_route(junction, mus, temperature, w):
-    """Named errors where the real-axis route does not apply."""
+def _check_route(junction, mus, temperature, w, bound_states):
+    """Named errors where the real-axis route does not apply (``bound_states``:
+    the caller adds the bound states' terms, at omega = 0)."""
     for i, lead in enumerate(junction.leads):
         if not lead.band_edges:
             raise OverlapError(
@@ -72,6 +74,8 @@ def _check_route(junction, mus, temperature, w):
                 "lead (A ~ Gamma/E^2) those integrals diverge, as that of the energy-weighted density matrix does; "
                 "use leads of finite bands (Lead)"
             )
+    if bound_states:
+        return
     reach = float(np.max(mus)) + 40 * KB * temperature + w
     energies = junction.bound_states().energies
     if np.any(energies < reach):
@@ -90,6 +94,7 @@ def moving_overlap_coefficients(
     temperature: float,
     w: float,
     rtol: float,
+    bound_states: bool = False,
 ) -> tuple[dict[str, np.ndarray], dict[str, float]]:
     r"""F0, K and L (and their current-induced parts) with a moving overlap, per spin.
 
@@ -110,6 +115,10 @@ def moving_overlap_coefficients(
         hbar*omega >= 0 in eV (0: adiabatic).
     rtol : float
         Relative tolerance of each quantity against its own size.
+    bound_states : bool
+        The lead continua alone, the caller adding the terms of the device's
+        bound states (:func:`currentforces.forces.force_coefficients` at
+        omega = 0); default False: bound states within reach raise.
 
     Returns
     -------
@@ -128,7 +137,7 @@ def moving_overlap_coefficients(
     ops = blocks.ops
     m = modes
     mus = np.asarray(mus, dtype=float)
-    _check_route(junction, mus, temperature, w)
+    _check_route(junction, mus, temperature, w, bound_states)
     kt = KB * temperature
     edges = np.asarray(junction.band_edges)
     lo = float(edges.min())
