@@ -19,6 +19,7 @@ $(VENV)/bin/activate:
 	$(PYTHON) -m venv $(VENV)
 	$(PIP) install -q --upgrade pip
 
+# [all] includes the xtb extra (tblite wheels), so the xTB tests run and never skip in CI
 install: $(VENV)/bin/activate
 	$(PIP) install -q -e ".[all]"
 

@@ -20,6 +20,8 @@ import currentforces
 
 ANNOTATED = [
     "currentforces.junction",
+    "currentforces.junctionset",
+    "currentforces.kpoints",
     "currentforces.forces",
     "currentforces.noise",
     "currentforces.pairs",
@@ -60,6 +62,7 @@ ANNOTATED = [
     "currentforces.adapters",
     "currentforces.adapters._selfenergy",
     "currentforces.adapters.kwant",
+    "currentforces.adapters.xtb",
     "currentforces.models.tight_binding",
     "currentforces.config",
     "currentforces.io",

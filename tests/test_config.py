@@ -226,6 +226,10 @@ def test_dict_reading_of_earlier_versions(tmp_path):
     # keys added since (the phonon bath) hold their defaults; the stored text
     # leaves them out while the bath is off (test above)
     plain["dynamics"].update(phonon_bath=False, bath_friction=0.01, bath_temperature="auto", bath_atoms=None)
+    # and so do the xTB keys of a tight-binding model (vibrations: its springs)
+    plain["junction"].update(
+        method="GFN2-xTB", gamma="auto", left_contact=None, right_contact=None, vibrations="springs"
+    )
     plain["output"].update(trajectory="")  # and the trajectory file name, left out while ''
     assert cfg == plain and plain == cfg
     assert cfg["bias"]["values"] == [0.0, 0.5, -1.0]
@@ -241,7 +245,8 @@ def test_dict_reading_of_earlier_versions(tmp_path):
 def test_defaults_are_the_schema_defaults():
     assert RunConfig().to_dict() == {
         **default_config(),
-        "junction": {**default_config()["junction"], "model": "gold_s"},
+        # made, the section holds the preset's own model and the vibrations it implies
+        "junction": {**default_config()["junction"], "model": "gold_s", "vibrations": "springs"},
     }
     assert validate_config({}) == RunConfig()
     assert hash(validate_config({})) == hash(RunConfig())

@@ -257,3 +257,26 @@ def test_permuting_the_modes_permutes_every_trace(case, random):
         assert _close(ops_p.traces(x, y), t[:, perm][:, :, perm]), route
         assert _close(ops_p.traces_many([(x, y)])[0], t[:, perm][:, :, perm]), route
     assert _close(ops_p.expectation(x), ops.expectation(x)[:, perm])
+
+
+def test_operators_dense_on_their_support_take_the_dense_route():
+    """Force operators with every entry non-zero (a Löwdin-orthogonalised
+    basis spreads -dH/dX over all orbitals) cost the same multiply-adds on
+    both routes, and the CSR product of the sparse one is several times
+    slower than BLAS: the dense route must be chosen.  (The cost model
+    once counted the sparse product as Q*s instead of nnz*s and sent them
+    to the sparse route, ~7x slower for the xTB junctions.)  Operators that
+    touch a few rows, the atomic-displacement case, stay sparse."""
+    rng = np.random.default_rng(1)
+    n = 40
+    dense_ops = []
+    for _ in range(4):
+        a = rng.standard_normal((n, n))
+        dense_ops.append(a + a.T)
+    assert ForceOperators(dense_ops, n).route == "dense"
+    local = []
+    for k in range(4):
+        f = np.zeros((n, n))
+        f[k, :] = f[:, k] = rng.standard_normal(n)
+        local.append(f)
+    assert ForceOperators(local, n).route == "sparse"

@@ -24,6 +24,8 @@ from .errors import (
 )
 from .forces import FermiSeaPart, ForceCoefficients, electron_hole_spectrum, fermi_sea_part, force_coefficients
 from .junction import Junction
+from .junctionset import JunctionSet, spin_channels
+from .kpoints import KPointJunction
 from .leads import ChainLead, Lead, WideBandLead
 from .low_bias import LinearCoefficients, LowBiasCoefficients, low_bias_coefficients
 from .noise import JouleHeating, dissipation_spectrum, joule_heating, noise_spectrum
@@ -49,6 +51,9 @@ __all__ = [
     "greens",
     "parallel",
     "Junction",
+    "JunctionSet",
+    "spin_channels",
+    "KPointJunction",
     "force_coefficients",
     "ForceCoefficients",
     "fermi_sea_part",

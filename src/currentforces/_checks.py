@@ -325,6 +325,12 @@ def check_leads(junction, what, minimum=1):
     A device without leads is a closed system: its Green's function and its
     equilibrium density matrix exist, but anything carried by lead states
     (a current, a transmission, friction, noise, a bias) does not."""
+    if hasattr(junction, "members") and hasattr(junction, "weights"):
+        raise InputError(
+            f"junction is a set of junctions (spin channels or k-points): {what} takes one Junction; "
+            "call it on each member (junction_set[label]), or use the set's transmission, current and "
+            "density_matrix, force_coefficients or noise_spectrum, which accept a set"
+        )
     n = int(junction.n_leads)
     if n < minimum:
         need = {1: "a lead (an electron bath)", 2: "at least two leads"}.get(minimum, f"at least {minimum} leads")

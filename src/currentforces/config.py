@@ -59,6 +59,7 @@ __all__ = [
     "TransmissionConfig",
     "as_run_config",
     "BATH_KEYS",
+    "XTB_KEYS",
     "bias_values",
     "config_to_json",
     "default_config",
@@ -268,10 +269,38 @@ class JunctionConfig(_Section):
     model: str = _key(
         "str",
         "auto",
-        "tight-binding parameter set ('auto': the preset's own, gold_s for "
+        "electronic structure: a tight-binding parameter set ('auto': the preset's own, gold_s for "
         "gold_chain and carbon_sp for carbon_chain; for 'atoms', the one of "
-        "the element of an all-Au or all-C structure)",
-        choices=("auto", "gold_s", "carbon_sp"),
+        "the element of an all-Au or all-C structure), or 'xtb' (preset = 'atoms', device only: "
+        "a molecule between gold clusters with GFN-xTB and wide-band leads on the outer gold atoms)",
+        choices=("auto", "gold_s", "carbon_sp", "xtb"),
+    )
+    method: str = _key("str", "GFN2-xTB", "model = 'xtb': the xTB parametrisation", choices=("GFN2-xTB", "GFN1-xTB"))
+    gamma: float | Literal["auto"] = _key(
+        "float_or_auto",
+        "auto",
+        "model = 'xtb': wide-band broadening of each contact orbital, eV ('auto': 0.3, where the "
+        "transmission near E_F is least sensitive to it; currentforces.adapters.xtb)",
+        minimum=0.0,
+        exclusive_minimum=True,
+    )
+    left_contact: tuple[int, ...] | None = _key(
+        "int_list",
+        None,
+        "model = 'xtb': atoms coupled to the left electrode (default: the outermost gold layer at low z)",
+    )
+    right_contact: tuple[int, ...] | None = _key(
+        "int_list",
+        None,
+        "model = 'xtb': atoms coupled to the right electrode (default: the outermost gold layer at high z)",
+    )
+    vibrations: str = _key(
+        "str",
+        "auto",
+        "zero-bias force constants: 'calculator' (finite differences of the forces of the model's ASE "
+        "calculator, tblite's for model = 'xtb') or 'springs' (nearest-neighbour springs of "
+        "spring_constant); 'auto': calculator for 'xtb', springs for the tight-binding models",
+        choices=("auto", "calculator", "springs"),
     )
     n_atoms: int = _key("int", 4, "chain atoms in the device", minimum=1)
     bond: float | Literal["auto"] = _length_or_auto("chain bond length, Angstrom ('auto': preset value)")
@@ -296,6 +325,26 @@ class JunctionConfig(_Section):
     )
 
     def _cross_check(self):
+        if self.vibrations == "auto":
+            object.__setattr__(self, "vibrations", "calculator" if self.model == "xtb" else "springs")
+        elif self.vibrations == "calculator" and self.model != "xtb":
+            raise ConfigError(
+                "junction.vibrations",
+                f"'calculator' needs a model with an ASE calculator (model = 'xtb'); the tight-binding "
+                f"model {self.model!r} has none: use 'springs'",
+            )
+        if self.model == "xtb":
+            if self.preset != "atoms":
+                raise ConfigError("junction.model", "'xtb' needs preset = 'atoms' and a device structure file")
+            if not self.device:
+                raise ConfigError("junction.device", "is required with model = 'xtb' (the extended molecule)")
+            for key in ("left", "right"):
+                if getattr(self, key):
+                    raise ConfigError(
+                        f"junction.{key}",
+                        "is not used with model = 'xtb' (wide-band leads on left_contact and right_contact)",
+                    )
+            return
         if self.preset == "atoms":
             for key in ("device", "left", "right"):
                 if not getattr(self, key):
@@ -323,7 +372,7 @@ class JunctionConfig(_Section):
         moved = {
             k: os.path.abspath(Path(base_dir) / getattr(self, k))
             for k in ("device", "left", "right")
-            if not Path(getattr(self, k)).is_absolute()
+            if getattr(self, k) and not Path(getattr(self, k)).is_absolute()
         }
         return replace(self, **moved) if moved else self
 
@@ -333,7 +382,7 @@ class JunctionConfig(_Section):
         (empty for the built-in presets)."""
         if self.preset != "atoms":
             return {}
-        return {f"junction.{k}": getattr(self, k) for k in ("device", "left", "right")}
+        return {f"junction.{k}": getattr(self, k) for k in ("device", "left", "right") if getattr(self, k)}
 
 
 @dataclass(frozen=True, eq=False)
@@ -439,6 +488,10 @@ class DynamicsConfig(_Section):
 
 BATH_KEYS = ("phonon_bath", "bath_friction", "bath_temperature", "bath_atoms")
 """The [dynamics] keys of the phonon bath."""
+
+XTB_KEYS = ("method", "gamma", "left_contact", "right_contact", "vibrations")
+"""The [junction] keys of ``model = "xtb"`` (with a tight-binding model
+``vibrations`` is always ``"springs"``)."""
 
 
 @dataclass(frozen=True, eq=False)
@@ -644,12 +697,17 @@ def config_to_json(cfg: RunConfig | Mapping[str, Any]) -> str:
     output file and compared on resume.  The same TOML gives the same text
     (and so the same resume digest) as the nested dict of earlier versions:
     with ``dynamics.phonon_bath`` off the bath keys change no number and are
-    left out, as before the bath existed."""
+    left out, as before the bath existed, and so are the xTB keys
+    (:data:`XTB_KEYS`) of a tight-binding model."""
     data = _plain(cfg)
     dynamics = data.get("dynamics", {})
     if not dynamics.get("phonon_bath", False):
         for key in BATH_KEYS:
             dynamics.pop(key, None)
+    junction = data.get("junction", {})
+    if junction.get("model") != "xtb":
+        for key in XTB_KEYS:
+            junction.pop(key, None)
     if not data.get("output", {}).get("trajectory", ""):
         data.get("output", {}).pop("trajectory", None)  # no trajectory file: the text of earlier versions
     return json.dumps(data, sort_keys=True)

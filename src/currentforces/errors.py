@@ -25,6 +25,7 @@ __all__ = [
     "OutputLockedError",
     "ResumeError",
     "ConfigError",
+    "SpinPolarisedError",
     "SubbandEdgeError",
     "LeadConvergenceError",
     "SelfEnergyAccuracyWarning",
@@ -58,6 +59,11 @@ class OutputLockedError(InputError):
 class ResumeError(InputError):
     """An existing output file cannot be resumed: it was computed from other
     inputs, or its stored values do not match their checksums."""
+
+
+class SpinPolarisedError(InputError):
+    """A spin-polarised Hamiltonian given where one spin channel is expected:
+    pick a channel (``spin=0`` or ``1``) or take both as spin channels."""
 
 
 class ConfigError(InputError):

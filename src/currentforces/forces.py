@@ -55,6 +55,7 @@ forces f in eV/Angstrom; F0 eV/A, K eV/A^2, L eV*fs/A^2.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import math
 import warnings
@@ -77,6 +78,7 @@ from ._checks import (
 )
 from .errors import BoundStateError, InputError, IntegrationError, IntegrationWarning, OverlapError
 from .integrate import THERMAL_CUTOFF, fermi, fermi_derivative, fermi_sea_sum, integrate_adaptive
+from .junctionset import JunctionSet, operators_for_one, resolve_spin
 from .leads import broadening_from_self_energy
 from .nonorthogonal import check_overlap_derivatives
 from .operators import ForceOperators, combine, stacked_operators
@@ -264,6 +266,32 @@ class ForceCoefficients:
         """mu_0 - mu_1 in V for a junction with at least two leads."""
         mus = self.chemical_potentials
         return float(mus[0] - mus[1]) if len(mus) > 1 else 0.0
+
+    _SUMMED = ("mean_force", "K", "L", "mean_force_current", "K_current", "L_current")
+
+    def transposed(self) -> ForceCoefficients:
+        """The coefficients with K and L (and their current-induced parts)
+        transposed over the modes: those of the time-reversed partner -k of a
+        k-point at zero bias (:eq:`eq-kpoint-reversal`)."""
+        swap = {name: np.swapaxes(getattr(self, name), -1, -2) for name in ("K", "L", "K_current", "L_current")}
+        return dataclasses.replace(self, **swap)
+
+    def mean_with(self, other: ForceCoefficients) -> ForceCoefficients:
+        """The mean of two sets of coefficients (a k-point and its partner -k)."""
+        return ForceCoefficients.weighted_sum([self, other], [0.5, 0.5])
+
+    @staticmethod
+    def weighted_sum(parts: Sequence[ForceCoefficients], weights: ArrayLike) -> ForceCoefficients:
+        """sum_i w_i C_i of coefficients at the same bias, temperature and frequency
+        (:eq:`eq-junction-set`); errors add as sum_i w_i err_i."""
+        first = parts[0]
+        ws = [float(w) for w in np.asarray(weights, dtype=float).reshape(-1)]
+        sums: dict[str, Any] = {
+            name: sum(w * getattr(p, name) for p, w in zip(parts, ws)) for name in ForceCoefficients._SUMMED
+        }
+        keys = set().union(*(p.error for p in parts))
+        err = {key: float(sum(w * p.error.get(key, 0.0) for p, w in zip(parts, ws))) for key in keys}
+        return dataclasses.replace(first, error=err, **sums)
 
 
 # ----------------------------------------------------------------------------
@@ -810,13 +838,13 @@ def _in_continuum(junction, energy):
 
 @renamed_keywords(frequency="hbar_omega")
 def force_coefficients(
-    junction: Junction,
-    forces: OperatorsLike,
+    junction: Junction | JunctionSet,
+    forces: OperatorsLike | Callable[[Any], Any],
     bias: float = 0.0,
     temperature: float = 300.0,
     fermi_level: float = 0.0,
     hbar_omega: float = 0.0,
-    spin: float = 2,
+    spin: float | None = None,
     chemical_potentials: ArrayLike | None = None,
     rtol: float = 1e-8,
     on_fail: str = "raise",
@@ -828,10 +856,15 @@ def force_coefficients(
 
     Parameters
     ----------
-    junction : Junction
-        The device and its leads.
-    forces : sequence of (N, N) arrays or scipy.sparse matrices
+    junction : Junction or JunctionSet
+        The device and its leads; or a :class:`~currentforces.junctionset.JunctionSet`
+        (spin channels, k-points), whose members' coefficients are summed
+        with their weights (:eq:`eq-junction-set`).
+    forces : sequence of (N, N) arrays or scipy.sparse matrices, or callable
         Force operators f_a = -dh/dX_a in eV/Angstrom (Hermitian, device basis).
+        For a set: the same operators for every member, or ``forces(key)``
+        per member (``key`` = k for a k-point set,
+        :func:`currentforces.kpoints.bloch_forces`).
     bias : float
         V in volt: mu_0 = E_F + V/2 (lead 0), mu_1 = E_F - V/2 (lead 1).
     temperature : float
@@ -841,8 +874,9 @@ def force_coefficients(
     hbar_omega : float
         Oscillator energy hbar*omega_0 in eV (>= 0); 0 is the adiabatic
         limit.  ``frequency`` is a deprecated alias.
-    spin : float
-        Spin degeneracy g_s multiplying every coefficient.
+    spin : {None, 1, 2}
+        Spin degeneracy g_s multiplying every coefficient; default 2, or the
+        set's own (1 for spin channels).
     chemical_potentials : sequence of float, optional
         One per lead in eV; replaces ``bias`` and ``fermi_level``.
     rtol : float
@@ -876,7 +910,8 @@ def force_coefficients(
         symmetry) and must lie above the highest chemical potential +
         40 k_B T + ``hbar_omega`` at finite frequency; no ``fermi_sea``
         (each raises :class:`~currentforces.errors.OverlapError` naming the
-        reason).
+        reason).  For a set: the same
+        for every member, or a callable of the member's key, like ``forces``.
 
     Returns
     -------
@@ -919,13 +954,30 @@ def force_coefficients(
     the estimates of the integrals it is made of (pole sums, window
     integrals), each computed for that quantity alone.
     """
+    if isinstance(junction, JunctionSet):
+        if fermi_sea is not None:
+            raise InputError("fermi_sea: a precomputed Fermi-sea part belongs to one Junction, not to a junction set")
+        return _set_coefficients(
+            junction,
+            forces,
+            bias,
+            temperature,
+            fermi_level,
+            hbar_omega,
+            spin,
+            chemical_potentials,
+            rtol,
+            on_fail,
+            overlap_derivatives,
+        )
     temperature = check_temperature(temperature)
     w = check_nonnegative("hbar_omega", hbar_omega, "eV")
-    spin = check_spin(spin)
+    spin = check_spin(resolve_spin(junction, spin))
     rtol = check_rtol(rtol)
     check_leads(junction, "force_coefficients")
     if on_fail not in ("raise", "warn"):
         raise InputError(f"on_fail must be 'raise' or 'warn', got {on_fail!r}")
+    forces = operators_for_one(forces, "force_coefficients")
     ops = ForceOperators(forces, junction.size)
     mus = junction.chemical_potentials(bias, fermi_level, chemical_potentials)
     mu0 = float(np.mean(mus)) if len(mus) else float(fermi_level)
@@ -1094,12 +1146,13 @@ def _moving_overlap(junction, ops, forces, derivs, mus, mu0, temperature, w, spi
     natural = _natural_scales(ops, junction, spin)
     share = _PART_SHARE * rtol
     bound = _moving_overlap_bound_states(junction, both, blocks, ops.n_modes, mus, mu0, temperature) if w == 0 else None
+    trs = _time_reversal_symmetric(junction, both)
     out = None
     for _attempt in range(2):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", IntegrationWarning)
             values, errors = moving_overlap_coefficients(
-                blocks, ops.n_modes, mus, mu0, temperature, w, share, bound_states=bound is not None
+                blocks, ops.n_modes, mus, mu0, temperature, w, share, bound_states=bound is not None, time_reversal=trs
             )
         if bound is not None:
             values["mean_force"] = values["mean_force"] + bound[0]
@@ -1179,6 +1232,31 @@ def _moving_overlap_bound_states(junction, both, blocks, m, mus, mu0, temperatur
         c1 = combine((both.traces(r[None], gc[None]) + both.traces(gc[None], r[None])), np.array([e]), m)[0]
         k += (dn * g + n * dg + n * c1).real
     return f0, k
+
+
+def _set_coefficients(junctions, forces, bias, temperature, fermi_level, w, spin, mus, rtol, on_fail, derivs):
+    """force_coefficients of a junction set: sum_i w_i C_i (:eq:`eq-junction-set`).
+
+    A folded k-point stands for -k too: at zero bias its partner's
+    coefficients are the transposed ones (:eq:`eq-kpoint-reversal`), under
+    bias the partner is evaluated."""
+    biased = junctions._biased(bias, fermi_level, mus)
+    return junctions.evaluate(
+        force_coefficients,
+        forces,
+        exact=not biased,
+        mirror=lambda c, *_: c.transposed(),
+        combine=ForceCoefficients.weighted_sum,
+        per_member={"overlap_derivatives": derivs},
+        bias=bias,
+        temperature=temperature,
+        fermi_level=fermi_level,
+        hbar_omega=w,
+        spin=spin,
+        chemical_potentials=mus,
+        rtol=rtol,
+        on_fail=on_fail,
+    )
 
 
 FLOOR = 0.1

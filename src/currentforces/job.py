@@ -113,6 +113,22 @@ def build_junction(junction: JunctionConfig) -> Preset:
     movable = None if j.movable is None else list(j.movable)
     axes: dict[str, Any] = {} if j.axes == "auto" else {"axes": j.axes}
     try:
+        if j.model == "xtb":
+            from .adapters.xtb import xtb_preset
+
+            contacts = (
+                "auto" if j.left_contact is None and j.right_contact is None else (j.left_contact, j.right_contact)
+            )
+            return xtb_preset(
+                j.device,
+                contacts=contacts,
+                movable=movable,
+                method=j.method,
+                gamma=None if j.gamma == "auto" else j.gamma,
+                vibrations=j.vibrations,
+                spring_constant=None if j.spring_constant == "auto" else j.spring_constant,
+                **axes,
+            )
         if j.preset == "atoms":
             return junction_from_atoms(
                 j.device,
@@ -402,6 +418,10 @@ def _dataset(preset, fermi_level, cfg, records, biases, status, extra=None):
             "sign_convention": "F = F0 - K X + L V (seed eq 14); mu_0 = E_F + V/2, mu_1 = E_F - V/2",
             "bare_springs": "spring_constants stand for the zero-bias dynamical matrix; modes use "
             "spring_constants + K_current and L",
+            "vibrations": {
+                "springs": "spring_constants: central nearest-neighbour springs (a model)",
+                "calculator": "spring_constants: finite differences of the structure's own ASE calculator forces",
+            }[getattr(preset, "vibrations", "springs")],
         }
     )
     return ds

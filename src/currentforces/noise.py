@@ -29,11 +29,15 @@ Units: hbar*omega in eV, S in eV^2*fs/Angstrom^2, D in eV/Angstrom^2.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING, Any, cast
+
+import numpy as np
 
 from ._checks import check_positive, renamed_keywords
 from .forces import lead_pair_spectra
+from .junctionset import JunctionSet, operators_for_one, resolve_spin
 from .units import HBAR, KB
 
 if TYPE_CHECKING:
@@ -45,13 +49,13 @@ __all__ = ["JouleHeating", "channel_spectra", "dissipation_spectrum", "joule_hea
 
 @renamed_keywords(omega="hbar_omega")
 def noise_spectrum(
-    junction: Junction,
-    forces: OperatorsLike,
+    junction: Junction | JunctionSet,
+    forces: OperatorsLike | Callable[[Any], Any],
     hbar_omega: ArrayLike,
     bias: float = 0.0,
     temperature: float = 300.0,
     fermi_level: float = 0.0,
-    spin: float = 2,
+    spin: float | None = None,
     chemical_potentials: ArrayLike | None = None,
     rtol: float = 1e-8,
     overlap_derivatives: OperatorsLike | None = None,
@@ -69,9 +73,14 @@ def noise_spectrum(
 
     Parameters
     ----------
-    junction : Junction
-    forces : sequence of (N, N) arrays
-        Force operators in eV/Angstrom.
+    junction : Junction or JunctionSet
+        A set (spin channels, k-points) sums its members' spectra with
+        their weights (:eq:`eq-junction-set`); a folded k-point adds
+        S(k)^T for -k at zero bias (:eq:`eq-kpoint-reversal`) and evaluates
+        -k under bias.
+    forces : sequence of (N, N) arrays, or callable
+        Force operators in eV/Angstrom; for a set also ``forces(key)`` per
+        member (as :func:`currentforces.force_coefficients`).
     hbar_omega : float or array_like
         hbar*omega in eV (any sign).  ``omega`` is a deprecated alias.
     bias : float
@@ -80,8 +89,8 @@ def noise_spectrum(
         K.
     fermi_level : float
         eV.
-    spin : float
-        Spin degeneracy g_s.
+    spin : {None, 1, 2}
+        Spin degeneracy g_s; default 2, or the set's own.
     chemical_potentials : sequence of float, optional
         One per lead, eV.
     rtol : float
@@ -104,7 +113,25 @@ def noise_spectrum(
         eV^2*fs/Angstrom^2.  The noise xi of the Langevin equation has
         <xi_a(t+s) xi_b(t)> = int domega/2pi e^{-i omega s} S_ab(omega).
     """
-    args = (junction, forces, hbar_omega, bias, temperature, fermi_level, spin, chemical_potentials, rtol)
+    if isinstance(junction, JunctionSet):
+        biased = junction._biased(bias, fermi_level, chemical_potentials)
+        return junction.evaluate(
+            noise_spectrum,
+            forces,
+            exact=not biased,
+            mirror=lambda s, *_: np.swapaxes(s, -1, -2),
+            per_member={"overlap_derivatives": overlap_derivatives},
+            hbar_omega=hbar_omega,
+            bias=bias,
+            temperature=temperature,
+            fermi_level=fermi_level,
+            spin=spin,
+            chemical_potentials=chemical_potentials,
+            rtol=rtol,
+        )
+    spin = resolve_spin(junction, spin)
+    ops = operators_for_one(forces, "noise_spectrum")
+    args = (junction, ops, hbar_omega, bias, temperature, fermi_level, spin, chemical_potentials, rtol)
     out = lead_pair_spectra(args, ("noise",), "noise_spectrum", overlap_derivatives)
     return cast("ComplexArray", out.noise)
 

@@ -46,6 +46,12 @@ for reuse across the traces of one energy batch (Q = 72: sharing is ~15 %
 faster; Q = 210: ~3x slower, measured with OPENBLAS_NUM_THREADS=1)."""
 
 
+_CSR_SLOWDOWN = 4
+"""Cost of one multiply-add of the sparse route's CSR product relative to
+one of BLAS (measured ~7 for dense operators; 4 keeps every operator with
+few non-zero rows, the atomic-displacement case, on the sparse route)."""
+
+
 class ForceOperators:
     """Validated force operators f_a = -dh/dX_a on an N-orbital device.
 
@@ -110,7 +116,15 @@ class ForceOperators:
         self._rows_of_f = sp.csr_matrix(self.dense[self._owner, self._orb, :])  # (Q, s), sparse
         self.real = bool(np.all(np.abs(self.dense.imag) == 0))
         q = self._orb.size
-        self.route = "sparse" if q * s + q * q <= self.n_modes * s**3 + self.n_modes**2 * s**2 else "dense"
+        # per energy: the sparse route multiplies the Q stacked rows (nnz
+        # non-zero entries) into an s x s matrix (nnz * s multiply-adds in
+        # scipy's CSR kernel, ~7x slower per operation than BLAS: M = 4 dense
+        # 118 x 118 operators, 0.40 s against 0.057 s for 8 energies) and
+        # gathers Q x Q; the dense one makes M BLAS products of s x s matrices
+        # and an M x s^2 one.  Operators dense on their support (a
+        # Löwdin-orthogonalised basis) belong on the dense route
+        sparse_cost = _CSR_SLOWDOWN * self._rows_of_f.nnz * s + q * q
+        self.route = "sparse" if sparse_cost < self.n_modes * s**3 + self.n_modes**2 * s**2 else "dense"
         # energies per batch: the route's work array (Q x Q, or M x s^2) stays
         # near 1 MB (2^16 complex numbers), in cache; measured faster than
         # large batches (N = 400, M = 120: 0.66 s at 1 energy per batch

@@ -97,12 +97,18 @@ def _springs_note(ds):
     springs_eig = np.linalg.eigvalsh(ds["spring_constants"].values)
     a = int(np.argmax(np.abs(f0)))
     label = str(ds["mode_label"].values[a])
+    source = (
+        "force constants of the structure's own calculator"
+        if str(ds.attrs.get("vibrations", "")).startswith("spring_constants: finite differences")
+        else "springs"
+    )
+    used = "springs" if source == "springs" else "them"
     return (
         f"the structure is taken as the mechanical equilibrium: its zero-bias mean force F0(0) "
         f"(largest |F0(0)| {abs(f0[a]):.3f} eV/A, on {label}) and the electronic K(0) (symmetric "
         f"part, eigenvalues {k0_eig[0]:.3f} to {k0_eig[-1]:.3f} eV/A^2) are replaced by the bare "
-        f"springs (spring_constants, eigenvalues {springs_eig[0]:.3f} to {springs_eig[-1]:.3f} "
-        "eV/A^2). Modes and dynamics use springs + K(V) - K(0), L(V) and F0(V) - F0(0); the "
+        f"{source} (spring_constants, eigenvalues {springs_eig[0]:.3f} to {springs_eig[-1]:.3f} "
+        f"eV/A^2). Modes and dynamics use {used} + K(V) - K(0), L(V) and F0(V) - F0(0); the "
         "table's F0 is the full F0(V)."
     )
 

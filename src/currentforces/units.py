@@ -44,6 +44,8 @@ __all__ = [
     "FS",
     "AMU_KG",
     "M_ELECTRON_KG",
+    "HARTREE",
+    "BOHR",
     "thermal_energy",
     "mass_to_internal",
 ]
@@ -92,6 +94,13 @@ in Angstrom/fs^2 and ``F`` in eV/Angstrom.
 
 M_ELECTRON = M_ELECTRON_KG / _MASS_UNIT_KG
 """Electron mass in eV*fs^2/Angstrom^2 (about 0.05686)."""
+
+# --- Atomic units (CODATA 2018), for electronic-structure codes -------------
+HARTREE = 27.211386245988
+"""One Hartree in eV (CODATA 2018): energies of xTB (``tblite``) and most
+quantum-chemistry codes."""
+BOHR = 0.529177210903
+"""One Bohr radius in Angstrom (CODATA 2018): lengths of ``tblite``."""
 
 
 def thermal_energy(temperature: float) -> float:

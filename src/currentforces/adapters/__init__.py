@@ -3,9 +3,12 @@
 * :func:`from_sisl` - a sisl ``Hamiltonian`` device and electrode
   Hamiltonians in the TBtrans layout;
 * :func:`from_kwant` - a finalized Kwant system (``hamiltonian_submatrix``
-  and the lead self-energies).
+  and the lead self-energies);
+* :mod:`currentforces.adapters.xtb` - a molecule between gold clusters
+  from GFN-xTB (``tblite``) with wide-band leads
+  (:func:`~currentforces.adapters.xtb.xtb_junction`).
 
-sisl and Kwant are imported only when an adapter is called.
+sisl, Kwant and tblite are imported only when an adapter is called.
 """
 
 from __future__ import annotations

@@ -158,18 +158,25 @@ class Preset:
 
     Attributes
     ----------
-    system : AtomisticJunction
+    system : AtomisticJunction or XTBJunction
+        The junction and its force operators
+        (:class:`~currentforces.adapters.xtb.XTBJunction` for ``model = "xtb"``).
     fermi_level : float
         eV.
     spring_constants : (M, M) ndarray
         Mechanical force constants of the movable coordinates, eV/Angstrom^2.
     description : str
+    vibrations : str
+        Where ``spring_constants`` come from: ``"springs"`` (central
+        nearest-neighbour springs) or ``"calculator"`` (finite differences of
+        an ASE calculator's forces, :func:`currentforces.bare_force_constants`).
     """
 
     system: AtomisticJunction
     fermi_level: float
     spring_constants: np.ndarray
     description: str
+    vibrations: str = "springs"
 
 
 def _preset(symbol, model, n_atoms, bond, lead_bond, movable, axes, spring, electrons, buffer):
