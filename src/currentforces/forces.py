@@ -977,20 +977,18 @@ def force_coefficients(
     check_leads(junction, "force_coefficients")
     if on_fail not in ("raise", "warn"):
         raise InputError(f"on_fail must be 'raise' or 'warn', got {on_fail!r}")
-    forces = operators_for_one(forces, "force_coefficients")
-    ops = ForceOperators(forces, junction.size)
+    one = operators_for_one(forces, "force_coefficients")
+    ops = ForceOperators(one, junction.size)
     mus = junction.chemical_potentials(bias, fermi_level, chemical_potentials)
     mu0 = float(np.mean(mus)) if len(mus) else float(fermi_level)
-    if check_overlap_derivatives(junction, forces, overlap_derivatives) is not None:
+    if check_overlap_derivatives(junction, one, overlap_derivatives) is not None:
         if fermi_sea is not None:
             raise OverlapError(
                 "fermi_sea: a precomputed Fermi-sea part has constant couplings and cannot serve with a moving "
                 "overlap (overlap_derivatives); leave fermi_sea out"
             )
         assert overlap_derivatives is not None  # checked above
-        return _moving_overlap(
-            junction, ops, forces, overlap_derivatives, mus, mu0, temperature, w, spin, rtol, on_fail
-        )
+        return _moving_overlap(junction, ops, one, overlap_derivatives, mus, mu0, temperature, w, spin, rtol, on_fail)
     blocks = SpectralBlocks(junction, ops)
     biased = len(mus) > 1 and np.ptp(mus) > 0
     kt = KB * temperature
