@@ -10,10 +10,18 @@ import sys
 import textwrap
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from currentforces.errors import InputError, OutputLockedError
-from currentforces.outfile import OutputLock, atomic_write, lock_path, temporary_files
+from currentforces.outfile import (
+    OutputLock,
+    atomic_write,
+    lock_path,
+    read_checkpoint,
+    temporary_files,
+    write_checkpoint,
+)
 
 SRC = str(Path(__file__).resolve().parents[1] / "src")
 
@@ -127,3 +135,19 @@ def test_atomic_write_honours_the_umask(tmp_path, umask, mode):
     assert (tmp_path / "a.bin").stat().st_mode & 0o777 == mode
     assert lock_mode == mode
     assert [p.name for p in tmp_path.iterdir()] == ["a.bin"]
+
+
+def test_checkpoint_round_trip_and_fingerprint(tmp_path):
+    # expected: the arrays come back bit for bit under the name given (no ".npz" appended, no temporary
+    # left); any other fingerprint (value or length) is refused, as the dynamics' resume contract requires
+    path = tmp_path / "state.ckpt"
+    fp = np.array([1.0, 2.0, 0.5])
+    x = np.arange(6.0).reshape(2, 3) / 7
+    write_checkpoint(path, fp, positions=x, step=3)
+    assert [p.name for p in tmp_path.iterdir()] == ["state.ckpt"]
+    data = read_checkpoint(path, fp.copy())
+    assert sorted(data) == ["positions", "step"]
+    assert np.array_equal(data["positions"], x) and int(data["step"]) == 3
+    for other in (np.array([1.0, 2.0, 0.25]), fp[:2]):
+        with pytest.raises(InputError, match="different parameters"):
+            read_checkpoint(path, other)

@@ -322,6 +322,21 @@ class JunctionSet:
         mus = self.chemical_potentials(bias, fermi_level, chemical_potentials)
         return len(mus) > 1 and float(np.ptp(mus)) > 0
 
+    def _resolved_state(self, func, exact, mirror, bias, temperature, fermi_level, spin, chemical_potentials, **kwargs):
+        """:meth:`resolved` of ``func(junction, **kwargs)`` at the electrodes' state (bias, temperature, ...)."""
+        return self.resolved(
+            func,
+            None,
+            exact,
+            mirror,
+            bias=bias,
+            temperature=temperature,
+            fermi_level=fermi_level,
+            spin=spin,
+            chemical_potentials=chemical_potentials,
+            **kwargs,
+        )
+
     def transmission(self, energy: ArrayLike, source: int = 0, drain: int = 1, resolved: bool = False) -> Any:
         r"""Weighted transmission sum_i w_i T_i(E) (dimensionless; per transverse cell for k-points).
 
@@ -352,19 +367,8 @@ class JunctionSet:
         Exact under time reversal for two leads (T_01 = T_10 at every k); with
         more leads a folded member's partner is evaluated.
         """
-        out = self.resolved(
-            _current,
-            None,
-            self.n_leads == 2,
-            None,
-            bias=bias,
-            temperature=temperature,
-            fermi_level=fermi_level,
-            spin=spin,
-            chemical_potentials=chemical_potentials,
-            lead=lead,
-            **kwargs,
-        )
+        state = (bias, temperature, fermi_level, spin, chemical_potentials)
+        out = self._resolved_state(_current, self.n_leads == 2, None, *state, lead=lead, **kwargs)
         return float(self.combine(out))
 
     def density_matrix(
@@ -385,18 +389,8 @@ class JunctionSet:
         evaluated.
         """
         biased = self._biased(bias, fermi_level, chemical_potentials)
-        out = self.resolved(
-            _density_matrix,
-            None,
-            not biased,
-            lambda r, *_: np.conj(r),
-            bias=bias,
-            temperature=temperature,
-            fermi_level=fermi_level,
-            spin=spin,
-            chemical_potentials=chemical_potentials,
-            **kwargs,
-        )
+        state = (bias, temperature, fermi_level, spin, chemical_potentials)
+        out = self._resolved_state(_density_matrix, not biased, lambda r, *_: np.conj(r), *state, **kwargs)
         return self.combine(out)
 
 

@@ -11,6 +11,10 @@
   this host (a killed run) is stale and is taken over; taking a lock also
   removes the temporary files that a killed writer left behind.
 
+* :func:`write_checkpoint` and :func:`read_checkpoint` store named arrays
+  with a parameter fingerprint in a NumPy ``.npz`` file (atomically) and
+  read them back only for the same fingerprint.
+
 Nothing here knows about NetCDF or the physics; :mod:`currentforces.io`
 and the dynamics checkpoints write through :func:`atomic_write`.
 """
@@ -25,12 +29,22 @@ import socket
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import numpy as np
+
 from .errors import InputError, OutputLockedError
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-__all__ = ["OutputLock", "atomic_write", "check_output_path", "lock_path", "temporary_files"]
+__all__ = [
+    "OutputLock",
+    "atomic_write",
+    "check_output_path",
+    "lock_path",
+    "read_checkpoint",
+    "temporary_files",
+    "write_checkpoint",
+]
 
 _TMP_HEX = 12
 
@@ -93,6 +107,47 @@ def atomic_write(path: str | os.PathLike[str], write: Callable[[str], object]) -
             os.remove(tmp)
         raise
     return path
+
+
+def write_checkpoint(path: str | os.PathLike[str], fingerprint: np.ndarray, **arrays: object) -> Path:
+    """Write ``arrays`` and the parameter ``fingerprint`` to ``path`` (NumPy .npz), atomically.
+
+    Parameters
+    ----------
+    path : str or Path
+        Destination; written as given (no ``.npz`` is appended).
+    fingerprint : ndarray
+        The parameters the state belongs to; :func:`read_checkpoint` refuses
+        the file for any other fingerprint.
+    **arrays
+        The state, by name (``fingerprint`` is reserved).
+
+    Returns
+    -------
+    Path
+    """
+
+    def write(tmp):
+        with open(tmp, "wb") as fh:
+            np.savez(fh, **arrays, fingerprint=fingerprint)
+
+    return atomic_write(path, write)
+
+
+def read_checkpoint(path: str | os.PathLike[str], fingerprint: np.ndarray) -> dict[str, np.ndarray]:
+    """The arrays of a file of :func:`write_checkpoint`, by name (copies, without the fingerprint).
+
+    Raises
+    ------
+    InputError
+        If the file was written with another ``fingerprint`` (other
+        parameters: resuming would not continue the same run).
+    """
+    with np.load(os.fspath(path)) as data:
+        stored = data["fingerprint"]
+        if stored.shape != fingerprint.shape or not np.array_equal(stored, fingerprint):
+            raise InputError(f"checkpoint {path!s} was written with different parameters")
+        return {name: data[name].copy() for name in data.files if name != "fingerprint"}
 
 
 def lock_path(path: str | os.PathLike[str]) -> Path:

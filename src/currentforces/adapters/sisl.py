@@ -530,13 +530,7 @@ class SislDevice:
             -dH(k)/dX, the Bloch sum over images), ``forces(label)`` per
             spin channel.
         """
-        step = check_positive("step", step, "Angstrom")
-        plus = [read_hamiltonian(h, f"plus[{i}]") for i, h in enumerate(plus)]
-        minus = [read_hamiltonian(h, f"minus[{i}]") for i, h in enumerate(minus)]
-        if len(plus) != len(minus) or not plus:
-            raise InputError(
-                f"plus and minus: need one Hamiltonian each per coordinate, got {len(plus)} and {len(minus)}"
-            )
+        plus, minus, step = _displaced(plus, minus, step)
 
         def ops(k, channel):
             k3 = self.k3(k)
@@ -550,13 +544,7 @@ class SislDevice:
         Arguments and return structure as :meth:`force_operators` (the
         ``overlap_derivatives`` of :func:`~currentforces.force_coefficients`).
         """
-        step = check_positive("step", step, "Angstrom")
-        plus = [read_hamiltonian(h, f"plus[{i}]") for i, h in enumerate(plus)]
-        minus = [read_hamiltonian(h, f"minus[{i}]") for i, h in enumerate(minus)]
-        if len(plus) != len(minus) or not plus:
-            raise InputError(
-                f"plus and minus: need one Hamiltonian each per coordinate, got {len(plus)} and {len(minus)}"
-            )
+        plus, minus, step = _displaced(plus, minus, step)
         if any(h.orthogonal for h in plus + minus):
             raise InputError("plus, minus: orthogonal Hamiltonians have no overlap derivatives")
 
@@ -582,6 +570,16 @@ class SislDevice:
         if self.spin == "noncolinear":
             return lambda label: per_channel(None)
         return per_channel(None)
+
+
+def _displaced(plus, minus, step):
+    """The +-step displaced Hamiltonians of :meth:`SislDevice.force_operators`, read and checked (and step)."""
+    step = check_positive("step", step, "Angstrom")
+    plus = [read_hamiltonian(h, f"plus[{i}]") for i, h in enumerate(plus)]
+    minus = [read_hamiltonian(h, f"minus[{i}]") for i, h in enumerate(minus)]
+    if len(plus) != len(minus) or not plus:
+        raise InputError(f"plus and minus: need one Hamiltonian each per coordinate, got {len(plus)} and {len(minus)}")
+    return plus, minus, step
 
 
 def sisl_matrices(hamiltonian, k=None, spin=None):

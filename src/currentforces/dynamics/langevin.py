@@ -44,7 +44,7 @@ import numpy as np
 
 from .._checks import check_number, check_positive, check_rtol
 from ..errors import InputError
-from ..outfile import atomic_write
+from ..outfile import read_checkpoint, write_checkpoint
 from ..units import AMU, HBAR
 from ._moved import call_moved
 from .bath import PhononBath, combined_spectrum
@@ -388,17 +388,9 @@ class LangevinDynamics:
     def save_checkpoint(self, path: str | os.PathLike[str]) -> None:
         """Write step, state and parameter fingerprint to ``path`` (.npz), atomically."""
 
-        def write(tmp):
-            with open(tmp, "wb") as fh:
-                np.savez(
-                    fh,
-                    positions=self.positions,
-                    velocities=self.velocities,
-                    step=self.step,
-                    fingerprint=self._fingerprint(),
-                )
-
-        atomic_write(path, write)
+        write_checkpoint(
+            path, self._fingerprint(), positions=self.positions, velocities=self.velocities, step=self.step
+        )
 
     def load_checkpoint(self, path: str | os.PathLike[str]) -> LangevinDynamics:
         """Restore the state written by :meth:`save_checkpoint`.
@@ -408,14 +400,10 @@ class LangevinDynamics:
         noise block or noise on/off): the resumed run is then identical, bit
         for bit, to an uninterrupted one.
         """
-        with np.load(os.fspath(path)) as data:
-            fp = data["fingerprint"]
-            mine = self._fingerprint()
-            if fp.shape != mine.shape or not np.array_equal(fp, mine):
-                raise InputError(f"checkpoint {path!s} was written with different parameters")
-            self.positions = data["positions"].copy()
-            self.velocities = data["velocities"].copy()
-            self.step = int(data["step"])
+        data = read_checkpoint(path, self._fingerprint())
+        self.positions = data["positions"]
+        self.velocities = data["velocities"]
+        self.step = int(data["step"])
         return self
 
 

@@ -34,14 +34,12 @@ friction is already in the mean force, so L is not added again.
 
 from __future__ import annotations
 
-import os
-
 import numpy as np
 
 from .._checks import check_masses, check_positive
 from ..dynamics.noise_generation import NoiseGenerator
 from ..errors import InputError
-from ..outfile import atomic_write
+from ..outfile import read_checkpoint, write_checkpoint
 from ..units import AMU
 from .models import HarmonicBareForce, LinearModel
 from .propagator import WideBandElectrons
@@ -271,45 +269,38 @@ class EhrenfestDynamics:
     def save_checkpoint(self, path):
         """Write the full state (atoms, electrons, step size of the electron integrator) to ``path`` (.npz)."""
 
-        def write(tmp):
-            with open(tmp, "wb") as fh:
-                np.savez(
-                    fh,
-                    positions=self.positions,
-                    velocities=self.velocities,
-                    step=self.step,
-                    sigma=self.state.sigma,
-                    aux=self.state.aux,
-                    electron_time=self.state.time,
-                    step_size=np.nan if self.electrons._step_size is None else self.electrons._step_size,
-                    electronic_force=self._electronic_force,
-                    force=self._force,
-                    rate=np.full((0, 0), np.nan) if self._rate is None else self._rate,
-                    fingerprint=self._fingerprint(),
-                )
-
-        atomic_write(path, write)
+        write_checkpoint(
+            path,
+            self._fingerprint(),
+            positions=self.positions,
+            velocities=self.velocities,
+            step=self.step,
+            sigma=self.state.sigma,
+            aux=self.state.aux,
+            electron_time=self.state.time,
+            step_size=np.nan if self.electrons._step_size is None else self.electrons._step_size,
+            electronic_force=self._electronic_force,
+            force=self._force,
+            rate=np.full((0, 0), np.nan) if self._rate is None else self._rate,
+        )
 
     def load_checkpoint(self, path):
         """Restore a state written by :meth:`save_checkpoint`; the continued run equals the unsplit one bit for bit.
 
         Raises InputError if the checkpoint was written with other parameters.
         """
-        with np.load(os.fspath(path)) as data:
-            fp, mine = data["fingerprint"], self._fingerprint()
-            if fp.shape != mine.shape or not np.array_equal(fp, mine):
-                raise InputError(f"checkpoint {path!s} was written with different parameters")
-            self.positions = data["positions"].copy()
-            self.velocities = data["velocities"].copy()
-            self.step = int(data["step"])
-            self.state.sigma = data["sigma"].copy()
-            self.state.aux = data["aux"].copy()
-            self.state.time = float(data["electron_time"])
-            size = float(data["step_size"])
-            self.electrons._step_size = None if np.isnan(size) else size
-            self._electronic_force = data["electronic_force"].copy()
-            self._force = data["force"].copy()
-            rate = data["rate"]
-            self._rate = None if rate.size == 0 else rate.copy()
+        data = read_checkpoint(path, self._fingerprint())
+        self.positions = data["positions"]
+        self.velocities = data["velocities"]
+        self.step = int(data["step"])
+        self.state.sigma = data["sigma"]
+        self.state.aux = data["aux"]
+        self.state.time = float(data["electron_time"])
+        size = float(data["step_size"])
+        self.electrons._step_size = None if np.isnan(size) else size
+        self._electronic_force = data["electronic_force"]
+        self._force = data["force"]
+        rate = data["rate"]
+        self._rate = None if rate.size == 0 else rate
         self._hamiltonian = self.model.hamiltonian(self.positions)
         return self

@@ -14,6 +14,7 @@ Units: energies eV, lengths Angstrom, time fs, mass eV fs^2/Angstrom^2,
 
 from __future__ import annotations
 
+import functools
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -149,6 +150,22 @@ def _vp_setup(side, x, y, fermi_energy, bias, hbar_omega, coupling, mass, closed
     return s, ef, ev, hw, m_, xb, yb, et, nmax_all, pref
 
 
+def _sums_51(bracket, s, xb, yb, et, ef, mask, nmax, closed_cutoff, tail_correction):
+    """The two mode sums of eq. (51), whose product times the prefactor is ``A_z``:
+    the sum over the open subbands ``mask`` of chi^2_nm, and the sum over the
+    subbands up to ``closed_cutoff * E_F`` of chi^2_n'm' ``bracket(E')`` (plus the
+    continuum tail beyond them if ``tail_correction``); ``nmax`` modes per direction."""
+    idx = _edge_indices(nmax)
+    u_cut = closed_cutoff * ef / et
+    g = np.where(idx <= u_cut, bracket(et * idx.astype(float)), 0.0)
+    w_open = np.zeros((nmax, nmax))
+    w_open[: mask.shape[0], : mask.shape[1]] = mask
+    a_open, a_g = _mode_sums(s, xb, yb, np.stack([w_open, g]))
+    if tail_correction:
+        a_g = a_g + _closed_tail(bracket, u_cut, et) / s**2
+    return a_open, a_g
+
+
 def vector_potential(
     side: float,
     x: ArrayLike,
@@ -221,15 +238,8 @@ def vector_potential(
     _check_edges(et, lo, hi, "bias window of eq. (51)")
     mask, _ = _open_mask(lo / et)
     nmax = max(mask.shape[0], nmax_all)
-    e_prime = et * _edge_indices(nmax).astype(float)
-
-    u_cut = closed_cutoff * ef / et
-    g = np.where(_edge_indices(nmax) <= u_cut, _bracket_51(e_prime, mu1, mu2, hw), 0.0)
-    w_open = np.zeros((nmax, nmax))
-    w_open[: mask.shape[0], : mask.shape[1]] = mask
-    a_open, a_g = _mode_sums(s, xb, yb, np.stack([w_open, g]))
-    if tail_correction:
-        a_g = a_g + _closed_tail(lambda e: _bracket_51(e, mu1, mu2, hw), u_cut, et) / s**2
+    bracket = functools.partial(_bracket_51, mu1=mu1, mu2=mu2, hw=hw)
+    a_open, a_g = _sums_51(bracket, s, xb, yb, et, ef, mask, nmax, closed_cutoff, tail_correction)
     return pref * a_open * a_g
 
 
@@ -275,13 +285,8 @@ def vector_potential_linear_response(
             [tuple(int(v) + 1 for v in b) for b in bad],
             [float(e_prime[tuple(b)]) for b in bad],
         )
-    u_cut = closed_cutoff * ef / et
-    g = np.where(idx <= u_cut, _bracket_51_linear(e_prime, ef, hw), 0.0)
-    w_open = np.zeros((nmax, nmax))
-    w_open[: mask.shape[0], : mask.shape[1]] = mask
-    a_open, a_g = _mode_sums(s, xb, yb, np.stack([w_open, g]))
-    if tail_correction:
-        a_g = a_g + _closed_tail(lambda e: _bracket_51_linear(e, ef, hw), u_cut, et) / s**2
+    bracket = functools.partial(_bracket_51_linear, ef=ef, hw=hw)
+    a_open, a_g = _sums_51(bracket, s, xb, yb, et, ef, mask, nmax, closed_cutoff, tail_correction)
     return pref * a_open * a_g
 
 
