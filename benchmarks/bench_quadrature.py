@@ -8,14 +8,21 @@ frequency, ``hbar_omega=0.01`` eV) it calls the public
 * ``nE``: the number of energies at which the junction's Green's function
   was evaluated (every call of ``green``, ``green_submatrix``,
   ``green_derivative_submatrix``, ``spectral_functions``, ``transmission``
-  counts its energies once; nested calls are not counted twice);
+  counts its energies once; nested calls are not counted twice; the
+  complex energies of the off-axis bias window, ``currentforces.contour``,
+  count too, although each costs two full inverses);
 * ``wall s`` and ``G-eq``: the wall time, and the wall time divided by the
   time of one G(E) at one energy (``green_submatrix`` on the force support at
   E_F, best of several calls);
-* ``err``: the true error, max over F0, K and L of max|X - X_ref| / max|X_ref|
-  (each quantity relative to its own scale; where a quantity vanishes by
+* ``err``: the true error, max over F0, K, L and their current-induced
+  parts (those the reference has) of max|X - X_ref| / max|X_ref| (each
+  quantity relative to its own scale; where a quantity vanishes by
   symmetry, relative to 1 % of its natural size, see ``natural_scales``),
   with the worst one named;
+* ``est>=err``: whether each quantity's reported error estimate
+  (``result.error``) is at least its true absolute error ("ok", or the
+  quantities where it is not); true errors below 10x the reference's own
+  tolerance are not judged;
   ``warn``: warnings the call emitted (e.g. IntegrationWarning).
 
 Cases:
@@ -69,6 +76,7 @@ sys.path.insert(0, str(HERE))
 from currentforces import Junction, WideBandLead, force_coefficients  # noqa: E402
 from currentforces.units import HBAR, KB  # noqa: E402
 
+QUANTITIES = ("mean_force", "K", "L", "mean_force_current", "K_current", "L_current")
 FREQUENCY = 0.01
 KINDS = {"adiabatic": 0.0, "finite": FREQUENCY}
 TEMPERATURES = [0.0, 1.0, 300.0, 1000.0]
@@ -128,11 +136,36 @@ class _Count:
 
 
 @contextlib.contextmanager
+def _counting_contour(counter):
+    """Also count the complex energies of the off-axis bias window
+    (``currentforces.contour``, which inverts z - h - Sigma itself, outside
+    the junction's counted methods): each z costs two full N x N inverses,
+    G(z) and G(z*), counted as one energy."""
+    try:
+        from currentforces.contour import _Device
+    except ImportError:  # older versions: no contour
+        yield
+        return
+    original = _Device.green
+
+    def green(self, z):
+        # pieces() asks for G(z) and G(z*): count the upper-half-plane z once
+        counter.energies += int(np.count_nonzero(np.imag(z) > 0))
+        return original(self, z)
+
+    _Device.green = green
+    try:
+        yield
+    finally:
+        _Device.green = original
+
+
+@contextlib.contextmanager
 def counting(junction):
     """Count the energies of the outermost Green's-function calls: the
     library's own hook where it has one, else wrappers installed here."""
     if hasattr(junction, "count_energies"):
-        with junction.count_energies() as c:
+        with junction.count_energies() as c, _counting_contour(c):
             yield c
         return
     c = _Count()
@@ -272,7 +305,7 @@ def key(case, kind, temperature):
     return f"{case}/{kind}/{temperature:g}"
 
 
-def run_one(junction, forces, ef, temperature, frequency, rtol):
+def run_one(junction, forces, ef, temperature, frequency, rtol, **options):
     with counting(junction) as c:
         t0 = time.perf_counter()
         with warnings.catch_warnings(record=True) as caught:
@@ -286,43 +319,60 @@ def run_one(junction, forces, ef, temperature, frequency, rtol):
                 hbar_omega=frequency,
                 spin=SPIN,
                 rtol=rtol,
+                **options,
             )
         wall = time.perf_counter() - t0
-    values = {
-        "mean_force": np.asarray(r.mean_force).tolist(),
-        "K": np.asarray(r.K).tolist(),
-        "L": np.asarray(r.L).tolist(),
-    }
+    values = {q: np.asarray(getattr(r, q)).tolist() for q in QUANTITIES if getattr(r, q, None) is not None}
+    values["error"] = {q: float(e) for q, e in getattr(r, "error", {}).items()}
     return values, c.energies, wall, len(caught)
 
 
 def natural_scales(junction, forces):
     """Sizes a quantity has when no symmetry makes it vanish: F0 ~ |f| (|f| =
     max_a sum_ij |f_a,ij|, rho elements ~ 1), K ~ |f|^2/W, L ~ hbar |f|^2/W^2
-    (W = junction.energy_scale)."""
+    (W = junction.energy_scale); the current-induced parts the same."""
     f1 = max(float(abs(f).sum()) if hasattr(f, "tocsr") else float(np.abs(f).sum()) for f in forces)
     w = float(junction.energy_scale)
-    return {"mean_force": f1, "K": f1**2 / w, "L": HBAR * f1**2 / w**2}
+    out = {"mean_force": f1, "K": f1**2 / w, "L": HBAR * f1**2 / w**2}
+    out.update({q + "_current": v for q, v in list(out.items())})
+    return out
 
 
-def true_error(values, ref, natural):
-    """max over F0, K, L of max|X - X_ref| / max(max|X_ref|, natural_X / 100): each
-    quantity relative to its own scale, or to 1 % of its natural scale where
-    it vanishes by symmetry (no friction outside the band, F0 = 0 of a
-    symmetric chain)."""
-    worst, name = 0.0, "-"
-    for q in ("mean_force", "K", "L"):
+def true_error(values, ref, natural, ref_rtol=0.0):
+    """Each quantity's true error max|X - X_ref| / max(max|X_ref|, natural_X / 100)
+    (relative to its own scale, or to 1 % of its natural scale where it
+    vanishes by symmetry: no friction outside the band, F0 = 0 of a symmetric
+    chain), over every quantity both hold.
+
+    Returns (worst error, its quantity, bound) where bound says whether each
+    quantity's reported error estimate is at least its true error: "ok",
+    "MISS:<quantities>", or "-" when the run reported no estimates.  A true
+    error below 10 ref_rtol is the reference's own noise and is not judged.
+    """
+    worst, name, missed = 0.0, "-", []
+    est = values.get("error", {})
+    for q in QUANTITIES:
+        if q not in values or q not in ref:
+            continue
         x = np.asarray(values[q])
         y = np.asarray(ref[q])
         scale = max(float(np.max(np.abs(y))), 0.01 * natural[q])
-        e = float(np.max(np.abs(x - y))) / scale
+        diff = float(np.max(np.abs(x - y)))
+        e = diff / scale
         if e >= worst:
             worst, name = e, q
-    return worst, name
+        if q in est and e > 10 * ref_rtol and not est[q] >= diff:
+            missed.append(q)
+    bound = "-" if not est else ("ok" if not missed else "MISS:" + ",".join(missed))
+    return worst, name, bound
 
 
 def make_reference(path, cases, temps, kinds, rtol):
-    refs = {}
+    """Compute references and add each to ``path`` as soon as it is done (a
+    long run that is stopped keeps what it has)."""
+    import currentforces
+
+    path = pathlib.Path(path)
     for case in cases:
         junction, forces, ef, desc = (None, None, 0.0, "") if case == "iii" else build(case)
         for kind in kinds:
@@ -330,22 +380,21 @@ def make_reference(path, cases, temps, kinds, rtol):
                 t0 = time.perf_counter()
                 try:
                     if case == "iii":
-                        refs[key(case, kind, t)] = single_level_reference(t, KINDS[kind])
+                        value = single_level_reference(t, KINDS[kind])
                     else:
-                        v, *_ = run_one(junction, forces, ef, t, KINDS[kind], rtol)
-                        refs[key(case, kind, t)] = v
+                        # a reference that misses its own tolerance is kept with its estimate
+                        value, *_ = run_one(junction, forces, ef, t, KINDS[kind], rtol, on_fail="warn")
                 except Exception as exc:  # no reference: the row prints nan
                     print(f"reference {key(case, kind, t)} failed: {type(exc).__name__}: {str(exc)[:80]}")
                     continue
                 print(f"reference {key(case, kind, t)}: {time.perf_counter() - t0:.1f} s", flush=True)
-    import currentforces
-
-    path = pathlib.Path(path)
-    out = json.loads(path.read_text()) if path.exists() else {"meta": {}, "values": {}}
-    out["values"].update(refs)  # several runs (cases at their own rtol) can fill one file
-    for k in refs:
-        out["meta"][k] = {"rtol": rtol, "version": getattr(currentforces, "__version__", "?")}
-    path.write_text(json.dumps(out))
+                out = json.loads(path.read_text()) if path.exists() else {"meta": {}, "values": {}}
+                out["values"][key(case, kind, t)] = value  # several runs can fill one file
+                out["meta"][key(case, kind, t)] = {
+                    "rtol": rtol,
+                    "version": getattr(currentforces, "__version__", "?"),
+                }
+                path.write_text(json.dumps(out))
 
 
 def main(argv=None):
@@ -366,9 +415,17 @@ def main(argv=None):
     if args.make_reference:
         make_reference(args.make_reference, args.cases, args.temperatures, args.kinds, args.reference_rtol)
         return
-    refs = json.loads(pathlib.Path(args.reference).read_text())["values"] if args.reference else {}
+    ref_file = json.loads(pathlib.Path(args.reference).read_text()) if args.reference else {"values": {}, "meta": {}}
+    refs, ref_meta = ref_file["values"], ref_file["meta"]
+
+    def judge(k, values, natural):
+        if k not in refs:
+            return math.nan, "-", "-"
+        return true_error(values, refs[k], natural, ref_meta.get(k, {}).get("rtol", 0.0))
+
     header = (
-        f"{'case':<38} {'kind':<9} {'T K':>6} {'nE':>7} {'wall s':>8} {'G-eq':>8} {'err':>9} {'worst':<10} {'warn':>4}"
+        f"{'case':<38} {'kind':<9} {'T K':>6} {'nE':>7} {'wall s':>8} {'G-eq':>8} {'err':>9} "
+        f"{'worst':<18} {'est>=err':<8} {'warn':>4}"
     )
     print(f"force_coefficients, V = {BIAS} V, rtol = {args.rtol}, finite frequency hbar w = {FREQUENCY} eV")
     print(header)
@@ -381,10 +438,10 @@ def main(argv=None):
             if case not in natural:
                 junction, forces, *_ = build(case)
                 natural[case] = natural_scales(junction, forces)
-            err = true_error(r["values"], refs[k], natural[case]) if k in refs else (math.nan, "-")
+            err = judge(k, r["values"], natural[case])
             print(
                 f"{r['desc']:<38} {kind:<9} {float(t):>6g} {r['nE']:>7d} {r['wall']:>8.2f} "
-                f"{r['wall'] / r['tG']:>8.0f} {err[0]:>9.1e} {err[1]:<10} {r['warnings']:>4d}"
+                f"{r['wall'] / r['tG']:>8.0f} {err[0]:>9.1e} {err[1]:<18} {err[2]:<8} {r['warnings']:>4d}"
             )
         return
     out = {}
@@ -400,7 +457,7 @@ def main(argv=None):
                 except Exception as exc:  # report and go on: a failing integral is a result too
                     print(f"{desc:<38} {kind:<9} {t:>6g} failed: {type(exc).__name__}: {str(exc)[:80]}", flush=True)
                     continue
-                err = true_error(values, refs[k], natural) if k in refs else (math.nan, "-")
+                err = judge(k, values, natural)
                 sea = ""
                 if args.sea:
                     from currentforces import fermi_sea_part
@@ -413,7 +470,7 @@ def main(argv=None):
                         sea = f"   sea: {cs.energies:5d} E {(time.perf_counter() - t0) / t_g:6.0f} G-eq"
                 print(
                     f"{desc:<38} {kind:<9} {t:>6g} {n_e:>7d} {wall:>8.2f} {wall / t_g:>8.0f} "
-                    f"{err[0]:>9.1e} {err[1]:<10} {nwarn:>4d}{sea}",
+                    f"{err[0]:>9.1e} {err[1]:<18} {err[2]:<8} {nwarn:>4d}{sea}",
                     flush=True,
                 )
                 out[k] = {"values": values, "nE": n_e, "wall": wall, "tG": t_g, "desc": desc, "warnings": nwarn}

@@ -35,7 +35,7 @@ narrow resonances exactly, while the path stays a distance ~Y from every
 pole.  At T = 0 the weights n_l - n_0 = +-1 are constant on [mu_0, mu_l]
 (one rectangle per lead); at T > 0 they are analytic for
 ``|Im z| < pi k_B T``, the path runs at height Y < pi k_B T over the whole
-thermal window and its vertical sides, where n_l - n_0 < e^-40, are dropped.
+thermal window and its vertical sides, where n_l - n_0 < e^-c (c = ``cutoff``, at most 40), are dropped.
 
 Units: energies eV; P in the units of f^2 (eV^2/Angstrom^2) per eV.
 """
@@ -48,7 +48,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import scipy.linalg as la
 
-from .integrate import graded_breakpoints, integrate_adaptive, window_bounds
+from .integrate import THERMAL_CUTOFF, graded_breakpoints, integrate_adaptive, window_bounds
 from .units import KB
 
 if TYPE_CHECKING:
@@ -69,7 +69,11 @@ cancels to ~eps E / w of its size, far from rtol only below ~1e-8 E / rtol."""
 
 
 def applies(
-    junction: Junction, chemical_potentials: RealSequence = (), temperature: float = 0.0, rtol: float = 1e-8
+    junction: Junction,
+    chemical_potentials: RealSequence = (),
+    temperature: float = 0.0,
+    rtol: float = 1e-8,
+    cutoff: float = THERMAL_CUTOFF,
 ) -> bool:
     """Whether the bias window needs the contour and allows it.
 
@@ -77,7 +81,8 @@ def applies(
     (E the energy scale): the real-axis integrand of the L window, of order
     E/w^3 near such a pole, cancels to its result only to ~eps (E/w)^2.
     Allows: energy-independent self-energies (wide-band leads) and a dense
-    Green's function.
+    Green's function.  ``cutoff``: half-width of the thermal window in
+    units of k_B T.
     """
     if not junction.solver.dense or junction.size > MAX_DENSE or not junction.leads:
         return False
@@ -89,7 +94,7 @@ def applies(
         if not np.array_equal(s[0], s[1]):
             return False
     if len(chemical_potentials):
-        lo, hi = window_bounds(chemical_potentials, temperature)
+        lo, hi = window_bounds(chemical_potentials, temperature, cutoff=cutoff)
         _, widths = junction.resonances(lo, hi)
         limit = max(1.0, junction.energy_scale) * math.sqrt(10 * np.finfo(float).eps / rtol)
         return bool(np.any(widths < limit))
@@ -159,6 +164,7 @@ def adiabatic_bias_window(
     temperature: float,
     rtol: float,
     on_fail: str = "warn",
+    cutoff: float = THERMAL_CUTOFF,
 ) -> tuple[RealArray, RealArray, float, float]:
     r"""P_G and P_G' of the module docstring by contour deformation.
 
@@ -173,6 +179,12 @@ def adiabatic_bias_window(
         K.
     rtol : float
         Relative tolerance of each of P_G, P_G' (against its own size).
+    on_fail : {"warn", "raise"}
+        What a side integral that misses ``rtol`` does.
+    cutoff : float
+        Half-width of the thermal window beyond the chemical potentials in
+        units of k_B T (:func:`~currentforces.integrate.thermal_cutoff`): the
+        vertical sides there, where n_l - n_0 < e^-cutoff, are dropped.
 
     Returns
     -------
@@ -227,7 +239,7 @@ def adiabatic_bias_window(
                 )
             )
     else:
-        lo, hi = window_bounds(mus, temperature)
+        lo, hi = window_bounds(mus, temperature, cutoff=cutoff)
         y_top = _clear_height(min(0.8 * math.pi * kt, 0.5 * (hi - lo), 0.25 * scale), w, lo, hi)
 
         def n_diffs(z):  # occupation differences n_l - n_0, the weights of the rectangle

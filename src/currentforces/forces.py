@@ -77,7 +77,7 @@ from ._checks import (
     renamed_keywords,
 )
 from .errors import BoundStateError, InputError, IntegrationError, IntegrationWarning, OverlapError
-from .integrate import THERMAL_CUTOFF, fermi, fermi_derivative, fermi_sea_sum, integrate_adaptive
+from .integrate import THERMAL_CUTOFF, fermi, fermi_derivative, fermi_sea_sum, integrate_adaptive, thermal_cutoff
 from .junctionset import JunctionSet, operators_for_one, resolve_spin
 from .leads import broadening_from_self_energy
 from .nonorthogonal import check_overlap_derivatives
@@ -603,7 +603,7 @@ def fermi_sea_part(
     mu0 = check_number("fermi_level", fermi_level, "eV")
     check_leads(junction, "fermi_sea_part")
     ops = ForceOperators(forces, junction.size)
-    levels = _bound_state_data(junction, ops, [mu0], mu0, temperature, w)
+    levels = _bound_state_data(junction, ops, [mu0], mu0, temperature, w, thermal_cutoff(rtol))
     return _fermi_sea_part(
         junction, ops, SpectralBlocks(junction, ops), mu0, temperature, w, rtol, _PART_SHARE * rtol, levels
     )
@@ -678,14 +678,39 @@ def _regular_part(blocks, energy, residue, others, scale, cols=None):
     return (8 * gc[2] - 6 * gc[1] + gc[0]) / 3
 
 
-def _window_points(junction, mus, temperature, w, mu0):
+def _window_points(junction, mus, temperature, w, mu0, cutoff=THERMAL_CUTOFF):
     """Breakpoints (eV) of the window integrals at frequency w (eV): every
     chemical potential, mu_0, both shifted by -w (the mixed term lives on
     [mu_0 - w, mu_0]), and the narrow resonances of G graded at their
-    energies and shifted by -+w (G(E +- w) in the omega-window terms)."""
+    energies and shifted by -+w (G(E +- w) in the omega-window terms);
+    ``cutoff`` k_B T beyond the chemical potentials."""
     base = list(mus) + [mu0]
     extra = [m - w for m in base] if w > 0 else []
-    return junction.window_breakpoints(base + extra, temperature, shifts=(w, -w) if w > 0 else ())
+    return junction.window_breakpoints(base + extra, temperature, shifts=(w, -w) if w > 0 else (), cutoff=cutoff)
+
+
+_COMPLEX_PIECES = ("mixed", "pi_bias")
+"""Window pieces of which both parts are used (K from the real part, L from
+the imaginary part at finite frequency); the others enter by their real part."""
+
+
+def _window_columns(pieces):
+    """Columns of the real view (re, im interleaved) of the window integrand
+    that force_coefficients integrates, and the sizes of their groups: the real
+    part of every piece, and the imaginary part of the pieces in
+    _COMPLEX_PIECES as a group of its own, so each is integrated to rtol of
+    its own size (L = hbar Im Pi / w is often far below Re Pi = K)."""
+    columns, sizes, start = [], [], 0
+    for piece, shape in pieces:
+        size = int(np.prod(shape))
+        re = 2 * np.arange(start, start + size)
+        columns.append(re)
+        sizes.append(size)
+        if piece in _COMPLEX_PIECES:
+            columns.append(re + 1)
+            sizes.append(size)
+        start += size
+    return np.concatenate(columns), sizes
 
 
 def window_integrand(blocks, chemical_potentials, temperature, frequency, bias_terms=True):
@@ -774,7 +799,7 @@ def window_integrand(blocks, chemical_potentials, temperature, frequency, bias_t
     return pieces, integrand
 
 
-def _bound_state_data(junction, ops, mus, mu0, temperature, w):
+def _bound_state_data(junction, ops, mus, mu0, temperature, w, cutoff=THERMAL_CUTOFF):
     """The junction's bound states that the force operators see, as
     (energies, residues on the support) per level, after checking that none
     sits on a real-axis path of the window integrals.
@@ -789,7 +814,7 @@ def _bound_state_data(junction, ops, mus, mu0, temperature, w):
     if not len(bs):
         return None
     kt = KB * temperature
-    width = THERMAL_CUTOFF * kt + 1e-12 * max(1.0, junction.energy_scale)
+    width = cutoff * kt + 1e-12 * max(1.0, junction.energy_scale)
     u = bs.amplitudes[ops.support]
     seen = np.linalg.norm(u, axis=0) > 1e-12 * max(1.0, float(np.abs(bs.amplitudes).max()))
     mus = np.asarray(mus, dtype=float)
@@ -995,12 +1020,16 @@ def force_coefficients(
     scale = junction.energy_scale
     m = ops.n_modes
 
-    levels = _bound_state_data(junction, ops, mus, mu0, temperature, w)
+    # the thermal windows reach thermal_cutoff(rtol) k_B T beyond the chemical
+    # potentials (bound-state check, breakpoints and contour alike): beyond,
+    # the occupation factors are below rtol e^-12
+    cutoff = thermal_cutoff(rtol)
+    levels = _bound_state_data(junction, ops, mus, mu0, temperature, w, cutoff)
     if fermi_sea is not None:
         _check_fermi_sea(fermi_sea, junction, ops, mu0, temperature, w, rtol)
 
     user_rtol = rtol
-    off_axis = biased and w == 0 and contour.applies(junction, mus, temperature, rtol)
+    off_axis = biased and w == 0 and contour.applies(junction, mus, temperature, rtol, cutoff)
     memo: dict[tuple[str, float], Any] = {}
 
     def part(name, rtol):
@@ -1023,10 +1052,10 @@ def force_coefficients(
             pieces, integrand = window_integrand(blocks, mus, temperature, w, bias_terms=not off_axis)
             got, gerr = {}, {}
             if pieces:
-                pts = _window_points(junction, mus, temperature, w, mu0)
-                sizes = [int(np.prod(shape)) for _, shape in pieces]
+                pts = _window_points(junction, mus, temperature, w, mu0, cutoff)
+                columns, sizes = _window_columns(pieces)
                 win = integrate_adaptive(
-                    integrand,
+                    lambda e: np.ascontiguousarray(integrand(e)).view(np.float64)[:, columns],
                     pts,
                     rtol=rtol,
                     atol=1e-14,
@@ -1034,14 +1063,20 @@ def force_coefficients(
                     groups=sizes,
                     on_fail="warn",
                 )
-                offset = 0
-                for (piece, shape), size, e in zip(pieces, sizes, win.errors):
-                    got[piece] = win.value[offset : offset + size].reshape(shape)
-                    gerr[piece] = float(e)
-                    offset += size
+                offset, k = 0, 0
+                for piece, shape in pieces:
+                    size = int(np.prod(shape))
+                    value = win.value[offset : offset + size]
+                    gerr[piece] = float(win.errors[k])
+                    offset, k = offset + size, k + 1
+                    if piece in _COMPLEX_PIECES:
+                        value = value + 1j * win.value[offset : offset + size]
+                        gerr[piece + "_im"] = float(win.errors[k])
+                        offset, k = offset + size, k + 1
+                    got[piece] = value.reshape(shape)
             if off_axis:
                 # narrow resonances in the bias window: off the real axis (module contour)
-                p_k, p_l, e_k, e_l = contour.adiabatic_bias_window(junction, ops, mus, temperature, rtol)
+                p_k, p_l, e_k, e_l = contour.adiabatic_bias_window(junction, ops, mus, temperature, rtol, cutoff=cutoff)
                 got["K_bias"], gerr["K_bias"] = p_k / math.pi, e_k / math.pi
                 got["L_bias"], gerr["L_bias"] = HBAR * p_l / math.pi, HBAR * e_l / math.pi
             out = (got, gerr)
@@ -1062,11 +1097,12 @@ def force_coefficients(
             k, l_ = pi.real, HBAR * pi.imag / w
             k_cur, l_cur = pi_bias.real, HBAR * pi_bias.imag / w
             e_mix, e_bias = gerr["mixed"], gerr.get("pi_bias", 0.0)
+            i_mix, i_bias = gerr["mixed_im"], gerr.get("pi_bias_im", 0.0)
             err.update(
                 K=spin * (ep_re + e_mix + e_bias),
-                L=spin * HBAR * (ep_im + e_mix + e_bias) / w,
+                L=spin * HBAR * (ep_im + i_mix + i_bias) / w,
                 K_current=spin * e_bias,
-                L_current=spin * HBAR * e_bias / w,
+                L_current=spin * HBAR * i_bias / w,
             )
         else:
             k_pole, b_pole, ek, eb = sea.kernel

@@ -50,6 +50,7 @@ __all__ = [
     "fermi_sea_sum",
     "fermi_weight_rule",
     "THERMAL_CUTOFF",
+    "thermal_cutoff",
     "FERMI_SEA_POLES",
 ]
 
@@ -60,6 +61,39 @@ _ROUND = 4.0
 THERMAL_CUTOFF = 40.0
 """Half-width, in units of k_B T, beyond which a Fermi-window integrand is
 dropped: the occupation differences there are below e^-40 = 4e-18."""
+
+TAIL_MARGIN = 12.0
+"""Safety margin, in units of k_B T, of :func:`thermal_cutoff` beyond ln(1/rtol)."""
+
+
+def thermal_cutoff(rtol: float) -> float:
+    r"""Half-width c (units of k_B T) of a Fermi-window integral at relative
+    tolerance ``rtol``: :math:`c = \min(\ln(1/\mathrm{rtol}) + 12,\ 40)`.
+
+    Beyond c k_B T from every chemical potential the occupation factors
+    (n_l - n_m, -dn/dE, n(E) - n(E + hbar w)) are below
+    :math:`e^{-c} = \mathrm{rtol}\, e^{-12}`, so the dropped tails of
+    :math:`\int dE\, (n_l - n_m)\, X(E)` are below
+    :math:`\mathrm{rtol}\, e^{-12} k_B T \max|X| \approx 6\times 10^{-6}\,
+    \mathrm{rtol}\, k_B T \max|X|`: far below rtol times the integral
+    unless X is more than ~10^5 times larger somewhere in the tails than it
+    is on average over the window.  At rtol = 1e-6 the window is 25.8 k_B T
+    on each side instead of 40, so fewer resonances are graded in it.
+
+    Parameters
+    ----------
+    rtol : float
+        Relative tolerance, 0 < rtol < 1.
+
+    Returns
+    -------
+    float
+        c, between 12 and :data:`THERMAL_CUTOFF` = 40.
+    """
+    rtol = float(rtol)
+    if not 0.0 < rtol < 1.0:
+        raise InputError(f"rtol must lie in (0, 1), got {rtol!r}")
+    return min(THERMAL_CUTOFF, math.log(1.0 / rtol) + TAIL_MARGIN)
 
 
 # ----------------------------------------------------------------------------

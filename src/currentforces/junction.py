@@ -47,7 +47,7 @@ from ._checks import (
 from .boundstates import BOUND_STATE_COINCIDENCE, RESOLUTION, find_bound_states
 from .errors import BandEdgeWarning, BoundStateError, InputError, OverlapError
 from .greens import BlockTridiagonal, DenseInverse, GreensBackend
-from .integrate import fermi, fermi_sea_sum, graded_breakpoints, integrate_adaptive, window_bounds
+from .integrate import THERMAL_CUTOFF, fermi, fermi_sea_sum, graded_breakpoints, integrate_adaptive, window_bounds
 from .leads import EDGE_RTOL, as_lead, broadening_from_self_energy
 from .resonances import NARROW, device_poles
 from .units import CONDUCTANCE_QUANTUM_SPINLESS, KB
@@ -576,7 +576,12 @@ class Junction:
             )
 
     def window_breakpoints(
-        self, chemical_potentials: RealSequence, temperature: float, extra: RealSequence = (), shifts: RealSequence = ()
+        self,
+        chemical_potentials: RealSequence,
+        temperature: float,
+        extra: RealSequence = (),
+        shifts: RealSequence = (),
+        cutoff: float = THERMAL_CUTOFF,
     ) -> RealArray:
         """Breakpoints (eV) for integrals over the occupation window.
 
@@ -599,9 +604,13 @@ class Junction:
             Energies s (eV) at which the integrand also evaluates G(E + s):
             every resonance eps is graded at eps - s too (the omega-window
             terms).
+        cutoff : float
+            Half-width of the window beyond the chemical potentials, in
+            units of k_B T (:func:`~currentforces.integrate.thermal_cutoff`
+            of the tolerance; default 40).
         """
         temperature = check_temperature(temperature)
-        lo, hi = window_bounds(chemical_potentials, temperature)
+        lo, hi = window_bounds(chemical_potentials, temperature, cutoff=cutoff)
         pts = [lo, hi, *chemical_potentials, *extra]
         kt = KB * temperature
         if kt > 0:
