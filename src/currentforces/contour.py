@@ -178,7 +178,10 @@ class _Device:
         instead of two N x N inverses.  Only where cond(V) eps <=
         ``EIG_COND_RTOL`` rtol (the rounding error of the route, relative to
         ``|G|``); otherwise the inverses stay.  Returns whether it is used."""
-        if not np.all(np.isfinite(v)) or np.linalg.cond(v) * np.finfo(float).eps > EIG_COND_RTOL * rtol:
+        if (
+            not (np.all(np.isfinite(v)) and np.all(np.isfinite(lam)))
+            or np.linalg.cond(v) * np.finfo(float).eps > EIG_COND_RTOL * rtol
+        ):
             return False
         wmat = np.linalg.inv(v if self.overlap is None else self.overlap @ v)
         self.modal = (np.asarray(lam), v[self.s], wmat[:, self.s], [wmat[:, sup] for sup in self.sups])
