@@ -14,6 +14,8 @@ import math
 
 import numpy as np
 import pytest
+import scipy.linalg as la
+from overlaphelpers import chain_leads, chain_matrices
 
 from currentforces import BoundStateError, ChainLead, Junction, WideBandLead, force_coefficients
 from currentforces.boundstates import find_bound_states
@@ -212,3 +214,26 @@ def test_bound_state_on_a_window_path_is_a_named_error():
     jd, fd = decoupled_model()
     with pytest.raises(BoundStateError, match="bias window"):
         force_coefficients(jd, fd, temperature=0.0, fermi_level=0.1 + 3e-4, bias=0.1)
+
+
+def test_non_orthogonal_gap_state_against_a_long_closed_chain():
+    # Regression: with leads coupled through an overlap, Gamma(z) = i(Sigma - Sigma^dagger)
+    # off the real axis has negative directions, and every device eigenvector was
+    # reported as a "decoupled" bound state (7 of 7).  A non-orthogonal chain
+    # (e = 0.1, t = -1, s = 0.2: band [(e + 2t)/(1 + 2s), (e - 2t)/(1 - 2s)] =
+    # [-1.357, 3.5] eV) with one impurity level at -2.5 eV has exactly one state
+    # below the band.  Independent route: the lowest generalised eigenvalue of
+    # a long closed chain of the same kind converges to it exponentially in the
+    # length (localisation length ~ 1 site here), so 401 sites give it to
+    # round-off.
+    n = 7
+    h, s = chain_matrices(n)
+    h[3, 3] = -2.5
+    bs = find_bound_states(Junction(h, chain_leads(n), overlap=s))
+    assert len(bs) == 1 and not bs.decoupled.any()
+
+    big_h, big_s = chain_matrices(401)
+    big_h[200, 200] = -2.5
+    expected = la.eigh(big_h, big_s, eigvals_only=True)[0]
+    assert expected < -1.4  # below the band: a gap state
+    assert bs.energies[0] == pytest.approx(expected, abs=1e-9)

@@ -113,7 +113,7 @@ def test_mean_force_without_overlap_derivatives_is_the_force_coefficients_one(so
 
 def test_overlap_derivatives_bad_input_is_named(solver):
     # named errors: wrong count, wrong shape, non-Hermitian, no overlap in the
-    # junction; a moving overlap where the kernel is not implemented yet
+    # junction; the same checks in force_coefficients and noise_spectrum
     from currentforces import force_coefficients, noise_spectrum
     from currentforces.nonorthogonal import mean_force
 
@@ -124,10 +124,11 @@ def test_overlap_derivatives_bad_input_is_named(solver):
             mean_force(j, [-dh], bad)
     with pytest.raises(OverlapError, match="overlap_derivatives"):
         mean_force(Junction(h, chain_leads(6), solver=solver), [-dh], [ds])
-    with pytest.raises(OverlapError, match="overlap_derivatives"):
-        force_coefficients(j, [-dh], overlap_derivatives=[ds])
-    with pytest.raises(OverlapError, match="overlap_derivatives"):
-        noise_spectrum(j, [-dh], 0.01, overlap_derivatives=[ds])
+    for bad in ([ds, ds], [ds + np.eye(6, k=1)]):
+        with pytest.raises(OverlapError, match="overlap_derivatives"):
+            force_coefficients(j, [-dh], overlap_derivatives=bad)
+        with pytest.raises(OverlapError, match="overlap_derivatives"):
+            noise_spectrum(j, [-dh], 0.01, overlap_derivatives=bad)
 
 
 def open_moving_chain(x, n=7, atom=3):

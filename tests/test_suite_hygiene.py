@@ -55,6 +55,7 @@ BACKEND_MODULES = [
     "test_zero_force_operators.py",
     "test_overlap.py",
     "test_overlap_forces.py",
+    "test_overlap_kernel.py",
 ]
 # the tests there that stay on one backend, and why
 ONE_BACKEND = {

@@ -164,14 +164,17 @@ def test_K_is_minus_gradient_of_the_mean_force_through_the_xtb_hamiltonian(bdt):
     assert abs(kfd - k) < 1e-4 * abs(k)
 
 
-@pytest.mark.xfail(raises=OverlapError, reason="needs overlap force coefficients (issue 13 item 2)", strict=True)
+@pytest.mark.xfail(
+    raises=OverlapError, reason="a moving overlap with wide-band leads: the E-weighted Fermi sea diverges", strict=True
+)
 def test_K_is_minus_gradient_of_the_mean_force_in_the_nonorthogonal_basis(bdt):
     """The same identity with the raw (H, S) pair: Junction(H, leads,
     overlap=S) and force_coefficients(..., overlap_derivatives=dS/dX).
-    force_coefficients refuses a moving overlap with OverlapError until
-    issue 13 item 2 lands (then this mark must go: strict);
-    nonorthogonal.static_force_constants, which has K already, integrates
-    over finite lead bands and refuses these wide-band leads."""
+    With a moving overlap the mean force carries Tr[rho_E dS/dX], and with
+    wide-band leads (A ~ Gamma/E^2) rho_E diverges logarithmically:
+    force_coefficients refuses them with OverlapError (theory-overlap-forces);
+    this mark goes (strict) when the xTB junction gets leads of finite
+    bands."""
     atoms, _, j = bdt
     from currentforces import finite_difference_couplings
 

@@ -16,13 +16,15 @@ coefficients K and L of seed eq (14) at the same geometry, so that
 update its coefficients on the fly.
 
 **The junction at a geometry** comes from a *builder*, a callable
-``builder(positions) -> (junction, forces, coordinates)``:
+``builder(positions) -> (junction, forces, coordinates)`` (and
+``overlap_derivatives`` as a fourth element in a non-orthogonal basis whose
+overlap moves):
 
 * :class:`TightBindingBuilder`: the built-in two-centre models
   (:func:`currentforces.models.atomistic.atomistic_junction`, analytic
   force operators);
-* :class:`HamiltonianBuilder`: any source ``build(positions) -> H`` with
-  fixed leads, force operators by finite differences
+* :class:`HamiltonianBuilder`: any source ``build(positions) -> H`` (or
+  ``(H, S)``) with fixed leads, force operators (and dS/dX) by finite differences
   (:func:`currentforces.finite_difference_couplings`);
 * or any callable with that signature (an xTB or DFT source).
 
@@ -139,10 +141,13 @@ class HamiltonianBuilder:
 
     Notes
     -----
-    A source that returns (H, S) raises :class:`~currentforces.errors.InputError`
-    here: in a non-orthogonal basis the force operators are
-    -(dH/dX - E dS/dX), energy-dependent, which the force coefficients do
-    not take yet.
+    A source that returns (H, S) (a non-orthogonal basis) gives the junction
+    with ``overlap=S`` and, as a fourth element, the overlap derivatives
+    dS/dX_a (1/Angstrom), which :class:`CurrentCarryingCalculator` passes to
+    :func:`~currentforces.force_coefficients` (the energy-dependent force
+    operators -(dH/dX - E dS/dX), :ref:`theory-overlap-forces`); the leads
+    must then carry their overlap blocks (:class:`~currentforces.Lead`) and
+    have finite bands.
     """
 
     def __init__(self, build: Callable, leads: Sequence, movable, step=0.01, axes="xyz", check=True, solver="dense"):
@@ -155,13 +160,10 @@ class HamiltonianBuilder:
     def __call__(self, atoms):
         pos = np.asarray(atoms.get_positions(), dtype=float)
         c = finite_difference_couplings(self.build, pos, self.movable, self.step, axes=self.axes, check=self.check)
-        if c.overlap_derivatives is not None:
-            raise InputError(
-                "build returns (H, S): in a non-orthogonal basis the force operators are "
-                "-(dH/dX - E dS/dX), which force_coefficients does not take yet; HamiltonianBuilder "
-                "needs build to return H alone (an orthogonal basis)"
-            )
-        return Junction(c.hamiltonian, self.leads, solver=self.solver), c.forces, c.coordinates
+        if c.overlap_derivatives is None:
+            return Junction(c.hamiltonian, self.leads, solver=self.solver), c.forces, c.coordinates
+        junction = Junction(c.hamiltonian, self.leads, overlap=c.overlap, solver=self.solver)
+        return junction, c.forces, c.coordinates, c.overlap_derivatives
 
 
 class CurrentCarryingCalculator(Calculator):
@@ -174,7 +176,10 @@ class CurrentCarryingCalculator(Calculator):
         :class:`~currentforces.Junction` at the geometry of ``atoms``, its
         force operators f_a = -dH/dX_a (eV/Angstrom) and the (atom index,
         axis) of each, atom-major then x, y, z; e.g.
-        :class:`TightBindingBuilder` or :class:`HamiltonianBuilder`.
+        :class:`TightBindingBuilder` or :class:`HamiltonianBuilder`.  In a
+        non-orthogonal basis whose overlap moves, a fourth element: the
+        ``overlap_derivatives`` dS/dX_a (1/Angstrom) of
+        :func:`~currentforces.force_coefficients`.
     bias : float
         V in volt (mu_0 = E_F + V/2 on lead 0, mu_1 = E_F - V/2).
     temperature : float
@@ -306,7 +311,14 @@ class CurrentCarryingCalculator(Calculator):
             )
         super().calculate(atoms, properties, system_changes)
         atoms = self.atoms
-        junction, forces, coordinates = self.builder(atoms)
+        built = tuple(self.builder(atoms))
+        if len(built) not in (3, 4):
+            raise InputError(
+                "builder must return (junction, forces, coordinates) or (junction, forces, coordinates, "
+                f"overlap_derivatives), got {len(built)} items"
+            )
+        junction, forces, coordinates = built[:3]
+        overlap_derivatives = built[3] if len(built) == 4 else None
         coordinates = [(int(a), int(c)) for a, c in coordinates]
         n = len(atoms)
         if len(coordinates) != len(forces) or any(not 0 <= a < n or c not in (0, 1, 2) for a, c in coordinates):
@@ -321,6 +333,7 @@ class CurrentCarryingCalculator(Calculator):
             fermi_level=self.fermi_level,
             spin=self.spin,
             rtol=self.rtol,
+            overlap_derivatives=overlap_derivatives,
         )
         f0 = coefficients.mean_force if self.mean_force == "full" else coefficients.mean_force_current
         total, e_bare = self._bare(atoms, coordinates)

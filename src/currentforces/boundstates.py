@@ -178,19 +178,25 @@ def _decoupled_subspace(junction, h, scale, s=None):
 
     An h-invariant subspace is spanned by eigenvectors of h, so it is the sum
     over the eigenspaces E_lambda of h of their parts annihilated by
-    Gamma(z) = i(Sigma(z) - Sigma(z)^dagger) at one z in the upper half plane
-    (positive definite on every direction a lead couples to): one
-    diagonalisation of h and one small eigenproblem per eigenspace.
+    Sigma(z) at one z in the upper half plane, measured by |Sigma(z) v| (eV,
+    the square root of the positive semi-definite form v^dagger Sigma^dagger
+    Sigma v), which is of the order of the width a weakly coupled level would
+    have (Gamma/2 for a wide-band lead): one diagonalisation of h and one small
+    eigenproblem per eigenspace.  (Not Gamma(z) = i(Sigma - Sigma^dagger): off the real axis it
+    is positive semi-definite only when the leads couple through h alone; with
+    an overlap, Sigma(z) = (z S_dl - h_dl) g(z) (z S_ld - h_ld) is not of the
+    form A g A^dagger and Gamma(z) has negative directions, which read as
+    "decoupled".)
     """
     z = 0.1 * scale + 1j * scale
     sigma = _total_self_energy(junction, z)
-    gamma = broadening_from_self_energy(sigma)
-    gamma = 0.5 * (gamma + gamma.conj().T)
+    sigma_sq = np.conj(sigma.T) @ sigma
+    sigma_sq = 0.5 * (sigma_sq + sigma_sq.conj().T)
     # the same resolution as the resonance grading of the windows
     # (junction.window_breakpoints): a level narrower than this is a bound state
     tol = RESOLUTION * max(1.0, scale)
     w, v = _eigh(h, s)
-    weights = np.einsum("ik,ij,jk->k", np.conj(v), gamma, v).real
+    weights = np.sqrt(np.maximum(np.einsum("ik,ij,jk->k", np.conj(v), sigma_sq, v).real, 0.0))
     out = []
     i, n = 0, w.size
     degenerate = 1e-10 * max(1.0, float(np.abs(w).max()) if n else 1.0)
@@ -203,8 +209,8 @@ def _decoupled_subspace(junction, h, scale, s=None):
                 out.append(v[:, i : i + 1])
         else:
             block = v[:, i:j]
-            c, y = np.linalg.eigh(np.conj(block.T) @ gamma @ block)
-            keep = c <= tol
+            c, y = np.linalg.eigh(np.conj(block.T) @ sigma_sq @ block)
+            keep = np.sqrt(np.maximum(c, 0.0)) <= tol
             if np.any(keep):
                 out.append(block @ y[:, keep])
         i = j

@@ -81,7 +81,8 @@ from .integrate import THERMAL_CUTOFF, fermi, fermi_derivative, fermi_sea_sum, i
 from .junctionset import JunctionSet, operators_for_one, resolve_spin
 from .leads import broadening_from_self_energy
 from .nonorthogonal import check_overlap_derivatives
-from .operators import ForceOperators
+from .operators import ForceOperators, combine, stacked_operators
+from .overlap_kernel import moving_overlap_coefficients
 from .pairs import pair_arguments, pair_spectra
 from .units import HBAR, KB
 
@@ -192,7 +193,9 @@ class ForceCoefficients:
     Attributes
     ----------
     mean_force : ndarray (M,)
-        F0_a = g_s integral Tr[f_a rho(E)] dE in eV/Angstrom (seed eqs 6, 13).
+        F0_a = g_s integral Tr[f_a rho(E)] dE in eV/Angstrom (seed eqs 6, 13);
+        with a moving overlap g_s (Tr[rho F_a] + Tr[rho_E dS/dX_a])
+        (:eq:`eq-overlap-mean-force`).
     K : ndarray (M, M)
         Position coefficients in eV/Angstrom^2, F = -K X (seed eq 20), full
         (Fermi sea included).
@@ -919,12 +922,20 @@ def force_coefficients(
     overlap_derivatives : sequence of (N, N) arrays or sparse matrices, optional
         dS/dX_a in 1/Angstrom, one per force operator, for a junction with an
         ``overlap`` (:ref:`theory-overlap-forces`); None (or all zero): the
-        overlap does not move and f_a = ``forces[a]``.  A moving overlap makes
-        the coupling energy dependent, f_a(E) = forces[a] + E dS/dX_a; this
-        function does not have that kernel yet and raises
-        :class:`~currentforces.errors.OverlapError` naming the argument: the
-        mean force with the overlap term is
-        :func:`currentforces.nonorthogonal.mean_force`.  For a set: the same
+        overlap does not move and f_a = ``forces[a]`` (the pole-sum route
+        above, bit for bit).  A moving overlap makes the coupling energy
+        dependent, f_a(E) = forces[a] + E dS/dX_a, taken at the mean energy
+        of the two states it connects (:eq:`eq-overlap-moving`, the
+        connection term of the moving basis neglected); the mean force
+        gains Tr[rho_E dS/dX_a] (:eq:`eq-overlap-mean-force`).  That kernel
+        is integrated on the real axis over the lead bands
+        (:eq:`eq-overlap-kernel-real`, :mod:`currentforces.overlap_kernel`):
+        it needs leads of finite bands; bound states enter in closed form
+        at ``hbar_omega=0`` (:eq:`eq-overlap-bound`, with time-reversal
+        symmetry) and must lie above the highest chemical potential +
+        40 k_B T + ``hbar_omega`` at finite frequency; no ``fermi_sea``
+        (each raises :class:`~currentforces.errors.OverlapError` naming the
+        reason).  For a set: the same
         for every member, or a callable of the member's key, like ``forces``.
 
     Returns
@@ -991,15 +1002,18 @@ def force_coefficients(
     check_leads(junction, "force_coefficients")
     if on_fail not in ("raise", "warn"):
         raise InputError(f"on_fail must be 'raise' or 'warn', got {on_fail!r}")
-    ops = ForceOperators(operators_for_one(forces, "force_coefficients"), junction.size)
-    if check_overlap_derivatives(junction, forces, overlap_derivatives) is not None:
-        raise OverlapError(
-            "overlap_derivatives: force_coefficients with a moving overlap (energy-dependent couplings "
-            "f_a(E) = forces[a] + E dS/dX_a) is not implemented yet; the mean force with the overlap term is "
-            "currentforces.nonorthogonal.mean_force"
-        )
+    one = operators_for_one(forces, "force_coefficients")
+    ops = ForceOperators(one, junction.size)
     mus = junction.chemical_potentials(bias, fermi_level, chemical_potentials)
     mu0 = float(np.mean(mus)) if len(mus) else float(fermi_level)
+    if check_overlap_derivatives(junction, one, overlap_derivatives) is not None:
+        if fermi_sea is not None:
+            raise OverlapError(
+                "fermi_sea: a precomputed Fermi-sea part has constant couplings and cannot serve with a moving "
+                "overlap (overlap_derivatives); leave fermi_sea out"
+            )
+        assert overlap_derivatives is not None  # checked above
+        return _moving_overlap(junction, ops, one, overlap_derivatives, mus, mu0, temperature, w, spin, rtol, on_fail)
     blocks = SpectralBlocks(junction, ops)
     biased = len(mus) > 1 and np.ptp(mus) > 0
     kt = KB * temperature
@@ -1160,6 +1174,103 @@ def force_coefficients(
     return out
 
 
+def _moving_overlap(junction, ops, forces, derivs, mus, mu0, temperature, w, spin, rtol, on_fail):
+    """force_coefficients with a moving overlap: the real-axis kernel of
+    :mod:`currentforces.overlap_kernel`, in one integral at a share of rtol, a
+    second at a tighter one if a quantity misses rtol."""
+    both = stacked_operators(forces, derivs, junction.size)
+    blocks = SpectralBlocks(junction, both)
+    natural = _natural_scales(ops, junction, spin)
+    share = _PART_SHARE * rtol
+    bound = _moving_overlap_bound_states(junction, both, blocks, ops.n_modes, mus, mu0, temperature) if w == 0 else None
+    trs = _time_reversal_symmetric(junction, both)
+    out = None
+    for _attempt in range(2):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", IntegrationWarning)
+            values, errors = moving_overlap_coefficients(
+                blocks, ops.n_modes, mus, mu0, temperature, w, share, bound_states=bound is not None, time_reversal=trs
+            )
+        if bound is not None:
+            values["mean_force"] = values["mean_force"] + bound[0]
+            values["K"] = values["K"] + bound[1]
+        out = ForceCoefficients(
+            **{k: spin * v for k, v in values.items()},
+            frequency=w,
+            chemical_potentials=mus,
+            temperature=temperature,
+            spin=spin,
+            error={k: spin * e for k, e in errors.items()},
+        )
+        worst = max(_error_ratios(out, rtol, natural).values())
+        if worst <= 1:
+            break
+        share = max(1e-13, 0.5 * share / worst)
+    assert out is not None
+    _check_errors(out, rtol, on_fail, natural)
+    return out
+
+
+def _moving_overlap_bound_states(junction, both, blocks, m, mus, mu0, temperature):
+    r"""The bound states' terms of F0 and K with a moving overlap at omega = 0
+    (:eq:`eq-overlap-bound`), per spin, or None without bound states.
+
+    A bound state at E_b with residue R (on the stacked support ``both``) and
+    occupation n = n_F(E_b - mu_0) (as in the orthogonal route) puts
+    G = R/(E - E_b + i0) + G_c into F0 = -(1/pi) int n Im Tr[f(E) G] and
+    K = -(1/pi) int n Im Tr[f_a(E) G f_b(E) G] (time-reversal symmetry:
+    every trace real), which gives
+
+    .. math::
+
+        F^{(0)}_a \mathrel{+}= n\,\mathrm{Tr}[f_a(E_b) R], \qquad
+        K_{ab} \mathrel{+}= \frac{d}{dE}\big(n\, \mathrm{Tr}[f_a R f_b R]\big)_{E_b}
+          + n\,\big(\mathrm{Tr}[f_a R f_b G_c] + \mathrm{Tr}[f_a G_c f_b R]\big),
+
+    the derivative acting on n_F and on the couplings f(E) = F + E D (the
+    occupation follows the level; at T = 0 only the coupling's derivative).
+    L gets no term: at omega -> 0 a bound state outside the continua forms
+    no electron-hole pair, and its Berry term vanishes with time-reversal
+    symmetry, which is required here (:class:`OverlapError` otherwise), as
+    is every bound state lying outside the lead continua (a decoupled state
+    inside a band is a pole on the real-axis path).
+    """
+    levels = _bound_state_data(junction, both, mus, mu0, temperature, 0.0)
+    if not levels:
+        return None
+    top = float(np.max(mus)) + THERMAL_CUTOFF * KB * temperature
+    for e, _, dec, _ in levels:
+        if dec and e < top and _in_continuum(junction, e):
+            raise OverlapError(
+                f"overlap_derivatives: the bound state at E_b = {e!r} eV is decoupled from the leads inside a lead "
+                "band, a pole on the real-axis path of the kernel with a moving overlap; not supported"
+            )
+    if not _time_reversal_symmetric(junction, both):
+        raise OverlapError(
+            "overlap_derivatives: with bound states the kernel with a moving overlap needs time-reversal symmetry "
+            "(real h, S, forces and overlap_derivatives, symmetric self-energies), which this junction lacks"
+        )
+    scale = junction.energy_scale
+    f0, k = np.zeros(m), np.zeros((m, m))
+    energies = [lv[0] for lv in levels]
+    for e, r, _, _ in levels:
+        if temperature == 0:
+            if e == mu0:
+                raise BoundStateError(f"a bound state at E_b = mu_0 = {e!r} eV at T = 0 has no defined occupation")
+            n, dn = float(e < mu0), 0.0
+        else:
+            n, dn = float(fermi(e, mu0, temperature)), -float(fermi_derivative(e, mu0, temperature))
+        gc = _regular_part(blocks, e, r, [x for x in energies if x != e], scale)
+        x = both.expectation(r[None])[0]
+        f0 += n * (x[:m] + e * x[m:]).real
+        rr = both.traces(r[None], r[None])[0]
+        g = combine(rr[None], np.array([e]), m)[0]
+        dg = rr[:m, m:] + rr[m:, :m] + 2 * e * rr[m:, m:]
+        c1 = combine((both.traces(r[None], gc[None]) + both.traces(gc[None], r[None])), np.array([e]), m)[0]
+        k += (dn * g + n * dg + n * c1).real
+    return f0, k
+
+
 def _set_coefficients(junctions, forces, bias, temperature, fermi_level, w, spin, mus, rtol, on_fail, derivs):
     """force_coefficients of a junction set: sum_i w_i C_i (:eq:`eq-junction-set`).
 
@@ -1269,7 +1380,12 @@ PairArguments: TypeAlias = (
 """The arguments the public lead-pair spectra share, in their order."""
 
 
-def lead_pair_spectra(args: PairArguments, quantities: Sequence[str], caller: str) -> PairSpectra:
+def lead_pair_spectra(
+    args: PairArguments,
+    quantities: Sequence[str],
+    caller: str,
+    overlap_derivatives: OperatorsLike | None = None,
+) -> PairSpectra:
     """The lead-pair kernel (:func:`currentforces.pairs.pair_spectra`) on the force support.
 
     The one entry of the public lead-pair spectra (:func:`electron_hole_spectrum`
@@ -1278,10 +1394,20 @@ def lead_pair_spectra(args: PairArguments, quantities: Sequence[str], caller: st
     chemical_potentials, rtol)``, checked by
     :func:`currentforces.pairs.pair_arguments`; ``quantities`` as in
     :func:`~currentforces.pairs.pair_spectra`; ``caller`` names the public
-    function in error messages.
+    function in error messages.  ``overlap_derivatives`` (dS/dX_a, checked by
+    :func:`~currentforces.nonorthogonal.check_overlap_derivatives`): a moving
+    overlap, whose couplings f_a = forces[a] + E dS/dX_a the kernel takes at
+    the mean energy of each pair (the ``modes`` of
+    :func:`~currentforces.pairs.pair_spectra`).
     """
     ops, mus, hw, temperature, spin, rtol = pair_arguments(*args, caller)
-    return pair_spectra(SpectralBlocks(args[0], ops), mus, hw, temperature, spin, rtol, quantities, what=caller)
+    junction = args[0]
+    if check_overlap_derivatives(junction, args[1], overlap_derivatives) is None:
+        return pair_spectra(SpectralBlocks(junction, ops), mus, hw, temperature, spin, rtol, quantities, what=caller)
+    assert overlap_derivatives is not None  # checked above
+    both = stacked_operators(args[1], overlap_derivatives, junction.size)
+    blocks = SpectralBlocks(junction, both)
+    return pair_spectra(blocks, mus, hw, temperature, spin, rtol, quantities, what=caller, modes=ops.n_modes)
 
 
 # ----------------------------------------------------------------------------

@@ -36,10 +36,8 @@ from typing import TYPE_CHECKING, Any, cast
 import numpy as np
 
 from ._checks import check_positive, renamed_keywords
-from .errors import OverlapError
 from .forces import lead_pair_spectra
 from .junctionset import JunctionSet, operators_for_one, resolve_spin
-from .nonorthogonal import check_overlap_derivatives
 from .units import HBAR, KB
 
 if TYPE_CHECKING:
@@ -101,9 +99,11 @@ def noise_spectrum(
     overlap_derivatives : sequence of (N, N) arrays or sparse matrices, optional
         dS/dX_a in 1/Angstrom, one per force operator, for a junction with an
         ``overlap`` (:ref:`theory-overlap-forces`); None (or all zero): the
-        overlap does not move.  A moving overlap (energy-dependent couplings)
-        is not implemented yet: :class:`~currentforces.errors.OverlapError`
-        naming the argument.
+        overlap does not move.  A moving overlap makes the couplings energy
+        dependent; each pair of states at E and E + hbar*omega is coupled by
+        f_a(E + hbar*omega/2) = forces[a] + (E + hbar*omega/2) dS/dX_a, the
+        symmetrised coupling of :eq:`eq-overlap-moving` (the connection
+        term of the moving basis neglected, as there).
 
     Returns
     -------
@@ -131,13 +131,9 @@ def noise_spectrum(
         )
     spin = resolve_spin(junction, spin)
     ops = operators_for_one(forces, "noise_spectrum")
-    if check_overlap_derivatives(junction, forces, overlap_derivatives) is not None:
-        raise OverlapError(
-            "overlap_derivatives: noise_spectrum with a moving overlap (energy-dependent couplings "
-            "f_a(E) = forces[a] + E dS/dX_a) is not implemented yet"
-        )
     args = (junction, ops, hbar_omega, bias, temperature, fermi_level, spin, chemical_potentials, rtol)
-    return cast("ComplexArray", lead_pair_spectra(args, ("noise",), "noise_spectrum").noise)
+    out = lead_pair_spectra(args, ("noise",), "noise_spectrum", overlap_derivatives)
+    return cast("ComplexArray", out.noise)
 
 
 @renamed_keywords(omega="hbar_omega")
@@ -182,6 +178,7 @@ def dissipation_spectrum(
     spin: float = 2,
     chemical_potentials: ArrayLike | None = None,
     rtol: float = 1e-8,
+    overlap_derivatives: OperatorsLike | None = None,
 ) -> ComplexArray:
     r"""Dissipative kernel D(omega) = -omega L^sym(omega) + i K^asym(omega) in eV/Angstrom^2.
 
@@ -189,10 +186,11 @@ def dissipation_spectrum(
     (:eq:`eq-dissipation`; no Fermi sea): the absorption minus the
     emission weight of the lead-pair kernel (:mod:`currentforces.pairs`).
     Equals -2 pi Xi(omega)^* of the electron-hole spectrum (:eq:`eq-d-xi`).  Arguments and
-    shapes as :func:`noise_spectrum`.
+    shapes as :func:`noise_spectrum` (``overlap_derivatives`` included).
     """
     args = (junction, forces, hbar_omega, bias, temperature, fermi_level, spin, chemical_potentials, rtol)
-    return cast("ComplexArray", lead_pair_spectra(args, ("dissipation",), "dissipation_spectrum").dissipation)
+    out = lead_pair_spectra(args, ("dissipation",), "dissipation_spectrum", overlap_derivatives)
+    return cast("ComplexArray", out.dissipation)
 
 
 @dataclass

@@ -38,7 +38,7 @@ if TYPE_CHECKING:
 
     from ._checks import ComplexArray, OperatorsLike
 
-__all__ = ["ForceOperators"]
+__all__ = ["ForceOperators", "combine", "stacked_operators"]
 
 _SHARED_GATHER_MAX = 2**14
 """Largest gathered (Q x Q) array, in complex numbers, that traces_many keeps
@@ -233,6 +233,36 @@ class ForceOperators:
             v = np.swapaxes(self.dense[None] @ yb[:, None], -1, -2).reshape(yb.shape[0], m, -1)
             out[i : i + self._batch] = u @ np.swapaxes(v, -1, -2)
         return out
+
+
+def stacked_operators(forces: OperatorsLike, overlap_derivatives: OperatorsLike, size: int) -> ForceOperators:
+    """F_1..F_M, D_1..D_M (forces and dS/dX, a moving overlap) as one set of
+    2M operators on the union of their supports, whose traces :func:`combine`
+    turns into those of the energy-dependent couplings f_a(e) = F_a + e D_a
+    (:ref:`theory-overlap-forces`)."""
+    return ForceOperators(list(forces) + list(overlap_derivatives), size)
+
+
+def combine(traces: NDArray[Any], energy: NDArray[Any], modes: int) -> NDArray[Any]:
+    r"""Traces with the coupling f_a(e) = F_a + e D_a from those of the stacked (F, D).
+
+    Parameters
+    ----------
+    traces : ndarray, shape (n, ..., 2M, 2M)
+        Tr[P X Q Y] for the stacked operators P, Q in (F_1..F_M, D_1..D_M).
+    energy : ndarray, shape (n,)
+        The pair energy e of each row (eV).
+    modes : int
+        M.
+
+    Returns
+    -------
+    ndarray, shape (n, ..., M, M)
+        T_FF + e (T_FD + T_DF) + e^2 T_DD.
+    """
+    m = modes
+    e = np.asarray(energy).reshape((-1,) + (1,) * (traces.ndim - 1))
+    return traces[..., :m, :m] + e * (traces[..., :m, m:] + traces[..., m:, :m]) + e**2 * traces[..., m:, m:]
 
 
 def _nonzero_entries(name, f, size):

@@ -70,7 +70,7 @@ import numpy as np
 from ._checks import check_finite, check_leads, check_rtol, check_spin, check_temperature
 from .errors import InputError
 from .integrate import fermi, integrate_adaptive
-from .operators import ForceOperators
+from .operators import ForceOperators, combine
 from .units import HBAR
 
 if TYPE_CHECKING:
@@ -168,6 +168,7 @@ def pair_spectra(
     rtol: float,
     quantities: Sequence[str],
     what: str = "lead-pair spectrum",
+    modes: int | None = None,
 ) -> PairSpectra:
     r"""D(w), S(w) and the channel spectra D_lm(w), S_lm(w) at every hbar*w.
 
@@ -200,6 +201,13 @@ def pair_spectra(
         Any of :data:`QUANTITIES`.
     what : str
         Name used in error messages.
+    modes : int, optional
+        With a moving overlap: ``blocks.ops`` stacks F_1..F_M, D_1..D_M
+        (:func:`~currentforces.operators.stacked_operators`) and
+        ``modes`` is M; every trace then carries the coupling
+        f_a(E + hbar w/2) = F_a + (E + hbar w/2) D_a at the mean energy of
+        its pair (:eq:`eq-overlap-moving`;
+        :func:`~currentforces.operators.combine`).
 
     Returns
     -------
@@ -218,7 +226,7 @@ def pair_spectra(
     ops = blocks.ops
     mus = [float(m) for m in chemical_potentials]
     hw = np.asarray(hbar_omega, dtype=float)
-    m, nl = ops.n_modes, len(mus)
+    m, nl = ops.n_modes if modes is None else modes, len(mus)
     # the integrand's components, in order, each one tolerance group
     shapes = {
         "dissipation": (m, m),
@@ -239,7 +247,7 @@ def pair_spectra(
         pts = blocks.junction.window_breakpoints(mus + [mu - w for mu in mus], temperature, shifts=(w,))
         if pts[-1] <= pts[0]:
             continue  # no window: zero (T = 0 and w = 0 at zero bias)
-        integrand = _integrand(blocks, mus, temperature, w, names)
+        integrand = _integrand(blocks, mus, temperature, w, names, modes)
         # G at E and E + w in one call: half the energies per chunk (as many
         # Green's functions per call as a one-sided integrand)
         res = integrate_adaptive(
@@ -268,11 +276,20 @@ def _occupations(energy, mus, temperature):
     return occ, empty
 
 
-def _integrand(blocks, mus, temperature, w, names):
+def _integrand(blocks, mus, temperature, w, names, modes=None):
     """The integrand of :func:`pair_spectra` at hbar*w = ``w``: for energies E
-    (1-d) the components ``names`` stacked, shape (len(E), n_components)."""
+    (1-d) the components ``names`` stacked, shape (len(E), n_components);
+    with ``modes``, the stacked traces combined at the pair energy E + w/2."""
     ops = blocks.ops
     channels = "channel_dissipation" in names
+    if modes is None:
+
+        def pair(t, e):
+            return t
+    else:
+
+        def pair(t, e):
+            return combine(t, e + 0.5 * w, modes)
 
     def integrand(e):
         n = e.size
@@ -285,7 +302,9 @@ def _integrand(blocks, mus, temperature, w, names):
         if "dissipation" in names or "noise" in names:
             filled = sum(o[:, None, None] * al for o, al in zip(occ, a))  # rho_< = sum_l n_l A_l
             holes = sum(h[:, None, None] * al for h, al in zip(empty, a))  # rho_> = sum_l (1 - n_l) A_l
-            absorb, emit = ops.traces_many([(holes[high], filled[low]), (filled[high], holes[low])])
+            absorb, emit = (
+                pair(t, e) for t in ops.traces_many([(holes[high], filled[low]), (filled[high], holes[low])])
+            )
             if "dissipation" in names:
                 parts.append(absorb - emit)
             if "noise" in names:
@@ -297,7 +316,7 @@ def _integrand(blocks, mus, temperature, w, names):
             upper = [a[k][high] for k in range(nl)]  # A_l(E + w)
             lower = [a[k][low] for k in range(nl)]  # A_m(E)
             t = ops.traces_many([(upper[l], lower[k]) for l in range(nl) for k in range(nl)])
-            t = np.stack(t, axis=1).reshape(n, nl, nl, ops.n_modes, ops.n_modes)
+            t = pair(np.stack(t, axis=1).reshape(n, nl, nl, ops.n_modes, ops.n_modes), e)
             up = np.einsum("ln,mn->nlm", empty[:, high], occ[:, low])[..., None, None]
             down = np.einsum("ln,mn->nlm", occ[:, high], empty[:, low])[..., None, None]
             parts.append((up - down) * t)
