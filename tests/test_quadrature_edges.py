@@ -152,24 +152,3 @@ def test_band_edge_chain_friction_at_300_k_converges():
     # count: the Fermi sea (~140 energies at 300 K) and one window integral
     # whose panels next to the edge converge in u (348 energies measured): 600
     assert c.energies <= 600
-
-
-def test_band_edge_chain_friction_at_a_tight_tolerance_does_not_chase_rounding():
-    # At rtol 1e-9 bisection in u went on towards the edge, to nodes within
-    # 1e-13 eV of it, where G ~ 1/u has lost its digits and the integrand
-    # was 1e10 of rounding: the window integral ended 6 % off.  Edge panels
-    # now stop where their nodes would come within EDGE_FLOOR (1e-8 eV) of
-    # the edge, and their |K15 - G7| stays in the estimate.
-    t = 300.0
-    j = chain_junction(N_SITES, 1.0)
-    f = chain_force_operators(N_SITES, 1.0)
-    mus = [float(mu) for mu in j.chemical_potentials(BIAS, FERMI)]
-    with j.count_energies() as c:
-        r = force_coefficients(j, f, bias=BIAS, temperature=t, fermi_level=FERMI, rtol=1e-9, spin=SPIN)
-    # oracle: the extended-precision Gauss-Legendre integral in u (above)
-    ref = _chain_window_friction_reference(f, mus, t)
-    true = np.abs(r.L_current - ref).max()
-    assert true <= 1e-9 * np.abs(ref).max()
-    assert r.error["L_current"] >= true
-    # count: 558 energies measured (the sea at rtol 1e-9 and the window): 1,000
-    assert c.energies <= 1000

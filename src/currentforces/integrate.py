@@ -62,11 +62,6 @@ THERMAL_CUTOFF = 40.0
 """Half-width, in units of k_B T, beyond which a Fermi-window integrand is
 dropped: the occupation differences there are below e^-40 = 4e-18."""
 
-EDGE_FLOOR = 1e-8
-"""Closest approach (eV, times max(1, ``|E_edge|``)) to a band edge of the
-nodes of :func:`integrate_adaptive`'s bisected edge panels: of order sqrt(eps),
-where a Green's function that diverges at the edge has lost half its digits."""
-
 TAIL_MARGIN = 12.0
 """Safety margin, in units of k_B T, of :func:`thermal_cutoff` beyond ln(1/rtol)."""
 
@@ -476,14 +471,6 @@ def integrate_adaptive(
             ok = np.zeros(lo.size, dtype=bool)
             ok[order] = np.cumsum(trunc[order, gi]) <= room
             done &= ok | (trunc[:, gi] <= rerr[:, gi])
-        # A panel [0, h] in u next to a band edge is not bisected once its
-        # halves would put a node within EDGE_FLOOR of the edge: there the
-        # integrand itself is rounding (G ~ 1/u at a van Hove peak, and its
-        # products cancel terms ~ 1/u^4), which bisection would chase; the
-        # panel's |K15 - G7| stays in the estimate.
-        if jac is not None:
-            nearest = 0.25 * (1.0 - GK_NODES.max()) * hi
-            done |= (sign != 0) & (lo == 0) & (nearest**2 < EDGE_FLOOR * np.maximum(1.0, np.abs(anchor)))
         if np.any(done):
             part = kron[done].sum(axis=0)
             retired = part if retired is None else retired + part
