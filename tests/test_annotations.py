@@ -74,6 +74,7 @@ ANNOTATED = [
     "currentforces.job",
     "currentforces.contour",
     "currentforces.resonances",
+    "currentforces.overlap_kernel",
 ]
 
 
