@@ -75,6 +75,7 @@ ANNOTATED = [
     "currentforces.contour",
     "currentforces.resonances",
     "currentforces.overlap_kernel",
+    "currentforces._checks",
 ]
 
 
