@@ -76,6 +76,8 @@ ANNOTATED = [
     "currentforces.resonances",
     "currentforces.overlap_kernel",
     "currentforces._checks",
+    "currentforces._finite_differences",
+    "currentforces.poles",
 ]
 
 
