@@ -78,6 +78,7 @@ ANNOTATED = [
     "currentforces._checks",
     "currentforces._finite_differences",
     "currentforces.poles",
+    "currentforces.mode_results",
 ]
 
 
