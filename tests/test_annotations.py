@@ -79,6 +79,7 @@ ANNOTATED = [
     "currentforces._finite_differences",
     "currentforces.poles",
     "currentforces.mode_results",
+    "currentforces.nonorthogonal",
 ]
 
 
