@@ -80,6 +80,9 @@ ANNOTATED = [
     "currentforces.poles",
     "currentforces.mode_results",
     "currentforces.nonorthogonal",
+    "currentforces.ehrenfest.models",
+    "currentforces.ehrenfest.lorentzian",
+    "currentforces.ehrenfest.trajectory",
 ]
 
 
