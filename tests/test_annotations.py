@@ -83,6 +83,9 @@ ANNOTATED = [
     "currentforces.ehrenfest.models",
     "currentforces.ehrenfest.lorentzian",
     "currentforces.ehrenfest.trajectory",
+    "currentforces.ehrenfest.propagator",
+    "currentforces.ehrenfest.atoms",
+    "currentforces.ehrenfest.compare",
 ]
 
 
