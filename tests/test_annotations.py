@@ -86,6 +86,7 @@ ANNOTATED = [
     "currentforces.ehrenfest.propagator",
     "currentforces.ehrenfest.atoms",
     "currentforces.ehrenfest.compare",
+    "currentforces.ase_calculator",
 ]
 
 
