@@ -140,7 +140,8 @@ def _counting_contour(counter):
     """Also count the complex energies of the off-axis bias window
     (``currentforces.contour``, which inverts z - h - Sigma itself, outside
     the junction's counted methods): each z costs two full N x N inverses,
-    G(z) and G(z*), counted as one energy."""
+    G(z) and G(z*), counted as one energy (or, on the eigenvector route of
+    wide-band junctions, products with the eigenvectors, also one energy)."""
     try:
         from currentforces.contour import _Device
     except ImportError:  # older versions: no contour
@@ -154,10 +155,20 @@ def _counting_contour(counter):
         return original(self, z)
 
     _Device.green = green
+    modal = getattr(_Device, "_modal_pieces", None)  # the eigenvector route: no inverses, one energy a z
+    if modal is not None:
+
+        def modal_pieces(self, z):
+            counter.energies += int(np.size(z))
+            return modal(self, z)
+
+        _Device._modal_pieces = modal_pieces
     try:
         yield
     finally:
         _Device.green = original
+        if modal is not None:
+            _Device._modal_pieces = modal
 
 
 @contextlib.contextmanager

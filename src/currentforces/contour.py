@@ -33,9 +33,35 @@ eigenvectors are those of the pencil (h + Sigma, S) and the denominator is
 r_k^\dagger S l_k), which carry the
 narrow resonances exactly, while the path stays a distance ~Y from every
 pole.  At T = 0 the weights n_l - n_0 = +-1 are constant on [mu_0, mu_l]
-(one rectangle per lead); at T > 0 they are analytic for
-``|Im z| < pi k_B T``, the path runs at height Y < pi k_B T over the whole
-thermal window and its vertical sides, where n_l - n_0 < e^-c (c = ``cutoff``, at most 40), are dropped.
+(one rectangle per lead); at T > 0 the path runs over the whole thermal
+window and its vertical sides, where ``|n_l - n_0|`` < e^-c (c = ``cutoff``,
+at most 40) at any height, are dropped.  The weights have simple poles at
+the Matsubara energies z = mu + i pi k_B T (2n + 1) of each chemical
+potential, where n_F(z - mu) ~ -k_B T / (z - z_n).  Where the window allows
+a height of at least 2 pi k_B T the top side is lifted to Y = 2 pi k_B T N
+(N <= ``MAX_MATSUBARA``, midway between two Matsubara poles, where the weights
+equal their real-axis values) and the enclosed Matsubara poles add
+
+.. math::
+
+    2\pi i\,\mathrm{Res}_{z_n} = 2\pi i\,k_B T\,\Big(
+        \sum_{l:\,\mu_l \ne \mu_0} \mathrm{Tr}[f_a X f_b A_l](\mu_0 + i\pi k_B T(2n+1))
+        - \mathrm{Tr}[f_a X f_b A_l](\mu_l + i\pi k_B T(2n+1)) \Big),
+
+summed over n < N, so that the height is set by the window and the poles
+of G, as at T = 0, not by k_B T (a level of width 1e-8 eV in a 0.1 eV
+window at 1 K, rtol 1e-6: 4,830 complex energies below the first pole, 666
+lifted, 300 at T = 0).  Otherwise the path runs at Y < pi k_B T, below
+every Matsubara pole.
+
+With energy-independent self-energies h_eff = h + Sigma is one constant
+matrix: from its eigenvectors (h_eff V = S V diag(lambda)),
+G(z) = V diag(1/(z - lambda)) W with W = (S V)^{-1}, G' = -V diag(1/(z -
+lambda)^2) W and G^A(z) = G(z^*)^dagger, so every point of the path needs
+only the rows of V on the force support and the columns of W on the force
+and lead supports, O(N n_S^2) instead of two N x N inverses.  The route is
+taken where V is well conditioned (``EIG_COND_RTOL``); near an exceptional
+point of h_eff the inverses stay.
 
 Units: energies eV; P in the units of f^2 (eV^2/Angstrom^2) per eV.
 """
@@ -66,6 +92,18 @@ NEEDED = 1e-5
 """The contour is used when a pole in the window is narrower than this
 fraction of the energy scale: the real-axis integrand of a level of width w
 cancels to ~eps E / w of its size, far from rtol only below ~1e-8 E / rtol."""
+
+
+EIG_COND_RTOL = 1e-2
+"""The eigenvector route G(z) = V diag(1/(z - lambda)) V^{-1} of the
+contour is taken where cond(V) eps <= EIG_COND_RTOL rtol: its rounding
+error, ~cond(V) eps of ``|G|``, then stays a hundredth of the tolerance
+(rtol 1e-6: cond(V) <= 4.5e7); near an exceptional point of h + Sigma
+(V close to singular) the contour inverts z S - h - Sigma instead."""
+
+MAX_MATSUBARA = 32
+"""Most Matsubara poles of each n_l enclosed by the lifted bias-window
+contour (each costs one complex energy)."""
 
 
 def applies(
@@ -130,13 +168,51 @@ class _Device:
         self.s = ops.support
         self.ops = ops
 
+    modal = None
+    """(lambda, V[S], W[:, S], [W[:, lead support] per lead]) when the
+    eigenvector route is used (:meth:`use_eigenvectors`), else None."""
+
+    def use_eigenvectors(self, lam, v, rtol):
+        """Take G(z) = V diag(1 / (z - lambda)) W, W = (S V)^{-1} (h_eff V = S V
+        diag(lambda)), for every later :meth:`pieces` call: O(N n_S^2) a point
+        instead of two N x N inverses.  Only where cond(V) eps <=
+        ``EIG_COND_RTOL`` rtol (the rounding error of the route, relative to
+        ``|G|``); otherwise the inverses stay.  Returns whether it is used."""
+        if (
+            not (np.all(np.isfinite(v)) and np.all(np.isfinite(lam)))
+            or np.linalg.cond(v) * np.finfo(float).eps > EIG_COND_RTOL * rtol
+        ):
+            return False
+        wmat = np.linalg.inv(v if self.overlap is None else self.overlap @ v)
+        self.modal = (np.asarray(lam), v[self.s], wmat[:, self.s], [wmat[:, sup] for sup in self.sups])
+        return True
+
     def green(self, z):
         """G(z) full, (nz, N, N), for z anywhere off the poles."""
         z = np.asarray(z, dtype=complex).reshape(-1)
         return np.linalg.inv(z[:, None, None] * self.eye - self.heff)
 
+    def _modal_pieces(self, z):
+        """:meth:`pieces` by the eigenvector route: G = V D W, G' = -G S G =
+        -V D^2 W (W S V = 1), G^A(z) = G(z^*)^dagger, D = diag(1/(z - lambda))."""
+        lam, vs, ws, wsup = self.modal
+        d = 1.0 / (z[:, None] - lam[None, :])
+        dc = 1.0 / (np.conj(z)[:, None] - lam[None, :])
+        vd = vs[None] * d[:, None, :]
+        vdc = vs[None] * dc[:, None, :]
+        gss = vd @ ws
+        dg = -((vd * d[:, None, :]) @ ws)
+        a_l = []
+        for wl, gam in zip(wsup, self.gammas):
+            g_sl = vd @ wl  # G[S, lead]
+            ga_ls = np.conj(np.swapaxes(vdc @ wl, -1, -2))  # G^A[lead, S] = G(z^*)[S, lead]^dagger
+            a_l.append(g_sl @ gam @ ga_ls)
+        return gss, dg, a_l
+
     def pieces(self, z, g=None):
         """G[S,S], G'[S,S] and the list A_l[S,S] at complex z (1-d)."""
+        if g is None and self.modal is not None:
+            return self._modal_pieces(np.asarray(z, dtype=complex).reshape(-1))
         g = self.green(z) if g is None else g
         ga = np.conj(np.swapaxes(self.green(np.conj(z)), -1, -2))  # G^A(z) = G(z*)^dagger
         s = self.s
@@ -200,6 +276,7 @@ def adiabatic_bias_window(
     nl = len(mus)
     m = ops.n_modes
     w, vl, vr = la.eig(dev.heff, dev.overlap, left=True, right=True)
+    dev.use_eigenvectors(w, vr, rtol)
     gam = np.maximum(-w.imag, 0.0)
     kt = KB * temperature
     scale = max(1.0, junction.energy_scale)
@@ -240,33 +317,112 @@ def adiabatic_bias_window(
             )
     else:
         lo, hi = window_bounds(mus, temperature, cutoff=cutoff)
-        y_top = _clear_height(min(0.8 * math.pi * kt, 0.5 * (hi - lo), 0.25 * scale), w, lo, hi)
+        y_max = min(0.5 * (hi - lo), 0.25 * scale)
+        step = 2 * math.pi * kt  # spacing of the Matsubara poles mu + i pi k_B T (2n + 1) of each n_l
+        y_top, n_poles = 0.0, 0
+        n_max = min(MAX_MATSUBARA, int(y_max / step))
+        if n_max >= 1:
+            # lifted: the top side at a multiple N of 2 pi k_B T, midway between two Matsubara poles,
+            # above the first N poles of every n_l, whose residues are added
+            y_top = _clear_height(n_max * step, w, lo, hi, quantum=step)
+            n_poles = round(y_top / step)
+            if _matsubara_hits(w, mus, mu0, kt, n_poles):
+                y_top, n_poles = 0.0, 0
+        if n_poles == 0:  # below the first Matsubara pole
+            y_top = _clear_height(min(0.8 * math.pi * kt, y_max), w, lo, hi)
 
         def n_diffs(z):  # occupation differences n_l - n_0, the weights of the rectangle
             n0 = _fermi(z, mu0, temperature)
             return np.stack([_fermi(z, mu, temperature) - n0 for mu in mus], axis=1)
 
-        add(*_rectangle(dev, w, vl, vr, gam, lo, hi, y_top, n_diffs, rtol, on_fail, vertical=False, marks=[*mus, mu0]))
+        if n_poles:
+            add(*_matsubara_residues(dev, mus, mu0, kt, n_poles))
+        add(
+            *_rectangle(
+                dev,
+                w,
+                vl,
+                vr,
+                gam,
+                lo,
+                hi,
+                y_top,
+                n_diffs,
+                rtol,
+                on_fail,
+                vertical=False,
+                marks=[*mus, mu0],
+                steps=(mus, kt) if n_poles else None,
+            )
+        )
     return total[0], total[1], errors[0], errors[1]
 
 
-def _clear_height(y_max, poles, lo, hi):
+def _clear_height(y_max, poles, lo, hi, quantum=0.0):
     """A height in [y_max/8, y_max] far, in ratio, from the imaginary parts of
-    the poles near [lo, hi]: the top side then stays clear of all of them."""
+    the poles near [lo, hi]: the top side then stays clear of all of them.
+    With ``quantum`` > 0 the height is a positive multiple of it (at most
+    y_max when y_max >= quantum)."""
+    ys = np.geomspace(y_max / 8, y_max, 25)
+    if quantum > 0:
+        ys = np.unique(np.maximum(np.floor(ys / quantum), 1.0)) * quantum
     near = (poles.real > lo - y_max) & (poles.real < hi + y_max)
     gam = np.abs(poles.imag[near])
     gam = gam[gam > 0]
     if gam.size == 0:
-        return y_max
-    ys = np.geomspace(y_max / 8, y_max, 25)
+        return float(ys[-1])
     clearance = np.abs(np.log(gam[None, :] / ys[:, None])).min(axis=1)
     return float(ys[np.argmax(clearance)])
 
 
-def _rectangle(dev, w, vl, vr, gam, a, b, y_top, weights, rtol, on_fail, vertical, marks=()):
+def _matsubara_hits(poles, mus, mu0, kt, n_poles):
+    """Whether one of the first ``n_poles`` Matsubara poles of some n_l comes
+    within 1e-3 pi k_B T of a pole z_k^* of G^A: the residues there would no
+    longer be simple."""
+    zs = _matsubara_poles(mus, mu0, kt, n_poles)[0]
+    if zs.size == 0 or poles.size == 0:
+        return False
+    return bool(np.min(np.abs(zs[:, None] - np.conj(poles)[None, :])) < 1e-3 * math.pi * kt)
+
+
+def _matsubara_poles(mus, mu0, kt, n_poles):
+    """The enclosed Matsubara poles z = mu + i pi k_B T (2n + 1), n < n_poles,
+    of the weights n_l - n_0, and the residues of the weights there,
+    (nz,) complex and (nz, n_leads) real: -k_B T on lead l at the poles of
+    n_l, +k_B T on every lead l with mu_l != mu_0 at the poles of n_0
+    (n_F(z - mu) ~ -k_B T / (z - z_n) near each)."""
+    active = np.asarray(mus) != mu0
+    centers: dict[float, np.ndarray] = {}
+    for i, mu in enumerate(mus):
+        if active[i]:
+            centers.setdefault(float(mu), np.zeros(len(mus)))[i] -= kt
+    if active.any():
+        centers.setdefault(float(mu0), np.zeros(len(mus)))[active] += kt
+    heights = math.pi * kt * (2 * np.arange(n_poles) + 1)
+    zs = np.array([mu + 1j * y for mu in centers for y in heights], dtype=complex)
+    res = np.array([centers[mu] for mu in centers for _ in heights]).reshape(zs.size, len(mus))
+    return zs, res
+
+
+def _matsubara_residues(dev, mus, mu0, kt, n_poles, chunk=16):
+    """2 pi i times the residues of the bias-window integrand at the enclosed
+    Matsubara poles (:func:`_matsubara_poles`), the parts that K and L use,
+    (2, M, M), and a zero error (exact up to rounding)."""
+    zs, res = _matsubara_poles(mus, mu0, kt, n_poles)
+    m = dev.ops.n_modes
+    total = np.zeros((2, m, m))
+    for start in range(0, zs.size, chunk):
+        part = slice(start, start + chunk)
+        total = total + dev.traces(zs[part], res[part], 2j * math.pi).reshape(-1, 2, m, m).sum(axis=0)
+    return total, np.zeros(2)
+
+
+def _rectangle(dev, w, vl, vr, gam, a, b, y_top, weights, rtol, on_fail, vertical, marks=(), steps=None):
     """Integral over [a, b] of sum_l weights_l Tr[f X f A_l] via the rectangle
     [a, b] x [0, y_top]: residues at the enclosed conjugate poles plus the
-    other three sides (the vertical ones when ``vertical``)."""
+    other three sides (the vertical ones when ``vertical``).  ``steps`` =
+    (mus, k_B T): Fermi steps of width k_B T on the top side (a lifted
+    contour, whose weights there equal the real-axis ones), graded around."""
     m = dev.ops.n_modes
     total = np.zeros((2, m, m))
     err = np.zeros(2)
@@ -296,6 +452,9 @@ def _rectangle(dev, w, vl, vr, gam, a, b, y_top, weights, rtol, on_fail, vertica
     near_top = np.abs(gam - y_top) < 0.05 * (b - a)
     pts = [a, b, *[x for x in marks if a < x < b]]
     pts += list(graded_breakpoints(a, b, eps_k[near_top], np.abs(gam[near_top] - y_top) + 1e-15 * (b - a), 4.0))
+    if steps is not None:
+        centers = np.asarray(steps[0], dtype=float)
+        pts += list(graded_breakpoints(a, b, centers, np.full(centers.size, steps[1]), 8.0))
 
     def top(x):
         z = x + 1j * y_top
