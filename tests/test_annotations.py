@@ -6,7 +6,7 @@ of each parameter and of its result, so that a type checker (``mypy``, run
 by ``make lint`` and CI) checks the calls made to them.  A new public name
 without hints fails here; a module joins the list once its public names are
 annotated (not yet: ``integrate``, whose ``fermi_sea_sum`` returns one result
-or a list of them and wants typed overloads, and ``adapters.sisl``).
+or a list of them and wants typed overloads).
 """
 
 from __future__ import annotations
@@ -74,6 +74,20 @@ ANNOTATED = [
     "currentforces.job",
     "currentforces.contour",
     "currentforces.resonances",
+    "currentforces.overlap_kernel",
+    "currentforces._checks",
+    "currentforces._finite_differences",
+    "currentforces.poles",
+    "currentforces.mode_results",
+    "currentforces.nonorthogonal",
+    "currentforces.ehrenfest.models",
+    "currentforces.ehrenfest.lorentzian",
+    "currentforces.ehrenfest.trajectory",
+    "currentforces.ehrenfest.propagator",
+    "currentforces.ehrenfest.atoms",
+    "currentforces.ehrenfest.compare",
+    "currentforces.ase_calculator",
+    "currentforces.adapters.sisl",
 ]
 
 

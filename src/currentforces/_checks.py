@@ -29,7 +29,7 @@ import functools
 import inspect
 import warnings
 from collections.abc import Callable, Sequence
-from typing import Any, TypeAlias
+from typing import Any, TypeAlias, TypeVar
 
 import numpy as np
 import scipy.sparse as sp
@@ -46,6 +46,10 @@ OperatorsLike: TypeAlias = Sequence[Any] | NDArray[Any]
 Indices: TypeAlias = Sequence[int] | NDArray[np.integer[Any]]
 RealSequence: TypeAlias = Sequence[float] | NDArray[np.floating[Any]]
 Spectrum: TypeAlias = Callable[[ArrayLike], NDArray[Any]]
+_F = TypeVar("_F", bound=Callable[..., Any])
+# a checker that hands its argument back unchanged: a dense array, a
+# scipy.sparse matrix (untyped, Any) or a junction
+_A = TypeVar("_A", bound=Any)
 
 __all__ = [
     "as_dense_matrix",
@@ -74,7 +78,7 @@ HERMITIAN_RTOL = 1e-10
 """Relative tolerance for Hermiticity checks (relative to the largest entry)."""
 
 
-def check_finite(name, array):
+def check_finite(name: str, array: _A) -> _A:
     """Raise if ``array`` (dense or sparse) holds NaN or inf."""
     data = array.data if sp.issparse(array) else np.asarray(array)
     if not np.all(np.isfinite(data)):
@@ -82,7 +86,7 @@ def check_finite(name, array):
     return array
 
 
-def check_square(name, array, size=None):
+def check_square(name: str, array: _A, size: int | None = None) -> _A:
     shape = array.shape
     if len(shape) != 2 or shape[0] != shape[1]:
         raise InputError(f"{name} must be a square matrix, got shape {shape}")
@@ -91,7 +95,7 @@ def check_square(name, array, size=None):
     return array
 
 
-def check_hermitian(name, array, rtol=HERMITIAN_RTOL):
+def check_hermitian(name: str, array: _A, rtol: float = HERMITIAN_RTOL) -> _A:
     """Raise if ``array`` (dense or sparse, square) is not Hermitian."""
     if sp.issparse(array):
         diff = abs(array - array.conj().T)
@@ -106,10 +110,10 @@ def check_hermitian(name, array, rtol=HERMITIAN_RTOL):
     return array
 
 
-def as_dense_matrix(name, array, size=None, hermitian=False):
+def as_dense_matrix(name: str, array: MatrixLike, size: int | None = None, hermitian: bool = False) -> ComplexArray:
     """Validate and return a dense complex square matrix."""
     if sp.issparse(array):
-        array = array.toarray()
+        array = array.toarray()  # type: ignore[union-attr]  # issparse (untyped) does not narrow: a scipy matrix here
     try:
         a = np.asarray(array, dtype=complex)
     except (TypeError, ValueError) as exc:
@@ -123,7 +127,7 @@ def as_dense_matrix(name, array, size=None, hermitian=False):
     return a
 
 
-def as_operator(name, array, size=None, hermitian=True):
+def as_operator(name: str, array: MatrixLike, size: int | None = None, hermitian: bool = True) -> Any:
     """Validate a Hermitian operator that may stay scipy.sparse (CSR)."""
     if sp.issparse(array):
         check_square(name, array, size)
@@ -135,7 +139,7 @@ def as_operator(name, array, size=None, hermitian=True):
     return as_dense_matrix(name, array, size=size, hermitian=hermitian)
 
 
-def as_overlap(name, array, size, sparse=False):
+def as_overlap(name: str, array: MatrixLike, size: int, sparse: bool = False) -> tuple[Any, float | None]:
     r"""Validate an overlap matrix S: square of ``size``, finite, Hermitian, positive definite.
 
     S_ij = <i|j> of a non-orthogonal basis is dimensionless.  A dense S (or
@@ -198,12 +202,12 @@ OVERLAP_RTOL = 1e-12
 largest counts as singular (linearly dependent orbitals)."""
 
 
-def check_temperature(temperature, name="temperature"):
+def check_temperature(temperature: float, name: str = "temperature") -> float:
     """Temperature in K: finite and >= 0."""
     return check_number(name, temperature, "K", nonnegative=True)
 
 
-def check_number(name, value, unit="", positive=False, nonnegative=False):
+def check_number(name: str, value: Any, unit: str = "", positive: bool = False, nonnegative: bool = False) -> float:
     """A finite real number (optionally > 0 or >= 0); the message names the
     argument and its unit."""
     where = f" in {unit}" if unit else ""
@@ -220,12 +224,12 @@ def check_number(name, value, unit="", positive=False, nonnegative=False):
     return v
 
 
-def check_nonnegative(name, value, unit=""):
+def check_nonnegative(name: str, value: Any, unit: str = "") -> float:
     """A finite number >= 0 (e.g. a frequency hbar*omega in eV)."""
     return check_number(name, value, unit, nonnegative=True)
 
 
-def check_positive(name, value, unit=""):
+def check_positive(name: str, value: Any, unit: str = "") -> float:
     """A finite number > 0 (a time step in fs, a cutoff energy in eV)."""
     return check_number(name, value, unit, positive=True)
 
@@ -234,7 +238,7 @@ SPIN_DEGENERACIES = (1, 2)
 """The spin degeneracies g_s a physical electron system can have."""
 
 
-def check_spin(spin, name="spin"):
+def check_spin(spin: Any, name: str = "spin") -> int:
     """Spin degeneracy g_s: 1 or 2, returned as an int.
 
     Every electronic quantity (density, current, forces, noise) is a sum
@@ -267,7 +271,7 @@ RTOL_MIN = 1e-14
 the quadratures are themselves round-off."""
 
 
-def check_rtol(rtol, name="rtol", minimum=RTOL_MIN):
+def check_rtol(rtol: Any, name: str = "rtol", minimum: float = RTOL_MIN) -> float:
     """A relative tolerance: finite, ``minimum <= rtol < 1`` and > 0.
 
     ``minimum=0`` accepts any positive tolerance (a convergence threshold
@@ -283,7 +287,7 @@ def check_rtol(rtol, name="rtol", minimum=RTOL_MIN):
     return r
 
 
-def check_masses(masses, n=None):
+def check_masses(masses: ArrayLike, n: int | None = None) -> RealArray:
     """Masses in amu as a positive finite 1-D float array (``n`` entries if given)."""
     try:
         m = np.atleast_1d(np.asarray(masses, dtype=float))
@@ -298,7 +302,7 @@ def check_masses(masses, n=None):
     return m
 
 
-def as_real_matrix(name, a, n, unit):
+def as_real_matrix(name: str, a: ArrayLike | None, n: int, unit: str) -> RealArray:
     """A real finite (n, n) float matrix (K, L, spring constants); ``None`` gives zeros.
 
     A complex input is accepted when its imaginary part is round-off."""
@@ -319,7 +323,7 @@ def as_real_matrix(name, a, n, unit):
     return np.ascontiguousarray(arr.real)
 
 
-def check_leads(junction, what, minimum=1):
+def check_leads(junction: _A, what: str, minimum: int = 1) -> _A:
     """Raise unless ``junction`` (anything with ``n_leads``) has >= ``minimum`` leads.
 
     A device without leads is a closed system: its Green's function and its
@@ -370,7 +374,7 @@ AXES = "xyz"
 then x, y, z)."""
 
 
-def check_atom_indices(name, indices, n_atoms, what="atoms"):
+def check_atom_indices(name: str, indices: Any, n_atoms: int, what: str = "atoms") -> list[int]:
     """Atom indices as distinct non-negative ints (a list, in the given order).
 
     Negative indices count from the end, as in Python.  ``what`` names the
@@ -397,7 +401,7 @@ def check_atom_indices(name, indices, n_atoms, what="atoms"):
     return out
 
 
-def check_axes(axes, name="axes"):
+def check_axes(axes: Any, name: str = "axes") -> list[int]:
     """Cartesian directions as a string such as ``"xyz"`` or ``"z"`` -> list of
     axis numbers 0, 1, 2 (in the given order, no repeats)."""
     if not isinstance(axes, str) or not axes:
@@ -412,7 +416,7 @@ def check_axes(axes, name="axes"):
     return out
 
 
-def renamed_keywords(**aliases):
+def renamed_keywords(**aliases: str) -> Callable[[_F], _F]:
     """Decorator: accept deprecated keyword names for renamed parameters.
 
     ``@renamed_keywords(omega="hbar_omega")`` lets callers still write
@@ -424,11 +428,11 @@ def renamed_keywords(**aliases):
     new names only).
     """
 
-    def decorate(func):
+    def decorate(func: _F) -> _F:
         params = list(inspect.signature(func).parameters)
 
         @functools.wraps(func)
-        def wrapper(*args, **kwargs):
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
             for old, new in aliases.items():
                 if old not in kwargs:
                     continue
@@ -443,6 +447,6 @@ def renamed_keywords(**aliases):
                 kwargs[new] = kwargs.pop(old)
             return func(*args, **kwargs)
 
-        return wrapper
+        return wrapper  # type: ignore[return-value]  # functools.wraps keeps func's signature; mypy types the wrapper as its own
 
     return decorate

@@ -27,6 +27,7 @@ it imports only the package's errors and validators.
 from __future__ import annotations
 
 import warnings
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import scipy.sparse as sp
@@ -34,10 +35,15 @@ import scipy.sparse as sp
 from ._checks import AXES
 from .errors import StepSizeWarning
 
+if TYPE_CHECKING:
+    from collections.abc import Callable, Sequence
+
+    from numpy.typing import ArrayLike
+
 __all__ = ["central_difference", "max_abs", "warn_if_steps_disagree"]
 
 
-def max_abs(a):
+def max_abs(a: Any) -> float:
     """Largest ``|entry|`` of a dense array or scipy.sparse matrix (0 if empty)."""
     if sp.issparse(a):
         return float(abs(a).max()) if a.nnz else 0.0
@@ -45,7 +51,9 @@ def max_abs(a):
     return float(np.max(np.abs(a))) if a.size else 0.0
 
 
-def central_difference(evaluate, step, check=True):
+def central_difference(
+    evaluate: Callable[..., Sequence[Any]], step: float, check: bool = True
+) -> tuple[list[Any], list[float]]:
     """Derivatives at displacement 0 of the quantities ``evaluate(d)`` returns.
 
     Parameters
@@ -80,7 +88,7 @@ def central_difference(evaluate, step, check=True):
     return derivatives, errors
 
 
-def _tidy(d):
+def _tidy(d: Any) -> Any:
     if sp.issparse(d):
         d = sp.csr_matrix(d)
         d.eliminate_zeros()
@@ -88,20 +96,29 @@ def _tidy(d):
     return np.asarray(d)
 
 
-def warn_if_steps_disagree(what, errors, derivatives, coordinates, step, rtol, unit, stacklevel=4):
+def warn_if_steps_disagree(
+    what: str,
+    errors: ArrayLike,
+    derivatives: Sequence[Any],
+    coordinates: Sequence[tuple[int, int]],
+    step: float,
+    rtol: float,
+    unit: str,
+    stacklevel: int = 4,
+) -> None:
     """Warn (:class:`~currentforces.errors.StepSizeWarning`) when the largest
     error estimate exceeds ``rtol`` times the largest entry of all
     ``derivatives`` (one per coordinate (atom, axis) of ``coordinates``)."""
     scale = max((max_abs(d) for d in derivatives), default=0.0)
-    errors = np.asarray(errors, dtype=float)
-    if not errors.size or not np.any(np.isfinite(errors)):
+    err = np.asarray(errors, dtype=float)
+    if not err.size or not np.any(np.isfinite(err)):
         return
-    worst = int(np.nanargmax(errors))
-    if errors[worst] > rtol * scale:
+    worst = int(np.nanargmax(err))
+    if err[worst] > rtol * scale:
         a, c = coordinates[worst]
         warnings.warn(
             f"finite differences of {what} at steps {step:g} and {step / 2:g} Angstrom disagree: estimated "
-            f"error {errors[worst]:.3g} {unit} at atom {a} {AXES[c]} (largest entry of all coordinates "
+            f"error {err[worst]:.3g} {unit} at atom {a} {AXES[c]} (largest entry of all coordinates "
             f"{scale:.3g} {unit}, tolerance rtol = {rtol:g} of it). A larger step helps against noise "
             "in the source, a smaller one against curvature; a step that crosses a cutoff or another "
             "discontinuity of the source gives no derivative at all.",

@@ -64,6 +64,7 @@ Units: Angstrom, eV, eV/Angstrom (forces), eV/Angstrom^2 (K), eV*fs/Angstrom^2
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 from ase.calculators.calculator import Calculator, PropertyNotImplementedError, all_changes
@@ -73,6 +74,12 @@ from .couplings import finite_difference_couplings
 from .errors import InputError
 from .forces import ForceCoefficients, force_coefficients
 from .junction import Junction
+
+if TYPE_CHECKING:
+    from ase import Atoms
+
+    from ._checks import ArrayLike, RealArray
+    from .models.tight_binding import TightBindingModel
 
 __all__ = ["CurrentCarryingCalculator", "TightBindingBuilder", "HamiltonianBuilder"]
 
@@ -98,7 +105,15 @@ class TightBindingBuilder:
         Transport axis.
     """
 
-    def __init__(self, left, right, model, movable, axes="xyz", axis=2):
+    def __init__(
+        self,
+        left: Atoms,
+        right: Atoms,
+        model: TightBindingModel,
+        movable: Sequence[int],
+        axes: str = "xyz",
+        axis: int = 2,
+    ) -> None:
         self.left, self.right, self.model = left, right, model
         self.movable = list(movable)
         check_axes(axes)
@@ -150,7 +165,16 @@ class HamiltonianBuilder:
     have finite bands.
     """
 
-    def __init__(self, build: Callable, leads: Sequence, movable, step=0.01, axes="xyz", check=True, solver="dense"):
+    def __init__(
+        self,
+        build: Callable,
+        leads: Sequence,
+        movable: Sequence[int],
+        step: float = 0.01,
+        axes: str = "xyz",
+        check: bool = True,
+        solver: str = "dense",
+    ) -> None:
         if not callable(build):
             raise InputError(f"build must be a callable build(positions) -> H, got {type(build).__name__}")
         self.build, self.leads, self.movable = build, list(leads), list(movable)
@@ -230,18 +254,18 @@ class CurrentCarryingCalculator(Calculator):
         self,
         builder: Callable,
         *,
-        bias=0.0,
-        temperature=300.0,
-        fermi_level=0.0,
-        spin=2,
-        bare=None,
-        bare_force_constants=None,
-        reference_positions=None,
-        mean_force="full",
-        energy=None,
-        rtol=1e-8,
-        **kwargs,
-    ):
+        bias: float = 0.0,
+        temperature: float = 300.0,
+        fermi_level: float = 0.0,
+        spin: int = 2,
+        bare: Calculator | None = None,
+        bare_force_constants: ArrayLike | None = None,
+        reference_positions: ArrayLike | None = None,
+        mean_force: str = "full",
+        energy: str | None = None,
+        rtol: float = 1e-8,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(**kwargs)
         if not callable(builder):
             raise InputError(
@@ -301,7 +325,12 @@ class CurrentCarryingCalculator(Calculator):
             forces[a, c] += fa
         return forces, float(0.5 * x @ k @ x)
 
-    def calculate(self, atoms=None, properties=("forces",), system_changes=all_changes):
+    def calculate(
+        self,
+        atoms: Atoms | None = None,
+        properties: Sequence[str] = ("forces",),
+        system_changes: Sequence[str] = all_changes,
+    ) -> None:
         if "energy" in properties and self.energy_mode is None:
             raise PropertyNotImplementedError(
                 "CurrentCarryingCalculator has no potential energy: under bias the mean force is not the "
@@ -345,7 +374,7 @@ class CurrentCarryingCalculator(Calculator):
             self.results["energy"] = e_bare
             self.results["free_energy"] = e_bare
 
-    def get_friction(self, atoms=None):
+    def get_friction(self, atoms: Atoms | None = None) -> tuple[RealArray, RealArray]:
         r"""K and L at the geometry of ``atoms`` (default: the last one computed).
 
         Returns
@@ -366,6 +395,6 @@ class CurrentCarryingCalculator(Calculator):
             self.get_property("forces", atoms)
         elif self.coefficients is None:
             raise InputError("get_friction: no geometry computed yet; pass atoms")
-        c = self.coefficients
+        c = cast(ForceCoefficients, self.coefficients)  # set by the calculation above, or checked not None
         k = c.K if self.mean_force == "full" else c.K_current
         return k.copy(), c.L.copy()

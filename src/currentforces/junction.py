@@ -209,6 +209,7 @@ class Junction:
             )
         if layers is not None and not (isinstance(solver, str) and solver == "rgf"):
             raise InputError("layers is used only with solver='rgf'")
+        h: Any  # a dense complex array or a scipy.sparse CSR matrix (untyped)
         if solver.dense if isinstance(solver, GreensBackend) else solver == "dense":
             h = as_dense_matrix("hamiltonian", hamiltonian, hermitian=True)
         else:

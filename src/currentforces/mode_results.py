@@ -44,6 +44,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -54,6 +55,13 @@ from .errors import InputError
 from .forces import fermi_sea_part, force_coefficients
 from .noise import joule_heating
 from .units import AMU, HBAR, KB
+
+if TYPE_CHECKING:
+    import os
+    from collections.abc import Sequence
+
+    from ._checks import ArrayLike, OperatorsLike
+    from .junction import Junction
 
 __all__ = ["ModeResults", "mode_resolved"]
 
@@ -119,11 +127,11 @@ class ModeResults:
     temperature: float
 
     @property
-    def runaway_bias(self):
+    def runaway_bias(self) -> float:
         """Threshold in V, ``nan`` when none was found or searched."""
         return math.nan if self.runaway is None or self.runaway.bias is None else float(self.runaway.bias)
 
-    def to_xarray(self):
+    def to_xarray(self) -> Any:
         """The results as an :class:`xarray.Dataset` (units in attributes).
 
         Dimensions ``bias``, ``normal_mode`` (and ``normal_mode2`` for the
@@ -182,7 +190,7 @@ class ModeResults:
         )
         return ds
 
-    def write_netcdf(self, path):
+    def write_netcdf(self, path: str | os.PathLike[str]) -> None:
         """Write :meth:`to_xarray` to NetCDF atomically."""
         from .dynamics.observables import write_netcdf
 
@@ -195,23 +203,23 @@ def _projected(u, matrix):
 
 
 def mode_resolved(
-    junction,
-    forces,
-    masses,
-    bare_force_constants,
-    biases,
+    junction: Junction,
+    forces: OperatorsLike,
+    masses: ArrayLike,
+    bare_force_constants: ArrayLike,
+    biases: ArrayLike,
     *,
-    temperature=300.0,
-    fermi_level=0.0,
-    spin=2,
-    k_part="current",
-    heating=True,
-    runaway=True,
-    bias_max=None,
-    n_scan=11,
-    tolerance=1e-3,
-    labels=None,
-    rtol=1e-8,
+    temperature: float = 300.0,
+    fermi_level: float = 0.0,
+    spin: int = 2,
+    k_part: str = "current",
+    heating: bool = True,
+    runaway: bool = True,
+    bias_max: float | None = None,
+    n_scan: int = 11,
+    tolerance: float = 1e-3,
+    labels: Sequence[str] | None = None,
+    rtol: float = 1e-8,
 ) -> ModeResults:
     r"""Frequency shift, friction, couplings, heating and runaway of each normal mode.
 
@@ -269,7 +277,7 @@ def mode_resolved(
     u = e / np.sqrt(m)[:, None]
     mode_forces = [sum(u[a, k] * forces[a] for a in range(n)) for k in range(n)]
     sea = fermi_sea_part(junction, forces, fermi_level=fermi_level, temperature=temperature, rtol=rtol)
-    kw = dict(temperature=temperature, fermi_level=fermi_level, spin=spin, rtol=rtol)
+    kw: dict[str, Any] = dict(temperature=temperature, fermi_level=fermi_level, spin=spin, rtol=rtol)
     shape = (b.size, n)
     shift, gamma = np.zeros(shape), np.zeros(shape)
     nc, berry = np.zeros(shape + (n,)), np.zeros(shape + (n,))

@@ -26,6 +26,8 @@ Units: F_a eV/Angstrom, D_a 1/Angstrom, forces eV/Angstrom.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 import numpy as np
 
 from ._checks import check_leads, check_rtol, check_spin, check_temperature
@@ -34,10 +36,16 @@ from .integrate import fermi, fermi_derivative, integrate_adaptive
 from .operators import ForceOperators
 from .units import HBAR, KB
 
+if TYPE_CHECKING:
+    from ._checks import ArrayLike, OperatorsLike, RealArray
+    from .junction import Junction
+
 __all__ = ["check_overlap_derivatives", "equilibrium_friction", "mean_force", "static_force_constants"]
 
 
-def check_overlap_derivatives(junction, forces, overlap_derivatives):
+def check_overlap_derivatives(
+    junction: Junction, forces: OperatorsLike, overlap_derivatives: OperatorsLike | None
+) -> ForceOperators | None:
     """Validate ``overlap_derivatives`` against the junction and ``forces``.
 
     Returns
@@ -82,16 +90,16 @@ def check_overlap_derivatives(junction, forces, overlap_derivatives):
 
 
 def mean_force(
-    junction,
-    forces,
-    overlap_derivatives=None,
-    bias=0.0,
-    temperature=300.0,
-    fermi_level=0.0,
-    spin=2,
-    chemical_potentials=None,
-    rtol=1e-8,
-):
+    junction: Junction,
+    forces: OperatorsLike,
+    overlap_derivatives: OperatorsLike | None = None,
+    bias: float = 0.0,
+    temperature: float = 300.0,
+    fermi_level: float = 0.0,
+    spin: int = 2,
+    chemical_potentials: ArrayLike | None = None,
+    rtol: float = 1e-8,
+) -> tuple[RealArray, float]:
     r"""Mean current-induced force in a non-orthogonal basis (eV/Angstrom).
 
     .. math:: F^{(0)}_a = g_s\big(\mathrm{Tr}[\rho F_a] + \mathrm{Tr}[\rho_E D_a]\big)
@@ -130,7 +138,7 @@ def mean_force(
     spin = check_spin(spin)
     ops = ForceOperators(forces, junction.size)
     dops = check_overlap_derivatives(junction, forces, overlap_derivatives)
-    kw = dict(
+    kw: dict[str, Any] = dict(
         bias=bias,
         temperature=temperature,
         fermi_level=fermi_level,
@@ -170,8 +178,14 @@ def _pair_traces(fe, x, y):
 
 
 def equilibrium_friction(
-    junction, forces, overlap_derivatives=None, fermi_level=0.0, temperature=300.0, spin=2, rtol=1e-8
-):
+    junction: Junction,
+    forces: OperatorsLike,
+    overlap_derivatives: OperatorsLike | None = None,
+    fermi_level: float = 0.0,
+    temperature: float = 300.0,
+    spin: int = 2,
+    rtol: float = 1e-8,
+) -> tuple[RealArray, float]:
     r"""Equilibrium electronic friction in a non-orthogonal basis (eV fs/Angstrom^2).
 
     .. math::
@@ -230,16 +244,16 @@ def equilibrium_friction(
 
 
 def static_force_constants(
-    junction,
-    forces,
-    overlap_derivatives=None,
-    bias=0.0,
-    temperature=300.0,
-    fermi_level=0.0,
-    spin=2,
-    chemical_potentials=None,
-    rtol=1e-8,
-):
+    junction: Junction,
+    forces: OperatorsLike,
+    overlap_derivatives: OperatorsLike | None = None,
+    bias: float = 0.0,
+    temperature: float = 300.0,
+    fermi_level: float = 0.0,
+    spin: int = 2,
+    chemical_potentials: ArrayLike | None = None,
+    rtol: float = 1e-8,
+) -> tuple[RealArray, float]:
     r"""Static force constants K_ab = -dF0_a/dX_b in a non-orthogonal basis (eV/Angstrom^2).
 
     .. math::

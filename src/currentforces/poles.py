@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -43,6 +44,11 @@ from .integrate import (
     fermi_weight_rule,
 )
 from .units import KB
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from numpy.typing import ArrayLike, NDArray
 
 __all__ = ["FermiPoles", "fermi_poles"]
 
@@ -74,16 +80,16 @@ class FermiPoles:
     temperature: float
     step: float
 
-    def __len__(self):
+    def __len__(self) -> int:
         return int(self.z.size)
 
-    def apply(self, func):
+    def apply(self, func: Callable[[NDArray[np.complexfloating[Any, Any]]], ArrayLike]) -> NDArray[Any]:
         """sum_p c_p func(z_p) for ``func`` of a 1-d complex array returning (P, ...)."""
         vals = np.asarray(func(self.z))
         return np.tensordot(self.weights, vals, axes=(0, 0))
 
 
-def fermi_poles(mu, temperature, energy_scale=1.0, step=0.25):
+def fermi_poles(mu: float, temperature: float, energy_scale: float = 1.0, step: float = 0.25) -> FermiPoles:
     r"""The pole list of the Fermi-sea rule at trapezoidal step ``step``.
 
     Parameters

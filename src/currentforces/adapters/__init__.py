@@ -17,11 +17,13 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from ..junction import Junction
+    from ..junctionset import JunctionSet
+    from .sisl import SislDevice
 
 __all__ = ["from_sisl", "from_kwant", "SelfEnergyLead"]
 
 
-def from_sisl(*args: Any, **kwargs: Any) -> Junction:
+def from_sisl(*args: Any, **kwargs: Any) -> Junction | JunctionSet | tuple[Junction | JunctionSet, SislDevice]:
     """See :func:`currentforces.adapters.sisl.from_sisl`."""
     from .sisl import from_sisl as _from_sisl
 

@@ -47,6 +47,7 @@ from __future__ import annotations
 import os
 import warnings
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 import numpy as np
 
@@ -57,6 +58,15 @@ from ..junctionset import JunctionSet, spin_channels
 from ..kpoints import KPointJunction
 from ..leads import Lead
 from ._selfenergy import SelfEnergyLead
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Sequence
+
+    from .._checks import ComplexArray, RealArray, RealSequence
+
+# sisl is untyped here (ignore_missing_imports): Any stands for its objects
+SislHamiltonian: TypeAlias = Any
+HamiltonianSource: TypeAlias = "str | os.PathLike[str] | SislHamiltonian"
 
 __all__ = [
     "from_sisl",
@@ -80,7 +90,7 @@ def _semi_inf(value, name):
     return (1 if s[0] == "+" else -1), _DIRS[s[1:]]
 
 
-def read_hamiltonian(source, name="hamiltonian"):
+def read_hamiltonian(source: HamiltonianSource, name: str = "hamiltonian") -> SislHamiltonian:
     """A sisl Hamiltonian, or the one read from a file (``.TSHS``, ``.nc``, ...) by ``sisl.get_sile``."""
     if isinstance(source, (str, os.PathLike)):
         import sisl
@@ -143,7 +153,9 @@ def _hk(h, k, channel):
     return np.asarray(h.Hk(k, format="array"))
 
 
-def electrode_blocks(electrode, semi_inf, k=None, spin=None):
+def electrode_blocks(
+    electrode: HamiltonianSource, semi_inf: str, k: RealSequence | None = None, spin: int | None = None
+) -> tuple[ComplexArray, ComplexArray]:
     r"""Onsite H_00 and far-end hopping H_{0,s} (eV) of a sisl electrode.
 
     Parameters
@@ -188,7 +200,9 @@ def electrode_blocks(electrode, semi_inf, k=None, spin=None):
     return _cell_blocks(lambda kappa: _hk(electrode, kappa, spin), k, ax, sign)
 
 
-def electrode_overlap_blocks(electrode, semi_inf, k=None):
+def electrode_overlap_blocks(
+    electrode: HamiltonianSource, semi_inf: str, k: RealSequence | None = None
+) -> tuple[ComplexArray, ComplexArray]:
     """Overlap blocks S_00 and S_{0,s} of a non-orthogonal sisl electrode (as :func:`electrode_blocks`)."""
     electrode = read_hamiltonian(electrode, "electrode")
     sign, ax = _semi_inf(semi_inf, "semi_inf")
@@ -214,19 +228,19 @@ def _cell_blocks(matrix_k, k, ax, sign):
 
 
 def from_sisl(
-    hamiltonian,
-    electrodes,
-    self_energy="decimation",
-    eta=None,
-    check=True,
-    kgrid=None,
-    centre="gamma",
-    spin=None,
-    time_reversal=None,
-    backend="serial",
-    workers=None,
-    return_data=False,
-):
+    hamiltonian: HamiltonianSource,
+    electrodes: Sequence[tuple[Any, ...]],
+    self_energy: str = "decimation",
+    eta: float | None = None,
+    check: bool = True,
+    kgrid: Sequence[int] | None = None,
+    centre: str = "gamma",
+    spin: int | str | None = None,
+    time_reversal: bool | None = None,
+    backend: str = "serial",
+    workers: int | None = None,
+    return_data: bool = False,
+) -> Junction | JunctionSet | tuple[Junction | JunctionSet, SislDevice]:
     """A :class:`~currentforces.Junction` (or a set of them) from sisl Hamiltonians (TBtrans layout).
 
     Parameters
@@ -366,7 +380,7 @@ def from_sisl(
 
     members = [one(ch) for ch in channels]
     if kind == "polarized" and channel is None:
-        junction = spin_channels(*members, backend=backend, workers=workers)
+        junction = spin_channels(members[0], members[1], backend=backend, workers=workers)  # [up, down]
     elif own_spin is not None and not isinstance(members[0], JunctionSet):
         label = {None: "spin", 0: "up", 1: "down"}[channel]
         junction = JunctionSet(members, labels=[label], spin=1)
@@ -503,14 +517,16 @@ class SislDevice:
     spin: str = "unpolarized"
     channels: list = field(default_factory=lambda: [None])
 
-    def k3(self, k):
+    def k3(self, k: RealSequence | None) -> RealArray:
         """Reduced 3-vector of a transverse key k (the transport component 0)."""
         out = np.zeros(3)
         if k is not None and self.across:
             out[self.across] = np.asarray(k, dtype=float).reshape(-1)
         return out
 
-    def force_operators(self, plus, minus, step):
+    def force_operators(
+        self, plus: Sequence[HamiltonianSource], minus: Sequence[HamiltonianSource], step: float
+    ) -> list[Any] | Callable[[Any], Any]:
         r"""Force operators f_a = -(H_a^+ - H_a^-)/(2 step) from displaced calculations.
 
         Parameters
@@ -530,27 +546,29 @@ class SislDevice:
             -dH(k)/dX, the Bloch sum over images), ``forces(label)`` per
             spin channel.
         """
-        plus, minus, step = _displaced(plus, minus, step)
+        hp, hm, step = _displaced(plus, minus, step)
 
         def ops(k, channel):
             k3 = self.k3(k)
-            return [-(_hk(p, k3, channel) - _hk(m, k3, channel)) / (2 * step) for p, m in zip(plus, minus)]
+            return [-(_hk(p, k3, channel) - _hk(m, k3, channel)) / (2 * step) for p, m in zip(hp, hm)]
 
         return self._structure(ops)
 
-    def overlap_derivatives(self, plus, minus, step):
+    def overlap_derivatives(
+        self, plus: Sequence[HamiltonianSource], minus: Sequence[HamiltonianSource], step: float
+    ) -> list[Any] | Callable[[Any], Any]:
         r"""Overlap derivatives dS/dX_a = (S_a^+ - S_a^-)/(2 step) (1/Angstrom) of a non-orthogonal basis.
 
         Arguments and return structure as :meth:`force_operators` (the
         ``overlap_derivatives`` of :func:`~currentforces.force_coefficients`).
         """
-        plus, minus, step = _displaced(plus, minus, step)
-        if any(h.orthogonal for h in plus + minus):
+        hp, hm, step = _displaced(plus, minus, step)
+        if any(h.orthogonal for h in hp + hm):
             raise InputError("plus, minus: orthogonal Hamiltonians have no overlap derivatives")
 
         def ops(k, channel):
             k3 = self.k3(k)
-            return [(_sk(p, k3) - _sk(m, k3)) / (2 * step) for p, m in zip(plus, minus)]
+            return [(_sk(p, k3) - _sk(m, k3)) / (2 * step) for p, m in zip(hp, hm)]
 
         return self._structure(ops)
 
@@ -582,7 +600,7 @@ def _displaced(plus, minus, step):
     return plus, minus, step
 
 
-def sisl_matrices(hamiltonian, k=None, spin=None):
+def sisl_matrices(hamiltonian: SislHamiltonian, k: RealSequence | None = None, spin: int | str | None = None) -> Any:
     """H, or (H, S) for a non-orthogonal basis, of a sisl Hamiltonian as scipy.sparse CSR.
 
     Parameters
@@ -635,7 +653,9 @@ def sisl_matrices(hamiltonian, k=None, spin=None):
     return h if s is None else (h, s.tocsr())
 
 
-def sisl_builder(make, k=None):
+def sisl_builder(
+    make: Callable[[RealArray], SislHamiltonian], k: RealSequence | None = None
+) -> Callable[[RealArray], Any]:
     """``build(positions)`` for :func:`currentforces.finite_difference_couplings` from a sisl source.
 
     Parameters

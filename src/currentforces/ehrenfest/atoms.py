@@ -34,6 +34,8 @@ friction is already in the mean force, so L is not added again.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 import numpy as np
 
 from .._checks import check_masses, check_positive
@@ -44,6 +46,15 @@ from ..units import AMU
 from .models import HarmonicBareForce, LinearModel
 from .propagator import WideBandElectrons
 from .trajectory import EhrenfestTrajectory
+
+if TYPE_CHECKING:
+    import os
+    from collections.abc import Callable, Iterator
+
+    from numpy.typing import NDArray
+
+    from .._checks import ArrayLike, RealArray, Spectrum
+    from ..junction import Junction
 
 __all__ = ["EhrenfestDynamics"]
 
@@ -90,22 +101,23 @@ class EhrenfestDynamics:
 
     def __init__(
         self,
-        junction,
-        forces,
-        masses,
-        timestep,
+        junction: Junction,
+        forces: Any,  # a sequence of (N, N) operators, or a model (duck-typed: n_dofs, hamiltonian, force_operators)
+        masses: ArrayLike,
+        timestep: float,
         *,
-        bare_force_constants=None,
-        bare_mean_force=None,
-        bare_force=None,
-        positions=None,
-        velocities=None,
-        sigma=None,
-        noise=None,
-        seed=0,
-        noise_block=4096,
-        **electrons,
-    ):
+        bare_force_constants: ArrayLike | None = None,
+        bare_mean_force: ArrayLike | str | None = None,
+        bare_force: Callable[[RealArray], tuple[ArrayLike, float]] | None = None,
+        positions: ArrayLike | None = None,
+        velocities: ArrayLike | None = None,
+        sigma: ArrayLike | None = None,
+        noise: Spectrum | None = None,
+        seed: int = 0,
+        noise_block: int = 4096,
+        **electrons: Any,
+    ) -> None:
+        self.model: Any  # LinearModel, AtomisticModel or any object with their three members
         if hasattr(forces, "hamiltonian") and hasattr(forces, "force_operators"):
             self.model = forces
         else:
@@ -146,13 +158,13 @@ class EhrenfestDynamics:
         if noise is not None:
             self.noise = NoiseGenerator(noise, m, self.timestep, seed=self.seed, block_length=self.noise_block)
         self._hamiltonian = h
-        self._rate = None  # dh/dt of the last step (eV/fs)
+        self._rate: NDArray[Any] | None = None  # dh/dt of the last step (eV/fs)
         self._electronic_force = f_el
         self._force = self._total_force(x, f_el, 0)
         self.observers: list = []
 
     @property
-    def time(self):
+    def time(self) -> float:
         """Simulation time step * dt in fs."""
         return self.step * self.timestep
 
@@ -162,7 +174,7 @@ class EhrenfestDynamics:
             f = f + self.noise.at(step)[0]
         return f
 
-    def irun(self, n_steps):
+    def irun(self, n_steps: int) -> Iterator[int]:
         """Generator: one velocity-Verlet step (:eq:`eq-ehrenfest-verlet`) per iteration; yields the step index."""
         dt = self.timestep
         inv_m = 1.0 / (self.masses * AMU)
@@ -182,14 +194,14 @@ class EhrenfestDynamics:
                     function()
             yield self.step
 
-    def attach(self, function, interval=1):
+    def attach(self, function: Callable[[], object], interval: int = 1) -> None:
         """Call ``function()`` after every ``interval`` steps."""
         if not callable(function) or int(interval) < 1:
             raise InputError("attach needs a callable and a positive interval")
         self.observers.append((function, int(interval)))
 
     # ------------------------------------------------------------------ observables
-    def frame(self):
+    def frame(self) -> dict[str, Any]:
         """The observables of the current state as a dict (see :class:`EhrenfestTrajectory`)."""
         h = self._hamiltonian
         kinetic = float(0.5 * np.sum(self.masses * AMU * self.velocities**2))
@@ -213,7 +225,15 @@ class EhrenfestDynamics:
             "electrons": float(self.electrons.spin * np.trace(self.state.sigma).real),
         }
 
-    def run(self, n_steps, *, record_every=1, progress=False, checkpoint=None, checkpoint_every=None):
+    def run(
+        self,
+        n_steps: int,
+        *,
+        record_every: int = 1,
+        progress: bool = False,
+        checkpoint: str | os.PathLike[str] | None = None,
+        checkpoint_every: int | None = None,
+    ) -> EhrenfestTrajectory:
         """Advance ``n_steps`` and return an :class:`EhrenfestTrajectory`.
 
         Frames are recorded at the start (if the step index is a multiple
@@ -266,7 +286,7 @@ class EhrenfestDynamics:
             ]
         )
 
-    def save_checkpoint(self, path):
+    def save_checkpoint(self, path: str | os.PathLike[str]) -> None:
         """Write the full state (atoms, electrons, step size of the electron integrator) to ``path`` (.npz)."""
 
         write_checkpoint(
@@ -284,7 +304,7 @@ class EhrenfestDynamics:
             rate=np.full((0, 0), np.nan) if self._rate is None else self._rate,
         )
 
-    def load_checkpoint(self, path):
+    def load_checkpoint(self, path: str | os.PathLike[str]) -> EhrenfestDynamics:
         """Restore a state written by :meth:`save_checkpoint`; the continued run equals the unsplit one bit for bit.
 
         Raises InputError if the checkpoint was written with other parameters.

@@ -24,6 +24,7 @@ shows the non-linear saturation that the linear pictures cannot.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -34,6 +35,13 @@ from ..forces import force_coefficients
 from ..noise import noise_spectrum
 from .atoms import EhrenfestDynamics
 from .trajectory import EhrenfestTrajectory
+
+if TYPE_CHECKING:
+    import os
+    from collections.abc import Sequence
+
+    from .._checks import ArrayLike, OperatorsLike, RealArray
+    from ..junction import Junction
 
 __all__ = ["Comparison", "compare_dynamics", "plot_mode_energies"]
 
@@ -59,7 +67,7 @@ class Comparison:
     force_constants: np.ndarray
     coefficients: object
 
-    def mode_energies(self):
+    def mode_energies(self) -> dict[str, RealArray]:
         """Normal-mode energies (eV) of the three runs: dict of (n_t, M) arrays (Langevin: realisation mean)."""
         masses = self.ehrenfest.masses
         out = {
@@ -81,28 +89,28 @@ class Comparison:
 
 
 def compare_dynamics(
-    junction,
-    forces,
-    masses,
-    bare_force_constants,
-    timestep,
-    n_steps,
+    junction: Junction,
+    forces: OperatorsLike,
+    masses: ArrayLike,
+    bare_force_constants: ArrayLike,
+    timestep: float,
+    n_steps: int,
     *,
-    hbar_omega=0.0,
-    positions=None,
-    velocities=None,
-    n_realizations=16,
-    seed=0,
-    record_every=1,
-    langevin=True,
-    noise_cutoff=None,
-    progress=False,
-    bias=0.0,
-    temperature=300.0,
-    fermi_level=0.0,
-    spin=2,
-    **electrons,
-):
+    hbar_omega: float = 0.0,
+    positions: ArrayLike | None = None,
+    velocities: ArrayLike | None = None,
+    n_realizations: int = 16,
+    seed: int = 0,
+    record_every: int = 1,
+    langevin: bool = True,
+    noise_cutoff: float | None = None,
+    progress: bool = False,
+    bias: float = 0.0,
+    temperature: float = 300.0,
+    fermi_level: float = 0.0,
+    spin: int = 2,
+    **electrons: Any,
+) -> Comparison:
     r"""Run Ehrenfest, mean-force and full Langevin dynamics of one junction.
 
     Parameters
@@ -147,7 +155,7 @@ def compare_dynamics(
     Comparison
     """
     fops = [np.asarray(f.toarray() if hasattr(f, "toarray") else f) for f in forces]
-    kw = dict(bias=bias, temperature=temperature, fermi_level=fermi_level, spin=spin)
+    kw: dict[str, Any] = dict(bias=bias, temperature=temperature, fermi_level=fermi_level, spin=spin)
     c = force_coefficients(junction, fops, hbar_omega=hbar_omega, **kw)
     kb = np.atleast_2d(np.asarray(bare_force_constants, dtype=float))
     if kb.shape != c.K.shape:
@@ -189,7 +197,11 @@ def compare_dynamics(
     return Comparison(eh_traj, mf_traj, lv_traj, stiffness, c)
 
 
-def plot_mode_energies(comparisons, path=None, labels=None):
+def plot_mode_energies(
+    comparisons: Comparison | Sequence[Comparison],
+    path: str | os.PathLike[str] | None = None,
+    labels: Sequence[str] | None = None,
+) -> Any:
     """Figure of the summed mode energies against time, one panel per comparison
     (e.g. below and above the runaway threshold), the three dynamics in each.
 

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import scipy.optimize
@@ -34,6 +35,10 @@ import scipy.optimize
 from ..errors import InputError, LorentzianFitWarning
 from ..junction import Junction
 from ..leads import WideBandLead
+
+if TYPE_CHECKING:
+    from .._checks import ArrayLike, RealArray
+    from ..leads.base import LeadBase
 
 __all__ = ["LorentzianFit", "fit_lorentzians", "embed_lorentzian_leads"]
 
@@ -61,13 +66,15 @@ class LorentzianFit:
     support: np.ndarray
     error: float
 
-    def broadening(self, energy):
+    def broadening(self, energy: ArrayLike) -> RealArray:
         """The fitted gamma(E) in eV."""
         e = np.asarray(energy, dtype=float)[..., None]
         return np.sum(self.weights * 2 * self.widths / ((e - self.centers) ** 2 + self.widths**2), axis=-1)
 
 
-def fit_lorentzians(lead, n_lorentzians=40, tolerance=1e-2, n_grid=2001):
+def fit_lorentzians(
+    lead: LeadBase, n_lorentzians: int = 40, tolerance: float = 1e-2, n_grid: int = 2001
+) -> LorentzianFit:
     """Fit the broadening of a one-channel lead by ``n_lorentzians`` Lorentzians.
 
     Parameters
@@ -120,7 +127,9 @@ def fit_lorentzians(lead, n_lorentzians=40, tolerance=1e-2, n_grid=2001):
     return LorentzianFit(centers, widths, weights, u, np.asarray(lead.support, dtype=int), error)
 
 
-def embed_lorentzian_leads(junction, n_lorentzians=40, tolerance=1e-2):
+def embed_lorentzian_leads(
+    junction: Junction, n_lorentzians: int = 40, tolerance: float = 1e-2
+) -> tuple[Junction, list[LorentzianFit | None]]:
     """The junction with every energy-dependent lead replaced by its Lorentzian auxiliary levels.
 
     Returns

@@ -13,11 +13,21 @@ atomistic model whose hoppings depend on the atom positions).
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 import numpy as np
 import scipy.sparse as sp
 
 from .._checks import as_dense_matrix
 from ..errors import InputError
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from numpy.typing import NDArray
+
+    from .._checks import ArrayLike, ComplexArray, MatrixLike, RealArray
+    from ..models.atomistic import AtomisticJunction
 
 __all__ = ["AtomisticModel", "LinearModel", "HarmonicBareForce"]
 
@@ -33,10 +43,11 @@ class LinearModel:
         Force operators f_a in eV/Angstrom (Hermitian).
     """
 
-    def __init__(self, hamiltonian, forces):
-        h = hamiltonian.toarray() if sp.issparse(hamiltonian) else hamiltonian
+    def __init__(self, hamiltonian: MatrixLike, forces: Sequence[MatrixLike]) -> None:
+        # issparse (scipy, untyped) does not narrow MatrixLike: .toarray() only runs on a sparse matrix
+        h = hamiltonian.toarray() if sp.issparse(hamiltonian) else hamiltonian  # type: ignore[union-attr]
         self.h0 = as_dense_matrix("hamiltonian", h, hermitian=True).astype(complex)
-        ops = [f.toarray() if sp.issparse(f) else f for f in forces]
+        ops = [f.toarray() if sp.issparse(f) else f for f in forces]  # type: ignore[union-attr]
         if not ops:
             raise InputError("forces: give at least one force operator")
         self.operators = np.array(
@@ -48,11 +59,11 @@ class LinearModel:
             )
         self.n_dofs = len(self.operators)
 
-    def hamiltonian(self, x):
+    def hamiltonian(self, x: ArrayLike) -> ComplexArray:
         """h(X) in eV."""
         return self.h0 - np.tensordot(np.asarray(x, dtype=float), self.operators, axes=(0, 0))
 
-    def force_operators(self, x):
+    def force_operators(self, x: ArrayLike) -> ComplexArray:
         """f_a (constant), (M, N, N) in eV/Angstrom."""
         return self.operators
 
@@ -68,7 +79,7 @@ class HarmonicBareForce:
         F_b0 in eV/Angstrom (default 0).
     """
 
-    def __init__(self, force_constants, mean_force=None):
+    def __init__(self, force_constants: ArrayLike, mean_force: ArrayLike | None = None) -> None:
         k = np.atleast_2d(np.asarray(force_constants, dtype=float))
         if k.ndim != 2 or k.shape[0] != k.shape[1] or not np.all(np.isfinite(k)):
             raise InputError(f"force_constants must be a finite square matrix in eV/Angstrom^2, got shape {k.shape}")
@@ -80,7 +91,7 @@ class HarmonicBareForce:
             raise InputError(f"mean_force must hold {len(k)} finite numbers in eV/Angstrom, got {mean_force!r}")
         self.mean_force = f0
 
-    def __call__(self, x):
+    def __call__(self, x: ArrayLike) -> tuple[RealArray, float]:
         """(force (M,), potential energy) in eV/Angstrom and eV."""
         x = np.asarray(x, dtype=float)
         kx = self.K @ x
@@ -104,7 +115,7 @@ class AtomisticModel:
         preset (``preset.system``).
     """
 
-    def __init__(self, system):
+    def __init__(self, system: AtomisticJunction) -> None:
         from ..models.atomistic import device_hamiltonian, device_hamiltonian_derivative
 
         self._h = device_hamiltonian
@@ -115,7 +126,7 @@ class AtomisticModel:
         self.coordinates = [(int(a), int(i)) for a, i in system.coordinates]
         self.n_dofs = len(self.coordinates)
 
-    def positions(self, x):
+    def positions(self, x: ArrayLike) -> RealArray:
         """Atom positions (Angstrom) at displacements ``x``."""
         x = np.asarray(x, dtype=float).reshape(-1)
         if x.shape != (self.n_dofs,):
@@ -125,11 +136,11 @@ class AtomisticModel:
             pos[a, i] += xi
         return pos
 
-    def hamiltonian(self, x):
+    def hamiltonian(self, x: ArrayLike) -> NDArray[Any]:
         """h(X) in eV."""
         return self._h(self.tb, self.positions(x))
 
-    def force_operators(self, x):
+    def force_operators(self, x: ArrayLike) -> NDArray[Any]:
         """f_k(X) = -dh/dX_k, (M, N, N) in eV/Angstrom."""
         pos = self.positions(x)
         cache: dict = {}

@@ -33,6 +33,7 @@ Units: energies eV, time fs, current A.
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import scipy.linalg
@@ -45,6 +46,15 @@ from ..leads import WideBandLead
 from ..poles import fermi_poles
 from ..units import E_CHARGE, FS, HBAR
 from .lorentzian import embed_lorentzian_leads
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from numpy.typing import NDArray
+
+    from .._checks import ArrayLike, ComplexArray, MatrixLike, RealArray
+    from ..junction import Junction
+    from ..poles import FermiPoles
 
 __all__ = ["WideBandElectrons", "ElectronState"]
 
@@ -62,12 +72,12 @@ def _dense(m):
 class ElectronState:
     """The electronic state: sigma (N, N) per spin and the auxiliary blocks (N, C), at ``time`` (fs)."""
 
-    def __init__(self, sigma, aux, time=0.0):
+    def __init__(self, sigma: ComplexArray, aux: ComplexArray, time: float = 0.0) -> None:
         self.sigma = sigma
         self.aux = aux
         self.time = float(time)
 
-    def copy(self):
+    def copy(self) -> ElectronState:
         return ElectronState(self.sigma.copy(), self.aux.copy(), self.time)
 
 
@@ -115,20 +125,20 @@ class WideBandElectrons:
 
     def __init__(
         self,
-        junction,
+        junction: Junction,
         *,
-        bias=0.0,
-        temperature=300.0,
-        fermi_level=0.0,
-        chemical_potentials=None,
-        spin=2,
-        rtol=1e-10,
-        atol=1e-12,
-        pole_rtol=1e-10,
-        far=4.0,
-        lorentzians=None,
-        fit_tolerance=1e-2,
-    ):
+        bias: float = 0.0,
+        temperature: float = 300.0,
+        fermi_level: float = 0.0,
+        chemical_potentials: ArrayLike | None = None,
+        spin: int = 2,
+        rtol: float = 1e-10,
+        atol: float = 1e-12,
+        pole_rtol: float = 1e-10,
+        far: float = 4.0,
+        lorentzians: int | None = None,
+        fit_tolerance: float = 1e-2,
+    ) -> None:
         self.temperature = check_temperature(temperature)
         self.spin = check_spin(spin)
         self.rtol = check_rtol(rtol)
@@ -163,9 +173,10 @@ class WideBandElectrons:
         self.gamma_cols = [g[:, s] for g, s in zip(self.gammas, self.supports)]
         self.energy_scale = float(junction.energy_scale)
         self.nfev = 0
-        self._step_size = None
+        self._step_size: float | None = None
         heff = self.h0 - 0.5j * self.gamma
         self._radius = [1.25 * float(np.linalg.norm(heff - mu * np.eye(n), 2)) + 1e-12 for mu in self.mus]
+        self.poles: list[FermiPoles]
         if len(self.mus):
             self._choose_poles(heff)
         else:
@@ -281,7 +292,7 @@ class WideBandElectrons:
         self.n_aux = int(self._zc.size)
 
     # ------------------------------------------------------------------ state
-    def stationary_state(self, hamiltonian=None):
+    def stationary_state(self, hamiltonian: MatrixLike | None = None) -> ElectronState:
         """The steady state of :eq:`eq-tdnegf-sigma` for a fixed Hamiltonian (default: the junction's).
 
         The auxiliary blocks are their stationary values
@@ -306,7 +317,7 @@ class WideBandElectrons:
         q = 0.5 * self.gamma + self._q_matrix(heff, aux)
         return ElectronState(self._solve_sylvester(heff, q), aux)
 
-    def closed_state(self, sigma):
+    def closed_state(self, sigma: ArrayLike) -> ElectronState:
         """A state of the given per-spin sigma and stationary-free auxiliaries (for a closed device)."""
         sigma = np.asarray(sigma, dtype=complex)
         if sigma.shape != (self.size, self.size):
@@ -353,14 +364,16 @@ class WideBandElectrons:
         q = self._columns(heff, aux, hdot) @ self._embed
         return q + q.conj().T
 
-    def derivatives(self, heff, sigma, aux, hdot=None):
+    def derivatives(
+        self, heff: ComplexArray, sigma: ComplexArray, aux: ComplexArray, hdot: ComplexArray | None = None
+    ) -> tuple[ComplexArray, ComplexArray]:
         """(d sigma/dt, d Phi/dt) in 1/fs and eV/fs (:eq:`eq-tdnegf-sigma`, :eq:`eq-tdnegf-aux`)."""
         a = heff @ sigma
         dsigma = (-1j * (a - a.conj().T) + 0.5 * self.gamma + self._q_matrix(heff, aux, hdot)) / HBAR
         daux = (-1j / HBAR) * (self._drive + heff @ aux - aux * self._zc)
         return dsigma, daux
 
-    def propagate(self, state, h_start, h_end, t_end):
+    def propagate(self, state: ElectronState, h_start: MatrixLike, h_end: MatrixLike, t_end: float) -> ElectronState:
         """Advance ``state`` (in place) to ``t_end`` (fs) while h goes linearly from ``h_start`` to ``h_end``.
 
         DOP853 (Hairer, Norsett and Wanner, Solving Ordinary Differential
@@ -375,7 +388,9 @@ class WideBandElectrons:
         slope = (self._pad(h_end) - h_start) / span
         return self._integrate(state, lambda t: h_start + (t - t0) * slope, lambda t: slope, t0 + span)
 
-    def propagate_driven(self, state, hamiltonian, t_end):
+    def propagate_driven(
+        self, state: ElectronState, hamiltonian: Callable[[float], MatrixLike], t_end: float
+    ) -> ElectronState:
         """Advance ``state`` (in place) to ``t_end`` (fs) under a given h(t): ``hamiltonian(t)`` -> (N, N) in eV.
 
         For a prescribed motion of the atoms (a forced oscillation).
@@ -422,17 +437,17 @@ class WideBandElectrons:
         return state
 
     # ------------------------------------------------------------------ observables
-    def density_matrix(self, state):
+    def density_matrix(self, state: ElectronState) -> ComplexArray:
         """g_s sigma on the device orbitals: the device density matrix (electrons), (N, N)."""
         nd = self.n_device
         return self.spin * state.sigma[:nd, :nd]
 
-    def forces(self, state, operators):
+    def forces(self, state: ElectronState, operators: NDArray[Any]) -> RealArray:
         """g_s Tr[f_a sigma] for (M, N, N) operators f_a, in eV/Angstrom (seed eq 6)."""
         nd = self.n_device
         return self.spin * np.einsum("aij,ji->a", operators, state.sigma[:nd, :nd]).real
 
-    def lead_terms(self, state, h, hdot=None):
+    def lead_terms(self, state: ElectronState, h: MatrixLike, hdot: MatrixLike | None = None) -> list[ComplexArray]:
         """Per lead the matrix L_alpha of hbar d sigma/dt = -i[h, sigma] + sum_alpha L_alpha (hdot: dh/dt, eV/fs)."""
         heff = self._pad(h) - 0.5j * self.gamma
         cols = self._columns(heff, state.aux, None if hdot is None else self._pad(hdot, True))
@@ -443,7 +458,7 @@ class WideBandElectrons:
             out.append(0.5 * g - 0.5 * (g @ state.sigma + state.sigma @ g) + q + q.conj().T)
         return out
 
-    def currents(self, state, h, hdot=None):
+    def currents(self, state: ElectronState, h: MatrixLike, hdot: MatrixLike | None = None) -> RealArray:
         r"""Electric current from each lead into the device, in A (:eq:`eq-tdnegf-current`).
 
         I_alpha = g_s e Tr[L_alpha] / hbar, positive when electrons enter the
@@ -453,11 +468,11 @@ class WideBandElectrons:
             [self.spin * np.trace(m).real / HBAR * PARTICLE_CURRENT_TO_AMPERE for m in self.lead_terms(state, h, hdot)]
         )
 
-    def energy_flows(self, state, h, hdot=None):
+    def energy_flows(self, state: ElectronState, h: MatrixLike, hdot: MatrixLike | None = None) -> RealArray:
         """Power (eV/fs) each lead delivers to the device electrons, g_s Tr[h L_alpha]/hbar (:eq:`eq-tdnegf-energy`)."""
         hd = self._pad(h)
         return np.array([self.spin * np.trace(hd @ m).real / HBAR for m in self.lead_terms(state, h, hdot)])
 
-    def energy(self, state, h):
+    def energy(self, state: ElectronState, h: MatrixLike) -> float:
         """Band energy g_s Tr[h sigma] of the device electrons in eV (with a Lorentzian fit: of the enlarged device)."""
         return float(self.spin * np.trace(self._pad(h) @ state.sigma).real)

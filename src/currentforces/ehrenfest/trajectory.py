@@ -8,10 +8,17 @@ one realisation and the electronic observables added.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from ..dynamics.observables import write_netcdf
+
+if TYPE_CHECKING:
+    import os
+    from collections.abc import Mapping, Sequence
+
+    from .._checks import RealSequence
 
 __all__ = ["EhrenfestTrajectory"]
 
@@ -58,7 +65,7 @@ class EhrenfestTrajectory:
     masses: np.ndarray
 
     @classmethod
-    def from_frames(cls, frames, masses):
+    def from_frames(cls, frames: Sequence[Mapping[str, Any]], masses: RealSequence) -> EhrenfestTrajectory:
         m = len(masses)
         fields = {}
         for name in ["time", *_UNITS]:
@@ -69,11 +76,11 @@ class EhrenfestTrajectory:
             fields[name] = arr
         return cls(masses=np.asarray(masses, dtype=float), **fields)
 
-    def total_energy(self):
+    def total_energy(self) -> np.ndarray:
         """Kinetic + bare potential + band energy, (n_t,), eV (conserved without leads)."""
         return self.kinetic + self.potential + self.electronic
 
-    def to_xarray(self):
+    def to_xarray(self) -> Any:
         """The trajectory as an :class:`xarray.Dataset` (units in attributes)."""
         import xarray as xr  # lazy: optional dependency
 
@@ -85,12 +92,12 @@ class EhrenfestTrajectory:
             attrs={"title": "currentforces Ehrenfest trajectory"},
         )
 
-    def write_netcdf(self, path):
+    def write_netcdf(self, path: str | os.PathLike[str]) -> None:
         """Write to NetCDF atomically."""
         write_netcdf(self.to_xarray(), path)
 
     @classmethod
-    def read_netcdf(cls, path):
+    def read_netcdf(cls, path: str | os.PathLike[str]) -> EhrenfestTrajectory:
         """Read a file written by :meth:`write_netcdf`."""
         import xarray as xr
 

@@ -210,9 +210,10 @@ class AtomisticJunction:
     masses: np.ndarray
     labels: list
     model: TightBindingModel
-    device: object
-    left: object
-    right: object
+    # ase.Atoms (an optional dependency, untyped)
+    device: Any
+    left: Any
+    right: Any
     lead_shifts: list = field(default_factory=list)
 
     def hamiltonian_at(self, positions: ArrayLike) -> NDArray[Any]:

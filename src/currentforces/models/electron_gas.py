@@ -142,7 +142,7 @@ def electron_density(k_fermi: float, spin: float = 1) -> float:
     return _spin(spin) * k**3 / (6.0 * np.pi**2)
 
 
-def wind_force(coupling: float, k_fermi: float, current_density: float, mass: float = M_ELECTRON) -> float:
+def wind_force(coupling: float, k_fermi: float, current_density: ArrayLike, mass: float = M_ELECTRON) -> NDArray[Any]:
     """Electron wind force ``F_w = sigma_tr p_F j``, seed eq. (1), in eV/Angstrom.
 
     Parameters

@@ -227,7 +227,7 @@ def curl_nonconservative_force(
     return pref * curl_nu_j
 
 
-def bulk_wind_force(fermi_energy: float, bias: float, coupling: float, mass: float = M_ELECTRON) -> float:
+def bulk_wind_force(fermi_energy: float, bias: float, coupling: float, mass: float = M_ELECTRON) -> NDArray[Any]:
     """Bulk wind force ``F_w = sigma_tr p_F j_b`` per spin, in eV/Angstrom (seed eq. 1).
 
     ``sigma_tr = m^2 C^2 / (pi hbar^4)`` (Born, :eq:`eq-born`), ``p_F =
