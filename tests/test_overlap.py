@@ -268,3 +268,25 @@ def test_bound_state_search_stays_off_the_band_edges(solver):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         assert len(j.bound_states()) == 0
+
+
+def test_overlap_is_the_third_positional_argument():
+    # The documented signature Junction(hamiltonian, leads, overlap=None, solver=...):
+    # a positional S is the overlap (same G as by keyword, exactly); the order
+    # before overlap matrices, Junction(h, leads, solver, layers), still works
+    # with a DeprecationWarning (same G as the keyword call, exactly).
+    n = 6
+    h, o = chain_matrices(n)
+    leads = chain_leads(n)
+    e = np.array([0.3, 1.1])
+    by_keyword = Junction(h, leads, overlap=o).green(e)
+    np.testing.assert_array_equal(Junction(h, leads, o).green(e), by_keyword)
+    h0, _ = chain_matrices(n, s=0.0)
+    leads0 = chain_leads(n, s=0.0)
+    ref = Junction(h0, leads0, solver="rgf", layers=[2, 2, 2]).green(e)
+    with pytest.warns(DeprecationWarning, match="third positional"):
+        old = Junction(h0, leads0, "rgf", [2, 2, 2])
+    assert old.overlap is None
+    np.testing.assert_array_equal(old.green(e), ref)
+    with pytest.warns(DeprecationWarning, match="third positional"):
+        assert Junction(h0, leads0, "rgf").overlap is None

@@ -144,6 +144,15 @@ class Junction:
         your own; checked by :func:`~currentforces.leads.as_lead`).  Lead order defines the lead
         indices used by ``bias``, ``chemical_potentials`` and
         :meth:`spectral_functions`.
+    overlap : (N, N) array_like or scipy.sparse matrix, optional
+        Overlap matrix S_ij = <i|j> of a non-orthogonal basis
+        (dimensionless): Hermitian, positive definite, finite, N x N (else
+        :class:`~currentforces.errors.OverlapError` naming ``overlap``).
+        Then G(E) = [E S - h - Sigma(E)]^{-1} (:ref:`theory-overlap`,
+        :eq:`eq-overlap-green`) everywhere, the number of electrons is
+        Tr[rho S], and the leads may carry overlap blocks of their own
+        (:class:`~currentforces.Lead`).  With ``solver="rgf"`` S must be block
+        tridiagonal on the same layers as h.  None: an orthogonal basis.
     solver : {"dense", "rgf"} or GreensBackend, optional
         The Green's-function backend (:mod:`currentforces.greens`).
         ``"dense"`` (default) inverts E - h - Sigma
@@ -158,15 +167,6 @@ class Junction:
         Principal layers for ``solver="rgf"``: layer sizes, or the orbital
         indices of each layer; default: found from the sparsity pattern of h
         (and of S; :func:`~currentforces.greens.layers_from_sparsity`).
-    overlap : (N, N) array_like or scipy.sparse matrix, optional
-        Overlap matrix S_ij = <i|j> of a non-orthogonal basis
-        (dimensionless): Hermitian, positive definite, finite, N x N (else
-        :class:`~currentforces.errors.OverlapError` naming ``overlap``).
-        Then G(E) = [E S - h - Sigma(E)]^{-1} (:ref:`theory-overlap`,
-        :eq:`eq-overlap-green`) everywhere, the number of electrons is
-        Tr[rho S], and the leads may carry overlap blocks of their own
-        (:class:`~currentforces.Lead`).  With ``solver="rgf"`` S must be block
-        tridiagonal on the same layers as h.  None: an orthogonal basis.
 
     Notes
     -----
@@ -195,10 +195,22 @@ class Junction:
         self,
         hamiltonian: MatrixLike,
         leads: Sequence,
+        overlap: MatrixLike | None = None,
         solver: str | GreensBackend = "dense",
         layers: Sequence[Any] | None = None,
-        overlap: MatrixLike | None = None,
     ) -> None:
+        if isinstance(overlap, (str, GreensBackend)):
+            # the order before overlap matrices: Junction(h, leads, solver, layers)
+            warnings.warn(
+                "Junction(hamiltonian, leads, solver, layers) with the solver as the third positional argument is "
+                "deprecated: the third argument is now the overlap matrix; pass solver= (and layers=) by keyword",
+                DeprecationWarning,
+                stacklevel=2,
+            )
+            if not isinstance(solver, (str, GreensBackend)):  # the old fourth positional argument: layers
+                layers = solver
+            solver = overlap
+            overlap = None
         if isinstance(solver, str) and solver not in ("dense", "rgf"):
             raise InputError(f"solver must be 'dense', 'rgf' or a GreensBackend instance, got {solver!r}")
         if not isinstance(solver, (str, GreensBackend)):
