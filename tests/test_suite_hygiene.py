@@ -65,6 +65,9 @@ ONE_BACKEND = {
     "test_overlap.py::test_identity_overlap_reproduces_the_orthogonal_junction": (
         "property-based: hypothesis draws the backend with the device"
     ),
+    "test_overlap.py::test_overlap_is_the_third_positional_argument": (
+        "checks the argument order of Junction, naming the solvers itself"
+    ),
     "test_low_bias.py::test_block_tridiagonal_backend_gives_the_same_numbers": (
         "builds both backends itself and compares them"
     ),
