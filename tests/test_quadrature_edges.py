@@ -152,3 +152,43 @@ def test_band_edge_chain_friction_at_300_k_converges():
     # count: the Fermi sea (~140 energies at 300 K) and one window integral
     # whose panels next to the edge converge in u (348 energies measured): 600
     assert c.energies <= 600
+
+
+@pytest.mark.parametrize("temperature", [300.0, 1000.0])
+def test_density_matrix_and_current_near_a_band_edge(temperature):
+    # A perfect chain (hopping -1 eV, band [-2, 2] eV) with E_F = 1.9 eV and
+    # V = 0.1 V: the bias window touches the band edge at 2 eV, where the
+    # spectral function has its inverse square root.  Independent route: in a
+    # perfect chain the right movers (0 < k < pi) are filled from the left lead
+    # and the left movers from the right lead, so per spin and site
+    # n = (1/2pi) sum_l int_0^pi dk n_F(-2 cos k - mu_l), and the Landauer
+    # current is (e/h) g_s int T(E) (n_L - n_R) dE with T = 1 in the band;
+    # both by scipy quad to 1e-13.  Before the window integrals took the band
+    # edges as square-root branch points (integrate_adaptive(edges=)), the
+    # density matrix needed 1263 energies at rtol 1e-8 and was 5e-9 off.
+    from scipy.integrate import quad
+
+    from currentforces.integrate import fermi
+    from currentforces.models.chain import chain_junction
+    from currentforces.units import CONDUCTANCE_QUANTUM_SPINLESS
+
+    j = chain_junction(20, hopping=1.0)
+    mus = j.chemical_potentials(0.1, 1.9)
+    n = sum(
+        quad(lambda k, mu=mu: float(fermi(-2 * np.cos(k), mu, temperature)), 0, np.pi, epsabs=1e-15, epsrel=1e-13)[0]
+        for mu in mus
+    ) / (2 * np.pi)
+    with j.count_energies() as counter:
+        rho = j.density_matrix(0.1, temperature=temperature, fermi_level=1.9, rtol=1e-8)
+    assert counter.energies <= 600  # 363 / 433 measured at 300 / 1000 K
+    assert abs(rho.trace().real - 2 * 20 * n) < 1e-10 * 2 * 20 * n
+    window = quad(
+        lambda e: float(fermi(e, mus[0], temperature) - fermi(e, mus[1], temperature)),
+        -2.0,
+        2.0,
+        points=[1.85, 1.95],
+        epsabs=1e-16,
+        epsrel=1e-13,
+    )[0]
+    expected = 2 * CONDUCTANCE_QUANTUM_SPINLESS * window
+    assert abs(j.current(0.1, temperature=temperature, fermi_level=1.9, rtol=1e-9) - expected) < 1e-8 * expected

@@ -702,7 +702,9 @@ class Junction:
             return self.solver.current_integrand(e, src, [fermi(e, mu, temperature) for mu in mus])
 
         pts = self.window_breakpoints(mus, temperature)
-        res = integrate_adaptive(integrand, pts, rtol=rtol, atol=1e-14, what="current integral", on_fail=on_fail)
+        res = integrate_adaptive(
+            integrand, pts, rtol=rtol, atol=1e-14, what="current integral", on_fail=on_fail, edges=self.band_edges
+        )
         return float(spin * CONDUCTANCE_QUANTUM_SPINLESS * res.value)
 
     def equilibrium_density_matrix(
@@ -930,7 +932,9 @@ class Junction:
                 return out / (2 * math.pi)
 
             pts = self.window_breakpoints(mus, temperature)
-            win = integrate_adaptive(integrand, pts, rtol=rtol, atol=1e-13, what="density-matrix window")
+            win = integrate_adaptive(
+                integrand, pts, rtol=rtol, atol=1e-13, what="density-matrix window", edges=self.band_edges
+            )
             rho = rho + _hermitian_part(win.value)
             err += win.error
         rho = spin * rho
@@ -1064,7 +1068,9 @@ class Junction:
                 return out / (2 * math.pi)
 
             pts = self.window_breakpoints(mus, temperature)
-            win = integrate_adaptive(integrand, pts, rtol=rtol, atol=1e-13, what="energy-density window")
+            win = integrate_adaptive(
+                integrand, pts, rtol=rtol, atol=1e-13, what="energy-density window", edges=self.band_edges
+            )
             rho_e = rho_e + _hermitian_part(win.value)
             err += win.error
         rho_e = spin * rho_e
