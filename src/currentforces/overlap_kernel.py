@@ -55,13 +55,12 @@ L eV*fs/A^2 (per spin).
 from __future__ import annotations
 
 import math
-import warnings
 from typing import Any
 
 import numpy as np
 
-from .errors import BandEdgeWarning, OverlapError
-from .integrate import Integral, fermi, fermi_derivative, integrate_adaptive
+from .errors import OverlapError
+from .integrate import fermi, fermi_derivative, integrate_adaptive
 from .operators import combine
 from .units import HBAR, KB
 
@@ -89,43 +88,6 @@ def _check_route(junction, mus, temperature, w, bound_states):
             f"+ hbar_omega ({reach:.6g} eV), at {np.sort(energies[energies < reach])} eV; the kernel with a moving "
             "overlap is integrated on the real axis over the lead bands and does not include them"
         )
-
-
-def _smoothstep_inverse(y):
-    """t in [0, 1] with 3 t^2 - 2 t^3 = y."""
-    return 0.5 - np.sin(np.arcsin(1.0 - 2.0 * np.asarray(y, dtype=float)) / 3.0)
-
-
-def _integrate_between_edges(integrand, pts, edges, **kw):
-    """:func:`~currentforces.integrate.integrate_adaptive` on each stretch
-    [a, b] between consecutive band edges, with E = a + (b - a) s(t),
-    s(t) = 3 t^2 - 2 t^3: s' = 6 t (1 - t) vanishes at both ends, which makes
-    the inverse-square-root band-edge singularities of G and A_l (a lead
-    channel opening with zero velocity) smooth in t.  The break points ``pts``
-    are mapped to t; values and group errors are summed over the stretches."""
-    pts = np.unique(pts)
-    cuts = np.unique([pts[0], pts[-1]] + [float(e) for e in edges if pts[0] < e < pts[-1]])
-    value, errors, error = None, None, 0.0
-    for a, b in zip(cuts[:-1], cuts[1:]):
-        inner = pts[(pts > a) & (pts < b)]
-        ts = np.unique(np.concatenate([[0.0, 1.0], _smoothstep_inverse((inner - a) / (b - a))]))
-
-        def mapped(t, a=a, b=b):
-            e = a + (b - a) * (3 * t**2 - 2 * t**3)
-            # nodes refined next to t = 0 or 1 land within EDGE_RTOL of the band
-            # edge; their weight s'(t) = 6 t (1 - t) vanishes there, so which
-            # one-sided value G takes at the edge does not matter: no warning
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", BandEdgeWarning)
-                values = integrand(e)
-            return values * (6 * (b - a) * t * (1 - t))[:, None]
-
-        res = integrate_adaptive(mapped, ts, **kw)
-        value = res.value if value is None else value + res.value
-        part = np.asarray(res.errors if res.errors is not None else [res.error], dtype=float)
-        errors = part if errors is None else errors + part
-        error += float(res.error)
-    return Integral(value=value, error=error, errors=errors)
 
 
 def moving_overlap_coefficients(
@@ -263,10 +225,10 @@ def moving_overlap_coefficients(
         names += ["K"] + ([] if time_reversal else ["L_berry"])
     names += ["K_current", "L_current"] if biased else []
     sizes = [m if n.startswith("mean") else m * m for n in names]
-    res = _integrate_between_edges(
+    res = integrate_adaptive(
         integrand,
         pts,
-        [x + s for x in edges for s in (0.0, w, -w)],
+        edges=[x + s for x in edges for s in (0.0, w, -w)],
         rtol=rtol,
         atol=1e-14,
         groups=sizes,
@@ -312,7 +274,7 @@ def _fermi_surface_friction(blocks, m, mu0, temperature, rtol):
     def integrand(e):
         return (fermi_derivative(e, mu0, temperature)[:, None, None] * kernel(e)).reshape(e.size, -1)
 
-    res = _integrate_between_edges(
-        integrand, [x for x in pts if lo <= x <= hi], edges, rtol=rtol, atol=1e-300, what="Fermi-surface friction"
+    res = integrate_adaptive(
+        integrand, [x for x in pts if lo <= x <= hi], edges=edges, rtol=rtol, atol=1e-300, what="Fermi-surface friction"
     )
     return res.value.reshape(m, m), float(res.error)
