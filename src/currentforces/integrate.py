@@ -613,6 +613,9 @@ def graded_breakpoints(lo, hi, centers, widths, ratio=4.0):
     on which a Lorentzian is a smooth, low-degree function.  This is the
     breakpoint form of the change of variables E = c + w tan(theta).
 
+    Peaks whose centres agree to 1e-6 of their widths (degenerate poles)
+    count as one, with the smaller width.
+
     Parameters
     ----------
     lo, hi : float
@@ -634,6 +637,16 @@ def graded_breakpoints(lo, hi, centers, widths, ratio=4.0):
     c, w = c[keep], w[keep]
     if c.size == 0 or not hi > lo:
         return np.zeros(0)
+    # degenerate peaks (centres within 1e-6 of the narrower width, e.g. the
+    # poles of two equivalent channels, equal up to round-off) are one peak:
+    # otherwise each lays its own copy of every point, a few ulps from the
+    # other's, and every such pair is a panel of zero width
+    order = np.lexsort((w, c))
+    c, w = c[order], w[order]
+    new = np.ones(c.size, dtype=bool)
+    new[1:] = np.diff(c) > 1e-6 * np.minimum(w[1:], w[:-1])
+    w = np.minimum.reduceat(w, np.flatnonzero(new))
+    c = c[new]
     length = hi - lo
     far = np.maximum(np.abs(c - lo), np.abs(c - hi)) + length
     levels = np.maximum(0, np.ceil(np.log(far / w) / math.log(ratio))).astype(int)

@@ -49,7 +49,7 @@ from .errors import BandEdgeWarning, BoundStateError, InputError, OverlapError
 from .greens import BlockTridiagonal, DenseInverse, GreensBackend
 from .integrate import THERMAL_CUTOFF, fermi, fermi_sea_sum, graded_breakpoints, integrate_adaptive, window_bounds
 from .leads import EDGE_RTOL, as_lead, broadening_from_self_energy
-from .resonances import NARROW, device_poles
+from .resonances import NARROW, device_poles, overlapping
 from .units import CONDUCTANCE_QUANTUM_SPINLESS, KB
 
 if TYPE_CHECKING:
@@ -604,6 +604,10 @@ class Junction:
         so that a peak of any width down to
         :data:`~currentforces.boundstates.RESOLUTION` of the energy scale is
         resolved (narrower levels are bound states, :meth:`bound_states`).
+        Poles inside a row of overlapping ones
+        (:func:`~currentforces.resonances.overlapping`: the Fabry-Perot
+        levels of a long, weakly reflecting device) make no peak of their
+        own and are not graded.
 
         Parameters
         ----------
@@ -636,8 +640,13 @@ class Junction:
             span = max(abs(x) for x in shifts)
             centers, widths = self.resonances(lo - span, hi + span)
             narrow = (widths < NARROW * (hi - lo)) & (widths > 0.5 * RESOLUTION * max(1.0, self.energy_scale))
-            for x in shifts:
-                pts += list(graded_breakpoints(lo, hi, centers[narrow] - x, widths[narrow], GRADING))
+            # the integrand's peaks: every pole at eps - s for every shift s,
+            # all graded together; one inside a row of overlapping ones makes
+            # no peak of its own
+            centers = np.concatenate([centers - x for x in shifts])
+            widths = np.tile(widths, len(shifts))
+            narrow = np.tile(narrow, len(shifts)) & ~overlapping(centers, widths)
+            pts += list(graded_breakpoints(lo, hi, centers[narrow], widths[narrow], GRADING))
         return np.unique(pts)
 
     def current(
