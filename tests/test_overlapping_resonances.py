@@ -1,6 +1,7 @@
-"""Rows of overlapping resonances (the Fabry-Perot levels of a long, weakly
-reflecting device) get no grading of their own, degenerate poles are graded
-once, and the window integrals stay exact.
+"""Window breakpoints: rows of overlapping resonances (the Fabry-Perot
+levels of a long, weakly reflecting device) get no grading of their own,
+degenerate poles are graded once, chemical potentials closer than k_B T
+share their thermal points, and the window integrals stay exact.
 
 Model: a perfect chain of n sites between chain leads of the same hopping t
 on the block-tridiagonal backend.  Its G is that of the infinite chain, with
@@ -19,7 +20,9 @@ import scipy.sparse as sp
 from currentforces import ChainLead, Junction
 from currentforces.integrate import graded_breakpoints
 from currentforces.resonances import overlapping
-from currentforces.units import CONDUCTANCE_QUANTUM_SPINLESS
+from currentforces.units import CONDUCTANCE_QUANTUM_SPINLESS, KB
+
+from junctionhelpers import chain_junction
 
 
 def test_overlapping_flags_rows_only():
@@ -72,6 +75,28 @@ def test_long_chain_grades_the_ends_of_its_rows_only(tol):
     assert centers.size >= 100 and np.count_nonzero(~inner) <= 12
     assert pts.size < 60
     # no pole is seen on the real axis: T(E) = 1, the current is g_s (e^2/h) V
+    current = j.current(bias, temperature=temperature)
+    exact = 2 * CONDUCTANCE_QUANTUM_SPINLESS * bias
+    assert math.isclose(current, exact, rel_tol=tol["default_quad"])
+
+
+def test_thermal_points_per_group_of_close_chemical_potentials(tol):
+    # At 1000 K (k_B T = 86 meV) the potentials of a 0.05 V bias and their
+    # copies 0.01 eV lower (finite frequency) are all within k_B T of each
+    # other: one group, graded 4 and 12 k_B T beyond its ends (before: the
+    # same four points around each of the 4 potentials, panels a fraction of
+    # k_B T wide where every Fermi function is smooth).
+    j = chain_junction(6, hopping=-3.0)  # band -6 ... 6 eV: T(E) = 1 over the window
+    temperature, bias = 1000.0, 0.05
+    kt = KB * temperature
+    mus = [0.025, -0.025]
+    steps = [*mus, mus[0] - 0.01, mus[1] - 0.01]
+    pts = j.window_breakpoints(steps, temperature)
+    lo, hi = pts[0], pts[-1]
+    a, b = min(steps), max(steps)
+    expected = [lo, a - 12 * kt, a - 4 * kt, *sorted(steps), b + 4 * kt, b + 12 * kt, hi]
+    assert np.allclose(pts, expected, rtol=0, atol=tol["exact"])
+    # exact on the coarser breakpoints: T(E) = 1 gives g_s (e^2/h) V
     current = j.current(bias, temperature=temperature)
     exact = 2 * CONDUCTANCE_QUANTUM_SPINLESS * bias
     assert math.isclose(current, exact, rel_tol=tol["default_quad"])

@@ -598,7 +598,8 @@ class Junction:
     ) -> RealArray:
         """Breakpoints (eV) for integrals over the occupation window.
 
-        Its bounds, the chemical potentials (with a few k_B T around them),
+        Its bounds, the chemical potentials (with points 4 and 12 k_B T
+        beyond each group of them less than k_B T apart),
         the lead band edges inside, and points graded around every narrow
         resonance of G (:meth:`resonances`, :func:`~currentforces.integrate.graded_breakpoints`),
         so that a peak of any width down to
@@ -631,8 +632,16 @@ class Junction:
         pts = [lo, hi, *chemical_potentials, *extra]
         kt = KB * temperature
         if kt > 0:
-            for mu in chemical_potentials:
-                pts += [mu - 4 * kt, mu + 4 * kt, mu - 12 * kt, mu + 12 * kt]
+            # 4 and 12 k_B T beyond each group of chemical potentials less than
+            # k_B T apart (mu and mu - hbar w at finite frequency, a small bias
+            # at high T), where the Fermi functions have their tails: one
+            # potential's points a fraction of k_B T from another's only cut
+            # panels that are smooth already
+            mu = np.sort(np.asarray(chemical_potentials, dtype=float).reshape(-1))
+            if mu.size:
+                cut = np.flatnonzero(np.diff(mu) > kt)
+                for a, b in zip(mu[np.concatenate([[0], cut + 1])], mu[np.concatenate([cut, [mu.size - 1]])]):
+                    pts += [a - 4 * kt, b + 4 * kt, a - 12 * kt, b + 12 * kt]
         pts += [e for e in self.band_edges]
         pts = list(np.unique(np.clip(pts, lo, hi)))
         if hi > lo:
