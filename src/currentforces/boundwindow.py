@@ -58,6 +58,7 @@ import numpy as np
 from .boundstates import BOUND_STATE_COINCIDENCE
 from .errors import BoundStateError
 from .integrate import fermi, gauss_legendre
+from .leads import broadening_from_self_energy
 
 if TYPE_CHECKING:
     from ._checks import ComplexArray
@@ -69,6 +70,7 @@ __all__ = [
     "window_pole_terms",
     "subtract_poles",
     "interval_integrals",
+    "in_continuum",
     "NODES",
 ]
 
@@ -114,6 +116,16 @@ class WindowPoleTerms:
     constants: dict = field(default_factory=dict)
     subtractions: list = field(default_factory=list)
     points: list = field(default_factory=list)
+
+
+def in_continuum(junction: Any, energy: float) -> bool:
+    """Whether any lead has a non-zero broadening at ``energy`` (eV)."""
+    for lead in junction.leads:
+        sig = np.asarray(lead.self_energy_block(np.array([energy])))
+        gam = broadening_from_self_energy(sig)
+        if np.abs(gam).max() > 1e-10 * max(1.0, np.abs(sig).max()):
+            return True
+    return False
 
 
 def subtract_poles(
@@ -247,7 +259,7 @@ def window_pole_terms(
 
     # breakpoints where G(E), G(E +- w) have their poles (no node lands on them)
     for e in energies:
-        out.points += [x for x in (e, e - w, e + w) if lo < x < hi]
+        out.points += [e] if lo < e < hi else []
     poles = []  # (piece, E_0, sign of i pi, coefficient)
     for e, r, _, _ in levels:
         weight = n0(e) - n0(e + w)
@@ -274,6 +286,8 @@ def window_pole_terms(
         for piece, e0, sign in candidates:
             if not lo < e0 < hi:
                 continue  # outside the window: its occupation factors are below the tolerance
+            if not in_continuum(junction, e0):
+                continue  # A(E_0) = 0 in a gap: the pole meets no spectral weight
             g0, a_l = blocks.green_and_spectral(np.array([e0]))
             if piece == "mixed":
                 a = 1j * (g0 - np.conj(np.swapaxes(g0, -1, -2)))
@@ -285,18 +299,14 @@ def window_pole_terms(
             c = ops.traces(r[None], a)[0] / (2 * math.pi)
             if sign > 0:
                 c = np.conj(c)
-            if not np.any(np.abs(c) > 0):
-                continue
-            # at T = 0 the occupation factors are 0, 1/2 or 1: c is zero (to
-            # rounding, in a gap) or of the size of R_b A
-            significant = float(np.abs(a).max()) > 1e-10 * float(np.abs(g0).max())
-            if temperature == 0 and significant and any(abs(e0 - x) <= tol for x in steps):
+            if temperature == 0 and any(abs(e0 - x) <= tol for x in steps):
                 raise BoundStateError(
                     f"the pole of G(E {'+' if sign < 0 else '-'} hbar_omega) of the bound state at E_b = {e!r} eV "
                     f"lies on a Fermi step ({e0!r} eV) at temperature 0: its principal value diverges "
                     "logarithmically; change hbar_omega or the bias, or give a temperature > 0"
                 )
             poles.append((piece, e0, sign, c))
+    out.points += [p[1] for p in poles]
     # half-widths of the subtraction intervals: half the distance to the nearest other breakpoint or edge
     others = np.unique(np.concatenate([np.asarray(points, float), np.asarray(out.points, float), np.asarray(edges)]))
     for piece, e0, sign, c in poles:

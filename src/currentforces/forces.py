@@ -76,11 +76,10 @@ from ._checks import (
     check_temperature,
     renamed_keywords,
 )
-from .boundwindow import interval_integrals, occupied_spectral, subtract_poles, window_pole_terms
+from .boundwindow import in_continuum, interval_integrals, occupied_spectral, subtract_poles, window_pole_terms
 from .errors import BoundStateError, InputError, IntegrationError, IntegrationWarning, OverlapError
 from .integrate import THERMAL_CUTOFF, fermi, fermi_derivative, fermi_sea_sum, integrate_adaptive, thermal_cutoff
 from .junctionset import JunctionSet, operators_for_one, resolve_spin
-from .leads import broadening_from_self_energy
 from .nonorthogonal import check_overlap_derivatives
 from .operators import ForceOperators, combine, stacked_operators
 from .overlap_kernel import moving_overlap_coefficients
@@ -831,7 +830,7 @@ def _bound_state_data(junction, ops, mus, mu0, temperature, w, cutoff=THERMAL_CU
     for e, ok, dec in zip(bs.energies, seen, bs.decoupled):
         if not ok:
             continue
-        if w == 0 and biased and mus.min() - width < e < mus.max() + width and _in_continuum(junction, e):
+        if w == 0 and biased and mus.min() - width < e < mus.max() + width and in_continuum(junction, e):
             raise BoundStateError(
                 f"the bound state at E_b = {e!r} eV ({'decoupled from the leads' if dec else 'in a gap of the leads'}) "
                 f"lies in the bias window [{mus.min()!r}, {mus.max()!r}] eV inside a lead's band, where the "
@@ -850,16 +849,6 @@ def _bound_state_data(junction, ops, mus, mu0, temperature, w, cutoff=THERMAL_CU
         levels.append((float(energies[i]), uu @ np.conj(uu.T), bool(np.all(bs.decoupled[seen][i:j])), amps[:, i:j]))
         i = j
     return levels
-
-
-def _in_continuum(junction, energy):
-    """Whether any lead has a non-zero broadening at ``energy`` (eV)."""
-    for lead in junction.leads:
-        sig = np.asarray(lead.self_energy_block(np.array([energy])))
-        gam = broadening_from_self_energy(sig)
-        if np.abs(gam).max() > 1e-10 * max(1.0, np.abs(sig).max()):
-            return True
-    return False
 
 
 @renamed_keywords(frequency="hbar_omega")
@@ -1267,7 +1256,7 @@ def _moving_overlap_bound_states(junction, both, blocks, m, mus, mu0, temperatur
         return None
     top = float(np.max(mus)) + THERMAL_CUTOFF * KB * temperature
     for e, _, dec, _ in levels:
-        if dec and e < top and _in_continuum(junction, e):
+        if dec and e < top and in_continuum(junction, e):
             raise OverlapError(
                 f"overlap_derivatives: the bound state at E_b = {e!r} eV is decoupled from the leads inside a lead "
                 "band, a pole on the real-axis path of the kernel with a moving overlap; not supported"
