@@ -211,6 +211,29 @@ def test_bound_state_near_the_fermi_level_at_300_k():
     assert np.abs(c.L).max() < 1e-13
 
 
+def test_bound_state_near_the_fermi_level_against_a_long_closed_chain():
+    # second route for the same case at zero bias: the Lehmann sum
+    # Pi_ab(w) = sum_ij (n_i - n_j) (f_a)_ij (f_b)_ji / (w + e_i - e_j) over the
+    # eigenstates of a closed chain of 401 sites with the impurity in the
+    # middle.  At 300 K the band ([-2, 2] eV, 58 k_B T below E_F) is full,
+    # so only (band, bound state) pairs count, 1.6 eV apart: no resonance,
+    # and the sum converges exponentially with the length (401 and 1601
+    # sites agree to 1e-14)
+    eps, w, ef, t = 3.0, 0.01, 3.5, 300.0
+    f = chain_force_operators(5, 1.0)
+    c = force_coefficients(impurity_chain(eps, n=5), f, temperature=t, hbar_omega=w, fermi_level=ef, spin=1, rtol=1e-10)
+    big = 401
+    h = -1.0 * (np.eye(big, k=1) + np.eye(big, k=-1))
+    h[200, 200] = eps
+    e, v = np.linalg.eigh(h)
+    fe = [v[198:203].T @ fa @ v[198:203] for fa in f]
+    n = 0.5 * (1.0 - np.tanh((e - ef) / (2 * KB * t)))
+    wgt = (n[:, None] - n[None, :]) / (w + e[:, None] - e[None, :])
+    pi = np.array([[np.sum(wgt * fa * fb.T) for fb in fe] for fa in fe])
+    assert np.abs(c.K - pi.real).max() < 1e-10 * np.abs(pi.real).max()
+    assert np.abs(c.L).max() < 1e-13  # no pair at hbar w
+
+
 def _eta_limit_n5(eps, f, w, mus):
     mu0 = float(np.mean(mus))
     got = [
