@@ -265,11 +265,23 @@ def test_named_errors_at_finite_frequency():
     f[2, 3] = f[3, 2] = 0.2
     with pytest.raises(BoundStateError, match="apart"):
         force_coefficients(j, [f], temperature=300.0, fermi_level=0.12, hbar_omega=0.05)
-    force_coefficients(j, [f], temperature=300.0, fermi_level=0.12, hbar_omega=0.04)  # off the line: defined
+    # off the line it is exact: only the pair of levels has f_ij != 0, so
+    # Pi = (n_1 - n_2) beta^2 [1/(w + e_1 - e_2) - 1/(w + e_2 - e_1)] (Lehmann sum)
+    # and no friction (no pair at hbar w)
+    for w in (0.04, 0.05 + 1e-6):
+        c = force_coefficients(j, [f], temperature=300.0, fermi_level=0.12, hbar_omega=w, spin=1, rtol=1e-10)
+        dn = 0.5 * (math.tanh(0.03 / (2 * KB * 300.0)) - math.tanh(-0.02 / (2 * KB * 300.0)))
+        ref = dn * 0.04 * (1 / (w - 0.05) - 1 / (w + 0.05))
+        assert abs(c.K[0, 0] - ref) < 1e-9 * abs(ref) and abs(c.L[0, 0]) < 1e-12 * abs(ref)
     # T = 0: E_b - w on a chemical potential inside the band (log-divergent principal value)
     js, fs = side_level(0.3)
     with pytest.raises(BoundStateError, match="Fermi step"):
         force_coefficients(js, fs, temperature=0.0, chemical_potentials=(0.2, 0.0), hbar_omega=0.1)
+    # E_b -+ w on the band edge 2 eV (the chain's density of states diverges there)
+    for eps_d in (2.1, 1.9):
+        je, fe = side_level(eps_d)
+        with pytest.raises(BoundStateError, match="band edge"):
+            force_coefficients(je, fe, temperature=300.0, chemical_potentials=(2.05, 1.95), hbar_omega=0.1)
     # T = 0: E_b + w on mu_0 (the absorption threshold)
     with pytest.raises(BoundStateError, match="coincides with mu_0"):
         force_coefficients(js, fs, temperature=0.0, fermi_level=0.4, hbar_omega=0.1)

@@ -37,9 +37,10 @@ golden-rule rate); they vanish where E_b -+ w lies outside every lead
 continuum (A(E_0) = 0).
 
 Two bound states hbar*omega apart (the delta of one on the pole of the
-other: a discrete absorption line, infinite at that frequency), and at
-T = 0 a pole E_0 on a Fermi step of c (a logarithmic divergence of the
-principal value) or E_b + w on mu_0, raise
+other: a discrete absorption line, infinite at that frequency), a pole E_0
+on a lead band edge (the threshold, where a one-dimensional lead's density
+of states diverges), and at T = 0 a pole E_0 on a Fermi step of c (a
+logarithmic divergence of the principal value) or E_b + w on mu_0, raise
 :class:`~currentforces.errors.BoundStateError`.
 
 Units: energies eV; the returned coefficients are those of the window
@@ -58,7 +59,7 @@ import numpy as np
 from .boundstates import BOUND_STATE_COINCIDENCE
 from .errors import BoundStateError
 from .integrate import fermi, gauss_legendre
-from .leads import broadening_from_self_energy
+from .leads import EDGE_RTOL, broadening_from_self_energy
 
 if TYPE_CHECKING:
     from ._checks import ComplexArray
@@ -236,15 +237,16 @@ def window_pole_terms(
     Raises
     ------
     BoundStateError
-        Two bound states hbar*omega apart that the window sees; at T = 0, a
-        pole E_b -+ w on a Fermi step where its coefficient is non-zero, or
-        E_b + w on mu_0.
+        Two bound states hbar*omega apart; a pole E_b -+ w inside the window
+        on a lead band edge; at T = 0, a pole inside a continuum on a Fermi
+        step, or E_b + w on mu_0.
     """
     ops = blocks.ops
     m = ops.n_modes
     junction = blocks.junction
     scale = float(junction.energy_scale)
     tol = BOUND_STATE_COINCIDENCE * max(1.0, scale)
+    edge_tol = max(tol, 4 * EDGE_RTOL * scale)  # energies that close to an edge count as on it
     mus = np.asarray(mus, dtype=float)
     biased = mus.size > 1 and np.ptp(mus) > 0
     lo, hi = float(points[0]), float(points[-1])
@@ -264,8 +266,9 @@ def window_pole_terms(
     for e, r, _, _ in levels:
         weight = n0(e) - n0(e + w)
         # the delta of A(E) at E_b in the mixed term, paired with G(E_b + w)
+        # (and the pole of G(E + w) at E_b on the path where A holds that delta)
         for e2 in energies:
-            if abs(e2 - (e + w)) <= tol and weight != 0.0:
+            if abs(e2 - (e + w)) <= tol and (weight != 0.0 or lo < e < hi):
                 raise BoundStateError(
                     f"the bound states at {e!r} eV and {e2!r} eV are hbar_omega = {w!r} eV apart: a discrete "
                     "absorption line, whose coefficients diverge at this frequency; change hbar_omega"
@@ -276,6 +279,13 @@ def window_pole_terms(
                 f"E_b = {e!r} eV): the absorption threshold, where the coefficients jump; change hbar_omega or give "
                 "a temperature > 0"
             )
+        for x in (e - w, e + w):
+            if (weight != 0.0 or lo < x < hi) and any(abs(x - b) <= edge_tol for b in junction.band_edges):
+                raise BoundStateError(
+                    f"E_b {'-' if x < e else '+'} hbar_omega = {x!r} eV (bound state at E_b = {e!r} eV) lies on a "
+                    "lead band edge: the absorption threshold, where the lead's density of states has its "
+                    "square-root (one-dimensional lead: divergent) onset; change hbar_omega"
+                )
         if weight != 0.0:
             g = blocks.green(np.array([e + w]))
             add("mixed", weight * ops.traces(g, r[None])[0])
