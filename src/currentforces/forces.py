@@ -943,11 +943,13 @@ def force_coefficients(
         potential.  At ``hbar_omega=0`` with a bias and a decoupled bound
         state inside a lead band and the bias window (its pole on the
         adiabatic window path).  At finite frequency with two bound states
-        exactly ``hbar_omega`` apart (a discrete absorption line), or at
-        T = 0 with E_b + hbar_omega on mu_0, or a pole E_b -+ hbar_omega of
-        G(E +- hbar_omega) inside a continuum on a chemical potential (a
-        logarithmically divergent principal value); a bound state anywhere
-        else within the windows is exact (:ref:`theory-bound-frequency`).
+        exactly ``hbar_omega`` apart (a discrete absorption line), with
+        E_b -+ hbar_omega on a lead band edge (the absorption threshold),
+        or at T = 0 with E_b + hbar_omega on mu_0, or a pole
+        E_b -+ hbar_omega of G(E +- hbar_omega) inside a continuum on a
+        chemical potential (a logarithmically divergent principal value); a
+        bound state anywhere else within the windows is exact
+        (:ref:`theory-bound-frequency`).
 
     Notes
     -----
@@ -966,10 +968,10 @@ def force_coefficients(
     the real poles of G(E +- hbar_omega) in the window integrals are taken
     exactly (:eq:`eq-bound-pv`): a principal value plus the absorption of
     hbar*omega by a continuum electron into a bound state and from it,
-    where E_b -+ hbar_omega lies in a continuum.  K is minus the derivative of the mean force as computed, i.e.
-    with bound-state occupations n_F(E_b(X) - mu_0) that follow the
-    displacement; at T = 0 (E_b != mu_0) this is the same as a frozen
-    occupation.
+    where E_b -+ hbar_omega lies in a continuum.  K is minus the derivative
+    of the mean force as computed, i.e. with bound-state occupations
+    n_F(E_b(X) - mu_0) that follow the displacement; at T = 0
+    (E_b != mu_0) this is the same as a frozen occupation.
 
     Window integrals (bias window, Fermi surface, omega window) have
     breakpoints graded around every narrow resonance of G
