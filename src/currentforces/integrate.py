@@ -886,6 +886,37 @@ def _tau_grid(step, offset, tau_high):
     return (np.arange(k0, k1 + 1) + offset) * step
 
 
+def _nested_estimate(older, prev, d):
+    r"""Error of the finest of four nested trapezoidal rules (steps 8h, 4h,
+    2h, h), from the differences of successive ones: ``older`` (4h minus 8h),
+    ``prev`` (2h minus 4h), ``d`` (h minus 2h), each per component group.
+
+    For F analytic in a strip of half-width a the error of step h behaves as
+    :math:`A\,e^{-2\pi a/h}`, so it squares (relative to A) when h halves,
+    and the error of the finest rule would be :math:`d\,r^2` with
+    :math:`r = d/d_{prev}`.  Before that regime (a singularity whose strip
+    narrows in the double-exponential part of the map, power-law
+    prefactors, two singularities at different distances) the convergence
+    accelerates less (measured on a perfect wire at T = 0: the error falls
+    by 10^-2.1, then by only 10^-3.1): the log-ratio grows by a factor
+    :math:`\gamma = \ln r / \ln r_{prev}` (:math:`r_{prev} = d_{prev}/d_{older}`)
+    per halving, between 1 and 2.  The estimate is
+    :math:`\max(10\,d\,r^2,\ 3\,d\,r^\gamma)`, never more than d (the
+    error of the coarser rule), and d itself where the differences do not
+    decrease.
+    """
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        r = np.where(prev > 0, d / prev, 1.0)
+        r_prev = np.where(older > 0, prev / older, 1.0)
+        accelerating = (r_prev < 1) & (r > 0) & (r < r_prev)
+        gamma = np.where(
+            accelerating, np.log(np.where(accelerating, r, 0.5)) / np.log(np.where(accelerating, r_prev, 0.25)), 1.0
+        )
+        gamma = np.clip(gamma, 1.0, 2.0)
+        guess = np.maximum(10.0 * d * r**2, 3.0 * d * r**gamma)
+    return np.where(d < prev, np.minimum(d, guess), d)
+
+
 def fermi_sea_sum(
     func,
     mu,
@@ -943,16 +974,24 @@ def fermi_sea_sum(
       value is the error estimate (2 m evaluations per rule).
     * the line integral (T > 0), by the trapezoidal rule in tau under the map
       y = y_0 + s exp(tau - e^(-tau) + e^(tau - Lambda)), s = max(y_0, s_min),
-      Lambda = ln(W/s) + 1 (W the energy scale): linear in ln y between s and
-      W, where F has features on every scale (resonances at every distance
-      from mu), double-exponential decay at both ends.  F(mu + iy) is
+      Lambda = ln((W + ``|mu|``)/s) + 1 (W the energy scale, so W + ``|mu|``
+      the farthest distance of a feature of F from mu): linear in ln y between
+      s and W + ``|mu|``, where F has features on every scale (resonances at
+      every distance from mu), double-exponential decay at both ends (a
+      singularity where that decay has begun would see a narrower strip).  F(mu + iy) is
       analytic for Re y > 0, a strip ``|Im ln y| < pi/2``, so the rule converges
       as exp(-pi^2/h) in the step h (Trefethen and Weideman, SIAM Rev. 56,
-      385 (2014)).  Halving h reuses every earlier node (nested pole sets);
-      with differences d_k between successive steps the error of the last
-      is estimated as 10 d_k^3/d_(k-1)^2 (the error squares when h halves),
-      never more than d_k; to it is added the rounding floor, a few eps
-      times the sum of ``|terms|``.  s_min = 1e-8 W bounds the cost as
+      385 (2014)).  Halving h reuses every earlier node (nested pole sets;
+      the first rule's every other node gives the rule of twice its step
+      for free); with differences d_k between successive steps the error of
+      the last is estimated from the last three as
+      :math:`\max(10\,d_k r^2,\ 3\,d_k r^\gamma)`, :math:`r = d_k/d_{k-1}`:
+      the error squares (gamma = 2) when h halves only asymptotically, before
+      that gamma is the measured acceleration
+      :math:`\ln r / \ln(d_{k-1}/d_{k-2})`, between 1 and 2 (on a perfect
+      gold-like wire at T = 0 the error falls by 10^-2.1, then by only
+      10^-3.1), never more than d_k; to it is added
+      the rounding floor, a few eps times the sum of ``|terms|``.  s_min = 1e-8 W bounds the cost as
       T -> 0: a feature of F closer than s_min to the real axis (a resonance
       within 1e-8 W of mu) lies in the double-exponential end, where it is
       still integrated, at smaller steps: the nested estimate sees it, and
@@ -1053,18 +1092,26 @@ def fermi_sea_sum(
 
     s_min = energy_scale * _LOWEST_SCALE
     s = max(y0, s_min)
-    lam = max(math.log(energy_scale / s), 0.0) + 1.0
+    # the double-exponential end starts beyond the farthest feature of F,
+    # W + |mu| from mu (F's singularities lie on |E| <= W): a singularity
+    # where it has started sees a narrower strip of analyticity in tau
+    lam = max(math.log((energy_scale + abs(mu)) / s), 0.0) + 1.0
     tau_high = lam + _TAU_HIGH
 
-    def line_sum(tau, step):
+    def line_sum(tau, step, coarse=False):
         u = s * np.exp(tau - np.exp(-tau) + np.exp(tau - lam))
         jac = u * (1.0 + np.exp(-tau) + np.exp(tau - lam))
         vals = evaluate(mu + 1j * (y0 + u))
         weights = step * jac / math.pi
-        return weights @ vals, weights @ np.abs(vals)
+        out = (weights @ vals, weights @ np.abs(vals))
+        if coarse:
+            # every other node is the rule of twice the step: its value for free
+            even = np.round(tau / step).astype(int) % 2 == 0
+            out += (2.0 * (weights[even] @ vals[even]),)
+        return out
 
     step = 2.0
-    line, line_abs = line_sum(_tau_grid(step, 0, tau_high), step)
+    line, line_abs, coarser = line_sum(_tau_grid(step, 0, tau_high), step, coarse=True)
     value = fixed + line
     size = value.size
     bounds = np.cumsum([0] + list(parts if parts is not None else [size]))
@@ -1076,7 +1123,7 @@ def fermi_sea_sum(
         arr = np.broadcast_to(np.abs(arr), (size,))
         return np.array([float(arr[g].max()) if g.stop > g.start else 0.0 for g in groups])
 
-    diffs = []
+    diffs = [by_group(line - coarser)]
     while True:
         more, more_abs = line_sum(_tau_grid(step, 0.5, tau_high), 0.5 * step)
         new = 0.5 * line + more
@@ -1085,17 +1132,11 @@ def fermi_sea_sum(
         diffs.append(by_group(new - line))
         line = new
         value = fixed + line
-        d = diffs[-1]
-        est = d.copy()
-        if len(diffs) > 1:
-            prev = diffs[-2]
-            with np.errstate(divide="ignore", invalid="ignore"):
-                quad = np.where(prev > 0, 10.0 * d**3 / prev**2, d)
-            est = np.where(d < prev, np.minimum(d, quad), d)
+        est = _nested_estimate(*diffs[-3:]) if len(diffs) > 2 else diffs[-1]
         scale = by_group(value)
         err = est + by_group(fixed_err) + _ROUND * _EPS * by_group(line_abs + fixed_abs)
         tol = np.maximum(atol, rtol * scale)
-        if len(diffs) > 1 and np.all(err <= tol):
+        if len(diffs) > 2 and np.all(err <= tol):
             break
         if step <= _FINEST_STEP:
             worst = int(np.argmax(err / tol))
