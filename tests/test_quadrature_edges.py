@@ -71,7 +71,7 @@ def _inverse_extended(m):
     return a[:, :, n:]
 
 
-def _window_friction_in_u(u, forces, mus, temperature, extended):
+def _window_friction_in_u(u, forces, mus, temperature, extended, n_sites=N_SITES):
     """The bias-window friction integrand of the perfect chain (hopping -1 eV,
     band -2..2 eV, chain leads on sites 0 and n-1), written out here:
     (spin hbar/pi) sum_l Im Tr[f_a G' f_b A_l] (n_l - n_0) at E = 2 - u^2,
@@ -80,7 +80,7 @@ def _window_friction_in_u(u, forces, mus, temperature, extended):
     g = (E - sqrt(E - 2) sqrt(E + 2))/2, g' = (1 - E/sqrt(E^2 - 4))/2.
     Near the edge G ~ 1/u and the trace cancels terms ~ 1/u^4 to a result
     ~ u: the few nodes with u < 0.05 are done in extended precision."""
-    n = N_SITES
+    n = n_sites
     real, cplx = (np.longdouble, np.clongdouble) if extended else (float, complex)
     u = np.asarray(u, dtype=real)
     e = real(2) - u * u
@@ -109,7 +109,7 @@ def _window_friction_in_u(u, forces, mus, temperature, extended):
     return (SPIN * HBAR / math.pi) * out * (2 * u.astype(float))[:, None, None]
 
 
-def _chain_window_friction_reference(forces, mus, temperature, nodes=30):
+def _chain_window_friction_reference(forces, mus, temperature, nodes=30, n_sites=N_SITES):
     """int (...) dE over [min mu - 40 k_B T, 2 eV] (above the edge Gamma = 0 and
     the integrand vanishes) as int_0^U (...) 2u du, U = sqrt(2 - E_low), by a
     composite Gauss-Legendre rule in u with the Fermi steps sqrt(2 - mu_l) as
@@ -124,8 +124,8 @@ def _chain_window_friction_reference(forces, mus, temperature, nodes=30):
     wt = (0.5 * (b - a)[:, None] * w).ravel()
     near = u < 0.05
     vals = np.empty((u.size, len(forces), len(forces)))
-    vals[near] = _window_friction_in_u(u[near], forces, mus, temperature, extended=True)
-    vals[~near] = _window_friction_in_u(u[~near], forces, mus, temperature, extended=False)
+    vals[near] = _window_friction_in_u(u[near], forces, mus, temperature, True, n_sites)
+    vals[~near] = _window_friction_in_u(u[~near], forces, mus, temperature, False, n_sites)
     return np.einsum("p,pab->ab", wt, vals)
 
 
@@ -154,6 +154,34 @@ def test_band_edge_chain_friction_at_300_k_converges():
     # count: the Fermi sea (~140 energies at 300 K) and one window integral
     # whose panels next to the edge converge in u (348 energies measured): 600
     assert c.energies <= 600
+
+
+def test_band_edge_chain_at_rtol_1e_9_fails_honestly():
+    # At rtol 1e-9 the window integral of case v bisects towards the band edge
+    # in u, where the friction trace cancels terms ~ 1/u^4 to a result ~ u:
+    # below u ~ 1e-3 the computed integrand is its own rounding, smooth
+    # enough on a panel that K15 ~ G7, so the panels there never converge.
+    # Before, the call warned with an estimate of 5.1e-6 for a true error of
+    # 1.4e-2 in L_current (a quiet wrong number); now the panels still being
+    # refined when the quadrature gives up count with their whole integral.
+    # A 6-site chain with two modes shows it in a second.
+    from currentforces.errors import IntegrationError, IntegrationWarning
+
+    n, t = 6, 300.0
+    j = chain_junction(n, 1.0)
+    f = chain_force_operators(n, 1.0)[:2]
+    mus = [float(mu) for mu in j.chemical_potentials(BIAS, FERMI)]
+    kw = {"bias": BIAS, "temperature": t, "fermi_level": FERMI, "rtol": 1e-9, "spin": SPIN}
+    with pytest.raises(IntegrationError, match="has estimated error"):
+        force_coefficients(j, f, **kw)
+    with pytest.warns(IntegrationWarning, match="L_current"):
+        r = force_coefficients(j, f, on_fail="warn", **kw)
+    # oracle: the window integral written out above in u, extended precision
+    # near the edge (as in test_band_edge_chain_friction_at_300_k_converges)
+    ref = _chain_window_friction_reference(f, mus, t, n_sites=n)
+    true = np.abs(r.L_current - ref).max()
+    assert true > 1e-9 * np.abs(ref).max()  # the miss is real: the estimate must cover it
+    assert r.error["L_current"] >= true
 
 
 @pytest.mark.parametrize("temperature", [300.0, 1000.0])
