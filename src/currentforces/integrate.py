@@ -27,7 +27,9 @@ from __future__ import annotations
 import functools
 import math
 import warnings
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, overload
 
 import numpy as np
 from scipy.linalg import eigh_tridiagonal
@@ -36,6 +38,16 @@ from scipy.special import expit
 from ._checks import check_temperature
 from .errors import BandEdgeWarning, InputError, IntegrationError, IntegrationWarning
 from .units import KB
+
+if TYPE_CHECKING:
+    from numpy.typing import ArrayLike, NDArray
+
+    from ._checks import ComplexArray, RealArray
+
+    Integrand = Callable[[RealArray], ArrayLike]
+    """An integrand of :func:`integrate_adaptive`: a batch of real energies to values."""
+    SeaIntegrand = Callable[[ComplexArray], ArrayLike]
+    """An integrand of the Fermi-sea sums: a batch of complex energies to values."""
 
 __all__ = [
     "fermi",
@@ -99,7 +111,7 @@ def thermal_cutoff(rtol: float) -> float:
 # ----------------------------------------------------------------------------
 # occupation functions
 # ----------------------------------------------------------------------------
-def fermi(energy, mu=0.0, temperature=0.0):
+def fermi(energy: ArrayLike, mu: float = 0.0, temperature: float = 0.0) -> RealArray:
     """Fermi-Dirac occupation n_F(E - mu) = 1 / (exp((E - mu)/k_B T) + 1).
 
     Parameters
@@ -122,7 +134,7 @@ def fermi(energy, mu=0.0, temperature=0.0):
     return expit(-x / (KB * temperature))
 
 
-def fermi_derivative(energy, mu=0.0, temperature=0.0):
+def fermi_derivative(energy: ArrayLike, mu: float = 0.0, temperature: float = 0.0) -> RealArray:
     """Minus the energy derivative of the Fermi function, -dn_F/dE, in 1/eV.
 
     Equals n(1 - n)/k_B T; a positive peak of unit area at E = mu.  At T = 0
@@ -145,7 +157,7 @@ def _fermi_derivative_rule(n):
     return x, w / w.sum()
 
 
-def fermi_derivative_rule(n):
+def fermi_derivative_rule(n: int) -> tuple[RealArray, RealArray]:
     r"""Gauss rule of ``n`` points for the Fermi-derivative weight.
 
     Nodes x_k and weights w_k with
@@ -184,7 +196,7 @@ def fermi_derivative_rule(n):
     return x.copy(), w.copy()
 
 
-def bose(energy, temperature):
+def bose(energy: ArrayLike, temperature: float) -> RealArray:
     """Bose-Einstein occupation n_B(E) = 1 / (exp(E/k_B T) - 1) for E in eV.
 
     At T = 0 returns 0 for E > 0 and -1 for E < 0 (the limit of the
@@ -198,7 +210,9 @@ def bose(energy, temperature):
         return 1.0 / np.expm1(e / (KB * temperature))
 
 
-def window_bounds(chemical_potentials, temperature, extra=(), cutoff=THERMAL_CUTOFF):
+def window_bounds(
+    chemical_potentials: ArrayLike, temperature: float, extra: ArrayLike = (), cutoff: float = THERMAL_CUTOFF
+) -> tuple[float, float]:
     """Energy interval (eV) outside which occupation differences vanish.
 
     [min(mu) - cutoff k_B T, max(mu) + cutoff k_B T], widened to contain the
@@ -208,7 +222,7 @@ def window_bounds(chemical_potentials, temperature, extra=(), cutoff=THERMAL_CUT
     kt = KB * check_temperature(temperature)
     lo = float(np.min(mus)) - cutoff * kt
     hi = float(np.max(mus)) + cutoff * kt
-    if len(extra):
+    if np.size(extra):
         lo = min(lo, float(np.min(extra)))
         hi = max(hi, float(np.max(extra)))
     return lo, hi
@@ -313,17 +327,17 @@ def _group_index(groups, ncomp):
 
 
 def integrate_adaptive(
-    func,
-    breakpoints,
-    rtol=1e-8,
-    atol=1e-12,
-    max_panels=4000,
-    chunk=256,
-    on_fail="raise",
-    what="integral",
-    groups=None,
-    edges=(),
-):
+    func: Integrand,
+    breakpoints: ArrayLike,
+    rtol: float = 1e-8,
+    atol: float = 1e-12,
+    max_panels: int = 4000,
+    chunk: int = 256,
+    on_fail: str = "raise",
+    what: str = "integral",
+    groups: Sequence[int | ArrayLike] | None = None,
+    edges: ArrayLike = (),
+) -> Integral:
     r"""Adaptive vectorised Gauss-Kronrod (7-15) quadrature of an array-valued
     function over [breakpoints[0], breakpoints[-1]].
 
@@ -620,7 +634,7 @@ def _panel_weights(x, lo, hi):
     return wk, wg
 
 
-def graded_breakpoints(lo, hi, centers, widths, ratio=4.0):
+def graded_breakpoints(lo: float, hi: float, centers: ArrayLike, widths: ArrayLike, ratio: float = 4.0) -> RealArray:
     r"""Breakpoints in (lo, hi) graded geometrically around narrow peaks.
 
     For every peak (a pole of a Green's function at E = c - i w, so a
@@ -657,15 +671,16 @@ def graded_breakpoints(lo, hi, centers, widths, ratio=4.0):
     length = hi - lo
     far = np.maximum(np.abs(c - lo), np.abs(c - hi)) + length
     levels = np.maximum(0, np.ceil(np.log(far / w) / math.log(ratio))).astype(int)
-    pts, owner = [], []
+    pieces: list[RealArray] = []
+    owners: list[NDArray[np.intp]] = []
     for k in range(c.size):
         steps = w[k] * ratio ** np.arange(levels[k] + 1)
         p = np.concatenate([[c[k]], c[k] - steps, c[k] + steps])
         p = p[(p > lo) & (p < hi)]
-        pts.append(p)
-        owner.append(np.full(p.size, k))
-    pts = np.concatenate(pts)
-    owner = np.concatenate(owner)
+        pieces.append(p)
+        owners.append(np.full(p.size, k))
+    pts = np.concatenate(pieces)
+    owner = np.concatenate(owners)
     if pts.size == 0:
         return pts
     own = w[owner] + np.abs(pts - c[owner])
@@ -714,17 +729,17 @@ def _imaginary_axis_integral(func, mu, y0, rtol, atol, on_fail, what, chunk, sca
 
 
 def matsubara_sum(
-    func,
-    mu,
-    temperature,
-    rtol=1e-9,
-    atol=1e-13,
-    energy_scale=1.0,
-    max_poles=8192,
-    chunk=128,
-    on_fail="raise",
-    what="Fermi-sea sum",
-):
+    func: SeaIntegrand,
+    mu: float,
+    temperature: float,
+    rtol: float = 1e-9,
+    atol: float = 1e-13,
+    energy_scale: float = 1.0,
+    max_poles: int = 8192,
+    chunk: int = 128,
+    on_fail: str = "raise",
+    what: str = "Fermi-sea sum",
+) -> Integral:
     r"""The Fermi-sea functional S[F] by the direct Matsubara sum (a reference
     route: :func:`fermi_sea_sum` computes the same with a few tens of poles
     at every temperature).
@@ -847,7 +862,7 @@ _FINEST_STEP = 1.0 / 32
 
 
 @functools.cache
-def fermi_weight_rule(m):
+def fermi_weight_rule(m: int) -> tuple[RealArray, RealArray]:
     r"""Gauss rule for odd functions against the Fermi weight on [0, inf).
 
     Returns nodes t_j > 0 and weights w_j such that
@@ -937,19 +952,52 @@ def _nested_estimate(older, prev, d):
     return np.where(d < prev, np.minimum(d, guess), d)
 
 
+@overload
 def fermi_sea_sum(
-    func,
-    mu,
-    temperature,
-    rtol=1e-9,
-    atol=1e-13,
-    energy_scale=1.0,
-    chunk=128,
-    on_fail="raise",
-    what="Fermi-sea sum",
-    parts=None,
-    adaptive_at_zero=False,
-):
+    func: SeaIntegrand,
+    mu: float,
+    temperature: float,
+    rtol: float = ...,
+    atol: float = ...,
+    energy_scale: float = ...,
+    chunk: int = ...,
+    on_fail: str = ...,
+    what: str = ...,
+    parts: None = None,
+    adaptive_at_zero: bool = ...,
+) -> Integral: ...
+
+
+@overload
+def fermi_sea_sum(
+    func: SeaIntegrand,
+    mu: float,
+    temperature: float,
+    rtol: float = ...,
+    atol: float = ...,
+    energy_scale: float = ...,
+    chunk: int = ...,
+    on_fail: str = ...,
+    what: str = ...,
+    *,
+    parts: Sequence[int],
+    adaptive_at_zero: bool = ...,
+) -> list[Integral]: ...
+
+
+def fermi_sea_sum(
+    func: SeaIntegrand,
+    mu: float,
+    temperature: float,
+    rtol: float = 1e-9,
+    atol: float = 1e-13,
+    energy_scale: float = 1.0,
+    chunk: int = 128,
+    on_fail: str = "raise",
+    what: str = "Fermi-sea sum",
+    parts: Sequence[int] | None = None,
+    adaptive_at_zero: bool = False,
+) -> Integral | list[Integral]:
     r"""The Fermi-sea functional S[F] of F(z) analytic in the upper half
     plane, by a pole expansion whose size does not grow as T falls.
 
@@ -1181,7 +1229,7 @@ def fermi_sea_sum(
 __all__ += ["gauss_legendre"]
 
 
-def gauss_legendre(nodes, breakpoints=(-1.0, 1.0)):
+def gauss_legendre(nodes: int, breakpoints: ArrayLike = (-1.0, 1.0)) -> tuple[RealArray, RealArray]:
     r"""Composite Gauss-Legendre rule: ``nodes`` points on each interval.
 
     .. math::

@@ -265,6 +265,7 @@ def pair_spectra(
             # at E_edge - w: square-root branch points, E = E_edge -+ u^2 there
             edges=[e - s for e in blocks.junction.band_edges for s in {0.0, w}],
         )
+        assert res.errors is not None  # integrate_adaptive gives every group's error
         offset = 0
         for q, size, err in zip(names, sizes, res.errors):
             values[q][idx] = prefactor[q] * res.value[offset : offset + size].reshape(shapes[q])
