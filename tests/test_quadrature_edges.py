@@ -174,8 +174,9 @@ def test_band_edge_chain_at_rtol_1e_9_fails_honestly():
     kw = {"bias": BIAS, "temperature": t, "fermi_level": FERMI, "rtol": 1e-9, "spin": SPIN}
     with pytest.raises(IntegrationError, match="has estimated error"):
         force_coefficients(j, f, **kw)
-    with pytest.warns(IntegrationWarning, match="L_current"):
+    with pytest.warns(IntegrationWarning) as caught:
         r = force_coefficients(j, f, on_fail="warn", **kw)
+    assert any("L_current has estimated error" in str(w.message) for w in caught)
     # oracle: the window integral written out above in u, extended precision
     # near the edge (as in test_band_edge_chain_friction_at_300_k_converges)
     ref = _chain_window_friction_reference(f, mus, t, n_sites=n)
