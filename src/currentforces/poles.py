@@ -141,7 +141,8 @@ def fermi_poles(mu: float, temperature: float, energy_scale: float = 1.0, step: 
         zs.append(np.concatenate([mu + kt * t + 1j * y0, mu - kt * t + 1j * y0]))
         cs.append(np.concatenate([1j * kt / math.pi * w, -1j * kt / math.pi * w]))
     s = max(y0, energy_scale * _LOWEST_SCALE)
-    lam = max(math.log(energy_scale / s), 0.0) + 1.0
+    # as in fermi_sea_sum: the double-exponential end beyond W + |mu|
+    lam = max(math.log((energy_scale + abs(mu)) / s), 0.0) + 1.0
     tau = _tau_grid(step, 0, lam + _TAU_HIGH)
     u = s * np.exp(tau - np.exp(-tau) + np.exp(tau - lam))
     jac = u * (1.0 + np.exp(-tau) + np.exp(tau - lam))
