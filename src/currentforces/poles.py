@@ -119,7 +119,7 @@ def fermi_poles(mu: float, temperature: float, energy_scale: float = 1.0, step: 
     * z = mu +- k_B T t_j + i y_0, c = +- i k_B T w_j / pi;
     * z = mu + i(y_0 + u(tau_k)), c = h u'(tau_k)/pi on the grid tau_k = k h,
       with u(tau) = s exp(tau - e^(-tau) + e^(tau - Lambda)),
-      s = max(y_0, 1e-8 W), Lambda = ln(W/s) + 1.
+      s = max(y_0, 1e-8 W), Lambda = ln((W + ``|mu|``)/s) + 1.
     """
     temperature = check_temperature(temperature)
     mu = check_number("mu", mu, "eV")
