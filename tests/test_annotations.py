@@ -89,6 +89,7 @@ ANNOTATED = [
     "currentforces.ase_calculator",
     "currentforces.adapters.sisl",
     "currentforces.integrate",
+    "currentforces.boundwindow",
 ]
 
 
