@@ -77,7 +77,16 @@ from ._checks import (
     renamed_keywords,
 )
 from .errors import BoundStateError, InputError, IntegrationError, IntegrationWarning, OverlapError
-from .integrate import THERMAL_CUTOFF, fermi, fermi_derivative, fermi_sea_sum, integrate_adaptive, thermal_cutoff
+from .fermi_steps import STEP_CLEARANCE, derivative_integral, smooth_steps, step_correction
+from .integrate import (
+    THERMAL_CUTOFF,
+    fermi,
+    fermi_derivative,
+    fermi_sea_sum,
+    integrate_adaptive,
+    thermal_cutoff,
+    window_bounds,
+)
 from .junctionset import JunctionSet, operators_for_one, resolve_spin
 from .leads import broadening_from_self_energy
 from .nonorthogonal import check_overlap_derivatives
@@ -678,15 +687,12 @@ def _regular_part(blocks, energy, residue, others, scale, cols=None):
     return (8 * gc[2] - 6 * gc[1] + gc[0]) / 3
 
 
-def _window_points(junction, mus, temperature, w, mu0, cutoff=THERMAL_CUTOFF):
-    """Breakpoints (eV) of the window integrals at frequency w (eV): every
-    chemical potential, mu_0, both shifted by -w (the mixed term lives on
-    [mu_0 - w, mu_0]), and the narrow resonances of G graded at their
-    energies and shifted by -+w (G(E +- w) in the omega-window terms);
-    ``cutoff`` k_B T beyond the chemical potentials."""
-    base = list(mus) + [mu0]
-    extra = [m - w for m in base] if w > 0 else []
-    return junction.window_breakpoints(base + extra, temperature, shifts=(w, -w) if w > 0 else (), cutoff=cutoff)
+def _window_points(junction, steps, temperature, w, cutoff=THERMAL_CUTOFF):
+    """Breakpoints (eV) of the window integrals at frequency w (eV): the Fermi
+    steps (:func:`window_steps`) graded in k_B T, ``cutoff`` k_B T beyond them,
+    and the narrow resonances of G graded at their energies and shifted by -+w
+    (G(E +- w) in the omega-window terms)."""
+    return junction.window_breakpoints(list(steps), temperature, shifts=(w, -w) if w > 0 else (), cutoff=cutoff)
 
 
 _COMPLEX_PIECES = ("mixed", "pi_bias")
@@ -713,12 +719,22 @@ def _window_columns(pieces):
     return np.concatenate(columns), sizes
 
 
-def window_integrand(blocks, chemical_potentials, temperature, frequency, bias_terms=True):
+def window_integrand(
+    blocks, chemical_potentials, temperature, frequency, bias_terms=True, occupation=None, surface_weight=None
+):
     """The real-axis integrand of :func:`force_coefficients` (one energy batch
     at a time), exposed for benchmarks and for evaluation on a user grid.
 
     With ``bias_terms=False`` the adiabatic K and L bias-window pieces are
     left out (computed off the real axis by :mod:`currentforces.contour`).
+
+    Every piece but the Fermi-surface friction is linear in the occupations
+    n_F(E - c) of the Fermi steps c (the chemical potentials, and mu_0 - hbar w
+    for n_0(E + hbar w)), one occupation per term (:func:`window_steps`);
+    ``occupation(E, c)`` replaces n_F(E - c) (default: the Fermi function at
+    ``temperature``), e.g. by the step theta(c - E) or by 1 for one step and 0
+    for the others, which gives that step's factor.  ``surface_weight(E)``
+    replaces -dn_0/dE in the Fermi-surface piece (present at T > 0).
 
     Returns
     -------
@@ -748,8 +764,18 @@ def window_integrand(blocks, chemical_potentials, temperature, frequency, bias_t
     if w == 0 and kt > 0:
         pieces.append(("surface", (m, m)))
 
+    if occupation is None:
+
+        def occupation(e, c):
+            return fermi(e, c, temperature)
+
+    if surface_weight is None:
+
+        def surface_weight(e):
+            return fermi_derivative(e, mu0, temperature)
+
     def integrand(e):
-        n0 = fermi(e, mu0, temperature)
+        n0 = occupation(e, mu0)
         got = {}
         if bias_terms and w == 0:
             g0, dg, a_l = blocks.green_derivative(e, spectral=True)
@@ -759,7 +785,7 @@ def window_integrand(blocks, chemical_potentials, temperature, frequency, bias_t
             g0 = blocks.green(e)
         if biased:
             # occupation-weighted spectral function sum_l (n_l - n_0) A_l
-            aw = sum((fermi(e, mu, temperature) - n0)[:, None, None] * a for a, mu in zip(a_l, mus))
+            aw = sum((occupation(e, mu) - n0)[:, None, None] * a for a, mu in zip(a_l, mus))
             got["density"] = ops.expectation(aw) / (2 * math.pi)
         if w > 0:
             gp = blocks.green(e + w)
@@ -767,7 +793,7 @@ def window_integrand(blocks, chemical_potentials, temperature, frequency, bias_t
             # A = i(G - G^dagger) (see _fermi_sea)
             got["mixed"] = (
                 (1.0 / (2 * math.pi))
-                * (n0 - fermi(e + w, mu0, temperature))[:, None, None]
+                * (n0 - occupation(e, mu0 - w))[:, None, None]
                 * ops.traces(gp, 1j * (g0 - _hermitian_conj(g0)))
             )
             if biased:
@@ -792,11 +818,225 @@ def window_integrand(blocks, chemical_potentials, temperature, frequency, bias_t
                 # (theory-adiabatic): electron-hole pairs of the lead continua only,
                 # so a bound state, which has none, gives no friction
                 got["surface"] = (
-                    -HBAR / (4 * math.pi) * fermi_derivative(e, mu0, temperature)[:, None, None] * tr[-1].real
+                    -HBAR
+                    / (4 * math.pi)
+                    * np.broadcast_to(np.asarray(surface_weight(e), dtype=float), e.shape)[:, None, None]
+                    * tr[-1].real
                 )
         return np.concatenate([got[name].reshape(e.size, -1).astype(complex) for name, _ in pieces], axis=1)
 
     return pieces, integrand
+
+
+def window_steps(chemical_potentials, frequency, biased=True):
+    """Energies c (eV) of the Fermi steps n_F(E - c) of :func:`window_integrand`:
+    the chemical potentials and their mean mu_0 (bias-window pieces, when
+    ``biased``) and, at finite frequency hbar w = ``frequency`` (eV), mu_0 and
+    mu_0 - hbar w (n_0(E) and n_0(E + hbar w) of the mixed term)."""
+    mus = np.asarray(chemical_potentials, dtype=float)
+    mu0 = float(np.mean(mus))
+    w = float(frequency)
+    steps = []
+    if biased:
+        steps += [float(x) for x in mus] + [mu0]
+    if w > 0:
+        steps += [mu0, mu0 - w]
+    return np.unique(steps)
+
+
+def _step_singularities(junction, lo, hi, shifts):
+    """Points (eV; poles complex) near [lo, hi] where the factors of the Fermi
+    steps of the window integrand are not analytic: the lead band edges, the
+    poles of G (resonances eps - i w, bound states) and their copies at p - s
+    for each shift s (G(E + s) in the omega-window terms)."""
+    shifts = [0.0, *[float(x) for x in shifts]]
+    span = max(abs(x) for x in shifts)
+    centers, widths = junction.resonances(lo - span, hi + span)
+    points = [np.asarray(junction.band_edges, dtype=complex), centers - 1j * widths]
+    bound = junction.bound_states()
+    if len(bound):
+        points.append(np.asarray(bound.energies, dtype=complex))
+    base = np.concatenate(points)
+    return np.concatenate([base - x for x in shifts])
+
+
+def _clip_to_continua(junction, pts):
+    """The breakpoints ``pts`` (sorted) with the window's ends moved in to the
+    outermost lead band edges beyond which no lead has states: there every
+    window integrand vanishes (each carries A_l(E) or A(E), zero outside the
+    lead continua; bound states are treated apart).  None if no lead has
+    states anywhere in the window; ``pts`` unchanged for leads without band
+    edges (wide band)."""
+    lo, hi = float(pts[0]), float(pts[-1])
+    edges = [e for e in junction.band_edges if lo < e < hi]
+    if not junction.band_edges:
+        return pts
+    cuts = np.array([lo, *edges, hi])
+    # Gamma_l is analytic between consecutive band edges: test two interior
+    # points of each interval, against the size of Sigma_l itself (a weakly
+    # coupled lead has a small Sigma_l, all of it broadening inside its band)
+    probe = np.concatenate([cuts[:-1] + (cuts[1:] - cuts[:-1]) / 3, cuts[:-1] + 2 * (cuts[1:] - cuts[:-1]) / 3])
+    states = np.zeros(probe.size, dtype=bool)
+    for lead in junction.leads:
+        sig = np.asarray(lead.self_energy_block(probe))
+        gam = np.abs(broadening_from_self_energy(sig)).reshape(probe.size, -1).max(axis=1)
+        states |= gam > 1e-8 * np.abs(sig).reshape(probe.size, -1).max(axis=1)
+    inside = list(states[: cuts.size - 1] | states[cuts.size - 1 :])
+    if not any(inside):
+        return None
+    first = inside.index(True)
+    last = len(inside) - 1 - inside[::-1].index(True)
+    a, b = cuts[first], cuts[last + 1]
+    return np.unique(np.concatenate([[a, b], pts[(pts > a) & (pts < b)]]))
+
+
+def _drop_step_grading(pts, ruled, kt, thermal, ends):
+    """Breakpoints of the thermal window ``pts`` for a window whose steps
+    ``ruled`` are T = 0 steps: the window [min(ends), max(ends)], the ruled
+    steps as breakpoints, and the points graded in k_B T around them
+    (a few k_B T, :meth:`Junction.window_breakpoints`) removed unless a
+    thermal step shares them."""
+    lo, hi = min(ends), max(ends)
+    keep = (pts > lo) & (pts < hi)
+    for c in ruled:
+        d = np.abs(pts - c)
+        near = (d > 0) & (d < 13 * kt)
+        if thermal:
+            near &= np.abs(pts[:, None] - np.asarray(thermal)[None, :]).min(axis=1) > 13 * kt
+        keep &= ~near
+    return np.unique(np.concatenate([[lo, hi], list(ruled), pts[keep]]))
+
+
+def _window_integral(junction, blocks, mus, mu0, temperature, w, rtol, cutoff, bias_terms):
+    """The real-axis window integrals of :func:`force_coefficients`:
+    (values, errors) of each piece of :func:`window_integrand` (complex pieces
+    with their imaginary parts' errors under name + "_im").
+
+    One adaptive Gauss-Kronrod integral (:func:`integrate_adaptive`, each
+    piece to rtol of its own size, lead band edges by E = E_edge -+ u^2),
+    over the window clipped to the lead continua.  At T > 0 every Fermi step
+    whose factor is analytic for :data:`~currentforces.fermi_steps.STEP_CLEARANCE`
+    k_B T around it (:func:`~currentforces.fermi_steps.smooth_steps`) enters
+    that integral as its T = 0 step, and its thermal correction is added by a
+    Fermi-weight Gauss rule (:func:`~currentforces.fermi_steps.step_correction`,
+    20 energies); the Fermi-surface friction likewise by the Fermi-derivative
+    rule (:func:`~currentforces.fermi_steps.derivative_integral`, 14
+    energies).  So the cost does not grow as T falls: the adaptive rule never
+    sees a Fermi tail narrower than the integrand's own structure.  The other
+    steps keep their Fermi functions, with breakpoints graded in k_B T.
+    """
+    kt = KB * temperature
+    biased = len(mus) > 1 and np.ptp(mus) > 0
+    pieces, integrand = window_integrand(blocks, mus, temperature, w, bias_terms=bias_terms)
+    got, gerr = {}, {}
+    if not pieces:
+        return got, gerr
+    columns, sizes = _window_columns(pieces)
+    shifts = (w, -w) if w > 0 else ()
+
+    def real_view(func):
+        return lambda e: np.ascontiguousarray(func(e)).view(np.float64)[:, columns]
+
+    steps = window_steps(mus, w, biased)
+    surface = w == 0 and kt > 0
+    # the same window (and resonance search) as the breakpoints of the thermal path
+    lo, hi = window_bounds(steps if steps.size else [mu0], temperature, cutoff=cutoff)
+    hull = _clip_to_continua(junction, np.array([lo, hi]))
+    if hull is None:
+        # no lead has states in the window: every piece vanishes
+        for piece, shape in pieces:
+            got[piece] = np.zeros(shape, dtype=complex if piece in _COMPLEX_PIECES else float)
+            gerr[piece] = 0.0
+            if piece in _COMPLEX_PIECES:
+                gerr[piece + "_im"] = 0.0
+        return got, gerr
+    rule = np.zeros(steps.size, dtype=bool)
+    surface_rule = False
+    if kt > 0:
+        sing = _step_singularities(junction, lo, hi, shifts)
+        rule = smooth_steps(steps, kt, sing)
+        surface_rule = surface and bool(smooth_steps([mu0], kt, sing)[0])
+    ruled = steps[rule]
+    # a step farther than the clearance from the lead continua has a zero correction
+    reach = STEP_CLEARANCE * kt
+    near = (ruled + reach > hull[0]) & (ruled - reach < hull[-1])
+
+    def is_ruled(c):
+        return ruled.size > 0 and bool(np.any(np.abs(ruled - c) <= 1e-12 * max(1.0, abs(c))))
+
+    # breakpoints of the thermal window (resonances graded, found once per window)
+    pts = _window_points(junction, steps if steps.size else [mu0], temperature, w, cutoff)
+    main = integrand
+    if rule.any() or surface_rule:
+        # the ruled steps are T = 0 steps: no thermal tails around them, and the
+        # window shrinks to them (and to the thermal tails of the others)
+        thermal = list(steps[~rule]) + ([mu0] if surface and not surface_rule else [])
+        ends = list(ruled) + [c + x * cutoff * kt for c in thermal for x in (-1, 1)]
+        pts = _drop_step_grading(pts, ruled, kt, thermal, ends) if ends else None
+        _, main = window_integrand(
+            blocks,
+            mus,
+            temperature,
+            w,
+            bias_terms=bias_terms,
+            occupation=lambda e, c: fermi(e, c, 0.0 if is_ruled(c) else temperature),
+            surface_weight=(lambda e: 0.0) if surface_rule else None,
+        )
+    if pts is not None:
+        pts = _clip_to_continua(junction, pts)
+    ncol = int(sum(sizes))
+    value, errors = np.zeros(ncol), np.zeros(len(sizes))
+    if pts is not None and pts.size > 1:
+        win = integrate_adaptive(
+            real_view(main),
+            pts,
+            rtol=rtol,
+            atol=1e-14,
+            what="force-coefficient window integral",
+            groups=sizes,
+            on_fail="warn",
+            # dG/dE ~ 1/sqrt|E - E_edge| at a lead band edge, G(E +- w) has its
+            # square root at E_edge -+ w: E = E_edge -+ u^2 there
+            edges=[e - s for e in junction.band_edges for s in {0.0, w, -w}],
+        )
+        value, errors = value + win.value, errors + win.errors
+    for c in ruled[near]:
+        # thermal correction of the step at c: its factor, all other occupations zero
+        _, factor = window_integrand(
+            blocks,
+            mus,
+            temperature,
+            w,
+            bias_terms=bias_terms,
+            occupation=lambda e, x, c=c: np.full(e.shape, 1.0 if abs(x - c) <= 1e-12 * max(1.0, abs(c)) else 0.0),
+            surface_weight=lambda e: 0.0,
+        )
+        corr = step_correction(real_view(factor), float(c), kt, groups=sizes)
+        value, errors = value + corr.value, errors + corr.errors
+    if surface_rule and mu0 + reach > hull[0] and mu0 - reach < hull[-1]:
+        _, factor = window_integrand(
+            blocks,
+            mus,
+            temperature,
+            w,
+            bias_terms=bias_terms,
+            occupation=lambda e, x: np.zeros(e.shape),
+            surface_weight=lambda e: 1.0,
+        )
+        surf = derivative_integral(real_view(factor), mu0, kt, groups=sizes)
+        value, errors = value + surf.value, errors + surf.errors
+    offset, k = 0, 0
+    for piece, shape in pieces:
+        size = int(np.prod(shape))
+        v = value[offset : offset + size]
+        gerr[piece] = float(errors[k])
+        offset, k = offset + size, k + 1
+        if piece in _COMPLEX_PIECES:
+            v = v + 1j * value[offset : offset + size]
+            gerr[piece + "_im"] = float(errors[k])
+            offset, k = offset + size, k + 1
+        got[piece] = v.reshape(shape)
+    return got, gerr
 
 
 def _bound_state_data(junction, ops, mus, mu0, temperature, w, cutoff=THERMAL_CUTOFF):
@@ -1047,36 +1287,8 @@ def force_coefficients(
             else:
                 out = _fermi_sea_part(junction, ops, blocks, mu0, temperature, w, user_rtol, rtol, levels)
         elif name == "window":
-            # one adaptive window integral for everything on the real axis,
-            # each piece to rtol of its own size
-            pieces, integrand = window_integrand(blocks, mus, temperature, w, bias_terms=not off_axis)
-            got, gerr = {}, {}
-            if pieces:
-                pts = _window_points(junction, mus, temperature, w, mu0, cutoff)
-                columns, sizes = _window_columns(pieces)
-                win = integrate_adaptive(
-                    lambda e: np.ascontiguousarray(integrand(e)).view(np.float64)[:, columns],
-                    pts,
-                    rtol=rtol,
-                    atol=1e-14,
-                    what="force-coefficient window integral",
-                    groups=sizes,
-                    on_fail="warn",
-                    # dG/dE ~ 1/sqrt|E - E_edge| at a lead band edge, G(E +- w) has its
-                    # square root at E_edge -+ w: E = E_edge -+ u^2 there
-                    edges=[e - s for e in junction.band_edges for s in {0.0, w, -w}],
-                )
-                offset, k = 0, 0
-                for piece, shape in pieces:
-                    size = int(np.prod(shape))
-                    value = win.value[offset : offset + size]
-                    gerr[piece] = float(win.errors[k])
-                    offset, k = offset + size, k + 1
-                    if piece in _COMPLEX_PIECES:
-                        value = value + 1j * win.value[offset : offset + size]
-                        gerr[piece + "_im"] = float(win.errors[k])
-                        offset, k = offset + size, k + 1
-                    got[piece] = value.reshape(shape)
+            # the real-axis window integrals, each piece to rtol of its own size
+            got, gerr = _window_integral(junction, blocks, mus, mu0, temperature, w, rtol, cutoff, not off_axis)
             if off_axis:
                 # narrow resonances in the bias window: off the real axis (module contour)
                 p_k, p_l, e_k, e_l = contour.adiabatic_bias_window(junction, ops, mus, temperature, rtol, cutoff=cutoff)

@@ -1,0 +1,168 @@
+"""Fermi steps at low temperature (issue 11: "the cost must not grow as T
+falls"): a window integral whose factor is smooth on the scale k_B T around a
+chemical potential is its T = 0 step plus a thermal correction by a Gauss rule
+of the Fermi weight (currentforces.fermi_steps), and the window integrals end
+where the leads' continua end."""
+
+import math
+
+import numpy as np
+import pytest
+
+import currentforces.forces as forces_module
+from currentforces import force_coefficients
+from currentforces.errors import InputError
+from currentforces.fermi_steps import derivative_integral, smooth_steps, step_correction
+from currentforces.models.chain import chain_force_operators
+from currentforces.units import HBAR
+
+from forcehelpers import polygamma
+from junctionhelpers import chain_junction
+
+# closed forms below are evaluated through the Stirling series of polygamma
+# (error < 1e-15 relative) and arctan: an absolute floor for comparing with them
+CLOSED_FORM_FLOOR = 1e-14
+
+
+def _lorentzian(eps, gamma):
+    return lambda e: ((gamma / math.pi) / ((e - eps) ** 2 + gamma**2))[:, None]
+
+
+@pytest.mark.parametrize("eps, gamma", [(0.4, 0.05), (0.3, 0.25), (-0.35, 0.2), (0.1, 0.4)])
+def test_step_and_surface_rules_against_digamma_closed_forms(eps, gamma):
+    # A Lorentzian L(E) = (gamma/pi)/((E - eps)^2 + gamma^2), its pole 39 - 41 k_B T
+    # from the step at c = 0 (k_B T = 0.01 eV): the rules' worst case.  Closed forms
+    # (close the contour over the poles of n_F, as in the Matsubara sum):
+    #   int n_F((E - c)/kT) L dE = 1/2 + (1/pi) Im psi(1/2 + (gamma - i(eps - c))/(2 pi kT)),
+    #   int_{-inf}^c L dE = 1/2 + (1/pi) arctan((c - eps)/gamma),
+    #   int (-dn_F/dE) L dE = Re psi'(1/2 + (gamma - i(eps - c))/(2 pi kT)) / (2 pi^2 kT).
+    kt, c = 0.01, 0.0
+    w = 0.5 + (gamma - 1j * (eps - c)) / (2 * math.pi * kt)
+    full = 0.5 + polygamma(0, w).imag / math.pi
+    step = 0.5 + math.atan((c - eps) / gamma) / math.pi
+    corr = step_correction(_lorentzian(eps, gamma), c, kt)
+    assert corr.evaluations == 20
+    true = abs(corr.value[0] - (full - step))
+    # the correction is 1e-4 - 3e-4 here; the rule reaches the closed form's own precision
+    assert true <= CLOSED_FORM_FLOOR
+    assert corr.error <= CLOSED_FORM_FLOOR
+    surface = derivative_integral(_lorentzian(eps, gamma), c, kt)
+    exact = polygamma(1, w).real / (2 * math.pi**2 * kt)
+    true = abs(surface.value[0] - exact)
+    assert surface.evaluations == 14
+    # the 8-point rule: ~1e-13 of the integral at a pole 40 kT away, and the
+    # difference from the 6-point rule bounds it
+    assert true <= 1e-12 * exact
+    assert surface.error >= true
+
+
+def test_smooth_steps_and_input_checks():
+    # distances |c - s| in units of kT = 1 meV: 50 (edge), 30 (pole), and none at T = 0
+    kt = 1e-3
+    flags = smooth_steps([0.0, 0.1], kt, [0.05, 0.1 + 0.03 - 0.002j])
+    assert list(flags) == [True, False]
+    assert not smooth_steps([0.0], 0.0, []).any()
+    assert smooth_steps([0.0], kt, []).all()
+    with pytest.raises(InputError, match="kt"):
+        step_correction(_lorentzian(0.0, 1.0), 0.0, 0.0)
+    with pytest.raises(InputError, match="kt"):
+        derivative_integral(_lorentzian(0.0, 1.0), 0.0, -1.0)
+
+
+# --------------------------------------------------------------------------
+# force_coefficients at low temperature
+# --------------------------------------------------------------------------
+# energies the two Gauss rules add at most: 20 per step (4- and 6-point rules
+# of the Fermi weight, both signs) for the three steps mu_L, mu_0, mu_R, 14 for
+# the Fermi-surface friction; at finite frequency the four steps mu_L, mu_R,
+# mu_0, mu_0 - hbar w with G at E and E -+ hbar w (3 energies a point)
+RULE_ENERGIES = {0.0: 3 * 20 + 14, 0.01: 3 * 4 * 20}
+
+
+@pytest.mark.parametrize("hbar_omega", [0.0, 0.01])
+def test_cost_at_low_temperature_is_that_at_zero_plus_the_step_rules(solver, hbar_omega):
+    # A perfect chain, E_F = 1.9 eV, V = 0.1 V, band edge at 2 eV (0.05 eV above
+    # mu_R, i.e. 580 k_B T at 1 K): cost at 1 K and 0.1 K <= cost at T = 0 plus the
+    # step rules.  Before the steps were split (adaptive bisection discovering
+    # the Fermi tails), 1 K cost 626 energies against 139 at T = 0 (adiabatic)
+    # and 1567 against 441 (hbar w = 0.01 eV), and it grows as ln(window/kT).
+    j = chain_junction(12, -1.0, solver=solver)
+    f = chain_force_operators(12, 0.5, atoms=[4, 5, 6, 7])
+    counts = {}
+    for temperature in (0.0, 1.0, 0.1):
+        with j.count_energies() as counter:
+            force_coefficients(
+                j, f, bias=0.1, temperature=temperature, fermi_level=1.9, hbar_omega=hbar_omega, rtol=1e-6
+            )
+        counts[temperature] = counter.energies
+    assert counts[1.0] <= counts[0.0] + RULE_ENERGIES[hbar_omega], counts
+    assert counts[0.1] <= counts[0.0] + RULE_ENERGIES[hbar_omega], counts
+
+
+def test_perfect_chain_closed_forms_at_one_kelvin(solver):
+    # The closed forms of the perfect chain (docs/theory.rst eq-chain-friction):
+    # friction eta_jj = 2 hbar beta^2/(pi t^2) at any filling inside the band, and
+    # K^asym_{j,j+d} = (2 eV beta^2/(pi t^2)) sin(2 k_F d) at small bias.  At 1 K the
+    # thermal corrections are O((k_B T / t)^2) ~ 1e-8 relative (Sommerfeld), below
+    # the tolerances used; the surface friction and the bias-window K come from
+    # the T = 0 steps plus the Gauss-rule corrections here.
+    t, beta, n, ef = 1.0, 0.5, 12, 0.3
+    j = chain_junction(n, -t, solver=solver)
+    f = chain_force_operators(n, beta, atoms=[4, 5, 6, 7])
+    v = 1e-3
+    c = force_coefficients(j, f, bias=v, temperature=1.0, fermi_level=ef, spin=1, rtol=1e-10)
+    kf = math.acos(-ef / (2 * t))
+    eta = -2 * HBAR * beta**2 / (math.pi * t**2)
+    # (kT/t)^2 = 7e-9 at 1 K: the closed form holds to ~1e-8 relative
+    thermal_tol = 1e-7
+    assert np.allclose(np.diag(c.friction), eta, atol=thermal_tol * abs(eta), rtol=0)
+    ref = np.array([2 * v * beta**2 / (math.pi * t**2) * math.sin(2 * kf * d) for d in (1, 2, 3)])
+    # O(V^2) corrections: relative 1e-3 at V = 1 mV is generous by a factor ~ 10
+    expansion_tol = 1e-3
+    assert np.allclose(c.nonconservative[0, 1:], ref, atol=expansion_tol * 2 * v * beta**2 / math.pi, rtol=0)
+
+
+@pytest.mark.parametrize("hbar_omega", [0.0, 0.01])
+def test_step_rules_agree_with_the_thermal_window(solver, hbar_omega, monkeypatch):
+    # Second route: the same call with every Fermi step left to the adaptive
+    # rule over the full thermal window (smooth_steps says no), which the code
+    # did before.  At 1 K and rtol 1e-9 the two agree within the sum of their
+    # error estimates, for every quantity; the estimate of each bounds the difference.
+    j = chain_junction(12, -1.0, solver=solver)
+    f = chain_force_operators(12, 0.5, atoms=[4, 5, 6, 7])
+    kw = dict(bias=0.1, temperature=1.0, fermi_level=1.9, hbar_omega=hbar_omega, rtol=1e-9)
+    fast = force_coefficients(j, f, **kw)
+    monkeypatch.setattr(forces_module, "smooth_steps", lambda steps, kt, sing: np.zeros(len(steps), dtype=bool))
+    slow = force_coefficients(j, f, **kw)
+    for name in ("mean_force", "K", "L", "mean_force_current", "K_current", "L_current"):
+        diff = np.abs(getattr(fast, name) - getattr(slow, name)).max()
+        assert diff <= fast.error[name] + slow.error[name], name
+    # (the mean force of the perfect chain vanishes by symmetry: 1e-17 of noise)
+    for name in ("K", "L", "K_current", "L_current"):
+        diff = np.abs(getattr(fast, name) - getattr(slow, name)).max()
+        assert diff <= 1e-9 * np.abs(getattr(slow, name)).max(), name
+
+
+def test_window_ends_at_the_band_edge(monkeypatch):
+    # Every window integrand carries A_l(E) (or A(E)), zero outside the lead
+    # continua: at 1000 K the thermal window of the chain (E_F = 1.9 eV) reaches
+    # 4.2 eV, but nothing lies above the band edge at 2 eV.  Before, 10 of the 25
+    # breakpoints (and their panels) lay above it.
+    seen = []
+    original = forces_module.integrate_adaptive
+
+    def spy(func, pts, **kw):
+        seen.append(np.asarray(pts))
+        return original(func, pts, **kw)
+
+    monkeypatch.setattr(forces_module, "integrate_adaptive", spy)
+    j = chain_junction(12, -1.0)
+    f = chain_force_operators(12, 0.5, atoms=[4, 5, 6, 7])
+    c = force_coefficients(j, f, bias=0.1, temperature=1000.0, fermi_level=1.9, rtol=1e-6)
+    assert seen and all(p[-1] == 2.0 for p in seen)
+    # the cut changes nothing: against the window integral up to 2 + 40 kT at rtol 1e-9
+    monkeypatch.setattr(forces_module, "_clip_to_continua", lambda junction, pts: pts)
+    ref = force_coefficients(j, f, bias=0.1, temperature=1000.0, fermi_level=1.9, rtol=1e-9)
+    for name in ("K", "L", "K_current", "L_current"):
+        diff = np.abs(getattr(c, name) - getattr(ref, name)).max()
+        assert diff <= c.error[name] + ref.error[name], name
