@@ -161,8 +161,45 @@ def test_window_ends_at_the_band_edge(monkeypatch):
     c = force_coefficients(j, f, bias=0.1, temperature=1000.0, fermi_level=1.9, rtol=1e-6)
     assert seen and all(p[-1] == 2.0 for p in seen)
     # the cut changes nothing: against the window integral up to 2 + 40 kT at rtol 1e-9
-    monkeypatch.setattr(forces_module, "_clip_to_continua", lambda junction, pts: pts)
+    monkeypatch.setattr(j, "_continuum_window", lambda pts: pts)
     ref = force_coefficients(j, f, bias=0.1, temperature=1000.0, fermi_level=1.9, rtol=1e-9)
     for name in ("K", "L", "K_current", "L_current"):
         diff = np.abs(getattr(c, name) - getattr(ref, name)).max()
         assert diff <= c.error[name] + ref.error[name], name
+
+
+def test_density_matrix_and_current_at_one_kelvin(solver):
+    # Junction.density_matrix and current take the same steps.  Perfect chain
+    # (hopping -1 eV, band [-2, 2] eV), E_F = 1.9 eV, V = 0.1 V.  Independent
+    # route (as in test_quadrature_edges): right movers (0 < k < pi) are filled
+    # from the left lead, left movers from the right, so per spin and site
+    # n = (1/2pi) sum_l int_0^pi dk n_F(-2 cos k - mu_l), by scipy quad on
+    # [0, pi] cut at k_F -+ 0.01 and k_F (the Fermi step is 1e-4 wide in k at
+    # 1 K; quad's own `points` misses it by 1e-4); the Landauer current is 2 e^2/h V exactly
+    # while both thermal windows lie inside the band (e^-580 at 1 K).
+    # Before, the density matrix took 791 energies at 1 K against 153 at T = 0.
+    from scipy.integrate import quad
+
+    from currentforces.integrate import fermi
+    from currentforces.units import CONDUCTANCE_QUANTUM_SPINLESS
+
+    j = chain_junction(20, -1.0, solver=solver)
+    mus = j.chemical_potentials(0.1, 1.9)
+    counts = {}
+    for temperature in (0.0, 1.0):
+        with j.count_energies() as counter:
+            rho = j.density_matrix(0.1, temperature=temperature, fermi_level=1.9, rtol=1e-10)
+        counts[temperature] = counter.energies
+    # three steps (mu_L, mu_R and the reference mu_0), 20 energies each
+    assert counts[1.0] <= counts[0.0] + 3 * 20, counts
+    n = 0.0
+    for mu in mus:
+        kf = math.acos(-mu / 2)
+        cuts = [0.0, kf - 0.01, kf, kf + 0.01, math.pi]
+        for a, b in zip(cuts[:-1], cuts[1:]):
+            n += quad(lambda k, mu=mu: float(fermi(-2 * np.cos(k), mu, 1.0)), a, b, epsabs=1e-15, epsrel=1e-13)[0]
+    n /= 2 * np.pi
+    # rtol 1e-10 on the pole sum and the window, summed over 20 sites
+    assert abs(rho.trace().real - 2 * 20 * n) < 1e-9 * 2 * 20 * n
+    expected = 2 * CONDUCTANCE_QUANTUM_SPINLESS * 0.1
+    assert abs(j.current(0.1, temperature=1.0, fermi_level=1.9, rtol=1e-10) - expected) < 1e-9 * expected

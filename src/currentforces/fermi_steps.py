@@ -44,7 +44,7 @@ from numpy.typing import ArrayLike, NDArray
 from .errors import InputError
 from .integrate import THERMAL_CUTOFF, Integral, fermi_derivative_rule, fermi_weight_rule
 
-__all__ = ["STEP_CLEARANCE", "smooth_steps", "step_correction", "derivative_integral"]
+__all__ = ["STEP_CLEARANCE", "smooth_steps", "step_correction", "derivative_integral", "drop_step_grading"]
 
 STEP_CLEARANCE = THERMAL_CUTOFF
 """Smallest distance, in units of k_B T, between a Fermi step and the nearest
@@ -204,3 +204,46 @@ def derivative_integral(
         energies.append(mu + kt * x)
         weights.append(w)
     return _two_rules(func, energies, weights, groups)
+
+
+def drop_step_grading(
+    pts: ArrayLike, ruled: ArrayLike, kt: float, thermal: Sequence[float], ends: Sequence[float]
+) -> NDArray:
+    """Breakpoints for a window whose steps ``ruled`` are taken at T = 0.
+
+    From the breakpoints ``pts`` of the thermal window (graded a few k_B T
+    around every step, :meth:`~currentforces.Junction.window_breakpoints`):
+    the window becomes [min(ends), max(ends)], the ruled steps become
+    breakpoints (their T = 0 jumps), and the points within 13 k_B T of a
+    ruled step (its k_B T grading, at 4 and 12 k_B T) are dropped unless a
+    step in ``thermal`` (which keeps its Fermi function) is as close.
+
+    Parameters
+    ----------
+    pts : array_like
+        Sorted breakpoints (eV).
+    ruled : array_like
+        The steps taken at T = 0 (eV).
+    kt : float
+        k_B T (eV).
+    thermal : sequence of float
+        The steps that keep their Fermi functions (eV).
+    ends : sequence of float
+        Energies (eV) whose span is the new window.
+
+    Returns
+    -------
+    ndarray
+        Sorted breakpoints.
+    """
+    p = np.asarray(pts, dtype=float)
+    r = np.asarray(ruled, dtype=float).reshape(-1)
+    lo, hi = min(ends), max(ends)
+    keep = (p > lo) & (p < hi)
+    for c in r:
+        d = np.abs(p - c)
+        near = (d > 0) & (d < 13 * kt)
+        if len(thermal):
+            near &= np.abs(p[:, None] - np.asarray(thermal, dtype=float)[None, :]).min(axis=1) > 13 * kt
+        keep &= ~near
+    return np.unique(np.concatenate([[lo, hi], r, p[keep]]))

@@ -77,7 +77,7 @@ from ._checks import (
     renamed_keywords,
 )
 from .errors import BoundStateError, InputError, IntegrationError, IntegrationWarning, OverlapError
-from .fermi_steps import STEP_CLEARANCE, derivative_integral, smooth_steps, step_correction
+from .fermi_steps import STEP_CLEARANCE, derivative_integral, drop_step_grading, smooth_steps, step_correction
 from .integrate import (
     THERMAL_CUTOFF,
     fermi,
@@ -844,69 +844,6 @@ def window_steps(chemical_potentials, frequency, biased=True):
     return np.unique(steps)
 
 
-def _step_singularities(junction, lo, hi, shifts):
-    """Points (eV; poles complex) near [lo, hi] where the factors of the Fermi
-    steps of the window integrand are not analytic: the lead band edges, the
-    poles of G (resonances eps - i w, bound states) and their copies at p - s
-    for each shift s (G(E + s) in the omega-window terms)."""
-    shifts = [0.0, *[float(x) for x in shifts]]
-    span = max(abs(x) for x in shifts)
-    centers, widths = junction.resonances(lo - span, hi + span)
-    points = [np.asarray(junction.band_edges, dtype=complex), centers - 1j * widths]
-    bound = junction.bound_states()
-    if len(bound):
-        points.append(np.asarray(bound.energies, dtype=complex))
-    base = np.concatenate(points)
-    return np.concatenate([base - x for x in shifts])
-
-
-def _clip_to_continua(junction, pts):
-    """The breakpoints ``pts`` (sorted) with the window's ends moved in to the
-    outermost lead band edges beyond which no lead has states: there every
-    window integrand vanishes (each carries A_l(E) or A(E), zero outside the
-    lead continua; bound states are treated apart).  None if no lead has
-    states anywhere in the window; ``pts`` unchanged for leads without band
-    edges (wide band)."""
-    lo, hi = float(pts[0]), float(pts[-1])
-    edges = [e for e in junction.band_edges if lo < e < hi]
-    if not junction.band_edges:
-        return pts
-    cuts = np.array([lo, *edges, hi])
-    # Gamma_l is analytic between consecutive band edges: test two interior
-    # points of each interval, against the size of Sigma_l itself (a weakly
-    # coupled lead has a small Sigma_l, all of it broadening inside its band)
-    probe = np.concatenate([cuts[:-1] + (cuts[1:] - cuts[:-1]) / 3, cuts[:-1] + 2 * (cuts[1:] - cuts[:-1]) / 3])
-    states = np.zeros(probe.size, dtype=bool)
-    for lead in junction.leads:
-        sig = np.asarray(lead.self_energy_block(probe))
-        gam = np.abs(broadening_from_self_energy(sig)).reshape(probe.size, -1).max(axis=1)
-        states |= gam > 1e-8 * np.abs(sig).reshape(probe.size, -1).max(axis=1)
-    inside = list(states[: cuts.size - 1] | states[cuts.size - 1 :])
-    if not any(inside):
-        return None
-    first = inside.index(True)
-    last = len(inside) - 1 - inside[::-1].index(True)
-    a, b = cuts[first], cuts[last + 1]
-    return np.unique(np.concatenate([[a, b], pts[(pts > a) & (pts < b)]]))
-
-
-def _drop_step_grading(pts, ruled, kt, thermal, ends):
-    """Breakpoints of the thermal window ``pts`` for a window whose steps
-    ``ruled`` are T = 0 steps: the window [min(ends), max(ends)], the ruled
-    steps as breakpoints, and the points graded in k_B T around them
-    (a few k_B T, :meth:`Junction.window_breakpoints`) removed unless a
-    thermal step shares them."""
-    lo, hi = min(ends), max(ends)
-    keep = (pts > lo) & (pts < hi)
-    for c in ruled:
-        d = np.abs(pts - c)
-        near = (d > 0) & (d < 13 * kt)
-        if thermal:
-            near &= np.abs(pts[:, None] - np.asarray(thermal)[None, :]).min(axis=1) > 13 * kt
-        keep &= ~near
-    return np.unique(np.concatenate([[lo, hi], list(ruled), pts[keep]]))
-
-
 def _window_integral(junction, blocks, mus, mu0, temperature, w, rtol, cutoff, bias_terms):
     """The real-axis window integrals of :func:`force_coefficients`:
     (values, errors) of each piece of :func:`window_integrand` (complex pieces
@@ -941,7 +878,7 @@ def _window_integral(junction, blocks, mus, mu0, temperature, w, rtol, cutoff, b
     surface = w == 0 and kt > 0
     # the same window (and resonance search) as the breakpoints of the thermal path
     lo, hi = window_bounds(steps if steps.size else [mu0], temperature, cutoff=cutoff)
-    hull = _clip_to_continua(junction, np.array([lo, hi]))
+    hull = junction._continuum_window(np.array([lo, hi]))
     if hull is None:
         # no lead has states in the window: every piece vanishes
         for piece, shape in pieces:
@@ -953,7 +890,7 @@ def _window_integral(junction, blocks, mus, mu0, temperature, w, rtol, cutoff, b
     rule = np.zeros(steps.size, dtype=bool)
     surface_rule = False
     if kt > 0:
-        sing = _step_singularities(junction, lo, hi, shifts)
+        sing = junction._step_singularities(lo, hi, shifts)
         rule = smooth_steps(steps, kt, sing)
         surface_rule = surface and bool(smooth_steps([mu0], kt, sing)[0])
     ruled = steps[rule]
@@ -972,7 +909,7 @@ def _window_integral(junction, blocks, mus, mu0, temperature, w, rtol, cutoff, b
         # window shrinks to them (and to the thermal tails of the others)
         thermal = list(steps[~rule]) + ([mu0] if surface and not surface_rule else [])
         ends = list(ruled) + [c + x * cutoff * kt for c in thermal for x in (-1, 1)]
-        pts = _drop_step_grading(pts, ruled, kt, thermal, ends) if ends else None
+        pts = drop_step_grading(pts, ruled, kt, thermal, ends) if ends else None
         _, main = window_integrand(
             blocks,
             mus,
@@ -983,7 +920,7 @@ def _window_integral(junction, blocks, mus, mu0, temperature, w, rtol, cutoff, b
             surface_weight=(lambda e: 0.0) if surface_rule else None,
         )
     if pts is not None:
-        pts = _clip_to_continua(junction, pts)
+        pts = junction._continuum_window(pts)
     ncol = int(sum(sizes))
     value, errors = np.zeros(ncol), np.zeros(len(sizes))
     if pts is not None and pts.size > 1:
