@@ -17,7 +17,7 @@ from currentforces.models.chain import chain_force_operators
 from currentforces.units import HBAR
 
 from forcehelpers import polygamma
-from junctionhelpers import chain_junction
+from junctionhelpers import chain_junction, single_level
 
 # closed forms below are evaluated through the Stirling series of polygamma
 # (error < 1e-15 relative) and arctan: an absolute floor for comparing with them
@@ -141,6 +141,34 @@ def test_step_rules_agree_with_the_thermal_window(solver, hbar_omega, monkeypatc
     for name in ("K", "L", "K_current", "L_current"):
         diff = np.abs(getattr(fast, name) - getattr(slow, name)).max()
         assert diff <= 1e-9 * np.abs(getattr(slow, name)).max(), name
+
+
+@pytest.mark.parametrize("hbar_omega", [0.0, 0.01])
+def test_mixed_steps_agree_with_the_thermal_window(solver, hbar_omega, monkeypatch):
+    # One level (eps = 0.15 eV, Gamma = 0.01 + 0.008 eV) at 30 K, V = 0.2 V: mu_R = 0.1 eV
+    # is 19 k_B T from the pole (keeps its Fermi function and k_B T grading), mu_0,
+    # mu_L (and mu_0 - hbar w) are over 40 k_B T away (T = 0 steps plus the rule).
+    # Second route as above: every step thermal.  Agreement within the sum of
+    # the estimates for every quantity.
+    j = single_level(0.15, 0.01, 0.008, solver=solver)
+    f = [np.array([[0.7]])]
+    kw = dict(bias=0.2, temperature=30.0, hbar_omega=hbar_omega, rtol=1e-9)
+    seen = []
+    original = forces_module.smooth_steps
+
+    def spy(steps, kt, sing):
+        flags = original(steps, kt, sing)
+        seen.append(flags)
+        return flags
+
+    monkeypatch.setattr(forces_module, "smooth_steps", spy)
+    mixed = force_coefficients(j, f, **kw)
+    assert seen[0].any() and not seen[0].all()
+    monkeypatch.setattr(forces_module, "smooth_steps", lambda steps, kt, sing: np.zeros(len(steps), dtype=bool))
+    thermal = force_coefficients(j, f, **kw)
+    for name in ("mean_force", "K", "L", "mean_force_current", "K_current", "L_current"):
+        diff = np.abs(getattr(mixed, name) - getattr(thermal, name)).max()
+        assert diff <= mixed.error[name] + thermal.error[name], name
 
 
 def test_window_ends_at_the_band_edge(monkeypatch):

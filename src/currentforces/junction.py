@@ -1031,17 +1031,23 @@ class Junction:
             return fermi(e, c, 0.0 if np.any(ruled == c) else temperature)
 
         clipped = self._continuum_window(pts)
-        assert clipped is not None  # the hull has states, and pts spans at least the ruled steps
-        res = integrate_adaptive(
-            lambda e: factor(e, occupation),
-            clipped,
-            rtol=rtol,
-            atol=atol,
-            what=what,
-            on_fail=on_fail,
-            edges=self.band_edges,
-        )
-        value, error, count = res.value, res.error, res.evaluations
+        if clipped is None:
+            # (a ruled step has no band edge within its clearance, so only a
+            # window without states anywhere gets here; the hull check above
+            # returns first)
+            shape = np.asarray(factor(np.array([lo]), occupation)).shape[1:]
+            value, error, count = np.zeros(shape), 0.0, 1
+        else:
+            res = integrate_adaptive(
+                lambda e: factor(e, occupation),
+                clipped,
+                rtol=rtol,
+                atol=atol,
+                what=what,
+                on_fail=on_fail,
+                edges=self.band_edges,
+            )
+            value, error, count = res.value, res.error, res.evaluations
         reach = STEP_CLEARANCE * kt
         for c in ruled[(ruled + reach > hull[0]) & (ruled - reach < hull[-1])]:
 
