@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 import currentforces.forces as forces_module
+import currentforces.junction as junction_module
 from currentforces import force_coefficients
 from currentforces.errors import InputError
 from currentforces.fermi_steps import derivative_integral, smooth_steps, step_correction
@@ -132,7 +133,8 @@ def test_step_rules_agree_with_the_thermal_window(solver, hbar_omega, monkeypatc
     f = chain_force_operators(12, 0.5, atoms=[4, 5, 6, 7])
     kw = dict(bias=0.1, temperature=1.0, fermi_level=1.9, hbar_omega=hbar_omega, rtol=1e-9)
     fast = force_coefficients(j, f, **kw)
-    monkeypatch.setattr(forces_module, "smooth_steps", lambda steps, kt, sing: np.zeros(len(steps), dtype=bool))
+    for module in (forces_module, junction_module):
+        monkeypatch.setattr(module, "smooth_steps", lambda steps, kt, sing: np.zeros(len(steps), dtype=bool))
     slow = force_coefficients(j, f, **kw)
     for name in ("mean_force", "K", "L", "mean_force_current", "K_current", "L_current"):
         diff = np.abs(getattr(fast, name) - getattr(slow, name)).max()
@@ -154,17 +156,18 @@ def test_mixed_steps_agree_with_the_thermal_window(solver, hbar_omega, monkeypat
     f = [np.array([[0.7]])]
     kw = dict(bias=0.2, temperature=30.0, hbar_omega=hbar_omega, rtol=1e-9)
     seen = []
-    original = forces_module.smooth_steps
+    original = junction_module.smooth_steps
 
     def spy(steps, kt, sing):
         flags = original(steps, kt, sing)
         seen.append(flags)
         return flags
 
-    monkeypatch.setattr(forces_module, "smooth_steps", spy)
+    monkeypatch.setattr(junction_module, "smooth_steps", spy)
     mixed = force_coefficients(j, f, **kw)
     assert seen[0].any() and not seen[0].all()
-    monkeypatch.setattr(forces_module, "smooth_steps", lambda steps, kt, sing: np.zeros(len(steps), dtype=bool))
+    for module in (forces_module, junction_module):
+        monkeypatch.setattr(module, "smooth_steps", lambda steps, kt, sing: np.zeros(len(steps), dtype=bool))
     thermal = force_coefficients(j, f, **kw)
     for name in ("mean_force", "K", "L", "mean_force_current", "K_current", "L_current"):
         diff = np.abs(getattr(mixed, name) - getattr(thermal, name)).max()
@@ -177,13 +180,13 @@ def test_window_ends_at_the_band_edge(monkeypatch):
     # 4.2 eV, but nothing lies above the band edge at 2 eV.  Before, 10 of the 25
     # breakpoints (and their panels) lay above it.
     seen = []
-    original = forces_module.integrate_adaptive
+    original = junction_module.integrate_adaptive
 
     def spy(func, pts, **kw):
         seen.append(np.asarray(pts))
         return original(func, pts, **kw)
 
-    monkeypatch.setattr(forces_module, "integrate_adaptive", spy)
+    monkeypatch.setattr(junction_module, "integrate_adaptive", spy)
     j = chain_junction(12, -1.0)
     f = chain_force_operators(12, 0.5, atoms=[4, 5, 6, 7])
     c = force_coefficients(j, f, bias=0.1, temperature=1000.0, fermi_level=1.9, rtol=1e-6)

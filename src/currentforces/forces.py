@@ -77,13 +77,12 @@ from ._checks import (
     renamed_keywords,
 )
 from .errors import BoundStateError, InputError, IntegrationError, IntegrationWarning, OverlapError
-from .fermi_steps import STEP_CLEARANCE, derivative_integral, drop_step_grading, smooth_steps, step_correction
+from .fermi_steps import STEP_CLEARANCE, derivative_integral, smooth_steps
 from .integrate import (
     THERMAL_CUTOFF,
     fermi,
     fermi_derivative,
     fermi_sea_sum,
-    integrate_adaptive,
     thermal_cutoff,
     window_bounds,
 )
@@ -687,14 +686,6 @@ def _regular_part(blocks, energy, residue, others, scale, cols=None):
     return (8 * gc[2] - 6 * gc[1] + gc[0]) / 3
 
 
-def _window_points(junction, steps, temperature, w, cutoff=THERMAL_CUTOFF):
-    """Breakpoints (eV) of the window integrals at frequency w (eV): the Fermi
-    steps (:func:`window_steps`) graded in k_B T, ``cutoff`` k_B T beyond them,
-    and the narrow resonances of G graded at their energies and shifted by -+w
-    (G(E +- w) in the omega-window terms)."""
-    return junction.window_breakpoints(list(steps), temperature, shifts=(w, -w) if w > 0 else (), cutoff=cutoff)
-
-
 _COMPLEX_PIECES = ("mixed", "pi_bias")
 """Window pieces of which both parts are used (K from the real part, L from
 the imaginary part at finite frequency); the others enter by their real part."""
@@ -719,9 +710,7 @@ def _window_columns(pieces):
     return np.concatenate(columns), sizes
 
 
-def window_integrand(
-    blocks, chemical_potentials, temperature, frequency, bias_terms=True, occupation=None, surface_weight=None
-):
+def window_integrand(blocks, chemical_potentials, temperature, frequency, bias_terms=True):
     """The real-axis integrand of :func:`force_coefficients` (one energy batch
     at a time), exposed for benchmarks and for evaluation on a user grid.
 
@@ -730,18 +719,19 @@ def window_integrand(
 
     Every piece but the Fermi-surface friction is linear in the occupations
     n_F(E - c) of the Fermi steps c (the chemical potentials, and mu_0 - hbar w
-    for n_0(E + hbar w)), one occupation per term (:func:`window_steps`);
-    ``occupation(E, c)`` replaces n_F(E - c) (default: the Fermi function at
-    ``temperature``), e.g. by the step theta(c - E) or by 1 for one step and 0
-    for the others, which gives that step's factor.  ``surface_weight(E)``
-    replaces -dn_0/dE in the Fermi-surface piece (present at T > 0).
+    for n_0(E + hbar w)), one occupation per term (:func:`window_steps`):
+    ``integrand(E, occupation)`` with ``occupation(E, c)`` in place of
+    n_F(E - c) (e.g. the step theta(c - E), or 1 for one step and 0 for the
+    others, which gives that step's factor), and ``surface_weight(E)`` in
+    place of -dn_0/dE in the Fermi-surface piece (present at T > 0); both
+    default to the Fermi functions at ``temperature``.
 
     Returns
     -------
     pieces : list of (name, shape)
         The quantities the integrand stacks, in order.
     integrand : callable
-        ``integrand(E)`` for a 1-d array of energies (eV) returns
+        ``integrand(E, occupation, surface_weight)`` for a 1-d array of energies (eV) returns
         (len(E), sum of sizes) complex.
     """
     mus = np.asarray(chemical_potentials, dtype=float)
@@ -764,17 +754,13 @@ def window_integrand(
     if w == 0 and kt > 0:
         pieces.append(("surface", (m, m)))
 
-    if occupation is None:
+    def thermal_occupation(e, c):
+        return fermi(e, c, temperature)
 
-        def occupation(e, c):
-            return fermi(e, c, temperature)
+    def thermal_surface(e):
+        return fermi_derivative(e, mu0, temperature)
 
-    if surface_weight is None:
-
-        def surface_weight(e):
-            return fermi_derivative(e, mu0, temperature)
-
-    def integrand(e):
+    def integrand(e, occupation=thermal_occupation, surface_weight=thermal_surface):
         n0 = occupation(e, mu0)
         got = {}
         if bias_terms and w == 0:
@@ -844,23 +830,26 @@ def window_steps(chemical_potentials, frequency, biased=True):
     return np.unique(steps)
 
 
+def _no_weight(e):
+    """A zero Fermi-surface weight (the surface friction is not a step)."""
+    return 0.0
+
+
 def _window_integral(junction, blocks, mus, mu0, temperature, w, rtol, cutoff, bias_terms):
     """The real-axis window integrals of :func:`force_coefficients`:
     (values, errors) of each piece of :func:`window_integrand` (complex pieces
     with their imaginary parts' errors under name + "_im").
 
-    One adaptive Gauss-Kronrod integral (:func:`integrate_adaptive`, each
-    piece to rtol of its own size, lead band edges by E = E_edge -+ u^2),
-    over the window clipped to the lead continua.  At T > 0 every Fermi step
-    whose factor is analytic for :data:`~currentforces.fermi_steps.STEP_CLEARANCE`
-    k_B T around it (:func:`~currentforces.fermi_steps.smooth_steps`) enters
-    that integral as its T = 0 step, and its thermal correction is added by a
-    Fermi-weight Gauss rule (:func:`~currentforces.fermi_steps.step_correction`,
-    20 energies); the Fermi-surface friction likewise by the Fermi-derivative
-    rule (:func:`~currentforces.fermi_steps.derivative_integral`, 14
-    energies).  So the cost does not grow as T falls: the adaptive rule never
-    sees a Fermi tail narrower than the integrand's own structure.  The other
-    steps keep their Fermi functions, with breakpoints graded in k_B T.
+    One adaptive Gauss-Kronrod integral over the window of the Fermi steps
+    (:meth:`Junction._stepped_window`: each piece to rtol of its own size, lead
+    band edges by E = E_edge -+ u^2, ends at the lead continua, and at T > 0
+    every step whose factor is analytic for
+    :data:`~currentforces.fermi_steps.STEP_CLEARANCE` k_B T around it taken
+    at T = 0 plus a Fermi-weight Gauss-rule correction).  The Fermi-surface
+    friction, where its factor is as smooth around mu_0, by the
+    Fermi-derivative rule (:func:`~currentforces.fermi_steps.derivative_integral`,
+    14 energies), else inside the adaptive integral.  So the cost does not
+    grow as T falls.
     """
     kt = KB * temperature
     biased = len(mus) > 1 and np.ptp(mus) > 0
@@ -870,97 +859,63 @@ def _window_integral(junction, blocks, mus, mu0, temperature, w, rtol, cutoff, b
         return got, gerr
     columns, sizes = _window_columns(pieces)
     shifts = (w, -w) if w > 0 else ()
-
-    def real_view(func):
-        return lambda e: np.ascontiguousarray(func(e)).view(np.float64)[:, columns]
-
     steps = window_steps(mus, w, biased)
     surface = w == 0 and kt > 0
-    # the same window (and resonance search) as the breakpoints of the thermal path
-    lo, hi = window_bounds(steps if steps.size else [mu0], temperature, cutoff=cutoff)
-    hull = junction._continuum_window(np.array([lo, hi]))
-    if hull is None:
-        # no lead has states in the window: every piece vanishes
-        for piece, shape in pieces:
-            got[piece] = np.zeros(shape, dtype=complex if piece in _COMPLEX_PIECES else float)
-            gerr[piece] = 0.0
-            if piece in _COMPLEX_PIECES:
-                gerr[piece + "_im"] = 0.0
-        return got, gerr
-    rule = np.zeros(steps.size, dtype=bool)
     surface_rule = False
-    if kt > 0:
-        sing = junction._step_singularities(lo, hi, shifts)
-        rule = smooth_steps(steps, kt, sing)
-        surface_rule = surface and bool(smooth_steps([mu0], kt, sing)[0])
-    ruled = steps[rule]
-    # a step farther than the clearance from the lead continua has a zero correction
-    reach = STEP_CLEARANCE * kt
-    near = (ruled + reach > hull[0]) & (ruled - reach < hull[-1])
-
-    def is_ruled(c):
-        return ruled.size > 0 and bool(np.any(np.abs(ruled - c) <= 1e-12 * max(1.0, abs(c))))
-
-    # breakpoints of the thermal window (resonances graded, found once per window)
-    pts = _window_points(junction, steps if steps.size else [mu0], temperature, w, cutoff)
-    main = integrand
-    if rule.any() or surface_rule:
-        # the ruled steps are T = 0 steps: no thermal tails around them, and the
-        # window shrinks to them (and to the thermal tails of the others)
-        thermal = list(steps[~rule]) + ([mu0] if surface and not surface_rule else [])
-        ends = list(ruled) + [c + x * cutoff * kt for c in thermal for x in (-1, 1)]
-        pts = drop_step_grading(pts, ruled, kt, thermal, ends) if ends else None
-        _, main = window_integrand(
-            blocks,
-            mus,
-            temperature,
-            w,
-            bias_terms=bias_terms,
-            occupation=lambda e, c: fermi(e, c, 0.0 if is_ruled(c) else temperature),
-            surface_weight=(lambda e: 0.0) if surface_rule else None,
+    if surface:
+        # the same window (and resonance search) as the window integral's
+        lo, hi = window_bounds(steps if steps.size else [mu0], temperature, cutoff=cutoff)
+        hull = junction._continuum_window(np.array([lo, hi]))
+        reach = STEP_CLEARANCE * kt
+        surface_rule = (
+            hull is not None
+            and mu0 + reach > hull[0]
+            and mu0 - reach < hull[-1]
+            and bool(smooth_steps([mu0], kt, junction._step_singularities(lo, hi, shifts))[0])
         )
-    if pts is not None:
-        pts = junction._continuum_window(pts)
-    ncol = int(sum(sizes))
-    value, errors = np.zeros(ncol), np.zeros(len(sizes))
-    if pts is not None and pts.size > 1:
-        win = integrate_adaptive(
-            real_view(main),
-            pts,
-            rtol=rtol,
-            atol=1e-14,
-            what="force-coefficient window integral",
-            groups=sizes,
+        if hull is None:
+            surface = False  # no states near mu_0: no electron-hole pairs
+
+    def weight(e):
+        # -dn_0/dE of the surface friction where it stays in the adaptive integral
+        return fermi_derivative(e, mu0, temperature) if surface and not surface_rule else 0.0
+
+    def factor(e, occupation, full):
+        return np.ascontiguousarray(integrand(e, occupation, weight if full else _no_weight)).view(np.float64)[
+            :, columns
+        ]
+
+    value, errors = np.zeros(int(sum(sizes))), np.zeros(len(sizes))
+    thermal = [mu0] if surface and not surface_rule else []
+    if steps.size or thermal:
+        win = junction._stepped_window(
+            factor,
+            steps,
+            steps if steps.size else [mu0],
+            temperature,
+            rtol,
+            1e-14,
+            "force-coefficient window integral",
             on_fail="warn",
+            groups=sizes,
+            shifts=shifts,
             # dG/dE ~ 1/sqrt|E - E_edge| at a lead band edge, G(E +- w) has its
             # square root at E_edge -+ w: E = E_edge -+ u^2 there
             edges=[e - s for e in junction.band_edges for s in {0.0, w, -w}],
+            cutoff=cutoff,
+            thermal=thermal,
         )
         value, errors = value + win.value, errors + win.errors
-    for c in ruled[near]:
-        # thermal correction of the step at c: its factor, all other occupations zero
-        _, factor = window_integrand(
-            blocks,
-            mus,
-            temperature,
-            w,
-            bias_terms=bias_terms,
-            occupation=lambda e, x, c=c: np.full(e.shape, 1.0 if abs(x - c) <= 1e-12 * max(1.0, abs(c)) else 0.0),
-            surface_weight=lambda e: 0.0,
+    if surface_rule:
+        # the surface friction alone: every occupation zero, weight 1
+        surf = derivative_integral(
+            lambda e: np.ascontiguousarray(integrand(e, lambda x, c: np.zeros(np.shape(x)), lambda x: 1.0)).view(
+                np.float64
+            )[:, columns],
+            mu0,
+            kt,
+            groups=sizes,
         )
-        corr = step_correction(real_view(factor), float(c), kt, groups=sizes)
-        value, errors = value + corr.value, errors + corr.errors
-    if surface_rule and mu0 + reach > hull[0] and mu0 - reach < hull[-1]:
-        _, factor = window_integrand(
-            blocks,
-            mus,
-            temperature,
-            w,
-            bias_terms=bias_terms,
-            occupation=lambda e, x: np.zeros(e.shape),
-            surface_weight=lambda e: 1.0,
-        )
-        surf = derivative_integral(real_view(factor), mu0, kt, groups=sizes)
         value, errors = value + surf.value, errors + surf.errors
     offset, k = 0, 0
     for piece, shape in pieces:

@@ -705,7 +705,7 @@ class Junction:
         if np.ptp(mus) == 0:
             return 0.0
 
-        def integrand(e, occupation):
+        def integrand(e, occupation, full=True):
             e = self._energies(e)
             return self.solver.current_integrand(e, src, [occupation(e, mu) for mu in mus])
 
@@ -928,7 +928,7 @@ class Junction:
         rho, err = eq.value, eq.error
         if len(mus) and np.ptp(mus) > 0:
 
-            def integrand(e, occupation):
+            def integrand(e, occupation, full=True):
                 a_l = self.spectral_functions(e)
                 n_ref = occupation(e, mu_ref)
                 out = np.zeros(e.shape + (self.size, self.size), dtype=complex)
@@ -992,7 +992,7 @@ class Junction:
 
     def _stepped_window(
         self,
-        factor: Callable[[NDArray[Any], Callable[[NDArray[Any], float], NDArray[Any]]], NDArray[Any]],
+        factor: Callable[..., NDArray[Any]],
         steps: RealSequence,
         grading: RealSequence,
         temperature: float,
@@ -1000,54 +1000,68 @@ class Junction:
         atol: float,
         what: str,
         on_fail: str = "raise",
+        groups: Sequence[int] | None = None,
+        shifts: RealSequence = (),
+        edges: RealSequence | None = None,
+        cutoff: float = THERMAL_CUTOFF,
+        thermal: RealSequence = (),
     ) -> Integral:
-        """The window integral int dE factor(E, n) of an integrand linear in
-        the occupations n(E, c) = n_F(E - c) of the Fermi steps ``steps``
-        (eV), over their thermal window (breakpoints :meth:`window_breakpoints`
-        of ``grading``), ended at the lead continua (:meth:`_continuum_window`).
+        """The window integral int dE factor(E, n, full) of an integrand linear
+        in the occupations n(E, c) = n_F(E - c) of the Fermi steps ``steps``
+        (eV), over their thermal window, with the breakpoints
+        :meth:`window_breakpoints` of ``grading`` (``shifts``, ``cutoff``), the
+        square-root branch points ``edges`` (default the lead band edges), and
+        its ends moved in to the lead continua (:meth:`_continuum_window`).
 
         At T > 0 a step whose factor has no singularity within
         :data:`~currentforces.fermi_steps.STEP_CLEARANCE` k_B T
         (:meth:`_step_singularities`) is taken at T = 0 in the adaptive
-        integral and its thermal correction is added by
+        integral, and its thermal correction is added by
         :func:`~currentforces.fermi_steps.step_correction`
-        (:eq:`eq-fermi-step-split`), so the cost does not grow as T falls.
+        (:eq:`eq-fermi-step-split`): the cost does not grow as T falls.
+        ``factor(E, n, full)`` is called with ``full`` True in the adaptive
+        integral, where it may add terms that are not linear in the
+        occupations (thermal weights centred on the energies ``thermal``,
+        whose windows and grading the integral then covers), and False for
+        the corrections.  ``groups``: as in :func:`integrate_adaptive`; the
+        result's ``errors`` are per group.
         """
         steps_arr = np.unique(np.asarray(steps, dtype=float))
+        extra = [float(x) for x in thermal]
         kt = KB * temperature
-        lo, hi = window_bounds(steps_arr, temperature)
+        band = self.band_edges if edges is None else tuple(edges)
+        lo, hi = window_bounds([*steps_arr, *extra], temperature, cutoff=cutoff)
         hull = self._continuum_window(np.array([lo, hi]))
-        if hull is None:
-            shape = np.asarray(factor(np.array([lo]), lambda e, c: fermi(e, c, temperature))).shape[1:]
-            return Integral(np.zeros(shape), 0.0, 1, np.zeros(1))
-        ruled = steps_arr[smooth_steps(steps_arr, kt, self._step_singularities(lo, hi))] if kt > 0 else steps_arr[:0]
-        pts = self.window_breakpoints(list(grading), temperature)
+        ruled = steps_arr[:0]
+        if hull is not None and kt > 0:
+            ruled = steps_arr[smooth_steps(steps_arr, kt, self._step_singularities(lo, hi, shifts))]
+        pts = self.window_breakpoints(list(grading), temperature, shifts=shifts, cutoff=cutoff)
         if ruled.size:
-            thermal = [c for c in steps_arr if not np.any(ruled == c)]
-            ends = list(ruled) + [c + x * THERMAL_CUTOFF * kt for c in thermal for x in (-1, 1)]
-            pts = drop_step_grading(pts, ruled, kt, thermal, ends)
+            kept = [c for c in steps_arr if not np.any(ruled == c)] + extra
+            ends = list(ruled) + [c + x * cutoff * kt for c in kept for x in (-1, 1)]
+            pts = drop_step_grading(pts, ruled, kt, kept, ends)
 
         def occupation(e, c):
             return fermi(e, c, 0.0 if np.any(ruled == c) else temperature)
 
-        clipped = self._continuum_window(pts)
-        if clipped is None:
-            # (a ruled step has no band edge within its clearance, so only a
-            # window without states anywhere gets here; the hull check above
-            # returns first)
-            shape = np.asarray(factor(np.array([lo]), occupation)).shape[1:]
-            value, error, count = np.zeros(shape), 0.0, 1
-        else:
-            res = integrate_adaptive(
-                lambda e: factor(e, occupation),
-                clipped,
-                rtol=rtol,
-                atol=atol,
-                what=what,
-                on_fail=on_fail,
-                edges=self.band_edges,
-            )
-            value, error, count = res.value, res.error, res.evaluations
+        clipped = None if hull is None else self._continuum_window(pts)
+        if hull is None or clipped is None:
+            # no lead has states in the window (a ruled step has no band edge
+            # within its clearance, so the hull decides)
+            shape = np.asarray(factor(np.array([lo]), occupation, False)).shape[1:]
+            ngroups = 1 if groups is None else len(groups)
+            return Integral(np.zeros(shape), 0.0, 1, np.zeros(ngroups))
+        res = integrate_adaptive(
+            lambda e: factor(e, occupation, True),
+            clipped,
+            rtol=rtol,
+            atol=atol,
+            what=what,
+            on_fail=on_fail,
+            groups=groups,
+            edges=band,
+        )
+        value, errors, count = res.value, np.asarray(res.errors, dtype=float), res.evaluations
         reach = STEP_CLEARANCE * kt
         for c in ruled[(ruled + reach > hull[0]) & (ruled - reach < hull[-1])]:
 
@@ -1056,12 +1070,12 @@ class Junction:
                 return np.full(np.shape(x), 1.0 if y == c else 0.0)
 
             def factor_of_step(e: NDArray[Any], unit: Callable[..., NDArray[Any]] = unit) -> NDArray[Any]:
-                return np.asarray(factor(e, unit))
+                return np.asarray(factor(e, unit, False))
 
-            corr = step_correction(factor_of_step, float(c), kt)
+            corr = step_correction(factor_of_step, float(c), kt, groups=groups)
             value = value + corr.value.reshape(np.shape(value))
-            error, count = error + corr.error, count + corr.evaluations
-        return Integral(value, float(error), count)
+            errors, count = errors + np.asarray(corr.errors, dtype=float), count + corr.evaluations
+        return Integral(value, float(errors.max()), count, errors)
 
     def energy_density_matrix(
         self,
@@ -1182,7 +1196,7 @@ class Junction:
             rho_e = rho_e + np.einsum("b,bij->ij", occ, bs.residues())
         if len(mus) and np.ptp(mus) > 0:
 
-            def integrand(e, occupation):
+            def integrand(e, occupation, full=True):
                 a_l = self.spectral_functions(e)
                 n_ref = occupation(e, mu_ref)
                 out = np.zeros(e.shape + (self.size, self.size), dtype=complex)
