@@ -89,6 +89,7 @@ ANNOTATED = [
     "currentforces.ehrenfest.compare",
     "currentforces.ase_calculator",
     "currentforces.adapters.sisl",
+    "currentforces.boundwindow",
 ]
 
 

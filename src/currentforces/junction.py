@@ -1005,6 +1005,8 @@ class Junction:
         edges: RealSequence | None = None,
         cutoff: float = THERMAL_CUTOFF,
         thermal: RealSequence = (),
+        points: RealSequence = (),
+        rules: bool = True,
     ) -> Integral:
         """The window integral int dE factor(E, n, full) of an integrand linear
         in the occupations n(E, c) = n_F(E - c) of the Fermi steps ``steps``
@@ -1024,7 +1026,8 @@ class Junction:
         occupations (thermal weights centred on the energies ``thermal``,
         whose windows and grading the integral then covers), and False for
         the corrections.  ``groups``: as in :func:`integrate_adaptive`; the
-        result's ``errors`` are per group.
+        result's ``errors`` are per group.  ``points``: further breakpoints
+        (eV); ``rules=False`` keeps every Fermi function (no step at T = 0).
         """
         steps_arr = np.unique(np.asarray(steps, dtype=float))
         extra = [float(x) for x in thermal]
@@ -1033,9 +1036,11 @@ class Junction:
         lo, hi = window_bounds([*steps_arr, *extra], temperature, cutoff=cutoff)
         hull = self._continuum_window(np.array([lo, hi]))
         ruled = steps_arr[:0]
-        if hull is not None and kt > 0:
+        if hull is not None and kt > 0 and rules:
             ruled = steps_arr[smooth_steps(steps_arr, kt, self._step_singularities(lo, hi, shifts))]
         pts = self.window_breakpoints(list(grading), temperature, shifts=shifts, cutoff=cutoff)
+        if len(points):
+            pts = np.unique(np.concatenate([pts, np.asarray(points, dtype=float)]))
         if ruled.size:
             kept = [c for c in steps_arr if not np.any(ruled == c)] + extra
             ends = list(ruled) + [c + x * cutoff * kt for c in kept for x in (-1, 1)]
