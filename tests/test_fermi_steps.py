@@ -234,3 +234,22 @@ def test_density_matrix_and_current_at_one_kelvin(solver):
     assert abs(rho.trace().real - 2 * 20 * n) < 1e-9 * 2 * 20 * n
     expected = 2 * CONDUCTANCE_QUANTUM_SPINLESS * 0.1
     assert abs(j.current(0.1, temperature=1.0, fermi_level=1.9, rtol=1e-10) - expected) < 1e-9 * expected
+
+
+@pytest.mark.parametrize("hbar_omega", [0.0, 0.01])
+def test_steps_in_a_gap_count_the_cutoff_from_the_band(solver, hbar_omega):
+    # A perfect chain (band [-2, 2] eV) with E_F = 3.2 eV, in the gap, at 1000 K:
+    # every window integral is the thermal tail of the occupations inside the
+    # band, e^-(1.2 eV / k_B T) = e^-14 at its largest.  The window must reach
+    # thermal_cutoff(rtol) k_B T beyond the band edge, not beyond the steps:
+    # cut 25.8 k_B T below the steps (11.8 k_B T into the band) the tail left out
+    # was 1e-4 of the result while the estimate said 1e-12.  Second route: the
+    # same call at rtol 1e-10; the rtol-1e-6 estimate bounds the difference.
+    j = chain_junction(12, -1.0, solver=solver)
+    f = chain_force_operators(12, 0.5, atoms=[4, 5, 6, 7])
+    kw = dict(bias=0.1, temperature=1000.0, fermi_level=3.2, hbar_omega=hbar_omega)
+    c = force_coefficients(j, f, rtol=1e-6, **kw)
+    ref = force_coefficients(j, f, rtol=1e-10, **kw)
+    for name in ("mean_force", "K", "L", "mean_force_current", "K_current", "L_current"):
+        diff = np.abs(getattr(c, name) - getattr(ref, name)).max()
+        assert diff <= c.error[name] + ref.error[name], name

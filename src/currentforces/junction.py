@@ -1035,6 +1035,16 @@ class Junction:
         band = self.band_edges if edges is None else tuple(edges)
         lo, hi = window_bounds([*steps_arr, *extra], temperature, cutoff=cutoff)
         hull = self._continuum_window(np.array([lo, hi]))
+        if hull is not None and kt > 0:
+            # states only beyond one side of every step (the steps in a gap): the
+            # integral is the tail of the occupations there, e^(-gap/kT) at its
+            # largest, and the cutoff counts from where the states begin
+            every = [*steps_arr, *extra]
+            gap = max(min(every) - hull[-1], hull[0] - max(every), 0.0)
+            if gap > 0:
+                cutoff = cutoff + gap / kt
+                lo, hi = window_bounds(every, temperature, cutoff=cutoff)
+                hull = self._continuum_window(np.array([lo, hi]))
         ruled = steps_arr[:0]
         if hull is not None and kt > 0 and rules:
             ruled = steps_arr[smooth_steps(steps_arr, kt, self._step_singularities(lo, hi, shifts))]
