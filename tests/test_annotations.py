@@ -73,6 +73,7 @@ ANNOTATED = [
     "currentforces.dynamics.ase_md",
     "currentforces.job",
     "currentforces.contour",
+    "currentforces.fermi_steps",
     "currentforces.resonances",
     "currentforces.overlap_kernel",
     "currentforces._checks",
