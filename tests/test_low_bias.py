@@ -154,6 +154,26 @@ def test_perfect_chain_closed_forms(fermi_level, solver, tol):
     assert np.allclose(c2.K_per_volt, 2 * c.K_per_volt, rtol=tol["roundoff"], atol=underflow)
 
 
+def test_perfect_chain_at_room_temperature(solver, tol):
+    # The thermal average of the T = 0 closed forms above: the friction
+    # 2 hbar beta^2/(pi t^2) is the same at every energy of the band, so its
+    # average over -dn_F/dE is the same constant (the band edges, +-2 eV, lie
+    # beyond the window 0.3 +- 40 k_B T); nothing scatters, so the wind force
+    # per volt vanishes at every energy.  Each lead's Tr[f A_l] vanishes too
+    # (A_l is translation invariant), so the slope's roundoff floor is
+    # measured against sqrt(Tr[f A_l f A_l]): before, it was measured against
+    # the roundoff itself, the Gauss rules never agreed, and the adaptive
+    # route raised IntegrationError after ~32,000 energies.
+    t, beta, n = 1.0, 0.5, 20
+    junction = on_solver(chain_junction(n, t), solver)
+    forces = chain_force_operators(n, beta, atoms=[6, 7])
+    c = low_bias_coefficients(junction, forces, fermi_level=EF, temperature=300.0, spin=1, rtol=1e-8)
+    exact = -2 * HBAR * beta**2 / (math.pi * t**2)
+    assert np.allclose(np.diag(c.friction), exact, rtol=tol["default_quad"], atol=0)
+    assert np.abs(c.mean_force_per_volt).max() < tol["exact"]
+    assert c.evaluations <= sum((4, 8, 16, 32))  # the Gauss rules of -dn_F/dE
+
+
 def test_single_level_closed_forms_at_zero_temperature(solver, tol):
     # one level, wide band (A_l = Gamma_l / ((E - eps)^2 + Gamma^2/4)):
     # K(V) = -(lambda^2/2pi) sum_l A_l(mu_l) at T = 0 gives

@@ -17,10 +17,13 @@ import math
 import numpy as np
 import scipy.sparse as sp
 
-from currentforces import ChainLead, Junction
-from currentforces.integrate import graded_breakpoints
-from currentforces.resonances import overlapping
-from currentforces.units import CONDUCTANCE_QUANTUM_SPINLESS, KB
+from currentforces import ChainLead, Junction, low_bias_coefficients
+from currentforces.fermi_steps import smooth_steps
+from currentforces.integrate import THERMAL_CUTOFF, graded_breakpoints
+from currentforces.low_bias import _narrow_resonances
+from currentforces.models.chain import chain_force_operators
+from currentforces.resonances import in_rows, overlapping
+from currentforces.units import CONDUCTANCE_QUANTUM_SPINLESS, HBAR, KB
 
 from junctionhelpers import chain_junction
 
@@ -41,6 +44,13 @@ def test_overlapping_flags_rows_only():
     assert not overlapping(0.3 + 2 * w * np.arange(5), np.full(5, w)).any()
     # bound states (w = 0) never overlap
     assert not overlapping([0.1, 0.1 + 1e-9, 0.1 - 1e-9], [0.0, 0.0, 0.0]).any()
+    # in_rows: the overlapping poles and the two ends of their row; an
+    # isolated pole, a degenerate pair or a pair split by less than its width
+    # (no overlapping pole among them) are not in a row
+    assert in_rows(row, np.full(11, w)).all()
+    assert not in_rows(np.append(row, 0.5), np.full(12, w))[-1]
+    assert not in_rows([0.3, 0.3 + 1e-16, 0.3 + 0.5 * w], [w, w, w]).any()
+    assert not in_rows(0.3 + 2 * w * np.arange(5), np.full(5, w)).any()
 
 
 def test_degenerate_peaks_are_graded_once():
@@ -104,3 +114,40 @@ def test_thermal_points_per_group_of_close_chemical_potentials(tol):
     current = j.current(bias, temperature=temperature)
     exact = 2 * CONDUCTANCE_QUANTUM_SPINLESS * bias
     assert math.isclose(current, exact, rel_tol=tol["default_quad"])
+
+
+def test_rows_are_no_sharp_features_of_the_thermal_rules(tol):
+    # The low-bias thermal average and the low-temperature Fermi-step rule ask
+    # for the poles near E_F that are sharp on the scale k_B T; the rows of the
+    # 2000-site chain (poles of h + Sigma(E_j), none of them a pole of G) are
+    # not, ends included (resonances.in_rows).  Before: 96 "narrow resonances"
+    # sent low_bias_coefficients at 300 K to the adaptive route, and the rows
+    # kept every Fermi step thermal (the current at 300 K took 660 energies,
+    # 55 now, the same as at 30 K).
+    n, beta, mu, temperature = 2000, 0.5, 0.3, 300.0
+    j = _perfect_chain(n)
+    reach = THERMAL_CUTOFF * KB * temperature
+    assert _narrow_resonances(j, mu, temperature) == []
+    assert smooth_steps([mu], KB * temperature, j._step_singularities(mu - reach, mu + reach))[0]
+    # perfect chain: the friction 2 hbar beta^2/(pi t^2) at every energy of
+    # the band (module docstring of low_bias), so also its thermal average
+    # (the band edges +-2 eV lie beyond 0.3 eV +- 40 k_B T); the Gauss rules
+    forces = [sp.csr_matrix(f) for f in chain_force_operators(n, beta, atoms=[n // 2 - 7])]
+    c = low_bias_coefficients(j, forces, fermi_level=mu, temperature=temperature, spin=1, rtol=1e-8)
+    exact = -2 * HBAR * beta**2 / math.pi
+    assert math.isclose(c.friction[0, 0], exact, rel_tol=tol["default_quad"])
+    assert c.evaluations <= sum((4, 8, 16, 32))
+    # Landauer: T(E) = 1 in the window, the current is g_s (e^2/h) V exactly,
+    # now with both Fermi steps taken at T = 0 plus their thermal corrections
+    count = [0]
+    integrand = j.solver.current_integrand
+
+    def counted(e, *args, **kwargs):
+        count[0] += np.size(e)
+        return integrand(e, *args, **kwargs)
+
+    j.solver.current_integrand = counted
+    bias = 0.2
+    current = j.current(bias, temperature=temperature, fermi_level=mu)
+    assert math.isclose(current, 2 * CONDUCTANCE_QUANTUM_SPINLESS * bias, rel_tol=tol["default_quad"])
+    assert count[0] < 200

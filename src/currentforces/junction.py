@@ -58,7 +58,7 @@ from .integrate import (
     window_bounds,
 )
 from .leads import EDGE_RTOL, as_lead, broadening_from_self_energy
-from .resonances import NARROW, device_poles, overlapping
+from .resonances import NARROW, device_poles, in_rows, overlapping
 from .units import CONDUCTANCE_QUANTUM_SPINLESS, KB
 
 if TYPE_CHECKING:
@@ -997,11 +997,14 @@ class Junction:
         edges, the poles of G (resonances eps - i w, bound states), and their
         copies at p - s for each shift s (G(E + s) in an omega-window term);
         the resonances are searched as :meth:`window_breakpoints` does for the
-        same window."""
+        same window, and those in a row of overlapping ones
+        (:func:`~currentforces.resonances.in_rows`: no peak of their own) are
+        left out."""
         sh = [0.0, *[float(x) for x in shifts]]
         span = max(abs(x) for x in sh)
         centers, widths = self.resonances(lo - span, hi + span)
-        points = [np.asarray(self.band_edges, dtype=complex), centers - 1j * widths]
+        sharp = ~in_rows(centers, widths)
+        points = [np.asarray(self.band_edges, dtype=complex), centers[sharp] - 1j * widths[sharp]]
         bound = self.bound_states()
         if len(bound):
             points.append(np.asarray(bound.energies, dtype=complex))

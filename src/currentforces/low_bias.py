@@ -118,6 +118,7 @@ from .errors import InputError, IntegrationError, IntegrationWarning
 from .forces import ForceCoefficients, SpectralBlocks, antisymmetric_part, matrix_part, symmetric_part
 from .integrate import GK_NODES, GK_WEIGHTS, THERMAL_CUTOFF, fermi_derivative, fermi_derivative_rule, integrate_adaptive
 from .operators import ForceOperators
+from .resonances import in_rows
 from .units import HBAR, KB
 
 if TYPE_CHECKING:
@@ -134,7 +135,8 @@ _GROUPS = ("K_per_volt", "L_per_volt", "mean_force_per_volt", "noise_channels (a
 
 _ROUNDOFF = 1e-14
 """A group counts as converged when its change is below this fraction of the
-largest integrand value of the group (cancellation to roundoff)."""
+largest lead term of its integrand (cancellation to roundoff: a slope
+sum_l alpha_l X_l that vanishes by symmetry is roundoff of the X_l)."""
 
 
 # ----------------------------------------------------------------------------
@@ -473,12 +475,29 @@ def low_bias_coefficients(
     sizes = (m * m, m * m, m, 8 * m * m)
 
     def integrand(e):
+        # the groups' values, then one column per group: the largest lead term
+        # sum_l alpha_l X_l is made of (the scale of its roundoff floor, which
+        # a slope that vanishes by symmetry, as on a perfect chain, has to meet)
         g0, dg, a_l = blocks.green_derivative(e, spectral=True)
-        da = sum(s * a for s, a in zip(shares, a_l))
-        tr = ops.traces_many([(g0, da), (dg, da)] + [(a_l[i], a_l[j]) for i in range(2) for j in range(2)])
-        channels = np.stack(tr[2:], axis=1)
-        parts = [tr[0].real, tr[1].imag, ops.expectation(da).real, channels.real, channels.imag]
-        return np.concatenate([p.reshape(e.size, -1) for p in parts], axis=1)
+        tr = ops.traces_many(
+            [(g0, a_l[0]), (g0, a_l[1]), (dg, a_l[0]), (dg, a_l[1])]
+            + [(a_l[i], a_l[j]) for i in range(2) for j in range(2)]
+        )
+        ex = [ops.expectation(a) for a in a_l]
+        channels = np.stack(tr[4:], axis=1)
+        k_tr = shares[0] * tr[0] + shares[1] * tr[1]
+        l_tr = shares[0] * tr[2] + shares[1] * tr[3]
+        f_tr = shares[0] * ex[0] + shares[1] * ex[1]
+        parts = [k_tr.real, l_tr.imag, f_tr.real, channels.real, channels.imag]
+
+        def largest(*xs):
+            return np.max([np.abs(x).reshape(e.size, -1).max(axis=1) for x in xs], axis=0)[:, None]
+
+        # |Tr[f A_l]| <= sqrt(rank A_l Tr[f A_l f A_l]) (Cauchy-Schwarz with A_l >= 0):
+        # the mean-force terms vanish on a perfect chain, the bound does not
+        c_max = largest(channels)
+        scales = [largest(tr[0], tr[1]), largest(tr[2], tr[3]), np.maximum(largest(*ex), np.sqrt(c_max)), c_max]
+        return np.concatenate([p.reshape(e.size, -1) for p in parts] + scales, axis=1)
 
     if temperature == 0.0:
         edges = [b for b in junction.band_edges if abs(b - fermi_level) <= 1e-12 * max(1.0, abs(fermi_level))]
@@ -488,7 +507,7 @@ def low_bias_coefficients(
                 "at T = 0 the Fermi-surface coefficients diverge there"
             )
         try:
-            value = integrand(np.array([fermi_level]))[0]
+            value = integrand(np.array([fermi_level]))[0, : sum(sizes)]
         except np.linalg.LinAlgError:
             value = np.array([np.nan])
         if not np.all(np.isfinite(value)):
@@ -504,7 +523,7 @@ def low_bias_coefficients(
         reach = THERMAL_CUTOFF * KB * temperature
         smooth = not narrow and not any(abs(b - fermi_level) < reach for b in junction.band_edges)
         value, errors, tols, evaluations = _thermal_average(
-            integrand, sizes, fermi_level, temperature, rtol, pts, smooth
+            integrand, sizes, fermi_level, temperature, rtol, pts, smooth, junction.band_edges
         )
         largest = [float(np.abs(g).max(initial=0.0)) for g in np.split(value, np.cumsum(sizes)[:-1])]
         missed = [
@@ -554,23 +573,26 @@ def low_bias_coefficients(
 def _narrow_resonances(junction, mu, temperature):
     """Centres (eV) of the resonances narrower than k_B T within the thermal
     window, where a Gauss rule with nodes ~k_B T apart would miss the peak.
-    The poles come from :meth:`~currentforces.junction.Junction.resonances`
+    Poles in a row of overlapping ones (:func:`~currentforces.resonances.in_rows`)
+    make no peak and do not count.  The poles come from :meth:`~currentforces.junction.Junction.resonances`
     (any backend); :meth:`~currentforces.junction.Junction.window_breakpoints`
     grades the panels around them."""
     reach = THERMAL_CUTOFF * KB * temperature
     centers, halfwidths = junction.resonances(mu - reach, mu + reach)
-    keep = (np.abs(centers - mu) < reach) & (2 * halfwidths < KB * temperature)
+    keep = (np.abs(centers - mu) < reach) & (2 * halfwidths < KB * temperature) & ~in_rows(centers, halfwidths)
     return [float(e) for e in np.asarray(centers)[keep]]
 
 
-def _thermal_average(integrand, sizes, mu, temperature, rtol, breakpoints, smooth):
+def _thermal_average(integrand, sizes, mu, temperature, rtol, breakpoints, smooth, edges=()):
     """<X> = int (-dn_F/dE) X(E) dE for the stacked groups of X (``sizes``).
 
     With ``smooth`` (no band edge and no resonance narrower than k_B T in
     the window), Gauss rules of 4, 8, 16, ... nodes for the weight -dn_F/dE
     until two successive ones agree in every group (to rtol times the
-    group's largest element, or to 1e-14 times its largest integrand value
-    when the group cancels to roundoff); the difference is the error
+    group's largest element, or to 1e-14 times the largest lead term of its
+    integrand when the group cancels to roundoff; ``integrand`` returns the
+    groups' values followed by one column per group with that term's
+    magnitude); the difference is the error
     estimate of the finer rule.  Otherwise, or when the rules do not
     settle, :func:`_adaptive_by_group` over ``breakpoints``.
 
@@ -579,6 +601,7 @@ def _thermal_average(integrand, sizes, mu, temperature, rtol, breakpoints, smoot
     """
     kt = KB * temperature
     bounds = np.cumsum(sizes)[:-1]
+    total = int(np.sum(sizes))
 
     def group_max(v):
         return [float(np.abs(g).max(initial=0.0)) for g in np.split(v, bounds, axis=-1)]
@@ -588,27 +611,30 @@ def _thermal_average(integrand, sizes, mu, temperature, rtol, breakpoints, smoot
     if smooth:
         for n in _GAUSS_NODES:
             x, w = fermi_derivative_rule(n)
-            vals = integrand(mu + kt * x)
+            rows = integrand(mu + kt * x)
             evaluations += n
-            current = w @ vals
+            current = w @ rows[:, :total]
+            scale = rows[:, total:].max(axis=0)
             if previous is not None:
                 diffs = group_max(current - previous)
-                tols = [rtol * s + _ROUNDOFF * p for s, p in zip(group_max(current), group_max(vals))]
+                tols = [rtol * s + _ROUNDOFF * p for s, p in zip(group_max(current), scale)]
                 if all(d <= t for d, t in zip(diffs, tols)):
                     return current, diffs, tols, evaluations
             previous = current
-    value, errors, tols, more = _adaptive_by_group(integrand, sizes, mu, temperature, rtol, breakpoints)
+    value, errors, tols, more = _adaptive_by_group(integrand, sizes, mu, temperature, rtol, breakpoints, edges)
     return value, errors, tols, evaluations + more
 
 
-def _adaptive_by_group(integrand, sizes, mu, temperature, rtol, breakpoints):
+def _adaptive_by_group(integrand, sizes, mu, temperature, rtol, breakpoints, edges=()):
     """The thermal average by adaptive Gauss-Kronrod quadrature, one group at
     a time so that each group gets its own tolerance and error estimate,
     sharing every Green's function through a cache keyed by energy (the
     groups' panels start from the same breakpoints and bisect alike, so most
     energies are shared).  A group's error is accepted below rtol * |group|
-    or 1e-14 * int |integrand| dE (cancellation to roundoff; the integral of
-    the absolute value is estimated on the first panels)."""
+    or 1e-14 * int (-dn_F/dE) s(E) dE with s the largest lead term of the
+    group's integrand (cancellation to roundoff; estimated on the first
+    panels).  ``edges``: the lead band edges (square-root branch points of
+    the integrand, :func:`integrate_adaptive`)."""
     cache = {}
 
     def cached(e):
@@ -625,11 +651,12 @@ def _adaptive_by_group(integrand, sizes, mu, temperature, rtol, breakpoints):
     centres, halves = 0.5 * (pts[1:] + pts[:-1]), 0.5 * (pts[1:] - pts[:-1])
     first = weighted((centres[:, None] + halves[:, None] * GK_NODES[None, :]).ravel())
     first = first.reshape(centres.size, GK_NODES.size, -1)
-    absolute = np.einsum("pkr,k,p->r", np.abs(first), GK_WEIGHTS, halves)  # int |integrand| dE
-    edges = np.concatenate([[0], np.cumsum(sizes)])
+    total = int(np.sum(sizes))
+    scale = np.einsum("pkr,k,p->r", np.abs(first[:, :, total:]), GK_WEIGHTS, halves)  # int w s dE
+    bounds = np.concatenate([[0], np.cumsum(sizes)])
     values, errors, tols = [], [], []
-    for lo, hi in zip(edges[:-1], edges[1:]):
-        floor = max(_ROUNDOFF * float(absolute[lo:hi].max(initial=0.0)), 1e-300)
+    for group, (lo, hi) in enumerate(zip(bounds[:-1], bounds[1:])):
+        floor = max(_ROUNDOFF * float(scale[group]), 1e-300)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", IntegrationWarning)
             res = integrate_adaptive(
@@ -639,6 +666,7 @@ def _adaptive_by_group(integrand, sizes, mu, temperature, rtol, breakpoints):
                 atol=floor,
                 on_fail="warn",
                 what="low-bias thermal average",
+                edges=edges,
             )
         values.append(res.value)
         errors.append(float(res.error))

@@ -35,7 +35,7 @@ if TYPE_CHECKING:
     from ._checks import RealArray
     from .junction import Junction
 
-__all__ = ["device_poles", "overlapping", "MAX_DENSE"]
+__all__ = ["device_poles", "overlapping", "in_rows", "MAX_DENSE"]
 
 MAX_DENSE = 1500
 """Largest device (orbitals) handled with dense eigensolvers; larger ones,
@@ -97,6 +97,50 @@ def overlapping(centers: ArrayLike, widths: ArrayLike, ratio: float = OVERLAP) -
         wk = w[i : i + step, None]
         near = (np.abs(d) > 1e-6 * wk) & (np.abs(d) <= ratio * wk) & (w[None, :] >= 0.5 * wk) & (w[None, :] <= 2 * wk)
         out[i : i + step] = np.any(near & (d < 0), axis=1) & np.any(near & (d > 0), axis=1)
+    return out
+
+
+def in_rows(centers: ArrayLike, widths: ArrayLike, ratio: float = OVERLAP) -> NDArray[np.bool_]:
+    r"""Which poles belong to a row of overlapping resonances, its two ends included.
+
+    A pole is in a row when it :func:`overlapping` or when a distinct pole of
+    comparable half-width (w_k / 2 ... 2 w_k) within ``ratio`` w_k of it
+    does: the row's inner poles and the last pole on each side.  A row sums
+    to a background smooth on the scale of its half-widths (see
+    :func:`overlapping`), which no quadrature node misses; its ends are where
+    the eigenvalue search stopped (the ``sparse_k`` eigenvalues nearest to a
+    reference energy) as often as where the row stops.  The consumers that
+    ask whether a Fermi step or a thermal average is free of sharp features
+    (the low-bias thermal average, the low-temperature Fermi-step rule) take
+    only the poles outside rows: the rules they then use carry their own
+    error estimate (two rule sizes), which a comb that does end within the
+    window shows.  The window breakpoints still grade the two ends of a row
+    (:meth:`~currentforces.junction.Junction.window_breakpoints`).
+
+    Parameters
+    ----------
+    centers, widths : array_like
+        c_k and w_k >= 0 (eV), as from :func:`device_poles`.
+    ratio : float
+        Largest gap to a neighbour, in units of w_k.
+
+    Returns
+    -------
+    ndarray of bool
+        True for the poles in a row (no peak of their own).
+    """
+    c = np.asarray(centers, dtype=float).reshape(-1)
+    w = np.asarray(widths, dtype=float).reshape(-1)
+    inner = overlapping(c, w, ratio)
+    out = inner.copy()
+    if not inner.any():
+        return out
+    step = max(1, 2**22 // max(1, c.size))
+    for i in range(0, c.size, step):
+        d = c[None, :] - c[i : i + step, None]
+        wk = w[i : i + step, None]
+        near = (np.abs(d) > 1e-6 * wk) & (np.abs(d) <= ratio * wk) & (w[None, :] >= 0.5 * wk) & (w[None, :] <= 2 * wk)
+        out[i : i + step] |= np.any(near & inner[None, :], axis=1)
     return out
 
 
