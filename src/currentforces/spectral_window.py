@@ -1,0 +1,520 @@
+r"""Three-resolvent bias-window integrals in closed form (wide-band leads).
+
+The current-induced parts of the force coefficients are bias-window
+integrals of three resolvents (:ref:`theory-kernel-split`,
+:ref:`theory-adiabatic`):
+
+.. math::
+
+    K_{bias} = \frac1\pi\,\Re\,S_G, \qquad
+    L_{bias} = \frac\hbar\pi\,\Im\,S_{G'}, \qquad
+    \Pi_{bias}(\omega) = \frac{1}{2\pi}\Big(S_{G_+} + \overline{S_{G_-}}\Big),
+
+    S_X = \sum_l \int dE\,\phi_l(E)\,\mathrm{Tr}[f_a X(E) f_b A_l(E)],
+    \qquad \phi_l = n_l - n_0,
+
+with X = G, G' = dG/dE, G_+- = G(E +- hbar w), A_l = G Gamma_l G^A.  With
+energy-independent self-energies every factor is a rational function of E
+and the integral is a sum of closed forms (:ref:`theory-spectral-window`).
+In the eigenbasis of the pencil (h + Sigma, S), h_eff V = S V diag(lambda),
+W = (S V)^{-1}, G(E) = V diag(d) W with d_i = 1/(E - lambda_i), and
+
+.. math::
+
+    \mathrm{Tr}[f_a G(E + s) f_b A_l(E)] = \sum_{ijk} X^a_{ki} F^b_{ij} Y^l_{jk}\,
+        d_i(E + s)\, d_j(E)\, \overline{d_k(E)},
+
+X^a = V^dagger f_a V, F^b = W f_b V, Y^l = W Gamma_l W^dagger.  The weights
+w_ijk = int phi d_i(E + s) d_j d_k^* dE are divided differences of one
+function per k (alpha_i = lambda_i - s, beta_j = lambda_j, mu_k = lambda_k^*):
+
+.. math::
+
+    D_k(z) = \frac{\mathcal L_\phi(z) - \overline{\mathcal L_\phi(\lambda_k)}}{z - \mu_k}
+      = \int dE\, \frac{\phi(E)}{(E - z)(E - \mu_k)}, \qquad
+    w_{ijk} = D_k[\alpha_i, \beta_j] = \frac{D_k(\alpha_i) - D_k(\beta_j)}{\alpha_i - \beta_j},
+
+with the Fermi-weighted primitive
+L_phi(z) = int phi(E)/(E - z) dE = L(z; mu_l) - L(z; mu_0) of
+:mod:`currentforces.fermi_rational` (a digamma function at T > 0, a
+logarithm at T = 0).  The sum separates:
+
+.. math::
+
+    S = \sum_{ij} F^b_{ij} E_{ij}\,\big[P^a - Q^a\big]_{ji}, \quad
+    P^a = \sum_l Y^l (X^a \circ D_l(\alpha)^T), \quad
+    Q^a = \sum_l (Y^l \circ D_l(\beta)) X^a, \quad E_{ij} = \frac{1}{\alpha_i - \beta_j},
+
+and G' = -G S G = -V diag(d^2) W gives the weights
+D_k[alpha_i, alpha_i, beta_j] = (D'_k(alpha_i) - w_ijk) E_ij, i.e.
+S_G' = -sum_ij F_ij [E_ij P'_ji - E_ij^2 (P - Q)_ji] with P' built from D'.
+Gamma_l = C_l C_l^dagger has low rank r_l, so Y^l = U_l U_l^dagger with
+U_l = W C_l (N x r_l): P^a costs O(r N^2), Q^a O(n_a N^2) (n_a the orbitals
+f_a touches), and the pair sums one product of (M, N^2) by (N^2, M): no
+N^3 work per mode.
+
+Near-degenerate pairs, ``|alpha_i - beta_j|`` < tau rho_ij (rho_ij = min(-Im
+alpha_i, -Im beta_j), a lower bound of the radius of convergence of D_k
+about alpha_i; i = j at s = 0, and exactly degenerate levels of two
+identical copies or spin blocks) are left out of the separable sums and
+added by Taylor series, D_k[x, y] = sum_n D_k^(n+1)(x) Delta^n/(n+1)! and
+D_k[x, x, y] = sum_n D_k^(n+2)(x) Delta^n/(n+2)! (Delta = y - x, ``TAYLOR``
+terms).  Error analysis (relative to ``|D|``): the separable form loses
+~eps rho/``|Delta|`` (K) and eps (rho/``|Delta|``)^2 (L) to cancellation, the series
+truncates at ~(``|Delta|``/rho)^TAYLOR; with tau = 1e-3 and 4 terms both stay
+below 2e-10 (2e-13 for K).  Rounding of the eigenbasis adds ~cond(V) eps of
+the summed terms.  The returned error estimates are
+``ROUNDING_FACTOR`` eps (cond(V) + N) times a bound on the sum of the
+absolute values of the terms (Cauchy-Schwarz on each pair sum) plus the
+size of the last Taylor term.
+
+Units: energies eV; S in the units of f^2 (eV^2/Angstrom^2) per eV (S_G') per eV^2.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from .units import HBAR, KB
+
+if TYPE_CHECKING:
+    from .operators import ForceOperators
+
+__all__ = ["WindowTerms", "bias_window"]
+
+TAYLOR = 4
+"""Terms of the Taylor series of the divided differences for near-degenerate pairs."""
+
+DEGENERATE = 1e-3
+"""tau: a pair (i, j) is summed by Taylor series where ``|alpha_i - beta_j|`` < tau rho_ij."""
+
+ROUNDING_FACTOR = 8.0
+"""Safety factor of the rounding-error estimate (eps (cond(V) + N) times the term sizes)."""
+
+MAX_ELEMENTS = 2e7
+"""Largest M N^2 treated (the stacked F^b, complex): 320 MB."""
+
+CHUNK_ELEMENTS = 4e6
+"""Modes are processed in chunks of at most this many complex elements per (modes, N, N) array."""
+
+
+# ----------------------------------------------------------------------------
+# Fermi-weighted primitives (placeholder until fermi_rational lands)
+# ----------------------------------------------------------------------------
+_BERNOULLI = (1 / 6, -1 / 30, 1 / 42, -1 / 30, 5 / 66, -691 / 2730, 7 / 6, -3617 / 510, 43867 / 798, -174611 / 330)
+
+
+def _polygammas(top: int, z: NDArray[Any]) -> NDArray[Any]:
+    """psi^(n)(z), n = 0..top, for complex z with Re z > 0, (top + 1,) + z.shape.
+
+    The recurrence psi^(n)(z) = psi^(n)(z + 1) - (-1)^n n! / z^(n+1) moves z to
+    ``|z|`` >= 12 + top, where the asymptotic series (ten Bernoulli terms) is
+    accurate to rounding."""
+    z = np.asarray(z, dtype=complex)
+    big = 12.0 + top
+    shift = np.where(np.abs(z) < big, np.ceil(np.maximum(big - z.real, 0.0)), 0.0)
+    out = np.zeros((top + 1,) + z.shape, dtype=complex)
+    signs = np.array([(-1.0) ** k * math.factorial(k) for k in range(top + 1)]).reshape((-1,) + (1,) * z.ndim)
+    for k in range(int(shift.max()) if shift.size else 0):
+        inv = np.where(k < shift, 1.0 / (z + k), 0.0)
+        powers = np.cumprod(np.broadcast_to(inv, (top + 1,) + z.shape), axis=0)  # inv^(n+1)
+        out -= signs * powers
+    x = z + shift
+    inv = 1.0 / x
+    out[0] += np.log(x) - 0.5 * inv - sum(b / (2 * k) * inv ** (2 * k) for k, b in enumerate(_BERNOULLI, start=1))
+    for n in range(1, top + 1):
+        t = math.factorial(n - 1) * inv**n + math.factorial(n) / 2 * inv ** (n + 1)
+        for k, b in enumerate(_BERNOULLI, start=1):
+            t = t + b * math.factorial(2 * k + n - 1) / math.factorial(2 * k) * inv ** (2 * k + n)
+        out[n] += (-1) ** (n + 1) * t
+    return out
+
+
+def primitive_derivatives(z: NDArray[Any], mu: float, temperature: float, order: int) -> NDArray[Any]:
+    r"""d^m/dz^m L(z; mu), m = 0..order, for Im z < 0: (order + 1,) + z.shape.
+
+    L(z; mu) = psi(1/2 + (mu - z)/(2 pi i k_B T)) at T > 0, log(mu - z) at T = 0,
+    so that int [n_F(E - mu_1) - n_F(E - mu_2)]/(E - z) dE = L(z; mu_1) - L(z; mu_2).
+    """
+    z = np.asarray(z, dtype=complex)
+    out = np.empty((order + 1,) + z.shape, dtype=complex)
+    if temperature == 0:
+        u = mu - z
+        out[0] = np.log(u)
+        for m in range(1, order + 1):
+            out[m] = -math.factorial(m - 1) / u**m
+        return out
+    c = 2j * math.pi * KB * temperature
+    x = 0.5 + (mu - z) / c
+    psi = _polygammas(order, x)
+    for m in range(order + 1):
+        out[m] = psi[m] * (-1.0 / c) ** m
+    return out
+
+
+# ----------------------------------------------------------------------------
+# the eigenbasis
+# ----------------------------------------------------------------------------
+@dataclass
+class WindowBasis:
+    """What the closed forms need of the eigenbasis of (h + Sigma, S).
+
+    Attributes
+    ----------
+    eigenvalues : ndarray (N,)
+        lambda_i (eV), Im < 0.
+    v_support : ndarray (s, N)
+        Rows of V on the force support.
+    w_support : ndarray (N, s)
+        Columns of W = (S V)^{-1} on the force support.
+    w_leads : list of ndarray (N, n_l)
+        Columns of W on each lead's support.
+    gammas : list of ndarray (n_l, n_l)
+        Gamma_l on its support (eV).
+    condition : float
+        cond(V).
+    """
+
+    eigenvalues: NDArray[Any]
+    v_support: NDArray[Any]
+    w_support: NDArray[Any]
+    w_leads: list[NDArray[Any]]
+    gammas: list[NDArray[Any]]
+    condition: float
+
+
+def _low_rank(w_lead, gamma):
+    """U with U diag(sign) U^dagger = W[:, sup] Gamma W[:, sup]^dagger, Gamma = C diag(sign) C^dagger."""
+    g = 0.5 * (gamma + np.conj(gamma.T))
+    vals, vecs = np.linalg.eigh(g)
+    keep = np.abs(vals) > 1e-14 * max(np.abs(vals).max(initial=0.0), 1e-300)
+    c = vecs[:, keep] * np.sqrt(np.abs(vals[keep]))
+    return w_lead @ c, np.sign(vals[keep])
+
+
+@dataclass
+class WindowTerms:
+    """Values (complex (M, M), per spin) and absolute error estimates of the S sums of the module docstring."""
+
+    values: dict[str, NDArray[Any]]
+    errors: dict[str, float]
+
+
+CLOSE = 1e-2
+"""D_k(z) near mu_k = lambda_k^* (``|z - mu_k|`` < CLOSE R_k, R_k the radius of analyticity of
+the continued primitive about mu_k) is summed as a Taylor series about mu_k (:func:`_d_derivatives`)."""
+
+CLOSE_TERMS = 10
+"""Terms of that series: CLOSE^10 = 1e-20, below eps after the factors n!/(n-m)! of 6 derivatives."""
+
+
+class _Primitive:
+    """The Fermi-weighted primitive L_phi(z) = L(z; mu) - L(z; mu_0) of one lead and its continuation."""
+
+    def __init__(self, mu: float, mu0: float, temperature: float) -> None:
+        self.mu, self.mu0, self.temperature = mu, mu0, temperature
+
+    def derivatives(self, z: NDArray[Any], order: int) -> NDArray[Any]:
+        """L_phi^(m)(z), m = 0..order, (order + 1,) + z.shape."""
+        t = self.temperature
+        return primitive_derivatives(z, self.mu, t, order) - primitive_derivatives(z, self.mu0, t, order)
+
+    def radius(self, z: NDArray[Any]) -> NDArray[Any]:
+        """Radius of the disk about z (upper half plane, near the real axis) in which the
+        expression of :func:`primitive_derivatives` is analytic and continues L_phi from
+        below: at T = 0 the distance to the window [mu_0, mu] where Re z lies outside it
+        (0 inside: the logarithms' cut); at T > 0 the distance to the first Matsubara
+        poles mu + i pi k_B T (2n + 1) of the digamma functions (0 above the first)."""
+        mus = np.array([self.mu, self.mu0])
+        if self.temperature == 0:
+            lo, hi = mus.min(), mus.max()
+            outside = (z.real < lo) | (z.real > hi)
+            dist = np.abs(z[..., None] - mus).min(axis=-1)
+            return np.where(outside, dist, 0.0)
+        y = math.pi * KB * self.temperature
+        poles = (mus[:, None] + 1j * y * np.array([1.0, 3.0, 5.0])[None, :]).ravel()
+        dist = np.abs(z[..., None] - poles).min(axis=-1)
+        return np.where(z.imag < y, dist, 0.0)
+
+    def taylor(self, z: NDArray[Any], terms: int) -> NDArray[Any]:
+        """L_phi^(p)(z)/p!, p = 1..terms, of the continued expression, (terms,) + z.shape."""
+        out = np.zeros((terms,) + z.shape, dtype=complex)
+        for mu, sign in ((self.mu, 1.0), (self.mu0, -1.0)):
+            if self.temperature == 0:
+                u = mu - z  # d^p/dz^p log(mu - z) / p! = -1 / (p (mu - z)^p)
+                for p in range(1, terms + 1):
+                    out[p - 1] -= sign / (p * u**p)
+            else:
+                c = 2j * math.pi * KB * self.temperature
+                x = 0.5 + (mu - z) / c
+                psi = _polygammas(terms, x)
+                for p in range(1, terms + 1):
+                    out[p - 1] += sign * psi[p] * (-1.0 / c) ** p / math.factorial(p)
+        return out
+
+    def jump(self, z: NDArray[Any]) -> NDArray[Any]:
+        """2 pi i phi(z), phi = n_F(z - mu) - n_F(z - mu_0) continued (T > 0; 0 at T = 0, used only
+        outside the window): the continuation from below minus the function above the axis."""
+        if self.temperature == 0:
+            return np.zeros(z.shape, dtype=complex)
+        kt = KB * self.temperature
+        return 2j * math.pi * (0.5 * np.tanh((self.mu - z) / (2 * kt)) - 0.5 * np.tanh((self.mu0 - z) / (2 * kt)))
+
+
+def _d_derivatives(prim, alpha, lam, l_alpha, lbar, order):
+    """D_k^(m)(alpha_i), m = 0..order, (order + 1, len(alpha), N).
+
+    D_k(z) = (L_phi(z) - conj L_phi(lambda_k)) / (z - mu_k), mu_k = lambda_k^*, and its
+    derivatives from D (z - mu_k) = L_phi(z) - conj L_phi(lambda_k) differentiated m times,
+    D^(m) = (L_phi^(m) - m D^(m-1)) / (z - mu_k).  Where z comes close to mu_k (a narrow
+    level, Im lambda_k -> 0, with i = k or a level close to it) numerator and denominator
+    both vanish where phi does (outside the window): there
+    D_k(z) = l[z, mu_k] - 2 pi i phi(mu_k)/(z - mu_k), with l the continuation of L_phi
+    across the real axis (conj L_phi(lambda_k) = l(mu_k) + 2 pi i phi(mu_k), Sokhotski),
+    and the divided difference l[z, mu_k] = sum_n l^(n+1)(mu_k) (z - mu_k)^n / (n+1)! is
+    summed as a series (``CLOSE``, ``CLOSE_TERMS``).
+    """
+    mu_k = np.conj(lam)
+    c = 1.0 / (alpha[:, None] - mu_k[None, :])
+    out = np.empty((order + 1, alpha.size, lam.size), dtype=complex)
+    out[0] = (l_alpha[0][:, None] - lbar[None, :]) * c
+    for m in range(1, order + 1):
+        out[m] = (l_alpha[m][:, None] - m * out[m - 1]) * c
+    radius = prim.radius(mu_k)
+    ii, kk = np.nonzero(np.abs(alpha[:, None] - mu_k[None, :]) < CLOSE * radius[None, :])
+    if ii.size:
+        ks = np.unique(kk)
+        t = prim.taylor(mu_k[ks], CLOSE_TERMS + order)  # (terms, len(ks))
+        tk = t[:, np.searchsorted(ks, kk)]
+        x = alpha[ii] - mu_k[kk]
+        jump = prim.jump(mu_k[kk])
+        for m in range(order + 1):
+            acc = np.zeros(ii.size, dtype=complex)
+            for nn in range(CLOSE_TERMS + order - 1, m - 1, -1):  # Horner in x
+                acc = acc * x + tk[nn] * (math.factorial(nn) / math.factorial(nn - m))
+            out[m, ii, kk] = acc - jump * ((-1) ** m * math.factorial(m)) / x ** (m + 1)
+    return out
+
+
+def _mode_factors(basis, ops):
+    """Per mode a: (orbitals n_a that f_a touches, conj V_a = conj V[n_a, :], f_a V_a), so that
+    X^a = V^dagger f_a V = (conj V_a)^T (f_a V_a) and F^a = W f_a V = W[:, n_a] (f_a V_a)."""
+    dense = ops.dense
+    out = []
+    for a in range(ops.n_modes):
+        nz = np.flatnonzero(np.any(dense[a] != 0, axis=0) | np.any(dense[a] != 0, axis=1))
+        va = basis.v_support[nz]
+        out.append((nz, np.conj(va), dense[a][np.ix_(nz, nz)] @ va))
+    return out
+
+
+def _row_norms(x):
+    """Frobenius norms of the rows of a 2-d complex array (one BLAS pass each)."""
+    return np.sqrt(np.array([np.vdot(r, r).real for r in x]))
+
+
+def _chunks(m, n):
+    """Mode chunks of at most ``CHUNK_ELEMENTS`` / N^2 modes."""
+    size = max(1, int(CHUNK_ELEMENTS // max(n * n, 1)))
+    return [list(range(i, min(m, i + size))) for i in range(0, m, size)]
+
+
+def applies(basis_size: int, n_modes: int) -> bool:
+    """Whether the closed forms fit in memory: M N^2 <= ``MAX_ELEMENTS`` (the stacked F^b)."""
+    return n_modes * basis_size**2 <= MAX_ELEMENTS
+
+
+def bias_window(
+    basis: WindowBasis,
+    ops: ForceOperators,
+    chemical_potentials: NDArray[Any],
+    temperature: float,
+    hbar_omega: float = 0.0,
+) -> WindowTerms:
+    r"""The bias-window sums in closed form (module docstring, :ref:`theory-spectral-window`).
+
+    Parameters
+    ----------
+    basis : WindowBasis
+        The eigenbasis of (h + Sigma, S) (:func:`window_basis`).
+    ops : ForceOperators
+        The force operators f_a (eV/Angstrom).
+    chemical_potentials : array (n_leads,)
+        eV; mu_0 is their mean.
+    temperature : float
+        K (0 allowed).
+    hbar_omega : float
+        eV; 0: the adiabatic pieces.
+
+    Returns
+    -------
+    WindowTerms
+        At ``hbar_omega`` = 0: "K_bias" = (1/pi) Re S_G and "L_bias" = (hbar/pi) Im S_G'
+        (eV/A^2, eV fs/A^2); at ``hbar_omega`` > 0: "pi_bias" = (S_G+ + conj S_G-)/(2 pi)
+        (complex, eV/A^2; errors "pi_bias" and "pi_bias_im" of its real and imaginary
+        parts).  Per spin; errors absolute.
+    """
+    mus = np.asarray(chemical_potentials, dtype=float)
+    mu0 = float(np.mean(mus))
+    w = float(hbar_omega)
+    lam = np.asarray(basis.eigenvalues, dtype=complex)
+    n = lam.size
+    m = ops.n_modes
+    leads = [i for i in range(mus.size) if mus[i] != mu0]
+    adiabatic = w == 0
+    if not leads:
+        if adiabatic:
+            zero = np.zeros((m, m))
+            return WindowTerms({"K_bias": zero, "L_bias": zero}, {"K_bias": 0.0, "L_bias": 0.0})
+        return WindowTerms({"pi_bias": np.zeros((m, m), complex)}, {"pi_bias": 0.0, "pi_bias_im": 0.0})
+    order = TAYLOR + (2 if adiabatic else 1)
+    kappa = ROUNDING_FACTOR * np.finfo(float).eps * (basis.condition + n)
+
+    lead_data = []  # (U, diag(sign) U^dagger as (N, r) conj, conj L_phi(lambda), primitive)
+    z_q = np.zeros((n, n), dtype=complex)  # sum_l Y_l o D_l(beta = lambda)
+    for i in leads:
+        u, sg = _low_rank(basis.w_leads[i], basis.gammas[i])
+        prim = _Primitive(float(mus[i]), mu0, temperature)
+        lbar = np.conj(prim.derivatives(lam, 0)[0])
+        d_beta = _d_derivatives(prim, lam, lam, prim.derivatives(lam, 0), lbar, 0)[0]
+        z_q += ((u * sg) @ np.conj(u.T)) * d_beta
+        lead_data.append((u, np.conj(u) * sg, lbar, prim))
+
+    shifts = [0.0] if adiabatic else [w, -w]  # alpha = lambda - s for G(E + s)
+    geometry = []
+    for s in shifts:
+        alpha = lam - s
+        delta = lam[None, :] - alpha[:, None]  # beta_j - alpha_i
+        rho = np.minimum(-alpha.imag[:, None], -lam.imag[None, :])
+        near = np.abs(delta) < DEGENERATE * rho
+        if adiabatic:
+            np.fill_diagonal(near, False)  # i = j: the first Taylor term, summed apart
+        e = np.zeros((n, n), dtype=complex)
+        far = ~near
+        if adiabatic:
+            np.fill_diagonal(far, False)
+        e[far] = -1.0 / delta[far]  # E_ij = 1/(alpha_i - beta_j)
+        pi_idx, pj_idx = np.nonzero(near)
+        rows = np.unique(pi_idx)
+        d_all, d_rows = [], []
+        for _u, _uc, lbar, prim in lead_data:
+            la = prim.derivatives(alpha, order)
+            d_all.append(_d_derivatives(prim, alpha, lam, la[:3], lbar, 2 if adiabatic else 0))
+            d_rows.append(_d_derivatives(prim, alpha[rows], lam, la[:, rows], lbar, order) if rows.size else None)
+        geometry.append((e, pi_idx, pj_idx, rows, delta[pi_idx, pj_idx], d_all, d_rows))
+
+    factors = _mode_factors(basis, ops)
+    f_all = np.empty((m, n, n), dtype=complex)  # F^b = W f_b V
+    for k, (nz, _cva, fva) in enumerate(factors):
+        f_all[k] = basis.w_support[:, nz] @ fva
+    f_flat = f_all.reshape(m, n * n)
+    f_diag = np.stack([np.diagonal(f) for f in f_all])
+    nq = 2 if adiabatic else len(shifts)
+    sums = [np.zeros((m, m), dtype=complex) for _ in range(nq)]
+    errs = [np.zeros((m, m)) for _ in range(nq)]
+    sides = []
+    for e, *_ in geometry:
+        # the E side, per b: F o E (and F o E^2 for L) and their products with each U_l
+        fe = [f_all * e]
+        if adiabatic:
+            fe.append(fe[0] * e)
+        fe_flat = np.concatenate([x.reshape(m, n * n) for x in fe])  # (M or 2M, N^2)
+        h_l = [[(x.reshape(m * n, n) @ u).reshape(m, n * u.shape[1]) for x in fe] for u, *_ in lead_data]
+        sides.append((fe_flat, _row_norms(fe_flat).reshape(len(fe), m), h_l))
+        del fe
+    for modes in _chunks(m, n):
+        k = len(modes)
+        # X^a_ki at [a, i, k] and Q^a_ji at [a, i, j], from X^a = conj(V_a)^T (f_a V_a), Q^a = Z X^a
+        xt = np.stack([factors[a][2].T @ factors[a][1] for a in modes])
+        q_flat = np.stack([factors[a][2].T @ (factors[a][1] @ z_q.T) for a in modes]).reshape(k, n * n)
+        q_norm = _row_norms(q_flat)
+        for g, (e, pi_idx, pj_idx, rows, dl, d_all, d_rows) in enumerate(geometry):
+            fe_flat, fe_norm, h_l = sides[g]
+            # Q part: -sum_ij F_ij E_ij Q_ji (K) and +sum_ij F_ij E_ij^2 Q_ji (L)
+            qe = q_flat @ fe_flat.T  # (k, len(fe) M)
+            q = 0 if adiabatic else g
+            sums[q][modes] -= qe[:, :m]
+            errs[q][modes] += kappa * np.outer(q_norm, fe_norm[0])
+            if adiabatic:
+                sums[1][modes] += qe[:, m:]
+                errs[1][modes] += kappa * np.outer(q_norm, fe_norm[1])
+            vals = np.zeros((order + 1, k, pi_idx.size), dtype=complex)
+            for (u, uc, _lbar, _prim), d, dr, hs in zip(lead_data, d_all, d_rows, h_l):
+                r = u.shape[1]
+                # P part: sum_ij F_ij E_ij P_ji = sum_is Z_is [(F o E) U]_is, Z = (X^T o D) conj(U) sign
+                zs = [((xt * d[j]).reshape(k * n, n) @ uc).reshape(k, n, r) for j in range(3 if adiabatic else 1)]
+                z0 = zs[0].reshape(k, n * r)
+                sums[q][modes] += z0 @ hs[0].T
+                errs[q][modes] += kappa * np.outer(_row_norms(z0), _row_norms(hs[0]))
+                if adiabatic:
+                    z1 = zs[1].reshape(k, n * r)
+                    # K: + sum_i F_ii P'_ii (w_iik = D'_ik); L: + sum_i F_ii (Y (X o D''^T))_ii / 2
+                    d1 = np.einsum("ais,is->ai", zs[1], u)
+                    d2 = 0.5 * np.einsum("ais,is->ai", zs[2], u)
+                    sums[0][modes] += d1 @ f_diag.T
+                    errs[0][modes] += kappa * np.abs(d1) @ np.abs(f_diag).T
+                    # L: sum_ij F_ij [E_ij P'_ji - E_ij^2 P_ji]
+                    sums[1][modes] += z1 @ hs[0].T - z0 @ hs[1].T + d2 @ f_diag.T
+                    errs[1][modes] += kappa * (
+                        np.outer(_row_norms(z1), _row_norms(hs[0]))
+                        + np.outer(_row_norms(z0), _row_norms(hs[1]))
+                        + np.abs(d2) @ np.abs(f_diag).T
+                    )
+                if dr is not None:
+                    pos = np.searchsorted(rows, pi_idx)
+                    zr = np.einsum("aik,mik,ks->mais", xt[:, rows], dr, uc, optimize=True)
+                    vals += np.einsum("ps,maps->map", u[pj_idx], zr[:, :, pos], optimize=True)
+            if pi_idx.size:
+                facs = [math.factorial(j) for j in range(order + 2)]
+                fn = f_all[:, pi_idx, pj_idx]  # (M_b, P)
+                tk = sum(vals[j + 1] * dl**j / facs[j + 1] for j in range(TAYLOR))
+                last = np.abs(vals[TAYLOR] * dl ** (TAYLOR - 1)) / facs[TAYLOR]
+                sums[q][modes] += tk @ fn.T
+                errs[q][modes] += (kappa * np.abs(tk) + last) @ np.abs(fn).T
+                if adiabatic:
+                    tl = sum(vals[j + 2] * dl**j / facs[j + 2] for j in range(TAYLOR))
+                    last = np.abs(vals[TAYLOR + 1] * dl ** (TAYLOR - 1)) / facs[TAYLOR + 1]
+                    sums[1][modes] += tl @ fn.T
+                    errs[1][modes] += (kappa * np.abs(tl) + last) @ np.abs(fn).T
+    if adiabatic:
+        s_k, s_l = sums[0], -sums[1]  # G' = -V diag(d^2) W
+        return WindowTerms(
+            {"K_bias": s_k.real / math.pi, "L_bias": HBAR * s_l.imag / math.pi},
+            {"K_bias": float(errs[0].max()) / math.pi, "L_bias": HBAR * float(errs[1].max()) / math.pi},
+        )
+    value = (sums[0] + np.conj(sums[1])) / (2 * math.pi)
+    err = float((errs[0] + errs[1]).max()) / (2 * math.pi)
+    return WindowTerms({"pi_bias": value}, {"pi_bias": err, "pi_bias_im": err})
+
+
+def window_basis(junction: Any, ops: ForceOperators) -> WindowBasis:
+    """The :class:`WindowBasis` of a junction with energy-independent self-energies (one eigendecomposition)."""
+    import scipy.linalg as la
+
+    n = junction.size
+    h = junction.hamiltonian
+    h = np.asarray(h.toarray() if hasattr(h, "toarray") else h, dtype=complex)
+    z0 = np.array([0.0])
+    sigma = np.zeros((n, n), dtype=complex)
+    sups, gammas = [], []
+    for lead in junction.leads:
+        sigma += np.asarray(lead.self_energy(z0))[0]
+        sups.append(np.asarray(lead.support, dtype=int))
+        gammas.append(np.asarray(lead.broadening_block(z0))[0])
+    s = getattr(junction, "overlap", None)
+    s = None if s is None else np.asarray(s.toarray() if hasattr(s, "toarray") else s, dtype=complex)
+    lam, v = la.eig(h + sigma, s)
+    wmat = np.linalg.inv(v if s is None else s @ v)
+    return WindowBasis(
+        eigenvalues=lam,
+        v_support=v[ops.support],
+        w_support=wmat[:, ops.support],
+        w_leads=[wmat[:, sup] for sup in sups],
+        gammas=gammas,
+        condition=float(np.linalg.norm(v) * np.linalg.norm(wmat)),  # >= cond_2(V), cheaper than an SVD
+    )
