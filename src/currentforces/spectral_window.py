@@ -80,6 +80,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from numpy.typing import NDArray
 
+from .fermi_rational import fermi_primitive, polygamma
 from .units import HBAR, KB
 
 if TYPE_CHECKING:
@@ -101,60 +102,6 @@ MAX_ELEMENTS = 2e7
 
 CHUNK_ELEMENTS = 4e6
 """Modes are processed in chunks of at most this many complex elements per (modes, N, N) array."""
-
-
-# ----------------------------------------------------------------------------
-# Fermi-weighted primitives (placeholder until fermi_rational lands)
-# ----------------------------------------------------------------------------
-_BERNOULLI = (1 / 6, -1 / 30, 1 / 42, -1 / 30, 5 / 66, -691 / 2730, 7 / 6, -3617 / 510, 43867 / 798, -174611 / 330)
-
-
-def _polygammas(top: int, z: NDArray[Any]) -> NDArray[Any]:
-    """psi^(n)(z), n = 0..top, for complex z with Re z > 0, (top + 1,) + z.shape.
-
-    The recurrence psi^(n)(z) = psi^(n)(z + 1) - (-1)^n n! / z^(n+1) moves z to
-    ``|z|`` >= 12 + top, where the asymptotic series (ten Bernoulli terms) is
-    accurate to rounding."""
-    z = np.asarray(z, dtype=complex)
-    big = 12.0 + top
-    shift = np.where(np.abs(z) < big, np.ceil(np.maximum(big - z.real, 0.0)), 0.0)
-    out = np.zeros((top + 1,) + z.shape, dtype=complex)
-    signs = np.array([(-1.0) ** k * math.factorial(k) for k in range(top + 1)]).reshape((-1,) + (1,) * z.ndim)
-    for k in range(int(shift.max()) if shift.size else 0):
-        inv = np.where(k < shift, 1.0 / (z + k), 0.0)
-        powers = np.cumprod(np.broadcast_to(inv, (top + 1,) + z.shape), axis=0)  # inv^(n+1)
-        out -= signs * powers
-    x = z + shift
-    inv = 1.0 / x
-    out[0] += np.log(x) - 0.5 * inv - sum(b / (2 * k) * inv ** (2 * k) for k, b in enumerate(_BERNOULLI, start=1))
-    for n in range(1, top + 1):
-        t = math.factorial(n - 1) * inv**n + math.factorial(n) / 2 * inv ** (n + 1)
-        for k, b in enumerate(_BERNOULLI, start=1):
-            t = t + b * math.factorial(2 * k + n - 1) / math.factorial(2 * k) * inv ** (2 * k + n)
-        out[n] += (-1) ** (n + 1) * t
-    return out
-
-
-def primitive_derivatives(z: NDArray[Any], mu: float, temperature: float, order: int) -> NDArray[Any]:
-    r"""d^m/dz^m L(z; mu), m = 0..order, for Im z < 0: (order + 1,) + z.shape.
-
-    L(z; mu) = psi(1/2 + (mu - z)/(2 pi i k_B T)) at T > 0, log(mu - z) at T = 0,
-    so that int [n_F(E - mu_1) - n_F(E - mu_2)]/(E - z) dE = L(z; mu_1) - L(z; mu_2).
-    """
-    z = np.asarray(z, dtype=complex)
-    out = np.empty((order + 1,) + z.shape, dtype=complex)
-    if temperature == 0:
-        u = mu - z
-        out[0] = np.log(u)
-        for m in range(1, order + 1):
-            out[m] = -math.factorial(m - 1) / u**m
-        return out
-    c = 2j * math.pi * KB * temperature
-    x = 0.5 + (mu - z) / c
-    psi = _polygammas(order, x)
-    for m in range(order + 1):
-        out[m] = psi[m] * (-1.0 / c) ** m
-    return out
 
 
 # ----------------------------------------------------------------------------
@@ -214,7 +161,9 @@ CLOSE_TERMS = 10
 
 
 class _Primitive:
-    """The Fermi-weighted primitive L_phi(z) = L(z; mu) - L(z; mu_0) of one lead and its continuation."""
+    """The Fermi-weighted primitive L_phi(z) = Q(z; mu) - Q(z; mu_0) of one lead
+    (:func:`~currentforces.fermi_rational.fermi_primitive`, z in the lower half plane,
+    the additive constants cancel) and its continuation across the real axis."""
 
     def __init__(self, mu: float, mu0: float, temperature: float) -> None:
         self.mu, self.mu0, self.temperature = mu, mu0, temperature
@@ -222,48 +171,50 @@ class _Primitive:
     def derivatives(self, z: NDArray[Any], order: int) -> NDArray[Any]:
         """L_phi^(m)(z), m = 0..order, (order + 1,) + z.shape."""
         t = self.temperature
-        return primitive_derivatives(z, self.mu, t, order) - primitive_derivatives(z, self.mu0, t, order)
+        return np.stack(
+            [fermi_primitive(z, self.mu, t, k) - fermi_primitive(z, self.mu0, t, k) for k in range(order + 1)]
+        )
 
     def radius(self, z: NDArray[Any]) -> NDArray[Any]:
         """Radius of the disk about z (upper half plane, near the real axis) in which the
-        expression of :func:`primitive_derivatives` is analytic and continues L_phi from
-        below: at T = 0 the distance to the window [mu_0, mu] where Re z lies outside it
-        (0 inside: the logarithms' cut); at T > 0 the distance to the first Matsubara
-        poles mu + i pi k_B T (2n + 1) of the digamma functions (0 above the first)."""
+        continuation of L_phi from below is analytic: the distance to the chemical
+        potentials at T = 0 (its derivatives are rational), to the Matsubara poles
+        mu + i pi k_B T (2n + 1) at T > 0 (0 above the first: no continuation used)."""
         mus = np.array([self.mu, self.mu0])
         if self.temperature == 0:
-            lo, hi = mus.min(), mus.max()
-            outside = (z.real < lo) | (z.real > hi)
-            dist = np.abs(z[..., None] - mus).min(axis=-1)
-            return np.where(outside, dist, 0.0)
+            return np.abs(z[..., None] - mus).min(axis=-1)
         y = math.pi * KB * self.temperature
         poles = (mus[:, None] + 1j * y * np.array([1.0, 3.0, 5.0])[None, :]).ravel()
-        dist = np.abs(z[..., None] - poles).min(axis=-1)
-        return np.where(z.imag < y, dist, 0.0)
+        return np.where(z.imag < y, np.abs(z[..., None] - poles).min(axis=-1), 0.0)
 
     def taylor(self, z: NDArray[Any], terms: int) -> NDArray[Any]:
-        """L_phi^(p)(z)/p!, p = 1..terms, of the continued expression, (terms,) + z.shape."""
+        """l^(p)(z)/p!, p = 1..terms, of the continuation l of L_phi at z (upper half plane,
+        ``Im z`` < pi k_B T), (terms,) + z.shape: the rational derivatives of the logarithms
+        at T = 0; at T > 0 (i/c)^p psi^(p)(x), x = 1/2 + i (z - mu)/c, c = 2 pi k_B T, with
+        0 < Re x < 1/2 taken through psi^(p)(x) = psi^(p)(x + 1) - (-1)^p p!/x^(p+1)."""
         out = np.zeros((terms,) + z.shape, dtype=complex)
         for mu, sign in ((self.mu, 1.0), (self.mu0, -1.0)):
             if self.temperature == 0:
-                u = mu - z  # d^p/dz^p log(mu - z) / p! = -1 / (p (mu - z)^p)
                 for p in range(1, terms + 1):
-                    out[p - 1] -= sign / (p * u**p)
-            else:
-                c = 2j * math.pi * KB * self.temperature
-                x = 0.5 + (mu - z) / c
-                psi = _polygammas(terms, x)
-                for p in range(1, terms + 1):
-                    out[p - 1] += sign * psi[p] * (-1.0 / c) ** p / math.factorial(p)
+                    out[p - 1] += sign * fermi_primitive(z, mu, 0.0, p) / math.factorial(p)
+                continue
+            c = 2 * math.pi * KB * self.temperature
+            x = 0.5 + 1j * (z - mu) / c
+            for p in range(1, terms + 1):
+                psi = polygamma(p, x + 1.0) - (-1.0) ** p * math.factorial(p) / x ** (p + 1)
+                out[p - 1] += sign * psi * (1j / c) ** p / math.factorial(p)
         return out
 
     def jump(self, z: NDArray[Any]) -> NDArray[Any]:
-        """2 pi i phi(z), phi = n_F(z - mu) - n_F(z - mu_0) continued (T > 0; 0 at T = 0, used only
-        outside the window): the continuation from below minus the function above the axis."""
+        """2 pi i phi(z): the function above the axis minus the continuation from below
+        (Sokhotski-Plemelj), phi = n_F(z - mu) - n_F(z - mu_0) continued (T > 0), or
+        +-1 inside the window and 0 outside it (T = 0)."""
         if self.temperature == 0:
-            return np.zeros(z.shape, dtype=complex)
+            x = z.real
+            inside = np.where((x - self.mu0) * (self.mu - x) > 0, np.sign(self.mu - self.mu0), 0.0)
+            return 2j * math.pi * inside
         kt = KB * self.temperature
-        return 2j * math.pi * (0.5 * np.tanh((self.mu - z) / (2 * kt)) - 0.5 * np.tanh((self.mu0 - z) / (2 * kt)))
+        return 1j * math.pi * (np.tanh((self.mu - z) / (2 * kt)) - np.tanh((self.mu0 - z) / (2 * kt)))
 
 
 def _d_derivatives(prim, alpha, lam, l_alpha, lbar, order):
@@ -412,7 +363,6 @@ def bias_window(
     f_all = np.empty((m, n, n), dtype=complex)  # F^b = W f_b V
     for k, (nz, _cva, fva) in enumerate(factors):
         f_all[k] = basis.w_support[:, nz] @ fva
-    f_flat = f_all.reshape(m, n * n)
     f_diag = np.stack([np.diagonal(f) for f in f_all])
     nq = 2 if adiabatic else len(shifts)
     sums = [np.zeros((m, m), dtype=complex) for _ in range(nq)]
@@ -433,7 +383,7 @@ def bias_window(
         xt = np.stack([factors[a][2].T @ factors[a][1] for a in modes])
         q_flat = np.stack([factors[a][2].T @ (factors[a][1] @ z_q.T) for a in modes]).reshape(k, n * n)
         q_norm = _row_norms(q_flat)
-        for g, (e, pi_idx, pj_idx, rows, dl, d_all, d_rows) in enumerate(geometry):
+        for g, (_e, pi_idx, pj_idx, rows, dl, d_all, d_rows) in enumerate(geometry):
             fe_flat, fe_norm, h_l = sides[g]
             # Q part: -sum_ij F_ij E_ij Q_ji (K) and +sum_ij F_ij E_ij^2 Q_ji (L)
             qe = q_flat @ fe_flat.T  # (k, len(fe) M)
