@@ -15,9 +15,10 @@ integrals of three resolvents (:ref:`theory-kernel-split`,
 
 with X = G, G' = dG/dE, G_+- = G(E +- hbar w), A_l = G Gamma_l G^A.  With
 energy-independent self-energies every factor is a rational function of E
-and the integral is a sum of closed forms (:ref:`theory-spectral-window`).
-In the eigenbasis of the pencil (h + Sigma, S), h_eff V = S V diag(lambda),
-W = (S V)^{-1}, G(E) = V diag(d) W with d_i = 1/(E - lambda_i), and
+and each integral is a sum of closed forms (:ref:`theory-spectral-window`,
+:eq:`eq-spectral-window`).  In the eigenbasis of the pencil (h + Sigma, S),
+h_eff V = S V diag(lambda), W = (S V)^{-1}, G(E) = V diag(d) W with
+d_i = 1/(E - lambda_i), and
 
 .. math::
 
@@ -25,50 +26,57 @@ W = (S V)^{-1}, G(E) = V diag(d) W with d_i = 1/(E - lambda_i), and
         d_i(E + s)\, d_j(E)\, \overline{d_k(E)},
 
 X^a = V^dagger f_a V, F^b = W f_b V, Y^l = W Gamma_l W^dagger.  The weights
-w_ijk = int phi d_i(E + s) d_j d_k^* dE are divided differences of one
-function per k (alpha_i = lambda_i - s, beta_j = lambda_j, mu_k = lambda_k^*):
+int phi d_i(E + s) d_j d_k^* dE are divided differences of one function per
+k (alpha_i = lambda_i - s, mu_k = lambda_k^*):
 
 .. math::
 
-    D_k(z) = \frac{\mathcal L_\phi(z) - \overline{\mathcal L_\phi(\lambda_k)}}{z - \mu_k}
+    D_k(z) = \frac{\mathcal L(z) - \overline{\mathcal L(\lambda_k)}}{z - \mu_k}
       = \int dE\, \frac{\phi(E)}{(E - z)(E - \mu_k)}, \qquad
-    w_{ijk} = D_k[\alpha_i, \beta_j] = \frac{D_k(\alpha_i) - D_k(\beta_j)}{\alpha_i - \beta_j},
+    w_{ijk} = D_k[\alpha_i, \lambda_j] = \frac{D_k(\alpha_i) - D_k(\lambda_j)}{\alpha_i - \lambda_j},
 
-with the Fermi-weighted primitive
-L_phi(z) = int phi(E)/(E - z) dE = L(z; mu_l) - L(z; mu_0) of
-:mod:`currentforces.fermi_rational` (a digamma function at T > 0, a
-logarithm at T = 0).  The sum separates:
+with L = Q_mu_l - Q_mu_0 the difference of two Fermi primitives
+(:func:`currentforces.fermi_rational.fermi_primitive`: a digamma function at
+T > 0, a logarithm at T = 0).  The sum separates:
 
 .. math::
 
     S = \sum_{ij} F^b_{ij} E_{ij}\,\big[P^a - Q^a\big]_{ji}, \quad
     P^a = \sum_l Y^l (X^a \circ D_l(\alpha)^T), \quad
-    Q^a = \sum_l (Y^l \circ D_l(\beta)) X^a, \quad E_{ij} = \frac{1}{\alpha_i - \beta_j},
+    Q^a = \sum_l (Y^l \circ D_l(\lambda)) X^a, \quad E_{ij} = \frac{1}{\alpha_i - \lambda_j},
 
 and G' = -G S G = -V diag(d^2) W gives the weights
-D_k[alpha_i, alpha_i, beta_j] = (D'_k(alpha_i) - w_ijk) E_ij, i.e.
+D_k[alpha_i, alpha_i, lambda_j] = (D'_k(alpha_i) - w_ijk) E_ij, i.e.
 S_G' = -sum_ij F_ij [E_ij P'_ji - E_ij^2 (P - Q)_ji] with P' built from D'.
 Gamma_l = C_l C_l^dagger has low rank r_l, so Y^l = U_l U_l^dagger with
-U_l = W C_l (N x r_l): P^a costs O(r N^2), Q^a O(n_a N^2) (n_a the orbitals
-f_a touches), and the pair sums one product of (M, N^2) by (N^2, M): no
-N^3 work per mode.
+U_l = W C_l: the P terms are contracted as sum_is Z^a_is [(F^b o E) U]_is
+with Z^a = (X^a o D^T)^T conj(U), O(r N^2) per mode; Q^a = Z X^a costs
+O(n_a N^2) (n_a the orbitals f_a touches) and its pair sum one product of
+(M, N^2) by (N^2, M): no N^3 work per mode.
 
-Near-degenerate pairs, ``|alpha_i - beta_j|`` < tau rho_ij (rho_ij = min(-Im
-alpha_i, -Im beta_j), a lower bound of the radius of convergence of D_k
-about alpha_i; i = j at s = 0, and exactly degenerate levels of two
-identical copies or spin blocks) are left out of the separable sums and
-added by Taylor series, D_k[x, y] = sum_n D_k^(n+1)(x) Delta^n/(n+1)! and
-D_k[x, x, y] = sum_n D_k^(n+2)(x) Delta^n/(n+2)! (Delta = y - x, ``TAYLOR``
-terms).  Error analysis (relative to ``|D|``): the separable form loses
-~eps rho/``|Delta|`` (K) and eps (rho/``|Delta|``)^2 (L) to cancellation, the series
-truncates at ~(``|Delta|``/rho)^TAYLOR; with tau = 1e-3 and 4 terms both stay
-below 2e-10 (2e-13 for K).  Rounding of the eigenbasis adds ~cond(V) eps of
-the summed terms.  The returned error estimates are
-``ROUNDING_FACTOR`` eps (cond(V) + N) times a bound on the sum of the
-absolute values of the terms (Cauchy-Schwarz on each pair sum) plus the
-size of the last Taylor term.
+Error analysis.  Near-degenerate pairs, ``|alpha_i - lambda_j|`` < tau rho_ij
+(tau = ``DEGENERATE``, rho_ij = min(-Im alpha_i, -Im lambda_j), a lower bound
+of the radius of convergence of D_k about alpha_i; i = j at s = 0 and the
+exactly degenerate levels of identical copies or spin blocks) are left out of
+the separable sums and added by Taylor series,
+D_k[x, y] = sum_n D_k^(n+1)(x) Delta^n/(n+1)! and
+D_k[x, x, y] = sum_n D_k^(n+2)(x) Delta^n/(n+2)!, Delta = y - x (``TAYLOR``
+terms).  Relative to ``|D|`` the separable form loses ~eps rho/``|Delta|``
+(eps (rho/``|Delta|``)^2 for G') to cancellation, the series truncates at
+~(``|Delta|``/rho)^TAYLOR: with tau = 1e-3 and 4 terms both stay below 2e-10
+(2e-13 for K).  A narrow level (Im lambda_k -> 0) makes D_k(z) near lambda_k
+a ratio of two small numbers where phi vanishes; there (:func:`_d_derivatives`)
+D_k(z) = l[z, mu_k] - 2 pi i phi(mu_k)/(z - mu_k) with l the continuation of L
+across the real axis, the divided difference summed as a series about mu_k
+(``CLOSE``, ``CLOSE_TERMS``).  What remains is rounding: the estimates
+returned are ``ROUNDING_FACTOR`` eps (cond(V) + N) times a bound on the
+summed terms (Cauchy-Schwarz on each pair sum), plus the size of the last
+Taylor term.  A level much narrower than the window inside it makes the
+terms of S_G' of order 1/gamma^2 against a result of order one: the estimate
+says so, and :func:`currentforces.force_coefficients` falls back to the
+contour (:mod:`currentforces.contour`) for these pieces.
 
-Units: energies eV; S in the units of f^2 (eV^2/Angstrom^2) per eV (S_G') per eV^2.
+Units: energies eV; K_bias eV/Angstrom^2, L_bias eV fs/Angstrom^2, pi_bias eV/Angstrom^2 (per spin).
 """
 
 from __future__ import annotations
@@ -86,7 +94,7 @@ from .units import HBAR, KB
 if TYPE_CHECKING:
     from .operators import ForceOperators
 
-__all__ = ["WindowTerms", "bias_window"]
+__all__ = ["WindowBasis", "WindowTerms", "applies", "bias_window", "window_basis"]
 
 TAYLOR = 4
 """Terms of the Taylor series of the divided differences for near-degenerate pairs."""
