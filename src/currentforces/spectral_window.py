@@ -94,7 +94,8 @@ from .units import HBAR, KB
 if TYPE_CHECKING:
     from .operators import ForceOperators
 
-__all__ = ["WindowBasis", "WindowTerms", "applies", "bias_window", "window_basis"]
+
+__all__ = ["WindowBasis", "WindowTerms", "applies", "bias_window", "from_eigenbasis", "window_basis"]
 
 TAYLOR = 4
 """Terms of the Taylor series of the divided differences for near-degenerate pairs."""
@@ -339,10 +340,11 @@ def bias_window(
     for i in leads:
         u, sg = _low_rank(basis.w_leads[i], basis.gammas[i])
         prim = _Primitive(float(mus[i]), mu0, temperature)
-        lbar = np.conj(prim.derivatives(lam, 0)[0])
-        d_beta = _d_derivatives(prim, lam, lam, prim.derivatives(lam, 0), lbar, 0)[0]
-        z_q += ((u * sg) @ np.conj(u.T)) * d_beta
-        lead_data.append((u, np.conj(u) * sg, lbar, prim))
+        l_lam = prim.derivatives(lam, 2 if adiabatic else 0)  # reused for alpha = lambda
+        lbar = np.conj(l_lam[0])
+        d_lam = _d_derivatives(prim, lam, lam, l_lam, lbar, 2 if adiabatic else 0)  # D^(m)_k(lambda_i)
+        z_q += ((u * sg) @ np.conj(u.T)) * d_lam[0]
+        lead_data.append((u, np.conj(u) * sg, lbar, prim, d_lam))
 
     shifts = [0.0] if adiabatic else [w, -w]  # alpha = lambda - s for G(E + s)
     geometry = []
@@ -361,10 +363,13 @@ def bias_window(
         pi_idx, pj_idx = np.nonzero(near)
         rows = np.unique(pi_idx)
         d_all, d_rows = [], []
-        for _u, _uc, lbar, prim in lead_data:
-            la = prim.derivatives(alpha, order)
-            d_all.append(_d_derivatives(prim, alpha, lam, la[:3], lbar, 2 if adiabatic else 0))
-            d_rows.append(_d_derivatives(prim, alpha[rows], lam, la[:, rows], lbar, order) if rows.size else None)
+        for _u, _uc, lbar, prim, d_lam in lead_data:
+            d_all.append(d_lam if s == 0 else _d_derivatives(prim, alpha, lam, prim.derivatives(alpha, 0), lbar, 0))
+            if rows.size:
+                lr = prim.derivatives(alpha[rows], order)
+                d_rows.append(_d_derivatives(prim, alpha[rows], lam, lr, lbar, order))
+            else:
+                d_rows.append(None)
         geometry.append((e, pi_idx, pj_idx, rows, delta[pi_idx, pj_idx], d_all, d_rows))
 
     factors = _mode_factors(basis, ops)
@@ -388,7 +393,7 @@ def bias_window(
     for modes in _chunks(m, n):
         k = len(modes)
         # X^a_ki at [a, i, k] and Q^a_ji at [a, i, j], from X^a = conj(V_a)^T (f_a V_a), Q^a = Z X^a
-        xt = np.stack([factors[a][2].T @ factors[a][1] for a in modes])
+        xi = np.stack([factors[a][2].T @ factors[a][1] for a in modes], axis=1)  # X^a_ki at [i, a, k]
         q_flat = np.stack([factors[a][2].T @ (factors[a][1] @ z_q.T) for a in modes]).reshape(k, n * n)
         q_norm = _row_norms(q_flat)
         for g, (_e, pi_idx, pj_idx, rows, dl, d_all, d_rows) in enumerate(geometry):
@@ -402,10 +407,22 @@ def bias_window(
                 sums[1][modes] += qe[:, m:]
                 errs[1][modes] += kappa * np.outer(q_norm, fe_norm[1])
             vals = np.zeros((order + 1, k, pi_idx.size), dtype=complex)
-            for (u, uc, _lbar, _prim), d, dr, hs in zip(lead_data, d_all, d_rows, h_l):
-                r = u.shape[1]
-                # P part: sum_ij F_ij E_ij P_ji = sum_is Z_is [(F o E) U]_is, Z = (X^T o D) conj(U) sign
-                zs = [((xt * d[j]).reshape(k * n, n) @ uc).reshape(k, n, r) for j in range(3 if adiabatic else 1)]
+            # Z^(j)_{a,is} = sum_k X^a_ki D^(j)_ik conj(U_ks) sign_s for every lead and derivative
+            # order j, one batched product over i: (k, N) @ (N, sum of ranks x orders)
+            norders = 3 if adiabatic else 1
+            widths = [u.shape[1] for u, *_ in lead_data]
+            bmat = np.concatenate(
+                [d[j][:, :, None] * uc[None] for (_u, uc, *_), d in zip(lead_data, d_all) for j in range(norders)],
+                axis=2,
+            )
+            zall = np.matmul(xi, bmat)  # (N, k, R)
+            offset = 0
+            for (u, uc, *_), dr, hs, r in zip(lead_data, d_rows, h_l, widths):
+                # P part: sum_ij F_ij E_ij P_ji = sum_is Z_is [(F o E) U]_is
+                zs = []
+                for _j in range(norders):
+                    zs.append(np.ascontiguousarray(np.swapaxes(zall[:, :, offset : offset + r], 0, 1)))  # (k, N, r)
+                    offset += r
                 z0 = zs[0].reshape(k, n * r)
                 sums[q][modes] += z0 @ hs[0].T
                 errs[q][modes] += kappa * np.outer(_row_norms(z0), _row_norms(hs[0]))
@@ -425,7 +442,7 @@ def bias_window(
                     )
                 if dr is not None:
                     pos = np.searchsorted(rows, pi_idx)
-                    zr = np.einsum("aik,mik,ks->mais", xt[:, rows], dr, uc, optimize=True)
+                    zr = np.einsum("iak,mik,ks->mais", xi[rows], dr, uc, optimize=True)
                     vals += np.einsum("ps,maps->map", u[pj_idx], zr[:, :, pos], optimize=True)
             if pi_idx.size:
                 facs = [math.factorial(j) for j in range(order + 2)]
@@ -448,6 +465,20 @@ def bias_window(
     value = (sums[0] + np.conj(sums[1])) / (2 * math.pi)
     err = float((errs[0] + errs[1]).max()) / (2 * math.pi)
     return WindowTerms({"pi_bias": value}, {"pi_bias": err, "pi_bias_im": err})
+
+
+def from_eigenbasis(eigen: Any, ops: ForceOperators) -> WindowBasis:
+    """The :class:`WindowBasis` of an :class:`currentforces.spectral.Eigenbasis` (the one
+    eigendecomposition that :func:`currentforces.force_coefficients` makes for every closed form)."""
+    dev = eigen.device
+    return WindowBasis(
+        eigenvalues=np.asarray(eigen.lam),
+        v_support=eigen.v[ops.support],
+        w_support=eigen.w[:, ops.support],
+        w_leads=[eigen.w[:, sup] for sup in dev.sups],
+        gammas=list(dev.gammas),
+        condition=float(eigen.cond),
+    )
 
 
 def window_basis(junction: Any, ops: ForceOperators) -> WindowBasis:
