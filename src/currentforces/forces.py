@@ -66,7 +66,7 @@ from typing import TYPE_CHECKING, Any, TypeAlias
 import numpy as np
 from numpy.typing import NDArray
 
-from . import contour
+from . import contour, spectral_window
 from ._checks import (
     check_leads,
     check_nonnegative,
@@ -713,12 +713,55 @@ def _window_columns(pieces):
     return np.concatenate(columns), sizes
 
 
+_CLOSED_WINDOW = True
+"""Private switch: False keeps the numerical routes (contour, real axis) for the
+three-resolvent bias-window pieces where :mod:`currentforces.spectral_window` applies."""
+
+
+def _closed_window_basis(junction, ops, rtol):
+    """The eigenbasis of h + Sigma for :mod:`currentforces.spectral_window`, or None
+    where it does not apply: other than dense with energy-independent self-energies,
+    M N^2 too large, an eigenvalue on the real axis, or cond(V) eps above
+    :data:`currentforces.contour.EIG_COND_RTOL` rtol."""
+    if not _CLOSED_WINDOW or not contour.applies(junction) or not spectral_window.applies(junction.size, ops.n_modes):
+        return None
+    basis = spectral_window.window_basis(junction, ops)
+    lam = basis.eigenvalues
+    if not np.all(np.isfinite(lam)) or not np.all(lam.imag < 0):
+        return None
+    if not math.isfinite(basis.condition) or basis.condition * np.finfo(float).eps > contour.EIG_COND_RTOL * rtol:
+        return None
+    return basis
+
+
+def _closed_bias_window(terms, junction, ops, w, rtol):
+    """The closed-form pieces ``terms`` (:func:`currentforces.spectral_window.bias_window`:
+    K_bias and L_bias at w = 0, pi_bias at w > 0, per spin) as ({name: value},
+    {name: error}) if every error estimate is within rtol of its piece's size (floored
+    at FLOOR of its natural scale per spin, :func:`_natural_scales`), else ({}, {}):
+    a level far narrower than the window inside it, whose terms cancel beyond double
+    precision; the contour or the real axis then does these pieces."""
+    natural = _natural_scales(ops, junction, 1.0)
+    values = terms.values
+    if w == 0:
+        checks = [("K_bias", values["K_bias"], "K_current", 1.0), ("L_bias", values["L_bias"], "L_current", 1.0)]
+    else:
+        pi = values["pi_bias"]
+        checks = [("pi_bias", pi.real, "K_current", 1.0), ("pi_bias_im", pi.imag, "L_current", w / HBAR)]
+    for name, value, scale, factor in checks:
+        if not terms.errors[name] <= rtol * max(float(np.abs(value).max()), FLOOR * natural[scale] * factor, 1e-300):
+            return {}, {}
+    return dict(values), dict(terms.errors)
+
+
 def window_integrand(blocks, chemical_potentials, temperature, frequency, bias_terms=True):
     """The real-axis integrand of :func:`force_coefficients` (one energy batch
     at a time), exposed for benchmarks and for evaluation on a user grid.
 
-    With ``bias_terms=False`` the adiabatic K and L bias-window pieces are
-    left out (computed off the real axis by :mod:`currentforces.contour`).
+    With ``bias_terms=False`` the three-resolvent bias-window pieces (K_bias,
+    L_bias; pi_bias at finite frequency) are left out (computed off the real
+    axis by :mod:`currentforces.contour`, or in closed form by
+    :mod:`currentforces.spectral_window`).
 
     Returns
     -------
@@ -738,7 +781,7 @@ def window_integrand(blocks, chemical_potentials, temperature, frequency, bias_t
     pieces = []  # (name, trailing shape) in the order the integrand stacks them
     if w > 0:
         pieces.append(("mixed", (m, m)))
-    bias_terms = biased and (bias_terms or w > 0)
+    bias_terms = biased and bias_terms
     if biased:
         if bias_terms:
             pieces.append(("K_bias" if w == 0 else "pi_bias", (m, m)))
@@ -770,7 +813,7 @@ def window_integrand(blocks, chemical_potentials, temperature, frequency, bias_t
                 * (n0 - fermi(e + w, mu0, temperature))[:, None, None]
                 * ops.traces(gp, 1j * (g0 - _hermitian_conj(g0)))
             )
-            if biased:
+            if bias_terms:
                 gm = blocks.green(e - w)
                 got["pi_bias"] = (ops.traces(gp, aw) + np.conj(ops.traces(gm, aw))) / (2 * math.pi)
         else:
@@ -1029,6 +1072,9 @@ def force_coefficients(
         _check_fermi_sea(fermi_sea, junction, ops, mu0, temperature, w, rtol)
 
     user_rtol = rtol
+    # ---- three-resolvent bias-window pieces in closed form (module spectral_window)
+    closed_basis = _closed_window_basis(junction, ops, rtol) if biased and levels is None else None
+    closed_memo: dict[str, Any] = {}
     off_axis = biased and w == 0 and contour.applies(junction, mus, temperature, rtol, cutoff)
     memo: dict[tuple[str, float], Any] = {}
 
@@ -1049,7 +1095,12 @@ def force_coefficients(
         elif name == "window":
             # one adaptive window integral for everything on the real axis,
             # each piece to rtol of its own size
-            pieces, integrand = window_integrand(blocks, mus, temperature, w, bias_terms=not off_axis)
+            closed: tuple[dict, dict] = ({}, {})
+            if closed_basis is not None:
+                if "terms" not in closed_memo:
+                    closed_memo["terms"] = spectral_window.bias_window(closed_basis, ops, mus, temperature, w)
+                closed = _closed_bias_window(closed_memo["terms"], junction, ops, w, rtol)
+            pieces, integrand = window_integrand(blocks, mus, temperature, w, bias_terms=not (off_axis or closed[0]))
             got, gerr = {}, {}
             if pieces:
                 pts = _window_points(junction, mus, temperature, w, mu0, cutoff)
@@ -1077,7 +1128,10 @@ def force_coefficients(
                         gerr[piece + "_im"] = float(win.errors[k])
                         offset, k = offset + size, k + 1
                     got[piece] = value.reshape(shape)
-            if off_axis:
+            if closed[0]:
+                got.update(closed[0])
+                gerr.update(closed[1])
+            elif off_axis:
                 # narrow resonances in the bias window: off the real axis (module contour)
                 p_k, p_l, e_k, e_l = contour.adiabatic_bias_window(junction, ops, mus, temperature, rtol, cutoff=cutoff)
                 got["K_bias"], gerr["K_bias"] = p_k / math.pi, e_k / math.pi
