@@ -33,10 +33,13 @@ divided differences of Q,
     \int dE\, \frac{-n_F'(E - \mu)}{(E - a)(E - b)} = -Q'[a, b],
 
 and int n_F / ((E - a)^2 (E - b)) = Q[a, a, b] (the derivative in a).
-Where a and b lie in the same half plane and ``|a - b|`` is small against
-the distance rho of a to the nearest singularity of Q, the divided
-differences are summed as Taylor series in h = b - a (no cancellation):
-Q[a, b] = sum_k Q^(k)(a) h^(k-1)/k!, Q[a, a, b] = sum_k Q^(k+1)(a) h^(k-1)/(k+1)!.
+Where ``|a - b|`` is small against the distance rho of a to the nearest
+singularity of Q, the divided differences are summed as Taylor series in
+h = b - a (no cancellation): Q[a, b] = sum_k Q^(k)(a) h^(k-1)/k!,
+Q[a, a, b] = sum_k Q^(k+1)(a) h^(k-1)/(k+1)!; for b in the other half
+plane (a narrow level and its conjugate) the series continues a's branch
+and the jump of Q across the real axis, 2 pi i n_F(b - mu) (:func:`fermi_jump`),
+is added in closed form.
 
 Units: energies (a, mu, k_B T) in eV, temperature in K; Q is dimensionless,
 its k-th derivative in eV^-k.
@@ -61,6 +64,9 @@ __all__ = [
     "singularity_distance",
     "divided_difference",
     "second_divided_difference",
+    "difference_matrix",
+    "fermi_jump",
+    "second_difference_matrix",
     "TAYLOR_RATIO",
     "TAYLOR_TERMS",
 ]
@@ -85,21 +91,23 @@ _BERNOULLI = (
 
 _EPS = float(np.finfo(float).eps)
 
-TAYLOR_RATIO = 0.1
-"""Divided differences of Q within one half plane are summed as a Taylor
-series where ``|b - a| < TAYLOR_RATIO rho(a)`` (rho the distance to the
-nearest singularity of Q, :func:`singularity_distance`).
+TAYLOR_RATIO = 0.05
+"""Divided differences are summed as a Taylor series where
+``|b - a|`` < TAYLOR_RATIO rho(a) (rho the distance to the nearest
+singularity of Q, :func:`singularity_distance`).
 
 Error analysis (relative to the size ``|Q'|`` ~ 1/rho of the result, t =
 ``|b - a|``/rho): the k-th Taylor term is ``|Q^(k)|`` t^(k-1) rho^(k-1)/k!
 <= t^(k-1)/k, so truncating after ``TAYLOR_TERMS`` = K terms errs by
-~ t^K/(K + 1) (1e-13 at t = 0.1, K = 12); the direct quotient
-(Q(a) - Q(b))/(a - b) loses eps ``|Q|``/t to cancellation (~1e-14 ``|Q|``
-at t = 0.1, ``|Q|`` is at most a few tens).  For the second divided
-difference both bounds gain a factor 1/t: at t = 0.1 both stay ~1e-12
-of the result."""
+~ t^K/(K + 1) (2e-17 at t = 0.05, K = 12); the direct quotient
+(Q(a) - Q(b))/(a - b) loses eps ``|Q|``/t to cancellation (~5e-15 ``|Q|`` at
+t = 0.05, ``|Q|`` is at most a few tens).  For the second divided
+difference the quotient's loss gains a factor 1/t (~1e-13 ``|Q|``).  A
+smaller ratio would cost accuracy in the quotients, a larger one more
+series terms for more pairs (the series cost ~K polygamma evaluations per
+pair, the quotients one per pole)."""
 
-TAYLOR_TERMS = 14
+TAYLOR_TERMS = 12
 """Terms of the Taylor series of the divided differences (see
 :data:`TAYLOR_RATIO`)."""
 
@@ -240,9 +248,68 @@ def singularity_distance(a: ArrayLike, mu: float, temperature: float) -> RealArr
     return np.abs(a - mu - 1j * y)
 
 
-def _taylor_mask(a, b, rho):
-    same = np.sign(a.imag) == np.sign(b.imag)
-    return same & (np.abs(b - a) < TAYLOR_RATIO * rho)
+def _taylor_mask(a, b, rho, cross=True):
+    """Pairs summed as Taylor series: ``|b - a|`` < TAYLOR_RATIO rho(a); pairs in
+    opposite half planes too when ``cross`` (with the jump term, :func:`fermi_jump`)."""
+    near = np.abs(b - a) < TAYLOR_RATIO * rho
+    return near if cross else near & (np.sign(a.imag) == np.sign(b.imag))
+
+
+def fermi_jump(b: ArrayLike, mu: float, temperature: float, order: int = 0) -> ComplexArray:
+    r"""J^(order)(b): the jump of Q across the real axis, at a point b of the
+    other half plane than the series' centre.
+
+    Q in the half plane of b minus the analytic continuation of Q from the
+    other half plane (the reflection formula psi(1 - x) - psi(x) = pi cot(pi x),
+    Abramowitz and Stegun 6.3.7):
+
+    .. math:: J(b) = 2\pi i\, s_b\, n_F(b - \mu), \qquad s_b = \mathrm{sign}\,\mathrm{Im}\, b,
+
+    at T = 0 2 pi i s_b theta(mu - Re b); ``order`` 1 is its derivative
+    2 pi i s_b n_F'(b - mu) (0 at T = 0).  So, for a and b in opposite half
+    planes, Q[a, b] = Q_c[a, b] - J(b)/(a - b) with Q_c the continuation of
+    a's branch, whose Taylor series about a needs no cancellation: the
+    second term carries the 1/``|Im a - Im b|`` of a narrow level exactly.
+
+    Parameters
+    ----------
+    b : array_like of complex
+        Points in eV off the real axis (``|Im b|`` < pi k_B T at T > 0, where
+        n_F has no pole).
+    mu : float
+        eV.
+    temperature : float
+        K.
+    order : {0, 1}
+
+    Returns
+    -------
+    ndarray of complex (eV^-order).
+    """
+    b = np.asarray(b, dtype=complex)
+    s = np.where(b.imag > 0, 2j * math.pi, -2j * math.pi)
+    kt = _kt(temperature)
+    if order not in (0, 1):
+        raise ValueError(f"fermi_jump: order must be 0 or 1, got {order!r}")
+    if kt == 0:
+        step = np.where(b.real < mu, 1.0, 0.0) if order == 0 else np.zeros(b.shape)
+        return np.asarray(s * step, dtype=complex)
+    x = (b - mu) / kt
+    pos = x.real > 0
+    e = np.exp(np.where(pos, -x, x))
+    n = np.where(pos, e / (1.0 + e), 1.0 / (1.0 + e))
+    return np.asarray(s * (n if order == 0 else -n * (1.0 - n) / kt), dtype=complex)
+
+
+def _with_jump(value, error, a, b, mu, temperature, order, keep):
+    """Add -J^(order)(b)/(a - b) to the Taylor values of the pairs in opposite
+    half planes (where ``keep``), and its rounding to their errors."""
+    cross = (np.sign(a.imag) != np.sign(b.imag)) & keep
+    if np.any(cross):
+        jump = fermi_jump(b[cross], mu, temperature, order) / (a[cross] - b[cross])
+        value[cross] -= jump
+        error[cross] += 4 * _EPS * np.abs(jump)
+    return value, error
 
 
 def divided_difference(
@@ -254,10 +321,11 @@ def divided_difference(
     With ``order=0`` this is int n_F(E - mu) / ((E - a)(E - b)) dE; with
     ``order=1`` minus int (-n_F'(E - mu)) / ((E - a)(E - b)) dE
     (:eq:`eq-fermi-products`).  a = b gives the derivative Q^(order+1)(a).
-    Pairs in the same half plane with ``|b - a|`` < :data:`TAYLOR_RATIO` rho(a)
-    are summed as the Taylor series sum_k Q^(order+k)(a) h^(k-1)/k!,
-    h = b - a; all other pairs by the quotient (a pair in opposite half
-    planes is never closer than ``|Im a| + |Im b|``).
+    Pairs with ``|b - a|`` < :data:`TAYLOR_RATIO` rho(a) are summed as the
+    Taylor series sum_k Q^(order+k)(a) h^(k-1)/k!, h = b - a, of a's branch,
+    minus J^(order)(b)/(a - b) when b lies in the other half plane
+    (:func:`fermi_jump`: a narrow level and its conjugate, whose quotient
+    would lose eps ``|Q|``/``|Im a - Im b|``); all other pairs by the quotient.
 
     Parameters
     ----------
@@ -274,7 +342,7 @@ def divided_difference(
     -------
     (value, error)
         Complex values in eV^-(order+1) and real estimates of their
-        absolute errors: eps (``|Q(a)|`` + ``|Q(b)|``)/``|a - b|`` for a quotient,
+        absolute errors: 2 eps (``|Q(a)|`` + ``|Q(b)|``)/``|a - b|`` for a quotient,
         the first omitted Taylor term plus eps times the sum for a series.
     """
     a, b = np.broadcast_arrays(np.asarray(a, dtype=complex), np.asarray(b, dtype=complex))
@@ -288,9 +356,11 @@ def divided_difference(
         qb = fermi_primitive(b[direct], mu, temperature, order)
         h = a[direct] - b[direct]
         value[direct] = (qa - qb) / h
-        error[direct] = 4 * _EPS * (np.abs(qa) + np.abs(qb)) / np.abs(h)
+        error[direct] = 2 * _EPS * (np.abs(qa) + np.abs(qb)) / np.abs(h)
     if np.any(taylor):
-        value[taylor], error[taylor] = _taylor(a[taylor], b[taylor] - a[taylor], mu, temperature, order, 1)
+        at, bt = a[taylor], b[taylor]
+        v, e = _taylor(at, bt - at, mu, temperature, order, 1)
+        value[taylor], error[taylor] = _with_jump(v, e, at, bt, mu, temperature, order, np.ones(at.shape, bool))
     return value, error
 
 
@@ -307,7 +377,7 @@ def second_divided_difference(
     """
     a, b = np.broadcast_arrays(np.asarray(a, dtype=complex), np.asarray(b, dtype=complex))
     rho = singularity_distance(a, mu, temperature)
-    taylor = _taylor_mask(a, b, rho)
+    taylor = _taylor_mask(a, b, rho, cross=False)
     value = np.empty(a.shape, dtype=complex)
     error = np.empty(a.shape, dtype=float)
     direct = ~taylor
@@ -338,3 +408,57 @@ def _taylor(a, h, mu, temperature, order, level):
         last = np.abs(term)
         hk = hk * h
     return total, last + 4 * _EPS * size
+
+
+def difference_matrix(
+    x: ArrayLike,
+    y: ArrayLike,
+    mu: float,
+    temperature: float,
+    order: int = 0,
+    bound: NDArray[np.bool_] | None = None,
+) -> tuple[ComplexArray, RealArray]:
+    """The matrix Q^(order)[x_i, y_j] of :func:`divided_difference` for two
+    1-d arrays of poles, and its errors, with Q evaluated once per pole
+    (not once per pair): (len(x), len(y)) each.
+
+    ``bound`` (bool, len(y)): poles y_j treated as bound states, real to
+    working precision: their jump terms (:func:`fermi_jump`, in the Taylor
+    branch of the pairs in opposite half planes) are left out, as if
+    ``|Im y_j|`` were zero (the caller makes sure that n_F or its derivative
+    vanishes there)."""
+    x = np.asarray(x, dtype=complex).reshape(-1)
+    y = np.asarray(y, dtype=complex).reshape(-1)
+    qx = fermi_primitive(x, mu, temperature, order)
+    qy = fermi_primitive(y, mu, temperature, order)
+    a, b = x[:, None], y[None, :]
+    taylor = _taylor_mask(a, b, singularity_distance(x, mu, temperature)[:, None])
+    h = np.where(taylor, 1.0, a - b)
+    value = (qx[:, None] - qy[None, :]) / h
+    error = 2 * _EPS * (np.abs(qx)[:, None] + np.abs(qy)[None, :]) / np.abs(h)
+    if np.any(taylor):
+        i, j = np.nonzero(taylor)
+        v, e = _taylor(x[i], y[j] - x[i], mu, temperature, order, 1)
+        keep = np.ones(i.shape, bool) if bound is None else ~np.asarray(bound, dtype=bool)[j]
+        value[i, j], error[i, j] = _with_jump(v, e, x[i], y[j], mu, temperature, order, keep)
+    return value, error
+
+
+def second_difference_matrix(
+    x: ArrayLike, y: ArrayLike, mu: float, temperature: float
+) -> tuple[ComplexArray, RealArray]:
+    """The matrix Q[x_i, x_i, y_j] of :func:`second_divided_difference` and
+    its errors, with Q and Q' evaluated once per pole."""
+    x = np.asarray(x, dtype=complex).reshape(-1)
+    y = np.asarray(y, dtype=complex).reshape(-1)
+    d1, e1 = difference_matrix(x, y, mu, temperature)
+    q1 = fermi_primitive(x, mu, temperature, 1)[:, None]
+    a, b = x[:, None], y[None, :]
+    taylor = _taylor_mask(a, b, singularity_distance(x, mu, temperature)[:, None], cross=False)
+    h = np.where(taylor, 1.0, a - b)
+    value = (q1 - d1) / h
+    error = (e1 + 4 * _EPS * np.abs(q1)) / np.abs(h)
+    if np.any(taylor):
+        i, j = np.nonzero(taylor)
+        value[i, j], error[i, j] = _taylor(x[i], y[j] - x[i], mu, temperature, 0, 2)
+    return value, error

@@ -66,7 +66,7 @@ from typing import TYPE_CHECKING, Any, TypeAlias
 import numpy as np
 from numpy.typing import NDArray
 
-from . import contour, spectral_window
+from . import contour, spectral, spectral_window
 from ._checks import (
     check_leads,
     check_nonnegative,
@@ -77,7 +77,15 @@ from ._checks import (
     renamed_keywords,
 )
 from .errors import BoundStateError, InputError, IntegrationError, IntegrationWarning, OverlapError
-from .integrate import THERMAL_CUTOFF, fermi, fermi_derivative, fermi_sea_sum, integrate_adaptive, thermal_cutoff
+from .integrate import (
+    THERMAL_CUTOFF,
+    fermi,
+    fermi_derivative,
+    fermi_sea_sum,
+    integrate_adaptive,
+    thermal_cutoff,
+    window_bounds,
+)
 from .junctionset import JunctionSet, operators_for_one, resolve_spin
 from .leads import broadening_from_self_energy
 from .nonorthogonal import check_overlap_derivatives
@@ -604,19 +612,37 @@ def fermi_sea_part(
     check_leads(junction, "fermi_sea_part")
     ops = ForceOperators(forces, junction.size)
     levels = _bound_state_data(junction, ops, [mu0], mu0, temperature, w, thermal_cutoff(rtol))
+    eigen = _closed_forms(junction, ops, rtol, levels)
     return _fermi_sea_part(
-        junction, ops, SpectralBlocks(junction, ops), mu0, temperature, w, rtol, _PART_SHARE * rtol, levels
+        junction, ops, SpectralBlocks(junction, ops), mu0, temperature, w, rtol, _PART_SHARE * rtol, levels, eigen
     )
 
 
-def _fermi_sea_part(junction, ops, blocks, mu0, temperature, w, rtol, tolerance, levels):
+_SPECTRAL = True
+"""Private switch: False forces the numerical routes (pole sums, real-axis
+windows) where the closed forms of :mod:`currentforces.spectral` apply; the
+tests compare the two."""
+
+
+def _closed_forms(junction, ops, rtol, levels):
+    """The :class:`~currentforces.spectral.Eigenbasis` when the closed forms
+    apply (constant self-energies, dense, no bound state), else None."""
+    if not _SPECTRAL or levels is not None:
+        return None
+    return spectral.eigenbasis(junction, ops, rtol)
+
+
+def _fermi_sea_part(junction, ops, blocks, mu0, temperature, w, rtol, tolerance, levels, eigen=None):
     junction.check_bound_state_occupation(mu0, temperature)  # BoundStateError at T = 0 if E_b = mu_0
     trs = _time_reversal_symmetric(junction, ops)
     bound = None if levels is None else ([lv[0] for lv in levels], [lv[1] for lv in levels])
     with junction.count_energies() as counter:
-        f_eq, err_f, kernel = _fermi_sea(
-            junction, blocks, ops, w, mu0, temperature, tolerance, berry=not trs and w == 0, bound=bound
-        )
+        if eigen is not None:  # closed forms (module spectral), exact to rounding
+            f_eq, err_f, kernel = spectral.sea(eigen, ops, mu0, temperature, w, berry=not trs and w == 0)
+        else:
+            f_eq, err_f, kernel = _fermi_sea(
+                junction, blocks, ops, w, mu0, temperature, tolerance, berry=not trs and w == 0, bound=bound
+            )
     return FermiSeaPart(
         mean_force=f_eq,
         mean_force_error=float(err_f),
@@ -718,22 +744,6 @@ _CLOSED_WINDOW = True
 three-resolvent bias-window pieces where :mod:`currentforces.spectral_window` applies."""
 
 
-def _closed_window_basis(junction, ops, rtol):
-    """The eigenbasis of h + Sigma for :mod:`currentforces.spectral_window`, or None
-    where it does not apply: other than dense with energy-independent self-energies,
-    M N^2 too large, an eigenvalue on the real axis, or cond(V) eps above
-    :data:`currentforces.contour.EIG_COND_RTOL` rtol."""
-    if not _CLOSED_WINDOW or not contour.applies(junction) or not spectral_window.applies(junction.size, ops.n_modes):
-        return None
-    basis = spectral_window.window_basis(junction, ops)
-    lam = basis.eigenvalues
-    if not np.all(np.isfinite(lam)) or not np.all(lam.imag < 0):
-        return None
-    if not math.isfinite(basis.condition) or basis.condition * np.finfo(float).eps > contour.EIG_COND_RTOL * rtol:
-        return None
-    return basis
-
-
 def _closed_bias_window(terms, junction, ops, w, rtol):
     """The closed-form pieces ``terms`` (:func:`currentforces.spectral_window.bias_window`:
     K_bias and L_bias at w = 0, pi_bias at w > 0, per spin) as ({name: value},
@@ -754,14 +764,14 @@ def _closed_bias_window(terms, junction, ops, w, rtol):
     return dict(values), dict(terms.errors)
 
 
-def window_integrand(blocks, chemical_potentials, temperature, frequency, bias_terms=True):
+def window_integrand(blocks, chemical_potentials, temperature, frequency, bias_terms=True, skip=()):
     """The real-axis integrand of :func:`force_coefficients` (one energy batch
     at a time), exposed for benchmarks and for evaluation on a user grid.
 
-    With ``bias_terms=False`` the three-resolvent bias-window pieces (K_bias,
-    L_bias; pi_bias at finite frequency) are left out (computed off the real
-    axis by :mod:`currentforces.contour`, or in closed form by
-    :mod:`currentforces.spectral_window`).
+    With ``bias_terms=False`` the adiabatic K and L bias-window pieces are
+    left out (computed off the real axis by :mod:`currentforces.contour`);
+    the pieces named in ``skip`` are left out too (computed in closed form
+    by :mod:`currentforces.spectral` and :mod:`currentforces.spectral_window`).
 
     Returns
     -------
@@ -790,37 +800,41 @@ def window_integrand(blocks, chemical_potentials, temperature, frequency, bias_t
             pieces.append(("L_bias", (m, m)))
     if w == 0 and kt > 0:
         pieces.append(("surface", (m, m)))
+    pieces = [(name, shape) for name, shape in pieces if name not in skip]
+    wanted = {name for name, _ in pieces}
 
     def integrand(e):
         n0 = fermi(e, mu0, temperature)
         got = {}
         if bias_terms and w == 0:
             g0, dg, a_l = blocks.green_derivative(e, spectral=True)
-        elif biased or w > 0 or kt > 0:
+        elif bias_terms or wanted & {"density", "surface"}:
             g0, a_l = blocks.green_and_spectral(e)
         else:
             g0 = blocks.green(e)
-        if biased:
+        if biased and (bias_terms or "density" in wanted):
             # occupation-weighted spectral function sum_l (n_l - n_0) A_l
             aw = sum((fermi(e, mu, temperature) - n0)[:, None, None] * a for a, mu in zip(a_l, mus))
-            got["density"] = ops.expectation(aw) / (2 * math.pi)
+            if "density" in wanted:
+                got["density"] = ops.expectation(aw) / (2 * math.pi)
         if w > 0:
             gp = blocks.green(e + w)
-            # equilibrium window term (1/2pi) [n0(E) - n0(E+w)] Tr[f_a G(E+w) f_b A(E)],
-            # A = i(G - G^dagger) (see _fermi_sea)
-            got["mixed"] = (
-                (1.0 / (2 * math.pi))
-                * (n0 - fermi(e + w, mu0, temperature))[:, None, None]
-                * ops.traces(gp, 1j * (g0 - _hermitian_conj(g0)))
-            )
-            if bias_terms:
+            if "mixed" in wanted:
+                # equilibrium window term (1/2pi) [n0(E) - n0(E+w)] Tr[f_a G(E+w) f_b A(E)],
+                # A = i(G - G^dagger) (see _fermi_sea)
+                got["mixed"] = (
+                    (1.0 / (2 * math.pi))
+                    * (n0 - fermi(e + w, mu0, temperature))[:, None, None]
+                    * ops.traces(gp, 1j * (g0 - _hermitian_conj(g0)))
+                )
+            if "pi_bias" in wanted:
                 gm = blocks.green(e - w)
                 got["pi_bias"] = (ops.traces(gp, aw) + np.conj(ops.traces(gm, aw))) / (2 * math.pi)
         else:
             pairs = []
             if bias_terms:
                 pairs += [(g0, aw), (dg, aw)]
-            if kt > 0:
+            if "surface" in wanted:
                 a_tot = sum(a_l)
                 pairs.append((a_tot, a_tot))
             tr = ops.traces_many(pairs) if pairs else []
@@ -830,7 +844,7 @@ def window_integrand(blocks, chemical_potentials, temperature, frequency, bias_t
                 got["K_bias"] = tr[0].real / math.pi
                 # L window: (hbar/pi) Im Tr[f_a dG/dE f_b A_l] (n_l - n_0)
                 got["L_bias"] = HBAR * tr[1].imag / math.pi
-            if kt > 0:
+            if "surface" in wanted:
                 # Fermi-surface friction -(hbar/4pi) (-n0'(E)) Re Tr[f_a A f_b A], A = sum_l A_l
                 # (theory-adiabatic): electron-hole pairs of the lead continua only,
                 # so a bound state, which has none, gives no friction
@@ -1072,11 +1086,10 @@ def force_coefficients(
         _check_fermi_sea(fermi_sea, junction, ops, mu0, temperature, w, rtol)
 
     user_rtol = rtol
-    # ---- three-resolvent bias-window pieces in closed form (module spectral_window)
-    closed_basis = _closed_window_basis(junction, ops, rtol) if biased and levels is None else None
-    closed_memo: dict[str, Any] = {}
+    closed_memo: dict[str, Any] = {}  # the closed-form bias-window pieces (module spectral_window), once
     off_axis = biased and w == 0 and contour.applies(junction, mus, temperature, rtol, cutoff)
     memo: dict[tuple[str, float], Any] = {}
+    eigen = _closed_forms(junction, ops, rtol, levels)
 
     def part(name, rtol):
         """One of the two computations (Fermi sea, windows), memoised by its tolerance."""
@@ -1091,17 +1104,34 @@ def force_coefficients(
             if fermi_sea is not None and fermi_sea.tolerance <= rtol:
                 out = fermi_sea
             else:
-                out = _fermi_sea_part(junction, ops, blocks, mu0, temperature, w, user_rtol, rtol, levels)
+                out = _fermi_sea_part(junction, ops, blocks, mu0, temperature, w, user_rtol, rtol, levels, eigen)
         elif name == "window":
-            # one adaptive window integral for everything on the real axis,
-            # each piece to rtol of its own size
-            closed: tuple[dict, dict] = ({}, {})
-            if closed_basis is not None:
-                if "terms" not in closed_memo:
-                    closed_memo["terms"] = spectral_window.bias_window(closed_basis, ops, mus, temperature, w)
-                closed = _closed_bias_window(closed_memo["terms"], junction, ops, w, rtol)
-            pieces, integrand = window_integrand(blocks, mus, temperature, w, bias_terms=not (off_axis or closed[0]))
+            # ---- closed forms (module spectral) for constant self-energies: the
+            # density, Fermi-surface and mixed pieces; the three-resolvent pieces
+            # K_bias, L_bias and pi_bias from module spectral_window where its
+            # error estimate meets rtol, else the routes below
             got, gerr = {}, {}
+            lo, hi = window_bounds([*mus, mu0 - w], temperature, cutoff=cutoff)
+            if eigen is not None and eigen.clear_of(lo, hi):  # no (near-)bound state in the windows
+                if biased:
+                    got["density"], gerr["density"] = spectral.density(eigen, ops, mus, temperature)
+                if w == 0 and kt > 0:
+                    got["surface"], gerr["surface"] = spectral.surface(eigen, ops, mu0, temperature)
+                if w > 0:
+                    got["mixed"], gerr["mixed"], gerr["mixed_im"] = spectral.mixed(eigen, ops, mu0, temperature, w)
+                if biased and _CLOSED_WINDOW and spectral_window.applies(junction.size, m):
+                    if "terms" not in closed_memo:
+                        basis = spectral_window.from_eigenbasis(eigen, ops)
+                        closed_memo["terms"] = spectral_window.bias_window(basis, ops, mus, temperature, w)
+                    closed, closed_err = _closed_bias_window(closed_memo["terms"], junction, ops, w, rtol)
+                    got.update(closed)
+                    gerr.update(closed_err)
+            # ---- one adaptive window integral for everything else on the real axis,
+            # each piece to rtol of its own size
+            closed_bias = "K_bias" in got or "pi_bias" in got
+            pieces, integrand = window_integrand(
+                blocks, mus, temperature, w, bias_terms=not (off_axis or closed_bias), skip=tuple(got)
+            )
             if pieces:
                 pts = _window_points(junction, mus, temperature, w, mu0, cutoff)
                 columns, sizes = _window_columns(pieces)
@@ -1128,12 +1158,11 @@ def force_coefficients(
                         gerr[piece + "_im"] = float(win.errors[k])
                         offset, k = offset + size, k + 1
                     got[piece] = value.reshape(shape)
-            if closed[0]:
-                got.update(closed[0])
-                gerr.update(closed[1])
-            elif off_axis:
+            if off_axis and not closed_bias:
                 # narrow resonances in the bias window: off the real axis (module contour)
-                p_k, p_l, e_k, e_l = contour.adiabatic_bias_window(junction, ops, mus, temperature, rtol, cutoff=cutoff)
+                p_k, p_l, e_k, e_l = contour.adiabatic_bias_window(
+                    junction, ops, mus, temperature, rtol, cutoff=cutoff, eigen=eigen
+                )
                 got["K_bias"], gerr["K_bias"] = p_k / math.pi, e_k / math.pi
                 got["L_bias"], gerr["L_bias"] = HBAR * p_l / math.pi, HBAR * e_l / math.pi
             out = (got, gerr)

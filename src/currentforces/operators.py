@@ -143,6 +143,17 @@ class ForceOperators:
         flat = np.swapaxes(rho, -1, -2).reshape(rho.shape[:-2] + (-1,))
         return flat @ self.dense.reshape(self.n_modes, -1).T
 
+    def sandwiches(self, left: NDArray[Any], right: NDArray[Any]) -> ComplexArray:
+        """left f_a right for every a: ``left`` (p, s) and ``right`` (s, q) on
+        the support give (M, p, q), through the non-zero rows of each f_a
+        (cost p q times their number, not p q s per operator)."""
+        fr = np.asarray(self._rows_of_f @ right)  # (f_a right)[R_a, :] stacked, (Q, q)
+        out = np.zeros((self.n_modes, left.shape[0], right.shape[1]), dtype=complex)
+        stops = np.append(self._starts[1:], self._orb.size)
+        for a, start, stop in zip(self._active, self._starts, stops):
+            out[a] = left[:, self._orb[start:stop]] @ fr[start:stop]
+        return out
+
     def traces(self, x: NDArray[Any], y: NDArray[Any]) -> ComplexArray:
         r"""T_ab = Tr[f_a X f_b Y] for all a, b.
 

@@ -93,6 +93,7 @@ from .units import HBAR, KB
 
 if TYPE_CHECKING:
     from .operators import ForceOperators
+    from .spectral import Eigenbasis
 
 
 __all__ = ["WindowBasis", "WindowTerms", "applies", "bias_window", "from_eigenbasis", "window_basis"]
@@ -467,7 +468,7 @@ def bias_window(
     return WindowTerms({"pi_bias": value}, {"pi_bias": err, "pi_bias_im": err})
 
 
-def from_eigenbasis(eigen: Any, ops: ForceOperators) -> WindowBasis:
+def from_eigenbasis(eigen: Eigenbasis, ops: ForceOperators) -> WindowBasis:
     """The :class:`WindowBasis` of an :class:`currentforces.spectral.Eigenbasis` (the one
     eigendecomposition that :func:`currentforces.force_coefficients` makes for every closed form)."""
     dev = eigen.device
