@@ -263,15 +263,22 @@ def _d_derivatives(prim, alpha, lam, l_alpha, lbar, order):
 
 
 def _mode_factors(basis, ops):
-    """Per mode a: (orbitals n_a that f_a touches, conj V_a = conj V[n_a, :], f_a V_a), so that
-    X^a = V^dagger f_a V = (conj V_a)^T (f_a V_a) and F^a = W f_a V = W[:, n_a] (f_a V_a)."""
+    """The low-rank factors of X^a = V^dagger f_a V = (conj V_a)^T (f_a V_a) and
+    F^a = W f_a V = W[:, n_a] (f_a V_a) on the orbitals n_a that f_a touches, padded
+    with zeros to the largest n_a for batched products: (indices (M, n), f_a V_a
+    (M, n, N), conj V_a (M, n, N))."""
     dense = ops.dense
-    out = []
-    for a in range(ops.n_modes):
-        nz = np.flatnonzero(np.any(dense[a] != 0, axis=0) | np.any(dense[a] != 0, axis=1))
-        va = basis.v_support[nz]
-        out.append((nz, np.conj(va), dense[a][np.ix_(nz, nz)] @ va))
-    return out
+    touched = [
+        np.flatnonzero(np.any(dense[a] != 0, axis=0) | np.any(dense[a] != 0, axis=1)) for a in range(ops.n_modes)
+    ]
+    width = max((t.size for t in touched), default=0)
+    n = basis.eigenvalues.size
+    idx = np.zeros((ops.n_modes, width), dtype=int)
+    fv = np.zeros((ops.n_modes, width, n), dtype=complex)
+    for a, nz in enumerate(touched):
+        idx[a, : nz.size] = nz
+        fv[a, : nz.size] = dense[a][np.ix_(nz, nz)] @ basis.v_support[nz]
+    return idx, fv, np.conj(basis.v_support[idx])
 
 
 def _row_norms(x):
@@ -373,10 +380,10 @@ def bias_window(
                 d_rows.append(None)
         geometry.append((e, pi_idx, pj_idx, rows, delta[pi_idx, pj_idx], d_all, d_rows))
 
-    factors = _mode_factors(basis, ops)
-    f_all = np.empty((m, n, n), dtype=complex)  # F^b = W f_b V
-    for k, (nz, _cva, fva) in enumerate(factors):
-        f_all[k] = basis.w_support[:, nz] @ fva
+    idx, fv, cv = _mode_factors(basis, ops)
+    f_all = np.matmul(np.swapaxes(basis.w_support[:, idx], 0, 1), fv)  # F^b = W f_b V, (M, N, N)
+    fv_t = np.swapaxes(fv, 1, 2)  # (f_a V_a)^T, (M, N, n)
+    cq = np.conj(basis.v_support) @ z_q.T  # conj(V_S) Z^T: Q^a = Z X^a = (conj V_a Z^T)^T-contracted with f_a V_a
     f_diag = np.stack([np.diagonal(f) for f in f_all])
     nq = 2 if adiabatic else len(shifts)
     sums = [np.zeros((m, m), dtype=complex) for _ in range(nq)]
@@ -384,18 +391,18 @@ def bias_window(
     sides = []
     for e, *_ in geometry:
         # the E side, per b: F o E (and F o E^2 for L) and their products with each U_l
-        fe = [f_all * e]
+        fe = np.empty((2 if adiabatic else 1, m, n, n), dtype=complex)
+        np.multiply(f_all, e, out=fe[0])
         if adiabatic:
-            fe.append(fe[0] * e)
-        fe_flat = np.concatenate([x.reshape(m, n * n) for x in fe])  # (M or 2M, N^2)
+            np.multiply(fe[0], e, out=fe[1])
+        fe_flat = fe.reshape(-1, n * n)  # (M or 2M, N^2), no copy
         h_l = [[(x.reshape(m * n, n) @ u).reshape(m, n * u.shape[1]) for x in fe] for u, *_ in lead_data]
         sides.append((fe_flat, _row_norms(fe_flat).reshape(len(fe), m), h_l))
-        del fe
     for modes in _chunks(m, n):
         k = len(modes)
         # X^a_ki at [a, i, k] and Q^a_ji at [a, i, j], from X^a = conj(V_a)^T (f_a V_a), Q^a = Z X^a
-        xi = np.stack([factors[a][2].T @ factors[a][1] for a in modes], axis=1)  # X^a_ki at [i, a, k]
-        q_flat = np.stack([factors[a][2].T @ (factors[a][1] @ z_q.T) for a in modes]).reshape(k, n * n)
+        xi = np.swapaxes(np.matmul(fv_t[modes], cv[modes]), 0, 1)  # X^a_ki at [i, a, k]
+        q_flat = np.matmul(fv_t[modes], cq[idx[modes]]).reshape(k, n * n)  # Q^a_ji at [a, i, j]
         q_norm = _row_norms(q_flat)
         for g, (_e, pi_idx, pj_idx, rows, dl, d_all, d_rows) in enumerate(geometry):
             fe_flat, fe_norm, h_l = sides[g]
