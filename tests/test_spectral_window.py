@@ -329,3 +329,19 @@ def test_zero_bias_gives_zero():
     j, forces = random_device(3, seed=2)
     got = closed_form(j, forces, [0.1, 0.1], 300.0, 0.0)
     assert np.all(got.values["K_bias"] == 0) and np.all(got.values["L_bias"] == 0)
+
+
+@pytest.mark.parametrize("offset", [0.0, 1e-10, 1e-6])
+@pytest.mark.parametrize("temperature", [0.0, 300.0])
+def test_levels_one_frequency_apart(offset, temperature):
+    # reference: quad_vec of the dense integrand.  Two levels hbar w (+ offset) apart with
+    # equal widths: G(E + hbar w) and G(E) share a pole, alpha_2 = lambda_2 - hbar w =
+    # lambda_1 (offset 0), so the separable sum would divide by zero there
+    w = 0.01
+    h = np.array([[0.02, 0.0], [0.0, 0.02 + w + offset]])
+    g0, g1 = np.diag([0.004, 0.004]), np.diag([0.006, 0.006])
+    j = Junction(h, [WideBandLead(g0), WideBandLead(g1)])
+    forces = [np.array([[1.0, 0.5], [0.5, -0.3]]), np.array([[0.2, 1.0], [1.0, 0.4]])]
+    mus = [0.06, -0.04]
+    got = closed_form(j, forces, mus, temperature, w)
+    assert_close(got, brute_force(j, forces, mus, temperature, w), QUAD_RTOL)
