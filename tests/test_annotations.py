@@ -73,6 +73,8 @@ ANNOTATED = [
     "currentforces.dynamics.ase_md",
     "currentforces.job",
     "currentforces.contour",
+    "currentforces.fermi_rational",
+    "currentforces.spectral",
     "currentforces.resonances",
     "currentforces.overlap_kernel",
     "currentforces._checks",

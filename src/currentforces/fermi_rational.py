@@ -121,7 +121,7 @@ def polygamma(n: int, z: ArrayLike) -> ComplexArray:
     r"""Complex polygamma psi^(n)(z) = d^(n+1)/dz^(n+1) log Gamma(z) for Re z >= 1/2.
 
     The recurrence psi^(n)(z) = psi^(n)(z + 1) - (-1)^n n!/z^(n+1) shifts z
-    to ``|z|`` >= 24 (only where needed), where the asymptotic series
+    to ``|z|`` >= 24, where the asymptotic series
 
     .. math::
 
@@ -148,37 +148,43 @@ def polygamma(n: int, z: ArrayLike) -> ComplexArray:
     """
     if int(n) != n or n < 0:
         raise ValueError(f"polygamma: n must be a non-negative integer, got {n!r}")
-    n = int(n)
+    return _polygammas([int(n)], z)[0]
+
+
+def _polygammas(orders: list[int], z: ArrayLike) -> list[ComplexArray]:
+    """psi^(n)(z) for every n in ``orders``, sharing the recurrence: all z are
+    shifted by the same K steps, K = ceil(24 - min ``|z|``) (one vectorised sum
+    per order), then the asymptotic series of :func:`polygamma`."""
     z = np.asarray(z, dtype=complex)
     if z.size and float(np.min(z.real)) < 0.5 - 1e-12:
         raise ValueError("polygamma: z must have Re z >= 1/2")
-    shift = np.zeros(z.shape, dtype=complex)
-    zz = z.copy()
-    sign_n = -1.0 if n % 2 else 1.0
-    fact_n = float(math.factorial(n))
-    while True:
-        small = np.abs(zz) < _ASYMPTOTIC_RADIUS
-        if not np.any(small):
-            break
-        # psi^(n)(z) = psi^(n)(z + 1) - (-1)^n n! / z^(n+1)
-        shift[small] -= sign_n * fact_n / zz[small] ** (n + 1)
-        zz[small] += 1.0
+    smallest = float(np.min(np.abs(z))) if z.size else _ASYMPTOTIC_RADIUS
+    steps = max(0, math.ceil(_ASYMPTOTIC_RADIUS - smallest))
+    inv_steps = 1.0 / (z[..., None] + np.arange(steps)) if steps else None
+    zz = z + steps
     inv = 1.0 / zz
     inv2 = inv * inv
-    if n == 0:
-        series = np.log(zz) - 0.5 * inv
-        power = inv2.copy()
-        for k, b in enumerate(_BERNOULLI, start=1):
-            series -= b / (2 * k) * power
-            power = power * inv2
-    else:
-        total = math.factorial(n - 1) * inv**n + 0.5 * fact_n * inv ** (n + 1)
-        power = inv ** (n + 2)
-        for k, b in enumerate(_BERNOULLI, start=1):
-            total += b * math.factorial(2 * k + n - 1) / math.factorial(2 * k) * power
-            power = power * inv2
-        series = (-1.0) ** (n + 1) * total
-    return series + shift
+    out = []
+    for n in orders:
+        fact_n = float(math.factorial(n))
+        if n == 0:
+            series = np.log(zz) - 0.5 * inv
+            power = inv2.copy()
+            for k, b in enumerate(_BERNOULLI, start=1):
+                series = series - b / (2 * k) * power
+                power = power * inv2
+        else:
+            total = math.factorial(n - 1) * inv**n + 0.5 * fact_n * inv ** (n + 1)
+            power = inv ** (n + 2)
+            for k, b in enumerate(_BERNOULLI, start=1):
+                total = total + b * math.factorial(2 * k + n - 1) / math.factorial(2 * k) * power
+                power = power * inv2
+            series = (-1.0) ** (n + 1) * total
+        if inv_steps is not None:
+            # psi^(n)(z) = psi^(n)(z + K) - (-1)^n n! sum_{k<K} 1/(z + k)^(n+1)
+            series = series - (-1.0) ** n * fact_n * np.sum(inv_steps ** (n + 1), axis=-1)
+        out.append(np.asarray(series, dtype=complex))
+    return out
 
 
 def _kt(temperature: float) -> float:
@@ -216,24 +222,34 @@ def fermi_primitive(a: ArrayLike, mu: float, temperature: float, order: int = 0)
     -------
     ndarray of complex (eV^-k).
     """
+    return _primitives(a, mu, temperature, [order])[0]
+
+
+def _primitives(a: ArrayLike, mu: float, temperature: float, orders: list[int]) -> list[ComplexArray]:
+    """Q^(k)(a) for every k in ``orders`` (:func:`fermi_primitive`), sharing the
+    polygamma recurrence."""
     a = np.asarray(a, dtype=complex)
     kt = _kt(temperature)
     if kt == 0:
         d = a - mu
-        if order == 0:
-            return np.log(d)
-        return np.asarray((-1.0) ** (order - 1) * math.factorial(order - 1) / d**order, dtype=complex)
+        return [
+            np.log(d) if k == 0 else np.asarray((-1.0) ** (k - 1) * math.factorial(k - 1) / d**k, dtype=complex)
+            for k in orders
+        ]
     if np.any(a.imag == 0):
         raise ValueError("fermi_primitive: the poles a must lie off the real axis")
-    sigma = np.where(a.imag < 0, 1.0, -1.0)
+    lower_half = a.imag < 0
     c = 2 * math.pi * kt
     # Q_- (lower half plane) at a or at conj(a); the upper-half-plane Q is its conjugate
-    lower = np.where(sigma > 0, a, np.conj(a))
+    lower = np.where(lower_half, a, np.conj(a))
     x = 0.5 + 1j * (lower - mu) / c
-    q = polygamma(order, x) * (1j / c) ** order
-    if order == 0:
-        q = q - 0.5j * math.pi
-    return np.where(sigma > 0, q, np.conj(q))
+    out = []
+    for k, psi in zip(orders, _polygammas(list(orders), x)):
+        q = psi * (1j / c) ** k
+        if k == 0:
+            q = q - 0.5j * math.pi
+        out.append(np.where(lower_half, q, np.conj(q)))
+    return out
 
 
 def singularity_distance(a: ArrayLike, mu: float, temperature: float) -> RealArray:
@@ -401,8 +417,9 @@ def _taylor(a, h, mu, temperature, order, level):
     size = np.zeros(a.shape, dtype=float)
     hk = np.ones(a.shape, dtype=complex)
     last = np.zeros(a.shape, dtype=float)
+    derivs = _primitives(a, mu, temperature, [order + level - 1 + k for k in range(1, TAYLOR_TERMS + 1)])
     for k in range(1, TAYLOR_TERMS + 1):
-        term = fermi_primitive(a, mu, temperature, order + level - 1 + k) * hk / math.factorial(k + level - 1)
+        term = derivs[k - 1] * hk / math.factorial(k + level - 1)
         total += term
         size += np.abs(term)
         last = np.abs(term)
