@@ -345,3 +345,36 @@ def test_levels_one_frequency_apart(offset, temperature):
     mus = [0.06, -0.04]
     got = closed_form(j, forces, mus, temperature, w)
     assert_close(got, brute_force(j, forces, mus, temperature, w), QUAD_RTOL)
+
+
+def test_near_bound_level_beyond_the_window_keeps_the_closed_form(monkeypatch):
+    # A state coupled by 1e-6 eV (width ~5e-14 eV, real to working precision: a bound
+    # state for currentforces.spectral) at 2.9 eV, beyond the 1000 K window (+-2.7 eV at
+    # rtol 1e-8), which the forces see.  Its jump term phi/width is rounding noise (the
+    # width is known to no digit) and is left out, so the estimate stays at rounding and
+    # the closed form is kept (with the jump term: L_bias off by twice its size, estimate
+    # of 13 %, which sent K_bias and L_bias back to the contour).  Reference: the library's
+    # numerical route for these pieces (closed forms of spectral_window switched off).
+    from currentforces import force_coefficients
+    from currentforces import forces as forces_module
+
+    h = np.array([[0.0, 0.3, 1e-6], [0.3, 0.1, 0.0], [1e-6, 0.0, 2.9]])
+    g0, g1 = np.zeros((3, 3)), np.zeros((3, 3))
+    g0[0, 0], g1[1, 1] = 0.2, 0.3
+    j = Junction(h, [WideBandLead(g0), WideBandLead(g1)])
+    forces = [np.diag([1.0, 0.0, 1.0]), np.array([[0.0, 1.0, 0.5], [1.0, 0.0, 0.0], [0.5, 0.0, 0.0]])]
+    kw = dict(bias=0.1, temperature=1000.0, rtol=1e-8)
+    monkeypatch.setattr(forces_module, "_CLOSED_WINDOW", False)
+    ref = force_coefficients(j, forces, **kw)
+    monkeypatch.setattr(forces_module, "_CLOSED_WINDOW", True)
+
+    def no_contour(*args, **kwargs):
+        raise AssertionError("the closed form was rejected: contour called")
+
+    monkeypatch.setattr(contour, "adiabatic_bias_window", no_contour)
+    with j.count_energies() as c:
+        got = force_coefficients(j, forces, **kw)
+    assert c.energies == 0
+    for name in ("K_current", "L_current"):
+        r = getattr(ref, name)
+        assert np.abs(getattr(got, name) - r).max() <= QUAD_RTOL * np.abs(r).max() * 10

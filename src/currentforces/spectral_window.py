@@ -135,6 +135,12 @@ class WindowBasis:
         Gamma_l on its support (eV).
     condition : float
         cond(V).
+    bound : ndarray of bool (N,), optional
+        Eigenvalues real to working precision (bound states,
+        :data:`currentforces.spectral.NEAR_REAL`): their width is rounding
+        noise, so the jump terms 2 pi i phi/(z - lambda_k^*) of
+        :func:`_d_derivatives`, of order phi/width, are left out (a bound
+        state has no weight in A_l).
     """
 
     eigenvalues: NDArray[Any]
@@ -143,6 +149,7 @@ class WindowBasis:
     w_leads: list[NDArray[Any]]
     gammas: list[NDArray[Any]]
     condition: float
+    bound: NDArray[Any] | None = None
 
 
 def _low_rank(w_lead, gamma):
@@ -227,7 +234,7 @@ class _Primitive:
         return 1j * math.pi * (np.tanh((self.mu - z) / (2 * kt)) - np.tanh((self.mu0 - z) / (2 * kt)))
 
 
-def _d_derivatives(prim, alpha, lam, l_alpha, lbar, order):
+def _d_derivatives(prim, alpha, lam, l_alpha, lbar, order, bound=None):
     """D_k^(m)(alpha_i), m = 0..order, (order + 1, len(alpha), N).
 
     D_k(z) = (L_phi(z) - conj L_phi(lambda_k)) / (z - mu_k), mu_k = lambda_k^*, and its
@@ -238,7 +245,9 @@ def _d_derivatives(prim, alpha, lam, l_alpha, lbar, order):
     D_k(z) = l[z, mu_k] - 2 pi i phi(mu_k)/(z - mu_k), with l the continuation of L_phi
     across the real axis (conj L_phi(lambda_k) = l(mu_k) + 2 pi i phi(mu_k), Sokhotski),
     and the divided difference l[z, mu_k] = sum_n l^(n+1)(mu_k) (z - mu_k)^n / (n+1)! is
-    summed as a series (``CLOSE``, ``CLOSE_TERMS``).
+    summed as a series (``CLOSE``, ``CLOSE_TERMS``).  For the ``bound`` levels (widths
+    at rounding level) the jump term, ~phi/width with a width known to no digit, is
+    left out: they are bound states, without weight in A_l.
     """
     mu_k = np.conj(lam)
     c = 1.0 / (alpha[:, None] - mu_k[None, :])
@@ -254,6 +263,8 @@ def _d_derivatives(prim, alpha, lam, l_alpha, lbar, order):
         tk = t[:, np.searchsorted(ks, kk)]
         x = alpha[ii] - mu_k[kk]
         jump = prim.jump(mu_k[kk])
+        if bound is not None:
+            jump = np.where(bound[kk], 0.0, jump)
         for m in range(order + 1):
             acc = np.zeros(ii.size, dtype=complex)
             for nn in range(CLOSE_TERMS + order - 1, m - 1, -1):  # Horner in x
@@ -350,7 +361,7 @@ def bias_window(
         prim = _Primitive(float(mus[i]), mu0, temperature)
         l_lam = prim.derivatives(lam, 2 if adiabatic else 0)  # reused for alpha = lambda
         lbar = np.conj(l_lam[0])
-        d_lam = _d_derivatives(prim, lam, lam, l_lam, lbar, 2 if adiabatic else 0)  # D^(m)_k(lambda_i)
+        d_lam = _d_derivatives(prim, lam, lam, l_lam, lbar, 2 if adiabatic else 0, basis.bound)  # D^(m)_k(lambda_i)
         z_q += ((u * sg) @ np.conj(u.T)) * d_lam[0]
         lead_data.append((u, np.conj(u) * sg, lbar, prim, d_lam))
 
@@ -372,10 +383,12 @@ def bias_window(
         rows = np.unique(pi_idx)
         d_all, d_rows = [], []
         for _u, _uc, lbar, prim, d_lam in lead_data:
-            d_all.append(d_lam if s == 0 else _d_derivatives(prim, alpha, lam, prim.derivatives(alpha, 0), lbar, 0))
+            d_all.append(
+                d_lam if s == 0 else _d_derivatives(prim, alpha, lam, prim.derivatives(alpha, 0), lbar, 0, basis.bound)
+            )
             if rows.size:
                 lr = prim.derivatives(alpha[rows], order)
-                d_rows.append(_d_derivatives(prim, alpha[rows], lam, lr, lbar, order))
+                d_rows.append(_d_derivatives(prim, alpha[rows], lam, lr, lbar, order, basis.bound))
             else:
                 d_rows.append(None)
         geometry.append((e, pi_idx, pj_idx, rows, delta[pi_idx, pj_idx], d_all, d_rows))
@@ -486,6 +499,7 @@ def from_eigenbasis(eigen: Eigenbasis, ops: ForceOperators) -> WindowBasis:
         w_leads=[eigen.w[:, sup] for sup in dev.sups],
         gammas=list(dev.gammas),
         condition=float(eigen.cond),
+        bound=np.asarray(eigen.bound, dtype=bool),
     )
 
 
