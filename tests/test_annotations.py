@@ -90,6 +90,7 @@ ANNOTATED = [
     "currentforces.ehrenfest.compare",
     "currentforces.ase_calculator",
     "currentforces.adapters.sisl",
+    "currentforces.boundwindow",
 ]
 
 

@@ -76,6 +76,7 @@ from ._checks import (
     check_temperature,
     renamed_keywords,
 )
+from .boundwindow import in_continuum, interval_integrals, occupied_spectral, subtract_poles, window_pole_terms
 from .errors import BoundStateError, InputError, IntegrationError, IntegrationWarning, OverlapError
 from .integrate import (
     THERMAL_CUTOFF,
@@ -87,7 +88,6 @@ from .integrate import (
     window_bounds,
 )
 from .junctionset import JunctionSet, operators_for_one, resolve_spin
-from .leads import broadening_from_self_energy
 from .nonorthogonal import check_overlap_derivatives
 from .operators import ForceOperators, combine, stacked_operators
 from .overlap_kernel import moving_overlap_coefficients
@@ -739,7 +739,9 @@ def _window_columns(pieces):
     return np.concatenate(columns), sizes
 
 
-def window_integrand(blocks, chemical_potentials, temperature, frequency, bias_terms=True, skip=()):
+def window_integrand(
+    blocks, chemical_potentials, temperature, frequency, bias_terms=True, skip=(), poles=(), subtract=False
+):
     """The real-axis integrand of :func:`force_coefficients` (one energy batch
     at a time), exposed for benchmarks and for evaluation on a user grid.
 
@@ -747,6 +749,11 @@ def window_integrand(blocks, chemical_potentials, temperature, frequency, bias_t
     left out (computed off the real axis by :mod:`currentforces.contour`);
     the pieces named in ``skip`` are left out too (computed in closed form
     by :mod:`currentforces.spectral`).
+    ``poles``: the bound-state poles of G(E +- w) at finite frequency
+    (:func:`~currentforces.boundwindow.window_pole_terms`): their pieces are
+    zero on the intervals around them, or with ``subtract`` have c/(E - E_0)
+    subtracted there (:func:`~currentforces.boundwindow.interval_integrals`);
+    the caller adds both and the constants.
 
     Returns
     -------
@@ -789,7 +796,7 @@ def window_integrand(blocks, chemical_potentials, temperature, frequency, bias_t
             g0 = blocks.green(e)
         if biased and (bias_terms or "density" in wanted):
             # occupation-weighted spectral function sum_l (n_l - n_0) A_l
-            aw = sum((fermi(e, mu, temperature) - n0)[:, None, None] * a for a, mu in zip(a_l, mus))
+            aw = occupied_spectral(a_l, e, mus, mu0, temperature)
             if "density" in wanted:
                 got["density"] = ops.expectation(aw) / (2 * math.pi)
         if w > 0:
@@ -802,9 +809,11 @@ def window_integrand(blocks, chemical_potentials, temperature, frequency, bias_t
                     * (n0 - fermi(e + w, mu0, temperature))[:, None, None]
                     * ops.traces(gp, 1j * (g0 - _hermitian_conj(g0)))
                 )
+                subtract_poles("mixed", got["mixed"], e, poles, subtract)
             if biased:
                 gm = blocks.green(e - w)
                 got["pi_bias"] = (ops.traces(gp, aw) + np.conj(ops.traces(gm, aw))) / (2 * math.pi)
+                subtract_poles("pi_bias", got["pi_bias"], e, poles, subtract)
         else:
             pairs = []
             if bias_terms:
@@ -836,11 +845,12 @@ def _bound_state_data(junction, ops, mus, mu0, temperature, w, cutoff=THERMAL_CU
     (energies, residues on the support) per level, after checking that none
     sits on a real-axis path of the window integrals.
 
-    Window integrands with G (not only A_l) cross the real pole of a bound
-    state: the mixed term of Pi_eq(w) on [mu_0 - w, mu_0], and the bias
-    window where a decoupled state lies inside a lead continuum (A_l != 0
-    there).  Such a pole would need a principal-value treatment, which is
-    not implemented: :class:`BoundStateError` says so.
+    At finite frequency the window integrands cross the real poles of G(E +- w)
+    and A(E) holds the bound states' delta functions: both are treated
+    exactly (:mod:`currentforces.boundwindow`).  In the adiabatic bias
+    window a decoupled state inside a lead continuum (A_l != 0 there) puts
+    the pole of G(E) and the double pole of dG/dE on the path: not
+    implemented, :class:`BoundStateError` says so.
     """
     bs = junction.bound_states()
     if not len(bs):
@@ -854,20 +864,12 @@ def _bound_state_data(junction, ops, mus, mu0, temperature, w, cutoff=THERMAL_CU
     for e, ok, dec in zip(bs.energies, seen, bs.decoupled):
         if not ok:
             continue
-        where = None
-        if w > 0 and abs(e - mu0) < w + width:
-            where = f"the frequency window [mu_0 - hbar w, mu_0 + hbar w] (mu_0 = {mu0!r} eV, hbar w = {w!r} eV)"
-        elif biased:
-            lo, hi = mus.min() - width, mus.max() + width
-            shifts = (0.0,) if w == 0 else (w, -w)
-            for x in shifts:
-                if lo < e - x < hi and _in_continuum(junction, e - x):
-                    where = f"the bias window [{mus.min()!r}, {mus.max()!r}] eV inside a lead's band"
-        if where is not None:
+        if w == 0 and biased and mus.min() - width < e < mus.max() + width and in_continuum(junction, e):
             raise BoundStateError(
                 f"the bound state at E_b = {e!r} eV ({'decoupled from the leads' if dec else 'in a gap of the leads'}) "
-                f"lies in {where}, where the window integrals would cross its real pole; this case is "
-                "not supported (the adiabatic coefficients at zero bias are)"
+                f"lies in the bias window [{mus.min()!r}, {mus.max()!r}] eV inside a lead's band, where the "
+                "adiabatic window integrals would cross its real pole; this case is not supported (the "
+                "adiabatic coefficients at zero bias and every finite frequency are)"
             )
     levels = []
     energies = bs.energies[seen]
@@ -881,16 +883,6 @@ def _bound_state_data(junction, ops, mus, mu0, temperature, w, cutoff=THERMAL_CU
         levels.append((float(energies[i]), uu @ np.conj(uu.T), bool(np.all(bs.decoupled[seen][i:j])), amps[:, i:j]))
         i = j
     return levels
-
-
-def _in_continuum(junction, energy):
-    """Whether any lead has a non-zero broadening at ``energy`` (eV)."""
-    for lead in junction.leads:
-        sig = np.asarray(lead.self_energy_block(np.array([energy])))
-        gam = broadening_from_self_energy(sig)
-        if np.abs(gam).max() > 1e-10 * max(1.0, np.abs(sig).max()):
-            return True
-    return False
 
 
 @renamed_keywords(frequency="hbar_omega")
@@ -982,9 +974,16 @@ def force_coefficients(
     ------
     BoundStateError
         At T = 0 with a bound state exactly at the reference chemical
-        potential; with a bound state on the real-axis path of a window
-        integral (finite frequency within hbar*omega of it, or a decoupled
-        state in the bias window inside a band).
+        potential.  At ``hbar_omega=0`` with a bias and a decoupled bound
+        state inside a lead band and the bias window (its pole on the
+        adiabatic window path).  At finite frequency with two bound states
+        exactly ``hbar_omega`` apart (a discrete absorption line), with
+        E_b -+ hbar_omega on a lead band edge (the absorption threshold),
+        or at T = 0 with E_b + hbar_omega on mu_0, or a pole
+        E_b -+ hbar_omega of G(E +- hbar_omega) inside a continuum on a
+        chemical potential (a logarithmically divergent principal value); a
+        bound state anywhere else within the windows is exact
+        (:ref:`theory-bound-frequency`).
 
     Notes
     -----
@@ -999,10 +998,14 @@ def force_coefficients(
     state outside them contributes nothing.  A bound state inside a
     continuum (decoupled from the leads) adds the pairs it forms with the
     continuum, hbar (-dn_0/dE)(E_b) Re Tr[f_a R_b f_b A(E_b)] to -L at
-    T > 0.  K is minus the derivative of the mean force as computed, i.e.
-    with bound-state occupations n_F(E_b(X) - mu_0) that follow the
-    displacement; at T = 0 (E_b != mu_0) this is the same as a frozen
-    occupation.
+    T > 0.  At finite frequency the bound states' delta functions in A and
+    the real poles of G(E +- hbar_omega) in the window integrals are taken
+    exactly (:eq:`eq-bound-pv`): a principal value plus the absorption of
+    hbar*omega by a continuum electron into a bound state and from it,
+    where E_b -+ hbar_omega lies in a continuum.  K is minus the derivative
+    of the mean force as computed, i.e. with bound-state occupations
+    n_F(E_b(X) - mu_0) that follow the displacement; at T = 0
+    (E_b != mu_0) this is the same as a frozen occupation.
 
     Window integrals (bias window, Fermi surface, omega window) have
     breakpoints graded around every narrow resonance of G
@@ -1094,9 +1097,23 @@ def force_coefficients(
                     got["mixed"], gerr["mixed"], gerr["mixed_im"] = spectral.mixed(eigen, ops, mu0, temperature, w)
             # ---- one adaptive window integral for everything else on the real axis,
             # each piece to rtol of its own size
-            pieces, integrand = window_integrand(blocks, mus, temperature, w, bias_terms=not off_axis, skip=tuple(got))
-            if pieces:
+            # dG/dE ~ 1/sqrt|E - E_edge| at a lead band edge, G(E +- w) has its
+            # square root at E_edge -+ w: E = E_edge -+ u^2 there
+            edges = [e - s for e in junction.band_edges for s in {0.0, w, -w}]
+            pts = None
+            bound_terms = None
+            if w > 0 and levels:
+                # bound states on the omega-window paths: delta terms, principal values
                 pts = _window_points(junction, mus, temperature, w, mu0, cutoff)
+                bound_terms = window_pole_terms(blocks, levels, mus, mu0, temperature, w, pts, edges)
+                pts = np.unique(np.concatenate([pts, bound_terms.points]))
+            poles = bound_terms.subtractions if bound_terms is not None else ()
+            pieces, integrand = window_integrand(
+                blocks, mus, temperature, w, bias_terms=not off_axis, skip=tuple(got), poles=poles
+            )
+            if pieces:
+                if pts is None:
+                    pts = _window_points(junction, mus, temperature, w, mu0, cutoff)
                 columns, sizes = _window_columns(pieces)
                 win = integrate_adaptive(
                     lambda e: np.ascontiguousarray(integrand(e)).view(np.float64)[:, columns],
@@ -1106,9 +1123,7 @@ def force_coefficients(
                     what="force-coefficient window integral",
                     groups=sizes,
                     on_fail="warn",
-                    # dG/dE ~ 1/sqrt|E - E_edge| at a lead band edge, G(E +- w) has its
-                    # square root at E_edge -+ w: E = E_edge -+ u^2 there
-                    edges=[e - s for e in junction.band_edges for s in {0.0, w, -w}],
+                    edges=edges,
                 )
                 offset, k = 0, 0
                 for piece, shape in pieces:
@@ -1121,6 +1136,16 @@ def force_coefficients(
                         gerr[piece + "_im"] = float(win.errors[k])
                         offset, k = offset + size, k + 1
                     got[piece] = value.reshape(shape)
+                if bound_terms is not None:
+                    # the pole intervals (fixed rule, pole subtracted) and the exact terms
+                    _, sub = window_integrand(blocks, mus, temperature, w, poles=poles, subtract=True)
+                    add, add_err, _ = interval_integrals(poles, sub, pieces)
+                    for piece, value in add.items():
+                        got[piece] = got[piece] + value
+                    for name, value in add_err.items():
+                        gerr[name] = gerr[name] + value
+                    for piece, value in bound_terms.constants.items():
+                        got[piece] = got[piece] + value
             if off_axis:
                 # narrow resonances in the bias window: off the real axis (module contour)
                 p_k, p_l, e_k, e_l = contour.adiabatic_bias_window(
@@ -1286,7 +1311,7 @@ def _moving_overlap_bound_states(junction, both, blocks, m, mus, mu0, temperatur
         return None
     top = float(np.max(mus)) + THERMAL_CUTOFF * KB * temperature
     for e, _, dec, _ in levels:
-        if dec and e < top and _in_continuum(junction, e):
+        if dec and e < top and in_continuum(junction, e):
             raise OverlapError(
                 f"overlap_derivatives: the bound state at E_b = {e!r} eV is decoupled from the leads inside a lead "
                 "band, a pole on the real-axis path of the kernel with a moving overlap; not supported"
