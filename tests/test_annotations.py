@@ -5,8 +5,8 @@ Every function, method and property that the modules below export (their
 of each parameter and of its result, so that a type checker (``mypy``, run
 by ``make lint`` and CI) checks the calls made to them.  A new public name
 without hints fails here; a module joins the list once its public names are
-annotated (not yet: ``integrate``, whose ``fermi_sea_sum`` returns one result
-or a list of them and wants typed overloads).
+annotated (``integrate``'s ``fermi_sea_sum``, which returns one result or a
+list of them, has typed overloads).
 """
 
 from __future__ import annotations
@@ -90,6 +90,7 @@ ANNOTATED = [
     "currentforces.ehrenfest.compare",
     "currentforces.ase_calculator",
     "currentforces.adapters.sisl",
+    "currentforces.integrate",
     "currentforces.boundwindow",
 ]
 

@@ -1109,16 +1109,6 @@ def force_coefficients(
             else:
                 out = _fermi_sea_part(junction, ops, blocks, mu0, temperature, w, user_rtol, rtol, levels, eigen)
         elif name == "window":
-            # dG/dE ~ 1/sqrt|E - E_edge| at a lead band edge, G(E +- w) has its
-            # square root at E_edge -+ w: E = E_edge -+ u^2 there
-            edges = [e - s for e in junction.band_edges for s in {0.0, w, -w}]
-            pts = _window_points(junction, mus, temperature, w, mu0, cutoff)
-            bound_terms = None
-            if w > 0 and levels:
-                # bound states on the omega-window paths: delta terms, principal values
-                bound_terms = window_pole_terms(blocks, levels, mus, mu0, temperature, w, pts, edges)
-                pts = np.unique(np.concatenate([pts, bound_terms.points]))
-            poles = bound_terms.subtractions if bound_terms is not None else ()
             # ---- closed forms (module spectral) for constant self-energies: the
             # density, Fermi-surface and mixed pieces; the three-resolvent pieces
             # K_bias, L_bias and pi_bias from module spectral_window where its
@@ -1141,10 +1131,23 @@ def force_coefficients(
                     gerr.update(closed_err)
             # ---- one adaptive window integral for everything else on the real axis,
             # each piece to rtol of its own size
+            # dG/dE ~ 1/sqrt|E - E_edge| at a lead band edge, G(E +- w) has its
+            # square root at E_edge -+ w: E = E_edge -+ u^2 there
+            edges = [e - s for e in junction.band_edges for s in {0.0, w, -w}]
+            pts = None
+            bound_terms = None
+            if w > 0 and levels:
+                # bound states on the omega-window paths: delta terms, principal values
+                pts = _window_points(junction, mus, temperature, w, mu0, cutoff)
+                bound_terms = window_pole_terms(blocks, levels, mus, mu0, temperature, w, pts, edges)
+                pts = np.unique(np.concatenate([pts, bound_terms.points]))
+            poles = bound_terms.subtractions if bound_terms is not None else ()
             closed_bias = "K_bias" in got or "pi_bias" in got
             real_axis = dict(bias_terms=not (off_axis or closed_bias), skip=tuple(got), poles=poles)
             pieces, integrand = window_integrand(blocks, mus, temperature, w, **real_axis)
             if pieces:
+                if pts is None:
+                    pts = _window_points(junction, mus, temperature, w, mu0, cutoff)
                 columns, sizes = _window_columns(pieces)
                 win = integrate_adaptive(
                     lambda e: np.ascontiguousarray(integrand(e)).view(np.float64)[:, columns],

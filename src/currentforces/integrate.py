@@ -27,7 +27,9 @@ from __future__ import annotations
 import functools
 import math
 import warnings
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, overload
 
 import numpy as np
 from scipy.linalg import eigh_tridiagonal
@@ -36,6 +38,16 @@ from scipy.special import expit
 from ._checks import check_temperature
 from .errors import BandEdgeWarning, InputError, IntegrationError, IntegrationWarning
 from .units import KB
+
+if TYPE_CHECKING:
+    from numpy.typing import ArrayLike, NDArray
+
+    from ._checks import ComplexArray, RealArray
+
+    Integrand = Callable[[RealArray], ArrayLike]
+    """An integrand of :func:`integrate_adaptive`: a batch of real energies to values."""
+    SeaIntegrand = Callable[[ComplexArray], ArrayLike]
+    """An integrand of the Fermi-sea sums: a batch of complex energies to values."""
 
 __all__ = [
     "fermi",
@@ -99,7 +111,7 @@ def thermal_cutoff(rtol: float) -> float:
 # ----------------------------------------------------------------------------
 # occupation functions
 # ----------------------------------------------------------------------------
-def fermi(energy, mu=0.0, temperature=0.0):
+def fermi(energy: ArrayLike, mu: float = 0.0, temperature: float = 0.0) -> RealArray:
     """Fermi-Dirac occupation n_F(E - mu) = 1 / (exp((E - mu)/k_B T) + 1).
 
     Parameters
@@ -122,7 +134,7 @@ def fermi(energy, mu=0.0, temperature=0.0):
     return expit(-x / (KB * temperature))
 
 
-def fermi_derivative(energy, mu=0.0, temperature=0.0):
+def fermi_derivative(energy: ArrayLike, mu: float = 0.0, temperature: float = 0.0) -> RealArray:
     """Minus the energy derivative of the Fermi function, -dn_F/dE, in 1/eV.
 
     Equals n(1 - n)/k_B T; a positive peak of unit area at E = mu.  At T = 0
@@ -145,7 +157,7 @@ def _fermi_derivative_rule(n):
     return x, w / w.sum()
 
 
-def fermi_derivative_rule(n):
+def fermi_derivative_rule(n: int) -> tuple[RealArray, RealArray]:
     r"""Gauss rule of ``n`` points for the Fermi-derivative weight.
 
     Nodes x_k and weights w_k with
@@ -184,7 +196,7 @@ def fermi_derivative_rule(n):
     return x.copy(), w.copy()
 
 
-def bose(energy, temperature):
+def bose(energy: ArrayLike, temperature: float) -> RealArray:
     """Bose-Einstein occupation n_B(E) = 1 / (exp(E/k_B T) - 1) for E in eV.
 
     At T = 0 returns 0 for E > 0 and -1 for E < 0 (the limit of the
@@ -198,7 +210,9 @@ def bose(energy, temperature):
         return 1.0 / np.expm1(e / (KB * temperature))
 
 
-def window_bounds(chemical_potentials, temperature, extra=(), cutoff=THERMAL_CUTOFF):
+def window_bounds(
+    chemical_potentials: ArrayLike, temperature: float, extra: ArrayLike = (), cutoff: float = THERMAL_CUTOFF
+) -> tuple[float, float]:
     """Energy interval (eV) outside which occupation differences vanish.
 
     [min(mu) - cutoff k_B T, max(mu) + cutoff k_B T], widened to contain the
@@ -208,7 +222,7 @@ def window_bounds(chemical_potentials, temperature, extra=(), cutoff=THERMAL_CUT
     kt = KB * check_temperature(temperature)
     lo = float(np.min(mus)) - cutoff * kt
     hi = float(np.max(mus)) + cutoff * kt
-    if len(extra):
+    if np.size(extra):
         lo = min(lo, float(np.min(extra)))
         hi = max(hi, float(np.max(extra)))
     return lo, hi
@@ -313,17 +327,17 @@ def _group_index(groups, ncomp):
 
 
 def integrate_adaptive(
-    func,
-    breakpoints,
-    rtol=1e-8,
-    atol=1e-12,
-    max_panels=4000,
-    chunk=256,
-    on_fail="raise",
-    what="integral",
-    groups=None,
-    edges=(),
-):
+    func: Integrand,
+    breakpoints: ArrayLike,
+    rtol: float = 1e-8,
+    atol: float = 1e-12,
+    max_panels: int = 4000,
+    chunk: int = 256,
+    on_fail: str = "raise",
+    what: str = "integral",
+    groups: Sequence[int | ArrayLike] | None = None,
+    edges: ArrayLike = (),
+) -> Integral:
     r"""Adaptive vectorised Gauss-Kronrod (7-15) quadrature of an array-valued
     function over [breakpoints[0], breakpoints[-1]].
 
@@ -382,6 +396,12 @@ def integrate_adaptive(
     every group's tolerance, and bisects the others; memory stays bounded by
     the unconverged panels.  A peak much narrower than a panel can fall
     between the nodes of both rules and go unseen: give breakpoints there.
+    When the refinement budget or the panel width runs out before the
+    tolerance is met, the panels still being refined count with their whole
+    integral (``|K15|`` where it exceeds ``|K15 - G7|``): bisection has not
+    shown that the difference of the two rules bounds their error, and an
+    integrand whose own rounding is smooth on a panel (a trace that cancels
+    large terms, next to a band edge) has K15 ~ G7 on wrong values.
 
     Band edges (``edges``): an integrand with a term
     :math:`g(E)/\sqrt{E_{edge} - E}` (dG/dE next to a band edge of a lead,
@@ -493,6 +513,20 @@ def integrate_adaptive(
         ):
             if np.all(total_err <= tol):
                 return Integral(current.reshape(out_shape), float(total_err.max()), nevals, total_err)
+            if np.any(todo):
+                # Bisection has not shown that |K15 - G7| bounds the error of the
+                # panels still being refined: an integrand whose own rounding is
+                # smooth on a panel (a trace that cancels terms ~ 1/u^4 next to a
+                # band edge) gives K15 ~ G7 on wrong values.  Their whole integral
+                # counts as error: an honest estimate, not a quiet wrong number.
+                size = np.stack(
+                    [
+                        np.abs(kron[todo][:, idx]).max(axis=1) if idx.size else np.zeros(np.count_nonzero(todo))
+                        for idx in index
+                    ],
+                    axis=1,
+                )
+                total_err = total_err + np.maximum(size - trunc[todo], 0.0).sum(axis=0)
             worst = int(np.argmax(total_err / tol))
             label = "" if ngroups == 1 else f" (component group {worst})"
             _fail(
@@ -600,7 +634,7 @@ def _panel_weights(x, lo, hi):
     return wk, wg
 
 
-def graded_breakpoints(lo, hi, centers, widths, ratio=4.0):
+def graded_breakpoints(lo: float, hi: float, centers: ArrayLike, widths: ArrayLike, ratio: float = 4.0) -> RealArray:
     r"""Breakpoints in (lo, hi) graded geometrically around narrow peaks.
 
     For every peak (a pole of a Green's function at E = c - i w, so a
@@ -637,15 +671,16 @@ def graded_breakpoints(lo, hi, centers, widths, ratio=4.0):
     length = hi - lo
     far = np.maximum(np.abs(c - lo), np.abs(c - hi)) + length
     levels = np.maximum(0, np.ceil(np.log(far / w) / math.log(ratio))).astype(int)
-    pts, owner = [], []
+    pieces: list[RealArray] = []
+    owners: list[NDArray[np.intp]] = []
     for k in range(c.size):
         steps = w[k] * ratio ** np.arange(levels[k] + 1)
         p = np.concatenate([[c[k]], c[k] - steps, c[k] + steps])
         p = p[(p > lo) & (p < hi)]
-        pts.append(p)
-        owner.append(np.full(p.size, k))
-    pts = np.concatenate(pts)
-    owner = np.concatenate(owner)
+        pieces.append(p)
+        owners.append(np.full(p.size, k))
+    pts = np.concatenate(pieces)
+    owner = np.concatenate(owners)
     if pts.size == 0:
         return pts
     own = w[owner] + np.abs(pts - c[owner])
@@ -694,17 +729,17 @@ def _imaginary_axis_integral(func, mu, y0, rtol, atol, on_fail, what, chunk, sca
 
 
 def matsubara_sum(
-    func,
-    mu,
-    temperature,
-    rtol=1e-9,
-    atol=1e-13,
-    energy_scale=1.0,
-    max_poles=8192,
-    chunk=128,
-    on_fail="raise",
-    what="Fermi-sea sum",
-):
+    func: SeaIntegrand,
+    mu: float,
+    temperature: float,
+    rtol: float = 1e-9,
+    atol: float = 1e-13,
+    energy_scale: float = 1.0,
+    max_poles: int = 8192,
+    chunk: int = 128,
+    on_fail: str = "raise",
+    what: str = "Fermi-sea sum",
+) -> Integral:
     r"""The Fermi-sea functional S[F] by the direct Matsubara sum (a reference
     route: :func:`fermi_sea_sum` computes the same with a few tens of poles
     at every temperature).
@@ -827,7 +862,7 @@ _FINEST_STEP = 1.0 / 32
 
 
 @functools.cache
-def fermi_weight_rule(m):
+def fermi_weight_rule(m: int) -> tuple[RealArray, RealArray]:
     r"""Gauss rule for odd functions against the Fermi weight on [0, inf).
 
     Returns nodes t_j > 0 and weights w_j such that
@@ -886,19 +921,83 @@ def _tau_grid(step, offset, tau_high):
     return (np.arange(k0, k1 + 1) + offset) * step
 
 
+def _nested_estimate(older, prev, d):
+    r"""Error of the finest of four nested trapezoidal rules (steps 8h, 4h,
+    2h, h), from the differences of successive ones: ``older`` (4h minus 8h),
+    ``prev`` (2h minus 4h), ``d`` (h minus 2h), each per component group.
+
+    For F analytic in a strip of half-width a the error of step h behaves as
+    :math:`A\,e^{-2\pi a/h}`, so it squares (relative to A) when h halves,
+    and the error of the finest rule would be :math:`d\,r^2` with
+    :math:`r = d/d_{prev}`.  Before that regime (a singularity whose strip
+    narrows in the double-exponential part of the map, power-law
+    prefactors, two singularities at different distances) the convergence
+    accelerates less (measured on a perfect wire at T = 0: the error falls
+    by 10^-2.1, then by only 10^-3.1): the log-ratio grows by a factor
+    :math:`\gamma = \ln r / \ln r_{prev}` (:math:`r_{prev} = d_{prev}/d_{older}`)
+    per halving, between 1 and 2.  The estimate is
+    :math:`\max(10\,d\,r^2,\ 3\,d\,r^\gamma)`, never more than d (the
+    error of the coarser rule), and d itself where the differences do not
+    decrease.
+    """
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        r = np.where(prev > 0, d / prev, 1.0)
+        r_prev = np.where(older > 0, prev / older, 1.0)
+        accelerating = (r_prev < 1) & (r > 0) & (r < r_prev)
+        gamma = np.where(
+            accelerating, np.log(np.where(accelerating, r, 0.5)) / np.log(np.where(accelerating, r_prev, 0.25)), 1.0
+        )
+        gamma = np.clip(gamma, 1.0, 2.0)
+        guess = np.maximum(10.0 * d * r**2, 3.0 * d * r**gamma)
+    return np.where(d < prev, np.minimum(d, guess), d)
+
+
+@overload
 def fermi_sea_sum(
-    func,
-    mu,
-    temperature,
-    rtol=1e-9,
-    atol=1e-13,
-    energy_scale=1.0,
-    chunk=128,
-    on_fail="raise",
-    what="Fermi-sea sum",
-    parts=None,
-    adaptive_at_zero=False,
-):
+    func: SeaIntegrand,
+    mu: float,
+    temperature: float,
+    rtol: float = ...,
+    atol: float = ...,
+    energy_scale: float = ...,
+    chunk: int = ...,
+    on_fail: str = ...,
+    what: str = ...,
+    parts: None = None,
+    adaptive_at_zero: bool = ...,
+) -> Integral: ...
+
+
+@overload
+def fermi_sea_sum(
+    func: SeaIntegrand,
+    mu: float,
+    temperature: float,
+    rtol: float = ...,
+    atol: float = ...,
+    energy_scale: float = ...,
+    chunk: int = ...,
+    on_fail: str = ...,
+    what: str = ...,
+    *,
+    parts: Sequence[int],
+    adaptive_at_zero: bool = ...,
+) -> list[Integral]: ...
+
+
+def fermi_sea_sum(
+    func: SeaIntegrand,
+    mu: float,
+    temperature: float,
+    rtol: float = 1e-9,
+    atol: float = 1e-13,
+    energy_scale: float = 1.0,
+    chunk: int = 128,
+    on_fail: str = "raise",
+    what: str = "Fermi-sea sum",
+    parts: Sequence[int] | None = None,
+    adaptive_at_zero: bool = False,
+) -> Integral | list[Integral]:
     r"""The Fermi-sea functional S[F] of F(z) analytic in the upper half
     plane, by a pole expansion whose size does not grow as T falls.
 
@@ -943,16 +1042,24 @@ def fermi_sea_sum(
       value is the error estimate (2 m evaluations per rule).
     * the line integral (T > 0), by the trapezoidal rule in tau under the map
       y = y_0 + s exp(tau - e^(-tau) + e^(tau - Lambda)), s = max(y_0, s_min),
-      Lambda = ln(W/s) + 1 (W the energy scale): linear in ln y between s and
-      W, where F has features on every scale (resonances at every distance
-      from mu), double-exponential decay at both ends.  F(mu + iy) is
+      Lambda = ln((W + ``|mu|``)/s) + 1 (W the energy scale, so W + ``|mu|``
+      the farthest distance of a feature of F from mu): linear in ln y between
+      s and W + ``|mu|``, where F has features on every scale (resonances at
+      every distance from mu), double-exponential decay at both ends (a
+      singularity where that decay has begun would see a narrower strip).  F(mu + iy) is
       analytic for Re y > 0, a strip ``|Im ln y| < pi/2``, so the rule converges
       as exp(-pi^2/h) in the step h (Trefethen and Weideman, SIAM Rev. 56,
-      385 (2014)).  Halving h reuses every earlier node (nested pole sets);
-      with differences d_k between successive steps the error of the last
-      is estimated as 10 d_k^3/d_(k-1)^2 (the error squares when h halves),
-      never more than d_k; to it is added the rounding floor, a few eps
-      times the sum of ``|terms|``.  s_min = 1e-8 W bounds the cost as
+      385 (2014)).  Halving h reuses every earlier node (nested pole sets;
+      the first rule's every other node gives the rule of twice its step
+      for free); with differences d_k between successive steps the error of
+      the last is estimated from the last three as
+      :math:`\max(10\,d_k r^2,\ 3\,d_k r^\gamma)`, :math:`r = d_k/d_{k-1}`:
+      the error squares (gamma = 2) when h halves only asymptotically, before
+      that gamma is the measured acceleration
+      :math:`\ln r / \ln(d_{k-1}/d_{k-2})`, between 1 and 2 (on a perfect
+      gold-like wire at T = 0 the error falls by 10^-2.1, then by only
+      10^-3.1), never more than d_k; to it is added
+      the rounding floor, a few eps times the sum of ``|terms|``.  s_min = 1e-8 W bounds the cost as
       T -> 0: a feature of F closer than s_min to the real axis (a resonance
       within 1e-8 W of mu) lies in the double-exponential end, where it is
       still integrated, at smaller steps: the nested estimate sees it, and
@@ -1053,18 +1160,26 @@ def fermi_sea_sum(
 
     s_min = energy_scale * _LOWEST_SCALE
     s = max(y0, s_min)
-    lam = max(math.log(energy_scale / s), 0.0) + 1.0
+    # the double-exponential end starts beyond the farthest feature of F,
+    # W + |mu| from mu (F's singularities lie on |E| <= W): a singularity
+    # where it has started sees a narrower strip of analyticity in tau
+    lam = max(math.log((energy_scale + abs(mu)) / s), 0.0) + 1.0
     tau_high = lam + _TAU_HIGH
 
-    def line_sum(tau, step):
+    def line_sum(tau, step, coarse=False):
         u = s * np.exp(tau - np.exp(-tau) + np.exp(tau - lam))
         jac = u * (1.0 + np.exp(-tau) + np.exp(tau - lam))
         vals = evaluate(mu + 1j * (y0 + u))
         weights = step * jac / math.pi
-        return weights @ vals, weights @ np.abs(vals)
+        out = (weights @ vals, weights @ np.abs(vals))
+        if coarse:
+            # every other node is the rule of twice the step: its value for free
+            even = np.round(tau / step).astype(int) % 2 == 0
+            out += (2.0 * (weights[even] @ vals[even]),)
+        return out
 
     step = 2.0
-    line, line_abs = line_sum(_tau_grid(step, 0, tau_high), step)
+    line, line_abs, coarser = line_sum(_tau_grid(step, 0, tau_high), step, coarse=True)
     value = fixed + line
     size = value.size
     bounds = np.cumsum([0] + list(parts if parts is not None else [size]))
@@ -1076,7 +1191,7 @@ def fermi_sea_sum(
         arr = np.broadcast_to(np.abs(arr), (size,))
         return np.array([float(arr[g].max()) if g.stop > g.start else 0.0 for g in groups])
 
-    diffs = []
+    diffs = [by_group(line - coarser)]
     while True:
         more, more_abs = line_sum(_tau_grid(step, 0.5, tau_high), 0.5 * step)
         new = 0.5 * line + more
@@ -1085,17 +1200,11 @@ def fermi_sea_sum(
         diffs.append(by_group(new - line))
         line = new
         value = fixed + line
-        d = diffs[-1]
-        est = d.copy()
-        if len(diffs) > 1:
-            prev = diffs[-2]
-            with np.errstate(divide="ignore", invalid="ignore"):
-                quad = np.where(prev > 0, 10.0 * d**3 / prev**2, d)
-            est = np.where(d < prev, np.minimum(d, quad), d)
+        est = _nested_estimate(*diffs[-3:]) if len(diffs) > 2 else diffs[-1]
         scale = by_group(value)
         err = est + by_group(fixed_err) + _ROUND * _EPS * by_group(line_abs + fixed_abs)
         tol = np.maximum(atol, rtol * scale)
-        if len(diffs) > 1 and np.all(err <= tol):
+        if len(diffs) > 2 and np.all(err <= tol):
             break
         if step <= _FINEST_STEP:
             worst = int(np.argmax(err / tol))
@@ -1120,7 +1229,7 @@ def fermi_sea_sum(
 __all__ += ["gauss_legendre"]
 
 
-def gauss_legendre(nodes, breakpoints=(-1.0, 1.0)):
+def gauss_legendre(nodes: int, breakpoints: ArrayLike = (-1.0, 1.0)) -> tuple[RealArray, RealArray]:
     r"""Composite Gauss-Legendre rule: ``nodes`` points on each interval.
 
     .. math::

@@ -236,6 +236,7 @@ def moving_overlap_coefficients(
         what="force kernel with a moving overlap (real axis)",
         on_fail="warn",
     )
+    assert res.errors is not None  # integrate_adaptive gives every group's error
     got, err = {}, {}
     offset = 0
     for name, size, e in zip(names, sizes, res.errors):

@@ -38,7 +38,10 @@ channels are asked for in one adaptive integral per frequency, each
 quantity a tolerance group of its own (judged against its own size), on the
 breakpoints of :meth:`~currentforces.Junction.window_breakpoints`, which
 grade the narrow resonances of G at E and at E - hbar w (the peaks of
-A(E + hbar w)), so a level of width 1e-10 eV stays resolved.  The Green's
+A(E + hbar w)), so a level of width 1e-10 eV stays resolved; the lead
+band edges E_edge and E_edge - hbar w, where A(E) and A(E + hbar w) have
+their square roots, are integrated in u, E = E_edge -+ u^2
+(``integrate_adaptive(edges=)``).  The Green's
 functions at E and at E + hbar w come from one call of the backend, and at
 w = 0 from one set of energies.  One energy grid shared by all frequencies
 would put every frequency's shifted resonances into every integrand: on
@@ -258,7 +261,11 @@ def pair_spectra(
             groups=sizes,
             chunk=256 if w == 0 else 128,
             what=f"{what} at hbar*omega = {w!r} eV",
+            # A_l(E) goes as |E - E_edge|^(+-1/2) at a lead band edge, A_l(E + w)
+            # at E_edge - w: square-root branch points, E = E_edge -+ u^2 there
+            edges=[e - s for e in blocks.junction.band_edges for s in {0.0, w}],
         )
+        assert res.errors is not None  # integrate_adaptive gives every group's error
         offset = 0
         for q, size, err in zip(names, sizes, res.errors):
             values[q][idx] = prefactor[q] * res.value[offset : offset + size].reshape(shapes[q])

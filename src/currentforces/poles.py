@@ -119,7 +119,7 @@ def fermi_poles(mu: float, temperature: float, energy_scale: float = 1.0, step: 
     * z = mu +- k_B T t_j + i y_0, c = +- i k_B T w_j / pi;
     * z = mu + i(y_0 + u(tau_k)), c = h u'(tau_k)/pi on the grid tau_k = k h,
       with u(tau) = s exp(tau - e^(-tau) + e^(tau - Lambda)),
-      s = max(y_0, 1e-8 W), Lambda = ln(W/s) + 1.
+      s = max(y_0, 1e-8 W), Lambda = ln((W + ``|mu|``)/s) + 1.
     """
     temperature = check_temperature(temperature)
     mu = check_number("mu", mu, "eV")
@@ -141,7 +141,8 @@ def fermi_poles(mu: float, temperature: float, energy_scale: float = 1.0, step: 
         zs.append(np.concatenate([mu + kt * t + 1j * y0, mu - kt * t + 1j * y0]))
         cs.append(np.concatenate([1j * kt / math.pi * w, -1j * kt / math.pi * w]))
     s = max(y0, energy_scale * _LOWEST_SCALE)
-    lam = max(math.log(energy_scale / s), 0.0) + 1.0
+    # as in fermi_sea_sum: the double-exponential end beyond W + |mu|
+    lam = max(math.log((energy_scale + abs(mu)) / s), 0.0) + 1.0
     tau = _tau_grid(step, 0, lam + _TAU_HIGH)
     u = s * np.exp(tau - np.exp(-tau) + np.exp(tau - lam))
     jac = u * (1.0 + np.exp(-tau) + np.exp(tau - lam))
