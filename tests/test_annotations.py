@@ -75,6 +75,8 @@ ANNOTATED = [
     "currentforces.contour",
     "currentforces.fermi_rational",
     "currentforces.spectral",
+    "currentforces.spectral_window",
+    "currentforces.fermi_steps",
     "currentforces.resonances",
     "currentforces.overlap_kernel",
     "currentforces._checks",

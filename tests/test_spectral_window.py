@@ -1,8 +1,8 @@
 """The closed-form bias-window pieces K_bias, L_bias and pi_bias
 (currentforces.spectral_window) against independent routes: brute-force
 real-axis integrals of the integrand written out here with dense inverses
-(scipy.integrate.quad_vec), the library's own real-axis window integrand
-(forces.window_integrand, integrated adaptively), the off-axis contour
+(scipy.integrate.quad_vec), the library's own real-axis window integrals
+(forces._window_integral), the off-axis contour
 (currentforces.contour), the single level's closed forms, and finite
 differences of the current-induced mean force in the displacement."""
 
@@ -16,8 +16,8 @@ from scipy.integrate import quad_vec
 
 from currentforces import Junction, WideBandLead, contour
 from currentforces import spectral_window as sw
-from currentforces.forces import SpectralBlocks, _window_points, window_integrand
-from currentforces.integrate import fermi, integrate_adaptive
+from currentforces.forces import SpectralBlocks, _window_integral
+from currentforces.integrate import fermi, thermal_cutoff
 from currentforces.operators import ForceOperators
 from currentforces.units import HBAR, KB
 
@@ -114,26 +114,15 @@ def brute_force(junction, forces, mus, temperature, w):
 
 
 def library_real_axis(junction, forces, mus, temperature, w):
-    """The library's own real-axis route: forces.window_integrand integrated adaptively at rtol 1e-11."""
+    """The library's own real-axis route (forces._window_integral: window_integrand
+    integrated adaptively over the Fermi-step window) at rtol 1e-11."""
     ops = ForceOperators(forces, junction.size)
     mus = np.asarray(mus, float)
     mu0 = float(mus.mean())
-    pieces, integrand = window_integrand(SpectralBlocks(junction, ops), mus, temperature, w)
-    res = integrate_adaptive(
-        lambda e: np.ascontiguousarray(integrand(e)).view(np.float64),
-        _window_points(junction, mus, temperature, w, mu0),
-        rtol=1e-11,
-        atol=1e-15,
-        what="test window",
-    )
-    value = res.value[0::2] + 1j * res.value[1::2]
-    out, start = {}, 0
-    for name, shape in pieces:
-        size = int(np.prod(shape))
-        out[name] = value[start : start + size].reshape(shape)
-        start += size
+    blocks = SpectralBlocks(junction, ops)
+    got, _ = _window_integral(junction, blocks, mus, mu0, temperature, w, 1e-11, thermal_cutoff(1e-11), True)
     return {
-        k: (v.real if k in ("K_bias", "L_bias") else v) for k, v in out.items() if k in ("K_bias", "L_bias", "pi_bias")
+        k: (v.real if k in ("K_bias", "L_bias") else v) for k, v in got.items() if k in ("K_bias", "L_bias", "pi_bias")
     }
 
 
@@ -167,7 +156,7 @@ def test_against_brute_force_quadrature(n, temperature, w, overlap):
     seed=st.integers(0, 2**16),
 )
 def test_against_the_library_real_axis(n, ranks, temperature, w, overlap, seed):
-    # reference: the library's real-axis window integrand (forces.window_integrand), an
+    # reference: the library's real-axis window integrals (forces._window_integral), an
     # independent algorithm (dense G(E) on the real axis, adaptive quadrature at rtol 1e-11)
     j, forces = random_device(n, seed, ranks=ranks, overlap=overlap)
     mus = [0.1, -0.05]
