@@ -75,6 +75,7 @@ ANNOTATED = [
     "currentforces.contour",
     "currentforces.fermi_rational",
     "currentforces.spectral",
+    "currentforces.fermi_steps",
     "currentforces.resonances",
     "currentforces.overlap_kernel",
     "currentforces._checks",

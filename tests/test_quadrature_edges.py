@@ -152,7 +152,7 @@ def test_band_edge_chain_friction_at_300_k_converges():
     assert r.error["L_current"] >= true
     assert r.error["L"] <= 1e-6 * np.abs(r.L).max()
     # count: the Fermi sea (~140 energies at 300 K) and one window integral
-    # whose panels next to the edge converge in u (348 energies measured): 600
+    # whose panels next to the edge converge in u, ending at the edge (258 measured): 600
     assert c.energies <= 600
 
 

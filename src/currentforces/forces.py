@@ -76,14 +76,14 @@ from ._checks import (
     check_temperature,
     renamed_keywords,
 )
-from .boundwindow import in_continuum, interval_integrals, occupied_spectral, subtract_poles, window_pole_terms
+from .boundwindow import in_continuum, interval_integrals, subtract_poles, window_pole_terms
 from .errors import BoundStateError, InputError, IntegrationError, IntegrationWarning, OverlapError
+from .fermi_steps import STEP_CLEARANCE, derivative_integral, smooth_steps
 from .integrate import (
     THERMAL_CUTOFF,
     fermi,
     fermi_derivative,
     fermi_sea_sum,
-    integrate_adaptive,
     thermal_cutoff,
     window_bounds,
 )
@@ -704,17 +704,6 @@ def _regular_part(blocks, energy, residue, others, scale, cols=None):
     return (8 * gc[2] - 6 * gc[1] + gc[0]) / 3
 
 
-def _window_points(junction, mus, temperature, w, mu0, cutoff=THERMAL_CUTOFF):
-    """Breakpoints (eV) of the window integrals at frequency w (eV): every
-    chemical potential, mu_0, both shifted by -w (the mixed term lives on
-    [mu_0 - w, mu_0]), and the narrow resonances of G graded at their
-    energies and shifted by -+w (G(E +- w) in the omega-window terms);
-    ``cutoff`` k_B T beyond the chemical potentials."""
-    base = list(mus) + [mu0]
-    extra = [m - w for m in base] if w > 0 else []
-    return junction.window_breakpoints(base + extra, temperature, shifts=(w, -w) if w > 0 else (), cutoff=cutoff)
-
-
 _COMPLEX_PIECES = ("mixed", "pi_bias")
 """Window pieces of which both parts are used (K from the real part, L from
 the imaginary part at finite frequency); the others enter by their real part."""
@@ -755,12 +744,21 @@ def window_integrand(
     subtracted there (:func:`~currentforces.boundwindow.interval_integrals`);
     the caller adds both and the constants.
 
+    Every piece but the Fermi-surface friction is linear in the occupations
+    n_F(E - c) of the Fermi steps c (the chemical potentials, and mu_0 - hbar w
+    for n_0(E + hbar w)), one occupation per term (:func:`window_steps`):
+    ``integrand(E, occupation)`` with ``occupation(E, c)`` in place of
+    n_F(E - c) (e.g. the step theta(c - E), or 1 for one step and 0 for the
+    others, which gives that step's factor), and ``surface_weight(E)`` in
+    place of -dn_0/dE in the Fermi-surface piece (present at T > 0); both
+    default to the Fermi functions at ``temperature``.
+
     Returns
     -------
     pieces : list of (name, shape)
         The quantities the integrand stacks, in order.
     integrand : callable
-        ``integrand(E)`` for a 1-d array of energies (eV) returns
+        ``integrand(E, occupation, surface_weight)`` for a 1-d array of energies (eV) returns
         (len(E), sum of sizes) complex.
     """
     mus = np.asarray(chemical_potentials, dtype=float)
@@ -785,8 +783,14 @@ def window_integrand(
     pieces = [(name, shape) for name, shape in pieces if name not in skip]
     wanted = {name for name, _ in pieces}
 
-    def integrand(e):
-        n0 = fermi(e, mu0, temperature)
+    def thermal_occupation(e, c):
+        return fermi(e, c, temperature)
+
+    def thermal_surface(e):
+        return fermi_derivative(e, mu0, temperature)
+
+    def integrand(e, occupation=thermal_occupation, surface_weight=thermal_surface):
+        n0 = occupation(e, mu0)
         got = {}
         if bias_terms and w == 0:
             g0, dg, a_l = blocks.green_derivative(e, spectral=True)
@@ -796,7 +800,7 @@ def window_integrand(
             g0 = blocks.green(e)
         if biased and (bias_terms or "density" in wanted):
             # occupation-weighted spectral function sum_l (n_l - n_0) A_l
-            aw = occupied_spectral(a_l, e, mus, mu0, temperature)
+            aw = sum((occupation(e, mu) - n0)[:, None, None] * a for a, mu in zip(a_l, mus))
             if "density" in wanted:
                 got["density"] = ops.expectation(aw) / (2 * math.pi)
         if w > 0:
@@ -806,7 +810,7 @@ def window_integrand(
                 # A = i(G - G^dagger) (see _fermi_sea)
                 got["mixed"] = (
                     (1.0 / (2 * math.pi))
-                    * (n0 - fermi(e + w, mu0, temperature))[:, None, None]
+                    * (n0 - occupation(e, mu0 - w))[:, None, None]
                     * ops.traces(gp, 1j * (g0 - _hermitian_conj(g0)))
                 )
                 subtract_poles("mixed", got["mixed"], e, poles, subtract)
@@ -833,11 +837,156 @@ def window_integrand(
                 # (theory-adiabatic): electron-hole pairs of the lead continua only,
                 # so a bound state, which has none, gives no friction
                 got["surface"] = (
-                    -HBAR / (4 * math.pi) * fermi_derivative(e, mu0, temperature)[:, None, None] * tr[-1].real
+                    -HBAR
+                    / (4 * math.pi)
+                    * np.broadcast_to(np.asarray(surface_weight(e), dtype=float), e.shape)[:, None, None]
+                    * tr[-1].real
                 )
         return np.concatenate([got[name].reshape(e.size, -1).astype(complex) for name, _ in pieces], axis=1)
 
     return pieces, integrand
+
+
+def window_steps(chemical_potentials, frequency, biased=True):
+    """Energies c (eV) of the Fermi steps n_F(E - c) of :func:`window_integrand`:
+    the chemical potentials and their mean mu_0 (bias-window pieces, when
+    ``biased``) and, at finite frequency hbar w = ``frequency`` (eV), mu_0 and
+    mu_0 - hbar w (n_0(E) and n_0(E + hbar w) of the mixed term)."""
+    mus = np.asarray(chemical_potentials, dtype=float)
+    mu0 = float(np.mean(mus))
+    w = float(frequency)
+    steps = []
+    if biased:
+        steps += [float(x) for x in mus] + [mu0]
+    if w > 0:
+        steps += [mu0, mu0 - w]
+    return np.unique(steps)
+
+
+def _no_weight(e):
+    """A zero Fermi-surface weight (the surface friction is not a step)."""
+    return 0.0
+
+
+def _window_integral(junction, blocks, mus, mu0, temperature, w, rtol, cutoff, bias_terms, levels=None, skip=()):
+    """The real-axis window integrals of :func:`force_coefficients`:
+    (values, errors) of each piece of :func:`window_integrand` (complex pieces
+    with their imaginary parts' errors under name + "_im").
+
+    One adaptive Gauss-Kronrod integral over the window of the Fermi steps
+    (:meth:`Junction._stepped_window`: each piece to rtol of its own size, lead
+    band edges by E = E_edge -+ u^2, ends at the lead continua, and at T > 0
+    every step whose factor is analytic for
+    :data:`~currentforces.fermi_steps.STEP_CLEARANCE` k_B T around it taken
+    at T = 0 plus a Fermi-weight Gauss-rule correction).  The Fermi-surface
+    friction, where its factor is as smooth around mu_0, by the
+    Fermi-derivative rule (:func:`~currentforces.fermi_steps.derivative_integral`,
+    14 energies), else inside the adaptive integral.  So the cost does not
+    grow as T falls.
+
+    At finite frequency the bound states ``levels`` on the omega-window
+    paths (:func:`~currentforces.boundwindow.window_pole_terms`) add their
+    exact terms and pole intervals; there every step keeps its Fermi function
+    (the pole intervals are integrated with them).  The pieces named in
+    ``skip`` are left out (:func:`window_integrand`).
+    """
+    kt = KB * temperature
+    biased = len(mus) > 1 and np.ptp(mus) > 0
+    shifts = (w, -w) if w > 0 else ()
+    steps = window_steps(mus, w, biased)
+    # dG/dE ~ 1/sqrt|E - E_edge| at a lead band edge, G(E +- w) has its
+    # square root at E_edge -+ w: E = E_edge -+ u^2 there
+    edges = [e - s for e in junction.band_edges for s in {0.0, w, -w}]
+    bound_terms = None
+    if w > 0 and levels:
+        # bound states on the omega-window paths: delta terms, principal values
+        pts = junction.window_breakpoints(list(steps) or [mu0], temperature, shifts=shifts, cutoff=cutoff)
+        bound_terms = window_pole_terms(blocks, levels, mus, mu0, temperature, w, pts, edges)
+    poles = bound_terms.subtractions if bound_terms is not None else ()
+    pieces, integrand = window_integrand(blocks, mus, temperature, w, bias_terms=bias_terms, skip=skip, poles=poles)
+    got, gerr = {}, {}
+    if not pieces:
+        return got, gerr
+    columns, sizes = _window_columns(pieces)
+    surface = w == 0 and kt > 0 and "surface" not in skip
+    surface_rule = False
+    if surface:
+        # the same window (and resonance search) as the window integral's
+        lo, hi = window_bounds(steps if steps.size else [mu0], temperature, cutoff=cutoff)
+        hull = junction._continuum_window(np.array([lo, hi]))
+        reach = STEP_CLEARANCE * kt
+        surface_rule = (
+            hull is not None
+            and mu0 + reach > hull[0]
+            and mu0 - reach < hull[-1]
+            and bool(smooth_steps([mu0], kt, junction._step_singularities(lo, hi, shifts))[0])
+        )
+        if hull is None:
+            surface = False  # no states near mu_0: no electron-hole pairs
+
+    def weight(e):
+        # -dn_0/dE of the surface friction where it stays in the adaptive integral
+        return fermi_derivative(e, mu0, temperature) if surface and not surface_rule else 0.0
+
+    def factor(e, occupation, full):
+        return np.ascontiguousarray(integrand(e, occupation, weight if full else _no_weight)).view(np.float64)[
+            :, columns
+        ]
+
+    value, errors = np.zeros(int(sum(sizes))), np.zeros(len(sizes))
+    thermal = [mu0] if surface and not surface_rule else []
+    if steps.size or thermal:
+        win = junction._stepped_window(
+            factor,
+            steps,
+            steps if steps.size else [mu0],
+            temperature,
+            rtol,
+            1e-14,
+            "force-coefficient window integral",
+            on_fail="warn",
+            groups=sizes,
+            shifts=shifts,
+            edges=edges,
+            cutoff=cutoff,
+            thermal=thermal,
+            points=() if bound_terms is None else bound_terms.points,
+            rules=not poles,
+        )
+        value, errors = value + win.value, errors + win.errors
+    if surface_rule:
+        # the surface friction alone: every occupation zero, weight 1
+        surf = derivative_integral(
+            lambda e: np.ascontiguousarray(integrand(e, lambda x, c: np.zeros(np.shape(x)), lambda x: 1.0)).view(
+                np.float64
+            )[:, columns],
+            mu0,
+            kt,
+            groups=sizes,
+        )
+        value, errors = value + surf.value, errors + surf.errors
+    offset, k = 0, 0
+    for piece, shape in pieces:
+        size = int(np.prod(shape))
+        v = value[offset : offset + size]
+        gerr[piece] = float(errors[k])
+        offset, k = offset + size, k + 1
+        if piece in _COMPLEX_PIECES:
+            v = v + 1j * value[offset : offset + size]
+            gerr[piece + "_im"] = float(errors[k])
+            offset, k = offset + size, k + 1
+        got[piece] = v.reshape(shape)
+    if bound_terms is not None:
+        # the pole intervals (fixed rule, pole subtracted) and the exact terms
+        _, sub = window_integrand(blocks, mus, temperature, w, poles=poles, subtract=True)
+        add, add_err, _ = interval_integrals(poles, sub, pieces)
+        for piece, v in add.items():
+            got[piece] = got[piece] + v
+        for name, v in add_err.items():
+            gerr[name] = gerr[name] + v
+        for piece, v in bound_terms.constants.items():
+            got[piece] = got[piece] + v
+    return got, gerr
 
 
 def _bound_state_data(junction, ops, mus, mu0, temperature, w, cutoff=THERMAL_CUTOFF):
@@ -1095,57 +1244,12 @@ def force_coefficients(
                     got["surface"], gerr["surface"] = spectral.surface(eigen, ops, mu0, temperature)
                 if w > 0:
                     got["mixed"], gerr["mixed"], gerr["mixed_im"] = spectral.mixed(eigen, ops, mu0, temperature, w)
-            # ---- one adaptive window integral for everything else on the real axis,
-            # each piece to rtol of its own size
-            # dG/dE ~ 1/sqrt|E - E_edge| at a lead band edge, G(E +- w) has its
-            # square root at E_edge -+ w: E = E_edge -+ u^2 there
-            edges = [e - s for e in junction.band_edges for s in {0.0, w, -w}]
-            pts = None
-            bound_terms = None
-            if w > 0 and levels:
-                # bound states on the omega-window paths: delta terms, principal values
-                pts = _window_points(junction, mus, temperature, w, mu0, cutoff)
-                bound_terms = window_pole_terms(blocks, levels, mus, mu0, temperature, w, pts, edges)
-                pts = np.unique(np.concatenate([pts, bound_terms.points]))
-            poles = bound_terms.subtractions if bound_terms is not None else ()
-            pieces, integrand = window_integrand(
-                blocks, mus, temperature, w, bias_terms=not off_axis, skip=tuple(got), poles=poles
+            # ---- the real-axis window integrals of the other pieces, each to rtol of its own size
+            rest, rest_err = _window_integral(
+                junction, blocks, mus, mu0, temperature, w, rtol, cutoff, not off_axis, levels, skip=tuple(got)
             )
-            if pieces:
-                if pts is None:
-                    pts = _window_points(junction, mus, temperature, w, mu0, cutoff)
-                columns, sizes = _window_columns(pieces)
-                win = integrate_adaptive(
-                    lambda e: np.ascontiguousarray(integrand(e)).view(np.float64)[:, columns],
-                    pts,
-                    rtol=rtol,
-                    atol=1e-14,
-                    what="force-coefficient window integral",
-                    groups=sizes,
-                    on_fail="warn",
-                    edges=edges,
-                )
-                offset, k = 0, 0
-                for piece, shape in pieces:
-                    size = int(np.prod(shape))
-                    value = win.value[offset : offset + size]
-                    gerr[piece] = float(win.errors[k])
-                    offset, k = offset + size, k + 1
-                    if piece in _COMPLEX_PIECES:
-                        value = value + 1j * win.value[offset : offset + size]
-                        gerr[piece + "_im"] = float(win.errors[k])
-                        offset, k = offset + size, k + 1
-                    got[piece] = value.reshape(shape)
-                if bound_terms is not None:
-                    # the pole intervals (fixed rule, pole subtracted) and the exact terms
-                    _, sub = window_integrand(blocks, mus, temperature, w, poles=poles, subtract=True)
-                    add, add_err, _ = interval_integrals(poles, sub, pieces)
-                    for piece, value in add.items():
-                        got[piece] = got[piece] + value
-                    for name, value in add_err.items():
-                        gerr[name] = gerr[name] + value
-                    for piece, value in bound_terms.constants.items():
-                        got[piece] = got[piece] + value
+            got.update(rest)
+            gerr.update(rest_err)
             if off_axis:
                 # narrow resonances in the bias window: off the real axis (module contour)
                 p_k, p_l, e_k, e_l = contour.adiabatic_bias_window(

@@ -46,8 +46,17 @@ from ._checks import (
 )
 from .boundstates import BOUND_STATE_COINCIDENCE, RESOLUTION, find_bound_states
 from .errors import BandEdgeWarning, BoundStateError, InputError, OverlapError
+from .fermi_steps import STEP_CLEARANCE, drop_step_grading, smooth_steps, step_correction
 from .greens import BlockTridiagonal, DenseInverse, GreensBackend
-from .integrate import THERMAL_CUTOFF, fermi, fermi_sea_sum, graded_breakpoints, integrate_adaptive, window_bounds
+from .integrate import (
+    THERMAL_CUTOFF,
+    Integral,
+    fermi,
+    fermi_sea_sum,
+    graded_breakpoints,
+    integrate_adaptive,
+    window_bounds,
+)
 from .leads import EDGE_RTOL, as_lead, broadening_from_self_energy
 from .resonances import NARROW, device_poles
 from .units import CONDUCTANCE_QUANTUM_SPINLESS, KB
@@ -59,7 +68,6 @@ if TYPE_CHECKING:
 
     from ._checks import ArrayLike, ComplexArray, Indices, MatrixLike, RealArray, RealSequence
     from .boundstates import BoundStates
-    from .integrate import Integral
 
 
 __all__ = ["Junction", "GreenCounter"]
@@ -697,14 +705,11 @@ class Junction:
         if np.ptp(mus) == 0:
             return 0.0
 
-        def integrand(e):
+        def integrand(e, occupation, full=True):
             e = self._energies(e)
-            return self.solver.current_integrand(e, src, [fermi(e, mu, temperature) for mu in mus])
+            return self.solver.current_integrand(e, src, [occupation(e, mu) for mu in mus])
 
-        pts = self.window_breakpoints(mus, temperature)
-        res = integrate_adaptive(
-            integrand, pts, rtol=rtol, atol=1e-14, what="current integral", on_fail=on_fail, edges=self.band_edges
-        )
+        res = self._stepped_window(integrand, mus, mus, temperature, rtol, 1e-14, "current integral", on_fail)
         return float(spin * CONDUCTANCE_QUANTUM_SPINLESS * res.value)
 
     def equilibrium_density_matrix(
@@ -923,22 +928,169 @@ class Junction:
         rho, err = eq.value, eq.error
         if len(mus) and np.ptp(mus) > 0:
 
-            def integrand(e):
+            def integrand(e, occupation, full=True):
                 a_l = self.spectral_functions(e)
-                n_ref = fermi(e, mu_ref, temperature)
+                n_ref = occupation(e, mu_ref)
                 out = np.zeros(e.shape + (self.size, self.size), dtype=complex)
                 for a, mu in zip(a_l, mus):
-                    out += (fermi(e, mu, temperature) - n_ref)[:, None, None] * a
+                    out += (occupation(e, mu) - n_ref)[:, None, None] * a
                 return out / (2 * math.pi)
 
-            pts = self.window_breakpoints(mus, temperature)
-            win = integrate_adaptive(
-                integrand, pts, rtol=rtol, atol=1e-13, what="density-matrix window", edges=self.band_edges
+            win = self._stepped_window(
+                integrand, [*mus, mu_ref], mus, temperature, rtol, 1e-13, "density-matrix window"
             )
             rho = rho + _hermitian_part(win.value)
             err += win.error
         rho = spin * rho
         return (rho, spin * err) if return_error else rho
+
+    def _continuum_window(self, pts: NDArray[Any]) -> NDArray[Any] | None:
+        """The sorted breakpoints ``pts`` of a window integral with its ends
+        moved in to the outermost lead band edges beyond which no lead has
+        states: every window integrand (each carries A_l(E) or A(E)) vanishes
+        there; bound states are treated apart.  None if no lead has states
+        anywhere in [pts[0], pts[-1]]; ``pts`` unchanged for leads without band
+        edges (wide band)."""
+        if not self.band_edges:
+            return pts
+        lo, hi = float(pts[0]), float(pts[-1])
+        cuts = np.array([lo, *[e for e in self.band_edges if lo < e < hi], hi])
+        # Gamma_l is analytic between consecutive band edges: test two interior
+        # points of each interval, against the size of Sigma_l itself (a weakly
+        # coupled lead has a small Sigma_l, all of it broadening inside its band)
+        step = cuts[1:] - cuts[:-1]
+        probe = np.concatenate([cuts[:-1] + step / 3, cuts[:-1] + 2 * step / 3])
+        states = np.zeros(probe.size, dtype=bool)
+        for lead in self.leads:
+            sig = np.asarray(lead.self_energy_block(probe))
+            gam = np.abs(broadening_from_self_energy(sig)).reshape(probe.size, -1).max(axis=1)
+            states |= gam > 1e-8 * np.abs(sig).reshape(probe.size, -1).max(axis=1)
+        inside = states[: cuts.size - 1] | states[cuts.size - 1 :]
+        if not inside.any():
+            return None
+        first = int(np.argmax(inside))
+        last = inside.size - 1 - int(np.argmax(inside[::-1]))
+        a, b = cuts[first], cuts[last + 1]
+        return np.unique(np.concatenate([[a, b], pts[(pts > a) & (pts < b)]]))
+
+    def _step_singularities(self, lo: float, hi: float, shifts: RealSequence = ()) -> ComplexArray:
+        """Points (eV; poles complex) near [lo, hi] where the factors of the
+        Fermi steps of a window integrand are not analytic: the lead band
+        edges, the poles of G (resonances eps - i w, bound states), and their
+        copies at p - s for each shift s (G(E + s) in an omega-window term);
+        the resonances are searched as :meth:`window_breakpoints` does for the
+        same window."""
+        sh = [0.0, *[float(x) for x in shifts]]
+        span = max(abs(x) for x in sh)
+        centers, widths = self.resonances(lo - span, hi + span)
+        points = [np.asarray(self.band_edges, dtype=complex), centers - 1j * widths]
+        bound = self.bound_states()
+        if len(bound):
+            points.append(np.asarray(bound.energies, dtype=complex))
+        base = np.concatenate(points)
+        return np.concatenate([base - x for x in sh])
+
+    def _stepped_window(
+        self,
+        factor: Callable[..., NDArray[Any]],
+        steps: RealSequence,
+        grading: RealSequence,
+        temperature: float,
+        rtol: float,
+        atol: float,
+        what: str,
+        on_fail: str = "raise",
+        groups: Sequence[int] | None = None,
+        shifts: RealSequence = (),
+        edges: RealSequence | None = None,
+        cutoff: float = THERMAL_CUTOFF,
+        thermal: RealSequence = (),
+        points: RealSequence = (),
+        rules: bool = True,
+    ) -> Integral:
+        """The window integral int dE factor(E, n, full) of an integrand linear
+        in the occupations n(E, c) = n_F(E - c) of the Fermi steps ``steps``
+        (eV), over their thermal window, with the breakpoints
+        :meth:`window_breakpoints` of ``grading`` (``shifts``, ``cutoff``), the
+        square-root branch points ``edges`` (default the lead band edges), and
+        its ends moved in to the lead continua (:meth:`_continuum_window`).
+
+        At T > 0 a step whose factor has no singularity within
+        :data:`~currentforces.fermi_steps.STEP_CLEARANCE` k_B T
+        (:meth:`_step_singularities`) is taken at T = 0 in the adaptive
+        integral, and its thermal correction is added by
+        :func:`~currentforces.fermi_steps.step_correction`
+        (:eq:`eq-fermi-step-split`): the cost does not grow as T falls.
+        ``factor(E, n, full)`` is called with ``full`` True in the adaptive
+        integral, where it may add terms that are not linear in the
+        occupations (thermal weights centred on the energies ``thermal``,
+        whose windows and grading the integral then covers), and False for
+        the corrections.  ``groups``: as in :func:`integrate_adaptive`; the
+        result's ``errors`` are per group.  ``points``: further breakpoints
+        (eV); ``rules=False`` keeps every Fermi function (no step at T = 0).
+        """
+        steps_arr = np.unique(np.asarray(steps, dtype=float))
+        extra = [float(x) for x in thermal]
+        kt = KB * temperature
+        band = self.band_edges if edges is None else tuple(edges)
+        lo, hi = window_bounds([*steps_arr, *extra], temperature, cutoff=cutoff)
+        hull = self._continuum_window(np.array([lo, hi]))
+        if hull is not None and kt > 0:
+            # states only beyond one side of every step (the steps in a gap): the
+            # integral is the tail of the occupations there, e^(-gap/kT) at its
+            # largest, and the cutoff counts from where the states begin
+            every = [*steps_arr, *extra]
+            gap = max(min(every) - hull[-1], hull[0] - max(every), 0.0)
+            if gap > 0:
+                cutoff = cutoff + gap / kt
+                lo, hi = window_bounds(every, temperature, cutoff=cutoff)
+                hull = self._continuum_window(np.array([lo, hi]))
+        ruled = steps_arr[:0]
+        if hull is not None and kt > 0 and rules:
+            ruled = steps_arr[smooth_steps(steps_arr, kt, self._step_singularities(lo, hi, shifts))]
+        pts = self.window_breakpoints(list(grading), temperature, shifts=shifts, cutoff=cutoff)
+        if len(points):
+            pts = np.unique(np.concatenate([pts, np.asarray(points, dtype=float)]))
+        if ruled.size:
+            kept = [c for c in steps_arr if not np.any(ruled == c)] + extra
+            ends = list(ruled) + [c + x * cutoff * kt for c in kept for x in (-1, 1)]
+            pts = drop_step_grading(pts, ruled, kt, kept, ends)
+
+        def occupation(e, c):
+            return fermi(e, c, 0.0 if np.any(ruled == c) else temperature)
+
+        clipped = None if hull is None else self._continuum_window(pts)
+        if hull is None or clipped is None:
+            # no lead has states in the window (a ruled step has no band edge
+            # within its clearance, so the hull decides)
+            shape = np.asarray(factor(np.array([lo]), occupation, False)).shape[1:]
+            ngroups = 1 if groups is None else len(groups)
+            return Integral(np.zeros(shape), 0.0, 1, np.zeros(ngroups))
+        res = integrate_adaptive(
+            lambda e: factor(e, occupation, True),
+            clipped,
+            rtol=rtol,
+            atol=atol,
+            what=what,
+            on_fail=on_fail,
+            groups=groups,
+            edges=band,
+        )
+        value, errors, count = res.value, np.asarray(res.errors, dtype=float), res.evaluations
+        reach = STEP_CLEARANCE * kt
+        for c in ruled[(ruled + reach > hull[0]) & (ruled - reach < hull[-1])]:
+
+            def unit(x: NDArray[Any], y: float, c: float = float(c)) -> NDArray[Any]:
+                # the occupation of step c alone: the factor of n_F(E - c)
+                return np.full(np.shape(x), 1.0 if y == c else 0.0)
+
+            def factor_of_step(e: NDArray[Any], unit: Callable[..., NDArray[Any]] = unit) -> NDArray[Any]:
+                return np.asarray(factor(e, unit, False))
+
+            corr = step_correction(factor_of_step, float(c), kt, groups=groups)
+            value = value + corr.value.reshape(np.shape(value))
+            errors, count = errors + np.asarray(corr.errors, dtype=float), count + corr.evaluations
+        return Integral(value, float(errors.max()), count, errors)
 
     def energy_density_matrix(
         self,
@@ -1059,17 +1211,16 @@ class Junction:
             rho_e = rho_e + np.einsum("b,bij->ij", occ, bs.residues())
         if len(mus) and np.ptp(mus) > 0:
 
-            def integrand(e):
+            def integrand(e, occupation, full=True):
                 a_l = self.spectral_functions(e)
-                n_ref = fermi(e, mu_ref, temperature)
+                n_ref = occupation(e, mu_ref)
                 out = np.zeros(e.shape + (self.size, self.size), dtype=complex)
                 for a, mu in zip(a_l, mus):
-                    out += ((fermi(e, mu, temperature) - n_ref) * np.real(e))[:, None, None] * a
+                    out += ((occupation(e, mu) - n_ref) * np.real(e))[:, None, None] * a
                 return out / (2 * math.pi)
 
-            pts = self.window_breakpoints(mus, temperature)
-            win = integrate_adaptive(
-                integrand, pts, rtol=rtol, atol=1e-13, what="energy-density window", edges=self.band_edges
+            win = self._stepped_window(
+                integrand, [*mus, mu_ref], mus, temperature, rtol, 1e-13, "energy-density window"
             )
             rho_e = rho_e + _hermitian_part(win.value)
             err += win.error
