@@ -913,7 +913,7 @@ def _window_integral(junction, blocks, mus, mu0, temperature, w, rtol, cutoff, b
     paths (:func:`~currentforces.boundwindow.window_pole_terms`) add their
     exact terms and pole intervals; there every step keeps its Fermi function
     (the pole intervals are integrated with them).  The pieces named in
-    ``skip`` (done in closed form) are left out.
+    ``skip`` are left out (:func:`window_integrand`).
     """
     kt = KB * temperature
     biased = len(mus) > 1 and np.ptp(mus) > 0
@@ -1294,7 +1294,7 @@ def force_coefficients(
                 cutoff,
                 not (off_axis or closed_bias),
                 levels,
-                tuple(got),
+                skip=tuple(got),
             )
             got.update(more)
             gerr.update(more_err)
