@@ -14,7 +14,10 @@ touches: only G restricted to S is ever needed) and evaluates T for all
   T_ab = sum_{i in R_a, j in R_b} (f_a X)_{ij} (f_b Y)_{ji}; stacking the
   Q = ``sum_a |R_a|`` rows of all f_a X and f_b Y, the Q x Q products are
   gathered at once and summed within mode blocks: cost Q s + Q^2 per
-  energy, proportional to the orbitals each f_a touches;
+  energy, proportional to the orbitals each f_a touches.  When the modes
+  touch about as many rows each, every block is padded with zero rows to
+  the same r and the block sums are one contraction over the (a, i, b, j)
+  axes of the gathered P x P arrays (P = M r);
 * **dense route**: T = U V^T with U_a = vec(f_a X), V_b = vec((f_b Y)^T),
   cost M s^3 + M^2 s^2 per energy.
 
@@ -44,6 +47,12 @@ _SHARED_GATHER_MAX = 2**14
 """Largest gathered (Q x Q) array, in complex numbers, that traces_many keeps
 for reuse across the traces of one energy batch (Q = 72: sharing is ~15 %
 faster; Q = 210: ~3x slower, measured with OPENBLAS_NUM_THREADS=1)."""
+
+
+_PAD_MAX = 1.25
+"""Largest padded stack of the sparse route, relative to the unpadded Q
+(:meth:`ForceOperators._pad_layout`): the padded contraction costs P^2 per
+energy, the segment sums ~2 Q^2."""
 
 
 _CSR_SLOWDOWN = 4
@@ -114,6 +123,7 @@ class ForceOperators:
         self._active = np.flatnonzero([rs.size for rs in row_sets])
         self._starts = np.searchsorted(self._owner, self._active)
         self._rows_of_f = sp.csr_matrix(self.dense[self._owner, self._orb, :])  # (Q, s), sparse
+        self._pad_layout()
         self.real = bool(np.all(np.abs(self.dense.imag) == 0))
         q = self._orb.size
         # per energy: the sparse route multiplies the Q stacked rows (nnz
@@ -125,12 +135,45 @@ class ForceOperators:
         # Löwdin-orthogonalised basis) belong on the dense route
         sparse_cost = _CSR_SLOWDOWN * self._rows_of_f.nnz * s + q * q
         self.route = "sparse" if sparse_cost < self.n_modes * s**3 + self.n_modes**2 * s**2 else "dense"
-        # energies per batch: the route's work array (Q x Q, or M x s^2) stays
-        # near 1 MB (2^16 complex numbers), in cache; measured faster than
-        # large batches (N = 400, M = 120: 0.66 s at 1 energy per batch
-        # against 0.93 s at 5 and 1.18 s at 16, benchmarks/bench_coefficients.py)
-        work = q * q if self.route == "sparse" else self.n_modes * s * s
-        self._batch = max(1, int(2**16 // max(1, work)))
+        # energies per batch: the route's work array (Q x Q or P x P, or
+        # M x s^2) stays near 512 kB (2^15 complex numbers), in cache; measured
+        # faster than large batches (N = 400, M = 120: 0.66 s at 1 energy per
+        # batch against 0.93 s at 5 and 1.18 s at 16, benchmarks/
+        # bench_coefficients.py).  traces_many keeps one gathered array per
+        # distinct matrix alive (four or five): at 1 MB each (2^16) they were
+        # fresh pages from the system every batch, and the adiabatic window
+        # integrand of a 20-site chain (Q = 54) spent 177 us per energy in
+        # traces_many against 69 us at half the batch
+        if self.route == "dense":
+            work = self.n_modes * s * s
+        else:
+            work = (self._active.size * self._pad_rows) ** 2 if self.padded else q * q
+        self._batch = max(1, int(2**15 // max(1, work)))
+
+    def _pad_layout(self) -> None:
+        """The padded stack of the sparse route: every active mode's rows
+        padded with zero rows to r, the most rows of any mode, so that the
+        sums over the rows of a and b become one contraction over axes of
+        length r (:meth:`_padded_traces`) instead of two segment sums
+        (``np.add.reduceat`` over short segments of the last axis, ~2x
+        slower than the whole contraction, measured on a 20-site chain).
+        Used when the padded stack P = M_active r is at most
+        :data:`_PAD_MAX` times Q (the contraction costs P^2 per energy)."""
+        counts = np.bincount(self._owner, minlength=self.n_modes)[self._active]
+        r = int(counts.max(initial=0))
+        p = self._active.size * r
+        self._pad_rows = r
+        self.padded = bool(p <= _PAD_MAX * self._orb.size)
+        # position of stacked row k in the padded stack: its mode's slot
+        # times r plus its rank within the mode
+        slot = np.repeat(np.arange(self._active.size), counts)
+        rank = np.arange(self._orb.size) - np.repeat(self._starts, counts)
+        pos = slot * r + rank
+        rows = sp.coo_matrix(self._rows_of_f)
+        self._pad_f = sp.csr_matrix((rows.data, (pos[rows.row], rows.col)), shape=(p, self.support.size))
+        # padded rows gather any column (0): they multiply a zero row
+        self._pad_orb = np.zeros(p, dtype=int)
+        self._pad_orb[pos] = self._orb
 
     def on_support(self, matrix: NDArray[Any]) -> NDArray[Any]:
         """Restrict (..., N, N) to (..., s, s) on the support."""
@@ -170,6 +213,8 @@ class ForceOperators:
         """[T(X, Y) for (X, Y) in pairs] for batches of shape (e, s, s),
         computing the gathered rows of each distinct X and Y once (the
         force-coefficient integrand reuses G and A in several traces)."""
+        if self.route == "sparse" and self.padded:
+            return self._padded_many(pairs)
         if self.route != "sparse" or self._orb.size**2 > _SHARED_GATHER_MAX:
             # large gathers: recomputing them is faster than keeping several
             # alive (Q = 210 rows, N = 200: 1.2 ms against 3.4 ms for six
@@ -187,6 +232,42 @@ class ForceOperators:
                 outs[k][i : i + self._batch] = self._block_sum(left[id(x)] * right[id(y)])
         return outs
 
+    def _padded_many(self, pairs):
+        """traces_many on the padded stack: one gather per distinct matrix
+        (X and Y gather alike), shared by every trace of the batch."""
+        n = pairs[0][0].shape[0]
+        outs = [np.empty((n, self.n_modes, self.n_modes), dtype=complex) for _ in pairs]
+        for i in range(0, n, self._batch):
+            got = {}
+            for x, y in pairs:
+                for z in (x, y):
+                    if id(z) not in got:
+                        got[id(z)] = self._padded_gather(z[i : i + self._batch])
+            for k, (x, y) in enumerate(pairs):
+                outs[k][i : i + self._batch] = self._padded_traces(got[id(x)], got[id(y)])
+        return outs
+
+    def _padded_gather(self, x):
+        """(f_a X)[i, orb(b, j)] at (row (a, i), column (b, j)) of the padded
+        stack, (e, P, P); zero on the padding rows."""
+        return np.take(self._stacked_rows(x, self._pad_f), self._pad_orb, axis=2)
+
+    def _padded_traces(self, gx, gy):
+        """T_ab = sum_{i, j} Gx[(a, i), (b, j)] Gy[(b, j), (a, i)] over the
+        padded stacks' rows (a padding row contributes an exact zero)."""
+        e, ma, r = gx.shape[0], self._active.size, self._pad_rows
+        t = np.einsum("eaibj,ebjai->eab", gx.reshape(e, ma, r, ma, r), gy.reshape(e, ma, r, ma, r))
+        return self._scatter(t)
+
+    def _scatter(self, w):
+        """(e, M, M) from the (e, M_active, M_active) traces of the active
+        modes: a zero operator's row and column are exactly zero."""
+        if self._active.size == self.n_modes:
+            return w
+        out = np.zeros(w.shape[:1] + (self.n_modes, self.n_modes), dtype=w.dtype)
+        out[:, self._active[:, None], self._active[None, :]] = w
+        return out
+
     def _left(self, x):
         """(f_a X)[i, j] at (row (a, i), column (b, j)) of the stacked rows, (e, Q, Q)."""
         return np.take(self._stacked_rows(x), self._orb, axis=2)
@@ -203,25 +284,25 @@ class ForceOperators:
         A mode whose operator is zero has no rows, so its row and column
         of the result are exactly zero (the empty sum)."""
         w = np.add.reduceat(w, self._starts, axis=2)
-        w = np.add.reduceat(w, self._starts, axis=1)
-        if self._active.size == self.n_modes:
-            return w
-        out = np.zeros(w.shape[:1] + (self.n_modes, self.n_modes), dtype=w.dtype)
-        out[:, self._active[:, None], self._active[None, :]] = w
-        return out
+        return self._scatter(np.add.reduceat(w, self._starts, axis=1))
 
     def _traces_sparse(self, x, y):
         out = np.empty((x.shape[0], self.n_modes, self.n_modes), dtype=complex)
         for i in range(0, x.shape[0], self._batch):
             xb, yb = x[i : i + self._batch], y[i : i + self._batch]
-            out[i : i + self._batch] = self._block_sum(self._left(xb) * self._right(yb))
+            if self.padded:
+                out[i : i + self._batch] = self._padded_traces(self._padded_gather(xb), self._padded_gather(yb))
+            else:
+                out[i : i + self._batch] = self._block_sum(self._left(xb) * self._right(yb))
         return out
 
-    def _stacked_rows(self, x):
-        """(f_a X)[R_a, :] for all a stacked: one sparse (Q x s) product with
-        the energies laid side by side, cost proportional to nnz(f) s."""
+    def _stacked_rows(self, x, rows=None):
+        """(f_a X)[R_a, :] for all a stacked (or the padded stack ``rows``):
+        one sparse (Q x s) product with the energies laid side by side, cost
+        proportional to nnz(f) s."""
         e, n, _ = x.shape
-        prod = self._rows_of_f @ np.moveaxis(x, 0, 1).reshape(n, e * n)  # (Q, e*s)
+        rows = self._rows_of_f if rows is None else rows
+        prod = rows @ np.moveaxis(x, 0, 1).reshape(n, e * n)  # (Q, e*s)
         return np.moveaxis(prod.reshape(-1, e, n), 1, 0)
 
     def _traces_dense(self, x, y):
