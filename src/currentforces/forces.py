@@ -779,18 +779,20 @@ def window_integrand(blocks, chemical_potentials, temperature, frequency, bias_t
             aw = sum((occupation(e, mu) - n0)[:, None, None] * a for a, mu in zip(a_l, mus))
             got["density"] = ops.expectation(aw) / (2 * math.pi)
         if w > 0:
-            gp = blocks.green(e + w)
+            # G(E + w) and G(E - w) from one call of the backend
+            g_pm = blocks.green(np.concatenate([e + w, e - w]) if biased else e + w)
+            gp = g_pm[: e.size]
             # equilibrium window term (1/2pi) [n0(E) - n0(E+w)] Tr[f_a G(E+w) f_b A(E)],
-            # A = i(G - G^dagger) (see _fermi_sea)
-            got["mixed"] = (
-                (1.0 / (2 * math.pi))
-                * (n0 - occupation(e, mu0 - w))[:, None, None]
-                * ops.traces(gp, 1j * (g0 - _hermitian_conj(g0)))
-            )
+            # A = i(G - G^dagger) (see _fermi_sea); the traces of one batch share
+            # the gathered rows of G(E + w) and of aw (ForceOperators.traces_many)
+            pairs = [(gp, 1j * (g0 - _hermitian_conj(g0)))]
+            if biased:
+                pairs += [(gp, aw), (g_pm[e.size :], aw)]
+            tr = ops.traces_many(pairs)
+            got["mixed"] = (1.0 / (2 * math.pi)) * (n0 - occupation(e, mu0 - w))[:, None, None] * tr[0]
             subtract_poles("mixed", got["mixed"], e, poles, subtract)
             if biased:
-                gm = blocks.green(e - w)
-                got["pi_bias"] = (ops.traces(gp, aw) + np.conj(ops.traces(gm, aw))) / (2 * math.pi)
+                got["pi_bias"] = (tr[1] + np.conj(tr[2])) / (2 * math.pi)
                 subtract_poles("pi_bias", got["pi_bias"], e, poles, subtract)
         else:
             pairs = []

@@ -16,8 +16,8 @@ touches: only G restricted to S is ever needed) and evaluates T for all
   gathered at once and summed within mode blocks: cost Q s + Q^2 per
   energy, proportional to the orbitals each f_a touches.  When the modes
   touch about as many rows each, every block is padded with zero rows to
-  the same r and the block sums are one contraction over the (a, i, b, j)
-  axes of the gathered P x P arrays (P = M r);
+  the same r, and the block sums become sums over whole axes of the
+  gathered P x P arrays seen as (M, r, M, r) (P = M r);
 * **dense route**: T = U V^T with U_a = vec(f_a X), V_b = vec((f_b Y)^T),
   cost M s^3 + M^2 s^2 per energy.
 
@@ -51,8 +51,13 @@ faster; Q = 210: ~3x slower, measured with OPENBLAS_NUM_THREADS=1)."""
 
 _PAD_MAX = 1.25
 """Largest padded stack of the sparse route, relative to the unpadded Q
-(:meth:`ForceOperators._pad_layout`): the padded contraction costs P^2 per
-energy, the segment sums ~2 Q^2."""
+(:meth:`ForceOperators._pad_layout`): the padded sums cost ~P^2 per
+energy, the segment sums 2-3 Q^2."""
+
+
+_PAD_ADDS = 16
+"""Up to this many rows per mode the padded traces sum over j by adds of
+slices; beyond, by one reduction over the innermost axis."""
 
 
 _CSR_SLOWDOWN = 4
@@ -153,10 +158,10 @@ class ForceOperators:
     def _pad_layout(self) -> None:
         """The padded stack of the sparse route: every active mode's rows
         padded with zero rows to r, the most rows of any mode, so that the
-        sums over the rows of a and b become one contraction over axes of
-        length r (:meth:`_padded_traces`) instead of two segment sums
-        (``np.add.reduceat`` over short segments of the last axis, ~2x
-        slower than the whole contraction, measured on a 20-site chain).
+        sums over the rows of a and b become sums over whole axes of length
+        r (:meth:`_reduce`) instead of two segment sums
+        (``np.add.reduceat`` over short segments of the last axis, 2-3x
+        slower, measured on a 20-site chain).
         Used when the padded stack P = M_active r is at most
         :data:`_PAD_MAX` times Q (the contraction costs P^2 per energy)."""
         counts = np.bincount(self._owner, minlength=self.n_modes)[self._active]
@@ -213,51 +218,70 @@ class ForceOperators:
         """[T(X, Y) for (X, Y) in pairs] for batches of shape (e, s, s),
         computing the gathered rows of each distinct X and Y once (the
         force-coefficient integrand reuses G and A in several traces)."""
-        if self.route == "sparse" and self.padded:
-            return self._padded_many(pairs)
-        if self.route != "sparse" or self._orb.size**2 > _SHARED_GATHER_MAX:
+        size = self._active.size * self._pad_rows if self.padded else self._orb.size
+        if self.route != "sparse" or size**2 > _SHARED_GATHER_MAX:
             # large gathers: recomputing them is faster than keeping several
             # alive (Q = 210 rows, N = 200: 1.2 ms against 3.4 ms for six
             # traces sharing four gathers, benchmarks/bench_low_bias.py case)
             return [self.traces(x, y) for x, y in pairs]
         n = pairs[0][0].shape[0]
         outs = [np.empty((n, self.n_modes, self.n_modes), dtype=complex) for _ in pairs]
-        for i in range(0, n, self._batch):
+        # the gathered arrays of a batch, all alive at once, stay within the
+        # budget of one trace's two (see _batch)
+        kept = len({id(x) for x, _ in pairs}) + len({id(y) for _, y in pairs})
+        batch = max(1, 2 * self._batch // kept)
+        for i in range(0, n, batch):
             left, right = {}, {}
             for k, (x, y) in enumerate(pairs):
                 if id(x) not in left:
-                    left[id(x)] = self._left(x[i : i + self._batch])
+                    left[id(x)] = self._left(x[i : i + batch])
                 if id(y) not in right:
-                    right[id(y)] = self._right(y[i : i + self._batch])
-                outs[k][i : i + self._batch] = self._block_sum(left[id(x)] * right[id(y)])
+                    right[id(y)] = self._right(y[i : i + batch])
+                outs[k][i : i + batch] = self._reduce(left[id(x)], right[id(y)])
         return outs
 
-    def _padded_many(self, pairs):
-        """traces_many on the padded stack: one gather per distinct matrix
-        (X and Y gather alike), shared by every trace of the batch."""
-        n = pairs[0][0].shape[0]
-        outs = [np.empty((n, self.n_modes, self.n_modes), dtype=complex) for _ in pairs]
-        for i in range(0, n, self._batch):
-            got = {}
-            for x, y in pairs:
-                for z in (x, y):
-                    if id(z) not in got:
-                        got[id(z)] = self._padded_gather(z[i : i + self._batch])
-            for k, (x, y) in enumerate(pairs):
-                outs[k][i : i + self._batch] = self._padded_traces(got[id(x)], got[id(y)])
-        return outs
+    def _layout(self):
+        """(stacked rows of f as CSR, orbital of each stacked row): the padded
+        stack or the plain one."""
+        return (self._pad_f, self._pad_orb) if self.padded else (self._rows_of_f, self._orb)
 
-    def _padded_gather(self, x):
-        """(f_a X)[i, orb(b, j)] at (row (a, i), column (b, j)) of the padded
-        stack, (e, P, P); zero on the padding rows."""
-        return np.take(self._stacked_rows(x, self._pad_f), self._pad_orb, axis=2)
+    def _left(self, x):
+        """(f_a X)[i, j] at (row (a, i), column (b, j)) of the stacked rows, (e, Q, Q)."""
+        rows, orb = self._layout()
+        return np.take(self._stacked_rows(x, rows), orb, axis=2)
 
-    def _padded_traces(self, gx, gy):
-        """T_ab = sum_{i, j} Gx[(a, i), (b, j)] Gy[(b, j), (a, i)] over the
-        padded stacks' rows (a padding row contributes an exact zero)."""
-        e, ma, r = gx.shape[0], self._active.size, self._pad_rows
-        t = np.einsum("eaibj,ebjai->eab", gx.reshape(e, ma, r, ma, r), gy.reshape(e, ma, r, ma, r))
+    def _right(self, y):
+        """(f_b Y)[j, i] at (row (a, i), column (b, j)), (e, Q, Q); gathered from a
+        contiguous transposed copy (~2x faster than multiplying a transposed view)."""
+        rows, orb = self._layout()
+        fy = self._stacked_rows(y, rows)
+        return np.take(np.ascontiguousarray(np.swapaxes(fy, 1, 2)), orb, axis=1)
+
+    def _reduce(self, left, right):
+        """T_ab = sum over the rows (a, i) and columns (b, j) of left * right, (e, M, M)."""
+        if not self.padded:
+            return self._block_sum(left * right)
+        # padded: the sum over i runs over an outer axis, the one over j as r
+        # adds of (e, M, M) slices (np.add.reduceat over the last axis, a
+        # reduction over an innermost axis of length r, or np.einsum over
+        # both are 2-3x slower, measured on a 20-site chain); a padding row
+        # or column contributes exact zeros
+        e, ma, r = left.shape[0], self._active.size, self._pad_rows
+        w = np.add.reduce((left * right).reshape(e, ma, r, ma, r), axis=2)  # (e, a, b, j)
+        if r > _PAD_ADDS:
+            return self._scatter(w.sum(axis=-1))
+        t = w[..., 0].copy()
+        for j in range(1, r):
+            t += w[..., j]
         return self._scatter(t)
+
+    def _block_sum(self, w):
+        """Sum W[(a,i), (b,j)] over the rows i of a and j of b: (e, M, M).
+
+        A mode whose operator is zero has no rows, so its row and column
+        of the result are exactly zero (the empty sum)."""
+        w = np.add.reduceat(w, self._starts, axis=2)
+        return self._scatter(np.add.reduceat(w, self._starts, axis=1))
 
     def _scatter(self, w):
         """(e, M, M) from the (e, M_active, M_active) traces of the active
@@ -268,32 +292,11 @@ class ForceOperators:
         out[:, self._active[:, None], self._active[None, :]] = w
         return out
 
-    def _left(self, x):
-        """(f_a X)[i, j] at (row (a, i), column (b, j)) of the stacked rows, (e, Q, Q)."""
-        return np.take(self._stacked_rows(x), self._orb, axis=2)
-
-    def _right(self, y):
-        """(f_b Y)[j, i] at (row (a, i), column (b, j)), (e, Q, Q); gathered from a
-        contiguous transposed copy (~2x faster than multiplying a transposed view)."""
-        fy = self._stacked_rows(y)
-        return np.take(np.ascontiguousarray(np.swapaxes(fy, 1, 2)), self._orb, axis=1)
-
-    def _block_sum(self, w):
-        """Sum W[(a,i), (b,j)] over the rows i of a and j of b: (e, M, M).
-
-        A mode whose operator is zero has no rows, so its row and column
-        of the result are exactly zero (the empty sum)."""
-        w = np.add.reduceat(w, self._starts, axis=2)
-        return self._scatter(np.add.reduceat(w, self._starts, axis=1))
-
     def _traces_sparse(self, x, y):
         out = np.empty((x.shape[0], self.n_modes, self.n_modes), dtype=complex)
         for i in range(0, x.shape[0], self._batch):
             xb, yb = x[i : i + self._batch], y[i : i + self._batch]
-            if self.padded:
-                out[i : i + self._batch] = self._padded_traces(self._padded_gather(xb), self._padded_gather(yb))
-            else:
-                out[i : i + self._batch] = self._block_sum(self._left(xb) * self._right(yb))
+            out[i : i + self._batch] = self._reduce(self._left(xb), self._right(yb))
         return out
 
     def _stacked_rows(self, x, rows=None):
@@ -302,8 +305,8 @@ class ForceOperators:
         proportional to nnz(f) s."""
         e, n, _ = x.shape
         rows = self._rows_of_f if rows is None else rows
-        prod = rows @ np.moveaxis(x, 0, 1).reshape(n, e * n)  # (Q, e*s)
-        return np.moveaxis(prod.reshape(-1, e, n), 1, 0)
+        prod = rows @ x.transpose(1, 0, 2).reshape(n, e * n)  # (Q, e*s)
+        return prod.reshape(-1, e, n).transpose(1, 0, 2)
 
     def _traces_dense(self, x, y):
         m = self.n_modes
