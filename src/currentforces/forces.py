@@ -795,28 +795,32 @@ def window_integrand(blocks, chemical_potentials, temperature, frequency, bias_t
                 got["pi_bias"] = (tr[1] + np.conj(tr[2])) / (2 * math.pi)
                 subtract_poles("pi_bias", got["pi_bias"], e, poles, subtract)
         else:
+            # a piece whose weight is zero at every energy of the batch (the
+            # surface friction where it is integrated apart, the bias window
+            # where every occupation is set to zero) is exactly zero: no trace
+            sw = np.broadcast_to(np.asarray(surface_weight(e), dtype=float), e.shape) if kt > 0 else None
+            window = bias_terms and bool(np.any(aw))
+            surface = sw is not None and bool(np.any(sw))
             pairs = []
-            if bias_terms:
+            if window:
                 pairs += [(g0, aw), (dg, aw)]
-            if kt > 0:
+            if surface:
                 a_tot = sum(a_l)
                 pairs.append((a_tot, a_tot))
             tr = ops.traces_many(pairs) if pairs else []
             if bias_terms:
+                zero = np.zeros((e.size, m, m))
                 # K window (docs/theory.rst eq-k-static, window term of
                 # eq-kernel-split): (1/pi) Re Tr[f_a G f_b A_l] (n_l - n_0)
-                got["K_bias"] = tr[0].real / math.pi
+                got["K_bias"] = tr[0].real / math.pi if window else zero
                 # L window: (hbar/pi) Im Tr[f_a dG/dE f_b A_l] (n_l - n_0)
-                got["L_bias"] = HBAR * tr[1].imag / math.pi
+                got["L_bias"] = HBAR * tr[1].imag / math.pi if window else zero
             if kt > 0:
                 # Fermi-surface friction -(hbar/4pi) (-n0'(E)) Re Tr[f_a A f_b A], A = sum_l A_l
                 # (theory-adiabatic): electron-hole pairs of the lead continua only,
                 # so a bound state, which has none, gives no friction
                 got["surface"] = (
-                    -HBAR
-                    / (4 * math.pi)
-                    * np.broadcast_to(np.asarray(surface_weight(e), dtype=float), e.shape)[:, None, None]
-                    * tr[-1].real
+                    -HBAR / (4 * math.pi) * sw[:, None, None] * tr[-1].real if surface else np.zeros((e.size, m, m))
                 )
         return np.concatenate([got[name].reshape(e.size, -1).astype(complex) for name, _ in pieces], axis=1)
 
