@@ -442,8 +442,8 @@ def _fermi_sea(junction, blocks, ops, w, mu0, temperature, rtol, berry=True, bou
                 c1 = ops.traces(r[None], gc[None])[0] + ops.traces(gc[None], r[None])[0]
                 poles.append((e, c1, c2))
 
-        def k_part(z, g0):
-            tr = ops.traces(g0, g0)
+        def k_part(z, g0, tr=None):
+            tr = ops.traces(g0, g0) if tr is None else tr
             for e, c1, c2 in poles:
                 u = z - e
                 simple = (1.0 / u - 1.0 / (u + 1j * lam))[:, None, None]
@@ -454,9 +454,9 @@ def _fermi_sea(junction, blocks, ops, w, mu0, temperature, rtol, berry=True, bou
 
             def func(z):
                 g0, dg = blocks.green_derivative(z)
-                return np.concatenate(
-                    [mean_force(z, g0), k_part(z, g0), im(ops.traces(dg, g0)).reshape(z.size, -1)], axis=1
-                )
+                # one batch of traces: the gathers of G are shared
+                tr, tr_d = ops.traces_many([(g0, g0), (dg, g0)])
+                return np.concatenate([mean_force(z, g0), k_part(z, g0, tr), im(tr_d).reshape(z.size, -1)], axis=1)
 
             # the whole Im S[Tr f G' f G] is summed (its tolerance is set by its
             # symmetric part, of the size of the friction), then antisymmetrised
