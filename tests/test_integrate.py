@@ -174,3 +174,23 @@ def test_fermi_derivative_rule_exactness_and_convergence():
     for bad in (0, 257, 2.5, True, "4"):
         with pytest.raises(InputError, match="n must be"):
             fermi_derivative_rule(bad)
+
+
+@pytest.mark.parametrize("power", [1.0, 2.0])
+def test_non_integrable_band_edge_stops_at_once(power):
+    # 1/|E - E_edge|^p, p >= 1, has no integral over an interval that ends at
+    # the edge (in u, E = E_edge -+ u^2, it is 2 u^(1 - 2p)); the integral over
+    # the panel next to the edge stays (p = 1) or grows (p = 2) as the panel is
+    # halved, where an integrable edge gives 1/2 or less.  Before: bisection
+    # to the panel budget (3,000 panels, nodes on the edge, error nan).
+    from currentforces.integrate import EDGE_HALVINGS
+
+    with np.errstate(divide="ignore"):
+        with pytest.raises(IntegrationError, match="band edge at 1.0 eV did not shrink") as info:
+            integrate_adaptive(lambda e: np.abs(e - 1.0) ** -power, [0.0, 2.0], rtol=1e-10, atol=0, edges=[1.0])
+    # two edge panels, each halved EDGE_HALVINGS times, and the first halves
+    assert "stopped after" in str(info.value) and np.isfinite(info.value.error)
+    assert int(str(info.value).split("stopped after ")[1].split()[0]) <= 4 * (EDGE_HALVINGS + 2)
+    # an integrable edge in the same place is exact: int_0^2 |E - 1|^(-1/2) dE = 4
+    r = integrate_adaptive(lambda e: np.abs(e - 1.0) ** -0.5, [0.0, 2.0], rtol=1e-12, atol=0, edges=[1.0])
+    assert abs(r.value - 4.0) <= r.error <= 1e-12 * 4.0

@@ -70,6 +70,15 @@ _EPS = float(np.finfo(float).eps)
 _ROUND = 4.0
 """Rounding floor of a panel's error, in units of eps times its integral of |f|."""
 
+EDGE_SHRINK = 0.75
+EDGE_HALVINGS = 8
+""":func:`integrate_adaptive` gives up at a band edge when the integral over
+the panel [0, h] next to it (in u, E = E_edge -+ u^2) has stayed above
+EDGE_SHRINK times its value on [0, 2h] for EDGE_HALVINGS halvings in a row:
+an integrable edge (half-integer powers (E_edge - E)^{k/2}, k >= -1, a
+polynomial in u) gives a ratio of 1/2 or less, 1/``|E - E_edge|`` (2/u) a
+ratio of 1, 1/``|E - E_edge|``^{3/2} a ratio of 2."""
+
 THERMAL_CUTOFF = 40.0
 """Half-width, in units of k_B T, beyond which a Fermi-window integrand is
 dropped: the occupation differences there are below e^-40 = 4e-18."""
@@ -418,7 +427,11 @@ def integrate_adaptive(
     (P. J. Davis and P. Rabinowitz, *Methods of Numerical Integration*,
     2nd ed., Academic Press 1984, section 2.12.5), done by a change of
     variables so that the same adaptive rule and error estimate apply.
-    Panels are then bisected in u.
+    Panels are then bisected in u.  Where the integral over the panel next
+    to an edge does not shrink as it is halved (:data:`EDGE_HALVINGS`), the
+    integrand is not integrable there, or its rounding grows towards the
+    edge: the integral stops at once and says so (``on_fail``) instead of
+    bisecting towards the edge until the budget is spent.
     """
     pts = np.unique(np.asarray(breakpoints, dtype=float))
     if pts.size < 2:
@@ -432,6 +445,10 @@ def integrate_adaptive(
         raise InputError(f"{what}: edges must be finite energies, got {edges!r}")
     edge = edge[(edge >= pts[0]) & (edge <= pts[-1])]
     lo, hi, sign, anchor = _edge_panels(pts, edge)
+    # panels at a band edge: the size of the parent's integral (NaN: none) and
+    # for how many halvings in a row it has not shrunk
+    parent = np.full(lo.size, np.nan)
+    streak = np.zeros(lo.size, dtype=int)
     retired = None
     nevals = 0
     npanels = 0
@@ -485,6 +502,13 @@ def integrate_adaptive(
 
         everything = np.ones(lo.size, dtype=bool)
         total_err = total(everything)
+        # the integral over a panel at a band edge, in units of the tolerance
+        # (largest over the groups), against its parent's before the halving
+        size = np.stack([np.abs(kron[:, idx]).max(axis=1) if idx.size else np.zeros(lo.size) for idx in index], axis=1)
+        size = (size / np.maximum(tol, np.finfo(float).tiny)).max(axis=1)
+        at_edge = (sign != 0) & (lo == 0)
+        streak = np.where(at_edge & (size > EDGE_SHRINK * parent), streak + 1, 0)
+        diverging = bool(np.any(streak >= EDGE_HALVINGS))
         if np.all(total_err <= tol):
             return Integral(current.reshape(out_shape), float(total_err.max()), nevals, total_err)
         # Retire the panels with the smallest truncation errors while these,
@@ -510,6 +534,7 @@ def integrate_adaptive(
             not np.any(todo)
             or npanels + 2 * np.count_nonzero(todo) > max_panels
             or np.all(halfw[todo] < 1e-15 * max(1.0, abs(centers[todo]).max()))
+            or diverging
         ):
             if np.all(total_err <= tol):
                 return Integral(current.reshape(out_shape), float(total_err.max()), nevals, total_err)
@@ -529,6 +554,13 @@ def integrate_adaptive(
                 total_err = total_err + np.maximum(size - trunc[todo], 0.0).sum(axis=0)
             worst = int(np.argmax(total_err / tol))
             label = "" if ngroups == 1 else f" (component group {worst})"
+            if diverging:
+                at = float(anchor[int(np.argmax(streak))])
+                label += (
+                    f"; its integral over the panel next to the band edge at {at!r} eV did not shrink in "
+                    f"{EDGE_HALVINGS} halvings: a singularity stronger than 1/sqrt|E - E_edge| there (a "
+                    "non-integrable integrand), or rounding that grows towards the edge"
+                )
             _fail(
                 f"{what}: adaptive quadrature stopped after {npanels} panels with estimated error "
                 f"{total_err[worst]:.3g} above tolerance {tol[worst]:.3g}{label}",
@@ -540,9 +572,13 @@ def integrate_adaptive(
         mid = centers[todo]
         lo, hi = np.concatenate([lo[todo], mid]), np.concatenate([mid, hi[todo]])
         sign, anchor = np.tile(sign[todo], 2), np.tile(anchor[todo], 2)
+        # the first halves keep lo: the one at a band edge inherits the record
+        parent = np.concatenate([np.where(at_edge[todo], size[todo], np.nan), np.full(mid.size, np.nan)])
+        streak = np.concatenate([streak[todo], np.zeros(mid.size, dtype=int)])
         # in the order of the panels' positions on the energy axis
         order = np.argsort(np.where(sign == 0, lo, anchor + sign * lo * lo), kind="stable")
         lo, hi, sign, anchor = lo[order], hi[order], sign[order], anchor[order]
+        parent, streak = parent[order], streak[order]
 
 
 def _edge_panels(pts, edges):
@@ -647,6 +683,9 @@ def graded_breakpoints(lo: float, hi: float, centers: ArrayLike, widths: ArrayLi
     on which a Lorentzian is a smooth, low-degree function.  This is the
     breakpoint form of the change of variables E = c + w tan(theta).
 
+    Peaks whose centres agree to 1e-6 of their widths (degenerate poles)
+    count as one, with the smaller width.
+
     Parameters
     ----------
     lo, hi : float
@@ -668,6 +707,16 @@ def graded_breakpoints(lo: float, hi: float, centers: ArrayLike, widths: ArrayLi
     c, w = c[keep], w[keep]
     if c.size == 0 or not hi > lo:
         return np.zeros(0)
+    # degenerate peaks (centres within 1e-6 of the narrower width, e.g. the
+    # poles of two equivalent channels, equal up to round-off) are one peak:
+    # otherwise each lays its own copy of every point, a few ulps from the
+    # other's, and every such pair is a panel of zero width
+    order = np.lexsort((w, c))
+    c, w = c[order], w[order]
+    new = np.ones(c.size, dtype=bool)
+    new[1:] = np.diff(c) > 1e-6 * np.minimum(w[1:], w[:-1])
+    w = np.minimum.reduceat(w, np.flatnonzero(new))
+    c = c[new]
     length = hi - lo
     far = np.maximum(np.abs(c - lo), np.abs(c - hi)) + length
     levels = np.maximum(0, np.ceil(np.log(far / w) / math.log(ratio))).astype(int)

@@ -58,7 +58,7 @@ from .integrate import (
     window_bounds,
 )
 from .leads import EDGE_RTOL, as_lead, broadening_from_self_energy
-from .resonances import NARROW, device_poles
+from .resonances import NARROW, device_poles, overlapping
 from .units import CONDUCTANCE_QUANTUM_SPINLESS, KB
 
 if TYPE_CHECKING:
@@ -606,12 +606,17 @@ class Junction:
     ) -> RealArray:
         """Breakpoints (eV) for integrals over the occupation window.
 
-        Its bounds, the chemical potentials (with a few k_B T around them),
+        Its bounds, the chemical potentials (with points 4 and 12 k_B T
+        beyond each group of them less than k_B T apart),
         the lead band edges inside, and points graded around every narrow
         resonance of G (:meth:`resonances`, :func:`~currentforces.integrate.graded_breakpoints`),
         so that a peak of any width down to
         :data:`~currentforces.boundstates.RESOLUTION` of the energy scale is
         resolved (narrower levels are bound states, :meth:`bound_states`).
+        Poles inside a row of overlapping ones
+        (:func:`~currentforces.resonances.overlapping`: the Fabry-Perot
+        levels of a long, weakly reflecting device) make no peak of their
+        own and are not graded.
 
         Parameters
         ----------
@@ -635,8 +640,16 @@ class Junction:
         pts = [lo, hi, *chemical_potentials, *extra]
         kt = KB * temperature
         if kt > 0:
-            for mu in chemical_potentials:
-                pts += [mu - 4 * kt, mu + 4 * kt, mu - 12 * kt, mu + 12 * kt]
+            # 4 and 12 k_B T beyond each group of chemical potentials less than
+            # k_B T apart (mu and mu - hbar w at finite frequency, a small bias
+            # at high T), where the Fermi functions have their tails: one
+            # potential's points a fraction of k_B T from another's only cut
+            # panels that are smooth already
+            mu = np.sort(np.asarray(chemical_potentials, dtype=float).reshape(-1))
+            if mu.size:
+                cut = np.flatnonzero(np.diff(mu) > kt)
+                for a, b in zip(mu[np.concatenate([[0], cut + 1])], mu[np.concatenate([cut, [mu.size - 1]])]):
+                    pts += [a - 4 * kt, b + 4 * kt, a - 12 * kt, b + 12 * kt]
         pts += [e for e in self.band_edges]
         pts = list(np.unique(np.clip(pts, lo, hi)))
         if hi > lo:
@@ -644,8 +657,13 @@ class Junction:
             span = max(abs(x) for x in shifts)
             centers, widths = self.resonances(lo - span, hi + span)
             narrow = (widths < NARROW * (hi - lo)) & (widths > 0.5 * RESOLUTION * max(1.0, self.energy_scale))
-            for x in shifts:
-                pts += list(graded_breakpoints(lo, hi, centers[narrow] - x, widths[narrow], GRADING))
+            # the integrand's peaks: every pole at eps - s for every shift s,
+            # all graded together; one inside a row of overlapping ones makes
+            # no peak of its own
+            centers = np.concatenate([centers - x for x in shifts])
+            widths = np.tile(widths, len(shifts))
+            narrow = np.tile(narrow, len(shifts)) & ~overlapping(centers, widths)
+            pts += list(graded_breakpoints(lo, hi, centers[narrow], widths[narrow], GRADING))
         return np.unique(pts)
 
     def current(

@@ -30,10 +30,12 @@ import scipy.linalg as la
 import scipy.sparse as sp
 
 if TYPE_CHECKING:
+    from numpy.typing import ArrayLike, NDArray
+
     from ._checks import RealArray
     from .junction import Junction
 
-__all__ = ["device_poles", "MAX_DENSE"]
+__all__ = ["device_poles", "overlapping", "MAX_DENSE"]
 
 MAX_DENSE = 1500
 """Largest device (orbitals) handled with dense eigensolvers; larger ones,
@@ -46,6 +48,56 @@ MAX_SPARSE_DENSE = 200
 NARROW = 0.005
 """A pole is narrow, and is refined and graded, when its half-width is below
 this fraction of the window."""
+
+
+OVERLAP = 1.0
+"""A pole overlaps its neighbours (:func:`overlapping`) when a distinct pole
+of comparable width lies within this many half-widths on each side."""
+
+
+def overlapping(centers: ArrayLike, widths: ArrayLike, ratio: float = OVERLAP) -> NDArray[np.bool_]:
+    r"""Which poles lie inside a comb of overlapping resonances.
+
+    A pole z_k = c_k - i w_k overlaps when, on each side of c_k, another
+    pole with a distinct centre (farther than 1e-6 w_k) and a comparable
+    half-width (between w_k / 2 and 2 w_k) lies within ``ratio`` w_k.  Such a pole makes no peak
+    of its own: a row of poles of half-width w spaced by s <= w sums, by
+    Poisson's formula, to a background smooth on the scale w plus a ripple
+    of period s and relative size :math:`e^{-2\pi w/s} \le e^{-2\pi}`,
+    which covers the whole row, so every Gauss-Kronrod node samples it and
+    the adaptive rule sees what is there.  A narrow peak standing alone
+    (or a degenerate group of them at one energy, or a pair split by less
+    than its width) falls between the nodes of a wide panel instead, and is
+    what :func:`~currentforces.integrate.graded_breakpoints` is for; so is a
+    narrow peak on the shoulder of much broader neighbours.  The
+    rows of overlapping poles are the Fabry-Perot levels of a long device
+    whose ends reflect little, e.g. a wire between leads of the same wire,
+    where the eigenvalues of h + Sigma(E_j) near a reference energy E_j
+    lie some hundred times closer together than their widths, none of
+    which show in G on the real axis.
+
+    Parameters
+    ----------
+    centers, widths : array_like
+        c_k and w_k >= 0 (eV), as from :func:`device_poles`.
+    ratio : float
+        Largest gap to a neighbour on either side, in units of w_k.
+
+    Returns
+    -------
+    ndarray of bool
+        True for the poles that overlap (need no grading of their own).
+    """
+    c = np.asarray(centers, dtype=float).reshape(-1)
+    w = np.asarray(widths, dtype=float).reshape(-1)
+    out = np.zeros(c.size, dtype=bool)
+    step = max(1, 2**22 // max(1, c.size))
+    for i in range(0, c.size, step):
+        d = c[None, :] - c[i : i + step, None]  # neighbour minus pole
+        wk = w[i : i + step, None]
+        near = (np.abs(d) > 1e-6 * wk) & (np.abs(d) <= ratio * wk) & (w[None, :] >= 0.5 * wk) & (w[None, :] <= 2 * wk)
+        out[i : i + step] = np.any(near & (d < 0), axis=1) & np.any(near & (d > 0), axis=1)
+    return out
 
 
 def _self_energy_matrix(junction, energy, sparse):
