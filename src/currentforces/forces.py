@@ -442,8 +442,8 @@ def _fermi_sea(junction, blocks, ops, w, mu0, temperature, rtol, berry=True, bou
                 c1 = ops.traces(r[None], gc[None])[0] + ops.traces(gc[None], r[None])[0]
                 poles.append((e, c1, c2))
 
-        def k_part(z, g0):
-            tr = ops.traces(g0, g0)
+        def k_part(z, g0, tr=None):
+            tr = ops.traces(g0, g0) if tr is None else tr
             for e, c1, c2 in poles:
                 u = z - e
                 simple = (1.0 / u - 1.0 / (u + 1j * lam))[:, None, None]
@@ -454,9 +454,9 @@ def _fermi_sea(junction, blocks, ops, w, mu0, temperature, rtol, berry=True, bou
 
             def func(z):
                 g0, dg = blocks.green_derivative(z)
-                return np.concatenate(
-                    [mean_force(z, g0), k_part(z, g0), im(ops.traces(dg, g0)).reshape(z.size, -1)], axis=1
-                )
+                # one batch of traces: the gathers of G are shared
+                tr, tr_d = ops.traces_many([(g0, g0), (dg, g0)])
+                return np.concatenate([mean_force(z, g0), k_part(z, g0, tr), im(tr_d).reshape(z.size, -1)], axis=1)
 
             # the whole Im S[Tr f G' f G] is summed (its tolerance is set by its
             # symmetric part, of the size of the friction), then antisymmetrised
@@ -829,43 +829,54 @@ def window_integrand(
             if "density" in wanted:
                 got["density"] = ops.expectation(aw) / (2 * math.pi)
         if w > 0:
-            gp = blocks.green(e + w)
-            if "mixed" in wanted:
-                # equilibrium window term (1/2pi) [n0(E) - n0(E+w)] Tr[f_a G(E+w) f_b A(E)],
-                # A = i(G - G^dagger) (see _fermi_sea)
-                got["mixed"] = (
-                    (1.0 / (2 * math.pi))
-                    * (n0 - occupation(e, mu0 - w))[:, None, None]
-                    * ops.traces(gp, 1j * (g0 - _hermitian_conj(g0)))
-                )
+            want_mixed, want_pi = "mixed" in wanted, "pi_bias" in wanted
+            # G(E + w) and G(E - w) from one call of the backend; the traces of
+            # one batch share the gathered rows of G(E + w) and of aw
+            # (ForceOperators.traces_many)
+            pairs = []
+            if want_mixed or want_pi:
+                g_pm = blocks.green(np.concatenate([e + w, e - w]) if want_pi else e + w)
+                gp = g_pm[: e.size]
+                if want_mixed:
+                    # equilibrium window term (1/2pi) [n0(E) - n0(E+w)] Tr[f_a G(E+w) f_b A(E)],
+                    # A = i(G - G^dagger) (see _fermi_sea)
+                    pairs.append((gp, 1j * (g0 - _hermitian_conj(g0))))
+                if want_pi:
+                    pairs += [(gp, aw), (g_pm[e.size :], aw)]
+            tr = ops.traces_many(pairs) if pairs else []
+            if want_mixed:
+                got["mixed"] = (1.0 / (2 * math.pi)) * (n0 - occupation(e, mu0 - w))[:, None, None] * tr[0]
                 subtract_poles("mixed", got["mixed"], e, poles, subtract)
-            if "pi_bias" in wanted:
-                gm = blocks.green(e - w)
-                got["pi_bias"] = (ops.traces(gp, aw) + np.conj(ops.traces(gm, aw))) / (2 * math.pi)
+            if want_pi:
+                got["pi_bias"] = (tr[-2] + np.conj(tr[-1])) / (2 * math.pi)
                 subtract_poles("pi_bias", got["pi_bias"], e, poles, subtract)
         else:
+            # a piece whose weight is zero at every energy of the batch (the
+            # surface friction where it is integrated apart, the bias window
+            # where every occupation is set to zero) is exactly zero: no trace
+            sw = np.broadcast_to(np.asarray(surface_weight(e), dtype=float), e.shape) if kt > 0 else None
+            window = bias_terms and bool(np.any(aw))
+            surface = "surface" in wanted and sw is not None and bool(np.any(sw))
             pairs = []
-            if bias_terms:
+            if window:
                 pairs += [(g0, aw), (dg, aw)]
-            if "surface" in wanted:
+            if surface:
                 a_tot = sum(a_l)
                 pairs.append((a_tot, a_tot))
             tr = ops.traces_many(pairs) if pairs else []
             if bias_terms:
+                zero = np.zeros((e.size, m, m))
                 # K window (docs/theory.rst eq-k-static, window term of
                 # eq-kernel-split): (1/pi) Re Tr[f_a G f_b A_l] (n_l - n_0)
-                got["K_bias"] = tr[0].real / math.pi
+                got["K_bias"] = tr[0].real / math.pi if window else zero
                 # L window: (hbar/pi) Im Tr[f_a dG/dE f_b A_l] (n_l - n_0)
-                got["L_bias"] = HBAR * tr[1].imag / math.pi
+                got["L_bias"] = HBAR * tr[1].imag / math.pi if window else zero
             if "surface" in wanted:
                 # Fermi-surface friction -(hbar/4pi) (-n0'(E)) Re Tr[f_a A f_b A], A = sum_l A_l
                 # (theory-adiabatic): electron-hole pairs of the lead continua only,
                 # so a bound state, which has none, gives no friction
                 got["surface"] = (
-                    -HBAR
-                    / (4 * math.pi)
-                    * np.broadcast_to(np.asarray(surface_weight(e), dtype=float), e.shape)[:, None, None]
-                    * tr[-1].real
+                    -HBAR / (4 * math.pi) * sw[:, None, None] * tr[-1].real if surface else np.zeros((e.size, m, m))
                 )
         return np.concatenate([got[name].reshape(e.size, -1).astype(complex) for name, _ in pieces], axis=1)
 
