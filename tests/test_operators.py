@@ -227,8 +227,8 @@ def test_every_trace_route_equals_dense_reference(case, n_energies, batch):
     assert _close(ops.expectation(rhos), ref_exp)
     assert np.all(ops.expectation(rhos)[:, zero] == 0)
     ops._batch = batch  # exercise the energy batching (batch boundaries inside the stack)
-    for route in ("sparse", "dense"):
-        ops.route = route
+    for route, padded in (("sparse", False), ("sparse", True), ("dense", False)):
+        ops.route, ops.padded = route, padded  # the sparse route with and without the padded stack
         t = ops.traces(xs, ys)
         assert _close(t, ref_xy), route
         assert np.all(t[:, zero, :] == 0) and np.all(t[:, :, zero] == 0), route
@@ -252,8 +252,8 @@ def test_permuting_the_modes_permutes_every_trace(case, random):
     assert ops.support.tolist() == ops_p.support.tolist()
     x, y = (ops.on_support(_random_matrices(rng, 2, n)) for _ in range(2))
     t = ops.traces(x, y)
-    for route in ("sparse", "dense"):
-        ops_p.route = route
+    for route, padded in (("sparse", False), ("sparse", True), ("dense", False)):
+        ops_p.route, ops_p.padded = route, padded
         assert _close(ops_p.traces(x, y), t[:, perm][:, :, perm]), route
         assert _close(ops_p.traces_many([(x, y)])[0], t[:, perm][:, :, perm]), route
     assert _close(ops_p.expectation(x), ops.expectation(x)[:, perm])
@@ -280,3 +280,35 @@ def test_operators_dense_on_their_support_take_the_dense_route():
         f[k, :] = f[:, k] = rng.standard_normal(n)
         local.append(f)
     assert ForceOperators(local, n).route == "sparse"
+
+
+def test_sparse_route_pads_the_stack_only_when_modes_touch_alike_many_rows():
+    """The sparse route contracts a padded stack (every mode's rows padded
+    to the most rows of any mode, P = M r) when P is at most _PAD_MAX Q, the
+    unpadded stack: the contraction costs P^2 per energy against ~2 Q^2 for
+    the segment sums.  Expected values by counting rows: the chain's bond
+    forces touch 2 rows at the ends and 3 inside (Q = 54, P = 18 * 3 = 54);
+    one operator touching all 30 rows and three touching one (Q = 33,
+    P = 4 * 30 = 120) must not be padded.  Both give the double-loop traces."""
+    from currentforces.models.chain import chain_force_operators
+    from currentforces.operators import _PAD_MAX
+
+    chain = ForceOperators(chain_force_operators(20, 1.0), 20)
+    assert (chain._orb.size, chain.n_modes * chain._pad_rows) == (54, 54)
+    assert chain.route == "sparse" and chain.padded
+    rng = np.random.default_rng(2)
+    n = 30
+    wide = np.zeros((n, n))
+    wide[0, :] = wide[:, 0] = rng.standard_normal(n)
+    forces = [wide] + [np.diag(np.eye(n)[k]) for k in (3, 7, 11)]
+    ops = ForceOperators(forces, n)
+    assert ops._orb.size == 33 and ops._pad_rows == 30 and 4 * 30 > _PAD_MAX * 33
+    assert ops.route == "sparse" and not ops.padded
+    x = rng.standard_normal((2, n, n)) + 1j * rng.standard_normal((2, n, n))
+    y = rng.standard_normal((2, n, n)) + 1j * rng.standard_normal((2, n, n))
+    ref = np.array([trace_loop(forces, x[k], y[k]) for k in range(2)])
+    xs, ys = ops.on_support(x), ops.on_support(y)
+    for padded in (False, True):
+        ops.padded = padded
+        assert _close(ops.traces(xs, ys), ref)
+        assert _close(ops.traces_many([(xs, ys)])[0], ref)

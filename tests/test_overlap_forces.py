@@ -209,12 +209,17 @@ def test_equilibrium_friction_with_overlap_is_negative_semidefinite(solver, tol)
     assert friction.min() < -tol["visible"] * np.abs(c.L).max()
 
 
-def test_bias_window_contour_with_overlap_agrees_with_the_real_axis(tol):
+@pytest.mark.parametrize("closed_form", [False, True])
+def test_bias_window_contour_with_overlap_agrees_with_the_real_axis(tol, monkeypatch, closed_form):
     # second route: narrow resonances (half-widths ~1e-4 eV) between wide-band
     # leads put the dense backend's bias window on the contour (poles of the
-    # pencil (h + Sigma, S), residues with r^dagger S l); the RGF backend
-    # integrates the same window on the real axis with graded break points
+    # pencil (h + Sigma, S), residues with r^dagger S l), or with closed_form in
+    # closed form (module spectral_window, eigenvectors of the same pencil); the
+    # RGF backend integrates the same window on the real axis with graded break points
     from currentforces import WideBandLead, contour, force_coefficients
+    from currentforces import forces as forces_module
+
+    monkeypatch.setattr(forces_module, "_CLOSED_WINDOW", closed_form)
 
     h = np.array([[0.2, -0.5, 0.0], [-0.5, -0.1, -0.4], [0.0, -0.4, 0.3]])
     o = np.eye(3) + 0.15 * (np.eye(3, k=1) + np.eye(3, k=-1))

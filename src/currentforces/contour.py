@@ -81,6 +81,7 @@ if TYPE_CHECKING:
     from ._checks import RealArray, RealSequence
     from .junction import Junction
     from .operators import ForceOperators
+    from .spectral import Eigenbasis
 
 __all__ = ["applies", "adiabatic_bias_window"]
 
@@ -172,18 +173,18 @@ class _Device:
     """(lambda, V[S], W[:, S], [W[:, lead support] per lead]) when the
     eigenvector route is used (:meth:`use_eigenvectors`), else None."""
 
-    def use_eigenvectors(self, lam, v, rtol):
+    def use_eigenvectors(self, lam, v, rtol, inverse=None, cond=None):
         """Take G(z) = V diag(1 / (z - lambda)) W, W = (S V)^{-1} (h_eff V = S V
         diag(lambda)), for every later :meth:`pieces` call: O(N n_S^2) a point
         instead of two N x N inverses.  Only where cond(V) eps <=
         ``EIG_COND_RTOL`` rtol (the rounding error of the route, relative to
-        ``|G|``); otherwise the inverses stay.  Returns whether it is used."""
-        if (
-            not (np.all(np.isfinite(v)) and np.all(np.isfinite(lam)))
-            or np.linalg.cond(v) * np.finfo(float).eps > EIG_COND_RTOL * rtol
-        ):
+        ``|G|``); otherwise the inverses stay.  Returns whether it is used.
+        ``inverse`` (W) and ``cond`` (cond(V)), when already known, are reused."""
+        if not (np.all(np.isfinite(v)) and np.all(np.isfinite(lam))):
             return False
-        wmat = np.linalg.inv(v if self.overlap is None else self.overlap @ v)
+        if (np.linalg.cond(v) if cond is None else cond) * np.finfo(float).eps > EIG_COND_RTOL * rtol:
+            return False
+        wmat = np.linalg.inv(v if self.overlap is None else self.overlap @ v) if inverse is None else inverse
         self.modal = (np.asarray(lam), v[self.s], wmat[:, self.s], [wmat[:, sup] for sup in self.sups])
         return True
 
@@ -241,6 +242,7 @@ def adiabatic_bias_window(
     rtol: float,
     on_fail: str = "warn",
     cutoff: float = THERMAL_CUTOFF,
+    eigen: Eigenbasis | None = None,
 ) -> tuple[RealArray, RealArray, float, float]:
     r"""P_G and P_G' of the module docstring by contour deformation.
 
@@ -261,6 +263,9 @@ def adiabatic_bias_window(
         Half-width of the thermal window beyond the chemical potentials in
         units of k_B T (:func:`~currentforces.integrate.thermal_cutoff`): the
         vertical sides there, where n_l - n_0 < e^-cutoff, are dropped.
+    eigen : currentforces.spectral.Eigenbasis, optional
+        The eigendecomposition of h + Sigma when already made (its W = (S V)^{-1}
+        gives the left eigenvectors, W^dagger), instead of a second one.
 
     Returns
     -------
@@ -272,11 +277,16 @@ def adiabatic_bias_window(
     """
     mus = np.asarray(chemical_potentials, dtype=float)
     mu0 = float(np.mean(mus))
-    dev = _Device(junction, ops)
     nl = len(mus)
     m = ops.n_modes
-    w, vl, vr = la.eig(dev.heff, dev.overlap, left=True, right=True)
-    dev.use_eigenvectors(w, vr, rtol)
+    if eigen is None:
+        dev = _Device(junction, ops)
+        w, vl, vr = la.eig(dev.heff, dev.overlap, left=True, right=True)
+        dev.use_eigenvectors(w, vr, rtol)
+    else:
+        # rows of W are left eigenvectors normalised so that l^dagger S r = 1
+        dev, w, vr, vl = eigen.device, eigen.lam, eigen.v, np.conj(eigen.w.T)
+        dev.use_eigenvectors(w, vr, rtol, inverse=eigen.w, cond=eigen.cond)
     gam = np.maximum(-w.imag, 0.0)
     kt = KB * temperature
     scale = max(1.0, junction.energy_scale)

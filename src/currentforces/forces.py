@@ -66,7 +66,7 @@ from typing import TYPE_CHECKING, Any, TypeAlias
 import numpy as np
 from numpy.typing import NDArray
 
-from . import contour
+from . import contour, spectral, spectral_window
 from ._checks import (
     check_leads,
     check_nonnegative,
@@ -442,8 +442,8 @@ def _fermi_sea(junction, blocks, ops, w, mu0, temperature, rtol, berry=True, bou
                 c1 = ops.traces(r[None], gc[None])[0] + ops.traces(gc[None], r[None])[0]
                 poles.append((e, c1, c2))
 
-        def k_part(z, g0):
-            tr = ops.traces(g0, g0)
+        def k_part(z, g0, tr=None):
+            tr = ops.traces(g0, g0) if tr is None else tr
             for e, c1, c2 in poles:
                 u = z - e
                 simple = (1.0 / u - 1.0 / (u + 1j * lam))[:, None, None]
@@ -454,9 +454,9 @@ def _fermi_sea(junction, blocks, ops, w, mu0, temperature, rtol, berry=True, bou
 
             def func(z):
                 g0, dg = blocks.green_derivative(z)
-                return np.concatenate(
-                    [mean_force(z, g0), k_part(z, g0), im(ops.traces(dg, g0)).reshape(z.size, -1)], axis=1
-                )
+                # one batch of traces: the gathers of G are shared
+                tr, tr_d = ops.traces_many([(g0, g0), (dg, g0)])
+                return np.concatenate([mean_force(z, g0), k_part(z, g0, tr), im(tr_d).reshape(z.size, -1)], axis=1)
 
             # the whole Im S[Tr f G' f G] is summed (its tolerance is set by its
             # symmetric part, of the size of the friction), then antisymmetrised
@@ -612,19 +612,37 @@ def fermi_sea_part(
     check_leads(junction, "fermi_sea_part")
     ops = ForceOperators(forces, junction.size)
     levels = _bound_state_data(junction, ops, [mu0], mu0, temperature, w, thermal_cutoff(rtol))
+    eigen = _closed_forms(junction, ops, rtol, levels)
     return _fermi_sea_part(
-        junction, ops, SpectralBlocks(junction, ops), mu0, temperature, w, rtol, _PART_SHARE * rtol, levels
+        junction, ops, SpectralBlocks(junction, ops), mu0, temperature, w, rtol, _PART_SHARE * rtol, levels, eigen
     )
 
 
-def _fermi_sea_part(junction, ops, blocks, mu0, temperature, w, rtol, tolerance, levels):
+_SPECTRAL = True
+"""Private switch: False forces the numerical routes (pole sums, real-axis
+windows) where the closed forms of :mod:`currentforces.spectral` apply; the
+tests compare the two."""
+
+
+def _closed_forms(junction, ops, rtol, levels):
+    """The :class:`~currentforces.spectral.Eigenbasis` when the closed forms
+    apply (constant self-energies, dense, no bound state), else None."""
+    if not _SPECTRAL or levels is not None:
+        return None
+    return spectral.eigenbasis(junction, ops, rtol)
+
+
+def _fermi_sea_part(junction, ops, blocks, mu0, temperature, w, rtol, tolerance, levels, eigen=None):
     junction.check_bound_state_occupation(mu0, temperature)  # BoundStateError at T = 0 if E_b = mu_0
     trs = _time_reversal_symmetric(junction, ops)
     bound = None if levels is None else ([lv[0] for lv in levels], [lv[1] for lv in levels])
     with junction.count_energies() as counter:
-        f_eq, err_f, kernel = _fermi_sea(
-            junction, blocks, ops, w, mu0, temperature, tolerance, berry=not trs and w == 0, bound=bound
-        )
+        if eigen is not None:  # closed forms (module spectral), exact to rounding
+            f_eq, err_f, kernel = spectral.sea(eigen, ops, mu0, temperature, w, berry=not trs and w == 0)
+        else:
+            f_eq, err_f, kernel = _fermi_sea(
+                junction, blocks, ops, w, mu0, temperature, tolerance, berry=not trs and w == 0, bound=bound
+            )
     return FermiSeaPart(
         mean_force=f_eq,
         mean_force_error=float(err_f),
@@ -710,12 +728,41 @@ def _window_columns(pieces):
     return np.concatenate(columns), sizes
 
 
-def window_integrand(blocks, chemical_potentials, temperature, frequency, bias_terms=True, poles=(), subtract=False):
+_CLOSED_WINDOW = True
+"""Private switch: False keeps the numerical routes (contour, real axis) for the
+three-resolvent bias-window pieces where :mod:`currentforces.spectral_window` applies."""
+
+
+def _closed_bias_window(terms, junction, ops, w, rtol):
+    """The closed-form pieces ``terms`` (:func:`currentforces.spectral_window.bias_window`:
+    K_bias and L_bias at w = 0, pi_bias at w > 0, per spin) as ({name: value},
+    {name: error}) if every error estimate is within rtol of its piece's size (floored
+    at FLOOR of its natural scale per spin, :func:`_natural_scales`), else ({}, {}):
+    a level far narrower than the window inside it, whose terms cancel beyond double
+    precision; the contour or the real axis then does these pieces."""
+    natural = _natural_scales(ops, junction, 1.0)
+    values = terms.values
+    if w == 0:
+        checks = [("K_bias", values["K_bias"], "K_current", 1.0), ("L_bias", values["L_bias"], "L_current", 1.0)]
+    else:
+        pi = values["pi_bias"]
+        checks = [("pi_bias", pi.real, "K_current", 1.0), ("pi_bias_im", pi.imag, "L_current", w / HBAR)]
+    for name, value, scale, factor in checks:
+        if not terms.errors[name] <= rtol * max(float(np.abs(value).max()), FLOOR * natural[scale] * factor, 1e-300):
+            return {}, {}
+    return dict(values), dict(terms.errors)
+
+
+def window_integrand(
+    blocks, chemical_potentials, temperature, frequency, bias_terms=True, skip=(), poles=(), subtract=False
+):
     """The real-axis integrand of :func:`force_coefficients` (one energy batch
     at a time), exposed for benchmarks and for evaluation on a user grid.
 
     With ``bias_terms=False`` the adiabatic K and L bias-window pieces are
-    left out (computed off the real axis by :mod:`currentforces.contour`).
+    left out (computed off the real axis by :mod:`currentforces.contour`);
+    the pieces named in ``skip`` are left out too (computed in closed form
+    by :mod:`currentforces.spectral` and :mod:`currentforces.spectral_window`).
     ``poles``: the bound-state poles of G(E +- w) at finite frequency
     (:func:`~currentforces.boundwindow.window_pole_terms`): their pieces are
     zero on the intervals around them, or with ``subtract`` have c/(E - E_0)
@@ -758,6 +805,8 @@ def window_integrand(blocks, chemical_potentials, temperature, frequency, bias_t
             pieces.append(("L_bias", (m, m)))
     if w == 0 and kt > 0:
         pieces.append(("surface", (m, m)))
+    pieces = [(name, shape) for name, shape in pieces if name not in skip]
+    wanted = {name for name, _ in pieces}
 
     def thermal_occupation(e, c):
         return fermi(e, c, temperature)
@@ -770,51 +819,64 @@ def window_integrand(blocks, chemical_potentials, temperature, frequency, bias_t
         got = {}
         if bias_terms and w == 0:
             g0, dg, a_l = blocks.green_derivative(e, spectral=True)
-        elif biased or w > 0 or kt > 0:
+        elif bias_terms or wanted & {"density", "surface"}:
             g0, a_l = blocks.green_and_spectral(e)
         else:
             g0 = blocks.green(e)
-        if biased:
+        if biased and (bias_terms or "density" in wanted):
             # occupation-weighted spectral function sum_l (n_l - n_0) A_l
             aw = sum((occupation(e, mu) - n0)[:, None, None] * a for a, mu in zip(a_l, mus))
-            got["density"] = ops.expectation(aw) / (2 * math.pi)
+            if "density" in wanted:
+                got["density"] = ops.expectation(aw) / (2 * math.pi)
         if w > 0:
-            gp = blocks.green(e + w)
-            # equilibrium window term (1/2pi) [n0(E) - n0(E+w)] Tr[f_a G(E+w) f_b A(E)],
-            # A = i(G - G^dagger) (see _fermi_sea)
-            got["mixed"] = (
-                (1.0 / (2 * math.pi))
-                * (n0 - occupation(e, mu0 - w))[:, None, None]
-                * ops.traces(gp, 1j * (g0 - _hermitian_conj(g0)))
-            )
-            subtract_poles("mixed", got["mixed"], e, poles, subtract)
-            if biased:
-                gm = blocks.green(e - w)
-                got["pi_bias"] = (ops.traces(gp, aw) + np.conj(ops.traces(gm, aw))) / (2 * math.pi)
+            want_mixed, want_pi = "mixed" in wanted, "pi_bias" in wanted
+            # G(E + w) and G(E - w) from one call of the backend; the traces of
+            # one batch share the gathered rows of G(E + w) and of aw
+            # (ForceOperators.traces_many)
+            pairs = []
+            if want_mixed or want_pi:
+                g_pm = blocks.green(np.concatenate([e + w, e - w]) if want_pi else e + w)
+                gp = g_pm[: e.size]
+                if want_mixed:
+                    # equilibrium window term (1/2pi) [n0(E) - n0(E+w)] Tr[f_a G(E+w) f_b A(E)],
+                    # A = i(G - G^dagger) (see _fermi_sea)
+                    pairs.append((gp, 1j * (g0 - _hermitian_conj(g0))))
+                if want_pi:
+                    pairs += [(gp, aw), (g_pm[e.size :], aw)]
+            tr = ops.traces_many(pairs) if pairs else []
+            if want_mixed:
+                got["mixed"] = (1.0 / (2 * math.pi)) * (n0 - occupation(e, mu0 - w))[:, None, None] * tr[0]
+                subtract_poles("mixed", got["mixed"], e, poles, subtract)
+            if want_pi:
+                got["pi_bias"] = (tr[-2] + np.conj(tr[-1])) / (2 * math.pi)
                 subtract_poles("pi_bias", got["pi_bias"], e, poles, subtract)
         else:
+            # a piece whose weight is zero at every energy of the batch (the
+            # surface friction where it is integrated apart, the bias window
+            # where every occupation is set to zero) is exactly zero: no trace
+            sw = np.broadcast_to(np.asarray(surface_weight(e), dtype=float), e.shape) if kt > 0 else None
+            window = bias_terms and bool(np.any(aw))
+            surface = "surface" in wanted and sw is not None and bool(np.any(sw))
             pairs = []
-            if bias_terms:
+            if window:
                 pairs += [(g0, aw), (dg, aw)]
-            if kt > 0:
+            if surface:
                 a_tot = sum(a_l)
                 pairs.append((a_tot, a_tot))
             tr = ops.traces_many(pairs) if pairs else []
             if bias_terms:
+                zero = np.zeros((e.size, m, m))
                 # K window (docs/theory.rst eq-k-static, window term of
                 # eq-kernel-split): (1/pi) Re Tr[f_a G f_b A_l] (n_l - n_0)
-                got["K_bias"] = tr[0].real / math.pi
+                got["K_bias"] = tr[0].real / math.pi if window else zero
                 # L window: (hbar/pi) Im Tr[f_a dG/dE f_b A_l] (n_l - n_0)
-                got["L_bias"] = HBAR * tr[1].imag / math.pi
-            if kt > 0:
+                got["L_bias"] = HBAR * tr[1].imag / math.pi if window else zero
+            if "surface" in wanted:
                 # Fermi-surface friction -(hbar/4pi) (-n0'(E)) Re Tr[f_a A f_b A], A = sum_l A_l
                 # (theory-adiabatic): electron-hole pairs of the lead continua only,
                 # so a bound state, which has none, gives no friction
                 got["surface"] = (
-                    -HBAR
-                    / (4 * math.pi)
-                    * np.broadcast_to(np.asarray(surface_weight(e), dtype=float), e.shape)[:, None, None]
-                    * tr[-1].real
+                    -HBAR / (4 * math.pi) * sw[:, None, None] * tr[-1].real if surface else np.zeros((e.size, m, m))
                 )
         return np.concatenate([got[name].reshape(e.size, -1).astype(complex) for name, _ in pieces], axis=1)
 
@@ -842,7 +904,7 @@ def _no_weight(e):
     return 0.0
 
 
-def _window_integral(junction, blocks, mus, mu0, temperature, w, rtol, cutoff, bias_terms, levels=None):
+def _window_integral(junction, blocks, mus, mu0, temperature, w, rtol, cutoff, bias_terms, levels=None, skip=()):
     """The real-axis window integrals of :func:`force_coefficients`:
     (values, errors) of each piece of :func:`window_integrand` (complex pieces
     with their imaginary parts' errors under name + "_im").
@@ -861,7 +923,8 @@ def _window_integral(junction, blocks, mus, mu0, temperature, w, rtol, cutoff, b
     At finite frequency the bound states ``levels`` on the omega-window
     paths (:func:`~currentforces.boundwindow.window_pole_terms`) add their
     exact terms and pole intervals; there every step keeps its Fermi function
-    (the pole intervals are integrated with them).
+    (the pole intervals are integrated with them).  The pieces named in
+    ``skip`` are left out (:func:`window_integrand`).
     """
     kt = KB * temperature
     biased = len(mus) > 1 and np.ptp(mus) > 0
@@ -876,12 +939,12 @@ def _window_integral(junction, blocks, mus, mu0, temperature, w, rtol, cutoff, b
         pts = junction.window_breakpoints(list(steps) or [mu0], temperature, shifts=shifts, cutoff=cutoff)
         bound_terms = window_pole_terms(blocks, levels, mus, mu0, temperature, w, pts, edges)
     poles = bound_terms.subtractions if bound_terms is not None else ()
-    pieces, integrand = window_integrand(blocks, mus, temperature, w, bias_terms=bias_terms, poles=poles)
+    pieces, integrand = window_integrand(blocks, mus, temperature, w, bias_terms=bias_terms, skip=skip, poles=poles)
     got, gerr = {}, {}
     if not pieces:
         return got, gerr
     columns, sizes = _window_columns(pieces)
-    surface = w == 0 and kt > 0
+    surface = w == 0 and kt > 0 and "surface" not in skip
     surface_rule = False
     if surface:
         # the same window (and resonance search) as the window integral's
@@ -951,7 +1014,9 @@ def _window_integral(junction, blocks, mus, mu0, temperature, w, rtol, cutoff, b
         got[piece] = v.reshape(shape)
     if bound_terms is not None:
         # the pole intervals (fixed rule, pole subtracted) and the exact terms
-        _, sub = window_integrand(blocks, mus, temperature, w, poles=poles, subtract=True)
+        _, sub = window_integrand(
+            blocks, mus, temperature, w, bias_terms=bias_terms, skip=skip, poles=poles, subtract=True
+        )
         add, add_err, _ = interval_integrals(poles, sub, pieces)
         for piece, v in add.items():
             got[piece] = got[piece] + v
@@ -1186,8 +1251,10 @@ def force_coefficients(
         _check_fermi_sea(fermi_sea, junction, ops, mu0, temperature, w, rtol)
 
     user_rtol = rtol
+    closed_memo: dict[str, Any] = {}  # the closed-form bias-window pieces (module spectral_window), once
     off_axis = biased and w == 0 and contour.applies(junction, mus, temperature, rtol, cutoff)
     memo: dict[tuple[str, float], Any] = {}
+    eigen = _closed_forms(junction, ops, rtol, levels)
 
     def part(name, rtol):
         """One of the two computations (Fermi sea, windows), memoised by its tolerance."""
@@ -1202,13 +1269,51 @@ def force_coefficients(
             if fermi_sea is not None and fermi_sea.tolerance <= rtol:
                 out = fermi_sea
             else:
-                out = _fermi_sea_part(junction, ops, blocks, mu0, temperature, w, user_rtol, rtol, levels)
+                out = _fermi_sea_part(junction, ops, blocks, mu0, temperature, w, user_rtol, rtol, levels, eigen)
         elif name == "window":
-            # the real-axis window integrals, each piece to rtol of its own size
-            got, gerr = _window_integral(junction, blocks, mus, mu0, temperature, w, rtol, cutoff, not off_axis, levels)
-            if off_axis:
+            # ---- closed forms (module spectral) for constant self-energies: the
+            # density, Fermi-surface and mixed pieces; the three-resolvent pieces
+            # K_bias, L_bias and pi_bias from module spectral_window where its
+            # error estimate meets rtol, else the routes below
+            got, gerr = {}, {}
+            lo, hi = window_bounds([*mus, mu0 - w], temperature, cutoff=cutoff)
+            if eigen is not None and eigen.clear_of(lo, hi):  # no (near-)bound state in the windows
+                if biased:
+                    got["density"], gerr["density"] = spectral.density(eigen, ops, mus, temperature)
+                if w == 0 and kt > 0:
+                    got["surface"], gerr["surface"] = spectral.surface(eigen, ops, mu0, temperature)
+                if w > 0:
+                    got["mixed"], gerr["mixed"], gerr["mixed_im"] = spectral.mixed(eigen, ops, mu0, temperature, w)
+                if biased and _CLOSED_WINDOW and spectral_window.applies(junction.size, m):
+                    if "terms" not in closed_memo:
+                        basis = spectral_window.from_eigenbasis(eigen, ops)
+                        closed_memo["terms"] = spectral_window.bias_window(basis, ops, mus, temperature, w)
+                    closed, closed_err = _closed_bias_window(closed_memo["terms"], junction, ops, w, rtol)
+                    got.update(closed)
+                    gerr.update(closed_err)
+            # ---- the real-axis window integrals for everything else, each piece
+            # to rtol of its own size
+            closed_bias = "K_bias" in got or "pi_bias" in got
+            more, more_err = _window_integral(
+                junction,
+                blocks,
+                mus,
+                mu0,
+                temperature,
+                w,
+                rtol,
+                cutoff,
+                not (off_axis or closed_bias),
+                levels,
+                skip=tuple(got),
+            )
+            got.update(more)
+            gerr.update(more_err)
+            if off_axis and not closed_bias:
                 # narrow resonances in the bias window: off the real axis (module contour)
-                p_k, p_l, e_k, e_l = contour.adiabatic_bias_window(junction, ops, mus, temperature, rtol, cutoff=cutoff)
+                p_k, p_l, e_k, e_l = contour.adiabatic_bias_window(
+                    junction, ops, mus, temperature, rtol, cutoff=cutoff, eigen=eigen
+                )
                 got["K_bias"], gerr["K_bias"] = p_k / math.pi, e_k / math.pi
                 got["L_bias"], gerr["L_bias"] = HBAR * p_l / math.pi, HBAR * e_l / math.pi
             out = (got, gerr)

@@ -14,7 +14,10 @@ touches: only G restricted to S is ever needed) and evaluates T for all
   T_ab = sum_{i in R_a, j in R_b} (f_a X)_{ij} (f_b Y)_{ji}; stacking the
   Q = ``sum_a |R_a|`` rows of all f_a X and f_b Y, the Q x Q products are
   gathered at once and summed within mode blocks: cost Q s + Q^2 per
-  energy, proportional to the orbitals each f_a touches;
+  energy, proportional to the orbitals each f_a touches.  When the modes
+  touch about as many rows each, every block is padded with zero rows to
+  the same r, and the block sums become sums over whole axes of the
+  gathered P x P arrays seen as (M, r, M, r) (P = M r);
 * **dense route**: T = U V^T with U_a = vec(f_a X), V_b = vec((f_b Y)^T),
   cost M s^3 + M^2 s^2 per energy.
 
@@ -44,6 +47,17 @@ _SHARED_GATHER_MAX = 2**14
 """Largest gathered (Q x Q) array, in complex numbers, that traces_many keeps
 for reuse across the traces of one energy batch (Q = 72: sharing is ~15 %
 faster; Q = 210: ~3x slower, measured with OPENBLAS_NUM_THREADS=1)."""
+
+
+_PAD_MAX = 1.25
+"""Largest padded stack of the sparse route, relative to the unpadded Q
+(:meth:`ForceOperators._pad_layout`): the padded sums cost ~P^2 per
+energy, the segment sums 2-3 Q^2."""
+
+
+_PAD_ADDS = 16
+"""Up to this many rows per mode the padded traces sum over j by adds of
+slices; beyond, by one reduction over the innermost axis."""
 
 
 _CSR_SLOWDOWN = 4
@@ -114,6 +128,7 @@ class ForceOperators:
         self._active = np.flatnonzero([rs.size for rs in row_sets])
         self._starts = np.searchsorted(self._owner, self._active)
         self._rows_of_f = sp.csr_matrix(self.dense[self._owner, self._orb, :])  # (Q, s), sparse
+        self._pad_layout()
         self.real = bool(np.all(np.abs(self.dense.imag) == 0))
         q = self._orb.size
         # per energy: the sparse route multiplies the Q stacked rows (nnz
@@ -125,12 +140,45 @@ class ForceOperators:
         # Löwdin-orthogonalised basis) belong on the dense route
         sparse_cost = _CSR_SLOWDOWN * self._rows_of_f.nnz * s + q * q
         self.route = "sparse" if sparse_cost < self.n_modes * s**3 + self.n_modes**2 * s**2 else "dense"
-        # energies per batch: the route's work array (Q x Q, or M x s^2) stays
-        # near 1 MB (2^16 complex numbers), in cache; measured faster than
-        # large batches (N = 400, M = 120: 0.66 s at 1 energy per batch
-        # against 0.93 s at 5 and 1.18 s at 16, benchmarks/bench_coefficients.py)
-        work = q * q if self.route == "sparse" else self.n_modes * s * s
-        self._batch = max(1, int(2**16 // max(1, work)))
+        # energies per batch: the route's work array (Q x Q or P x P, or
+        # M x s^2) stays near 512 kB (2^15 complex numbers), in cache; measured
+        # faster than large batches (N = 400, M = 120: 0.66 s at 1 energy per
+        # batch against 0.93 s at 5 and 1.18 s at 16, benchmarks/
+        # bench_coefficients.py).  traces_many keeps one gathered array per
+        # distinct matrix alive (four or five): at 1 MB each (2^16) they were
+        # fresh pages from the system every batch, and the adiabatic window
+        # integrand of a 20-site chain (Q = 54) spent 177 us per energy in
+        # traces_many against 69 us at half the batch
+        if self.route == "dense":
+            work = self.n_modes * s * s
+        else:
+            work = (self._active.size * self._pad_rows) ** 2 if self.padded else q * q
+        self._batch = max(1, int(2**15 // max(1, work)))
+
+    def _pad_layout(self) -> None:
+        """The padded stack of the sparse route: every active mode's rows
+        padded with zero rows to r, the most rows of any mode, so that the
+        sums over the rows of a and b become sums over whole axes of length
+        r (:meth:`_reduce`) instead of two segment sums
+        (``np.add.reduceat`` over short segments of the last axis, 2-3x
+        slower, measured on a 20-site chain).
+        Used when the padded stack P = M_active r is at most
+        :data:`_PAD_MAX` times Q (the contraction costs P^2 per energy)."""
+        counts = np.bincount(self._owner, minlength=self.n_modes)[self._active]
+        r = int(counts.max(initial=0))
+        p = self._active.size * r
+        self._pad_rows = r
+        self.padded = bool(p <= _PAD_MAX * self._orb.size)
+        # position of stacked row k in the padded stack: its mode's slot
+        # times r plus its rank within the mode
+        slot = np.repeat(np.arange(self._active.size), counts)
+        rank = np.arange(self._orb.size) - np.repeat(self._starts, counts)
+        pos = slot * r + rank
+        rows = sp.coo_matrix(self._rows_of_f)
+        self._pad_f = sp.csr_matrix((rows.data, (pos[rows.row], rows.col)), shape=(p, self.support.size))
+        # padded rows gather any column (0): they multiply a zero row
+        self._pad_orb = np.zeros(p, dtype=int)
+        self._pad_orb[pos] = self._orb
 
     def on_support(self, matrix: NDArray[Any]) -> NDArray[Any]:
         """Restrict (..., N, N) to (..., s, s) on the support."""
@@ -142,6 +190,17 @@ class ForceOperators:
         rho = np.asarray(rho)
         flat = np.swapaxes(rho, -1, -2).reshape(rho.shape[:-2] + (-1,))
         return flat @ self.dense.reshape(self.n_modes, -1).T
+
+    def sandwiches(self, left: NDArray[Any], right: NDArray[Any]) -> ComplexArray:
+        """left f_a right for every a: ``left`` (p, s) and ``right`` (s, q) on
+        the support give (M, p, q), through the non-zero rows of each f_a
+        (cost p q times their number, not p q s per operator)."""
+        fr = np.asarray(self._rows_of_f @ right)  # (f_a right)[R_a, :] stacked, (Q, q)
+        out = np.zeros((self.n_modes, left.shape[0], right.shape[1]), dtype=complex)
+        stops = np.append(self._starts[1:], self._orb.size)
+        for a, start, stop in zip(self._active, self._starts, stops):
+            out[a] = left[:, self._orb[start:stop]] @ fr[start:stop]
+        return out
 
     def traces(self, x: NDArray[Any], y: NDArray[Any]) -> ComplexArray:
         r"""T_ab = Tr[f_a X f_b Y] for all a, b.
@@ -170,32 +229,62 @@ class ForceOperators:
         """[T(X, Y) for (X, Y) in pairs] for batches of shape (e, s, s),
         computing the gathered rows of each distinct X and Y once (the
         force-coefficient integrand reuses G and A in several traces)."""
-        if self.route != "sparse" or self._orb.size**2 > _SHARED_GATHER_MAX:
+        size = self._active.size * self._pad_rows if self.padded else self._orb.size
+        if self.route != "sparse" or size**2 > _SHARED_GATHER_MAX:
             # large gathers: recomputing them is faster than keeping several
             # alive (Q = 210 rows, N = 200: 1.2 ms against 3.4 ms for six
             # traces sharing four gathers, benchmarks/bench_low_bias.py case)
             return [self.traces(x, y) for x, y in pairs]
         n = pairs[0][0].shape[0]
         outs = [np.empty((n, self.n_modes, self.n_modes), dtype=complex) for _ in pairs]
-        for i in range(0, n, self._batch):
+        # the gathered arrays of a batch, all alive at once, stay within the
+        # budget of one trace's two (see _batch)
+        kept = len({id(x) for x, _ in pairs}) + len({id(y) for _, y in pairs})
+        batch = max(1, 2 * self._batch // kept)
+        for i in range(0, n, batch):
             left, right = {}, {}
             for k, (x, y) in enumerate(pairs):
                 if id(x) not in left:
-                    left[id(x)] = self._left(x[i : i + self._batch])
+                    left[id(x)] = self._left(x[i : i + batch])
                 if id(y) not in right:
-                    right[id(y)] = self._right(y[i : i + self._batch])
-                outs[k][i : i + self._batch] = self._block_sum(left[id(x)] * right[id(y)])
+                    right[id(y)] = self._right(y[i : i + batch])
+                outs[k][i : i + batch] = self._reduce(left[id(x)], right[id(y)])
         return outs
+
+    def _layout(self):
+        """(stacked rows of f as CSR, orbital of each stacked row): the padded
+        stack or the plain one."""
+        return (self._pad_f, self._pad_orb) if self.padded else (self._rows_of_f, self._orb)
 
     def _left(self, x):
         """(f_a X)[i, j] at (row (a, i), column (b, j)) of the stacked rows, (e, Q, Q)."""
-        return np.take(self._stacked_rows(x), self._orb, axis=2)
+        rows, orb = self._layout()
+        return np.take(self._stacked_rows(x, rows), orb, axis=2)
 
     def _right(self, y):
         """(f_b Y)[j, i] at (row (a, i), column (b, j)), (e, Q, Q); gathered from a
         contiguous transposed copy (~2x faster than multiplying a transposed view)."""
-        fy = self._stacked_rows(y)
-        return np.take(np.ascontiguousarray(np.swapaxes(fy, 1, 2)), self._orb, axis=1)
+        rows, orb = self._layout()
+        fy = self._stacked_rows(y, rows)
+        return np.take(np.ascontiguousarray(np.swapaxes(fy, 1, 2)), orb, axis=1)
+
+    def _reduce(self, left, right):
+        """T_ab = sum over the rows (a, i) and columns (b, j) of left * right, (e, M, M)."""
+        if not self.padded:
+            return self._block_sum(left * right)
+        # padded: the sum over i runs over an outer axis, the one over j as r
+        # adds of (e, M, M) slices (np.add.reduceat over the last axis, a
+        # reduction over an innermost axis of length r, or np.einsum over
+        # both are 2-3x slower, measured on a 20-site chain); a padding row
+        # or column contributes exact zeros
+        e, ma, r = left.shape[0], self._active.size, self._pad_rows
+        w = np.add.reduce((left * right).reshape(e, ma, r, ma, r), axis=2)  # (e, a, b, j)
+        if r > _PAD_ADDS:
+            return self._scatter(w.sum(axis=-1))
+        t = w[..., 0].copy()
+        for j in range(1, r):
+            t += w[..., j]
+        return self._scatter(t)
 
     def _block_sum(self, w):
         """Sum W[(a,i), (b,j)] over the rows i of a and j of b: (e, M, M).
@@ -203,7 +292,11 @@ class ForceOperators:
         A mode whose operator is zero has no rows, so its row and column
         of the result are exactly zero (the empty sum)."""
         w = np.add.reduceat(w, self._starts, axis=2)
-        w = np.add.reduceat(w, self._starts, axis=1)
+        return self._scatter(np.add.reduceat(w, self._starts, axis=1))
+
+    def _scatter(self, w):
+        """(e, M, M) from the (e, M_active, M_active) traces of the active
+        modes: a zero operator's row and column are exactly zero."""
         if self._active.size == self.n_modes:
             return w
         out = np.zeros(w.shape[:1] + (self.n_modes, self.n_modes), dtype=w.dtype)
@@ -214,15 +307,17 @@ class ForceOperators:
         out = np.empty((x.shape[0], self.n_modes, self.n_modes), dtype=complex)
         for i in range(0, x.shape[0], self._batch):
             xb, yb = x[i : i + self._batch], y[i : i + self._batch]
-            out[i : i + self._batch] = self._block_sum(self._left(xb) * self._right(yb))
+            out[i : i + self._batch] = self._reduce(self._left(xb), self._right(yb))
         return out
 
-    def _stacked_rows(self, x):
-        """(f_a X)[R_a, :] for all a stacked: one sparse (Q x s) product with
-        the energies laid side by side, cost proportional to nnz(f) s."""
+    def _stacked_rows(self, x, rows=None):
+        """(f_a X)[R_a, :] for all a stacked (or the padded stack ``rows``):
+        one sparse (Q x s) product with the energies laid side by side, cost
+        proportional to nnz(f) s."""
         e, n, _ = x.shape
-        prod = self._rows_of_f @ np.moveaxis(x, 0, 1).reshape(n, e * n)  # (Q, e*s)
-        return np.moveaxis(prod.reshape(-1, e, n), 1, 0)
+        rows = self._rows_of_f if rows is None else rows
+        prod = rows @ x.transpose(1, 0, 2).reshape(n, e * n)  # (Q, e*s)
+        return prod.reshape(-1, e, n).transpose(1, 0, 2)
 
     def _traces_dense(self, x, y):
         m = self.n_modes
