@@ -45,6 +45,21 @@ def test_complex_energies_match_closed_form(tol):
     assert np.allclose(lead.self_energy(z)[:, 0, 0], chain_surface_green(z, 1.0), atol=tol["lead"], rtol=0)
 
 
+@pytest.mark.parametrize("t", [-1.0, 0.7])
+def test_chain_surface_green_keeps_its_digits_far_from_the_band(t):
+    # expected value: for |z| >> |t| the surface Green's function is the
+    # generating function of the Catalan numbers C_n (paths that return to
+    # the surface site), g = sum_n C_n t^(2n) / z^(2n+1); truncated after
+    # C_5 = 42 it is exact to 132 (t/z)^12 < 1e-30 relative for
+    # |z| >= 1e3 |t|.  The form (z - sqrt(z - 2t) sqrt(z + 2t))/2t^2 cancels
+    # and has no correct digit at |z| = 1e8 |t|.
+    y = np.array([1e3, 1e5, 1e8, 1e12]) * abs(t)
+    z = np.concatenate([0.3 * abs(t) + 1j * y, -2.5 * y + 1j * abs(t), 4.0 * y])
+    x = (t / z) ** 2
+    series = (1 + x * (1 + x * (2 + x * (5 + x * (14 + 42 * x))))) / z
+    np.testing.assert_allclose(chain_surface_green(z, t), series, rtol=1e-14, atol=0)
+
+
 def ladder(t=1.0, tp=0.6):
     onsite = np.array([[0.0, tp], [tp, 0.0]])
     hop = t * np.eye(2)

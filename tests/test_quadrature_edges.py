@@ -225,6 +225,46 @@ def test_density_matrix_and_current_near_a_band_edge(temperature):
     assert abs(j.current(0.1, temperature=temperature, fermi_level=1.9, rtol=1e-9) - expected) < 1e-8 * expected
 
 
+@pytest.mark.parametrize("temperature", [0.0, 300.0])
+def test_energy_density_matrix_of_a_chain_near_its_band_edge(temperature):
+    # Same perfect chain, in equilibrium at E_F = 1.9 eV.  Independent route:
+    # its states are the Bloch waves e^{ikj} (E = -2 cos k), so per spin
+    # (rho_E)_{j,j+d} = (1/pi) int_0^pi dk cos(kd) E(k) n_F(E(k) - E_F)
+    # for every pair of device sites (the device is a piece of the infinite
+    # chain), by scipy quad to 1e-13.  Before the chain lead's surface
+    # Green's function was evaluated in a form without cancellation, the
+    # pole expansion of (z - mu) G(z) - 1 met g(z) with no correct digit at
+    # |z| ~ 1e8 eV and raised IntegrationError (error 26 at T = 0, 1.7e3 at
+    # 300 K) for every chain-lead junction and every E_F.
+    from scipy.integrate import quad
+
+    from currentforces.integrate import fermi
+    from currentforces.models.chain import chain_junction
+
+    j = chain_junction(20, hopping=1.0)
+    rho_e, err = j.energy_density_matrix(fermi_level=1.9, temperature=temperature, rtol=1e-10, return_error=True)
+    kf = np.arccos(-1.9 / 2)
+    for d in range(3):
+        if temperature == 0:
+            # n_F = theta(k_F - k): -2 int_0^kF cos k cos kd dk in closed form
+            value = -np.array([2 * np.sin(kf), kf + np.sin(2 * kf) / 2, np.sin(kf) + np.sin(3 * kf) / 3])[d] / np.pi
+        else:
+            value = (
+                quad(
+                    lambda k, d=d: float(-2 * np.cos(k) * np.cos(k * d) * fermi(-2 * np.cos(k), 1.9, temperature)),
+                    0,
+                    np.pi,
+                    points=[kf],
+                    epsabs=1e-15,
+                    epsrel=1e-13,
+                )[0]
+                / np.pi
+            )
+        band = np.diagonal(rho_e, offset=d)
+        np.testing.assert_allclose(band, 2 * value, rtol=0, atol=1e-9)
+    assert err < 1e-8
+
+
 # --------------------------------------------------------------------------
 # electron-hole pair spectra (noise, dissipation) across a band edge
 # --------------------------------------------------------------------------
