@@ -329,5 +329,12 @@ def static_force_constants(
         aw = sum(o[:, None, None] * a for o, a in zip(occ, a_l))
         return (_pair_traces(fe, g, aw) / np.pi).reshape(e.size, -1)
 
-    res = integrate_adaptive(integrand, np.unique(pts), rtol=rtol, atol=1e-14, what="static force constants")
+    res = integrate_adaptive(
+        integrand,
+        np.unique(pts),
+        edges=[x for x in edges if lo <= x <= hi],  # sqrt branch points of G and A
+        rtol=rtol,
+        atol=1e-14,
+        what="static force constants",
+    )
     return spin * res.value.reshape(m, m), spin * float(res.error)
