@@ -190,6 +190,7 @@ def test_non_integrable_band_edge_stops_at_once(power):
             integrate_adaptive(lambda e: np.abs(e - 1.0) ** -power, [0.0, 2.0], rtol=1e-10, atol=0, edges=[1.0])
     # two edge panels, each halved EDGE_HALVINGS times, and the first halves
     assert "stopped after" in str(info.value) and np.isfinite(info.value.error)
+    assert info.value.edge == 1.0  # the caller can tell a non-integrable edge from a slow integral
     assert int(str(info.value).split("stopped after ")[1].split()[0]) <= 4 * (EDGE_HALVINGS + 2)
     # an integrable edge in the same place is exact: int_0^2 |E - 1|^(-1/2) dE = 4
     r = integrate_adaptive(lambda e: np.abs(e - 1.0) ** -0.5, [0.0, 2.0], rtol=1e-12, atol=0, edges=[1.0])

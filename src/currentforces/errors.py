@@ -75,16 +75,32 @@ class ConfigError(InputError):
 
 
 class IntegrationError(RuntimeError):
-    """An energy integral did not reach its requested tolerance."""
+    """An energy integral did not reach its requested tolerance.
 
-    def __init__(self, message: str, error: float | None = None, tolerance: float | None = None) -> None:
+    Attributes ``error`` and ``tolerance`` (absolute, in the integral's
+    units) and ``edge``: the band edge (eV) next to which the integrand was
+    found not to be integrable (its integral over the panel at the edge did
+    not shrink as the panel was halved), or None.
+    """
+
+    def __init__(
+        self, message: str, error: float | None = None, tolerance: float | None = None, edge: float | None = None
+    ) -> None:
         super().__init__(message)
         self.error = error
         self.tolerance = tolerance
+        self.edge = edge
 
 
 class IntegrationWarning(UserWarning):
-    """An energy integral was returned with an error above its tolerance."""
+    """An energy integral was returned with an error above its tolerance.
+
+    Attribute ``edge``: as for :class:`IntegrationError`.
+    """
+
+    def __init__(self, message: str = "", edge: float | None = None) -> None:
+        super().__init__(message)
+        self.edge = edge
 
 
 class BandEdgeWarning(UserWarning):

@@ -55,11 +55,12 @@ forces f in eV/Angstrom; F0 eV/A, K eV/A^2, L eV*fs/A^2.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import hashlib
 import math
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeAlias
 
@@ -1386,17 +1387,20 @@ def force_coefficients(
     natural = _natural_scales(ops, junction, spin)
     tols = dict.fromkeys(("sea", "window"), _PART_SHARE * user_rtol)
     out, ratio = None, np.inf
+    edges: set[float] = set()
     for _attempt in range(2):
-        with warnings.catch_warnings():
-            # an integral that misses its own (inner) tolerance warns; whether
-            # the quantities meet rtol is decided below from their estimates
-            warnings.simplefilter("ignore", IntegrationWarning)
+        # an integral that misses its own (inner) tolerance warns; whether
+        # the quantities meet rtol is decided below from their estimates
+        with _inner_integrals() as stopped_at:
             trial = compute(tols)
+        edges |= stopped_at
         factors = _error_ratios(trial, user_rtol, natural)
         worst = max(factors.values())
         if out is None or worst < ratio:
             out, ratio = trial, worst
-        if worst <= 1:
+        if worst <= 1 or edges:
+            # met; or an integrand not integrable at a band edge, which a
+            # tighter tolerance cannot mend
             break
         for q, factor in factors.items():
             if factor > 1:
@@ -1404,8 +1408,27 @@ def force_coefficients(
                     tols[name] = max(1e-13, min(tols[name], 0.5 * tols[name] / factor))
     assert out is not None  # the first attempt always sets it
     rtol = user_rtol
-    _check_errors(out, rtol, on_fail, natural)
+    _check_errors(out, rtol, on_fail, natural, sorted(edges))
     return out
+
+
+@contextlib.contextmanager
+def _inner_integrals() -> Iterator[set[float]]:
+    """Silence the :class:`IntegrationWarning` of the inner integrals (their
+    shares of the tolerance are judged by the caller) and collect the band
+    edges at which one found its integrand not integrable (the warning's
+    ``edge``); every other warning passes on unchanged."""
+    edges: set[float] = set()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", IntegrationWarning)
+        yield edges
+    for w in caught:
+        if issubclass(w.category, IntegrationWarning):
+            edge = getattr(w.message, "edge", None)
+            if edge is not None:
+                edges.add(float(edge))
+        else:
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno, source=w.source)
 
 
 def _moving_overlap(junction, ops, forces, derivs, mus, mu0, temperature, w, spin, rtol, on_fail):
@@ -1585,19 +1608,39 @@ def _error_ratios(c, rtol, natural):
     return {name: c.error.get(name, 0.0) / _tolerance(name, v, rtol, natural)[0] for name, v in _quantities(c).items()}
 
 
-def _check_errors(c, rtol, on_fail, natural):
-    """Each quantity's error estimate against rtol times its own size."""
+def _check_errors(c, rtol, on_fail, natural, edges=()):
+    """Each quantity's error estimate against rtol times its own size;
+    ``edges``: band edges (eV) at which an energy integrand was found not
+    integrable, named in the message."""
+    reason = ""
+    if len(edges):
+        at = ", ".join(f"{e + 0.0:.6g}" for e in edges)  # + 0.0: no "-0"
+        reason = (
+            f"; the energy integrand is not integrable at the band edge(s) {at} eV (its integral next to the "
+            "edge did not shrink as the panel was halved): a singularity stronger than 1/sqrt|E - E_edge|, "
+            "such as the van Hove peak of a one-dimensional (sub)band inside the thermal or bias window, where "
+            "the coefficient itself diverges, or rounding that grows towards the edge; a tighter rtol cannot help"
+        )
+    misses = []  # (ratio, error, tolerance, text) of every quantity short of rtol
     for name, v in _quantities(c).items():
         e = c.error.get(name, 0.0)
         tol, size = _tolerance(name, v, rtol, natural)
         if not e <= tol:
-            msg = (
-                f"force_coefficients: {name} has estimated error {e:.3g} above its tolerance {tol:.3g} "
+            ratio = e / tol if tol > 0 else math.inf
+            text = (
+                f"{name} has estimated error {e:.3g} above its tolerance {tol:.3g} "
                 f"(rtol {rtol:g} of max|{name}| = {size:.3g})"
             )
-            if on_fail == "raise":
-                raise IntegrationError(msg, error=e, tolerance=tol)
-            warnings.warn(msg, IntegrationWarning, stacklevel=3)
+            misses.append((ratio if ratio == ratio else math.inf, e, tol, text))  # a NaN error: worst
+    if not misses:
+        return
+    # one message naming every quantity that missed; error and tolerance of the worst
+    _, e, tol, _ = max(misses, key=lambda m: m[0])
+    msg = "force_coefficients: " + "; ".join(m[3] for m in misses) + reason
+    edge = float(edges[0]) if len(edges) else None
+    if on_fail == "raise":
+        raise IntegrationError(msg, error=e, tolerance=tol, edge=edge)
+    warnings.warn(IntegrationWarning(msg, edge=edge), stacklevel=3)
 
 
 def _surface_t0(blocks, ops, mu0):

@@ -311,10 +311,10 @@ class Integral:
     errors: np.ndarray | None = None
 
 
-def _fail(message, error, tol, on_fail):
+def _fail(message, error, tol, on_fail, edge=None):
     if on_fail == "raise":
-        raise IntegrationError(message, error=error, tolerance=tol)
-    warnings.warn(message, IntegrationWarning, stacklevel=3)
+        raise IntegrationError(message, error=error, tolerance=tol, edge=edge)
+    warnings.warn(IntegrationWarning(message, edge=edge), stacklevel=3)
 
 
 def _group_index(groups, ncomp):
@@ -554,6 +554,7 @@ def integrate_adaptive(
                 total_err = total_err + np.maximum(size - trunc[todo], 0.0).sum(axis=0)
             worst = int(np.argmax(total_err / tol))
             label = "" if ngroups == 1 else f" (component group {worst})"
+            at = None
             if diverging:
                 at = float(anchor[int(np.argmax(streak))])
                 label += (
@@ -567,6 +568,7 @@ def integrate_adaptive(
                 float(total_err[worst]),
                 float(tol[worst]),
                 on_fail,
+                edge=at,
             )
             return Integral(current.reshape(out_shape), float(total_err.max()), nevals, total_err)
         mid = centers[todo]
