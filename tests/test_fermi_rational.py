@@ -16,6 +16,7 @@ from scipy import integrate, special
 
 from currentforces.fermi_rational import (
     TAYLOR_RATIO,
+    difference_matrix,
     divided_difference,
     fermi_primitive,
     polygamma,
@@ -154,6 +155,45 @@ def test_near_degenerate_divided_differences_are_accurate(temperature):
     # exact degeneracy: the derivative
     s, _ = divided_difference(a, a, mu, temperature)
     assert abs(s - fermi_primitive(a, mu, temperature, 1)) <= ROUNDING * abs(s)
+
+
+def test_bound_pole_jumps_cancel_in_a_window_whichever_branch_a_pair_takes():
+    # A Fermi window n(E - mu1) - n(E - mu2) against 1/((E - x)(E - y)), with
+    # y a bound pole (real to working precision, here just above the axis:
+    # the conjugate of an eigenvalue of h + Sigma, as in the mixed window of
+    # the force coefficients) 6.3 eV below both chemical potentials, where the
+    # window vanishes.  Expected value: the same combination with y mirrored
+    # into x's half plane (no pair crosses the real axis, so no jump term
+    # anywhere), equal to it up to |Im y| / |x - y|^2 ~ 1e-13 because the
+    # window vanishes at y.  The pair is placed so that TAYLOR_RATIO rho(x)
+    # puts it in the Taylor branch for mu1 and the direct quotient for mu2
+    # (rho depends on mu): before, the Taylor branch left the bound pole's
+    # jump (2 pi i here: n_F = 1) out and the quotient kept it, an error
+    # 2 pi / |x - y| ~ 21 (the random dense device of benchmarks/
+    # bench_quadrature.py at 1000 K, hbar w = 0.01 eV, had L off by 3e-3).
+    temperature, mu1, mu2 = 1000.0, 0.0, -0.01
+    x = -6.0 - 0.003j
+    kt_pi = math.pi * KB * temperature
+    thresholds = [TAYLOR_RATIO * abs(x - mu - 1j * kt_pi) for mu in (mu1, mu2)]
+    assert thresholds[0] > thresholds[1]
+    h = 0.5 * (thresholds[0] + thresholds[1])
+    y = complex(x.real - math.sqrt(h * h - (1e-14 - x.imag) ** 2), 1e-14)
+    assert thresholds[1] < abs(y - x) < thresholds[0]
+    bound = np.array([True])
+
+    def window(pole, flags):
+        d1, e1 = difference_matrix([x], [pole], mu1, temperature, bound=flags)
+        d2, e2 = difference_matrix([x], [pole], mu2, temperature, bound=flags)
+        return complex((d1 - d2)[0, 0]), float((e1 + e2)[0, 0])
+
+    got, err = window(y, bound)
+    ref, _ = window(np.conj(y), None)
+    # each chemical potential's value is ~ 2 pi / |x - y| ~ 21 (the jump) and
+    # the window is their difference, 2.7e-4: rounding of a few eps * 21,
+    # ~ 1e-14, i.e. ~ 4e-11 of the result (3e-12 measured); the estimate
+    # covers it (1.2e-10 of the result)
+    assert abs(got - ref) <= 1e-10 * abs(ref)
+    assert abs(got - ref) <= err < 1e-9 * abs(ref)
 
 
 def test_bad_arguments_raise():

@@ -440,10 +440,18 @@ def difference_matrix(
     (not once per pair): (len(x), len(y)) each.
 
     ``bound`` (bool, len(y)): poles y_j treated as bound states, real to
-    working precision: their jump terms (:func:`fermi_jump`, in the Taylor
-    branch of the pairs in opposite half planes) are left out, as if
-    ``|Im y_j|`` were zero (the caller makes sure that n_F or its derivative
-    vanishes there)."""
+    working precision: their jump terms (:func:`fermi_jump`) are left out of
+    every pair in opposite half planes, as if ``|Im y_j|`` were zero (the
+    caller makes sure that n_F or its derivative vanishes there): the Taylor
+    branch leaves out its explicit term, and the direct quotient, whose
+    Q(y_j) holds the jump, has it taken back out.  So a pair gives the same
+    value whichever branch it takes, and a sum over chemical potentials
+    whose weights vanish at y_j (a Fermi window) cancels the jumps exactly.
+    (Leaving them out of the Taylor branch alone broke that cancellation
+    where one chemical potential put a pair inside :data:`TAYLOR_RATIO`
+    rho and the other outside: for a level below both chemical potentials,
+    where each jump is 2 pi i, an error 2 pi/``|x_i - y_j|`` in the
+    window.)"""
     x = np.asarray(x, dtype=complex).reshape(-1)
     y = np.asarray(y, dtype=complex).reshape(-1)
     qx = fermi_primitive(x, mu, temperature, order)
@@ -458,6 +466,14 @@ def difference_matrix(
         v, e = _taylor(x[i], y[j] - x[i], mu, temperature, order, 1)
         keep = np.ones(i.shape, bool) if bound is None else ~np.asarray(bound, dtype=bool)[j]
         value[i, j], error[i, j] = _with_jump(v, e, x[i], y[j], mu, temperature, order, keep)
+    if bound is not None:
+        # the direct quotients of the bound poles across the real axis: take the jump back out
+        cross = ~taylor & np.asarray(bound, dtype=bool)[None, :] & (np.sign(a.imag) != np.sign(b.imag))
+        if np.any(cross):
+            i, j = np.nonzero(cross)
+            jump = fermi_jump(y[j], mu, temperature, order) / (x[i] - y[j])
+            value[i, j] += jump
+            error[i, j] += 4 * _EPS * np.abs(jump)
     return value, error
 
 
