@@ -284,6 +284,50 @@ def _weakly_coupled_site(energy):
     return Junction(h, leads), fs
 
 
+def test_bound_level_below_the_window_at_the_taylor_switch():
+    # A level real to working precision 3.3 eV below E_F (site 2, hanging on
+    # site 1 by 1e-7 eV) and a broad one (site 3, its own lead, width 0.1 eV)
+    # that the force operators couple to it.  At 1000 K and hbar w = 0.01 eV
+    # the mixed window weighs the pair (lambda_3 - w, conj lambda_2) with
+    # Q_mu0 - Q_(mu0 - w); lambda_3 is placed so that the pair is a Taylor
+    # pair for mu0 and a direct quotient for mu0 - w (the switch
+    # TAYLOR_RATIO rho depends on mu).  The bound level's jumps (2 pi i each:
+    # it is occupied) cancel only if both branches leave them out: before,
+    # K missed the numerical route (the check that found it: benchmark case
+    # i at 1000 K, L off by 3e-3).  Expected values: the numerical route at
+    # rtol 1e-10 (pole sums and real-axis windows, no divided differences).
+    from scipy.optimize import brentq
+
+    from currentforces.fermi_rational import TAYLOR_RATIO
+    from currentforces.units import KB
+
+    temperature, w, e_bound, gamma = 1000.0, 0.01, -3.3, 0.1
+    matsubara = math.pi * KB * temperature
+
+    def gap(e):
+        # distance of the pair minus the mean of the two switches
+        x = e - w - 0.5j * gamma
+        switch = [TAYLOR_RATIO * abs(x - mu - 1j * matsubara) for mu in (0.0, -w)]
+        return abs(x - e_bound) - 0.5 * sum(switch)
+
+    e_broad = brentq(gap, e_bound + w + 0.01, e_bound + w + 1.0)
+    h = np.diag([0.1, -0.2, e_bound, e_broad])
+    h[0, 1] = h[1, 0] = 0.3
+    h[1, 2] = h[2, 1] = 1e-7
+    leads = [WideBandLead(np.diag([0.2, 0.0, 0.0, gamma])), WideBandLead(np.diag([0.0, 0.1, 0.0, 0.0]))]
+    f1 = np.diag([1.0, 0.0, 0.0, 0.0])
+    f1[2, 3] = f1[3, 2] = 1.0
+    f2 = np.zeros((4, 4))
+    f2[0, 1] = f2[1, 0] = 1.0
+    f2[2, 3] = f2[3, 2] = 0.5
+    j, fs = Junction(h, leads), [f1, f2]
+    basis = spectral.eigenbasis(j, ForceOperators(fs, 4), RTOL)
+    assert basis is not None and basis.bound.sum() == 1 and not len(j.bound_states())
+    assert abs(basis.lam[basis.bound][0] - e_bound) < 1e-12
+    closed, numeric = _both(j, fs, temperature=temperature, hbar_omega=w)
+    _assert_agree(closed, numeric, j, fs)
+
+
 def test_resonance_real_to_working_precision():
     # a state 3.3 eV from E_F, width ~5e-17 eV known to no digit, at 1000 K just
     # outside the thermal window (35 k_B T = 3.0 eV at rtol 1e-10): its jump terms
