@@ -447,3 +447,32 @@ def test_bad_input(solver):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         c.at(0.1)
+
+
+def test_thermal_rules_accept_a_slope_that_is_rounding_noise():
+    # Two groups: a smooth one, cos(E), and one that vanishes by symmetry but
+    # whose computed integrand is rounding noise of ~1e-12 of its lead term
+    # (a Green's function from an RGF sweep over thousands of layers; the
+    # 10^4-orbital wire of benchmarks/bench_quadrature.py case ii at 300 K:
+    # its mean force per volt), modelled by 3e-11 sin(1e6 E).  Expected
+    # values: int (-dn_F/dE) cos(E) dE = (pi k_B T) / sinh(pi k_B T) cos(mu)
+    # (the Fourier transform of the Fermi derivative), and ~0 for the noise
+    # (its Fourier component at 1e6/eV is e^-(pi 1e6 k_B T)).  Before, the
+    # noise group never met 1e-14 of its lead term, so the average went
+    # adaptive (the wire: 2,055 energies instead of 60).
+    from currentforces.low_bias import _GAUSS_NODES, _thermal_average
+
+    mu, temperature = 0.3, 300.0
+    kt = KB * temperature
+
+    def integrand(e):
+        values = np.stack([np.cos(e), 3e-11 * np.sin(1e6 * e)], axis=1)
+        lead_terms = np.ones((e.size, 2))
+        return np.concatenate([values, lead_terms], axis=1)
+
+    window = [mu - 40 * kt, mu, mu + 40 * kt]
+    value, errors, tols, evaluations = _thermal_average(integrand, [1, 1], mu, temperature, 1e-10, window, True)
+    assert evaluations == sum(_GAUSS_NODES)  # the Gauss rules, no adaptive route
+    x = math.pi * kt
+    assert abs(value[0] - x / math.sinh(x) * math.cos(mu)) <= errors[0] <= 1e-10
+    assert abs(value[1]) <= errors[1] <= tols[1] <= 1e-10  # the noise, within its own estimate

@@ -138,6 +138,15 @@ _ROUNDOFF = 1e-14
 largest lead term of its integrand (cancellation to roundoff: a slope
 sum_l alpha_l X_l that vanishes by symmetry is roundoff of the X_l)."""
 
+_NOISE = 1e-10
+"""A group whose change between successive Gauss rules has stopped falling
+(it did not halve) while it stays below this fraction of the largest lead
+term of its integrand has reached the integrand's own rounding, which can
+exceed :data:`_ROUNDOFF` (a Green's function from a sweep over thousands of
+layers carries ~1e-12 of it): it counts as converged, with the larger of
+the last two changes as its error.  An analytic integrand under Gauss rules
+converges geometrically, so differences that do not fall are noise."""
+
 
 # ----------------------------------------------------------------------------
 # result containers
@@ -593,7 +602,10 @@ def _thermal_average(integrand, sizes, mu, temperature, rtol, breakpoints, smoot
     integrand when the group cancels to roundoff; ``integrand`` returns the
     groups' values followed by one column per group with that term's
     magnitude); the difference is the error
-    estimate of the finer rule.  Otherwise, or when the rules do not
+    estimate of the finer rule.  A group whose differences stop falling
+    below :data:`_NOISE` times that term has reached the rounding of its
+    integrand and counts as converged, with the larger of its last two
+    differences as its error (and tolerance).  Otherwise, or when the rules do not
     settle, :func:`_adaptive_by_group` over ``breakpoints``.
 
     Returns (value (P,), per-group absolute error estimates, per-group
@@ -608,6 +620,7 @@ def _thermal_average(integrand, sizes, mu, temperature, rtol, breakpoints, smoot
 
     evaluations = 0
     previous = None
+    last = None  # the previous rules' differences
     if smooth:
         for n in _GAUSS_NODES:
             x, w = fermi_derivative_rule(n)
@@ -618,8 +631,15 @@ def _thermal_average(integrand, sizes, mu, temperature, rtol, breakpoints, smoot
             if previous is not None:
                 diffs = group_max(current - previous)
                 tols = [rtol * s + _ROUNDOFF * p for s, p in zip(group_max(current), scale)]
-                if all(d <= t for d, t in zip(diffs, tols)):
-                    return current, diffs, tols, evaluations
+                errors = list(diffs)
+                if last is not None:
+                    for g, (d, d0, p) in enumerate(zip(diffs, last, scale)):
+                        if d > tols[g] and d0 <= _NOISE * p and 0.5 * d0 < d <= _NOISE * p:
+                            # stagnated at the integrand's rounding (_NOISE)
+                            errors[g] = tols[g] = max(d, d0)
+                if all(e <= t for e, t in zip(errors, tols)):
+                    return current, errors, tols, evaluations
+                last = diffs
             previous = current
     value, errors, tols, more = _adaptive_by_group(integrand, sizes, mu, temperature, rtol, breakpoints, edges)
     return value, errors, tols, evaluations + more
