@@ -72,6 +72,9 @@ ONE_BACKEND = {
         "builds both backends itself and compares them"
     ),
     "test_low_bias.py::test_docstring_example": "runs the module's doctest",
+    "test_low_bias.py::test_thermal_rules_accept_a_slope_that_is_rounding_noise": (
+        "tests the thermal rules on a model integrand, without a junction"
+    ),
     "test_zero_force_operators.py::test_straight_gold_chain_with_xyz_axes_is_stable_at_zero_bias": (
         "the CLI case on the preset's dense junction; the backends are compared in the test above it"
     ),
