@@ -1,6 +1,8 @@
 """parallel_map, energy_map and bias_sweep: every backend returns what the
 serial loop returns, in the same order."""
 
+import concurrent.futures
+
 import numpy as np
 import pytest
 
@@ -74,6 +76,45 @@ def test_bias_sweep_on_local_dask_cluster_equals_serial(serial_sweep):
         spectrum = energy_map(junction.transmission, np.linspace(-1, 1, 9), chunk=4, backend=client)
     assert np.array_equal(as_array(got), serial_sweep)
     assert np.array_equal(spectrum, junction.transmission(np.linspace(-1, 1, 9)))
+
+
+class _FlakyClient:
+    """A stand-in for a dask Client (scatter, map, gather) whose first
+    ``failures`` gathers fail as dask.distributed's do when the scheduler
+    drops a scattered argument ("lost dependencies")."""
+
+    def __init__(self, failures):
+        self.failures = failures
+        self.scatters = 0
+
+    def submit(self, *args, **kwargs):  # pragma: no cover - only its presence matters
+        raise NotImplementedError
+
+    def scatter(self, value, broadcast=False, hash=True):
+        self.scatters += 1
+        return value
+
+    def map(self, func, items, pure=True, **shared):
+        return [func(item, **shared) for item in items]
+
+    def gather(self, futures):
+        if self.failures:
+            self.failures -= 1
+            raise concurrent.futures.CancelledError("lost dependencies")
+        return futures
+
+
+def test_dask_map_scatters_again_after_a_lost_dependency():
+    # expected: the same list as the serial map, after the retries; a client
+    # that keeps losing its data raises the cancellation after _DASK_ATTEMPTS
+    from currentforces.parallel import _DASK_ATTEMPTS
+
+    items = [1.0, 2.0, 3.0]
+    client = _FlakyClient(failures=_DASK_ATTEMPTS - 1)
+    assert parallel_map(square, items, backend=client, offset=0.5) == [square(x, 0.5) for x in items]
+    assert client.scatters == _DASK_ATTEMPTS  # one scatter of the shared argument per attempt
+    with pytest.raises(concurrent.futures.CancelledError):
+        parallel_map(square, items, backend=_FlakyClient(failures=_DASK_ATTEMPTS), offset=0.5)
 
 
 def test_energy_map_equals_one_batched_call():
