@@ -1172,6 +1172,14 @@ def force_coefficients(
         chemical potential (a logarithmically divergent principal value); a
         bound state anywhere else within the windows is exact
         (:ref:`theory-bound-frequency`).
+    IntegrationError
+        (``on_fail="raise"``; :class:`IntegrationWarning` with ``"warn"``)
+        A quantity's error estimate misses ``rtol`` of its own size; the
+        message names every such quantity.  Where an energy integrand is
+        not integrable next to a lead band edge (a 1D van Hove peak in the
+        thermal or bias window: the adiabatic friction then diverges
+        logarithmically), the message says so and the attribute ``edge``
+        holds that band edge (eV).
 
     Notes
     -----
