@@ -54,11 +54,11 @@ if TYPE_CHECKING:
 __all__ = ["parallel_map", "energy_map", "bias_sweep", "BACKENDS"]
 
 BACKENDS = ("serial", "threads", "processes")
+"""Backend names accepted by :func:`parallel_map` (or a dask.distributed Client)."""
 
 _DASK_ATTEMPTS = 3
 """Times a dask map is scattered and run before a cancelled task is raised
 (:func:`parallel_map`)."""
-"""Backend names accepted by :func:`parallel_map` (or a dask.distributed Client)."""
 
 
 def _blas_limit(n):
@@ -169,22 +169,26 @@ def parallel_map(
             return []
         blas = int(blas_threads) if blas_threads is not None else 1
         task = _Pinned(func, blas, {})
-        for attempt in range(_DASK_ATTEMPTS):
-            # hash=False: a fresh key per call; a content-hashed key can collide
-            # with the release of the same data scattered by a previous call
-            scattered = {k: backend.scatter(v, broadcast=True, hash=False) for k, v in shared.items()}
-            futures = backend.map(task, items, pure=False, **scattered)
+        for _ in range(_DASK_ATTEMPTS - 1):
             try:
-                return backend.gather(futures)
+                return _dask_map(backend, task, items, shared)
             except concurrent.futures.CancelledError:
                 # "lost dependencies": the scheduler dropped a scattered argument
                 # under the tasks (a race of dask.distributed, seen about once in
                 # five runs of tests/test_parallel.py with two local worker
-                # processes): scatter again and rerun; the tasks are pure
-                if attempt == _DASK_ATTEMPTS - 1:
-                    raise
-        raise AssertionError("unreachable")  # pragma: no cover
+                # processes): scatter again and run the items again
+                pass
+        return _dask_map(backend, task, items, shared)  # the last attempt: a cancellation is raised
     raise InputError(f"backend must be one of {BACKENDS} or a dask.distributed Client, got {backend!r}")
+
+
+def _dask_map(client, task, items, shared):
+    """task(item, **shared) for every item on a dask Client, the shared
+    arguments scattered to every worker; hash=False: a fresh key per call (a
+    content-hashed key can collide with the release of the same data
+    scattered by a previous call)."""
+    scattered = {k: client.scatter(v, broadcast=True, hash=False) for k, v in shared.items()}
+    return client.gather(client.map(task, items, pure=False, **scattered))
 
 
 def _energy_chunk(chunk, function):
