@@ -312,3 +312,44 @@ def test_sparse_route_pads_the_stack_only_when_modes_touch_alike_many_rows():
         ops.padded = padded
         assert _close(ops.traces(xs, ys), ref)
         assert _close(ops.traces_many([(xs, ys)])[0], ref)
+
+
+@settings(max_examples=80, deadline=None, database=None)
+@given(operator_sets(), st.integers(1, 3), st.integers(1, 3), st.integers(1, 4))
+def test_factored_traces_equal_dense_reference(case, n_energies, batch, rank):
+    """A second matrix given factored, Y = V C V^dagger (V: (N, R), C: (R, R)
+    arbitrary complex; a lead's spectral function G Gamma G^dagger is one):
+    factored_traces and the products B_a = V^dagger f_a V against the
+    definitions on the full space, np.trace(f_a X f_b Y) with Y formed and
+    V^dagger f_a V, on both layouts of the sparse stack (padded or not)
+    and across energy-batch boundaries.  A zero operator gives exactly zero
+    rows and columns.  Also Tr[f_a Y] = Tr[B_a C] and Tr[f_a Y f_b Y] =
+    Tr[B_a C B_b C] (cyclic trace), as FactoredSpectra uses them."""
+    from currentforces.forces import FactoredSpectra
+
+    forces, dense, n, rng = case
+    zero = [not np.any(f) for f in dense]
+    if all(zero):
+        return
+    ops = ForceOperators(forces, n)
+    x = _random_matrices(rng, n_energies, n)
+    v = rng.standard_normal((n_energies, n, rank)) + 1j * rng.standard_normal((n_energies, n, rank))
+    c = rng.standard_normal((n_energies, rank, rank)) + 1j * rng.standard_normal((n_energies, rank, rank))
+    y = v @ c @ np.conj(np.swapaxes(v, 1, 2))
+    ref_xy, ref_yy = _reference(dense, x, y), _reference(dense, y, y)
+    ref_b = np.array([[np.conj(vk.T) @ f @ vk for f in dense] for vk in v])
+    ref_exp = np.array([[np.trace(f @ yk) for f in dense] for yk in y])
+    xs, vs = ops.on_support(x), v[:, ops.support, :]
+    ops._batch = batch
+    for padded in (False, True):
+        ops.padded = padded
+        rows = ops.factor_rows(vs)
+        (t,) = ops.factored_traces([(xs, c)], rows)
+        assert _close(t, ref_xy), padded
+        assert np.all(t[:, zero, :] == 0) and np.all(t[:, :, zero] == 0), padded
+        b = ops.factor_products(vs, rows)
+        assert _close(b, ref_b), padded
+        assert np.all(b[:, zero] == 0), padded
+        spectra = FactoredSpectra(ops, vs, [c])  # one "lead" whose Gamma is C
+        assert _close(spectra.expectation(c), ref_exp), padded
+        assert _close(spectra.surface(), ref_yy), padded
