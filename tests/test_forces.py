@@ -12,6 +12,7 @@ from currentforces import (
     ChainLead,
     InputError,
     Junction,
+    WideBandLead,
     electron_hole_spectrum,
     force_coefficients,
 )
@@ -321,3 +322,60 @@ def test_unrankable_error_estimate_keeps_the_first_attempt(solver, monkeypatch):
     np.testing.assert_array_equal(c.K, expected.K)
     np.testing.assert_array_equal(c.L, expected.L)
     np.testing.assert_array_equal(c.mean_force, expected.mean_force)
+
+
+def _two_orbital_leads_model(solver):
+    """A 6-site chain whose wide-band leads each couple to two orbitals with a
+    random positive semidefinite 2 x 2 Gamma (R = 4 columns of V), four
+    movable atoms with complex forces on a random subset of orbitals."""
+    rng = np.random.default_rng(7)
+    n = 6
+    h = -1.0 * (np.eye(n, k=1) + np.eye(n, k=-1)) + np.diag(0.3 * rng.standard_normal(n))
+    leads = []
+    for sites in ([0, 1], [4, 5]):
+        b = rng.standard_normal((2, 2)) + 1j * rng.standard_normal((2, 2))
+        gamma = np.zeros((n, n), dtype=complex)
+        gamma[np.ix_(sites, sites)] = 0.4 * b @ b.conj().T
+        leads.append(WideBandLead(gamma))
+    forces = chain_force_operators(n, 0.5, atoms=[1, 2, 3, 4])
+    return Junction(h, leads, solver=solver), forces
+
+
+@pytest.mark.parametrize("frequency", [0.0, 0.01])
+@pytest.mark.parametrize("model", ["chain_leads", "two_orbital_leads"])
+def test_window_integrand_with_factored_spectral_functions(model, frequency, solver, tol, monkeypatch):
+    """The window integrand of force_coefficients keeps the lead spectral
+    functions factored (A_l = V_l Gamma_l V_l^dagger, V_l = G[S, s_l]) when
+    the leads couple to few orbitals.  Oracle: the same integrand with every
+    A_l formed as an s x s matrix (ForceOperators.factored_rank_pays patched
+    to False), an exact rearrangement of the same sums, so equal to
+    round-off (tol["exact"] of the largest entry); energies inside and
+    outside the chain leads' band (A_l = 0 there), biased, 300 K, adiabatic
+    (K, L windows, density, Fermi surface) and finite frequency (mixed and
+    Pi windows, where A = i(G - G^dagger) is replaced by sum_l A_l).  The
+    float columns that force_coefficients integrates (real_columns=True)
+    are the real and imaginary parts of the complex pieces."""
+    import currentforces.forces as forces_module
+    from currentforces.operators import ForceOperators
+
+    if model == "chain_leads":
+        j, f = disordered_chain_model(solver=solver)
+        e = np.array([-2.6, -1.3, 0.05, 0.31, 1.99, 2.4])
+    else:
+        j, f = _two_orbital_leads_model(solver)
+        e = np.array([-1.3, 0.05, 0.31, 1.9])
+    ops = ForceOperators(f, j.size)
+    blocks = forces_module.SpectralBlocks(j, ops)
+    assert ops.factored_rank_pays(blocks.rank)
+    mus = [EF + 0.1, EF - 0.1]
+    pieces, factored = forces_module.window_integrand(blocks, mus, 300.0, frequency)
+    _, factored_real = forces_module.window_integrand(blocks, mus, 300.0, frequency, real_columns=True)
+    got, got_real = factored(e), factored_real(e)
+    monkeypatch.setattr(ForceOperators, "factored_rank_pays", lambda self, rank: False)
+    _, explicit = forces_module.window_integrand(blocks, mus, 300.0, frequency)
+    ref = explicit(e)
+    names = {name for name, _ in pieces}
+    assert names >= {"density"} | ({"K_bias", "L_bias", "surface"} if frequency == 0 else {"mixed", "pi_bias"})
+    np.testing.assert_allclose(got, ref, rtol=0, atol=tol["exact"] * np.abs(ref).max())
+    columns, _ = forces_module._window_columns(pieces)
+    np.testing.assert_array_equal(got_real, np.ascontiguousarray(got).view(np.float64)[:, columns])

@@ -154,6 +154,10 @@ class SpectralBlocks:
         self.cols = cols
         self._pos_s = np.searchsorted(cols, self.s)
         self._pos_l = [np.searchsorted(cols, sup) for sup in sups]
+        # the columns of every lead's support side by side: V = G[S, s_1 + s_2 + ...]
+        self._pos_v = np.concatenate(self._pos_l) if sups else np.zeros(0, dtype=int)
+        self.rank = int(self._pos_v.size)
+        """R = sum_l |s_l|: the columns of V (:meth:`green_and_columns`)."""
 
     def green(self, energy: ArrayLike) -> ComplexArray:
         """G[S, S] for energies (1-d), shape (n, s, s)."""
@@ -164,6 +168,21 @@ class SpectralBlocks:
         g = self.junction.green_submatrix(energy, self.s, self.cols)
         return g[:, :, self._pos_s], self._spectral_from(g, self._pos_l, energy)
 
+    def green_and_columns(self, energy: ArrayLike) -> tuple[ComplexArray, ComplexArray]:
+        """G[S, S] and V = G[S, s_1 + s_2 + ...], the columns on every lead's
+        support side by side (shape (n, s, R)): A_l = V_l Gamma_l V_l^dagger
+        (:class:`FactoredSpectra`)."""
+        g = self.junction.green_submatrix(energy, self.s, self.cols)
+        return g[:, :, self._pos_s], g[:, :, self._pos_v]
+
+    def broadenings(self, energy: ArrayLike) -> list[ComplexArray]:
+        """Gamma_l(E) on each lead's support, list of (n, |s_l|, |s_l|) in eV."""
+        e = np.asarray(energy)
+        return [
+            np.broadcast_to(lead.broadening_block(e), e.shape + (p.size, p.size))
+            for lead, p in zip(self.junction.leads, self._pos_l)
+        ]
+
     def _spectral_from(self, g_rows, positions, energy):
         """A_l[S, S] from rows G[S, :] whose columns ``positions[l]`` are lead l's support."""
         a_l = []
@@ -173,19 +192,115 @@ class SpectralBlocks:
             a_l.append(gs @ gamma @ np.conj(np.swapaxes(gs, -1, -2)))
         return a_l
 
-    def green_derivative(self, energy: ArrayLike, spectral: bool = False) -> tuple[ComplexArray, ...]:
+    def green_derivative(
+        self, energy: ArrayLike, spectral: bool = False, columns: bool = False
+    ) -> tuple[ComplexArray, ...]:
         r"""G[S, S] and dG/dE [S, S] = -[G (1 - dSigma/dE) G]_{SS} (1/eV^2),
-        and with ``spectral=True`` also the list A_l[S, S].
+        and with ``spectral=True`` also the list A_l[S, S], with
+        ``columns=True`` instead V of :meth:`green_and_columns`.
 
         One call of the junction's backend
         (:meth:`~currentforces.greens.GreensBackend.green_derivative_submatrix`),
         which returns the columns on the lead supports in the same pass when
         the spectral functions are wanted.
         """
-        if not spectral:
+        if not (spectral or columns):
             return self.junction.green_derivative_submatrix(energy, self.s)
         g, dg = self.junction.green_derivative_submatrix(energy, self.s, self.cols)
+        if columns:
+            return g[:, :, self._pos_s], dg, g[:, :, self._pos_v]
         return g[:, :, self._pos_s], dg, self._spectral_from(g, self._pos_l, energy)
+
+
+class ExplicitSpectra:
+    """The partial spectral functions A_l[S, S] of one energy batch as
+    matrices, for the traces of the window integrand
+    (:func:`window_integrand`); :class:`FactoredSpectra` is the same
+    interface with A_l kept factored.  A combination sum_l c_l A_l is an
+    (n, s, s) matrix."""
+
+    def __init__(self, ops: ForceOperators, spectra: list[ComplexArray]) -> None:
+        self.ops, self.spectra = ops, spectra
+
+    def combination(self, coefficients: Sequence[NDArray[Any]]) -> ComplexArray:
+        """sum_l c_l(E) A_l(E), ``coefficients`` one (n,) array per lead (at least one lead)."""
+        out = np.asarray(coefficients[0])[:, None, None] * self.spectra[0]
+        for c, a in zip(coefficients[1:], self.spectra[1:]):
+            out = out + np.asarray(c)[:, None, None] * a
+        return out
+
+    def total(self) -> ComplexArray:
+        """A = sum_l A_l."""
+        out = self.spectra[0]
+        for a in self.spectra[1:]:
+            out = out + a
+        return out
+
+    def expectation(self, y: ComplexArray) -> ComplexArray:
+        """Tr[f_a Y], (n, M)."""
+        return self.ops.expectation(y)
+
+    def traces(self, pairs: Sequence[tuple[NDArray[Any], Any]]) -> list[ComplexArray]:
+        """Tr[f_a X f_b Y] for (X, Y) in ``pairs``, Y a :meth:`combination`."""
+        return self.ops.traces_many(pairs)
+
+    def surface(self) -> ComplexArray:
+        """Tr[f_a A f_b A], A = sum_l A_l, (n, M, M)."""
+        a = self.total()
+        return self.ops.traces(a, a)
+
+
+class FactoredSpectra:
+    r"""The partial spectral functions of one energy batch kept factored,
+    :math:`A_l = V_l \Gamma_l V_l^\dagger` with V_l = G[S, s_l]: a
+    combination sum_l c_l A_l = V C V^dagger is the block-diagonal (n, R, R)
+    C = diag(c_l Gamma_l), and no s x s spectral function is ever formed
+    (:meth:`ForceOperators.factored_traces
+    <currentforces.operators.ForceOperators.factored_traces>`).  For leads
+    that couple to few orbitals (R = sum_l |s_l| small: one per chain lead)
+    the traces cost a fraction of those with A_l; same interface as
+    :class:`ExplicitSpectra`."""
+
+    def __init__(self, ops: ForceOperators, columns: ComplexArray, broadenings: list[ComplexArray]) -> None:
+        self.ops, self.v, self.gammas = ops, columns, broadenings
+        self.rows = ops.factor_rows(columns)
+        self._products: ComplexArray | None = None
+
+    def combination(self, coefficients: Sequence[NDArray[Any]]) -> ComplexArray:
+        """C = diag(c_l Gamma_l), (n, R, R)."""
+        n, r = self.v.shape[0], self.v.shape[2]
+        c = np.zeros((n, r, r), dtype=complex)
+        start = 0
+        for coef, gam in zip(coefficients, self.gammas):
+            stop = start + gam.shape[-1]
+            c[:, start:stop, start:stop] = np.asarray(coef)[:, None, None] * gam
+            start = stop
+        return c
+
+    def total(self) -> ComplexArray:
+        return self.combination([np.ones(self.v.shape[0])] * len(self.gammas))
+
+    def products(self) -> ComplexArray:
+        """B_a = V^dagger f_a V, (n, M, R, R), computed once."""
+        if self._products is None:
+            self._products = self.ops.factor_products(self.v, self.rows)
+        return self._products
+
+    def expectation(self, c: ComplexArray) -> ComplexArray:
+        """Tr[f_a V C V^dagger] = Tr[B_a C], (n, M)."""
+        b = self.products()
+        n, m, r, _ = b.shape
+        return (b.reshape(n, m, r * r) @ np.swapaxes(c, 1, 2).reshape(n, r * r, 1))[..., 0]
+
+    def traces(self, pairs: Sequence[tuple[NDArray[Any], Any]]) -> list[ComplexArray]:
+        return self.ops.factored_traces(pairs, self.rows)
+
+    def surface(self) -> ComplexArray:
+        """Tr[f_a A f_b A] = Tr[B_a C B_b C], C = diag(Gamma_l), (n, M, M)."""
+        d = self.products() @ self.total()[:, None]  # D_a = B_a C
+        n, m, r, _ = d.shape
+        # T_ab = sum_{k k'} D_a[k, k'] D_b[k', k]
+        return d.reshape(n, m, r * r) @ np.swapaxes(np.swapaxes(d, 2, 3).reshape(n, m, r * r), 1, 2)
 
 
 def _hermitian_conj(m):
@@ -755,7 +870,15 @@ def _closed_bias_window(terms, junction, ops, w, rtol):
 
 
 def window_integrand(
-    blocks, chemical_potentials, temperature, frequency, bias_terms=True, skip=(), poles=(), subtract=False
+    blocks,
+    chemical_potentials,
+    temperature,
+    frequency,
+    bias_terms=True,
+    skip=(),
+    poles=(),
+    subtract=False,
+    real_columns=False,
 ):
     """The real-axis integrand of :func:`force_coefficients` (one energy batch
     at a time), exposed for benchmarks and for evaluation on a user grid.
@@ -785,7 +908,10 @@ def window_integrand(
         The quantities the integrand stacks, in order.
     integrand : callable
         ``integrand(E, occupation, surface_weight)`` for a 1-d array of energies (eV) returns
-        (len(E), sum of sizes) complex.
+        (len(E), sum of sizes) complex; with ``real_columns=True`` the real
+        columns that force_coefficients integrates instead (float, the
+        columns of :func:`_window_columns`: each piece's real part, followed
+        for a piece of ``_COMPLEX_PIECES`` by its imaginary part).
     """
     mus = np.asarray(chemical_potentials, dtype=float)
     mu0 = float(np.mean(mus))
@@ -815,20 +941,37 @@ def window_integrand(
     def thermal_surface(e):
         return fermi_derivative(e, mu0, temperature)
 
+    # the lead spectral functions kept factored where that is cheaper (leads
+    # that couple to few orbitals), else as s x s matrices
+    factored = ops.factored_rank_pays(blocks.rank)
+
     def integrand(e, occupation=thermal_occupation, surface_weight=thermal_surface):
         n0 = occupation(e, mu0)
         got = {}
+        spectra: ExplicitSpectra | FactoredSpectra | None = None
         if bias_terms and w == 0:
-            g0, dg, a_l = blocks.green_derivative(e, spectral=True)
+            if factored:
+                g0, dg, v = blocks.green_derivative(e, columns=True)
+                spectra = FactoredSpectra(ops, v, blocks.broadenings(e))
+            else:
+                g0, dg, a_l = blocks.green_derivative(e, spectral=True)
+                spectra = ExplicitSpectra(ops, a_l)
         elif bias_terms or wanted & {"density", "surface"}:
-            g0, a_l = blocks.green_and_spectral(e)
+            if factored:
+                g0, v = blocks.green_and_columns(e)
+                spectra = FactoredSpectra(ops, v, blocks.broadenings(e))
+            else:
+                g0, a_l = blocks.green_and_spectral(e)
+                spectra = ExplicitSpectra(ops, a_l)
         else:
             g0 = blocks.green(e)
         if biased and (bias_terms or "density" in wanted):
             # occupation-weighted spectral function sum_l (n_l - n_0) A_l
-            aw = sum((occupation(e, mu) - n0)[:, None, None] * a for a, mu in zip(a_l, mus))
+            assert spectra is not None
+            weights = [occupation(e, mu) - n0 for mu in mus]
+            aw = spectra.combination(weights)
             if "density" in wanted:
-                got["density"] = ops.expectation(aw) / (2 * math.pi)
+                got["density"] = spectra.expectation(aw) / (2 * math.pi)
         if w > 0:
             want_mixed, want_pi = "mixed" in wanted, "pi_bias" in wanted
             # G(E + w) and G(E - w) from one call of the backend; the traces of
@@ -840,11 +983,16 @@ def window_integrand(
                 gp = g_pm[: e.size]
                 if want_mixed:
                     # equilibrium window term (1/2pi) [n0(E) - n0(E+w)] Tr[f_a G(E+w) f_b A(E)],
-                    # A = i(G - G^dagger) (see _fermi_sea)
-                    pairs.append((gp, 1j * (g0 - _hermitian_conj(g0))))
+                    # A = i(G - G^dagger) = sum_l A_l on the real axis (see _fermi_sea)
+                    pairs.append((gp, spectra.total() if spectra is not None else 1j * (g0 - _hermitian_conj(g0))))
                 if want_pi:
                     pairs += [(gp, aw), (g_pm[e.size :], aw)]
-            tr = ops.traces_many(pairs) if pairs else []
+            if not pairs:
+                tr = []
+            elif spectra is not None:
+                tr = spectra.traces(pairs)
+            else:
+                tr = ops.traces_many(pairs)
             if want_mixed:
                 got["mixed"] = (1.0 / (2 * math.pi)) * (n0 - occupation(e, mu0 - w))[:, None, None] * tr[0]
                 subtract_poles("mixed", got["mixed"], e, poles, subtract)
@@ -858,13 +1006,11 @@ def window_integrand(
             sw = np.broadcast_to(np.asarray(surface_weight(e), dtype=float), e.shape) if kt > 0 else None
             window = bias_terms and bool(np.any(aw))
             surface = "surface" in wanted and sw is not None and bool(np.any(sw))
-            pairs = []
-            if window:
-                pairs += [(g0, aw), (dg, aw)]
+            pairs = [(g0, aw), (dg, aw)] if window else []
+            tr = spectra.traces(pairs) if pairs and spectra is not None else []
             if surface:
-                a_tot = sum(a_l)
-                pairs.append((a_tot, a_tot))
-            tr = ops.traces_many(pairs) if pairs else []
+                assert spectra is not None
+                tr.append(spectra.surface())
             if bias_terms:
                 zero = np.zeros((e.size, m, m))
                 # K window (docs/theory.rst eq-k-static, window term of
@@ -879,8 +1025,21 @@ def window_integrand(
                 got["surface"] = (
                     -HBAR / (4 * math.pi) * sw[:, None, None] * tr[-1].real if surface else np.zeros((e.size, m, m))
                 )
-        return np.concatenate([got[name].reshape(e.size, -1).astype(complex) for name, _ in pieces], axis=1)
+        if not real_columns:
+            return np.concatenate([got[name].reshape(e.size, -1).astype(complex) for name, _ in pieces], axis=1)
+        # written into one float array: no complex copy of the real pieces
+        out = np.empty((e.size, n_real))
+        start = 0
+        for name, _ in pieces:
+            v = got[name].reshape(e.size, -1)
+            out[:, start : start + v.shape[1]] = v.real
+            start += v.shape[1]
+            if name in _COMPLEX_PIECES:
+                out[:, start : start + v.shape[1]] = v.imag
+                start += v.shape[1]
+        return out
 
+    n_real = int(sum(_window_columns(pieces)[1])) if pieces else 0
     return pieces, integrand
 
 
@@ -940,11 +1099,13 @@ def _window_integral(junction, blocks, mus, mu0, temperature, w, rtol, cutoff, b
         pts = junction.window_breakpoints(list(steps) or [mu0], temperature, shifts=shifts, cutoff=cutoff)
         bound_terms = window_pole_terms(blocks, levels, mus, mu0, temperature, w, pts, edges)
     poles = bound_terms.subtractions if bound_terms is not None else ()
-    pieces, integrand = window_integrand(blocks, mus, temperature, w, bias_terms=bias_terms, skip=skip, poles=poles)
+    pieces, integrand = window_integrand(
+        blocks, mus, temperature, w, bias_terms=bias_terms, skip=skip, poles=poles, real_columns=True
+    )
     got, gerr = {}, {}
     if not pieces:
         return got, gerr
-    columns, sizes = _window_columns(pieces)
+    _, sizes = _window_columns(pieces)
     surface = w == 0 and kt > 0 and "surface" not in skip
     surface_rule = False
     if surface:
@@ -966,9 +1127,7 @@ def _window_integral(junction, blocks, mus, mu0, temperature, w, rtol, cutoff, b
         return fermi_derivative(e, mu0, temperature) if surface and not surface_rule else 0.0
 
     def factor(e, occupation, full):
-        return np.ascontiguousarray(integrand(e, occupation, weight if full else _no_weight)).view(np.float64)[
-            :, columns
-        ]
+        return integrand(e, occupation, weight if full else _no_weight)
 
     value, errors = np.zeros(int(sum(sizes))), np.zeros(len(sizes))
     thermal = [mu0] if surface and not surface_rule else []
@@ -994,9 +1153,7 @@ def _window_integral(junction, blocks, mus, mu0, temperature, w, rtol, cutoff, b
     if surface_rule:
         # the surface friction alone: every occupation zero, weight 1
         surf = derivative_integral(
-            lambda e: np.ascontiguousarray(integrand(e, lambda x, c: np.zeros(np.shape(x)), lambda x: 1.0)).view(
-                np.float64
-            )[:, columns],
+            lambda e: integrand(e, lambda x, c: np.zeros(np.shape(x)), lambda x: 1.0),
             mu0,
             kt,
             groups=sizes,
