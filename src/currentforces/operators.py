@@ -278,17 +278,19 @@ class ForceOperators:
         fy = self._stacked_rows(y, rows)
         return np.take(np.ascontiguousarray(np.swapaxes(fy, 1, 2)), orb, axis=1)
 
-    def _reduce(self, left, right):
-        """T_ab = sum over the rows (a, i) and columns (b, j) of left * right, (e, M, M)."""
+    def _reduce(self, left, right, work=None):
+        """T_ab = sum over the rows (a, i) and columns (b, j) of left * right, (e, M, M)
+        (the product in ``work``, of the same shape, where given)."""
+        product = left * right if work is None else np.multiply(left, right, out=work)
         if not self.padded:
-            return self._block_sum(left * right)
+            return self._block_sum(product)
         # padded: the sum over i runs over an outer axis, the one over j as r
         # adds of (e, M, M) slices (np.add.reduceat over the last axis, a
         # reduction over an innermost axis of length r, or np.einsum over
         # both are 2-3x slower, measured on a 20-site chain); a padding row
         # or column contributes exact zeros
         e, ma, r = left.shape[0], self._active.size, self._pad_rows
-        w = np.add.reduce((left * right).reshape(e, ma, r, ma, r), axis=2)  # (e, a, b, j)
+        w = np.add.reduce(product.reshape(e, ma, r, ma, r), axis=2)  # (e, a, b, j)
         if r > _PAD_ADDS:
             return self._scatter(w.sum(axis=-1))
         t = w[..., 0].copy()
@@ -387,22 +389,34 @@ class ForceOperators:
         list of ndarray, shape (e, M, M), complex
         """
         p = np.asarray(factor_rows)
-        n = p.shape[0]
+        n, size, rank = p.shape
         _, orb = self._layout()
         outs = [np.empty((n, self.n_modes, self.n_modes), dtype=complex) for _ in pairs]
-        kept = len({id(x) for x, _ in pairs}) + len({id(c) for _, c in pairs})
-        batch = max(1, 2 * self._batch // kept)
+        xs = {id(x): x for x, _ in pairs}
+        cs = {id(c): c for _, c in pairs}
+        batch = max(1, min(n, 2 * self._batch // (len(xs) + len(cs))))
+        # work arrays allocated once and reused batch after batch: arrays of a
+        # few hundred kB allocated afresh every batch can come as new pages
+        # from the system each time (the allocator returns them in between),
+        # measured 4x slower per energy on a 20-site chain
+        gathered = {key: np.empty((batch, size, size), dtype=complex) for key in xs}
+        rows = np.empty((batch, size, max(x.shape[2] for x in xs.values())), dtype=complex)
+        weights = {key: np.empty((batch, size, size), dtype=complex) for key in cs}
+        pc = np.empty((batch, size, rank), dtype=complex)
+        pcc = np.empty((batch, size, rank), dtype=complex)
+        work = np.empty((batch, size, size), dtype=complex)
         for i in range(0, n, batch):
-            part = slice(i, i + batch)
-            pc = np.conj(p[part])
-            pt = np.swapaxes(p[part], 1, 2)
-            gathered, weights = {}, {}
-            for k, (x, c) in enumerate(pairs):
-                if id(x) not in gathered:
-                    gathered[id(x)] = np.take(np.take(x[part], orb, axis=1), orb, axis=2)
-                if id(c) not in weights:
-                    weights[id(c)] = (pc @ np.swapaxes(c[part], 1, 2)) @ pt
-                outs[k][part] = self._reduce(gathered[id(x)], weights[id(c)])
+            k = min(batch, n - i)
+            part = slice(i, i + k)
+            np.conjugate(p[part], out=pc[:k])
+            for key, x in xs.items():
+                np.take(x[part], orb, axis=1, out=rows[:k, :, : x.shape[2]])
+                np.take(rows[:k, :, : x.shape[2]], orb, axis=2, out=gathered[key][:k])
+            for key, c in cs.items():
+                np.matmul(pc[:k], np.swapaxes(c[part], 1, 2), out=pcc[:k])
+                np.matmul(pcc[:k], np.swapaxes(p[part], 1, 2), out=weights[key][:k])
+            for out, (x, c) in zip(outs, pairs):
+                out[part] = self._reduce(gathered[id(x)][:k], weights[id(c)][:k], work[:k])
         return outs
 
     def factor_products(self, v: NDArray[Any], factor_rows: NDArray[Any]) -> ComplexArray:
