@@ -158,6 +158,8 @@ class SpectralBlocks:
         self._pos_v = np.concatenate(self._pos_l) if sups else np.zeros(0, dtype=int)
         self.rank = int(self._pos_v.size)
         """R = sum_l |s_l|: the columns of V (:meth:`green_and_columns`)."""
+        # column selections of a block G[S, cols]: views where they are a run
+        self._take_s, self._take_v = _as_run(self._pos_s), _as_run(self._pos_v)
 
     def green(self, energy: ArrayLike) -> ComplexArray:
         """G[S, S] for energies (1-d), shape (n, s, s)."""
@@ -166,14 +168,14 @@ class SpectralBlocks:
     def green_and_spectral(self, energy: ArrayLike) -> tuple[ComplexArray, list[ComplexArray]]:
         """G[S, S] and the list A_l[S, S] = G[S, sup_l] Gamma_l G[S, sup_l]^dagger."""
         g = self.junction.green_submatrix(energy, self.s, self.cols)
-        return g[:, :, self._pos_s], self._spectral_from(g, self._pos_l, energy)
+        return g[:, :, self._take_s], self._spectral_from(g, self._pos_l, energy)
 
     def green_and_columns(self, energy: ArrayLike) -> tuple[ComplexArray, ComplexArray]:
         """G[S, S] and V = G[S, s_1 + s_2 + ...], the columns on every lead's
         support side by side (shape (n, s, R)): A_l = V_l Gamma_l V_l^dagger
         (:class:`FactoredSpectra`)."""
         g = self.junction.green_submatrix(energy, self.s, self.cols)
-        return g[:, :, self._pos_s], g[:, :, self._pos_v]
+        return g[:, :, self._take_s], g[:, :, self._take_v]
 
     def broadenings(self, energy: ArrayLike) -> list[ComplexArray]:
         """Gamma_l(E) on each lead's support, list of (n, |s_l|, |s_l|) in eV."""
@@ -208,8 +210,8 @@ class SpectralBlocks:
             return self.junction.green_derivative_submatrix(energy, self.s)
         g, dg = self.junction.green_derivative_submatrix(energy, self.s, self.cols)
         if columns:
-            return g[:, :, self._pos_s], dg, g[:, :, self._pos_v]
-        return g[:, :, self._pos_s], dg, self._spectral_from(g, self._pos_l, energy)
+            return g[:, :, self._take_s], dg, g[:, :, self._take_v]
+        return g[:, :, self._take_s], dg, self._spectral_from(g, self._pos_l, energy)
 
 
 class ExplicitSpectra:
@@ -301,6 +303,14 @@ class FactoredSpectra:
         n, m, r, _ = d.shape
         # T_ab = sum_{k k'} D_a[k, k'] D_b[k', k]
         return d.reshape(n, m, r * r) @ np.swapaxes(np.swapaxes(d, 2, 3).reshape(n, m, r * r), 1, 2)
+
+
+def _as_run(positions: NDArray[Any]) -> NDArray[Any] | slice:
+    """``positions`` (sorted, distinct) as a slice where they are consecutive
+    (indexing with it gives a view, not a copy), else unchanged."""
+    if positions.size and np.array_equal(positions, np.arange(positions[0], positions[0] + positions.size)):
+        return slice(int(positions[0]), int(positions[0]) + positions.size)
+    return positions
 
 
 def _hermitian_conj(m):

@@ -471,8 +471,6 @@ def integrate_adaptive(
         npanels += lo.size
         out_shape = vals.shape[1:]
         vals = vals.reshape(lo.size, 15, -1)
-        if jac is not None:
-            vals = vals * jac.reshape(lo.size, 15, 1)
         if index is None:
             index = _group_index(groups, vals.shape[2])
             ngroups = len(index)
@@ -480,13 +478,22 @@ def integrate_adaptive(
             retired_round = np.zeros(ngroups)  # summed squares of their rounding errors
             scale = np.zeros(ngroups)
         wk, wg = _panel_weights(x.reshape(lo.size, 15), lo, hi)
+        wa = np.broadcast_to(GK_WEIGHTS, wk.shape)
+        if jac is not None:
+            # dE/du of the panels at a band edge goes into the weights (the
+            # values are not copied)
+            jac = jac.reshape(lo.size, 15)
+            wk, wg, wa = wk * jac, wg * jac, wa * jac
+        # sums over the nodes in the same order for every component (einsum,
+        # not a BLAS product, whose blocking may differ between columns):
+        # components equal by construction stay exactly equal
         kron = np.einsum("pkr,pk->pr", vals, wk) * halfw[:, None]
         gauss = np.einsum("pkr,pk->pr", vals, wg) * halfw[:, None]
         diff = np.abs(kron - gauss)
         # What is left of rounding: the integrand's own noise near a narrow
         # peak shows in |K15 - G7| (both rules weight it differently); a floor
         # of a few eps per panel keeps the estimate honest for exact values.
-        absum = np.einsum("pkr,k->pr", np.abs(vals), GK_WEIGHTS) * halfw[:, None]
+        absum = np.einsum("pkr,pk->pr", np.abs(vals), wa) * halfw[:, None]
         rnd = (_ROUND * _EPS) * absum
         # (panels, groups): errors of each panel for each quantity
         trunc = np.stack([diff[:, idx].max(axis=1) if idx.size else np.zeros(lo.size) for idx in index], axis=1)

@@ -208,9 +208,10 @@ class GreensBackend(abc.ABC):
         the generic form of the derivative, for a backend that has the full
         rows and columns (the dense one).
         """
-        dg = -(rows @ cols) if self.overlap is None else -(rows @ (self.overlap @ cols))
+        dg = rows @ cols if self.overlap is None else rows @ (self.overlap @ cols)
+        np.negative(dg, out=dg)
         for sup, dsig in zip(self.lead_supports(), self.lead_self_energy_derivative_blocks(energy)):
-            dg = dg + rows[..., :, sup] @ dsig @ cols[..., sup, :]
+            dg += rows[..., :, sup] @ dsig @ cols[..., sup, :]
         return dg
 
     # ------------------------------------------------------------ derived quantities

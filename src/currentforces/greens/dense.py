@@ -101,8 +101,14 @@ class DenseInverse(GreensBackend):
 
     def _inverse_matrix(self, z):
         """E S - h - Sigma(E) for a 1-d batch of energies, (n, N, N)."""
-        s = np.eye(self.size) if self.overlap is None else self.overlap
-        m = z[:, None, None] * s - self.hamiltonian
+        if self.overlap is None:
+            # -h with z added on the diagonal: no n x n identity times z
+            m = np.empty((z.size, self.size, self.size), dtype=complex)
+            m[...] = -self.hamiltonian
+            i = np.arange(self.size)
+            m[:, i, i] += z[:, None]
+        else:
+            m = z[:, None, None] * self.overlap - self.hamiltonian
         self._add_self_energy(m, z, sign=-1.0)
         return m
 
