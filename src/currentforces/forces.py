@@ -258,7 +258,8 @@ class FactoredSpectra:
     combination sum_l c_l A_l = V C V^dagger is the block-diagonal (n, R, R)
     C = diag(c_l Gamma_l), and no s x s spectral function is ever formed
     (:meth:`ForceOperators.factored_traces
-    <currentforces.operators.ForceOperators.factored_traces>`).  For leads
+    <currentforces.operators.ForceOperators.factored_traces>`,
+    :eq:`eq-factored-trace`).  For leads
     that couple to few orbitals (R = sum_l |s_l| small: one per chain lead)
     the traces cost a fraction of those with A_l; same interface as
     :class:`ExplicitSpectra`."""

@@ -335,6 +335,18 @@ def _group_index(groups, ncomp):
     return out
 
 
+def _as_slice(idx):
+    """A run of consecutive indices as a slice (indexing gives a view), else the array."""
+    if idx.size and np.array_equal(idx, np.arange(idx[0], idx[0] + idx.size)):
+        return slice(int(idx[0]), int(idx[0]) + idx.size)
+    return idx
+
+
+def _nonempty(idx):
+    """Whether a group (index array or slice from :func:`_as_slice`) has components."""
+    return idx.stop > idx.start if isinstance(idx, slice) else idx.size > 0
+
+
 def integrate_adaptive(
     func: Integrand,
     breakpoints: ArrayLike,
@@ -472,7 +484,8 @@ def integrate_adaptive(
         out_shape = vals.shape[1:]
         vals = vals.reshape(lo.size, 15, -1)
         if index is None:
-            index = _group_index(groups, vals.shape[2])
+            # a group of consecutive components as a slice: its columns are a view
+            index = [_as_slice(idx) for idx in _group_index(groups, vals.shape[2])]
             ngroups = len(index)
             retired_trunc = np.zeros(ngroups)  # summed |K15 - G7| of retired panels
             retired_round = np.zeros(ngroups)  # summed squares of their rounding errors
@@ -496,11 +509,11 @@ def integrate_adaptive(
         absum = np.einsum("pkr,pk->pr", np.abs(vals), wa) * halfw[:, None]
         rnd = (_ROUND * _EPS) * absum
         # (panels, groups): errors of each panel for each quantity
-        trunc = np.stack([diff[:, idx].max(axis=1) if idx.size else np.zeros(lo.size) for idx in index], axis=1)
-        rerr = np.stack([rnd[:, idx].max(axis=1) if idx.size else np.zeros(lo.size) for idx in index], axis=1)
+        trunc = np.stack([diff[:, idx].max(axis=1) if _nonempty(idx) else np.zeros(lo.size) for idx in index], axis=1)
+        rerr = np.stack([rnd[:, idx].max(axis=1) if _nonempty(idx) else np.zeros(lo.size) for idx in index], axis=1)
         current = kron.sum(axis=0) + (retired if retired is not None else 0.0)
         absval = np.abs(current)
-        scale = np.maximum(scale, [absval[idx].max() if idx.size else 0.0 for idx in index])
+        scale = np.maximum(scale, [absval[idx].max() if _nonempty(idx) else 0.0 for idx in index])
         tol = np.maximum(atol, rtol * scale)
 
         def total(mask, retired_trunc=retired_trunc, retired_round=retired_round, trunc=trunc, rerr=rerr):
@@ -511,7 +524,7 @@ def integrate_adaptive(
         total_err = total(everything)
         # the integral over a panel at a band edge, in units of the tolerance
         # (largest over the groups), against its parent's before the halving
-        size = np.stack([np.abs(kron[:, idx]).max(axis=1) if idx.size else np.zeros(lo.size) for idx in index], axis=1)
+        size = np.stack([np.abs(kron[:, idx]).max(axis=1) if _nonempty(idx) else np.zeros(lo.size) for idx in index], axis=1)
         size = (size / np.maximum(tol, np.finfo(float).tiny)).max(axis=1)
         at_edge = (sign != 0) & (lo == 0)
         streak = np.where(at_edge & (size > EDGE_SHRINK * parent), streak + 1, 0)
@@ -553,7 +566,7 @@ def integrate_adaptive(
                 # counts as error: an honest estimate, not a quiet wrong number.
                 size = np.stack(
                     [
-                        np.abs(kron[todo][:, idx]).max(axis=1) if idx.size else np.zeros(np.count_nonzero(todo))
+                        np.abs(kron[todo][:, idx]).max(axis=1) if _nonempty(idx) else np.zeros(np.count_nonzero(todo))
                         for idx in index
                     ],
                     axis=1,

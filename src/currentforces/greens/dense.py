@@ -146,14 +146,16 @@ class DenseInverse(GreensBackend):
         factorisation of E - h - Sigma per energy: the columns solve with the
         ``|S|`` unit vectors, the rows the transposed system; when E - h - Sigma
         is complex symmetric (h symmetric and every Sigma_l symmetric on its
-        support, to 1e-14) G^T = G and the rows are the transposed columns.
+        support, to 1e-14) G^T = G and the rows are the transposed columns
+        (returned as a transposed view of them).
         About the cost of one G[:, S], never the whole inverse."""
         from scipy.linalg import lu_factor, lu_solve
 
         z_all = np.asarray(energy).reshape(-1)
         s = np.asarray(orbitals, dtype=int).reshape(-1)
-        rows = np.empty((z_all.size, s.size, self.size), dtype=complex)
+        rows = None  # G[S, :] as its own array only where some chunk is not symmetric
         cols = np.empty((z_all.size, self.size, s.size), dtype=complex)
+        symmetric_chunks = []
         unit = np.eye(self.size)[:, s]
         symmetric_h = getattr(self, "_symmetric_h", None)
         if symmetric_h is None:
@@ -166,14 +168,20 @@ class DenseInverse(GreensBackend):
             m = self._inverse_matrix(z_all[i : i + step])
             n = m.shape[0]
             if symmetric_h and self._sigma_symmetric(m):
-                c = np.linalg.solve(m, np.broadcast_to(unit, (n,) + unit.shape))
-                cols[i : i + n] = c
-                rows[i : i + n] = np.swapaxes(c, -1, -2)
+                cols[i : i + n] = np.linalg.solve(m, np.broadcast_to(unit, (n,) + unit.shape))
+                symmetric_chunks.append(slice(i, i + n))
                 continue
+            if rows is None:
+                rows = np.empty((z_all.size, s.size, self.size), dtype=complex)
             for k in range(n):
                 lu = lu_factor(m[k], check_finite=False)
                 cols[i + k] = lu_solve(lu, unit, check_finite=False)
                 rows[i + k] = lu_solve(lu, unit, trans=1, check_finite=False).T
+        if rows is None:
+            # every energy symmetric: the rows are the transposed columns (a view)
+            return np.swapaxes(cols, -1, -2), cols
+        for part in symmetric_chunks:
+            rows[part] = np.swapaxes(cols[part], -1, -2)
         return rows, cols
 
     def _sigma_symmetric(self, m):
