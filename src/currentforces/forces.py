@@ -157,7 +157,7 @@ class SpectralBlocks:
         # the columns of every lead's support side by side: V = G[S, s_1 + s_2 + ...]
         self._pos_v = np.concatenate(self._pos_l) if sups else np.zeros(0, dtype=int)
         self.rank = int(self._pos_v.size)
-        """R = sum_l |s_l|: the columns of V (:meth:`green_and_columns`)."""
+        """R = sum_l len(s_l): the columns of V (:meth:`green_and_columns`)."""
         # column selections of a block G[S, cols]: views where they are a run
         self._take_s, self._take_v = _as_run(self._pos_s), _as_run(self._pos_v)
 
@@ -178,7 +178,7 @@ class SpectralBlocks:
         return g[:, :, self._take_s], g[:, :, self._take_v]
 
     def broadenings(self, energy: ArrayLike) -> list[ComplexArray]:
-        """Gamma_l(E) on each lead's support, list of (n, |s_l|, |s_l|) in eV."""
+        """Gamma_l(E) on each lead's support, list of (n, len(s_l), len(s_l)) in eV."""
         e = np.asarray(energy)
         return [
             np.broadcast_to(lead.broadening_block(e), e.shape + (p.size, p.size))
@@ -260,7 +260,7 @@ class FactoredSpectra:
     (:meth:`ForceOperators.factored_traces
     <currentforces.operators.ForceOperators.factored_traces>`,
     :eq:`eq-factored-trace`).  For leads
-    that couple to few orbitals (R = sum_l |s_l| small: one per chain lead)
+    that couple to few orbitals (R = sum_l len(s_l) small: one per chain lead)
     the traces cost a fraction of those with A_l; same interface as
     :class:`ExplicitSpectra`."""
 

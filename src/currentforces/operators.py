@@ -375,7 +375,7 @@ class ForceOperators:
         per energy against two sparse products, a transposed copy and two
         gathers with Y itself.  A lead's spectral function
         :math:`A_l = G_{S s_l} \Gamma_l G_{S s_l}^\dagger` is of this form
-        with R = |s_l|, the orbitals it couples to (one on a chain lead).
+        with R = len(s_l), the orbitals it couples to (one on a chain lead).
 
         Parameters
         ----------
