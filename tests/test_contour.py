@@ -108,14 +108,14 @@ def test_narrow_level_at_1K_costs_about_what_it_costs_at_T0(monkeypatch):
     # Lifted, its height is set by the window as at T = 0; the three Fermi
     # steps of width k_B T on the top side cost ~ a graded panel set each,
     # and the residues at most 3 MAX_MATSUBARA = 96 energies: the bound is
-    # three times the T = 0 count.
+    # three times the T = 0 count plus the residues.
     j, ops = _level(0.0123, 5e-9)
     seen = _count(monkeypatch)
     _window(j, ops, 0.0, 1e-6)
     at_zero = seen[0]
     seen[0] = 0
     _window(j, ops, 1.0, 1e-6)
-    assert seen[0] <= 3 * at_zero, (seen[0], at_zero)
+    assert seen[0] <= 3 * at_zero + 3 * contour.MAX_MATSUBARA, (seen[0], at_zero)
     assert at_zero > 0
 
 

@@ -11,6 +11,9 @@ from currentforces.integrate import (
     G_WEIGHTS,
     GK_NODES,
     GK_WEIGHTS,
+    P_NEW_NODES,
+    P_NEW_WEIGHTS,
+    P_OLD_WEIGHTS,
     bose,
     fermi,
     fermi_derivative,
@@ -30,6 +33,45 @@ def test_gauss_kronrod_exactness_degrees():
             assert abs(G_WEIGHTS @ GK_NODES**k - exact) < 1e-14
     # degree 14 is beyond Gauss-7: the rule must be inexact there (sanity of the tables)
     assert abs(G_WEIGHTS @ GK_NODES**14 - 2.0 / 15) > 1e-6
+
+
+def test_patterson_extension_exactness_degree():
+    # The 31-point Kronrod-Patterson rule (the 15 Kronrod nodes and 16 new
+    # ones) integrates x^k exactly on [-1, 1] up to k = 47 (31 + 16 free
+    # parameters, 47 by symmetry) and not k = 48; its 16 new nodes lie inside
+    # (-1, 1), one between each two neighbours of the old ones and beyond the
+    # outermost, and all 31 weights are positive (a stable rule).  Checked with
+    # Legendre polynomials (their integrals are 2 for P_0 and 0 else; powers
+    # x^47 lose digits to cancellation in the weights' sum).
+    from numpy.polynomial import legendre
+
+    x = np.concatenate([GK_NODES, P_NEW_NODES])
+    w = np.concatenate([P_OLD_WEIGHTS, P_NEW_WEIGHTS])
+    for k in range(49):
+        c = np.zeros(k + 1)
+        c[k] = 1.0
+        got = w @ legendre.legval(x, c)
+        if k <= 47:
+            assert abs(got - (2.0 if k == 0 else 0.0)) < 1e-14, k
+        else:
+            assert abs(got) > 1e-6  # beyond the degree: the tables are not a higher rule by accident
+    assert np.all(w > 0)
+    merged = np.sort(x)
+    assert np.all(np.diff(merged) > 0) and abs(merged).max() < 1
+    assert np.all(np.isin(merged[1::2], GK_NODES)) and np.all(np.isin(merged[::2], P_NEW_NODES))
+
+
+def test_smooth_panel_is_extended_before_it_is_halved():
+    # cos(15 x) on [0, 1] (2.4 periods) at rtol 1e-10: the 15-point rule and
+    # its embedded 7-point Gauss rule disagree far above the tolerance, so the
+    # panel is refined; the 31-point rule of degree 47 on the same panel
+    # (16 new nodes, the 15 values reused) is exact to rounding.  Expected
+    # count: 15 + 16 = 31 (bisection needed 165: 11 panels).  Exact value
+    # sin(15)/15; the estimate |P31 - K15| bounds the true error.
+    r = integrate_adaptive(lambda x: np.cos(15.0 * x), [0.0, 1.0], rtol=1e-10, atol=0)
+    exact = math.sin(15.0) / 15.0
+    assert r.evaluations == 31
+    assert abs(r.value - exact) <= r.error <= 1e-10 * abs(exact)
 
 
 def test_fermi_never_overflows_and_limits():
@@ -188,10 +230,13 @@ def test_non_integrable_band_edge_stops_at_once(power):
     with np.errstate(divide="ignore"):
         with pytest.raises(IntegrationError, match="band edge at 1.0 eV did not shrink") as info:
             integrate_adaptive(lambda e: np.abs(e - 1.0) ** -power, [0.0, 2.0], rtol=1e-10, atol=0, edges=[1.0])
-    # two edge panels, each halved EDGE_HALVINGS times, and the first halves
+    # two edge panels, each evaluated and extended to 31 nodes once (2), then
+    # halved EDGE_HALVINGS times, each halving evaluating the panel at the edge
+    # and the other half, which may be extended once more (3): the panel count
+    # of the message, which counts an extension as a panel evaluated
     assert "stopped after" in str(info.value) and np.isfinite(info.value.error)
     assert info.value.edge == 1.0  # the caller can tell a non-integrable edge from a slow integral
-    assert int(str(info.value).split("stopped after ")[1].split()[0]) <= 4 * (EDGE_HALVINGS + 2)
+    assert int(str(info.value).split("stopped after ")[1].split()[0]) <= 2 * (2 + 3 * EDGE_HALVINGS)
     # an integrable edge in the same place is exact: int_0^2 |E - 1|^(-1/2) dE = 4
     r = integrate_adaptive(lambda e: np.abs(e - 1.0) ** -0.5, [0.0, 2.0], rtol=1e-12, atol=0, edges=[1.0])
     assert abs(r.value - 4.0) <= r.error <= 1e-12 * 4.0
