@@ -295,9 +295,10 @@ G_WEIGHTS = _G_WEIGHTS15
 # Kronrod nodes, to every polynomial of lower degree; all 16 are real, inside
 # (-1, 1) and interlace with the old ones, and the 31 weights (all positive)
 # make the rule exact to degree 47.  Computed in 60-digit arithmetic (mpmath:
-# the moments by a 47-point Golub-Welsch Gauss-Legendre rule, the weights from
-# the Legendre moment equations), 34 digits kept; tests/test_integrate.py
-# checks the degree.  Positive nodes and their weights, descending.
+# the moments by a Golub-Welsch Gauss-Legendre rule, the weights from the
+# Legendre moment equations; tools/patterson_rule.py), 34 digits kept;
+# tests/test_integrate.py checks the degree.  Positive nodes and their
+# weights, descending.
 _XP16 = np.array(
     [
         0.9986871096784667297906606605694634,
