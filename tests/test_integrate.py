@@ -61,6 +61,24 @@ def test_patterson_extension_exactness_degree():
     assert np.all(np.isin(merged[1::2], GK_NODES)) and np.all(np.isin(merged[::2], P_NEW_NODES))
 
 
+def test_an_integral_that_is_not_finite_is_an_error():
+    # An integrand infinite at a node (or one that overflows) gave an infinite
+    # running total, a tolerance rtol * inf = inf, and a "converged" result
+    # with error inf, silently.  Now an IntegrationError that says so, or
+    # with on_fail="warn" a warning and an infinite error.
+    def spike(x):
+        return np.where(np.abs(x - 0.5) < 0.05, np.inf, 1.0)
+
+    with np.errstate(invalid="ignore"):  # inf - inf in the rules' difference
+        with pytest.raises(IntegrationError, match="not finite"):
+            integrate_adaptive(spike, [0.0, 1.0])
+        with pytest.warns(IntegrationWarning, match="not finite"):
+            r = integrate_adaptive(spike, [0.0, 1.0], on_fail="warn")
+        assert r.error == math.inf
+        with pytest.raises(IntegrationError, match="not finite"):
+            integrate_adaptive(lambda x: np.full_like(x, np.nan), [0.0, 1.0])
+
+
 def test_smooth_panel_is_extended_before_it_is_halved():
     # cos(15 x) on [0, 1] (2.4 periods) at rtol 1e-10: the 15-point rule and
     # its embedded 7-point Gauss rule disagree far above the tolerance, so the

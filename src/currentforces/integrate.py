@@ -525,13 +525,13 @@ def integrate_adaptive(
     lo, hi, sign, anchor = _edge_panels(pts, edge)
     # panels at a band edge: the size of the parent's integral (NaN: none) and
     # for how many halvings in a row it has not shrunk
-    parent = np.full(lo.size, np.nan)
+    parent = None  # (panels, groups), NaN where there is none
     streak = np.zeros(lo.size, dtype=int)
     # level 0: a panel evaluated at the 15 Kronrod nodes; level 1: extended to
     # the 31-point Patterson rule, its 15 Kronrod values kept in held[hold[i]]
     level = np.zeros(lo.size, dtype=int)
     hold = np.full(lo.size, -1)
-    first_size = np.full(lo.size, np.nan)
+    first_size = None
     held = None
     retired = None
     nevals = 0
@@ -568,6 +568,8 @@ def integrate_adaptive(
             retired_trunc = np.zeros(ngroups)  # summed |K15 - G7| of retired panels
             retired_round = np.zeros(ngroups)  # summed squares of their rounding errors
             scale = np.zeros(ngroups)
+            parent = np.full((lo.size, ngroups), np.nan)
+            first_size = np.full((lo.size, ngroups), np.nan)
         ncomp = vals.shape[1]
         kron = np.empty((lo.size, ncomp), dtype=vals.dtype)  # each panel's value
         diff = np.empty((lo.size, ncomp))  # and the difference of its two rules
@@ -621,6 +623,17 @@ def integrate_adaptive(
         trunc = np.stack([diff[:, idx].max(axis=1) if _nonempty(idx) else np.zeros(lo.size) for idx in index], axis=1)
         rerr = np.stack([rnd[:, idx].max(axis=1) if _nonempty(idx) else np.zeros(lo.size) for idx in index], axis=1)
         current = kron.sum(axis=0) + (retired if retired is not None else 0.0)
+        if not np.all(np.isfinite(current)):
+            # an integrand that overflows (or is NaN) somewhere: a tolerance
+            # relative to an infinite value would pass anything
+            _fail(
+                f"{what}: the integral is not finite after {npanels} panels (the integrand is infinite or NaN "
+                "at some energies, or overflows)",
+                math.inf,
+                math.nan,
+                on_fail,
+            )
+            return Integral(current.reshape(out_shape), math.inf, nevals, np.full(ngroups, math.inf))
         absval = np.abs(current)
         scale = np.maximum(scale, [absval[idx].max() if _nonempty(idx) else 0.0 for idx in index])
         tol = np.maximum(atol, rtol * scale)
@@ -631,17 +644,19 @@ def integrate_adaptive(
 
         everything = np.ones(lo.size, dtype=bool)
         total_err = total(everything)
-        # the integral over a panel at a band edge, in units of the tolerance
-        # (largest over the groups), against its parent's before the halving
-        # (judged once per panel, when it is first evaluated)
+        # the integral over a panel at a band edge against its parent's before
+        # the halving, group by group (raw sizes: a tolerance that moves with
+        # the running total between the two would fake a change), among the
+        # groups where it exceeds the tolerance; judged once per panel, when
+        # it is first evaluated, with the 15-point rule on both sides
         size = np.stack(
             [np.abs(kron[:, idx]).max(axis=1) if _nonempty(idx) else np.zeros(lo.size) for idx in index], axis=1
         )
-        size = (size / np.maximum(tol, np.finfo(float).tiny)).max(axis=1)
         at_edge = (sign != 0) & (lo == 0)
-        streak = np.where(fresh, np.where(at_edge & (size > EDGE_SHRINK * parent), streak + 1, 0), streak)
-        # sizes compared across a halving are those of the 15-point rule
-        first_size = np.where(fresh, size, first_size)
+        with np.errstate(invalid="ignore"):
+            grown = np.any((size > EDGE_SHRINK * parent) & (size > tol), axis=1)
+        streak = np.where(fresh, np.where(at_edge & grown, streak + 1, 0), streak)
+        first_size = np.where(fresh[:, None], size, first_size)
         diverging = bool(np.any(streak >= EDGE_HALVINGS))
         if np.all(total_err <= tol):
             return Integral(current.reshape(out_shape), float(total_err.max()), nevals, total_err)
@@ -726,10 +741,9 @@ def integrate_adaptive(
         sign = np.concatenate([sign[extend], np.tile(sign[halve], 2)])
         anchor = np.concatenate([anchor[extend], np.tile(anchor[halve], 2)])
         # the first halves keep lo: the one at a band edge inherits the record
-        parent = np.concatenate(
-            [parent[extend], np.where(at_edge[halve], first_size[halve], np.nan), np.full(mid.size, np.nan)]
-        )
-        first_size = np.concatenate([first_size[extend], np.full(2 * mid.size, np.nan)])
+        none = np.full((mid.size, ngroups), np.nan)
+        parent = np.concatenate([parent[extend], np.where(at_edge[halve, None], first_size[halve], np.nan), none])
+        first_size = np.concatenate([first_size[extend], none, none])
         streak = np.concatenate([streak[extend], streak[halve], np.zeros(mid.size, dtype=int)])
         n_ext = int(np.count_nonzero(extend))
         level = np.concatenate([np.ones(n_ext, dtype=int), np.zeros(2 * mid.size, dtype=int)])
