@@ -525,13 +525,13 @@ def integrate_adaptive(
     lo, hi, sign, anchor = _edge_panels(pts, edge)
     # panels at a band edge: the size of the parent's integral (NaN: none) and
     # for how many halvings in a row it has not shrunk
-    parent = None  # (panels, groups), NaN where there is none
+    parent = np.full((lo.size, 1), np.nan)  # (panels, groups), NaN where there is none; sized at the first pass
     streak = np.zeros(lo.size, dtype=int)
     # level 0: a panel evaluated at the 15 Kronrod nodes; level 1: extended to
     # the 31-point Patterson rule, its 15 Kronrod values kept in held[hold[i]]
     level = np.zeros(lo.size, dtype=int)
     hold = np.full(lo.size, -1)
-    first_size = None
+    first_size = np.full((lo.size, 1), np.nan)
     held = None
     retired = None
     nevals = 0
