@@ -433,7 +433,8 @@ def integrate_adaptive(
         ``max(atol, rtol * max|value|)``, for every group of components
         separately when ``groups`` is given.
     max_panels : int
-        Refinement budget: total number of panels evaluated; beyond it the
+        Refinement budget: total number of panels evaluated (a panel's
+        extension from 15 to 31 nodes counts as one more); beyond it the
         integral fails.
     chunk : int
         Maximum number of abscissae per call of ``func`` (memory bound).
