@@ -397,8 +397,10 @@ class ForceOperators:
         batch = max(1, min(n, 2 * self._batch // (len(xs) + len(cs))))
         # work arrays allocated once and reused batch after batch: arrays of a
         # few hundred kB allocated afresh every batch can come as new pages
-        # from the system each time (the allocator returns them in between),
-        # measured 4x slower per energy on a 20-site chain
+        # from the system each time (the allocator returns them in between):
+        # up to 4x slower per energy on a 20-site chain, depending on the
+        # state of the allocator (91 against 20 us in one process, equal in
+        # another)
         gathered = {key: np.empty((batch, size, size), dtype=complex) for key in xs}
         rows = np.empty((batch, size, max(x.shape[2] for x in xs.values())), dtype=complex)
         weights = {key: np.empty((batch, size, size), dtype=complex) for key in cs}
