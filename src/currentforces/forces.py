@@ -82,6 +82,7 @@ from .errors import BoundStateError, InputError, IntegrationError, IntegrationWa
 from .fermi_steps import STEP_CLEARANCE, derivative_integral, smooth_steps
 from .integrate import (
     THERMAL_CUTOFF,
+    as_slice,
     fermi,
     fermi_derivative,
     fermi_sea_sum,
@@ -159,7 +160,7 @@ class SpectralBlocks:
         self.rank = int(self._pos_v.size)
         """R = sum_l len(s_l): the columns of V (:meth:`green_and_columns`)."""
         # column selections of a block G[S, cols]: views where they are a run
-        self._take_s, self._take_v = _as_run(self._pos_s), _as_run(self._pos_v)
+        self._take_s, self._take_v = as_slice(self._pos_s), as_slice(self._pos_v)
 
     def green(self, energy: ArrayLike) -> ComplexArray:
         """G[S, S] for energies (1-d), shape (n, s, s)."""
@@ -304,14 +305,6 @@ class FactoredSpectra:
         n, m, r, _ = d.shape
         # T_ab = sum_{k k'} D_a[k, k'] D_b[k', k]
         return d.reshape(n, m, r * r) @ np.swapaxes(np.swapaxes(d, 2, 3).reshape(n, m, r * r), 1, 2)
-
-
-def _as_run(positions: NDArray[Any]) -> NDArray[Any] | slice:
-    """``positions`` (sorted, distinct) as a slice where they are consecutive
-    (indexing with it gives a view, not a copy), else unchanged."""
-    if positions.size and np.array_equal(positions, np.arange(positions[0], positions[0] + positions.size)):
-        return slice(int(positions[0]), int(positions[0]) + positions.size)
-    return positions
 
 
 def _hermitian_conj(m):

@@ -390,15 +390,16 @@ def _group_index(groups, ncomp):
     return out
 
 
-def _as_slice(idx):
-    """A run of consecutive indices as a slice (indexing gives a view), else the array."""
+def as_slice(idx: NDArray[np.intp]) -> NDArray[np.intp] | slice:
+    """A run of consecutive indices as a slice (indexing with it gives a view,
+    not a copy), else the array unchanged (also empty)."""
     if idx.size and np.array_equal(idx, np.arange(idx[0], idx[0] + idx.size)):
         return slice(int(idx[0]), int(idx[0]) + idx.size)
     return idx
 
 
 def _nonempty(idx):
-    """Whether a group (index array or slice from :func:`_as_slice`) has components."""
+    """Whether a group (index array or slice from :func:`as_slice`) has components."""
     return idx.stop > idx.start if isinstance(idx, slice) else idx.size > 0
 
 
@@ -530,10 +531,11 @@ def integrate_adaptive(
     streak = np.zeros(lo.size, dtype=int)
     # level 0: a panel evaluated at the 15 Kronrod nodes; level 1: extended to
     # the 31-point Patterson rule, its 15 Kronrod values kept in held[hold[i]]
+    # (and their dE/du in held_jac, at a band edge)
     level = np.zeros(lo.size, dtype=int)
     hold = np.full(lo.size, -1)
     first_size = np.full((lo.size, 1), np.nan)
-    held = None
+    held = held_jac = None
     retired = None
     nevals = 0
     npanels = 0
@@ -564,7 +566,7 @@ def integrate_adaptive(
         vals0 = vals[: 15 * n0].reshape(n0, 15, vals.shape[1])
         if index is None:
             # a group of consecutive components as a slice: its columns are a view
-            index = [_as_slice(idx) for idx in _group_index(groups, vals.shape[1])]
+            index = [as_slice(idx) for idx in _group_index(groups, vals.shape[1])]
             ngroups = len(index)
             retired_trunc = np.zeros(ngroups)  # summed |K15 - G7| of retired panels
             retired_round = np.zeros(ngroups)  # summed squares of their rounding errors
@@ -596,15 +598,7 @@ def integrate_adaptive(
             # estimated by |P31 - K15|, the error of the lower rule
             assert held is not None
             old, new = held[hold[~fresh]], vals[15 * n0 :].reshape(lo.size - n0, 16, vals.shape[1])
-            j_old, j_new = (
-                _edge_map(
-                    (centers[~fresh, None] + halfw[~fresh, None] * GK_NODES[None, :]).ravel(),
-                    sign[~fresh],
-                    anchor[~fresh],
-                    15,
-                )[1],
-                jac1,
-            )
+            j_old, j_new = (None if held_jac is None else held_jac[hold[~fresh]]), jac1
             w_old = np.broadcast_to(P_OLD_WEIGHTS, (lo.size - n0, 15))
             w_new = np.broadcast_to(P_NEW_WEIGHTS, (lo.size - n0, 16))
             w_k15 = np.broadcast_to(GK_WEIGHTS, (lo.size - n0, 15))
@@ -620,9 +614,13 @@ def integrate_adaptive(
                 np.einsum("pkr,pk->pr", np.abs(old), w_old) + np.einsum("pkr,pk->pr", np.abs(new), w_new)
             ) * h
         rnd = (_ROUND * _EPS) * absum
+
+        def by_group(a, index=index):
+            # (panels, groups): the largest of each group's components
+            return np.stack([a[:, idx].max(axis=1) if _nonempty(idx) else np.zeros(len(a)) for idx in index], axis=1)
+
         # (panels, groups): errors of each panel for each quantity
-        trunc = np.stack([diff[:, idx].max(axis=1) if _nonempty(idx) else np.zeros(lo.size) for idx in index], axis=1)
-        rerr = np.stack([rnd[:, idx].max(axis=1) if _nonempty(idx) else np.zeros(lo.size) for idx in index], axis=1)
+        trunc, rerr = by_group(diff), by_group(rnd)
         current = kron.sum(axis=0) + (retired if retired is not None else 0.0)
         if not np.all(np.isfinite(current)):
             # an integrand that overflows (or is NaN) somewhere: a tolerance
@@ -650,9 +648,7 @@ def integrate_adaptive(
         # the running total between the two would fake a change), among the
         # groups where it exceeds the tolerance; judged once per panel, when
         # it is first evaluated, with the 15-point rule on both sides
-        size = np.stack(
-            [np.abs(kron[:, idx]).max(axis=1) if _nonempty(idx) else np.zeros(lo.size) for idx in index], axis=1
-        )
+        size = by_group(np.abs(kron))
         at_edge = (sign != 0) & (lo == 0)
         with np.errstate(invalid="ignore"):
             grown = np.any((size > EDGE_SHRINK * parent) & (size > tol), axis=1)
@@ -705,14 +701,7 @@ def integrate_adaptive(
                 # that cancels terms ~ 1/u^4 next to a band edge) gives K15 ~ G7
                 # on wrong values.  Their whole integral counts as error: an
                 # honest estimate, not a quiet wrong number.
-                size = np.stack(
-                    [
-                        np.abs(kron[todo][:, idx]).max(axis=1) if _nonempty(idx) else np.zeros(np.count_nonzero(todo))
-                        for idx in index
-                    ],
-                    axis=1,
-                )
-                total_err = total_err + np.maximum(size - trunc[todo], 0.0).sum(axis=0)
+                total_err = total_err + np.maximum(size[todo] - trunc[todo], 0.0).sum(axis=0)
             worst = int(np.argmax(total_err / tol))
             label = "" if ngroups == 1 else f" (component group {worst})"
             at = None
@@ -736,6 +725,7 @@ def integrate_adaptive(
         # make two fresh panels each
         in_fresh = np.cumsum(fresh) - 1  # row of a fresh panel in vals0
         held = vals0[in_fresh[extend]]
+        held_jac = None if jac0 is None else jac0[in_fresh[extend]]  # dE/du at their 15 nodes
         mid = centers[halve]
         lo = np.concatenate([lo[extend], lo[halve], mid])
         hi = np.concatenate([hi[extend], mid, hi[halve]])
