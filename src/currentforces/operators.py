@@ -162,7 +162,7 @@ class ForceOperators:
         if self.route == "dense":
             work = self.n_modes * s * s
         else:
-            work = (self._active.size * self._pad_rows) ** 2 if self.padded else q * q
+            work = self._stack**2
         self._batch = max(1, int(2**15 // max(1, work)))
 
     def _pad_layout(self) -> None:
@@ -239,8 +239,7 @@ class ForceOperators:
         """[T(X, Y) for (X, Y) in pairs] for batches of shape (e, s, s),
         computing the gathered rows of each distinct X and Y once (the
         force-coefficient integrand reuses G and A in several traces)."""
-        size = self._active.size * self._pad_rows if self.padded else self._orb.size
-        if self.route != "sparse" or size**2 > _SHARED_GATHER_MAX:
+        if self.route != "sparse" or self._stack**2 > _SHARED_GATHER_MAX:
             # large gathers: recomputing them is faster than keeping several
             # alive (Q = 210 rows, N = 200: 1.2 ms against 3.4 ms for six
             # traces sharing four gathers, benchmarks/bench_low_bias.py case)
@@ -260,6 +259,11 @@ class ForceOperators:
                     right[id(y)] = self._right(y[i : i + batch])
                 outs[k][i : i + batch] = self._reduce(left[id(x)], right[id(y)])
         return outs
+
+    @property
+    def _stack(self) -> int:
+        """Rows of the stack in use: P (padded) or Q."""
+        return int(self._layout()[1].size)
 
     def _layout(self):
         """(stacked rows of f as CSR, orbital of each stacked row): the padded
@@ -337,8 +341,7 @@ class ForceOperators:
         columns (:meth:`factored_traces`) are cheaper than with Y itself: on
         the sparse route, for at most :data:`_FACTORED_RANK_MAX` columns or
         P/16, P the rows of the stack."""
-        rows = self._active.size * self._pad_rows if self.padded else self._orb.size
-        return self.route == "sparse" and 0 < rank <= max(_FACTORED_RANK_MAX, rows // 16)
+        return self.route == "sparse" and 0 < rank <= max(_FACTORED_RANK_MAX, self._stack // 16)
 
     def factor_rows(self, v: NDArray[Any]) -> ComplexArray:
         r"""The stacked rows (f_a V)[R_a, :] of the traces' layout, for the
