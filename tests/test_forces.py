@@ -342,7 +342,7 @@ def _two_orbital_leads_model(solver):
 
 
 @pytest.mark.parametrize("frequency", [0.0, 0.01])
-@pytest.mark.parametrize("model", ["chain_leads", "two_orbital_leads"])
+@pytest.mark.parametrize("model", ["chain_leads", "two_orbital_leads", "non_orthogonal", "k_point"])
 def test_window_integrand_with_factored_spectral_functions(model, frequency, solver, tol, monkeypatch):
     """The window integrand of force_coefficients keeps the lead spectral
     functions factored (A_l = V_l Gamma_l V_l^dagger, V_l = G[S, s_l]) when
@@ -354,16 +354,33 @@ def test_window_integrand_with_factored_spectral_functions(model, frequency, sol
     (K, L windows, density, Fermi surface) and finite frequency (mixed and
     Pi windows, where A = i(G - G^dagger) is replaced by sum_l A_l).  The
     float columns that force_coefficients integrates (real_columns=True)
-    are the real and imaginary parts of the complex pieces."""
+    are the real and imaginary parts of the complex pieces.  Input paths:
+    chain leads, wide-band leads on two orbitals, a non-orthogonal chain
+    (overlap, periodic leads with overlap: i(G - G^dagger) = G Gamma
+    G^dagger still holds with E S - h real-symmetric) and a k-point of a
+    transversely periodic strip (complex h and leads on two orbitals each,
+    no mirror symmetry)."""
     import currentforces.forces as forces_module
     from currentforces.operators import ForceOperators
 
     if model == "chain_leads":
         j, f = disordered_chain_model(solver=solver)
         e = np.array([-2.6, -1.3, 0.05, 0.31, 1.99, 2.4])
-    else:
+    elif model == "two_orbital_leads":
         j, f = _two_orbital_leads_model(solver)
         e = np.array([-1.3, 0.05, 0.31, 1.9])
+    elif model == "non_orthogonal":
+        from overlaphelpers import chain_junction as overlap_chain
+
+        j = overlap_chain(8, solver)
+        f = chain_force_operators(8, 0.5, atoms=[2, 3, 5])
+        e = np.array([-1.3, 0.05, 0.31, 0.9])
+    else:
+        from kpointhelpers import strip
+
+        model_k = strip(3, 2, diagonal=0.3, onsite=[0.1, -0.2, 0.05, 0.3, -0.1, 0.2], solver=solver)
+        j, f = model_k(0.3), model_k.force_operators()(0.3)
+        e = np.array([-2.1, -0.7, 0.05, 0.31, 1.4])
     ops = ForceOperators(f, j.size)
     blocks = forces_module.SpectralBlocks(j, ops)
     assert ops.factored_rank_pays(blocks.rank)
