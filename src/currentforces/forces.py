@@ -172,8 +172,9 @@ class SpectralBlocks:
         return g[:, :, self._take_s], self._spectral_from(g, self._pos_l, energy)
 
     def green_and_columns(self, energy: ArrayLike) -> tuple[ComplexArray, ComplexArray]:
-        """G[S, S] and V = G[S, s_1 + s_2 + ...], the columns on every lead's
-        support side by side (shape (n, s, R)): A_l = V_l Gamma_l V_l^dagger
+        """G[S, S] and V = G[S, s_1 + s_2 + ...] (1/eV) at the energies
+        ``energy`` (eV, 1-d), V the columns on every lead's support side by
+        side (shape (n, s, R)): A_l = V_l Gamma_l V_l^dagger
         (:class:`FactoredSpectra`)."""
         g = self.junction.green_submatrix(energy, self.s, self.cols)
         return g[:, :, self._take_s], g[:, :, self._take_v]
